@@ -1,0 +1,47 @@
+/**
+ * SEQ0401: every param reaches the output. Liveness runs backwards from `out`:
+ * a live expression makes the names it reads live; a live state makes its next
+ * value live (the next step reads it); a live `h'` makes its assignment live.
+ */
+import { diagnostic } from "../../diagnostics/diagnostic.js";
+import { walkExpr, type Expr } from "../../ir/ir.js";
+import { blocks, type Rule } from "./rule.js";
+
+function reads(e: Expr): string[] {
+  const out: string[] = [];
+  walkExpr(e, (x) => {
+    if (x.op === "ref") out.push(x.name);
+    else if (x.op === "next") out.push(`${x.name}'`);
+  });
+  return out;
+}
+
+export const paramsUsed: Rule = (ctx) => {
+  for (const { node, module } of blocks(ctx)) {
+    if (node.kind === "model") continue;
+    const defines = new Map<string, Expr>();
+    const states = new Set<string>();
+    for (const s of node.body) {
+      if (s.kind === "assign") for (const t of s.targets) defines.set(t.next ? `${t.name}'` : t.name, s.value);
+      if (s.kind === "state") {
+        states.add(s.name);
+        if (s.init) defines.set(`${s.name}#init`, s.init);
+      }
+    }
+    const live = new Set<string>();
+    const work: string[] = node.body.flatMap((s) => (s.kind === "out" ? reads(s.value) : []));
+    while (work.length > 0) {
+      const n = work.pop()!;
+      if (live.has(n)) continue;
+      live.add(n);
+      const value = defines.get(n);
+      if (value) work.push(...reads(value));
+      if (states.has(n)) work.push(`${n}'`, `${n}#init`);
+    }
+    for (const s of node.body) {
+      if (s.kind === "param" && !live.has(s.name)) {
+        ctx.report(diagnostic("SEQ0401", `param ${s.name} never reaches the output of ${node.name}`, { file: module.file, ...s.loc }));
+      }
+    }
+  }
+};

@@ -1,0 +1,27 @@
+/** SEQ0406: every target feeds a loss (directly or through named values). */
+import { diagnostic } from "../../diagnostics/diagnostic.js";
+import { walkExpr, type Expr } from "../../ir/ir.js";
+import { blocks, type Rule } from "./rule.js";
+
+export const targetsUsed: Rule = (ctx) => {
+  for (const { node, module } of blocks(ctx)) {
+    if (node.kind !== "model") continue;
+    const values = new Map<string, Expr>();
+    for (const s of node.body) if (s.kind === "assign") for (const t of s.targets) values.set(t.name, s.value);
+    const reached = new Set<string>();
+    const work: Expr[] = node.body.flatMap((s) => (s.kind === "loss" ? [s.value] : []));
+    while (work.length > 0) {
+      walkExpr(work.pop()!, (x) => {
+        if (x.op !== "ref" || reached.has(x.name)) return;
+        reached.add(x.name);
+        const v = values.get(x.name);
+        if (v) work.push(v);
+      });
+    }
+    for (const s of node.body) {
+      if (s.kind === "target" && !reached.has(s.name)) {
+        ctx.report(diagnostic("SEQ0406", `target ${s.name} is not used by any loss`, { file: module.file, ...s.loc }));
+      }
+    }
+  }
+};

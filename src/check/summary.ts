@@ -1,0 +1,72 @@
+/**
+ * `seqc summary`: a Keras-style table of a checked model. Each named value with
+ * its shape and the parameters its expression creates, every parameter, and
+ * the total, symbolic where dims are free and numeric where they are bound.
+ */
+import { Poly } from "./dims.js";
+import type { ModelInfo } from "./infer.js";
+import { formatTy } from "./types.js";
+
+/** A count as text: `4*H*X + 4*H*H + 4*H`, with `= 2,048` appended when every dim is bound. */
+export function formatCount(info: ModelInfo, p: Poly): string {
+  const symbolic = info.env.format(p);
+  const n = info.env.value(p);
+  if (n === undefined) return symbolic;
+  const num = n.toLocaleString("en-US");
+  return symbolic === String(n) ? num : `${symbolic} = ${num}`;
+}
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("   ").trimEnd());
+}
+
+/** The summary of one model as text. */
+export function renderSummary(info: ModelInfo): string {
+  const lines: string[] = [`model ${info.name}   (${info.file})`, ""];
+  const valueRows = [["value", "kind", "shape", "params"]];
+  for (const v of info.values) {
+    const count = v.params.reduce((acc, p) => acc.add(p.count), Poly.const(0));
+    valueRows.push([v.name, v.kind, formatTy(v.ty, info.env), v.params.length === 0 ? "0" : formatCount(info, count)]);
+  }
+  const valueLines = table(valueRows);
+  const rule = "-".repeat(Math.max(...valueLines.map((l) => l.length)));
+  lines.push(valueLines[0]!, rule, ...valueLines.slice(1), rule);
+  lines.push(`total params: ${formatCount(info, info.total)}`);
+  if (info.params.length > 0) {
+    lines.push("", "parameters");
+    lines.push(...table(info.params.map((p) => [`  ${p.name}`, `[${p.dims.map((d) => info.env.format(d)).join(", ")}]`, formatCount(info, p.count)])));
+  }
+  const dims = renderDims(info);
+  if (dims) lines.push("", dims);
+  return lines.join("\n") + "\n";
+}
+
+function renderDims(info: ModelInfo): string | undefined {
+  const names = new Set<string>();
+  for (const v of info.values) if (v.ty.kind === "tensor") for (const d of v.ty.dims) for (const a of d.atoms()) names.add(a);
+  for (const p of info.params) for (const d of p.dims) for (const a of d.atoms()) names.add(a);
+  const parts = [...names].filter((n) => !n.startsWith("?")).sort().map((n) => {
+    const a = info.env.get(n)!;
+    if (a.value !== undefined) return `${n} = ${a.value}`;
+    return a.multiple > 1 ? `${n} free (multiple of ${a.multiple})` : `${n} free`;
+  });
+  return parts.length > 0 ? `dims: ${parts.join(", ")}` : undefined;
+}
+
+/** The summary as JSON-ready data. */
+export function summaryData(info: ModelInfo): object {
+  const count = (p: Poly) => ({ symbolic: info.env.format(p), value: info.env.value(p) ?? null });
+  return {
+    model: info.name,
+    file: info.file,
+    values: info.values.map((v) => ({
+      name: v.name,
+      kind: v.kind,
+      shape: formatTy(v.ty, info.env),
+      params: count(v.params.reduce((acc, p) => acc.add(p.count), Poly.const(0))),
+    })),
+    parameters: info.params.map((p) => ({ name: p.name, shape: p.dims.map((d) => info.env.format(d)), count: count(p.count) })),
+    total: count(info.total),
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * The CLI's contact with the file system: reading specs, expanding globs, and
+ * writing files atomically (a temp file renamed over the target, so a crash
+ * never leaves a half-written file).
+ */
+import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { glob, isDynamicPattern } from "tinyglobby";
+
+/** A user-facing I/O failure: reported as one line, exit code 2. */
+export class UserIoError extends Error {}
+
+export function readText(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : String((e as Error).message);
+    throw new UserIoError(`cannot read ${path}: ${why}`);
+  }
+}
+
+/** Writes via a temp file in the same directory and a rename. */
+export function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw new UserIoError(`cannot write ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Expands glob patterns (sorted); plain paths are kept as given, so a missing file is reported when read. */
+export async function expandPaths(patterns: string[]): Promise<string[]> {
+  const out: string[] = [];
+  for (const p of patterns) {
+    if (!isDynamicPattern(p)) {
+      out.push(p);
+      continue;
+    }
+    const found = (await glob(p, { onlyFiles: true, expandDirectories: false })).sort();
+    if (found.length === 0) throw new UserIoError(`no files match ${p}`);
+    out.push(...found);
+  }
+  return out;
+}

@@ -1,0 +1,85 @@
+/**
+ * The machine-readable format: a versioned JSON document. Lines and columns
+ * are 1-based, endColumn is one past the last character, and all of them are
+ * null when the file's text is not among the sources (start/end still say where).
+ */
+import { primaryLabel, type Diagnostic, type Label, type Sources } from "../diagnostic.js";
+import { summarize, type Summary } from "./common.js";
+import { labelRange } from "./lines.js";
+
+interface JsonRange {
+  line: number | null;
+  column: number | null;
+  endLine: number | null;
+  endColumn: number | null;
+}
+
+interface JsonLabel extends JsonRange {
+  file: string;
+  start: number;
+  end: number;
+  message?: string;
+  primary: boolean;
+}
+
+interface JsonDiagnostic extends JsonRange {
+  code: string;
+  severity: Diagnostic["severity"];
+  message: string;
+  help?: string;
+  notes?: string[];
+  file: string | null;
+  labels: JsonLabel[];
+}
+
+/** The document renderJson produces; bump `version` on incompatible changes. */
+export interface JsonReport {
+  version: 1;
+  diagnostics: JsonDiagnostic[];
+  summary: Summary;
+}
+
+const NO_RANGE: JsonRange = { line: null, column: null, endLine: null, endColumn: null };
+
+/** Renders diagnostics as a JSON document (see JsonReport), indented by 2 spaces. */
+export function renderJson(diags: readonly Diagnostic[], sources: Sources): string {
+  const report: JsonReport = {
+    version: 1,
+    diagnostics: diags.map((d) => jsonDiagnostic(d, sources)),
+    summary: summarize(diags),
+  };
+  return `${JSON.stringify(report, null, 2)}\n`;
+}
+
+function jsonDiagnostic(d: Diagnostic, sources: Sources): JsonDiagnostic {
+  const primary = primaryLabel(d);
+  const range = (primary && labelRange(primary, sources)) ?? NO_RANGE;
+  return {
+    code: d.code,
+    severity: d.severity,
+    message: d.message,
+    ...(d.help !== undefined && { help: d.help }),
+    ...(d.notes !== undefined && { notes: d.notes }),
+    file: primary?.file ?? null,
+    line: range.line,
+    column: range.column,
+    endLine: range.endLine,
+    endColumn: range.endColumn,
+    labels: d.labels.map((l) => jsonLabel(l, sources)),
+  };
+}
+
+function jsonLabel(l: Label, sources: Sources): JsonLabel {
+  const range = labelRange(l, sources) ?? NO_RANGE;
+  return {
+    file: l.file,
+    line: range.line,
+    column: range.column,
+    endLine: range.endLine,
+    endColumn: range.endColumn,
+    start: l.start,
+    end: l.end,
+    ...(l.message !== undefined && { message: l.message }),
+    primary: l.primary,
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * Loads a program: a root .seq file, the files it imports (transitively), and
+ * the standard library (src/std/*.seq, always in scope). Each file is parsed,
+ * lowered to IR and validated against the IR schema. File access is injected so
+ * that tests and the CLI decide where text comes from.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
+import { parseText } from "../parse/parse.js";
+import type { IrModule } from "./ir.js";
+import { lowerModule } from "./lower.js";
+import { validateIr } from "./validate.js";
+
+export interface LoadedModule {
+  /** Name used in diagnostics: relative to the working directory, or `std/NAME.seq`. */
+  file: string;
+  ir: IrModule;
+  /** Part of the standard library. */
+  std: boolean;
+  /** Display names of the modules this one imports (resolved). */
+  imports: string[];
+}
+
+export interface Program {
+  root: LoadedModule;
+  /** Every module: root, imports, standard library. */
+  modules: LoadedModule[];
+  sources: Map<string, string>;
+  diagnostics: Diagnostic[];
+}
+
+/** Parses, lowers and validates one text. */
+export function compileText(file: string, text: string): { ir: IrModule; diagnostics: Diagnostic[] } {
+  const parsed = parseText(file, text);
+  const lowered = lowerModule(file, parsed.module);
+  const diagnostics = [...parsed.diagnostics, ...lowered.diagnostics];
+  if (diagnostics.length === 0) diagnostics.push(...validateIr(file, lowered.module));
+  return { ir: lowered.module, diagnostics };
+}
+
+function findStdDir(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const candidate = join(dir, "src", "std");
+    if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error("seqc: cannot find the standard library (src/std)");
+}
+
+let stdCache: { modules: LoadedModule[]; sources: Map<string, string>; diagnostics: Diagnostic[] } | undefined;
+
+/** The standard library, loaded once per process. */
+export function loadStd(): { modules: LoadedModule[]; sources: Map<string, string>; diagnostics: Diagnostic[] } {
+  if (stdCache) return stdCache;
+  const dir = findStdDir();
+  const modules: LoadedModule[] = [];
+  const sources = new Map<string, string>();
+  const diagnostics: Diagnostic[] = [];
+  for (const name of readdirSync(dir).filter((n) => n.endsWith(".seq")).sort()) {
+    const file = `std/${name}`;
+    const text = readFileSync(join(dir, name), "utf8");
+    sources.set(file, text);
+    const c = compileText(file, text);
+    diagnostics.push(...c.diagnostics);
+    modules.push({ file, ir: c.ir, std: true, imports: [] });
+  }
+  stdCache = { modules, sources, diagnostics };
+  return stdCache;
+}
+
+export interface LoadOptions {
+  /** Reads a file (absolute path); throws if it cannot. Defaults to fs.readFileSync. */
+  readFile?: (path: string) => string;
+  /** The root's text, if already read (the root's path still resolves its imports). */
+  text?: string;
+  /** Working directory for display names. */
+  cwd?: string;
+}
+
+/** Loads a root file and everything it imports. Missing imports and cycles are diagnostics. */
+export function loadProgram(path: string, opts: LoadOptions = {}): Program {
+  const read = opts.readFile ?? ((p: string) => readFileSync(p, "utf8"));
+  const cwd = opts.cwd ?? process.cwd();
+  const std = loadStd();
+  const sources = new Map(std.sources);
+  const diagnostics: Diagnostic[] = [...std.diagnostics];
+  const byAbs = new Map<string, LoadedModule>();
+  const display = (abs: string) => relative(cwd, abs) || abs;
+
+  const load = (abs: string, text: string, stack: string[]): LoadedModule => {
+    const file = display(abs);
+    sources.set(file, text);
+    const c = compileText(file, text);
+    diagnostics.push(...c.diagnostics);
+    const mod: LoadedModule = { file, ir: c.ir, std: false, imports: [] };
+    byAbs.set(abs, mod);
+    for (const item of c.ir.items) {
+      if (item.kind !== "import") continue;
+      const target = resolve(dirname(abs), item.path);
+      const span = { file, ...item.loc };
+      if (stack.includes(target) || target === abs) {
+        const cycle = [...stack.slice(stack.indexOf(target)), abs, target].map(display).join(" -> ");
+        diagnostics.push(diagnostic("SEQ0004", `import cycle: ${cycle}`, span));
+        continue;
+      }
+      const known = byAbs.get(target);
+      if (known) {
+        mod.imports.push(known.file);
+        continue;
+      }
+      let imported: string;
+      try {
+        imported = read(target);
+      } catch {
+        diagnostics.push(diagnostic("SEQ0003", `cannot read the imported file ${JSON.stringify(item.path)} (${display(target)})`, span));
+        continue;
+      }
+      mod.imports.push(load(target, imported, [...stack, abs]).file);
+    }
+    return mod;
+  };
+
+  const abs = resolve(cwd, path);
+  const root = load(abs, opts.text ?? read(abs), []);
+  return { root, modules: [root, ...[...byAbs.values()].filter((m) => m !== root), ...std.modules], sources, diagnostics };
+}
