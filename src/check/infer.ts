@@ -62,6 +62,10 @@ class Frame {
   /** Tokens of the vocabularies that list them. */
   tokens = new Map<string, string[]>();
   values = new Map<string, Ty>();
+  /** Names whose value could not be typed: already reported, so uses are silent. */
+  failed = new Set<string>();
+  /** Names bound somewhere in the block (to tell "used before defined" from "unknown"). */
+  bound = new Set<string>();
   states = new Map<string, Tensor>();
   next = new Map<string, Ty>();
   finals = new Map<string, Map<string, Tensor>>();
@@ -281,6 +285,11 @@ export class Inference {
   private evalRef(e: Extract<Expr, { op: "ref" }>, f: Frame): Ty | undefined {
     const t = f.values.get(e.name) ?? f.states.get(e.name);
     if (t) return t;
+    if (f.failed.has(e.name)) return undefined;
+    if (f.bound.has(e.name)) {
+      this.report(f, "SEQ0109", `\`${e.name}\` is used before it is defined`, { loc: e.loc }, [], [], "define values before the lines that use them");
+      return undefined;
+    }
     const kind = f.dims.has(e.name)
       ? "a dim"
       : f.vocabs.has(e.name)
@@ -401,7 +410,8 @@ export class Inference {
         const want = isCell
           ? `a sequence of ${formatDecl(s.p.type)} steps (one more leading axis than the step input)`
           : `${formatDecl(s.p.type)}${lead > 0 ? ` with the same ${lead} leading axes as the other inputs` : ""}`;
-        this.report(f, "SEQ0304", `${def.name} needs ${s.p.name} to be ${want}, but it is ${this.fmt(s.t)}`, { loc: s.loc, message: this.fmt(s.t) });
+        const help = s.t.vocab !== undefined ? "token inputs are integers: apply one_hot(x) (or embedding<E>(one_hot(x))) first" : undefined;
+        this.report(f, "SEQ0304", `${def.name} needs ${s.p.name} to be ${want}, but it is ${this.fmt(s.t)}`, { loc: s.loc, message: this.fmt(s.t) }, [], [], help);
         return undefined;
       }
     }
@@ -535,6 +545,7 @@ export class Inference {
     steps: { p: DefDecl<Expr>["inputs"][number]; t: Tensor; loc: Loc }[],
   ): Instance | undefined {
     this.declareGlobals(f);
+    for (const st of def.body) if (st.kind === "assign") for (const t of st.targets) if (!t.next) f.bound.add(t.name);
     for (const g of def.generics) {
       let v = generics.get(g.name);
       if (!v && g.default) {
@@ -614,7 +625,7 @@ export class Inference {
     const single = st.targets.length === 1 ? st.targets[0]! : undefined;
     const t = this.evalExpr(st.value, f, single && !single.next && f.kind === "model" ? single.name : undefined);
     if (!t) {
-      for (const tg of st.targets) if (!tg.next) f.values.set(tg.name, tensor([this.env.opaque()]));
+      for (const tg of st.targets) if (!tg.next) f.failed.add(tg.name);
       return;
     }
     let parts: Tensor[];
@@ -636,7 +647,8 @@ export class Inference {
       }
       const state = f.states.get(tg.name);
       if (!state) {
-        this.report(f, "SEQ0108", `\`${tg.name}'\`: ${tg.name} is not a state${f.kind === "model" ? " (states belong to cells)" : ""}`, { loc: tg.loc });
+        // Outside cells the statement-placement rule reports it.
+        if (f.kind === "cell") this.report(f, "SEQ0108", `\`${tg.name}'\`: ${tg.name} is not a state`, { loc: tg.loc });
         return;
       }
       if (!sameShape(state.dims, v.dims, this.env)) {
@@ -672,6 +684,7 @@ export class Inference {
   checkModel(model: ModelDecl<Expr>, module: LoadedModule): ModelInfo {
     const f = new Frame("model", module, [], undefined, undefined, false);
     this.declareGlobals(f);
+    for (const st of model.body) if (st.kind === "assign") for (const t of st.targets) f.bound.add(t.name);
     const values: ValueInfo[] = [];
     for (const st of model.body) {
       switch (st.kind) {
@@ -684,7 +697,8 @@ export class Inference {
         case "input":
         case "target": {
           const t = this.evalShape(st.type, f);
-          f.values.set(st.name, t ?? tensor([this.env.opaque()]));
+          if (t) f.values.set(st.name, t);
+          else f.failed.add(st.name);
           if (t) values.push({ name: st.name, kind: st.kind, ty: t, params: [], loc: st.loc });
           break;
         }

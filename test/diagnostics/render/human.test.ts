@@ -17,10 +17,73 @@ describe("renderHuman", () => {
     expect(out.endsWith("\n\n1 error\n")).toBe(true);
   });
 
-  it("frames a secondary label in the same file with its message", () => {
+  it("draws a secondary label on a line of the primary frame as a `-` row under that line", () => {
     const lines = renderHuman([addError()], SOURCES, { color: false }).split("\n");
-    expect(lines).toContain("> 6 |   b = U @ h");
-    expect(lines).toContain("    |       ^^^^^ this is [3*H]");
+    const at = lines.indexOf("  6 |   b = U @ h");
+    expect(at).toBeGreaterThan(0);
+    expect(lines[at + 1]).toBe("    |       ----- this is [3*H]");
+    expect(lines[at + 2]).toBe("> 7 |   z = a + b");
+    expect(lines.filter((l) => l.startsWith("  -->"))).toHaveLength(1);
+    expect(lines).not.toContain("  ...");
+    expect(lines.filter((l) => l.includes("|"))).toHaveLength(6);
+  });
+
+  it("draws same-line secondary labels in one frame, one row each by column, after the `^` row", () => {
+    const text = "a = 1\nz = x + y\nb = 2\n";
+    const at = (needle: string, length = needle.length) => ({ file: "t.seq", start: text.indexOf(needle), end: text.indexOf(needle) + length });
+    const d = diagnostic("SEQ0301", "cannot add [4] and [3]", { ...at("x + y"), message: "bad" }, {
+      labels: [label(at("y"), "[3]"), label(at("x"), "[4]")],
+    });
+    expect(renderHuman([d], new Map([["t.seq", text]]), { color: false })).toBe(
+      [
+        "error[SEQ0301]: cannot add [4] and [3]",
+        "  --> t.seq:2:5",
+        "  1 | a = 1",
+        "> 2 | z = x + y",
+        "    |     ^^^^^ bad",
+        "    |     - [4]",
+        "    |         - [3]",
+        "  3 | b = 2",
+        `   = help: ${CODES.SEQ0301.help}`,
+        "",
+        "1 error",
+        "",
+      ].join("\n"),
+    );
+  });
+
+  it("matches code-frame's gutter width and keeps tabs before the `-` marks", () => {
+    const text = ["l1", "l2", "l3", "l4", "l5", "l6", "l7", "l8", "\tz = x + y", "l10", ""].join("\n");
+    const start = text.indexOf("x + y");
+    const y = text.indexOf("y");
+    const d = diagnostic("SEQ0301", "bad", { file: "t.seq", start, end: start + 5 }, {
+      labels: [label({ file: "t.seq", start: y, end: y + 1 }, "[3]"), label({ file: "t.seq", start: y, end: y })],
+    });
+    const lines = renderHuman([d], new Map([["t.seq", text]]), { color: false }).split("\n");
+    expect(lines.slice(2, 9)).toEqual([
+      "   7 | l7",
+      "   8 | l8",
+      ">  9 | \tz = x + y",
+      "     | \t    ^^^^^",
+      "     | \t        - [3]",
+      "     | \t        -",
+      "  10 | l10",
+    ]);
+  });
+
+  it("gives a secondary label far from the primary, or on several lines, a frame of its own", () => {
+    const d = diagnostic("SEQ0403", "suspicious out", span("out z"), {
+      labels: [label(span("dim H = 128"), "H here"), label(span("a + b\n  out"), "two lines")],
+    });
+    const out = renderHuman([d], SOURCES, { color: false });
+    const lines = out.split("\n");
+    expect(lines.filter((l) => l === "  ...")).toHaveLength(2);
+    expect(lines).toContain("> 1 | dim H = 128");
+    expect(lines).toContain("    | ^^^^^^^^^^^ H here");
+    expect(lines).toContain("> 7 |   z = a + b");
+    expect(lines).toContain("    |       ^^^^^");
+    expect(lines).toContain("    | ^^^^^ two lines");
+    expect(out).not.toMatch(/\| *-/);
     expect(lines.filter((l) => l.startsWith("  -->"))).toHaveLength(1);
   });
 
@@ -28,9 +91,10 @@ describe("renderHuman", () => {
     const other = "dim H = 96\n";
     const sources = new Map([...SOURCES, ["specs/dims.seq", other]]);
     const d = diagnostic("SEQ0103", "H is defined twice", span("dim H = 128"), {
-      labels: [label({ file: "specs/dims.seq", start: 0, end: 10 }, "first defined here")],
+      labels: [label({ file: "specs/dims.seq", start: 0, end: 10 }, "first defined here"), label(span("H ="), "again here")],
     });
     const lines = renderHuman([d], sources, { color: false }).split("\n");
+    expect(lines.slice(1, 5)).toEqual([`  --> ${FILE}:1:1`, "> 1 | dim H = 128", "    | ^^^^^^^^^^^", "    |     --- again here"]);
     expect(lines).toContain("  --> specs/dims.seq:1:1");
     expect(lines).toContain("> 1 | dim H = 96");
     expect(lines).toContain("    | ^^^^^^^^^^ first defined here");

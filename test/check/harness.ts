@@ -1,0 +1,40 @@
+/** Test harness: check a spec given inline and compare its errors as "CODE line:col" strings. */
+import { checkProgram, type CheckResult } from "../../src/check/check.js";
+import { primaryLabel } from "../../src/diagnostics/diagnostic.js";
+import { loadProgram } from "../../src/ir/program.js";
+
+/** Checks `text` as the file `spec.seq`; imports resolve against `files`. */
+export function check(text: string, files: Record<string, string> = {}): CheckResult {
+  const program = loadProgram("spec.seq", {
+    text,
+    cwd: "/virtual",
+    readFile: (p) => {
+      const name = p.replace(/^\/virtual\//, "");
+      if (name in files) return files[name]!;
+      throw new Error(`no file ${p}`);
+    },
+  });
+  return checkProgram(program);
+}
+
+function lineCol(text: string, offset: number): string {
+  const before = text.slice(0, offset);
+  const line = before.split("\n").length;
+  const col = offset - before.lastIndexOf("\n");
+  return `${line}:${col}`;
+}
+
+/** The errors of a spec as `SEQ0301 7:11` (primary label position in spec.seq, or `file:` prefixed for other files). */
+export function errors(text: string, files: Record<string, string> = {}): string[] {
+  return check(text, files).diagnostics.map((d) => {
+    const p = primaryLabel(d)!;
+    const src = p.file === "spec.seq" ? text : files[p.file];
+    const where = src === undefined ? `${p.file}@${p.start}` : `${p.file === "spec.seq" ? "" : `${p.file}:`}${lineCol(src, p.start)}`;
+    return `${d.code} ${where}`;
+  });
+}
+
+/** The messages of a spec's diagnostics. */
+export function messages(text: string): string[] {
+  return check(text).diagnostics.map((d) => d.message);
+}

@@ -1,0 +1,166 @@
+/** Shape inference: scans, maps, calls, seed facts. Shapes are read back from the checked models. */
+import { describe, expect, it } from "vitest";
+import { formatCount } from "../../src/check/summary.js";
+import { formatTy } from "../../src/check/types.js";
+import { check, errors, messages } from "./harness.js";
+
+/** name -> shape text of every value of the (first) model. */
+function shapes(text: string): Record<string, string> {
+  const r = check(text);
+  expect(r.diagnostics.map((d) => `${d.code}: ${d.message}`)).toEqual([]);
+  const m = r.models[0]!;
+  return Object.fromEntries(m.values.map((v) => [v.name, formatTy(v.ty, m.env)]));
+}
+
+function total(text: string): string {
+  const r = check(text);
+  expect(r.diagnostics.map((d) => d.message)).toEqual([]);
+  return formatCount(r.models[0]!, r.models[0]!.total);
+}
+
+const seq = (body: string, decls = "") => `${decls}model m {\n  dim T\n  input x: [T, 3]\n${body}\n}\n`;
+
+describe("scan and map", () => {
+  it("scans a cell over the leading axis and maps a fn over it", () => {
+    const s = shapes(seq("  target y: [T, 1]\n  h = elman<4>(x)\n  p = sigmoid(dense<1>(h))\n  loss mse(p, y)"));
+    expect(s).toMatchObject({ h: "[T, 4]", p: "[T, 1]" });
+  });
+
+  it("bidirectional joins both directions: [T, 2*H]", () => {
+    const s = shapes(seq("  target y: [T, 16]\n  h = bidirectional lstm<H>(x)\n  loss mse(h, y)", "dim H = 8\n"));
+    expect(s.h).toBe("[T, 2*H]");
+  });
+
+  it("rejects a cell applied to a single step", () => {
+    expect(messages("model m {\n  input x: [3]\n  target y: [4]\n  h = elman<4>(x)\n  loss mse(h, y)\n}\n")[0]).toMatch(/elman needs x to be a sequence/);
+  });
+
+  it("starts a decoder from an encoder's final states and reads a context each step", () => {
+    const spec = `cell attend<H>(y: [E], ctx mem: [S, M]) -> [H] {
+  param Wa: [M, H] = glorot
+  param W: [H, E + M + H] = glorot
+  state h: [H] = 0
+  let alpha = softmax(mem @ (Wa @ h))
+  let context = alpha @ mem
+  h' = tanh(W @ concat(y, context, h))
+  out h'
+}
+model m {
+  dim S
+  dim T
+  input src: [S, 5]
+  input tgt: [T, 6]
+  target y: [T, 8]
+  enc = lstm<8>(src)
+  dec = attend<8>(tgt, enc) with { h: enc.h }
+  loss mse(dec, y)
+}
+`;
+    expect(shapes(spec)).toMatchObject({ enc: "[S, 8]", dec: "[T, 8]" });
+    expect(errors(spec.replace("{ h: enc.h }", "{ h: enc.q }"))).toEqual(["SEQ0101 17:39"]);
+    expect(errors(spec.replace("with { h: enc.h }", "with { h: first(enc) }").replace("lstm<8>(src)", "lstm<9>(src)"))).toEqual([
+      "SEQ0314 17:39",
+    ]);
+  });
+
+  it("repeat applies copies in turn and needs output = input", () => {
+    const block = "fn block<K>(x: [N, M, C]) {\n  out relu(conv2d<K, 3, pad=1>(x))\n}\n";
+    const spec = `${block}model m {\n  input img: [19, 19, 8]\n  target y: [19, 19, 8]\n  h = repeat<3> block<8>(img)\n  loss mse(h, y)\n}\n`;
+    const r = check(spec);
+    expect(r.diagnostics).toEqual([]);
+    expect(r.models[0]!.params.map((p) => p.name)).toEqual([
+      "h.0.conv2d.W", "h.0.conv2d.b", "h.1.conv2d.W", "h.1.conv2d.b", "h.2.conv2d.W", "h.2.conv2d.b",
+    ]);
+    expect(errors(spec.replace("block<8>", "block<9>").replace("[19, 19, 8]\n  loss", "[19, 19, 9]\n  loss"))).toEqual(["SEQ0313 7:7"]);
+  });
+});
+
+describe("seed facts", () => {
+  it("LSTM with input X and hidden H has 4*H*(X+H) + 4*H parameters", () => {
+    const spec = "dim H\ndim X\nmodel m {\n  dim T\n  input x: [T, X]\n  target y: [T, H]\n  h = lstm<H>(x)\n  loss mse(h, y)\n}\n";
+    expect(total(spec)).toBe("4*H*H + 4*H*X + 4*H");
+    expect(total(spec.replace("dim H\ndim X", "dim H = 128\ndim X = 64"))).toBe(`4*H*H + 4*H*X + 4*H = ${(4 * 128 * (64 + 128) + 4 * 128).toLocaleString("en-US")}`);
+  });
+
+  it("32x32x3 input, 10 filters 5x5, stride 1, pad 2 -> 32x32x10 with 760 parameters", () => {
+    const spec = "model m {\n  input img: [32, 32, 3]\n  target y: [32, 32, 10]\n  c = conv2d<K=10, F=5, stride=1, pad=2>(img)\n  loss mse(c, y)\n}\n";
+    expect(shapes(spec).c).toBe("[32, 32, 10]");
+    expect(total(spec)).toBe("760");
+  });
+
+  it.each([
+    ["stride=1", "[5, 5, 1]"],
+    ["stride=2", "[3, 3, 1]"],
+    ["pad=1", "[7, 7, 1]"],
+  ])("7x7 input, 3x3 filter, %s -> %s", (opt, want) => {
+    const spec = `model m {\n  input img: [7, 7, 1]\n  c = conv2d<K=1, F=3, ${opt}>(img)\n  loss mse(c, c)\n}\n`;
+    expect(shapes(spec).c).toBe(want);
+  });
+
+  it("7x7 input, 3x3 filter, stride 3 does not fit", () => {
+    const spec = "model m {\n  input img: [7, 7, 1]\n  c = conv2d<K=1, F=3, stride=3>(img)\n  loss mse(c, c)\n}\n";
+    expect(errors(spec)).toEqual(["SEQ0305 3:7"]);
+    expect(messages(spec)[0]).toBe("a window of 3 with stride 3 does not fit 7: (7 - 3)/3 + 1 = 2.33 is not a whole number");
+  });
+
+  it("the receptive field of L stacked KxK convs is 1 + L*(K-1): the valid output shrinks by L*(K-1)", () => {
+    const spec = "model m {\n  input img: [11, 11, 1]\n  a = conv2d<K=1, F=3>(img)\n  b = conv2d<K=1, F=3>(a)\n  c = conv2d<K=1, F=3>(b)\n  loss mse(c, c)\n}\n";
+    expect(shapes(spec).c).toBe(`[${11 - 3 * 2}, ${11 - 3 * 2}, 1]`);
+  });
+});
+
+describe("dims", () => {
+  it("halves T twice when T is a multiple of 4, and reports it otherwise", () => {
+    const body = "  target y: [T/4, 16]\n  a = fold<2>(x)\n  b = fold<2>(a)\n  c = tanh(dense<16>(b))\n  loss mse(c, y)";
+    const spec = `model m {\n  dim T multiple of 4\n  input x: [T, 3]\n${body}\n}\n`;
+    expect(shapes(spec)).toMatchObject({ a: "[T/2, 6]", b: "[T/4, 12]" });
+    expect(errors(spec.replace("dim T multiple of 4", "dim T"))[0]).toBe("SEQ0202 4:14");
+  });
+
+  it("finds a signature dim from the argument and checks later uses of it", () => {
+    const fn = "fn twice(a: [D], b: [2*D]) -> [2*D] {\n  out concat(a, a) + b\n}\n";
+    expect(shapes(`${fn}model m {\n  input x: [3]\n  input z: [6]\n  p = twice(x, z)\n  loss mse(p, z)\n}\n`).p).toBe("[6]");
+    expect(errors(`${fn}model m {\n  input x: [3]\n  input z: [7]\n  p = twice(x, z)\n  loss mse(p, z)\n}\n`)).toEqual(["SEQ0303 1:18"]);
+  });
+});
+
+describe("ops", () => {
+  it("reports a broadcast mismatch with both shapes and the bound dims", () => {
+    const spec = "dim H = 128\nmodel m {\n  input a: [4*H]\n  input b: [3*H]\n  c = a + b\n  loss mse(c, c)\n}\n";
+    const d = check(spec).diagnostics[0]!;
+    expect(d.code).toBe("SEQ0301");
+    expect(d.message).toBe("cannot add [4*H] and [3*H]");
+    expect(d.notes).toEqual(["where H = 128"]);
+    expect(d.labels.map((l) => l.message)).toEqual([undefined, "[4*H]", "[3*H]"]);
+  });
+
+  it("types matmul, concat, split, reductions, sequence ops and one_hot", () => {
+    const spec = `model m {
+  dim T
+  vocab v[V] = [a, b, c]
+  input x: [T] of v
+  input M: [5, 3]
+  target y: [T] of v
+  e = one_hot(x)
+  p = e @ (M @ concat(first(e), last(e)) + 1)
+  i, j = split<2>(concat(e, e))
+  s = sum(e)
+  q = mean(e, axis: 1)
+  r = shift<1>(flip(e))
+  z = dense<V>(e)
+  loss cross_entropy(z, y)
+}
+`;
+    const s = check(spec);
+    expect(s.diagnostics.map((d) => d.message)).toEqual(["cannot multiply [5, 3] @ [2*V]: 3 is not 2*V"]);
+    const ok = shapes(spec.replace("M @ concat(first(e), last(e))", "M @ first(e)").replace("input M: [5, 3]", "input M: [3, 3]"));
+    expect(ok).toMatchObject({ e: "[T, V]", p: "[T]", i: "[T, V]", j: "[T, V]", s: "[V]", q: "[T]", r: "[T, V]", z: "[T, V]" });
+  });
+
+  it("checks losses against their targets", () => {
+    const spec = (t: string) => `model m {\n  dim T\n  vocab v[V] = [a, b]\n  input x: [T, 4]\n  target y: ${t}\n  z = dense<2>(x)\n  loss cross_entropy(z, y)\n}\n`;
+    expect(errors(spec("[T] of v"))).toEqual([]);
+    expect(errors(spec("[T, 2]"))).toEqual([]);
+    expect(errors(spec("[T, 3]"))).toEqual(["SEQ0308 7:8"]);
+  });
+});
