@@ -3,7 +3,7 @@
  * (`generated/cst.d.ts`) and the syntax-diagram page (`generated/syntax-diagrams.html`).
  * Pure functions of the parser; `npm run gen` writes them, a test checks they are fresh.
  */
-import { createSyntaxDiagramsCode, generateCstDts } from "chevrotain";
+import { createSyntaxDiagramsCode, generateCstDts } from "./chevrotain.js";
 import { SeqParser } from "./parser.js";
 
 const seqParser = new SeqParser();

@@ -4,7 +4,8 @@
  * production it implements. Error recovery is on, so one run reports several
  * syntax errors, and every CST node carries its offsets.
  */
-import { CstParser, type IParserErrorMessageProvider } from "chevrotain";
+import type { IParserErrorMessageProvider } from "chevrotain";
+import { CstParser } from "./chevrotain.js";
 import * as T from "./tokens.js";
 
 export class SeqParser extends CstParser {

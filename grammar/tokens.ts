@@ -4,7 +4,8 @@
  * identifier, not the keyword `out` followed by `put`), and longer operators
  * before their prefixes (`->` before `-`).
  */
-import { createToken, Lexer, type TokenType } from "chevrotain";
+import type { TokenType } from "chevrotain";
+import { createToken, Lexer } from "./chevrotain.js";
 
 export const WhiteSpace = createToken({ name: "WhiteSpace", pattern: /[ \t\r\n\f\v]+/, group: Lexer.SKIPPED, line_breaks: true });
 /** `# ...` to the end of the line. Kept in a group so the formatter can re-attach comments. */

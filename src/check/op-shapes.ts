@@ -218,6 +218,12 @@ const fold: ShapeRule = (args, ctx) => {
   return tensor([steps, x.dims[1]!.mul(Poly.const(k)), ...x.dims.slice(2)]);
 };
 
+const flatten: ShapeRule = (args, ctx) => {
+  const [x] = args as [Tensor];
+  if (!needRank(x, 1, ctx, "at least one axis")) return undefined;
+  return tensor([x.dims.reduce((acc, d) => acc.mul(d), ONE)], x.vocab);
+};
+
 const oneHot: ShapeRule = (args, ctx) => {
   const [x] = args as [Tensor];
   if (x.vocab === undefined) {
@@ -423,6 +429,7 @@ export const OP_SHAPES: Record<OpKind, ShapeRule> = {
   softmax: softmaxLike,
   log_softmax: softmaxLike,
   one_hot: oneHot,
+  flatten,
   conv,
   maxpool: pool,
   avgpool: pool,

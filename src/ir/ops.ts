@@ -61,6 +61,7 @@ export const OPS = {
   softmax: { syntax: call, arity: [1, 1], named: { axis: -1 }, doc: "softmax over an axis (default the last)" },
   log_softmax: { syntax: call, arity: [1, 1], named: { axis: -1 }, doc: "log of softmax over an axis (default the last)" },
   one_hot: unary("one_hot(x) of token input x: [T] of v -> [T, |v|]"),
+  flatten: unary("all axes into one: [N, M, C] -> [N*M*C] (e.g. a feature map into a dense layer)"),
 
   conv: {
     syntax: call,

@@ -6,6 +6,7 @@
  */
 // The named export: under NodeNext, the default import of this CommonJS module is typed
 // as the whole `module.exports` object (not constructable) although Node gives the class.
+import { AJV_OPTIONS, STANDALONE_MODULE } from "./validator-options.js";
 import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
 import type { IrModule, Loc } from "./ir.js";
@@ -14,11 +15,17 @@ import { IR_SCHEMA, MAX_DIM } from "./schema.js";
 /** At most this many schema diagnostics are reported for one module. */
 export const MAX_SCHEMA_DIAGNOSTICS = 20;
 
-let compiled: ValidateFunction<IrModule> | undefined;
+// The build writes the compiled validator as code: loading it is much faster than compiling the schema.
+// Tests run from source, where it does not exist, and compile instead.
+const standalone = (await import(`./${STANDALONE_MODULE}`).catch((e: NodeJS.ErrnoException) => {
+  if (e.code === "ERR_MODULE_NOT_FOUND") return undefined;
+  throw e;
+})) as { default: ValidateFunction<IrModule> } | undefined;
+let compiled: ValidateFunction<IrModule> | undefined = standalone?.default;
 
 /** The compiled schema; compiled on first use, then shared. */
 function validator(): ValidateFunction<IrModule> {
-  compiled ??= new Ajv2020({ allErrors: true, strict: true }).compile<IrModule>(IR_SCHEMA);
+  compiled ??= new Ajv2020(AJV_OPTIONS).compile<IrModule>(IR_SCHEMA);
   return compiled;
 }
 

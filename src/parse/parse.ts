@@ -3,7 +3,7 @@
  * errors as Diagnostics (SEQ0001, SEQ0002). Never throws for bad input.
  */
 import type { IParserErrorMessageProvider, IToken, TokenType } from "chevrotain";
-import { EOF } from "chevrotain";
+import { EOF } from "../../grammar/chevrotain.js";
 import { SeqParser } from "../../grammar/parser.js";
 import { SeqLexer } from "../../grammar/tokens.js";
 import type * as C from "../../grammar/generated/cst.js";
