@@ -142,14 +142,13 @@ export class SeqParser extends CstParser {
     this.CONSUME(T.RCurly);
   });
 
-  /** statement := dimDecl | vocabDecl | ioDecl | paramDecl | stateDecl | letStmt | assignStmt | outStmt | lossStmt | trainBlock | feedbackStmt */
+  /** statement := dimDecl | vocabDecl | ioDecl | varDecl | letStmt | assignStmt | outStmt | lossStmt | trainBlock | feedbackStmt */
   public statement = this.RULE("statement", () => {
     this.OR([
       { ALT: () => this.SUBRULE(this.dimDecl) },
       { ALT: () => this.SUBRULE(this.vocabDecl) },
       { ALT: () => this.SUBRULE(this.ioDecl) },
-      { ALT: () => this.SUBRULE(this.paramDecl) },
-      { ALT: () => this.SUBRULE(this.stateDecl) },
+      { ALT: () => this.SUBRULE(this.varDecl) },
       { ALT: () => this.SUBRULE(this.letStmt) },
       { ALT: () => this.SUBRULE(this.assignStmt) },
       { ALT: () => this.SUBRULE(this.outStmt) },
@@ -167,21 +166,9 @@ export class SeqParser extends CstParser {
     this.SUBRULE(this.shapeType);
   });
 
-  /** paramDecl := "param" Identifier ":" shapeType ("=" expression)? */
-  public paramDecl = this.RULE("paramDecl", () => {
-    this.CONSUME(T.Param);
-    this.CONSUME(T.Identifier);
-    this.CONSUME(T.Colon);
-    this.SUBRULE(this.shapeType);
-    this.OPTION(() => {
-      this.CONSUME(T.Equals);
-      this.SUBRULE(this.expression);
-    });
-  });
-
-  /** stateDecl := "state" Identifier ":" shapeType ("=" expression)? */
-  public stateDecl = this.RULE("stateDecl", () => {
-    this.CONSUME(T.State);
+  /** varDecl := ("param" | "state") Identifier ":" shapeType ("=" expression)? */
+  public varDecl = this.RULE("varDecl", () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Param) }, { ALT: () => this.CONSUME(T.State) }]);
     this.CONSUME(T.Identifier);
     this.CONSUME(T.Colon);
     this.SUBRULE(this.shapeType);

@@ -167,8 +167,7 @@ export type StatementCstChildren = {
   dimDecl?: DimDeclCstNode[];
   vocabDecl?: VocabDeclCstNode[];
   ioDecl?: IoDeclCstNode[];
-  paramDecl?: ParamDeclCstNode[];
-  stateDecl?: StateDeclCstNode[];
+  varDecl?: VarDeclCstNode[];
   letStmt?: LetStmtCstNode[];
   assignStmt?: AssignStmtCstNode[];
   outStmt?: OutStmtCstNode[];
@@ -190,27 +189,14 @@ export type IoDeclCstChildren = {
   shapeType: ShapeTypeCstNode[];
 };
 
-export interface ParamDeclCstNode extends CstNode {
-  name: "paramDecl";
-  children: ParamDeclCstChildren;
+export interface VarDeclCstNode extends CstNode {
+  name: "varDecl";
+  children: VarDeclCstChildren;
 }
 
-export type ParamDeclCstChildren = {
-  Param: IToken[];
-  Identifier: IToken[];
-  Colon: IToken[];
-  shapeType: ShapeTypeCstNode[];
-  Equals?: IToken[];
-  expression?: ExpressionCstNode[];
-};
-
-export interface StateDeclCstNode extends CstNode {
-  name: "stateDecl";
-  children: StateDeclCstChildren;
-}
-
-export type StateDeclCstChildren = {
-  State: IToken[];
+export type VarDeclCstChildren = {
+  Param?: IToken[];
+  State?: IToken[];
   Identifier: IToken[];
   Colon: IToken[];
   shapeType: ShapeTypeCstNode[];
@@ -476,8 +462,7 @@ export interface SeqCstVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   block(children: BlockCstChildren, param?: IN): OUT;
   statement(children: StatementCstChildren, param?: IN): OUT;
   ioDecl(children: IoDeclCstChildren, param?: IN): OUT;
-  paramDecl(children: ParamDeclCstChildren, param?: IN): OUT;
-  stateDecl(children: StateDeclCstChildren, param?: IN): OUT;
+  varDecl(children: VarDeclCstChildren, param?: IN): OUT;
   letStmt(children: LetStmtCstChildren, param?: IN): OUT;
   assignStmt(children: AssignStmtCstChildren, param?: IN): OUT;
   assignTarget(children: AssignTargetCstChildren, param?: IN): OUT;

@@ -170,9 +170,9 @@ function buildStmt(n: C.StatementCstNode): Stmt<AstExpr> {
     const d = node(c.ioDecl);
     return { kind: d.children.Input ? "input" : "target", name: tok(d.children.Identifier).image, type: buildShape(node(d.children.shapeType)), loc: cstLoc(d) };
   }
-  if (c.paramDecl || c.stateDecl) {
-    const d = (c.paramDecl ? node(c.paramDecl) : node(c.stateDecl!)) as C.ParamDeclCstNode | C.StateDeclCstNode;
-    const s: ParamDecl<AstExpr> | StateDecl<AstExpr> = { kind: c.paramDecl ? "param" : "state", name: tok(d.children.Identifier).image, type: buildShape(node(d.children.shapeType)), loc: cstLoc(d) };
+  if (c.varDecl) {
+    const d = node(c.varDecl);
+    const s: ParamDecl<AstExpr> | StateDecl<AstExpr> = { kind: d.children.Param ? "param" : "state", name: tok(d.children.Identifier).image, type: buildShape(node(d.children.shapeType)), loc: cstLoc(d) };
     if (d.children.expression) s.init = buildExpr(node(d.children.expression));
     return s;
   }
