@@ -260,7 +260,7 @@ export class Inference {
           return undefined;
         }
         const t = f.next.get(e.name);
-        if (!t) this.report(f, "SEQ0109", `\`${e.name}'\` is read before it is assigned`, { loc: e.loc }, [], [], `assign \`${e.name}' = ...\` before this line`);
+        if (!t && !f.failed.has(`${e.name}'`)) this.report(f, "SEQ0109", `\`${e.name}'\` is read before it is assigned`, { loc: e.loc }, [], [], `assign \`${e.name}' = ...\` before this line`);
         return t;
       }
       case "member": {
@@ -403,6 +403,12 @@ export class Inference {
     const scanned = stepInputs.filter((s) => !s.p.ctx);
     const extras = scanned.map((s) => s.t.dims.length - s.p.type.dims.length);
     const lead = extras.length > 0 ? extras[0]! : 0;
+    for (const s of stepInputs) {
+      if (s.t.vocab !== undefined && s.p.type.vocab === undefined) {
+        this.report(f, "SEQ0311", `${def.name} takes float vectors for ${s.p.name}, but this is a token tensor ${this.fmt(s.t)}`, { loc: s.loc, message: this.fmt(s.t) }, [], [], "apply one_hot(x) (or embedding<E>(one_hot(x))) first");
+        return undefined;
+      }
+    }
     for (const [i, s] of scanned.entries()) {
       const x = extras[i]!;
       const bad = isCell ? x !== 1 : x < 0 || x !== lead;
@@ -410,8 +416,7 @@ export class Inference {
         const want = isCell
           ? `a sequence of ${formatDecl(s.p.type)} steps (one more leading axis than the step input)`
           : `${formatDecl(s.p.type)}${lead > 0 ? ` with the same ${lead} leading axes as the other inputs` : ""}`;
-        const help = s.t.vocab !== undefined ? "token inputs are integers: apply one_hot(x) (or embedding<E>(one_hot(x))) first" : undefined;
-        this.report(f, "SEQ0304", `${def.name} needs ${s.p.name} to be ${want}, but it is ${this.fmt(s.t)}`, { loc: s.loc, message: this.fmt(s.t) }, [], [], help);
+        this.report(f, "SEQ0304", `${def.name} needs ${s.p.name} to be ${want}, but it is ${this.fmt(s.t)}`, { loc: s.loc, message: this.fmt(s.t) });
         return undefined;
       }
     }
@@ -572,10 +577,6 @@ export class Inference {
         this.report(f, "SEQ0303", `${def.name} expects ${s.p.name}: ${this.fmt(declared)}, but got ${this.fmt(s.t)}`, { loc: s.p.loc, message: this.fmt(declared) }, [], this.where(declared, s.t));
         return undefined;
       }
-      if (s.t.vocab !== undefined && s.p.type.vocab === undefined) {
-        this.report(f, "SEQ0311", `${def.name} takes float vectors for ${s.p.name}, but this is a token tensor ${this.fmt(s.t)}`, { loc: s.p.loc }, [], [], "apply one_hot(x) (or embedding<E>(one_hot(x))) first");
-        return undefined;
-      }
       f.values.set(s.p.name, s.t);
     }
     for (const st of def.body) {
@@ -624,20 +625,20 @@ export class Inference {
   private assign(st: Extract<Stmt<Expr>, { kind: "assign" }>, f: Frame): void {
     const single = st.targets.length === 1 ? st.targets[0]! : undefined;
     const t = this.evalExpr(st.value, f, single && !single.next && f.kind === "model" ? single.name : undefined);
-    if (!t) {
-      for (const tg of st.targets) if (!tg.next) f.failed.add(tg.name);
-      return;
-    }
+    const fail = () => {
+      for (const tg of st.targets) f.failed.add(tg.next ? `${tg.name}'` : tg.name);
+    };
+    if (!t) return fail();
     let parts: Tensor[];
     if (t.kind === "tuple") {
       if (t.items.length !== st.targets.length) {
         this.report(f, "SEQ0307", `this gives ${t.items.length} values, but ${st.targets.length} name${st.targets.length === 1 ? " is" : "s are"} bound`, { loc: st.loc });
-        return;
+        return fail();
       }
       parts = t.items;
     } else if (st.targets.length !== 1) {
       this.report(f, "SEQ0307", `this gives one value, but ${st.targets.length} names are bound`, { loc: st.loc });
-      return;
+      return fail();
     } else parts = [t];
     st.targets.forEach((tg, i) => {
       const v = parts[i]!;

@@ -11,6 +11,9 @@ import { runSummary } from "./commands/summary.js";
 import { UserIoError } from "./io.js";
 import { VERSION, type OutputOptions } from "./output.js";
 
+/** A mistake in the command line: reported with a pointer to --help, exit code 2. */
+class UsageError extends Error {}
+
 const EPILOG = `Exit codes: 0 no errors, 1 errors found in a spec, 2 usage or I/O error.
 The language: docs/language.md. Example specs: specs/*.seq.`;
 
@@ -26,7 +29,6 @@ function outputOptions(a: GlobalArgs): OutputOptions {
 /** Runs the CLI with the given arguments (without `node seqc`) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let exit = 0;
-  let usageError: string | undefined;
   const cli = (yargs(argv) as Argv)
     .scriptName("seqc")
     .usage("$0 <command> [options]\n\nA compiler for neural sequence models written as .seq specs.")
@@ -85,21 +87,21 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      if (err) throw err;
-      usageError = msg;
+      // Throwing stops yargs before any command runs.
+      throw err ?? new UsageError(msg);
     });
   try {
     await cli.parseAsync();
   } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`seqc: ${e.message}\nRun 'seqc --help' for usage.\n`);
+      return 2;
+    }
     if (e instanceof UserIoError) {
       process.stderr.write(`seqc: ${e.message}\n`);
       return 2;
     }
     throw e;
-  }
-  if (usageError !== undefined) {
-    process.stderr.write(`seqc: ${usageError}\nRun 'seqc --help' for usage.\n`);
-    return 2;
   }
   return exit;
 }

@@ -102,7 +102,7 @@ function stmtLines(s: Stmt<Expr>, indent: string, ctx: Context): string[] {
     case "train": {
       const entries = s.entries.map((e) => `${e.key}: ${expr(e.value)}`);
       const oneLine = `train { ${entries.join(", ")} }`;
-      const commented = s.endComments?.length || s.entries.some((e) => e.comments?.before || e.comments?.after);
+      const commented = s.endComments?.length || s.entries.some((e) => e.comments?.before || e.comments?.after || e.comments?.gap);
       if (!commented && indent.length + oneLine.length <= MAX_LINE) return [entries.length === 0 ? "train {}" : oneLine];
       const inner: string[] = [];
       s.entries.forEach((e, i) => {
@@ -128,7 +128,10 @@ export function quote(s: string): string {
     else if (ch === "\n") out += "\\n";
     else if (ch === "\t") out += "\\t";
     else if (ch === "\r") out += "\\r";
-    else if (code < 0x20 || code === 0x7f || code === 0x2028 || code === 0x2029) out += "\\u" + code.toString(16).padStart(4, "0");
+    else if (code < 0x20 || code === 0x7f || code === 0x2028 || code === 0x2029 || (code >= 0xd800 && code <= 0xdfff)) {
+      // Control characters, line separators and lone surrogates (not valid UTF-8 on their own) are escaped.
+      out += "\\u" + code.toString(16).padStart(4, "0");
+    }
     else out += ch;
   }
   return out + '"';
@@ -195,7 +198,7 @@ export function expr(e: Expr, dims = false): string {
   out += name;
   if (e.generic) out += `<${e.generic.map((a) => arg(a, "=", true)).join(", ")}>`;
   out += `(${[...e.args.map((a) => expr(a)), ...(e.named ?? []).map((a) => arg(a, ": ", false))].join(", ")})`;
-  if (e.op === "call" && e.with) out += ` with { ${e.with.map((a) => arg(a, ": ", false)).join(", ")} }`;
+  if (e.op === "call" && e.with) out += e.with.length === 0 ? " with {}" : ` with { ${e.with.map((a) => arg(a, ": ", false)).join(", ")} }`;
   return out;
 }
 

@@ -44,7 +44,13 @@ export function isValidIr(x: unknown): x is IrModule {
  */
 export function validateIr(file: string, module: unknown): Diagnostic[] {
   const validate = validator();
-  if (validate(module)) return [];
+  try {
+    if (validate(module)) return [];
+  } catch (e) {
+    // The validator recurses through expressions; the parser keeps them shallow, hand-made IR may not.
+    if (!(e instanceof RangeError)) throw e;
+    return [diagnostic("SEQ0005", "IR: nested too deeply to validate", { file, start: 0, end: 0 })];
+  }
   const out: Diagnostic[] = [];
   const seen = new Set<string>();
   let dropped = 0;

@@ -8,12 +8,18 @@ import { SeqParser } from "../../grammar/parser.js";
 import { SeqLexer } from "../../grammar/tokens.js";
 import type * as C from "../../grammar/generated/cst.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
-import type { AstModule } from "./ast.js";
+import type { AstExpr, AstModule, Loc } from "./ast.js";
 import { buildModule } from "./build.js";
 import { attachComments } from "./comments.js";
 
-/** Deeper bracket nesting than this is reported instead of parsed (the parser is recursive). */
-export const MAX_NESTING = 200;
+/**
+ * Deeper bracket nesting than this is reported instead of parsed: the parser is
+ * recursive (about ten rules per level) and overflows the stack near 150 levels.
+ */
+export const MAX_NESTING = 64;
+
+/** Deeper expression trees than this (e.g. a sum of thousands of terms) are reported: later stages recurse. */
+export const MAX_EXPR_DEPTH = 500;
 
 const TOKEN_WORDS: Record<string, string> = {
   Identifier: "a name",
@@ -100,12 +106,70 @@ export function parseText(file: string, text: string): ParseResult {
       diagnostics.push(diagnostic("SEQ0002", e.message, { file, start: at, end: Math.max(end, at) }));
     }
     module = buildModule(cst);
+    const deepest = tooDeepExpr(module);
+    if (deepest) {
+      diagnostics.push(
+        diagnostic("SEQ0002", `this expression is nested more than ${MAX_EXPR_DEPTH} levels deep`, { file, ...deepest }, {
+          help: "split it with `let` bindings",
+        }),
+      );
+      return { module: { items: [] }, diagnostics };
+    }
     attachComments(module, (lexed.groups["comments"] ?? []) as IToken[], text);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     diagnostics.push(diagnostic("SEQ0002", "the spec is nested too deeply to parse", { file, start: 0, end: 0 }));
   }
   return { module, diagnostics };
+}
+
+/** Children of an AST expression. */
+function subExprs(e: AstExpr): AstExpr[] {
+  switch (e.kind) {
+    case "num":
+    case "str":
+    case "name":
+      return [];
+    case "prime":
+    case "neg":
+      return [e.operand];
+    case "member":
+      return [e.object];
+    case "binary":
+      return [e.left, e.right];
+    case "apply": {
+      const args = [...(e.generic ?? []), ...(e.args ?? []), ...(e.with ?? [])];
+      if (e.modifier?.kind === "repeat") args.push(...e.modifier.count);
+      return args.map((a) => a.value);
+    }
+  }
+}
+
+/** The location of an expression deeper than MAX_EXPR_DEPTH, found without recursion. */
+function tooDeepExpr(module: AstModule): Loc | undefined {
+  const roots: AstExpr[] = [];
+  JSON.stringify(module, (_k, v: unknown) => {
+    if (v && typeof v === "object" && "kind" in v && "loc" in v && isExprKind((v as { kind: string }).kind)) {
+      roots.push(v as AstExpr);
+      return undefined;
+    }
+    return v;
+  });
+  for (const root of roots) {
+    const stack: [AstExpr, number][] = [[root, 1]];
+    while (stack.length > 0) {
+      const [e, depth] = stack.pop()!;
+      if (depth > MAX_EXPR_DEPTH) return e.loc;
+      for (const c of subExprs(e)) stack.push([c, depth + 1]);
+    }
+  }
+  return undefined;
+}
+
+const EXPR_KINDS = new Set(["num", "str", "name", "prime", "member", "neg", "binary", "apply"]);
+
+function isExprKind(kind: string): boolean {
+  return EXPR_KINDS.has(kind);
 }
 
 function lastOffset(tokens: IToken[], text: string): number {

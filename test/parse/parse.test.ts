@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { Diagnostic } from "../../src/diagnostics/diagnostic.js";
 import type { AssignStmt, AstApply, AstExpr, AstModule, DefDecl, ModelDecl, Stmt, TrainBlock } from "../../src/parse/ast.js";
@@ -307,6 +310,21 @@ describe("parseText: syntax errors", () => {
       expect(x.message).not.toContain("<--");
       expect(x.message).not.toMatch(/Expecting|token of type|but found/);
     }
+  });
+
+  it("words every syntax error of specs/invalid the same way", () => {
+    const dir = join(resolve(dirname(fileURLToPath(import.meta.url)), "../.."), "specs/invalid");
+    const files = readdirSync(dir).filter((n) => n.endsWith(".seq"));
+    let seen = 0;
+    for (const name of files) {
+      for (const d of parseText(name, readFileSync(join(dir, name), "utf8")).diagnostics) {
+        seen++;
+        if (d.code === "SEQ0002") expect(d.message, name).toMatch(/^expected .+, found (?:'.+'|the end of the file)$/);
+        else expect(d.message, name).toMatch(/^unexpected character '.+'$/);
+        expect(d.message, name).not.toContain("-->");
+      }
+    }
+    if (files.length > 0) expect(seen).toBeGreaterThan(0);
   });
 
   it("never throws on garbage", () => {

@@ -18,7 +18,8 @@ function reads(e: Expr): string[] {
 
 export const paramsUsed: Rule = (ctx) => {
   for (const { node, module } of blocks(ctx)) {
-    if (node.kind === "model") continue;
+    // Without an `out` nothing is live; single-out reports that instead.
+    if (node.kind === "model" || !node.body.some((s) => s.kind === "out")) continue;
     const defines = new Map<string, Expr>();
     const states = new Set<string>();
     for (const s of node.body) {

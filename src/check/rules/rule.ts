@@ -1,6 +1,6 @@
 /** What every check rule receives: the indexed program and a place to report. */
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
-import type { DefDecl, Expr, ModelDecl } from "../../ir/ir.js";
+import type { DefDecl, Expr, ModelDecl, Stmt } from "../../ir/ir.js";
 import type { LoadedModule } from "../../ir/program.js";
 import type { ModelInfo } from "../infer.js";
 import type { ProgramIndex } from "../scope.js";
@@ -24,4 +24,27 @@ export function blocks(ctx: RuleContext): { node: DefDecl<Expr> | ModelDecl<Expr
   return userModules(ctx).flatMap((module) =>
     module.ir.items.flatMap((node) => (node.kind === "cell" || node.kind === "fn" || node.kind === "model" ? [{ node, module }] : [])),
   );
+}
+
+/** The expressions a statement holds (values, initialisers, shape dims). */
+export function statementExprs(s: Stmt<Expr>): Expr[] {
+  switch (s.kind) {
+    case "assign":
+    case "out":
+    case "loss":
+      return [s.value];
+    case "param":
+    case "state":
+      return [...s.type.dims, ...(s.init ? [s.init] : [])];
+    case "input":
+    case "target":
+      return s.type.dims;
+    case "dim":
+      return s.value ? [s.value] : [];
+    case "train":
+      return s.entries.map((e) => e.value);
+    case "vocab":
+    case "feedback":
+      return [];
+  }
 }

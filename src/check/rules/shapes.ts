@@ -5,7 +5,7 @@
  */
 import { walkExpr } from "../../ir/ir.js";
 import { Inference } from "../infer.js";
-import { userModules, type Rule } from "./rule.js";
+import { blocks, statementExprs, userModules, type Rule } from "./rule.js";
 
 export const shapes: Rule = (ctx) => {
   const used = new Set<string>();
@@ -13,12 +13,9 @@ export const shapes: Rule = (ctx) => {
     const inference = new Inference(ctx.index, ctx.report);
     ctx.models.push(inference.checkModel(node, module));
   }
-  for (const m of userModules(ctx)) {
-    for (const item of m.ir.items) {
-      const body = item.kind === "cell" || item.kind === "fn" || item.kind === "model" ? item.body : [];
-      for (const s of body) {
-        if (s.kind === "assign" || s.kind === "out") walkExpr(s.value, (x) => x.op === "call" && used.add(x.callee));
-      }
+  for (const { node } of blocks(ctx)) {
+    for (const s of node.body) {
+      for (const e of statementExprs(s)) walkExpr(e, (x) => x.op === "call" && used.add(x.callee));
     }
   }
   for (const m of userModules(ctx)) {

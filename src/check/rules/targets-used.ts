@@ -5,7 +5,8 @@ import { blocks, type Rule } from "./rule.js";
 
 export const targetsUsed: Rule = (ctx) => {
   for (const { node, module } of blocks(ctx)) {
-    if (node.kind !== "model") continue;
+    // Without any loss, model-has-loss reports the model instead.
+    if (node.kind !== "model" || !node.body.some((s) => s.kind === "loss")) continue;
     const values = new Map<string, Expr>();
     for (const s of node.body) if (s.kind === "assign") for (const t of s.targets) values.set(t.name, s.value);
     const reached = new Set<string>();
