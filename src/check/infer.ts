@@ -52,6 +52,12 @@ interface Anchor {
   what: string;
 }
 
+/** Each copy of `repeat<N>` has its own parameters: the count is bounded so a typo cannot exhaust memory. */
+export const MAX_REPEAT = 1000;
+
+/** The largest dim (as in the IR schema). */
+const MAX_DIM = 2147483647;
+
 /** Codes not reported when a definition is checked with unknown dims (nothing can be proven about them). */
 const UNPROVABLE: ReadonlySet<Code> = new Set<Code>(["SEQ0202", "SEQ0305", "SEQ0307", "SEQ0112"]);
 
@@ -194,6 +200,9 @@ export class Inference {
       if (v !== undefined && v < 1) {
         this.report(f, "SEQ0203", `a dim must be at least 1, but ${this.env.format(p)} is ${v}`, { loc: d.loc }, [], this.where(tensor([p])));
         ok = false;
+      } else if (v !== undefined && v > MAX_DIM) {
+        this.report(f, "SEQ0006", `${this.env.format(p)} is ${v}, more than the largest dim ${MAX_DIM}`, { loc: d.loc }, [], this.where(tensor([p])));
+        ok = false;
       }
       dims.push(p);
     }
@@ -231,6 +240,11 @@ export class Inference {
       return;
     }
     const v = this.env.value(p);
+    if (v !== undefined && (v < 1 || v > MAX_DIM)) {
+      this.report(f, v < 1 ? "SEQ0203" : "SEQ0006", `dim ${d.name} = ${v} is out of range: dims are whole numbers from 1 to ${MAX_DIM}`, { loc: d.value.loc });
+      f.dims.set(d.name, this.env.opaque());
+      return;
+    }
     f.dims.set(d.name, v !== undefined ? this.env.declare({ name: d.name, multiple: 1, value: v }) : p);
   }
 
@@ -442,8 +456,8 @@ export class Inference {
     if (mod?.kind === "repeat") {
       const n = this.evalDim(mod.count, f);
       const v = n ? this.env.value(n) : undefined;
-      if (v === undefined || v < 1) {
-        this.report(f, "SEQ0112", "repeat<N> needs a whole number N >= 1", { loc: mod.count.loc });
+      if (v === undefined || v < 1 || v > MAX_REPEAT) {
+        this.report(f, "SEQ0112", `repeat<N> needs a whole number N from 1 to ${MAX_REPEAT}`, { loc: mod.count.loc });
         return undefined;
       }
       if (scanned.length !== 1) {

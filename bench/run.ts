@@ -1,0 +1,44 @@
+/**
+ * Runs the benchmarks: `npm run bench` (all), or `node dist/bench/run.js NAME...`
+ * for some of them. A benchmark that fails (e.g. a generated spec that does not
+ * check clean) sets exit code 1 and the others still run.
+ */
+import { cpus } from "node:os";
+import { benchCheck } from "./check.js";
+
+export interface Benchmark {
+  name: string;
+  description: string;
+  run: () => void | Promise<void>;
+}
+
+/** The benchmarks, in order. The compile targets will add theirs here. */
+export const BENCHMARKS: Benchmark[] = [
+  { name: "check", description: "seqc check: parse, lower, validate, check; CLI start-up", run: () => benchCheck() },
+];
+
+async function main(argv: string[]): Promise<number> {
+  const unknown = argv.filter((a) => !BENCHMARKS.some((b) => b.name === a));
+  if (unknown.length > 0) {
+    console.error(`bench: unknown benchmark(s) ${unknown.join(", ")}; known: ${BENCHMARKS.map((b) => b.name).join(", ")}`);
+    return 2;
+  }
+  const selected = argv.length === 0 ? BENCHMARKS : BENCHMARKS.filter((b) => argv.includes(b.name));
+  const cpu = cpus();
+  console.log(`seqc benchmarks: node ${process.version}, ${process.platform}-${process.arch}, ${cpu[0]?.model.trim() ?? "unknown CPU"} x ${cpu.length}`);
+  let failed = 0;
+  for (const b of selected) {
+    console.log(`\n== ${b.name}: ${b.description}`);
+    const t0 = performance.now();
+    try {
+      await b.run();
+      console.log(`(${b.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    } catch (e) {
+      failed++;
+      console.error(`bench ${b.name} FAILED: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return failed > 0 ? 1 : 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));
