@@ -161,6 +161,7 @@ export class Inference {
       case "ref": {
         const d = f.dims.get(e.name);
         if (d) return d;
+        if (f.failed.has(e.name)) return undefined;
         const vocabSize = f.vocabs.has(e.name) ? " (a vocabulary: use the dim in its brackets)" : "";
         this.report(f, "SEQ0201", `unknown dim \`${e.name}\`${vocabSize}`, { loc: e.loc }, [], [], didYouMean(e.name, f.dims.keys()));
         return undefined;
@@ -236,13 +237,13 @@ export class Inference {
     }
     const p = this.evalDim(d.value, f);
     if (!p) {
-      f.dims.set(d.name, this.env.opaque());
+      f.failed.add(d.name);
       return;
     }
     const v = this.env.value(p);
     if (v !== undefined && (v < 1 || v > MAX_DIM)) {
       this.report(f, v < 1 ? "SEQ0203" : "SEQ0006", `dim ${d.name} = ${v} is out of range: dims are whole numbers from 1 to ${MAX_DIM}`, { loc: d.value.loc });
-      f.dims.set(d.name, this.env.opaque());
+      f.failed.add(d.name);
       return;
     }
     f.dims.set(d.name, v !== undefined ? this.env.declare({ name: d.name, multiple: 1, value: v }) : p);
