@@ -17,7 +17,7 @@ import type { LoadedModule } from "../ir/program.js";
 import { DimEnv, Poly } from "./dims.js";
 import { OP_SHAPES, type Blame, type Static } from "./op-shapes.js";
 import { didYouMean, type ProgramIndex } from "./scope.js";
-import { formatTy, size, tensor, type Tensor, type Ty } from "./types.js";
+import { formatTy, sameDims, size, tensor, type Tensor, type Ty } from "./types.js";
 
 export interface ParamInfo {
   /** Qualified name: binding, callee and param, e.g. `h.W` or `p.dense.W`. */
@@ -479,7 +479,7 @@ export class Inference {
         continue;
       }
       const t = this.evalExpr(w.value, f);
-      if (t && (t.kind !== "tensor" || !sameShape(t.dims, st.dims, this.env))) {
+      if (t && (t.kind !== "tensor" || !sameDims(t.dims, st.dims, this.env))) {
         this.report(f, "SEQ0314", `the initial ${w.name} must be ${this.fmt(st)}, but this is ${this.fmt(t)}`, { loc: w.value.loc, message: this.fmt(t) }, [], this.where(st));
       }
     }
@@ -496,7 +496,7 @@ export class Inference {
     let out = inst.out;
     if (repeat > 1 || mod?.kind === "repeat") {
       const input = steps.find((s) => !s.p.ctx)!.t;
-      if (!sameShape(out.dims, input.dims, this.env)) {
+      if (!sameDims(out.dims, input.dims, this.env)) {
         this.report(f, "SEQ0313", `repeat feeds ${def.name}'s output ${this.fmt(out)} back as its input ${this.fmt(input)}`, { loc: e.loc }, [], this.where(out, input));
         return undefined;
       }
@@ -588,7 +588,7 @@ export class Inference {
     for (const s of steps) {
       const declared = this.evalShape({ ...s.p.type, vocab: undefined }, f);
       if (!declared) return undefined;
-      if (!sameShape(declared.dims, s.t.dims, this.env)) {
+      if (!sameDims(declared.dims, s.t.dims, this.env)) {
         this.report(f, "SEQ0303", `${def.name} expects ${s.p.name}: ${this.fmt(declared)}, but got ${this.fmt(s.t)}`, { loc: s.p.loc, message: this.fmt(declared) }, [], this.where(declared, s.t));
         return undefined;
       }
@@ -612,7 +612,7 @@ export class Inference {
       if (st.kind === "state" && st.init && st.init.op !== "num" && def.kind === "cell") {
         const t = this.evalExpr(st.init, f);
         const want = f.states.get(st.name)!;
-        if (t && (t.kind !== "tensor" || !sameShape(t.dims, want.dims, this.env))) {
+        if (t && (t.kind !== "tensor" || !sameDims(t.dims, want.dims, this.env))) {
           this.report(f, "SEQ0314", `the initial ${st.name} must be ${this.fmt(want)}, but this is ${this.fmt(t)}`, { loc: st.init.loc, message: this.fmt(t) });
         }
       }
@@ -629,7 +629,7 @@ export class Inference {
     if (!out) return undefined;
     if (def.output) {
       const declared = this.evalShape(def.output, f);
-      if (declared && !sameShape(declared.dims, out.dims, this.env)) {
+      if (declared && !sameDims(declared.dims, out.dims, this.env)) {
         this.report(f, "SEQ0310", `${def.name} declares its output as ${this.fmt(declared)}, but \`out\` gives ${this.fmt(out)}`, { loc: def.output.loc, message: this.fmt(declared) }, [{ loc: def.body.find((s) => s.kind === "out")!.loc, message: this.fmt(out) }], this.where(declared, out));
         return undefined;
       }
@@ -667,7 +667,7 @@ export class Inference {
         if (f.kind === "cell") this.report(f, "SEQ0108", `\`${tg.name}'\`: ${tg.name} is not a state`, { loc: tg.loc });
         return;
       }
-      if (!sameShape(state.dims, v.dims, this.env)) {
+      if (!sameDims(state.dims, v.dims, this.env)) {
         this.report(f, "SEQ0306", `the next value of state ${tg.name} must be ${this.fmt(state)}, but this is ${this.fmt(v)}`, { loc: st.value.loc, message: this.fmt(v) }, [], this.where(state, v));
       }
       f.next.set(tg.name, state);
@@ -760,7 +760,7 @@ export class Inference {
       return;
     }
     const v = f.vocabs.get(x.vocab)!;
-    const ok = z.kind === "tensor" && sameShape(z.dims, [...x.dims, v], this.env);
+    const ok = z.kind === "tensor" && sameDims(z.dims, [...x.dims, v], this.env);
     if (!ok) {
       this.report(f, "SEQ0315", `feedback draws ${st.input} ${this.fmt(x)} from ${st.source}, which must be ${this.fmt(tensor([...x.dims, v]))} but is ${this.fmt(z)}`, { loc: st.loc }, [], this.where(x));
     }
@@ -768,6 +768,13 @@ export class Inference {
     if (st.until !== undefined && tokens && !tokens.includes(st.until)) {
       this.report(f, "SEQ0315", `the stop token ${JSON.stringify(st.until)} is not in the vocabulary ${x.vocab}`, { loc: st.loc });
     }
+  }
+
+  /** A stand-in for a declared input dim of an unused definition: its own atom, or a fresh one for an expression. */
+  private unknownDim(d: Expr): Poly {
+    if (d.op !== "ref") return this.env.opaque();
+    const known = this.env.get(d.name);
+    return known ? Poly.atom(known) : this.env.declare({ name: d.name, multiple: 1 });
   }
 
   /** Checks a user definition that no model uses, with a fresh dim for each unknown (errors that need values are not reported). */
@@ -780,15 +787,11 @@ export class Inference {
     }
     const steps = def.inputs.map((p) => ({
       p,
-      t: tensor(p.type.dims.map((d) => (d.op === "ref" ? this.env.get(d.name) ? Poly.atom(this.env.get(d.name)!) : this.env.declare({ name: d.name, multiple: 1 }) : this.env.opaque()))),
+      t: tensor(p.type.dims.map((d) => this.unknownDim(d))),
       loc: p.loc,
     }));
     this.checkDefBody(def, f, generics, steps);
   }
-}
-
-function sameShape(a: Poly[], b: Poly[], env: DimEnv): boolean {
-  return a.length === b.length && a.every((d, i) => env.equal(d, b[i]!));
 }
 
 function staticKey(v: Static): string {
