@@ -50,7 +50,6 @@ export const CODES = {
   SEQ0309: { severity: "error", title: "concat-mismatch", help: "concat joins on the last axis; all other axes must agree" },
   SEQ0310: { severity: "error", title: "output-type-mismatch" },
   SEQ0311: { severity: "error", title: "token-type-mismatch", help: "token inputs (`[T] of vocab`) are integers: turn them into vectors with one_hot(x) or embedding" },
-  SEQ0312: { severity: "error", title: "reshape-size-mismatch" },
   SEQ0313: { severity: "error", title: "repeat-shape-mismatch", help: "repeat<N> feeds each output to the next copy, so output and input shapes must agree" },
   SEQ0314: { severity: "error", title: "initial-state-mismatch" },
   SEQ0315: { severity: "error", title: "feedback-mismatch", help: "`feedback x from logits` needs x to be a token input and logits to score that vocabulary at every step" },
