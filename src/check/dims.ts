@@ -40,6 +40,11 @@ export class Poly {
     return new Poly(n === 0 ? new Map() : new Map([["", n]]));
   }
 
+  /** The polynomial of serialized terms (as in `terms`). */
+  static fromTerms(terms: Iterable<[string, number]>): Poly {
+    return Poly.from(terms);
+  }
+
   static atom(a: Atom): Poly {
     return new Poly(new Map([[a.name, a.multiple]]));
   }
@@ -170,6 +175,11 @@ export class DimEnv {
 
   get(name: string): Atom | undefined {
     return this.atoms.get(name);
+  }
+
+  /** Every declared atom, in declaration order. */
+  all(): Atom[] {
+    return [...this.atoms.values()];
   }
 
   /** A new atom standing for a dim that could not be computed (so one mistake is reported once). */

@@ -37,6 +37,9 @@ export interface ValueInfo {
 }
 
 export interface ModelInfo {
+  /** The checked model body (typed IR). */
+  frame: Frame;
+  model: ModelDecl<Expr>;
   name: string;
   file: string;
   loc: Loc;
@@ -61,7 +64,31 @@ const MAX_DIM = 2147483647;
 /** Codes not reported when a definition is checked with unknown dims (nothing can be proven about them). */
 const UNPROVABLE: ReadonlySet<Code> = new Set<Code>(["SEQ0202", "SEQ0305", "SEQ0307", "SEQ0112"]);
 
-class Frame {
+/** What the checker learned at one call of a cell or fn: enough for a backend to build it. */
+export interface CallInfo {
+  /** The checked body of the callee for this call's dims (shared by calls with equal dims). */
+  callee: Frame;
+  /** Leading axes of the arguments beyond the step inputs: 1 (time) for a scan, k for a map. */
+  lead: number;
+  /** Name prefix of this call's params. */
+  prefix: string;
+  modifier?: "reverse" | "bidirectional" | "repeat";
+  /** Copies made by repeat<N> (1 otherwise). */
+  repeat: number;
+}
+
+/**
+ * One checked block: a model's body, or one instantiation of a cell's or fn's
+ * body. Besides the scopes used while checking, it keeps the type of every
+ * expression and what each call resolved to: the typed IR that backends build from.
+ */
+export class Frame {
+  /** The type of every expression that checked. */
+  readonly types = new Map<Expr, Ty>();
+  /** Every call of a cell or fn that checked. */
+  readonly calls = new Map<CallExpr, CallInfo>();
+  /** The definition, for a cell or fn body. */
+  def: DefDecl<Expr> | undefined;
   dims = new Map<string, Poly>();
   words = new Map<string, string>();
   vocabs = new Map<string, Poly>();
@@ -78,7 +105,7 @@ class Frame {
   params: ParamInfo[] = [];
   /** In a model: the value being bound, which names the params of nested calls. */
   binding = "";
-  private calls = new Map<string, number>();
+  private callCounts = new Map<string, number>();
 
   constructor(
     readonly kind: "model" | "cell" | "fn",
@@ -99,8 +126,8 @@ class Frame {
   childPrefix(callee: string, binding: string | undefined): string {
     if (binding !== undefined) return binding;
     const scope = this.binding ? `${this.binding}.${callee}` : callee;
-    const n = (this.calls.get(scope) ?? 0) + 1;
-    this.calls.set(scope, n);
+    const n = (this.callCounts.get(scope) ?? 0) + 1;
+    this.callCounts.set(scope, n);
     return n === 1 ? scope : `${scope}_${n}`;
   }
 }
@@ -110,6 +137,7 @@ interface Instance {
   out: Tensor;
   states: Map<string, Tensor>;
   params: ParamInfo[];
+  frame: Frame;
 }
 
 export class Inference {
@@ -217,6 +245,7 @@ export class Inference {
   /** A compile-time value: a number, a dim, or a word such as `same`. */
   private evalStatic(e: Expr, f: Frame): Static | undefined {
     if (e.op === "num") return { kind: "num", value: e.value };
+    if (e.op === "neg" && e.args[0]?.op === "num") return { kind: "num", value: -e.args[0].value };
     if (e.op === "ref") {
       const w = f.words.get(e.name);
       if (w !== undefined) return { kind: "word", word: w };
@@ -261,6 +290,12 @@ export class Inference {
   // ---------------------------------------------------------------- expressions
 
   evalExpr(e: Expr, f: Frame, binding?: string): Ty | undefined {
+    const t = this.typeOf(e, f, binding);
+    if (t) f.types.set(e, t);
+    return t;
+  }
+
+  private typeOf(e: Expr, f: Frame, binding: string | undefined): Ty | undefined {
     switch (e.op) {
       case "num":
         return tensor([]);
@@ -492,6 +527,9 @@ export class Inference {
       }
     }
     if (binding !== undefined && isCell) f.finals.set(binding, inst.states);
+    const info: CallInfo = { callee: inst.frame, lead, prefix, repeat };
+    if (mod) info.modifier = mod.kind;
+    f.calls.set(e, info);
 
     let out = inst.out;
     if (repeat > 1 || mod?.kind === "repeat") {
@@ -564,6 +602,7 @@ export class Inference {
     generics: Map<string, Static>,
     steps: { p: DefDecl<Expr>["inputs"][number]; t: Tensor; loc: Loc }[],
   ): Instance | undefined {
+    f.def = def;
     this.declareGlobals(f);
     for (const st of def.body) if (st.kind === "assign") for (const t of st.targets) if (!t.next) f.bound.add(t.name);
     for (const g of def.generics) {
@@ -634,7 +673,7 @@ export class Inference {
         return undefined;
       }
     }
-    return { out, states: f.states, params: f.params };
+    return { out, states: f.states, params: f.params, frame: f };
   }
 
   private assign(st: Extract<Stmt<Expr>, { kind: "assign" }>, f: Frame): void {
@@ -745,7 +784,7 @@ export class Inference {
       }
     }
     const total = f.params.reduce((acc, p) => acc.add(p.count), Poly.const(0));
-    return { name: model.name, file: module.file, loc: model.loc, env: this.env, values, params: f.params, total };
+    return { frame: f, model, name: model.name, file: module.file, loc: model.loc, env: this.env, values, params: f.params, total };
   }
 
   private checkFeedback(st: Extract<Stmt<Expr>, { kind: "feedback" }>, f: Frame): void {

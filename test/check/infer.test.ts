@@ -164,3 +164,11 @@ describe("ops", () => {
     expect(errors(spec("[T, 3]"))).toEqual(["SEQ0308 7:8"]);
   });
 });
+
+describe("compile-time options", () => {
+  it("accepts a negative axis", () => {
+    const spec = "model m {\n  dim T\n  input x: [T, 3]\n  target y: [T]\n  q = mean(x, axis: -1)\n  loss mse(q, y)\n}\n";
+    expect(errors(spec)).toEqual([]);
+    expect(shapes(spec).q).toBe("[T]");
+  });
+});

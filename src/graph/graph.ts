@@ -1,0 +1,92 @@
+/**
+ * The computation graph of one checked model: what the backends (tfjs, emitted
+ * TypeScript) and the differentiator consume. Every cell and fn call is
+ * instantiated: fns are inlined, cells become `scan` nodes with a step body,
+ * `bidirectional` and `repeat<N>` are unrolled, parameters get their final
+ * names. Values are in SSA form with symbolic shapes.
+ *
+ * Shapes never include the batch axis. A value is `batched` when it depends on
+ * the data (inputs); params and constants are not, and broadcast over the
+ * batch. An op node with `lead > 0` applies its rule to the trailing axes of
+ * its batched arguments and treats the first `lead` axes (after the batch) as
+ * more batch: that is how a fn maps over a sequence (`dense` over [T, D]).
+ * Backends can fold those axes into the batch axis.
+ */
+import type { Loc } from "../ir/ir.js";
+import type { OpKind } from "../ir/ops.js";
+
+/** A symbolic dim: terms of a polynomial over dim atoms, as [monomial, coefficient] (see Poly). */
+export type Dim = [monomial: string, coefficient: number][];
+
+export interface DimAtom {
+  name: string;
+  /** Known divisor: the polynomial's unit for this atom is name/multiple. */
+  multiple: number;
+  /** Bound value; free dims (sequence lengths, data vocabularies) are bound when data arrives. */
+  value?: number;
+}
+
+/** Where a node comes from in the spec, for comments in generated code and for errors. */
+export interface Source {
+  file: string;
+  loc: Loc;
+}
+
+interface NodeBase {
+  id: number;
+  shape: Dim[];
+  batched: boolean;
+  /** Set for integer token values. */
+  vocab?: string;
+  src?: Source;
+}
+
+export type Attr = number | string;
+
+export type Node =
+  | (NodeBase & { kind: "input"; name: string; role: "input" | "target" })
+  | (NodeBase & { kind: "const"; value: number })
+  /** A step body's placeholder: a step of a scanned input, a context, or a state's current value. */
+  | (NodeBase & { kind: "placeholder"; role: "step" | "ctx" | "state"; name: string })
+  | (NodeBase & { kind: "op"; op: OpKind; args: number[]; attrs: Record<string, Attr>; lead: number })
+  | (NodeBase & { kind: "scan"; scan: Scan; lead: number })
+  /** The value of a state after the last step of a scan. */
+  | (NodeBase & { kind: "final"; scanNode: number; state: string });
+
+export interface Scan {
+  /** Instance name (the param prefix), e.g. `h` or `enc.fwd`. */
+  name: string;
+  cell: string;
+  reverse: boolean;
+  /** Scanned arguments (shape [...lead, T, ...step]) and their step placeholders. */
+  seq: { arg: number; placeholder: number }[];
+  ctx: { arg: number; placeholder: number }[];
+  /** Each state: its placeholder in the body, its initial value (a node outside the body), its next value (in the body). */
+  states: { name: string; placeholder: number; init: number; next: number }[];
+  body: Node[];
+  /** The step's output (in the body). */
+  out: number;
+}
+
+export interface Param {
+  id: number;
+  name: string;
+  shape: Dim[];
+  /** Initialiser as written: `glorot`, `zeros`, `uniform(0.1)`, a number. */
+  init: string;
+  src?: Source;
+}
+
+export interface Graph {
+  model: string;
+  file: string;
+  dims: DimAtom[];
+  vocabs: { name: string; size: Dim; tokens?: string[] }[];
+  params: Param[];
+  /** The model body, in evaluation order (inputs first). */
+  nodes: Node[];
+  /** Named values of the model (inputs, targets and bindings) by name. */
+  values: Record<string, number>;
+  losses: number[];
+  feedback?: { input: string; source: string; until?: string };
+}
