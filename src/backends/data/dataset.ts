@@ -1,0 +1,256 @@
+/**
+ * A loaded data set in the layout the trainers consume: one typed array per
+ * input and target, examples first, each example padded with 0 to the longest
+ * (`shape` is the padded shape of one example); `lengths` gives each
+ * example's real length along its first free axis, so padded steps can be
+ * masked. `split` holds out a validation set; `batches` yields batches in the
+ * same layout, every example once per epoch, shuffled by a seeded generator.
+ */
+import { Rng } from "../init.js";
+import type { Dim } from "../../graph/graph.js";
+import type { DimTable, Units } from "./dims.js";
+import type { FieldSpec } from "./schema.js";
+import type { Vocabulary } from "./vocab.js";
+
+export interface DataField {
+  role: "input" | "target";
+  /** `int32` for token ids, `float32` otherwise. */
+  dtype: "int32" | "float32";
+  /** Row-major [examples, ...shape]. */
+  data: Float32Array | Int32Array;
+  /** The shape of one example, padded to the longest example. */
+  shape: number[];
+  /** Each example's real length along `lengthAxis` (the field's first axis that depends on a free dim such as T). */
+  lengths?: Int32Array;
+  /** The axis (of `shape`) that `lengths` measures. */
+  lengthAxis?: number;
+  /** The vocabulary of a token field. */
+  vocab?: string;
+}
+
+/** Anything with `next()` uniform in [0, 1): `Rng` of src/backends/init.ts. */
+export interface RandomSource {
+  next(): number;
+}
+
+/** How the fields' symbolic shapes map to numbers: kept so subsets can be re-padded. */
+export interface Layout {
+  table: DimTable;
+  fields: FieldSpec[];
+  /** Free dims whose value differs per example (sequence lengths such as T). */
+  lengthAtoms: string[];
+}
+
+/** One example before padding: each field's real extents and its values, row-major. */
+export interface Row {
+  /** Unit values of every atom for this example (bound dims, vocabulary sizes, its lengths). */
+  units: Units;
+  values: Map<string, { extents: number[]; data: ArrayLike<number> }>;
+}
+
+export interface BatchOptions {
+  /** Pad each batch only to its own longest example (T of the batch) instead of the data set's. Default false. */
+  trim?: boolean;
+  /** Leave out the last batch when it is smaller than batchSize. Default false. */
+  dropLast?: boolean;
+}
+
+export class Dataset {
+  readonly examples: number;
+  readonly fields: Record<string, DataField>;
+  /** Values of the dims: bound ones, data vocabulary sizes (V), and free lengths at their padded value (T = max length). */
+  readonly dims: Record<string, number>;
+  /** Each example's value of each free length dim, e.g. steps.T[i]. */
+  readonly steps: Record<string, Int32Array>;
+  readonly vocabularies: Record<string, Vocabulary>;
+  /** The positions of these examples in the data set they were loaded as. */
+  readonly indices: Int32Array;
+  private readonly layout: Layout;
+
+  constructor(init: {
+    examples: number;
+    fields: Record<string, DataField>;
+    dims: Record<string, number>;
+    steps: Record<string, Int32Array>;
+    vocabularies: Record<string, Vocabulary>;
+    indices?: Int32Array;
+    layout: Layout;
+  }) {
+    this.examples = init.examples;
+    this.fields = init.fields;
+    this.dims = init.dims;
+    this.steps = init.steps;
+    this.vocabularies = init.vocabularies;
+    this.indices = init.indices ?? Int32Array.from({ length: init.examples }, (_, i) => i);
+    this.layout = init.layout;
+  }
+
+  /** Pads rows into a data set. `known` holds the unit values common to all rows (bound dims, vocabulary sizes). */
+  static assemble(layout: Layout, vocabularies: Record<string, Vocabulary>, known: Units, rows: Row[]): Dataset {
+    const n = rows.length;
+    const steps: Record<string, Int32Array> = {};
+    const maxUnits: Units = new Map(known);
+    for (const a of layout.lengthAtoms) {
+      const s = new Int32Array(n);
+      let max = 0;
+      rows.forEach((r, i) => {
+        const u = r.units.get(a) ?? 0;
+        s[i] = layout.table.value(a, u);
+        max = Math.max(max, u);
+      });
+      steps[a] = s;
+      maxUnits.set(a, max);
+    }
+    const fields: Record<string, DataField> = {};
+    for (const f of layout.fields) {
+      const shape = f.shape.map((d) => evaluateOrThrow(layout.table, d, maxUnits, f.name));
+      const size = shape.reduce((a, b) => a * b, 1);
+      const data = f.vocab !== undefined ? new Int32Array(n * size) : new Float32Array(n * size);
+      rows.forEach((r, i) => {
+        const v = r.values.get(f.name)!;
+        copyBlock(v.data, 0, v.extents, data, i * size, shape);
+      });
+      const field: DataField = { role: f.role, dtype: f.vocab !== undefined ? "int32" : "float32", data, shape, ...(f.vocab !== undefined ? { vocab: f.vocab } : {}) };
+      const axis = lengthAxis(layout, f);
+      if (axis !== undefined) {
+        field.lengthAxis = axis;
+        field.lengths = Int32Array.from(rows, (r) => r.values.get(f.name)!.extents[axis]!);
+      }
+      fields[f.name] = field;
+    }
+    return new Dataset({ examples: n, fields, dims: dimValues(layout.table, maxUnits), steps, vocabularies, layout });
+  }
+
+  /** The examples at `indices` (positions in this data set), in that order. With `trim`, padded only to their own longest. */
+  subset(indices: ArrayLike<number>, opts: { trim?: boolean } = {}): Dataset {
+    const idx = Int32Array.from(indices);
+    for (const i of idx) if (i < 0 || i >= this.examples) throw new RangeError(`example ${i} is out of range 0..${this.examples - 1}`);
+    const steps: Record<string, Int32Array> = {};
+    for (const [a, s] of Object.entries(this.steps)) steps[a] = Int32Array.from(idx, (i) => s[i]!);
+    let dims = this.dims;
+    let units: Units | undefined;
+    if (opts.trim && idx.length > 0 && this.layout.lengthAtoms.length > 0) {
+      const { table } = this.layout;
+      units = new Map();
+      for (const [k, v] of Object.entries(this.dims)) {
+        const u = table.unit(k, v);
+        if (u !== undefined) units.set(k, u);
+      }
+      for (const a of this.layout.lengthAtoms) units.set(a, table.unit(a, Math.max(...steps[a]!))!);
+      dims = dimValues(table, units);
+    }
+    const fields: Record<string, DataField> = {};
+    for (const f of this.layout.fields) {
+      const old = this.fields[f.name]!;
+      const shape = units ? f.shape.map((d) => evaluateOrThrow(this.layout.table, d, units, f.name)) : old.shape;
+      const oldSize = old.shape.reduce((a, b) => a * b, 1);
+      const size = shape.reduce((a, b) => a * b, 1);
+      const data = old.dtype === "int32" ? new Int32Array(idx.length * size) : new Float32Array(idx.length * size);
+      idx.forEach((src, i) => copyBlock(old.data, src * oldSize, old.shape, data, i * size, shape));
+      fields[f.name] = { ...old, data, shape, ...(old.lengths ? { lengths: Int32Array.from(idx, (i) => old.lengths![i]!) } : {}) };
+    }
+    return new Dataset({
+      examples: idx.length,
+      fields,
+      dims: { ...dims },
+      steps,
+      vocabularies: this.vocabularies,
+      indices: Int32Array.from(idx, (i) => this.indices[i]!),
+      layout: this.layout,
+    });
+  }
+
+  /**
+   * Holds out `fraction` of the examples (chosen by `seed`) for validation:
+   * at least one when fraction > 0 and there are two or more examples, and
+   * always at least one for training. Both parts keep the original order.
+   */
+  split(fraction: number, seed: number): { train: Dataset; validation: Dataset } {
+    if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`validation fraction ${fraction} is not in [0, 1)`);
+    const n = this.examples;
+    let k = Math.round(n * fraction);
+    if (fraction > 0 && k === 0 && n >= 2) k = 1;
+    k = Math.min(k, n - 1);
+    if (k <= 0) return { train: this, validation: this.subset([]) };
+    const order = permutation(n, new Rng(seed));
+    const val = order.slice(0, k).sort((a, b) => a - b);
+    const train = order.slice(k).sort((a, b) => a - b);
+    return { train: this.subset(train), validation: this.subset(val) };
+  }
+
+  /** Number of batches per epoch. */
+  batchCount(batchSize: number, dropLast = false): number {
+    return dropLast ? Math.floor(this.examples / batchSize) : Math.ceil(this.examples / batchSize);
+  }
+
+  /**
+   * One epoch of batches of `batchSize` examples (the last one smaller unless
+   * `dropLast`), each a Dataset in the same layout. Every example appears
+   * exactly once; with `shuffle` the order comes from `rng` (a seed or a
+   * generator, which advances so that each epoch differs).
+   */
+  *batches(batchSize: number, rng: RandomSource | number = 0, shuffle = true, opts: BatchOptions = {}): Generator<Dataset> {
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new RangeError(`batch size ${batchSize} is not a whole number >= 1`);
+    const source = typeof rng === "number" ? new Rng(rng) : rng;
+    const order = shuffle ? permutation(this.examples, source) : Array.from({ length: this.examples }, (_, i) => i);
+    for (let start = 0; start < order.length; start += batchSize) {
+      const part = order.slice(start, start + batchSize);
+      if (opts.dropLast && part.length < batchSize) break;
+      yield this.subset(part, { trim: opts.trim ?? false });
+    }
+  }
+}
+
+/** A Fisher-Yates shuffle of 0..n-1. */
+export function permutation(n: number, rng: RandomSource): number[] {
+  const out = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+function evaluateOrThrow(table: DimTable, d: Dim, units: Units, field: string): number {
+  const n = table.evaluate(d, units);
+  if (n === undefined) throw new Error(`data: the dims of ${field} (${table.format(d)}) are not known`);
+  return n;
+}
+
+function lengthAxis(layout: Layout, f: FieldSpec): number | undefined {
+  const i = f.shape.findIndex((d) => [...layout.table.atomsOf(d)].some((a) => layout.lengthAtoms.includes(a)));
+  return i < 0 ? undefined : i;
+}
+
+function dimValues(table: DimTable, units: Units): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const a of table.atoms.keys()) {
+    const u = units.get(a);
+    if (u !== undefined) out[a] = table.value(a, u);
+  }
+  return out;
+}
+
+/** Copies the block of shape `ss` at `so` into the block of shape `ds` at `dOff`, over the region both cover (the rest stays 0). */
+function copyBlock(src: ArrayLike<number>, so: number, ss: readonly number[], dst: Float32Array | Int32Array, dOff: number, ds: readonly number[]): void {
+  const rank = ds.length;
+  if (rank === 0) {
+    dst[dOff] = src[so]!;
+    return;
+  }
+  const go = (axis: number, s: number, d: number): void => {
+    const n = Math.min(ss[axis]!, ds[axis]!);
+    if (axis === rank - 1) {
+      for (let i = 0; i < n; i++) dst[d + i] = src[s + i]!;
+      return;
+    }
+    let sStride = 1;
+    let dStride = 1;
+    for (let k = axis + 1; k < rank; k++) {
+      sStride *= ss[k]!;
+      dStride *= ds[k]!;
+    }
+    for (let i = 0; i < n; i++) go(axis + 1, s + i * sStride, d + i * dStride);
+  };
+  go(0, so, dOff);
+}

@@ -1,0 +1,185 @@
+/**
+ * Runs a Graph with TensorFlow.js: parameters as tf.Variables, a forward pass
+ * that evaluates each node with the op table (folding mapped axes into the
+ * batch), scans as loops over time, and the loss (per-example losses summed,
+ * averaged over the batch) whose gradients tf.variableGrads computes.
+ */
+import type * as tfTypes from "@tensorflow/tfjs";
+import { Poly } from "../../check/dims.js";
+import type { Dim, Graph, Node, Param, Scan } from "../../graph/graph.js";
+import { initialValues, paramSeed, parseInit, Rng } from "../init.js";
+import type { Engine, Tf } from "./engine.js";
+import { TF_OPS, type Arg } from "./ops.js";
+
+type Tensor = tfTypes.Tensor;
+
+/** Values of the free dims for one batch (sequence lengths, data vocabulary sizes). */
+export type DimValues = Record<string, number>;
+
+/** A dim's value given the bound atoms of the graph and the free ones of this batch. */
+export function dimValue(graph: Graph, d: Dim, free: DimValues): number {
+  const units = new Map<string, Poly>();
+  for (const a of graph.dims) {
+    const v = a.value ?? free[a.name];
+    if (v === undefined) continue;
+    units.set(a.name, Poly.const(v / a.multiple));
+  }
+  const v = Poly.fromTerms(d).substitute(units).constValue();
+  if (v === undefined) throw new Error(`the dims ${graph.dims.filter((a) => a.value === undefined && free[a.name] === undefined).map((a) => a.name).join(", ")} have no value`);
+  return v;
+}
+
+export interface ForwardResult {
+  /** Every model-level node's value. */
+  values: Map<number, Tensor>;
+  /** The mean over the batch of the summed per-example losses. */
+  loss: tfTypes.Scalar;
+}
+
+export class TfModel {
+  readonly params = new Map<string, tfTypes.Variable>();
+  private readonly byId = new Map<number, Param>();
+  /** Whether each node's value has the batch axis (known from the graph; params and constants do not). */
+  private readonly batched = new Map<number, boolean>();
+
+  constructor(
+    readonly graph: Graph,
+    readonly engine: Engine,
+    /** Values of free dims that are fixed for the whole run (e.g. a data vocabulary's size V). */
+    readonly fixedDims: DimValues,
+    seed: number,
+  ) {
+    for (const p of graph.params) {
+      const shape = p.shape.map((d) => dimValue(graph, d, fixedDims));
+      const values = initialValues(parseInit(p.init), shape, new Rng(paramSeed(seed, p.name)));
+      // tfjs names variables process-wide, so they stay anonymous; `params` maps our names to them.
+      this.params.set(p.name, engine.tf.variable(engine.tf.tensor(Float32Array.from(values), shape), true));
+      this.byId.set(p.id, p);
+      this.batched.set(p.id, false);
+    }
+    for (const n of collect(graph.nodes)) this.batched.set(n.id, n.batched);
+  }
+
+  private get tf(): Tf {
+    return this.engine.tf;
+  }
+
+  /** Frees the parameters' memory. */
+  dispose(): void {
+    for (const v of this.params.values()) v.dispose();
+    this.params.clear();
+  }
+
+  /** Sets parameter values (e.g. from a checkpoint or another target), by name. */
+  setWeights(weights: Record<string, Float32Array | Float64Array | number[]>): void {
+    for (const [name, v] of Object.entries(weights)) {
+      const variable = this.params.get(name);
+      if (!variable) throw new Error(`no parameter ${name}`);
+      variable.assign(this.tf.tensor(Float32Array.from(v), variable.shape));
+    }
+  }
+
+  /**
+   * The forward pass and loss for one batch. `inputs` holds every input and
+   * target by name, with a leading batch axis; token inputs are int32.
+   */
+  forward(inputs: Record<string, Tensor>, free: DimValues): ForwardResult {
+    const dims = { ...this.fixedDims, ...free };
+    const env = new Map<number, Tensor>();
+    const finals = new Map<number, Map<string, Tensor>>();
+    for (const node of this.graph.nodes) {
+      if (node.kind === "input") {
+        const t = inputs[node.name];
+        if (!t) throw new Error(`no data for ${node.role} ${node.name}`);
+        env.set(node.id, t);
+      } else env.set(node.id, this.evalNode(node, env, finals, dims));
+    }
+    const losses = this.graph.losses.map((id) => env.get(id)!);
+    const total = losses.reduce((a, b) => this.tf.add(a, b));
+    return { values: env, loss: this.tf.mean(total) as tfTypes.Scalar };
+  }
+
+  private value(id: number, env: Map<number, Tensor>): Arg {
+    const p = this.byId.get(id);
+    if (p) return { t: this.params.get(p.name)!, batched: false };
+    const t = env.get(id);
+    if (!t) throw new Error(`node ${id} has no value yet`);
+    return { t, batched: this.batched.get(id)! };
+  }
+
+  private evalNode(node: Node, env: Map<number, Tensor>, finals: Map<number, Map<string, Tensor>>, dims: DimValues): Tensor {
+    switch (node.kind) {
+      case "const":
+        return this.tf.scalar(node.value);
+      case "input":
+      case "placeholder":
+        throw new Error(`${node.kind} ${node.name} has no value`);
+      case "final":
+        return finals.get(node.scanNode)!.get(node.state)!;
+      case "op":
+        return this.evalOp(node, env, dims);
+      case "scan": {
+        const { out, states } = this.runScan(node.scan, node.lead, env, dims);
+        finals.set(node.id, states);
+        return out;
+      }
+    }
+  }
+
+  private evalOp(node: Extract<Node, { kind: "op" }>, env: Map<number, Tensor>, dims: DimValues): Tensor {
+    const tf = this.tf;
+    const args = node.args.map((id) => this.value(id, env));
+    const attrs = node.op === "one_hot" ? { ...node.attrs, depth: dimValue(this.graph, node.shape[node.shape.length - 1]!, dims) } : node.attrs;
+    if (node.lead === 0 || !node.batched) {
+      return TF_OPS[node.op](args, { tf, attrs, batched: node.batched, rank: node.shape.length });
+    }
+    // Fold the mapped axes into the batch axis, apply, unfold.
+    const first = args.find((a) => a.batched)!;
+    const lead = first.t.shape.slice(0, 1 + node.lead);
+    const n = lead.reduce((a, b) => a * b, 1);
+    const folded = args.map((a) => (a.batched ? { t: a.t.reshape([n, ...a.t.shape.slice(1 + node.lead)]), batched: true } : a));
+    const out = TF_OPS[node.op](folded, { tf, attrs, batched: true, rank: node.shape.length - node.lead });
+    return out.reshape([...lead, ...out.shape.slice(1)]);
+  }
+
+  private runScan(scan: Scan, lead: number, env: Map<number, Tensor>, dims: DimValues): { out: Tensor; states: Map<string, Tensor> } {
+    const tf = this.tf;
+    const seqs = scan.seq.map((s) => env.get(s.arg)!);
+    const leadShape = seqs[0]!.shape.slice(0, 1 + lead);
+    const n = leadShape.reduce((a, b) => a * b, 1);
+    const fold = (t: Tensor) => t.reshape([n, ...t.shape.slice(1 + lead)]);
+    const steps = seqs.map((t) => tf.unstack(fold(t), 1));
+    const length = steps[0]!.length;
+    const body = new Map<number, Tensor>();
+    for (const c of scan.ctx) body.set(c.placeholder, fold(env.get(c.arg)!));
+    const stateNodes = new Map(scan.body.filter((b) => b.kind === "placeholder").map((b) => [b.id, b]));
+    let current = scan.states.map((s) => {
+      const init = this.value(s.init, env);
+      const shape = stateNodes.get(s.placeholder)!.shape.map((d) => dimValue(this.graph, d, dims));
+      if (init.batched) return fold(init.t);
+      return tf.broadcastTo(init.t, [n, ...shape]);
+    });
+    const outs: Tensor[] = new Array<Tensor>(length);
+    const order = [...Array(length).keys()];
+    if (scan.reverse) order.reverse();
+    const finals = new Map<number, Map<string, Tensor>>();
+    for (const t of order) {
+      scan.seq.forEach((s, i) => body.set(s.placeholder, steps[i]![t]!));
+      scan.states.forEach((s, i) => body.set(s.placeholder, current[i]!));
+      for (const node of scan.body) {
+        if (node.kind === "placeholder") continue;
+        body.set(node.id, this.evalNode(node, body, finals, dims));
+      }
+      outs[t] = body.get(scan.out)!;
+      current = scan.states.map((s) => body.get(s.next)!);
+    }
+    const unfold = (t: Tensor) => t.reshape([...leadShape, ...t.shape.slice(1)]);
+    const out = unfold(tf.stack(outs, 1));
+    return { out, states: new Map(scan.states.map((s, i) => [s.name, unfold(current[i]!)])) };
+  }
+}
+
+/** Every node of a graph, scan bodies included. */
+function collect(nodes: Node[]): Node[] {
+  return nodes.flatMap((n) => (n.kind === "scan" ? [n, ...collect(n.scan.body)] : [n]));
+}

@@ -1,0 +1,309 @@
+/**
+ * Every op of the vocabulary in TensorFlow.js, as a table over OpKind.
+ *
+ * Each rule sees its arguments with the batch axis folded: a batched argument
+ * is [N, ...elem] (N = batch times any mapped axes), an unbatched one (params,
+ * constants) is [...elem] and broadcasts over N. The executor folds and unfolds
+ * the mapped axes around the call.
+ */
+import type * as tfTypes from "@tensorflow/tfjs";
+import type { OpKind } from "../../ir/ops.js";
+import type { Attr } from "../../graph/graph.js";
+import type { Tf } from "./engine.js";
+
+type Tensor = tfTypes.Tensor;
+
+export interface Arg {
+  t: Tensor;
+  batched: boolean;
+}
+
+export interface OpContext {
+  tf: Tf;
+  attrs: Record<string, Attr>;
+  /** Whether the result is batched (some argument is). */
+  batched: boolean;
+  /** Element rank of the result. */
+  rank: number;
+}
+
+type Rule = (args: Arg[], ctx: OpContext) => Tensor;
+
+/** Element rank of an argument (without the batch axis). */
+function elemRank(a: Arg): number {
+  return a.t.rank - (a.batched ? 1 : 0);
+}
+
+/** Reshapes batched arguments to [N, 1.., ...elem] of rank 1 + rank, so numpy broadcasting lines up with unbatched ones. */
+function aligned(args: Arg[], rank: number): Tensor[] {
+  return args.map((a) => {
+    if (!a.batched || elemRank(a) === rank) return a.t;
+    const [n, ...elem] = a.t.shape;
+    return a.t.reshape([n!, ...Array<number>(rank - elem.length).fill(1), ...elem]);
+  });
+}
+
+const binary = (f: (tf: Tf, a: Tensor, b: Tensor) => Tensor): Rule => (args, ctx) => {
+  const [a, b] = aligned(args, ctx.rank) as [Tensor, Tensor];
+  return f(ctx.tf, a, b);
+};
+
+const unary = (f: (tf: Tf, a: Tensor) => Tensor): Rule => (args, ctx) => f(ctx.tf, args[0]!.t);
+
+/** Axis of the tensor for an element axis, given whether the argument is batched. */
+function axisOf(a: Arg, elemAxis: number): number {
+  return elemAxis + (a.batched ? 1 : 0);
+}
+
+/** The one batch size among batched arguments. */
+function batchOf(args: Arg[]): number | undefined {
+  return args.find((a) => a.batched)?.t.shape[0];
+}
+
+/** Broadcasts an unbatched tensor to [N, ...]. */
+function withBatch(tf: Tf, a: Arg, n: number): Tensor {
+  return a.batched ? a.t : tf.broadcastTo(a.t.expandDims(0), [n, ...a.t.shape]);
+}
+
+const matmul: Rule = (args, ctx) => {
+  const tf = ctx.tf;
+  const [a, b] = args as [Arg, Arg];
+  const ra = elemRank(a);
+  const rb = elemRank(b);
+  if (!a.batched && !b.batched) {
+    const A = ra === 1 ? a.t.reshape([1, -1]) : a.t;
+    const B = rb === 1 ? b.t.reshape([-1, 1]) : b.t;
+    const out = tf.matMul(A, B);
+    return out.reshape([...(ra === 2 ? [a.t.shape[0]!] : []), ...(rb === 2 ? [b.t.shape[1]!] : [])]);
+  }
+  if (!a.batched) {
+    // W @ x: [m, n] @ [N, n] -> [N, m]; [m, n] @ [N, n, k] -> [N, m, k]
+    if (rb === 1) return ra === 2 ? tf.matMul(b.t, a.t, false, true) : tf.sum(tf.mul(b.t, a.t), -1);
+    const [n, inner, k] = b.t.shape as [number, number, number];
+    if (ra === 1) return tf.matMul(a.t.reshape([1, 1, inner]).tile([n, 1, 1]), b.t).reshape([n, k]);
+    const flat = b.t.transpose([1, 0, 2]).reshape([inner, n * k]);
+    return tf.matMul(a.t, flat).reshape([a.t.shape[0]!, n, k]).transpose([1, 0, 2]);
+  }
+  if (!b.batched) {
+    // x @ W: [N, n] @ [n, k] -> [N, k]; [N, m, n] @ [n, k] -> [N, m, k]; [N, n] @ [n] -> [N]
+    if (rb === 1) return ra === 1 ? tf.sum(tf.mul(a.t, b.t), -1) : tf.matMul(a.t, b.t.reshape([-1, 1])).squeeze([2]);
+    if (ra === 1) return tf.matMul(a.t, b.t);
+    const [n, m, inner] = a.t.shape as [number, number, number];
+    return tf.matMul(a.t.reshape([n * m, inner]), b.t).reshape([n, m, b.t.shape[1]!]);
+  }
+  // both batched
+  if (ra === 1 && rb === 1) return tf.sum(tf.mul(a.t, b.t), -1);
+  if (ra === 2 && rb === 1) return tf.matMul(a.t, b.t.expandDims(2)).squeeze([2]);
+  if (ra === 1 && rb === 2) return tf.matMul(a.t.expandDims(1), b.t).squeeze([1]);
+  return tf.matMul(a.t, b.t);
+};
+
+const concat: Rule = (args, ctx) => {
+  const tf = ctx.tf;
+  const n = batchOf(args);
+  const ts = n === undefined ? args.map((a) => a.t) : args.map((a) => withBatch(tf, a, n));
+  return tf.concat(ts, -1);
+};
+
+const split: Rule = (args, ctx) => {
+  const parts = ctx.tf.split(args[0]!.t, Number(ctx.attrs["n"]), -1);
+  return parts[Number(ctx.attrs["index"])]!;
+};
+
+const reduce = (f: (tf: Tf, x: Tensor, axis: number) => Tensor): Rule => (args, ctx) =>
+  f(ctx.tf, args[0]!.t, axisOf(args[0]!, Number(ctx.attrs["axis"])));
+
+/** Moves an axis to the end, applies f over the last axis, and moves it back. */
+function onAxis(tf: Tf, x: Tensor, axis: number, f: (x: Tensor) => Tensor): Tensor {
+  if (axis === x.rank - 1) return f(x);
+  const perm = [...Array(x.rank).keys()].filter((i) => i !== axis).concat([axis]);
+  const inverse = perm.map((_, i) => perm.indexOf(i));
+  return f(tf.transpose(x, perm)).transpose(inverse);
+}
+
+const softmaxLike = (f: (tf: Tf, x: Tensor) => Tensor): Rule => (args, ctx) =>
+  onAxis(ctx.tf, args[0]!.t, axisOf(args[0]!, Number(ctx.attrs["axis"])), (x) => f(ctx.tf, x));
+
+/** Sequence ops work on the first element axis (time). */
+const timeAxis = (a: Arg) => axisOf(a, 0);
+
+const shift: Rule = (args, ctx) => {
+  const tf = ctx.tf;
+  const a = args[0]!;
+  const k = Number(ctx.attrs["k"]);
+  const ax = timeAxis(a);
+  const len = a.t.shape[ax]!;
+  const pad = a.t.shape.map((_, i) => (i === ax ? [k, 0] : [0, 0])) as [number, number][];
+  return tf.slice(tf.pad(a.t, pad), 0, a.t.shape.map((s, i) => (i === ax ? len : s)));
+};
+
+const fold: Rule = (args, ctx) => {
+  const a = args[0]!;
+  const k = Number(ctx.attrs["k"]);
+  const shape = a.t.shape;
+  const ax = timeAxis(a);
+  return a.t.reshape([...shape.slice(0, ax), shape[ax]! / k, k * shape[ax + 1]!, ...shape.slice(ax + 2)]);
+};
+
+const pick = (which: "first" | "last"): Rule => (args, ctx) => {
+  const a = args[0]!;
+  const ax = timeAxis(a);
+  const index = which === "first" ? 0 : a.t.shape[ax]! - 1;
+  // A slice, not gather: gather's gradient needs a kernel the wasm backend lacks.
+  const begin = a.t.shape.map((_, i) => (i === ax ? index : 0));
+  const size = a.t.shape.map((d, i) => (i === ax ? 1 : d));
+  return ctx.tf.slice(a.t, begin, size).squeeze([ax]);
+};
+
+const oneHot: Rule = (args, ctx) => {
+  const depth = Number(ctx.attrs["depth"]);
+  return ctx.tf.oneHot(args[0]!.t.toInt(), depth).toFloat();
+};
+
+const flatten: Rule = (args) => {
+  const a = args[0]!;
+  return a.batched ? a.t.reshape([a.t.shape[0]!, -1]) : a.t.reshape([-1]);
+};
+
+/** Padding (before, after) of a spatial axis of size n for a window of f (dilation d, stride s). */
+function padding(pad: Attr, n: number, f: number, d: number, s: number): [number, number] {
+  const span = d * (f - 1);
+  if (pad === "valid") return [0, 0];
+  if (pad === "full") return [span, span];
+  if (pad === "causal") return [span, 0];
+  if (pad === "same") {
+    // TensorFlow's rule: output ceil(n / s), the odd unit of padding after.
+    const total = Math.max((Math.ceil(n / s) - 1) * s + span + 1 - n, 0);
+    return [Math.floor(total / 2), total - Math.floor(total / 2)];
+  }
+  return [Number(pad), Number(pad)];
+}
+
+/**
+ * Window positions of a batched [N, ...spatial(r), C] tensor, as plain slices:
+ * for every kernel offset, the input seen by each output position, [N, ...out, C].
+ * Built from pad, slice and reshape only, so it has gradients on every backend
+ * (the wasm backend has no conv or pooling backprop kernels).
+ */
+function windows(tf: Tf, x: Tensor, r: number, f: number, stride: number, dilation: number, pad: Attr, padValue: number): { slices: Tensor[]; out: number[] } {
+  const spatial = x.shape.slice(1, 1 + r);
+  const pads = spatial.map((n) => padding(pad, n, f, dilation, stride));
+  const out = spatial.map((n, i) => Math.floor((n + pads[i]![0] + pads[i]![1] - dilation * (f - 1) - 1) / stride) + 1);
+  // Pad so that every slice of out*stride elements from each offset fits.
+  const needed = spatial.map((n, i) => dilation * (f - 1) + out[i]! * stride - (n + pads[i]![0] + pads[i]![1]));
+  const padded = tf.pad(x, x.shape.map((_, i) => (i >= 1 && i <= r ? [pads[i - 1]![0], pads[i - 1]![1] + Math.max(0, needed[i - 1]!)] : [0, 0])) as [number, number][], padValue);
+  const offsets: number[][] = r === 1 ? [...Array(f).keys()].map((k) => [k]) : [...Array(f * f).keys()].map((k) => [Math.floor(k / f), k % f]);
+  const n = x.shape[0]!;
+  const c = x.shape[x.rank - 1]!;
+  const slices = offsets.map((off) => {
+    const begin = [0, ...off.map((o) => o * dilation), 0];
+    const size = [n, ...out.map((o) => o * stride), c];
+    let t = tf.slice(padded, begin, size);
+    if (stride > 1) {
+      // Every stride-th position: split each axis into (out, stride) and keep index 0.
+      const split = [n, ...out.flatMap((o) => [o, stride]), c];
+      t = t.reshape(split);
+      t = tf.slice(t, split.map(() => 0), split.map((d, i) => (i >= 1 && i <= 2 * r && i % 2 === 0 ? 1 : d))).reshape([n, ...out, c]);
+    }
+    return t;
+  });
+  return { slices, out };
+}
+
+const conv: Rule = (args, ctx) => {
+  const tf = ctx.tf;
+  const [x, w] = args as [Arg, Arg];
+  const n = batchOf(args) ?? 1;
+  const input = withBatch(tf, x, n);
+  const kernel = w.t;
+  const r = kernel.rank - 2;
+  const f = kernel.shape[0]!;
+  const k = kernel.shape[kernel.rank - 1]!;
+  const { slices, out } = windows(tf, input, r, f, Number(ctx.attrs["stride"]), Number(ctx.attrs["dilation"]), ctx.attrs["pad"]!, 0);
+  // im2col: patches [N * positions, F..F * C] times the kernel as [F..F * C, K].
+  const patches = tf.concat(slices, -1);
+  const rows = patches.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const y = tf.matMul(patches.reshape([rows, -1]), kernel.reshape([-1, k]));
+  return y.reshape([n, ...out, k]);
+};
+
+const pool = (kind: "max" | "avg"): Rule => (args, ctx) => {
+  const tf = ctx.tf;
+  const x = args[0]!;
+  const size = Number(ctx.attrs["size"]);
+  const stride = Number(ctx.attrs["stride"]) || size;
+  const r = elemRank(x) - 1;
+  const { slices } = windows(tf, x.t, r, size, stride, 1, ctx.attrs["pad"]!, kind === "max" ? -1e30 : 0);
+  const stacked = tf.stack(slices);
+  return kind === "max" ? tf.max(stacked, 0) : tf.mean(stacked, 0);
+};
+
+/** Sums every axis but the batch axis: a per-example loss [N]. */
+function perExample(tf: Tf, x: Tensor): Tensor {
+  return x.rank <= 1 ? x : tf.sum(x, [...Array(x.rank).keys()].slice(1));
+}
+
+const EPS = 1e-7;
+
+const LOSSES: Record<"mse" | "bce" | "bce_logits" | "cross_entropy", (tf: Tf, p: Tensor, y: Tensor, tokens: boolean) => Tensor> = {
+  mse: (tf, p, y) => perExample(tf, tf.mul(0.5, tf.square(tf.sub(p, y)))),
+  bce: (tf, p, y) => {
+    const q = tf.clipByValue(p, EPS, 1 - EPS);
+    return perExample(tf, tf.neg(tf.add(tf.mul(y, tf.log(q)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, q))))));
+  },
+  bce_logits: (tf, z, y) =>
+    perExample(tf, tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))))),
+  cross_entropy: (tf, z, y, tokens) => {
+    const logp = tf.logSoftmax(z);
+    const target = tokens ? tf.oneHot(y.toInt(), z.shape[z.rank - 1]!).toFloat() : y;
+    return perExample(tf, tf.neg(tf.mul(target, logp)));
+  },
+};
+
+const loss = (kind: keyof typeof LOSSES): Rule => (args, ctx) => {
+  const [p, y] = args as [Arg, Arg];
+  return LOSSES[kind](ctx.tf, p.t, y.t, y.t.dtype === "int32");
+};
+
+export const TF_OPS: Record<OpKind, Rule> = {
+  add: binary((tf, a, b) => tf.add(a, b)),
+  sub: binary((tf, a, b) => tf.sub(a, b)),
+  mul: binary((tf, a, b) => tf.mul(a, b)),
+  div: binary((tf, a, b) => tf.div(a, b)),
+  maximum: binary((tf, a, b) => tf.maximum(a, b)),
+  minimum: binary((tf, a, b) => tf.minimum(a, b)),
+  matmul,
+  neg: unary((tf, a) => tf.neg(a)),
+  sigmoid: unary((tf, a) => tf.sigmoid(a)),
+  tanh: unary((tf, a) => tf.tanh(a)),
+  relu: unary((tf, a) => tf.relu(a)),
+  elu: unary((tf, a) => tf.elu(a)),
+  softplus: unary((tf, a) => tf.softplus(a)),
+  exp: unary((tf, a) => tf.exp(a)),
+  log: unary((tf, a) => tf.log(a)),
+  sqrt: unary((tf, a) => tf.sqrt(a)),
+  square: unary((tf, a) => tf.square(a)),
+  abs: unary((tf, a) => tf.abs(a)),
+  leaky_relu: (args, ctx) => ctx.tf.leakyRelu(args[0]!.t, Number(ctx.attrs["alpha"])),
+  concat,
+  split,
+  fold,
+  shift,
+  flip: (args, ctx) => ctx.tf.reverse(args[0]!.t, timeAxis(args[0]!)),
+  first: pick("first"),
+  last: pick("last"),
+  sum: reduce((tf, x, axis) => tf.sum(x, axis)),
+  mean: reduce((tf, x, axis) => tf.mean(x, axis)),
+  max: reduce((tf, x, axis) => tf.max(x, axis)),
+  softmax: softmaxLike((tf, x) => tf.softmax(x)),
+  log_softmax: softmaxLike((tf, x) => tf.logSoftmax(x)),
+  one_hot: oneHot,
+  flatten,
+  conv,
+  maxpool: pool("max"),
+  avgpool: pool("avg"),
+  mse: loss("mse"),
+  bce: loss("bce"),
+  bce_logits: loss("bce_logits"),
+  cross_entropy: loss("cross_entropy"),
+};

@@ -1,0 +1,230 @@
+import { Ajv2020 } from "ajv/dist/2020.js";
+import { describe, expect, it } from "vitest";
+import { DataError, parseDataset } from "../../../src/backends/data/load.js";
+import { dataFields, ExampleValidator, formatIssue } from "../../../src/backends/data/schema.js";
+import { Vocabulary } from "../../../src/backends/data/vocab.js";
+import { graphOf, problemLines, specGraph } from "./helpers.js";
+
+const jsonl = (...rows: (string | object)[]) => rows.map((r) => (typeof r === "string" ? r : JSON.stringify(r))).join("\n") + "\n";
+
+describe("the schema of one example", () => {
+  it("has exactly the inputs and targets, tokens three ways, numbers nested by rank", () => {
+    const v = new ExampleValidator(specGraph("ab_recognizer.seq"));
+    const s = v.schema;
+    expect(s.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
+    expect(s.required).toEqual(["x", "y"]);
+    expect(s.additionalProperties).toBe(false);
+    const x = s.properties.x;
+    expect(x.anyOf.map((b: { type: string }) => b.type)).toEqual(["string", "array", "array"]);
+    expect(x.anyOf[0]).toMatchObject({ minLength: 1 });
+    expect(x.anyOf[1]).toMatchObject({ minItems: 1, items: { type: "string", enum: ["A", "B", "C"] } });
+    expect(x.anyOf[2]).toMatchObject({ minItems: 1, items: { type: "integer", minimum: 0, maximum: 2 } });
+    expect(x.anyOf[1].maxItems).toBeUndefined();
+    expect(s.properties.y).toMatchObject({ type: "array", minItems: 1, items: { type: "array", minItems: 1, maxItems: 1, items: { type: "number" } } });
+    // A plain draft 2020-12 validator accepts it.
+    const validate = new Ajv2020().compile(s);
+    expect(validate({ x: "ABCB", y: [[0], [1], [0], [0]] })).toBe(true);
+    expect(validate({ x: [0, 1], y: [[0], [1]] })).toBe(true);
+    expect(validate({ x: "ABD", y: [[0], [1], [0]] })).toBe(false);
+  });
+
+  it("gives bound dims exact lengths", () => {
+    const s = new ExampleValidator(specGraph("seq_completion.seq")).schema;
+    expect(s.properties.x.anyOf[0]).toMatchObject({ type: "string", minLength: 2, maxLength: 2 });
+    expect(s.properties.y.anyOf[1]).toMatchObject({ minItems: 4, maxItems: 4, items: { enum: ["1", "2", "3"] } });
+    const xor = new ExampleValidator(specGraph("mlp_xor.seq")).schema;
+    expect(xor.properties.x).toMatchObject({ type: "array", minItems: 2, maxItems: 2, items: { type: "number" } });
+  });
+
+  it("lists the fields in declaration order", () => {
+    expect(dataFields(specGraph("seq2seq_attention.seq")).map((f) => `${f.role} ${f.name} ${f.vocab}`)).toEqual(["input x src", "input y_in tgt", "target y tgt"]);
+  });
+});
+
+describe("problems are reported by line and all collected", () => {
+  const ab = () => specGraph("ab_recognizer.seq");
+  const good = { x: "ABC", y: [[0], [1], [0]] };
+
+  it("reports each bad line among good ones, in line order, before returning anything", () => {
+    const data = jsonl(
+      good,
+      { x: "AB" }, // 2: missing field
+      { x: "AB", y: [[0], [1, 0]] }, // 3: wrong length
+      { x: "AB", y: [[0], ["1"]] }, // 4: wrong type
+      good,
+      { x: "ABD", y: [[0], [1], [0]] }, // 6: unknown token, fixed vocabulary without <unk>
+      '{"x": "AB", "y": [[0], [1]]', // 7: invalid JSON
+      { x: "ABCA", y: [[0], [1], [0]] }, // 8: x and y both [T], different lengths
+      { x: "AB", y: [[0], [1]], z: 3 }, // 9: unknown field
+      { x: [0, 3], y: [[0], [1]] }, // 10: id out of range
+      { x: 2, y: 1 }, // 11: wrong types, two fields
+      good,
+      "", // blank lines are skipped
+      "[]", // 14: not an object
+    );
+    expect(problemLines(() => parseDataset(data, ab(), {}, "ab.jsonl"))).toEqual([
+      "line 2: missing field y (target: [T, 1])",
+      "line 3: field y: expected 1 number at y[1], found 2",
+      'line 4: field y: expected a number at y[1][0], found the string "1"',
+      'line 6: field x: unknown token "D" at x[2]: vocabulary abc has A, B, C and no <unk>',
+      "line 7: not valid JSON: Expected ',' or '}' after property value in JSON at position 27",
+      "line 8: field y: y has length 3, but x has length 4 (both are T)",
+      "line 9: unknown field z: model ab_recognizer has x, y",
+      "line 10: field x: token id 3 at x[1] is out of range: vocabulary abc has ids 0..2",
+      "line 11: field x: expected a string of tokens, an array of tokens or an array of token ids at x, found the number 2",
+      "line 11: field y: expected an array of at least 1 array of 1 number at y, found the number 1",
+      "line 14: expected a JSON object with the fields x, y, found an empty array",
+    ]);
+  });
+
+  it("throws a DataError with { line, field, message } and a summary", () => {
+    let err: unknown;
+    try {
+      parseDataset(jsonl(good, { x: "AB", y: [[0], [1, 0]] }), ab(), {}, "ab.jsonl");
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(DataError);
+    const d = err as DataError;
+    expect(d.issues).toEqual([{ line: 2, field: "y", message: "expected 1 number at y[1], found 2" }]);
+    expect(d.message.split("\n")[0]).toBe("ab.jsonl: 1 problem in the data for model ab_recognizer");
+    expect(formatIssue(d.issues[0]!)).toBe("line 2: field y: expected 1 number at y[1], found 2");
+  });
+
+  it("lists at most 20 problems and counts the rest", () => {
+    const rows = Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? good : { x: "A", y: [[0], [0]] }));
+    try {
+      parseDataset(jsonl(...rows), ab(), {}, "ab.jsonl");
+      expect.unreachable();
+    } catch (e) {
+      const d = e as DataError;
+      expect(d.issues.length).toBe(15);
+      expect(d.more).toBe(0);
+    }
+    const many = Array.from({ length: 50 }, () => ({ x: "A", y: [[0], [0]] }));
+    try {
+      parseDataset(jsonl(...many), ab(), {}, "ab.jsonl");
+      expect.unreachable();
+    } catch (e) {
+      const d = e as DataError;
+      expect(d.issues.length).toBe(20);
+      expect(d.more).toBe(30);
+      expect(d.issues.map((i) => i.line)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(d.message.split("\n")[0]).toBe("ab.jsonl: 50 problems in the data for model ab_recognizer (the first 20 shown)");
+    }
+  });
+
+  it("reports an empty file", () => {
+    expect(problemLines(() => parseDataset("\n\n", ab()))).toEqual(["no examples: the file has no lines"]);
+  });
+});
+
+describe("token fields", () => {
+  it("reads a string, an array of tokens and an array of ids alike", () => {
+    const ds = parseDataset(jsonl({ x: "ABC", y: [[0], [1], [0]] }, { x: ["A", "B", "C"], y: [[0], [1], [0]] }, { x: [0, 1, 2], y: [[0], [1], [0]] }), specGraph("ab_recognizer.seq"));
+    expect(Array.from(ds.fields.x!.data)).toEqual([0, 1, 2, 0, 1, 2, 0, 1, 2]);
+    expect(ds.fields.x!.dtype).toBe("int32");
+  });
+
+  it("reads digit tokens of a fixed vocabulary as strings and integers as ids", () => {
+    const g = specGraph("seq_completion.seq");
+    const ds = parseDataset(jsonl({ x: "AB", y: "1223" }, { x: ["A", "B"], y: ["1", "2", "2", "3"] }, { x: [0, 1], y: [0, 1, 1, 2] }), g);
+    expect(Array.from(ds.fields.y!.data)).toEqual([0, 1, 1, 2, 0, 1, 1, 2, 0, 1, 1, 2]);
+    expect(problemLines(() => parseDataset(jsonl({ x: "AB", y: [1, 2, 2, 3] }), g))).toEqual(["line 1: field y: token id 3 at y[3] is out of range: vocabulary digits has ids 0..2"]);
+    expect(problemLines(() => parseDataset(jsonl({ x: "ABC", y: "1223" }), g))).toEqual(["line 1: field x: expected 2 tokens (characters) at x, found 3"]);
+    expect(problemLines(() => parseDataset(jsonl({ x: ["A", 1], y: "1223" }), g))).toEqual(["line 1: field x: expected a token (a string) at x[1], found the number 1"]);
+  });
+
+  it("reads a single token for a rank-0 target, and words for a vocabulary of words", () => {
+    const g = graphOf(`model m {
+  vocab tags[K] = [O, "B-PER", "I-PER"]
+  vocab labels[C] = [negative, positive]
+  vocab words[W]
+  dim T
+  input x: [T] of words
+  target t: [T] of tags
+  target y: [] of labels
+  e = one_hot(x)
+  loss cross_entropy(dense<K>(e), t)
+  loss cross_entropy(dense<C>(last(e)), y)
+}`);
+    const ds = parseDataset(jsonl({ x: ["Ada", "met", "Tom"], t: "B-PER O B-PER", y: "positive" }, { x: ["Tom"], t: [2], y: 0 }), g);
+    expect(Array.from(ds.fields.t!.data)).toEqual([1, 0, 1, 2, 0, 0]);
+    expect(Array.from(ds.fields.y!.data)).toEqual([1, 0]);
+    expect(ds.fields.y!.shape).toEqual([]);
+    expect(ds.fields.y!.lengths).toBeUndefined();
+    expect(ds.vocabularies.words!.tokens).toEqual(["Ada", "Tom", "met", "<unk>", "<eos>"]);
+    // A string for a vocabulary built from the data is read per character unless told otherwise.
+    expect(parseDataset(jsonl({ x: "ab", t: "O O", y: "positive" }), g).vocabularies.words!.tokens).toEqual(["a", "b", "<unk>", "<eos>"]);
+    const words = parseDataset(jsonl({ x: "Ada met Tom", t: "B-PER O B-PER", y: "positive" }), g, { tokenize: { words: "word" } });
+    expect(words.vocabularies.words!.tokens).toEqual(["Ada", "Tom", "met", "<unk>", "<eos>"]);
+    expect(problemLines(() => parseDataset(jsonl({ x: ["a", "b"], t: "O B-LOC", y: "neutral" }), g))).toEqual([
+      'line 1: field t: unknown token "B-LOC" at t[1]: vocabulary tags has O, B-PER, I-PER and no <unk>',
+      'line 1: field y: unknown token "neutral" at y: vocabulary labels has negative, positive and no <unk>',
+    ]);
+    expect(problemLines(() => parseDataset(jsonl({ x: ["a", "b"], t: "O", y: "negative" }), g))).toEqual(["line 1: field t: t has length 1, but x has length 2 (both are T)"]);
+    expect(problemLines(() => parseDataset(jsonl({ x: [1, 2], t: "O O", y: "negative" }), g))).toEqual([
+      "line 1: field x: token id 1 at x[0]: vocabulary words is built from the data, so its ids are not known; write tokens as strings (or load a saved vocabulary)",
+    ]);
+  });
+
+  it("maps unknown tokens of a saved vocabulary to <unk>, and accepts its ids", () => {
+    const g = specGraph("char_lstm.seq");
+    const chars = Vocabulary.fromText("abc", "char");
+    const ds = parseDataset(jsonl({ x: "abz", y: [0, 1, 2] }), g, { vocabularies: { chars } });
+    expect(Array.from(ds.fields.x!.data)).toEqual([0, 1, 3]);
+    expect(ds.dims.V).toBe(5);
+    expect(ds.vocabularies.chars).toBe(ds.vocabularies.chars);
+    expect(ds.vocabularies.chars!.tokens).toEqual(chars.tokens);
+    expect(problemLines(() => parseDataset(jsonl({ x: "ab", y: [0, 5] }), g, { vocabularies: { chars } }))).toEqual([
+      "line 1: field y: token id 5 at y[1] is out of range: vocabulary chars has ids 0..4",
+    ]);
+  });
+
+  it("builds a data vocabulary from every field that uses it", () => {
+    const ds = parseDataset(jsonl({ x: ["3", "1"], y_in: ["<bos>", "1", "3"], y: ["1", "3", "<eos>"] }), specGraph("seq2seq_attention.seq"));
+    expect(ds.vocabularies.src!.tokens).toEqual(["1", "3", "<unk>", "<eos>"]);
+    expect(ds.vocabularies.tgt!.tokens).toEqual(["1", "3", "<bos>", "<unk>", "<eos>"]);
+    expect(ds.dims).toMatchObject({ VS: 4, VT: 5, S: 2, U: 3, E: 256, H: 512 });
+  });
+});
+
+describe("free dims", () => {
+  const folded = () =>
+    graphOf(`model m {
+  dim T multiple of 2
+  input x: [T, 1]
+  target y: [T/2, 2]
+  loss mse(fold<2>(x), y)
+}`);
+
+  it("solves a dim declared as a multiple, and checks the lengths that depend on it", () => {
+    const g = folded();
+    const ds = parseDataset(jsonl({ x: [[1], [2], [3], [4]], y: [[1, 2], [3, 4]] }, { x: [[1], [2]], y: [[1, 2]] }), g);
+    expect(ds.dims.T).toBe(4);
+    expect(Array.from(ds.steps.T!)).toEqual([4, 2]);
+    expect(ds.fields.y!.shape).toEqual([2, 2]);
+    expect(Array.from(ds.fields.y!.lengths!)).toEqual([2, 1]);
+    expect(
+      problemLines(() => parseDataset(jsonl({ x: [[1], [2], [3]], y: [[1, 2]] }, { x: [[1], [2], [3], [4]], y: [[1, 2]] }, { x: [[1], [2]], y: [[1, 2, 3]] }), g)),
+    ).toEqual([
+      "line 1: field x: x has length 3, which does not fit T (dim T is a multiple of 2)",
+      "line 2: field y: y has length 1, but x has length 4, so T/2 = 2",
+      "line 3: field y: expected 2 numbers at y[0], found 3",
+    ]);
+  });
+
+  it("rejects ragged arrays along a free axis", () => {
+    const g = graphOf(`model m {
+  dim T
+  dim D
+  input x: [T, D]
+  target y: [T, D]
+  loss mse(x, y)
+}`);
+    expect(problemLines(() => parseDataset(jsonl({ x: [[1, 2], [3]], y: [[1, 2], [3, 4]] }), g))).toEqual([
+      "line 1: field x: x[1] has 1 items but x[0] has 2: the arrays along axis 1 must have one length",
+    ]);
+    expect(problemLines(() => parseDataset(jsonl({ x: [[1, 2], [3, 4]], y: [[1], [3]] }), g))).toEqual(["line 1: field y: axis 1 of y has length 1, but axis 1 of x has length 2 (both are D)"]);
+  });
+});
