@@ -8,6 +8,9 @@ import { runCheck } from "./commands/check.js";
 import { runFmt } from "./commands/fmt.js";
 import { runIr } from "./commands/ir.js";
 import { runSummary } from "./commands/summary.js";
+import { runTrain } from "./commands/train.js";
+import { runEval, runPredict, runSample } from "./commands/use.js";
+import { BACKENDS, type BackendName } from "../backends/tfjs/engine.js";
 import { UserIoError } from "./io.js";
 import { VERSION, type OutputOptions } from "./output.js";
 
@@ -71,6 +74,83 @@ export async function main(argv: string[]): Promise<number> {
       (y) => y.positional("files", { type: "string", array: true, demandOption: true }).option("check", { type: "boolean", default: false, describe: "do not write; exit 1 if a file would change" }),
       async (a) => {
         exit = await runFmt(a.files as string[], { ...outputOptions(a as GlobalArgs), check: a.check });
+      },
+    )
+    .command(
+      "train <spec>",
+      "train a model with TensorFlow.js; the spec's train {} settings are defaults, flags override them",
+      (y) =>
+        y
+          .positional("spec", { type: "string", demandOption: true })
+          .option("data", { alias: "d", type: "string", demandOption: true, describe: "training data: .jsonl (a field per input and target), .txt (language models) or .csv (series)" })
+          .option("out", { alias: "o", type: "string", describe: "model directory to write (default out/<model>)" })
+          .option("model", { alias: "m", type: "string", describe: "which model of the spec" })
+          .option("backend", { choices: BACKENDS as unknown as string[], describe: "TensorFlow.js engine (default: the fastest present)" })
+          .option("epochs", { type: "number" })
+          .option("batch", { type: "number" })
+          .option("optimizer", { choices: ["sgd", "momentum", "adam", "rmsprop"] })
+          .option("lr", { type: "number", describe: "learning rate" })
+          .option("clip", { type: "number", describe: "clip gradients to this global norm" })
+          .option("weight-decay", { type: "number" })
+          .option("bptt", { type: "number", describe: "text data: steps per sequence" })
+          .option("seed", { type: "number" })
+          .option("validation", { type: "number", describe: "fraction of the data held out" })
+          .option("patience", { type: "number", describe: "early stopping after this many epochs without improvement" })
+          .option("quiet", { alias: "q", type: "boolean", default: false }),
+      async (a) => {
+        const overrides = Object.fromEntries(
+          Object.entries({
+            epochs: a.epochs, batch: a.batch, optimizer: a.optimizer, lr: a.lr, clip: a.clip, weightDecay: a["weight-decay"],
+            bptt: a.bptt, seed: a.seed, validation: a.validation, patience: a.patience,
+          }).filter(([, v]) => v !== undefined),
+        );
+        const opts: Parameters<typeof runTrain>[1] = {
+          ...outputOptions(a as GlobalArgs),
+          data: a.data,
+          out: a.out ?? `out/${a.model ?? a.spec.replace(/^.*\//, "").replace(/\.seq$/, "")}`,
+          overrides,
+          quiet: a.quiet,
+        };
+        if (a.backend !== undefined) opts.backend = a.backend as BackendName;
+        if (a.model !== undefined) opts.model = a.model;
+        exit = await runTrain(a.spec, opts);
+      },
+    )
+    .command(
+      "eval <model>",
+      "evaluate a trained model directory on data: loss, accuracy, perplexity and bits per token",
+      (y) => y.positional("model", { type: "string", demandOption: true }).option("data", { alias: "d", type: "string", demandOption: true }).option("backend", { choices: BACKENDS as unknown as string[] }),
+      async (a) => {
+        exit = await runEval(a.model, a.data, { ...outputOptions(a as GlobalArgs), ...(a.backend ? { backend: a.backend as BackendName } : {}) });
+      },
+    )
+    .command(
+      "predict <model>",
+      "print a trained model's outputs for each example, step by step",
+      (y) =>
+        y.positional("model", { type: "string", demandOption: true }).option("data", { alias: "d", type: "string", demandOption: true })
+          .option("value", { type: "string", describe: "which named value to print (default: the first loss's prediction)" })
+          .option("backend", { choices: BACKENDS as unknown as string[] }),
+      async (a) => {
+        exit = await runPredict(a.model, a.data, { ...outputOptions(a as GlobalArgs), ...(a.backend ? { backend: a.backend as BackendName } : {}), ...(a.value ? { value: a.value } : {}) });
+      },
+    )
+    .command(
+      "sample <model>",
+      "generate from a trained model along its feedback edge, starting from a prime",
+      (y) =>
+        y.positional("model", { type: "string", demandOption: true })
+          .option("prime", { type: "string", default: "", describe: "the start of the sequence" })
+          .option("length", { type: "number", default: 100, describe: "how many tokens to add at most" })
+          .option("temperature", { type: "number", default: 1, describe: "below 1 sharper, above 1 more random" })
+          .option("greedy", { type: "boolean", default: false, describe: "always take the most likely token" })
+          .option("seed", { type: "number", default: 1 })
+          .option("backend", { choices: BACKENDS as unknown as string[] }),
+      async (a) => {
+        exit = await runSample(a.model, {
+          ...outputOptions(a as GlobalArgs), prime: a.prime, length: a.length, temperature: a.temperature, greedy: a.greedy, seed: a.seed,
+          ...(a.backend ? { backend: a.backend as BackendName } : {}),
+        });
       },
     )
     .example("$0 check specs/*.seq", "check every spec")

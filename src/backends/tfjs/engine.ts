@@ -32,6 +32,8 @@ let loaded: Engine | undefined;
 export async function loadEngine(preferred?: BackendName): Promise<Engine> {
   if (loaded && (preferred === undefined || loaded.backend === preferred)) return loaded;
   const tf = await import("@tensorflow/tfjs");
+  // Production mode: no console advice from tfjs (seqc says which backend it uses).
+  tf.env().set("PROD", true);
   const order: BackendName[] = preferred ? [preferred] : [...BACKENDS];
   for (const name of order) {
     if (await tryBackend(tf, name)) {
