@@ -157,8 +157,8 @@ export async function runEval(dir: string, dataPath: string, opts: OutputOptions
 
 /** Text of a token sequence: characters joined directly, words with spaces. */
 function detokenize(v: Vocabulary, ids: ArrayLike<number>): string {
-  const tokens = Array.from(ids, (i) => v.token(i));
-  return tokens.every((t) => [...t].length === 1) ? tokens.join("") : tokens.join(" ");
+  const tokens = Array.from(ids, (i) => (v.eos !== undefined && i === v.eosId ? "\n" : v.token(i)));
+  return v.isChars ? tokens.join("") : tokens.join(" ");
 }
 
 export async function runPredict(dir: string, dataPath: string, opts: OutputOptions & { backend?: BackendName; value?: string }): Promise<number> {
@@ -215,8 +215,7 @@ export async function runSample(dir: string, opts: SampleOptions): Promise<numbe
   const vocab = loaded.vocabularies[input.vocab!];
   if (!vocab) throw new UserIoError(`no vocabulary ${input.vocab} saved with the model`);
   const tf = loaded.model.engine.tf;
-  const chars = vocab.tokens.every((t) => [...t].length === 1);
-  const primeTokens = chars ? [...opts.prime] : opts.prime.split(/\s+/).filter(Boolean);
+  const primeTokens = vocab.isChars ? [...opts.prime] : opts.prime.split(/\s+/).filter(Boolean);
   const ids = primeTokens.map((t) => vocab.id(t));
   const rng = new Rng(opts.seed);
   const others = loaded.graph.nodes.filter((n): n is Extract<Node, { kind: "input" }> => n.kind === "input" && n.name !== fb.input);
