@@ -350,6 +350,10 @@ const pool: ShapeRule = (args, ctx) => {
   if (r === undefined || size === undefined || given === undefined || !pad) return undefined;
   const stride = given === 0 ? size : given;
   if (!positive(ctx, { size, stride })) return undefined;
+  if (pad.kind === "num" && pad.value >= size) {
+    ctx.report("SEQ0112", `pooling padding ${pad.value} is not smaller than the window ${size}: some windows would see only padding`, { loc: ctx.node.loc });
+    return undefined;
+  }
   const out: Poly[] = [];
   for (let i = 0; i < r; i++) {
     const o = windowOut(x.dims[i]!, size, stride, 1, pad, ctx, x);

@@ -172,3 +172,11 @@ describe("compile-time options", () => {
     expect(shapes(spec).q).toBe("[T]");
   });
 });
+
+describe("pooling", () => {
+  it("rejects padding that is not smaller than the window", () => {
+    const spec = (pad: number) => `model m {\n  input x: [3, 2]\n  target y: [2]\n  h = maxpool(x, size: 2, stride: 1, pad: ${pad})\n  loss mse(sum(h), y)\n}\n`;
+    expect(errors(spec(1))).toEqual([]);
+    expect(errors(spec(2))).toEqual(["SEQ0112 4:7"]);
+  });
+});

@@ -53,7 +53,9 @@ export class TfModel {
       const shape = p.shape.map((d) => dimValue(graph, d, fixedDims));
       const values = initialValues(parseInit(p.init), shape, new Rng(paramSeed(seed, p.name)));
       // tfjs names variables process-wide, so they stay anonymous; `params` maps our names to them.
-      this.params.set(p.name, engine.tf.variable(engine.tf.tensor(Float32Array.from(values), shape), true));
+      const initial = engine.tf.tensor(Float32Array.from(values), shape);
+      this.params.set(p.name, engine.tf.variable(initial, true));
+      initial.dispose();
       this.byId.set(p.id, p);
       this.batched.set(p.id, false);
     }
@@ -75,7 +77,9 @@ export class TfModel {
     for (const [name, v] of Object.entries(weights)) {
       const variable = this.params.get(name);
       if (!variable) throw new Error(`no parameter ${name}`);
-      variable.assign(this.tf.tensor(Float32Array.from(v), variable.shape));
+      const value = this.tf.tensor(Float32Array.from(v), variable.shape);
+      variable.assign(value);
+      value.dispose();
     }
   }
 

@@ -233,9 +233,14 @@ const pool = (kind: "max" | "avg"): Rule => (args, ctx) => {
   const size = Number(ctx.attrs["size"]);
   const stride = Number(ctx.attrs["stride"]) || size;
   const r = elemRank(x) - 1;
-  const { slices } = windows(tf, x.t, r, size, stride, 1, ctx.attrs["pad"]!, kind === "max" ? -1e30 : 0);
+  const pad = ctx.attrs["pad"]!;
+  const { slices } = windows(tf, x.t, r, size, stride, 1, pad, kind === "max" ? -1e30 : 0);
   const stacked = tf.stack(slices);
-  return kind === "max" ? tf.max(stacked, 0) : tf.mean(stacked, 0);
+  if (kind === "max") return tf.max(stacked, 0);
+  // The mean over the real elements of each window: padding is not counted (as in TensorFlow and Keras).
+  const ones = tf.ones([1, ...x.t.shape.slice(x.batched ? 1 : 0, -1), 1]);
+  const counts = tf.sum(tf.stack(windows(tf, ones, r, size, stride, 1, pad, 0).slices), 0);
+  return tf.div(tf.sum(stacked, 0), counts);
 };
 
 /** Sums every axis but the batch axis: a per-example loss [N]. */
