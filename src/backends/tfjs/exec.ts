@@ -10,6 +10,9 @@ import type { Dim, Graph, Node, Param, Scan } from "../../graph/graph.js";
 import { initialValues, paramSeed, parseInit, Rng } from "../init.js";
 import type { Engine, Tf } from "./engine.js";
 import { TF_OPS, type Arg } from "./ops.js";
+import { LOSS_OPS as LOSS_OP_LIST } from "../../ir/ops.js";
+
+const LOSS_OPS: ReadonlySet<string> = new Set(LOSS_OP_LIST);
 
 type Tensor = tfTypes.Tensor;
 
@@ -59,7 +62,16 @@ export class TfModel {
       this.byId.set(p.id, p);
       this.batched.set(p.id, false);
     }
-    for (const n of collect(graph.nodes)) this.batched.set(n.id, n.batched);
+    for (const n of collect(graph.nodes)) {
+      this.batched.set(n.id, n.batched);
+      this.shapes.set(n.id, n.shape);
+    }
+  }
+
+  private readonly shapes = new Map<number, Dim[]>();
+
+  private shapeOf(id: number): Dim[] {
+    return this.shapes.get(id) ?? this.byId.get(id)?.shape ?? [];
   }
 
   private get tf(): Tf {
@@ -87,10 +99,13 @@ export class TfModel {
    * The forward pass and loss for one batch. `inputs` holds every input and
    * target by name, with a leading batch axis; token inputs are int32.
    */
-  forward(inputs: Record<string, Tensor>, free: DimValues): ForwardResult {
+  forward(inputs: Record<string, Tensor>, free: DimValues, lengths: Record<string, ArrayLike<number>> = {}): ForwardResult {
     const dims = { ...this.fixedDims, ...free };
     const env = new Map<number, Tensor>();
     const finals = new Map<number, Map<string, Tensor>>();
+    this.masks = new Map();
+    this.lengths = lengths;
+    this.dims = dims;
     for (const node of this.graph.nodes) {
       if (node.kind === "input") {
         const t = inputs[node.name];
@@ -101,6 +116,30 @@ export class TfModel {
     const losses = this.graph.losses.map((id) => env.get(id)!);
     const total = losses.reduce((a, b) => this.tf.add(a, b));
     return { values: env, loss: this.tf.mean(total) as tfTypes.Scalar };
+  }
+
+  private masks = new Map<string, Tensor>();
+  private lengths: Record<string, ArrayLike<number>> = {};
+  private dims: DimValues = {};
+
+  /**
+   * The padding mask of a time axis, [B, T] (1 for real steps), when the axis is
+   * a free length dim whose per-example lengths came with the batch.
+   */
+  private maskFor(axis: Dim | undefined): Tensor | undefined {
+    if (!axis || axis.length !== 1) return undefined;
+    const [[atom, coefficient]] = axis as [[string, number]];
+    const info = this.graph.dims.find((a) => a.name === atom);
+    const lens = this.lengths[atom];
+    if (!info || !lens || coefficient !== info.multiple) return undefined;
+    const known = this.masks.get(atom);
+    if (known) return known;
+    const steps = this.dims[atom]!;
+    const data = new Float32Array(lens.length * steps);
+    for (let i = 0; i < lens.length; i++) for (let t = 0; t < Math.min(steps, lens[i]!); t++) data[i * steps + t] = 1;
+    const mask = this.tf.tensor2d(data, [lens.length, steps]);
+    this.masks.set(atom, mask);
+    return mask;
   }
 
   private value(id: number, env: Map<number, Tensor>): Arg {
@@ -135,7 +174,8 @@ export class TfModel {
     const args = node.args.map((id) => this.value(id, env));
     const attrs = node.op === "one_hot" ? { ...node.attrs, depth: dimValue(this.graph, node.shape[node.shape.length - 1]!, dims) } : node.attrs;
     if (node.lead === 0 || !node.batched) {
-      return TF_OPS[node.op](args, { tf, attrs, batched: node.batched, rank: node.shape.length });
+      const mask = LOSS_OPS.has(node.op) ? this.maskFor(this.shapeOf(node.args[0]!)[0]) : undefined;
+      return TF_OPS[node.op](args, { tf, attrs, batched: node.batched, rank: node.shape.length, ...(mask ? { mask } : {}) });
     }
     // Fold the mapped axes into the batch axis, apply, unfold.
     const first = args.find((a) => a.batched)!;
@@ -163,6 +203,9 @@ export class TfModel {
       if (init.batched) return fold(init.t);
       return tf.broadcastTo(init.t, [n, ...shape]);
     });
+    // Over padded steps a state keeps its value: padding changes neither final states nor (reverse) what follows.
+    const seqNode = scan.seq[0] ? this.shapeOf(scan.seq[0].arg) : [];
+    const mask = lead === 0 ? this.maskFor(seqNode[0]) : undefined;
     const outs: Tensor[] = new Array<Tensor>(length);
     const order = [...Array(length).keys()];
     if (scan.reverse) order.reverse();
@@ -175,7 +218,15 @@ export class TfModel {
         body.set(node.id, this.evalNode(node, body, finals, dims));
       }
       outs[t] = body.get(scan.out)!;
+      const previous = current;
       current = scan.states.map((s) => body.get(s.next)!);
+      if (mask) {
+        const m = tf.slice(mask, [0, t], [-1, 1]);
+        current = current.map((next, i) => {
+          const keep = m.reshape([n, ...Array<number>(next.rank - 1).fill(1)]);
+          return tf.add(previous[i]!, tf.mul(keep, tf.sub(next, previous[i]!)));
+        });
+      }
     }
     const unfold = (t: Tensor) => t.reshape([...leadShape, ...t.shape.slice(1)]);
     const out = unfold(tf.stack(outs, 1));

@@ -25,6 +25,8 @@ export interface OpContext {
   batched: boolean;
   /** Element rank of the result. */
   rank: number;
+  /** For losses over sequences of different lengths: 1 for real steps, 0 for padding, [N, T]. */
+  mask?: Tensor;
 }
 
 type Rule = (args: Arg[], ctx: OpContext) => Tensor;
@@ -250,24 +252,30 @@ function perExample(tf: Tf, x: Tensor): Tensor {
 
 const EPS = 1e-7;
 
+/** Each loss element by element (the shape of the prediction); the rule sums them per example. */
 const LOSSES: Record<"mse" | "bce" | "bce_logits" | "cross_entropy", (tf: Tf, p: Tensor, y: Tensor, tokens: boolean) => Tensor> = {
-  mse: (tf, p, y) => perExample(tf, tf.mul(0.5, tf.square(tf.sub(p, y)))),
+  mse: (tf, p, y) => tf.mul(0.5, tf.square(tf.sub(p, y))),
   bce: (tf, p, y) => {
     const q = tf.clipByValue(p, EPS, 1 - EPS);
-    return perExample(tf, tf.neg(tf.add(tf.mul(y, tf.log(q)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, q))))));
+    return tf.neg(tf.add(tf.mul(y, tf.log(q)), tf.mul(tf.sub(1, y), tf.log(tf.sub(1, q)))));
   },
-  bce_logits: (tf, z, y) =>
-    perExample(tf, tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z)))))),
+  bce_logits: (tf, z, y) => tf.add(tf.sub(tf.relu(z), tf.mul(z, y)), tf.log1p(tf.exp(tf.neg(tf.abs(z))))),
   cross_entropy: (tf, z, y, tokens) => {
     const logp = tf.logSoftmax(z);
     const target = tokens ? tf.oneHot(y.toInt(), z.shape[z.rank - 1]!).toFloat() : y;
-    return perExample(tf, tf.neg(tf.mul(target, logp)));
+    return tf.neg(tf.mul(target, logp));
   },
 };
 
 const loss = (kind: keyof typeof LOSSES): Rule => (args, ctx) => {
   const [p, y] = args as [Arg, Arg];
-  return LOSSES[kind](ctx.tf, p.t, y.t, y.t.dtype === "int32");
+  let elements = LOSSES[kind](ctx.tf, p.t, y.t, y.t.dtype === "int32");
+  if (ctx.mask) {
+    // Padded steps add nothing: the mask [N, T] is stretched over the remaining axes.
+    const m = ctx.mask.reshape([...ctx.mask.shape, ...Array<number>(elements.rank - 2).fill(1)]);
+    elements = ctx.tf.mul(elements, m);
+  }
+  return perExample(ctx.tf, elements);
 };
 
 export const TF_OPS: Record<OpKind, Rule> = {

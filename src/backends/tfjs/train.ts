@@ -13,12 +13,12 @@ import type { DimValues, TfModel } from "./exec.js";
 type Tensor = tfTypes.Tensor;
 
 /** A batch as tensors with a leading batch axis, and the free dims it binds. */
-export function batchTensors(tf: Tf, batch: Dataset): { inputs: Record<string, Tensor>; free: DimValues } {
+export function batchTensors(tf: Tf, batch: Dataset): { inputs: Record<string, Tensor>; free: DimValues; lengths: Record<string, Int32Array> } {
   const inputs: Record<string, Tensor> = {};
   for (const [name, f] of Object.entries(batch.fields)) {
     inputs[name] = tf.tensor(f.data, [batch.examples, ...f.shape], f.dtype);
   }
-  return { inputs, free: { ...batch.dims } };
+  return { inputs, free: { ...batch.dims }, lengths: batch.steps };
 }
 
 function optimizer(tf: Tf, s: TrainSettings): tfTypes.Optimizer {
@@ -74,10 +74,10 @@ export class Trainer {
   /** One optimisation step on a batch; returns the loss before the update. */
   step(batch: Dataset): number {
     const tf = this.tf;
-    const { inputs, free } = batchTensors(tf, batch);
+    const { inputs, free, lengths } = batchTensors(tf, batch);
     const vars = [...this.model.params.values()];
     const loss = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => this.model.forward(inputs, free).loss, vars);
+      const { value, grads } = tf.variableGrads(() => this.model.forward(inputs, free, lengths).loss, vars);
       let named: Record<string, Tensor> = grads;
       if (this.settings.weightDecay > 0) {
         named = Object.fromEntries(vars.map((v) => [v.name, tf.add(grads[v.name]!, tf.mul(this.settings.weightDecay, v))]));
@@ -102,8 +102,8 @@ export class Trainer {
     const tf = this.tf;
     let total = 0;
     for (const batch of data.batches(this.settings.batch, 0, false)) {
-      const { inputs, free } = batchTensors(tf, batch);
-      total += tf.tidy(() => this.model.forward(inputs, free).loss.dataSync()[0]!) * batch.examples;
+      const { inputs, free, lengths } = batchTensors(tf, batch);
+      total += tf.tidy(() => this.model.forward(inputs, free, lengths).loss.dataSync()[0]!) * batch.examples;
       for (const t of Object.values(inputs)) t.dispose();
     }
     return total / Math.max(1, data.examples);

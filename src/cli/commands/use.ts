@@ -13,6 +13,7 @@ import type { Dataset } from "../../backends/data/dataset.js";
 import type { Vocabulary } from "../../backends/data/vocab.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import type { TfModel } from "../../backends/tfjs/exec.js";
+import type { Tf } from "../../backends/tfjs/engine.js";
 import { readText, UserIoError } from "../io.js";
 import { emitDiagnostics, type OutputOptions } from "../output.js";
 import { pickModel } from "./train.js";
@@ -84,9 +85,9 @@ export async function evaluate(loaded: Loaded, data: Dataset): Promise<Metrics> 
   const acc = lossNodes.map(() => ({ right: 0, steps: 0, sequences: 0, allRight: 0, ce: 0, tokens: 0 }));
   let total = 0;
   for (const batch of data.batches(64, 0, false)) {
-    const { inputs, free } = batchTensors(tf, batch);
+    const { inputs, free, lengths } = batchTensors(tf, batch);
     tf.tidy(() => {
-      const { values, loss } = loaded.model.forward(inputs, free);
+      const { values, loss } = loaded.model.forward(inputs, free, lengths);
       total += loss.dataSync()[0]! * batch.examples;
       lossNodes.forEach((n, i) => {
         const pred = values.get(n.args[0]!)!;
@@ -103,9 +104,11 @@ export async function evaluate(loaded: Loaded, data: Dataset): Promise<Metrics> 
           const guess = n.op === "bce_logits" ? tf.greater(pred, 0) : tf.greater(pred, 0.5);
           right = tf.equal(guess, tf.greater(target, 0.5));
         }
-        const perExample = right.reshape([batch.examples, -1]).toFloat();
-        a.right += tf.sum(perExample).dataSync()[0]!;
-        a.steps += perExample.size;
+        // Padded steps count neither as right nor as steps.
+        const real = realSteps(tf, right, batch);
+        const perExample = tf.add(tf.mul(right.toFloat(), real), tf.sub(1, real)).reshape([batch.examples, -1]);
+        a.right += tf.sum(tf.mul(right.toFloat(), real)).dataSync()[0]!;
+        a.steps += tf.sum(tf.mul(tf.onesLike(right.toFloat()), real)).dataSync()[0]!;
         a.allRight += tf.sum(tf.min(perExample, 1)).dataSync()[0]!;
         a.sequences += batch.examples;
       });
@@ -132,6 +135,17 @@ export async function evaluate(loaded: Loaded, data: Dataset): Promise<Metrics> 
       return out;
     }),
   };
+}
+
+/** 1 for real steps, 0 for padding, shaped to broadcast over `t` ([B, T, ...] with T the padded length dim). */
+function realSteps(tf: Tf, t: Tensor, batch: Dataset): Tensor {
+  const entry = Object.entries(batch.steps).find(([atom]) => batch.dims[atom] === t.shape[1]);
+  if (!entry || t.rank < 2) return tf.onesLike(t.toFloat());
+  const [atom, lens] = entry;
+  const steps = batch.dims[atom]!;
+  const data = new Float32Array(lens.length * steps);
+  for (let i = 0; i < lens.length; i++) for (let k = 0; k < Math.min(steps, lens[i]!); k++) data[i * steps + k] = 1;
+  return tf.tensor2d(data, [lens.length, steps]).reshape([lens.length, steps, ...Array<number>(t.rank - 2).fill(1)]);
 }
 
 export async function runEval(dir: string, dataPath: string, opts: OutputOptions & { backend?: BackendName }): Promise<number> {
