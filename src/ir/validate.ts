@@ -11,6 +11,7 @@ import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
 import type { IrModule, Loc } from "./ir.js";
 import { IR_SCHEMA, MAX_DIM } from "./schema.js";
+import { depth, isUnder, segments } from "./json-pointer.js";
 
 /** At most this many schema diagnostics are reported for one module. */
 export const MAX_SCHEMA_DIAGNOSTICS = 20;
@@ -100,22 +101,6 @@ export function selectErrors(errors: readonly ErrorObject[]): ErrorObject[] {
     out.push(...branch.filter((b) => depth(b.instancePath) === deepest));
   }
   return out;
-}
-
-function isUnder(path: string, prefix: string): boolean {
-  return path === prefix || path.startsWith(prefix + "/");
-}
-
-function depth(pointer: string): number {
-  return pointer === "" ? 0 : pointer.split("/").length - 1;
-}
-
-function segments(pointer: string): string[] {
-  if (pointer === "") return [];
-  return pointer
-    .split("/")
-    .slice(1)
-    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
 }
 
 function isLoc(x: unknown): x is Loc {

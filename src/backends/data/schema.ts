@@ -19,6 +19,7 @@ import { Ajv2020, type ErrorObject, type SchemaObject, type ValidateFunction } f
 import type { Dim, Graph } from "../../graph/graph.js";
 import { DimTable, type Units } from "./dims.js";
 import { showToken, splitTokens, UNK, Vocabulary, type TokenMode } from "./vocab.js";
+import { depth, isUnder, segments } from "../../ir/json-pointer.js";
 
 /** One input or target of a model, as the data layer sees it. */
 export interface FieldSpec {
@@ -495,22 +496,6 @@ function pickBranch(value: Json, branches: SchemaObject[]): number | undefined {
     return find((s) => s.type === "array" && ((s.items as SchemaObject).type === "integer") === ids);
   }
   return undefined;
-}
-
-function isUnder(path: string, prefix: string): boolean {
-  return path === prefix || path.startsWith(`${prefix}/`);
-}
-
-function segments(pointer: string): string[] {
-  if (pointer === "") return [];
-  return pointer
-    .split("/")
-    .slice(1)
-    .map((s) => s.replace(/~1/g, "/").replace(/~0/g, "~"));
-}
-
-function depth(pointer: string): number {
-  return segments(pointer).length;
 }
 
 /** `y[2][0]` for the segments y, 2, 0. */
