@@ -5,6 +5,7 @@
  */
 import { cpus } from "node:os";
 import { benchCheck } from "./check.js";
+import { benchTfjs, tfBenchOptionsFrom } from "./tfjs.js";
 
 export interface Benchmark {
   name: string;
@@ -15,9 +16,29 @@ export interface Benchmark {
 /** The benchmarks, in order. The compile targets will add theirs here. */
 export const BENCHMARKS: Benchmark[] = [
   { name: "check", description: "seqc check: parse, lower, validate, check; CLI start-up", run: () => benchCheck() },
+  {
+    name: "tfjs",
+    description: "tfjs target: char-LM LSTM training step against tfjs-layers (--backend cpu|wasm, --steps N, --ablation)",
+    run: () => benchTfjs(tfBenchOptionsFrom(process.argv.slice(2))),
+  },
 ];
 
-async function main(argv: string[]): Promise<number> {
+/** Benchmark names among the arguments: options (`--name` and the value after it, or a bare flag) are for the benchmarks. */
+function names(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a.startsWith("--")) {
+      if (VALUED.has(a)) i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+const VALUED = new Set(["--backend", "--steps"]);
+
+async function main(args: string[]): Promise<number> {
+  const argv = names(args);
   const unknown = argv.filter((a) => !BENCHMARKS.some((b) => b.name === a));
   if (unknown.length > 0) {
     console.error(`bench: unknown benchmark(s) ${unknown.join(", ")}; known: ${BENCHMARKS.map((b) => b.name).join(", ")}`);

@@ -12,6 +12,16 @@ export class Rng {
     this.state = seed >>> 0;
   }
 
+  /** The generator's state (a 32-bit unsigned integer), e.g. for a checkpoint. */
+  getState(): number {
+    return this.state;
+  }
+
+  /** Restores a state from getState(): the generator continues exactly where it was. */
+  setState(state: number): void {
+    this.state = state >>> 0;
+  }
+
   /** Uniform in [0, 1). */
   next(): number {
     let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);

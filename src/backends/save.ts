@@ -5,8 +5,16 @@
  * order) — the TensorFlow.js weights format, so `tf.io` tools can read the
  * weights. Every file is written to a temporary name and renamed: a crash never
  * leaves a half-written model.
+ *
+ * A training checkpoint adds the trainer's state for `seqc train --resume`:
+ * `optimizer.json` (the run's position, the generator's state, the optimizer's
+ * iteration count and a manifest) and `optimizer.bin` (the optimizer's slots and
+ * any states carried between BPTT windows, float32). model.json is written last
+ * and records the SHA-256 of the other files, so a checkpoint whose writing was
+ * cut short is recognised as such when resuming.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { VocabularyJSON } from "./data/vocab.js";
 import type { TrainSettings } from "./settings.js";
@@ -31,8 +39,34 @@ export interface ModelFile {
   vocabularies: Record<string, VocabularyJSON>;
   settings: TrainSettings;
   /** Training state, for --resume. */
-  trained: { epochs: number; seed: number };
+  trained: TrainedInfo;
   weightsManifest: { paths: string[]; weights: WeightEntry[] }[];
+}
+
+export interface TrainedInfo {
+  /** Completed epochs. */
+  epochs: number;
+  seed: number;
+  /** SHA-256 (hex) of the checkpoint's other files, by file name (absent in models saved without a trainer state). */
+  checksums?: Record<string, string>;
+}
+
+export const OPTIMIZER_FORMAT = "seqc-trainer-state";
+
+/** optimizer.json: the trainer's state besides its tensors (`progress` is the trainer's, JSON-safe). */
+export interface TrainerStateFile {
+  format: typeof OPTIMIZER_FORMAT;
+  version: 1;
+  progress: Record<string, unknown>;
+  optimizer: { name: string; iterations: number };
+  manifest: { paths: string[]; weights: WeightEntry[] };
+}
+
+/** The trainer's state as saved: JSON parts and named float32 tensors. */
+export interface SavedTrainerState {
+  progress: Record<string, unknown>;
+  optimizer: { name: string; iterations: number };
+  tensors: Map<string, { shape: number[]; values: Float32Array }>;
 }
 
 export interface SavedModel {
@@ -42,25 +76,113 @@ export interface SavedModel {
 
 function writeAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
-/** Writes a model directory (weights first, then model.json, so a readable model.json always has its weights). */
-export function saveModel(dir: string, meta: Omit<ModelFile, "weightsManifest" | "format" | "version">, weights: Map<string, { shape: number[]; values: Float32Array }>): void {
-  mkdirSync(dir, { recursive: true });
+function sha256(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** Named float32 tensors as one buffer and its manifest, in the map's order. */
+function pack(tensors: Map<string, { shape: number[]; values: Float32Array }>): { bin: Uint8Array; entries: WeightEntry[] } {
   const entries: WeightEntry[] = [];
-  const total = [...weights.values()].reduce((n, w) => n + w.values.length, 0);
+  const total = [...tensors.values()].reduce((n, w) => n + w.values.length, 0);
   const bin = new Float32Array(total);
   let offset = 0;
-  for (const [name, w] of weights) {
+  for (const [name, w] of tensors) {
     entries.push({ name, shape: w.shape, dtype: "float32" });
     bin.set(w.values, offset);
     offset += w.values.length;
   }
-  writeAtomic(join(dir, "weights.bin"), new Uint8Array(bin.buffer));
-  const file: ModelFile = { format: MODEL_FORMAT, version: MODEL_VERSION, ...meta, weightsManifest: [{ paths: ["weights.bin"], weights: entries }] };
+  return { bin: new Uint8Array(bin.buffer), entries };
+}
+
+function unpack(buf: Uint8Array, entries: WeightEntry[], what: string): Map<string, { shape: number[]; values: Float32Array }> {
+  const all = new Float32Array(buf.buffer, buf.byteOffset, Math.floor(buf.byteLength / 4));
+  const out = new Map<string, { shape: number[]; values: Float32Array }>();
+  let offset = 0;
+  for (const w of entries) {
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    if (offset + n > all.length) throw new ModelFileError(`${what} is shorter than its manifest`);
+    out.set(w.name, { shape: w.shape, values: all.slice(offset, offset + n) });
+    offset += n;
+  }
+  return out;
+}
+
+/**
+ * Writes a model directory (weights first, then model.json, so a readable
+ * model.json always has its weights). With `state`, also the trainer's state
+ * (optimizer.json, optimizer.bin, before the weights), checksummed in model.json;
+ * without, a trainer state left from an earlier run is removed.
+ */
+export function saveModel(
+  dir: string,
+  meta: Omit<ModelFile, "weightsManifest" | "format" | "version">,
+  weights: Map<string, { shape: number[]; values: Float32Array }>,
+  state?: SavedTrainerState,
+): void {
+  mkdirSync(dir, { recursive: true });
+  const trained: TrainedInfo = { ...meta.trained };
+  delete trained.checksums;
+  if (state) {
+    const packed = pack(state.tensors);
+    const file: TrainerStateFile = {
+      format: OPTIMIZER_FORMAT,
+      version: 1,
+      progress: state.progress,
+      optimizer: state.optimizer,
+      manifest: { paths: ["optimizer.bin"], weights: packed.entries },
+    };
+    const json = JSON.stringify(file, null, 2) + "\n";
+    writeAtomic(join(dir, "optimizer.bin"), packed.bin);
+    writeAtomic(join(dir, "optimizer.json"), json);
+    trained.checksums = { "optimizer.json": sha256(json), "optimizer.bin": sha256(packed.bin) };
+  } else {
+    for (const f of ["optimizer.json", "optimizer.bin"]) rmSync(join(dir, f), { force: true });
+  }
+  const { bin, entries } = pack(weights);
+  writeAtomic(join(dir, "weights.bin"), bin);
+  if (trained.checksums) trained.checksums["weights.bin"] = sha256(bin);
+  const file: ModelFile = { format: MODEL_FORMAT, version: MODEL_VERSION, ...meta, trained, weightsManifest: [{ paths: ["weights.bin"], weights: entries }] };
   writeAtomic(join(dir, "model.json"), JSON.stringify(file, null, 2) + "\n");
+}
+
+/** Whether a directory holds a model.json. */
+export function hasModel(dir: string): boolean {
+  return existsSync(join(dir, "model.json"));
+}
+
+/**
+ * A training checkpoint for --resume: the model and the trainer's state, every
+ * file checked against the checksums in model.json. Throws a ModelFileError
+ * saying what is missing or inconsistent.
+ */
+export function loadCheckpoint(dir: string): SavedModel & { state: SavedTrainerState } {
+  const saved = loadModel(dir);
+  const sums = saved.meta.trained?.checksums;
+  if (!sums) throw new ModelFileError(`${dir} holds a model but no training state to resume from (no optimizer.json): it was saved by an older seqc or without one`);
+  const read = (name: string): Buffer => {
+    try {
+      return readFileSync(join(dir, name));
+    } catch (e) {
+      throw new ModelFileError(`cannot read ${join(dir, name)}: ${(e as Error).message}`);
+    }
+  };
+  const files = new Map(["optimizer.json", "optimizer.bin", "weights.bin"].map((f) => [f, read(f)]));
+  for (const [name, data] of files) {
+    if (sums[name] !== sha256(data)) throw new ModelFileError(`${join(dir, name)} does not match ${join(dir, "model.json")} (was the checkpoint's writing interrupted?): cannot resume from it`);
+  }
+  const file = JSON.parse(files.get("optimizer.json")!.toString("utf8")) as TrainerStateFile;
+  if (file.format !== OPTIMIZER_FORMAT || file.version !== 1) throw new ModelFileError(`${join(dir, "optimizer.json")} is not a seqc trainer state`);
+  const tensors = unpack(files.get("optimizer.bin")!, file.manifest.weights, join(dir, "optimizer.bin"));
+  return { ...saved, state: { progress: file.progress, optimizer: file.optimizer, tensors } };
 }
 
 /** A problem with a model directory (missing, another format, truncated weights). */
@@ -84,14 +206,7 @@ export function loadModel(dir: string): SavedModel {
     } catch (e) {
       throw new ModelFileError(`cannot read the weights of ${dir}: ${(e as Error).message}`);
     }
-    const all = new Float32Array(buf.buffer, buf.byteOffset, Math.floor(buf.byteLength / 4));
-    let offset = 0;
-    for (const w of group.weights) {
-      const n = w.shape.reduce((a, b) => a * b, 1);
-      if (offset + n > all.length) throw new ModelFileError(`${dir}: weights.bin is shorter than its manifest`);
-      weights.set(w.name, { shape: w.shape, values: all.slice(offset, offset + n) });
-      offset += n;
-    }
+    for (const [name, w] of unpack(buf, group.weights, `${dir}: weights.bin`)) weights.set(name, w);
   }
   return { meta, weights };
 }

@@ -92,10 +92,12 @@ export async function main(argv: string[]): Promise<number> {
           .option("lr", { type: "number", describe: "learning rate" })
           .option("clip", { type: "number", describe: "clip gradients to this global norm" })
           .option("weight-decay", { type: "number" })
-          .option("bptt", { type: "number", describe: "text data: steps per sequence" })
+          .option("bptt", { type: "number", describe: "truncated BPTT window in steps; the scans' states carry across windows (a text is cut into --batch streams)" })
           .option("seed", { type: "number" })
           .option("validation", { type: "number", describe: "fraction of the data held out" })
           .option("patience", { type: "number", describe: "early stopping after this many epochs without improvement" })
+          .option("resume", { type: "boolean", default: false, describe: "continue the run checkpointed in --out (weights, optimizer state, generator, position) up to --epochs" })
+          .option("log", { type: "string", describe: "append one JSON line per epoch ({epoch, loss, validationLoss}) to this file (emptied first unless --resume)" })
           .option("quiet", { alias: "q", type: "boolean", default: false }),
       async (a) => {
         const overrides = Object.fromEntries(
@@ -110,7 +112,9 @@ export async function main(argv: string[]): Promise<number> {
           out: a.out ?? `out/${a.model ?? a.spec.replace(/^.*\//, "").replace(/\.seq$/, "")}`,
           overrides,
           quiet: a.quiet,
+          resume: a.resume,
         };
+        if (a.log !== undefined) opts.log = a.log;
         if (a.backend !== undefined) opts.backend = a.backend as BackendName;
         if (a.model !== undefined) opts.model = a.model;
         exit = await runTrain(a.spec, opts);
@@ -137,7 +141,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command(
       "sample <model>",
-      "generate from a trained model along its feedback edge, starting from a prime",
+      "generate along the model's feedback edge: from a prime, or for each line of --input (greedy, sampled, or beam search)",
       (y) =>
         y.positional("model", { type: "string", demandOption: true })
           .option("prime", { type: "string", default: "", describe: "the start of the sequence" })
@@ -145,10 +149,19 @@ export async function main(argv: string[]): Promise<number> {
           .option("temperature", { type: "number", default: 1, describe: "below 1 sharper, above 1 more random" })
           .option("greedy", { type: "boolean", default: false, describe: "always take the most likely token" })
           .option("seed", { type: "number", default: 1 })
+          .option("input", { alias: "i", type: "string", describe: "JSONL of the model's other inputs (e.g. {\"x\": [\"3\",\"1\",\"4\"]}): decode every line" })
+          .option("beam", { type: "number", describe: "beam search of this width (1 = greedy); with --compare, default 3" })
+          .option("alpha", { type: "number", default: 0.7, describe: "beam length normalisation: rank by logP / len^alpha" })
+          .option("start", { type: "string", describe: "start token(s) of each generated sequence (default <bos> when the vocabulary has it)" })
+          .option("compare", { type: "boolean", default: false, describe: "with --input: exact-match accuracy of greedy and beam decoding against each line's target" })
           .option("backend", { choices: BACKENDS as unknown as string[] }),
       async (a) => {
         exit = await runSample(a.model, {
           ...outputOptions(a as GlobalArgs), prime: a.prime, length: a.length, temperature: a.temperature, greedy: a.greedy, seed: a.seed,
+          alpha: a.alpha, compare: a.compare,
+          ...(a.input !== undefined ? { input: a.input } : {}),
+          ...(a.beam !== undefined ? { beam: a.beam } : {}),
+          ...(a.start !== undefined ? { start: a.start } : {}),
           ...(a.backend ? { backend: a.backend as BackendName } : {}),
         });
       },

@@ -27,7 +27,10 @@ function evaluate(model: string, data: string): Metrics {
   return JSON.parse(seqc("eval", model, "--data", data, "--format", "json")) as Metrics;
 }
 
-describe("seed tasks (tfjs target)", () => {
+/** Training runs take tens of seconds; more on a loaded machine. */
+const TIMEOUT = 300_000;
+
+describe("seed tasks (tfjs target)", { timeout: TIMEOUT }, () => {
   it("mlp_xor learns XOR to 4/4", () => {
     seqc("train", "specs/mlp_xor.seq", "--data", "specs/data/xor.jsonl", "-o", join(out, "xor"), "-q");
     expect(evaluate(join(out, "xor"), "specs/data/xor.jsonl").outputs[0]!.sequenceAccuracy).toBe(1);

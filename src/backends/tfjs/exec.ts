@@ -9,7 +9,10 @@ import { Poly } from "../../check/dims.js";
 import type { Dim, Graph, Node, Param, Scan } from "../../graph/graph.js";
 import { initialValues, paramSeed, parseInit, Rng } from "../init.js";
 import type { Engine, Tf } from "./engine.js";
-import { TF_OPS, type Arg } from "./ops.js";
+import { TF_OPS, unstackSteps, type Arg } from "./ops.js";
+import { DEFAULT_EXEC_OPTIONS, runOptimizedScan, type ExecOptions, type ScanEnv } from "./optimize.js";
+
+export type { ExecOptions } from "./optimize.js";
 import { LOSS_OPS as LOSS_OP_LIST } from "../../ir/ops.js";
 
 const LOSS_OPS: ReadonlySet<string> = new Set(LOSS_OP_LIST);
@@ -37,10 +40,17 @@ export interface ForwardResult {
   values: Map<number, Tensor>;
   /** The mean over the batch of the summed per-example losses. */
   loss: tfTypes.Scalar;
+  /** The final states of each model-level scan, by scan instance name and state name ([batch, ...lead, ...state]). */
+  states: ScanStates;
 }
+
+/** States of model-level scans by scan instance name, then state name: what truncated BPTT carries between windows. */
+export type ScanStates = Record<string, Record<string, Tensor>>;
 
 export class TfModel {
   readonly params = new Map<string, tfTypes.Variable>();
+  /** Which executor optimisations are on (all by default; the benchmark switches them off one by one). */
+  readonly options: ExecOptions = { ...DEFAULT_EXEC_OPTIONS };
   private readonly byId = new Map<number, Param>();
   /** Whether each node's value has the batch axis (known from the graph; params and constants do not). */
   private readonly batched = new Map<number, boolean>();
@@ -98,8 +108,11 @@ export class TfModel {
   /**
    * The forward pass and loss for one batch. `inputs` holds every input and
    * target by name, with a leading batch axis; token inputs are int32.
+   * `initial` replaces the initial values of model-level scans' states (by
+   * scan instance name, then state name; truncated BPTT passes the previous
+   * window's final states, as plain tensors so the gradient stops there).
    */
-  forward(inputs: Record<string, Tensor>, free: DimValues, lengths: Record<string, ArrayLike<number>> = {}): ForwardResult {
+  forward(inputs: Record<string, Tensor>, free: DimValues, lengths: Record<string, ArrayLike<number>> = {}, initial: ScanStates = {}): ForwardResult {
     const dims = { ...this.fixedDims, ...free };
     const env = new Map<number, Tensor>();
     const finals = new Map<number, Map<string, Tensor>>();
@@ -111,11 +124,17 @@ export class TfModel {
         const t = inputs[node.name];
         if (!t) throw new Error(`no data for ${node.role} ${node.name}`);
         env.set(node.id, t);
+      } else if (node.kind === "scan" && initial[node.scan.name]) {
+        const { out, states } = this.runScan(node.scan, node.lead, env, dims, initial[node.scan.name]);
+        finals.set(node.id, states);
+        env.set(node.id, out);
       } else env.set(node.id, this.evalNode(node, env, finals, dims));
     }
     const losses = this.graph.losses.map((id) => env.get(id)!);
     const total = losses.reduce((a, b) => this.tf.add(a, b));
-    return { values: env, loss: this.tf.mean(total) as tfTypes.Scalar };
+    const states: ScanStates = {};
+    for (const node of this.graph.nodes) if (node.kind === "scan") states[node.scan.name] = Object.fromEntries(finals.get(node.id)!);
+    return { values: env, loss: this.tf.mean(total) as tfTypes.Scalar, states };
   }
 
   private masks = new Map<string, Tensor>();
@@ -186,26 +205,53 @@ export class TfModel {
     return out.reshape([...lead, ...out.shape.slice(1)]);
   }
 
-  private runScan(scan: Scan, lead: number, env: Map<number, Tensor>, dims: DimValues): { out: Tensor; states: Map<string, Tensor> } {
+  /** What the scan optimiser needs of the model for one forward pass. */
+  private scanEnv(dims: DimValues): ScanEnv {
+    return {
+      tf: this.tf,
+      param: (id) => {
+        const p = this.byId.get(id);
+        return p ? this.params.get(p.name) : undefined;
+      },
+      dim: (d) => dimValue(this.graph, d, dims),
+      attrs: (node) => (node.op === "one_hot" ? { ...node.attrs, depth: dimValue(this.graph, node.shape[node.shape.length - 1]!, dims) } : node.attrs),
+    };
+  }
+
+  private runScan(scan: Scan, lead: number, env: Map<number, Tensor>, dims: DimValues, initial?: Record<string, Tensor>): { out: Tensor; states: Map<string, Tensor> } {
     const tf = this.tf;
     const seqs = scan.seq.map((s) => env.get(s.arg)!);
     const leadShape = seqs[0]!.shape.slice(0, 1 + lead);
     const n = leadShape.reduce((a, b) => a * b, 1);
     const fold = (t: Tensor) => t.reshape([n, ...t.shape.slice(1 + lead)]);
-    const steps = seqs.map((t) => tf.unstack(fold(t), 1));
-    const length = steps[0]!.length;
+    const length = seqs[0]!.shape[1 + lead]!;
     const body = new Map<number, Tensor>();
     for (const c of scan.ctx) body.set(c.placeholder, fold(env.get(c.arg)!));
     const stateNodes = new Map(scan.body.filter((b) => b.kind === "placeholder").map((b) => [b.id, b]));
     let current = scan.states.map((s) => {
       const init = this.value(s.init, env);
       const shape = stateNodes.get(s.placeholder)!.shape.map((d) => dimValue(this.graph, d, dims));
+      const given = initial?.[s.name];
+      if (given) {
+        const want = [...leadShape, ...shape];
+        if (given.shape.join() !== want.join()) throw new Error(`the initial ${scan.name}.${s.name} has shape [${given.shape.join(", ")}], not [${want.join(", ")}]`);
+        return fold(given);
+      }
       if (init.batched) return fold(init.t);
       return tf.broadcastTo(init.t, [n, ...shape]);
     });
     // Over padded steps a state keeps its value: padding changes neither final states nor (reverse) what follows.
     const seqNode = scan.seq[0] ? this.shapeOf(scan.seq[0].arg) : [];
     const mask = lead === 0 ? this.maskFor(seqNode[0]) : undefined;
+    if (scan.ctx.length === 0) {
+      // Mapped axes folded into the batch, so that mapped and plain scans compute the same thing.
+      const fast = runOptimizedScan(this.scanEnv(dims), scan, seqs.map(fold), current, mask, this.options);
+      if (fast) {
+        const unfoldFast = (t: Tensor) => (lead === 0 ? t : t.reshape([...leadShape, ...t.shape.slice(1)]));
+        return { out: unfoldFast(fast.out), states: new Map([...fast.states].map(([k, v]) => [k, unfoldFast(v)])) };
+      }
+    }
+    const steps = seqs.map((t) => unstackSteps(tf, fold(t), 1));
     const outs: Tensor[] = new Array<Tensor>(length);
     const order = [...Array(length).keys()];
     if (scan.reverse) order.reverse();

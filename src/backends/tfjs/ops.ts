@@ -107,9 +107,21 @@ const concat: Rule = (args, ctx) => {
   return tf.concat(ts, -1);
 };
 
+/**
+ * The parts of the last split of each tensor: `let i, f, o, g = split<4>(z)` is
+ * four split nodes, and one tf.split (n slices) serves them all instead of four.
+ */
+const splits = new WeakMap<Tensor, { n: number; parts: Tensor[] }>();
+
 const split: Rule = (args, ctx) => {
-  const parts = ctx.tf.split(args[0]!.t, Number(ctx.attrs["n"]), -1);
-  return parts[Number(ctx.attrs["index"])]!;
+  const x = args[0]!.t;
+  const n = Number(ctx.attrs["n"]);
+  let known = splits.get(x);
+  if (!known || known.n !== n || known.parts.some((p) => p.isDisposed)) {
+    known = { n, parts: ctx.tf.split(x, n, -1) };
+    splits.set(x, known);
+  }
+  return known.parts[Number(ctx.attrs["index"])]!;
 };
 
 const reduce = (f: (tf: Tf, x: Tensor, axis: number) => Tensor): Rule => (args, ctx) =>
@@ -278,6 +290,21 @@ const loss = (kind: keyof typeof LOSSES): Rule => (args, ctx) => {
   return perExample(ctx.tf, elements);
 };
 
+/** Switches of the op rules (the benchmark turns them off to measure what each gives). */
+export const tuning = {
+  /** On the wasm backend, tanh of large tensors as 2 sigmoid(2x) - 1 (wasm's tanh kernel is ~6x slower than sigmoid's). */
+  fastTanh: true,
+};
+
+/** Elements from which the sigmoid form of tanh pays for its three extra ops on wasm (measured: 32x512 yes, 32x128 no). */
+const FAST_TANH_MIN = 8192;
+
+/** tanh(x), as 2 sigmoid(2x) - 1 where that is faster (large tensors on wasm). */
+export function tanh(tf: Tf, a: Tensor): Tensor {
+  if (tuning.fastTanh && a.size >= FAST_TANH_MIN && tf.getBackend() === "wasm") return tf.sub(tf.mul(tf.sigmoid(tf.mul(a, 2)), 2), 1);
+  return tf.tanh(a);
+}
+
 export const TF_OPS: Record<OpKind, Rule> = {
   add: binary((tf, a, b) => tf.add(a, b)),
   sub: binary((tf, a, b) => tf.sub(a, b)),
@@ -288,7 +315,7 @@ export const TF_OPS: Record<OpKind, Rule> = {
   matmul,
   neg: unary((tf, a) => tf.neg(a)),
   sigmoid: unary((tf, a) => tf.sigmoid(a)),
-  tanh: unary((tf, a) => tf.tanh(a)),
+  tanh: unary((tf, a) => tanh(tf, a)),
   relu: unary((tf, a) => tf.relu(a)),
   elu: unary((tf, a) => tf.elu(a)),
   softplus: unary((tf, a) => tf.softplus(a)),
@@ -320,3 +347,12 @@ export const TF_OPS: Record<OpKind, Rule> = {
   bce_logits: loss("bce_logits"),
   cross_entropy: loss("cross_entropy"),
 };
+
+/**
+ * The slices of a tensor along an axis, like tf.unstack, but a single slice is
+ * a reshape: tfjs's gradient of a one-output unstack fails (a 1-step scan or BPTT window).
+ */
+export function unstackSteps(tf: Tf, t: Tensor, axis: number): Tensor[] {
+  if (t.shape[axis] === 1) return [t.reshape(t.shape.filter((_, i) => i !== axis))];
+  return tf.unstack(t, axis);
+}

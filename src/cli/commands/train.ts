@@ -1,13 +1,16 @@
 /**
  * `seqc train SPEC --data FILE`: check the spec, load and validate the data
  * (stopping before training on any bad line), train with the tfjs target,
- * checkpoint every epoch and on Ctrl-C, and save the model directory.
+ * checkpoint every epoch (throttled), on Ctrl-C (exit 130) and when the loss
+ * stops being finite (the last good one; exit 1), and save the model
+ * directory. `--resume` continues a checkpointed run exactly where it stopped.
  * TensorFlow.js is imported here only, lazily.
  */
-import { readFileSync } from "node:fs";
+import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
 import type { ModelInfo } from "../../check/infer.js";
-import { specSettings, withOverrides, type Overrides } from "../../backends/settings.js";
+import { specSettings, withOverrides, type Overrides, type TrainSettings } from "../../backends/settings.js";
+import type { TrainerProgress } from "../../backends/tfjs/train.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import { UserIoError } from "../io.js";
 import { emitDiagnostics, type OutputOptions } from "../output.js";
@@ -21,6 +24,10 @@ export interface TrainOptions extends OutputOptions {
   overrides: Overrides;
   /** Text data: steps per training sequence (default: the spec's bptt window, else 100). */
   seqLength?: number;
+  /** Continue the run checkpointed in `out` (weights, optimizer state, generator, position) up to the settings' epochs. */
+  resume?: boolean;
+  /** Append one JSON line per epoch ({epoch, loss, validationLoss?}) to this file (emptied first unless resuming). */
+  log?: string;
   quiet: boolean;
 }
 
@@ -40,21 +47,40 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
     return 1;
   }
   const info = pickModel(result.models, spec, opts.model);
-  const [{ buildGraph }, data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError }, { saveModel }, { vocabulariesToJSON }, progress] = await Promise.all([
-    import("../../graph/build.js"),
-    import("../../backends/data/load.js"),
-    import("../../backends/tfjs/engine.js"),
-    import("../../backends/tfjs/exec.js"),
-    import("../../backends/tfjs/train.js"),
-    import("../../backends/save.js"),
-    import("../../backends/data/vocab.js"),
-    import("cli-progress"),
-  ]);
+  const [{ buildGraph }, data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError, windowAxis }, { saveModel, loadCheckpoint, hasModel, ModelFileError }, { vocabulariesToJSON, vocabulariesFromJSON }, progress] =
+    await Promise.all([
+      import("../../graph/build.js"),
+      import("../../backends/data/load.js"),
+      import("../../backends/tfjs/engine.js"),
+      import("../../backends/tfjs/exec.js"),
+      import("../../backends/tfjs/train.js"),
+      import("../../backends/save.js"),
+      import("../../backends/data/vocab.js"),
+      import("cli-progress"),
+    ]);
   const graph = buildGraph(info);
-  const settings = withOverrides(specSettings(info.model), opts.overrides);
+  const source = program.sources.get(program.root.file)!;
+
+  // --resume: the checkpoint in `out` must come from this spec and model; its settings are the base, flags still override.
+  let checkpoint: ReturnType<typeof loadCheckpoint> | undefined;
+  if (opts.resume) {
+    if (!hasModel(opts.out)) throw new UserIoError(`--resume: there is no checkpoint in ${opts.out} (no model.json): train without --resume first`);
+    try {
+      checkpoint = loadCheckpoint(opts.out);
+    } catch (e) {
+      if (e instanceof ModelFileError) throw new UserIoError(`--resume: ${e.message}`);
+      throw e;
+    }
+    const saved = checkpoint.meta;
+    if (saved.model !== info.name) throw new UserIoError(`--resume: ${opts.out} holds model ${saved.model}, not ${info.name} of ${spec}: train without --resume, or choose another -o`);
+    if (saved.spec.source !== source) throw new UserIoError(`--resume: ${opts.out} was trained from another spec (${saved.spec.file}, whose text differs from ${spec}): train without --resume, or choose another -o`);
+  }
+  const settings = withOverrides(checkpoint ? checkpoint.meta.settings : specSettings(info.model), opts.overrides);
+
   let dataset;
   try {
-    dataset = data.loadDataset(opts.data, graph, sequenceOptions(opts.data, opts.seqLength ?? (settings.bptt || DEFAULT_SEQUENCE)));
+    const loadOpts = checkpoint ? { vocabularies: vocabulariesFromJSON(checkpoint.meta.vocabularies) } : {};
+    dataset = loadTrainingData(data, opts.data, graph, settings, opts.seqLength, loadOpts);
   } catch (e) {
     if (e instanceof data.DataError) {
       process.stderr.write(`seqc: ${e.message}\n`);
@@ -67,28 +93,59 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
   const log = (s: string) => {
     if (!opts.quiet) process.stderr.write(s + "\n");
   };
-  log(`seqc: training ${info.name} on ${dataset.examples} examples with TensorFlow.js (${engine.backend} backend)`);
   const { train, validation } = settings.validation > 0 ? dataset.split(settings.validation, settings.seed) : { train: dataset, validation: undefined };
   const model = new TfModel(graph, engine, dataset.dims, settings.seed);
   const trainer = new Trainer(model, settings);
-  // Checkpoints: after every epoch, but at most one every CHECKPOINT_SECONDS (tiny epochs would
-  // spend their time writing files), and always after the last epoch and on Ctrl-C.
-  let lastSave = 0;
-  const save = () => {
+  if (checkpoint) {
+    const ours = [...model.params].map(([n, v]) => `${n}[${v.shape.join(",")}]`).join(" ");
+    const theirs = [...checkpoint.weights].map(([n, w]) => `${n}[${w.shape.join(",")}]`).join(" ");
+    if (ours !== theirs) throw new UserIoError(`--resume: the parameters in ${opts.out} do not fit model ${info.name} (${theirs} vs ${ours})`);
+    model.setWeights(Object.fromEntries([...checkpoint.weights].map(([n, w]) => [n, w.values])));
+    await trainer.setState({ ...checkpoint.state, progress: checkpoint.state.progress as unknown as TrainerProgress });
+    checkpoint.weights.clear();
+    log(`seqc: resuming ${info.name} from ${opts.out} after epoch ${trainer.epoch}${trainer.midEpoch ? " (and part of the next)" : ""}`);
+  }
+  log(`seqc: training ${info.name} on ${dataset.examples} examples with TensorFlow.js (${engine.backend} backend)`);
+  if (settings.bptt > 0) {
+    log(windowAxis(train) !== undefined
+      ? `seqc: truncated BPTT: windows of ${settings.bptt} steps, states carried across windows`
+      : `seqc: note: --bptt ${settings.bptt} is not used: the data cannot be cut into windows (every input and target needs the sequence axis first)`);
+  }
+  if (opts.log !== undefined && !checkpoint) writeFileSync(opts.log, "");
+
+  // Checkpoints: prepared after every epoch whose weights are finite (the last good one, kept in memory),
+  // written at most every CHECKPOINT_SECONDS (tiny epochs would spend their time writing files), and always
+  // at the end, on Ctrl-C, and when the loss stops being finite (then the last good one).
+  interface Checkpoint {
+    epoch: number;
+    weights: Map<string, { shape: number[]; values: Float32Array }>;
+    state: Awaited<ReturnType<typeof trainer.getState>>;
+  }
+  const capture = async (): Promise<Checkpoint | undefined> => {
+    const weights = new Map([...model.params].map(([name, v]) => [name, { shape: v.shape, values: Float32Array.from(v.dataSync()) }]));
+    for (const w of weights.values()) if (!w.values.every(Number.isFinite)) return undefined;
+    return { epoch: trainer.epoch, weights, state: await trainer.getState() };
+  };
+  let lastSave = performance.now();
+  let written: Checkpoint | undefined;
+  const write = (c: Checkpoint) => {
     lastSave = performance.now();
+    written = c;
     saveModel(
       opts.out,
       {
-        spec: { file: spec, source: program.sources.get(program.root.file)! },
+        spec: { file: spec, source },
         model: info.name,
         dims: dataset.dims,
         vocabularies: vocabulariesToJSON(dataset.vocabularies),
         settings,
-        trained: { epochs: trainer.epoch, seed: settings.seed },
+        trained: { epochs: c.epoch, seed: settings.seed },
       },
-      new Map([...model.params].map(([name, v]) => [name, { shape: v.shape, values: v.dataSync() as Float32Array }])),
+      c.weights,
+      { ...c.state, progress: c.state.progress as unknown as Record<string, unknown> },
     );
   };
+  let good = await capture();
   let interrupted = false;
   const onSigint = () => {
     interrupted = true;
@@ -100,17 +157,20 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
         { format: "epoch {epoch}/{epochs} [{bar}] {value}/{total} steps | loss {loss} | {tps} tok/s | ETA {eta_formatted}", stream: process.stderr, hideCursor: true },
         progress.Presets.shades_classic,
       );
-  const steps = train.batchCount(settings.batch);
+  const steps = trainer.stepsPerEpoch(train);
+  let epochStart = performance.now();
   try {
-    trainer.fit(train, {
+    await trainer.fit(train, {
       ...(validation ? { validation } : {}),
       onStep: (s) => {
-        if (s.step === 1) bar?.start(steps, 0, { epoch: s.epoch, epochs: settings.epochs, loss: "-", tps: "-" });
+        if (s.step === 1 || !bar?.isActive) bar?.start(steps, s.step - 1, { epoch: s.epoch, epochs: settings.epochs, loss: "-", tps: "-" });
         bar?.update(s.step, { epoch: s.epoch, loss: s.loss.toFixed(4), tps: Math.round(s.tokens / Math.max(1e-9, (performance.now() - epochStart) / 1000)) });
       },
-      onEpoch: (r) => {
+      onEpoch: async (r) => {
         bar?.stop();
-        if (interrupted || r.epoch === settings.epochs || performance.now() - lastSave > CHECKPOINT_SECONDS * 1000) save();
+        if (opts.log !== undefined) appendFileSync(opts.log, JSON.stringify({ epoch: r.epoch, loss: r.loss, ...(r.validationLoss !== undefined ? { validationLoss: r.validationLoss } : {}) }) + "\n");
+        good = (await capture()) ?? good;
+        if (good && good.epoch === r.epoch && (interrupted || r.epoch === settings.epochs || performance.now() - lastSave > CHECKPOINT_SECONDS * 1000)) write(good);
         epochStart = performance.now();
         const every = Math.max(1, Math.ceil(settings.epochs / 20));
         if (r.epoch % every === 0 || r.epoch === settings.epochs || interrupted) {
@@ -122,20 +182,53 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
   } catch (e) {
     bar?.stop();
     if (e instanceof NonFiniteLossError) {
-      process.stderr.write(`seqc: ${e.message}; training stopped. The last good checkpoint is in ${opts.out}\nTry a smaller learning rate (--lr) or gradient clipping (--clip 5).\n`);
+      if (good && good !== written) write(good);
+      const kept = written ? `The last good checkpoint (epoch ${written.epoch}${written.epoch === 0 ? ": the initial weights" : ""}) is in ${opts.out}` : `No checkpoint was written`;
+      process.stderr.write(`seqc: ${e.message}; training stopped. ${kept}\nTry a smaller learning rate (--lr) or gradient clipping (--clip 5).\n`);
       return 1;
     }
     throw e;
   } finally {
     process.off("SIGINT", onSigint);
   }
-  if (trainer.epoch > 0 && (interrupted || trainer.epoch < settings.epochs)) save();
+  // The end of the run (finished, stopped early, or interrupted inside an epoch): save where it is.
+  if (!written || written.epoch !== trainer.epoch || trainer.midEpoch) {
+    const now = await capture();
+    if (now) write(now);
+    else if (good && good !== written) write(good);
+  }
+  trainer.dispose();
   model.dispose();
-  log(interrupted ? `seqc: interrupted; checkpoint saved in ${opts.out} (epoch ${trainer.epoch})` : `seqc: saved ${opts.out}`);
+  log(interrupted ? `seqc: interrupted; checkpoint saved in ${opts.out} (epoch ${trainer.epoch}${trainer.midEpoch ? ` and part of ${trainer.epoch + 1}` : ""}); continue with --resume` : `seqc: saved ${opts.out}`);
   return interrupted ? 130 : 0;
 }
 
-let epochStart = performance.now();
+/**
+ * The training data. Text for a model trained with truncated BPTT is laid out
+ * as streams: the text is cut into about `batch` consecutive parts (one more
+ * share when some are held out for validation), one example each, which the
+ * trainer cuts into windows of `bptt` steps, so that row i of every update
+ * continues the text where row i of the previous one stopped.
+ */
+function loadTrainingData(
+  data: typeof import("../../backends/data/load.js"),
+  path: string,
+  graph: import("../../graph/graph.js").Graph,
+  settings: TrainSettings,
+  seqLength: number | undefined,
+  extra: Pick<import("../../backends/data/load.js").LoadOptions, "vocabularies">,
+) {
+  if (settings.bptt > 0 && seqLength === undefined && /\.txt$/i.test(path)) {
+    const whole = data.loadDataset(path, graph, extra);
+    const available = Math.max(...whole.steps[Object.keys(whole.steps)[0]!]!);
+    const wanted = settings.validation > 0 ? Math.ceil(settings.batch / (1 - settings.validation)) : settings.batch;
+    const streams = Math.max(1, Math.min(wanted, Math.floor(available / settings.bptt)));
+    const length = Math.floor(available / streams);
+    return data.loadDataset(path, graph, { ...extra, vocabularies: { ...(extra.vocabularies ?? {}), ...whole.vocabularies }, seqLength: length });
+  }
+  return data.loadDataset(path, graph, { ...extra, ...sequenceOptions(path, seqLength ?? (settings.bptt || DEFAULT_SEQUENCE)) });
+}
+
 
 /** Steps per training sequence cut from a text or a series when neither the spec (bptt) nor the command line says. */
 const DEFAULT_SEQUENCE = 100;

@@ -13,6 +13,7 @@ import type { Dataset } from "../../backends/data/dataset.js";
 import type { Vocabulary } from "../../backends/data/vocab.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import type { TfModel } from "../../backends/tfjs/exec.js";
+import type { Hypothesis } from "../../backends/tfjs/decode.js";
 import type { Tf } from "../../backends/tfjs/engine.js";
 import { readText, UserIoError } from "../io.js";
 import { emitDiagnostics, type OutputOptions } from "../output.js";
@@ -212,60 +213,291 @@ function roundDeep(v: unknown, digits: number): unknown {
 
 export interface SampleOptions extends OutputOptions {
   backend?: BackendName;
+  /** The start of the sequence (language models); with `input`, extra start tokens after `start`. */
   prime: string;
+  /** At most this many tokens are generated. */
   length: number;
   temperature: number;
   greedy: boolean;
   seed: number;
+  /** JSONL of the model's other inputs (e.g. a seq2seq source `x`): one decoding per line. */
+  input?: string;
+  /** Beam search of this width instead of sampling (1 is greedy). */
+  beam?: number;
+  /** Length normalisation of beam search: hypotheses ranked by logP / len^alpha. Default 0.7. */
+  alpha?: number;
+  /** The start token(s) of every generated sequence (whitespace-separated); default `<bos>` when the vocabulary has it. */
+  start?: string;
+  /** With `input`: exact-match accuracy of greedy and of beam decoding against each line's target field. */
+  compare?: boolean;
+}
+
+/** Default length normalisation of beam search (as GNMT's 0.6..0.7). */
+export const DEFAULT_ALPHA = 0.7;
+/** Default beam width of `--compare` when no `--beam` is given. */
+export const DEFAULT_COMPARE_WIDTH = 3;
+
+type InputNode = Extract<Node, { kind: "input" }>;
+
+/** What generation needs: the feedback input, its vocabulary and its stop token. */
+function feedbackOf(loaded: Loaded): { input: InputNode; vocab: Vocabulary; stopId?: number; fb: NonNullable<Graph["feedback"]> } {
+  const fb = loaded.graph.feedback;
+  if (!fb) throw new UserIoError(`the model has no \`feedback x from logits\`: nothing says how to generate`);
+  const input = loaded.graph.nodes.find((n): n is InputNode => n.kind === "input" && n.name === fb.input)!;
+  const vocab = loaded.vocabularies[input.vocab!];
+  if (!vocab) throw new UserIoError(`no vocabulary ${input.vocab} saved with the model`);
+  const stopId = fb.until !== undefined && vocab.has(fb.until) ? vocab.id(fb.until) : undefined;
+  return { input, vocab, fb, ...(stopId !== undefined ? { stopId } : {}) };
+}
+
+/** Tokens of a command-line string: characters for a character vocabulary, else words. */
+function tokensOf(vocab: Vocabulary, text: string): string[] {
+  return vocab.isChars && !/\s/.test(text.trim()) ? [...text] : text.split(/\s+/).filter(Boolean);
+}
+
+/** Ids of tokens given on the command line; a token outside the vocabulary is a usage error (no silent <unk>). */
+function idsOf(vocab: Vocabulary, tokens: string[], what: string): number[] {
+  return tokens.map((t) => {
+    if (!vocab.has(t)) throw new UserIoError(`${what}: the token ${JSON.stringify(t)} is not in the vocabulary (${vocab.describe()})`);
+    return vocab.id(t);
+  });
+}
+
+/** The start tokens of every sequence decoded for `--input`: --start (default <bos> when the vocabulary has it), then --prime. */
+function startIds(vocab: Vocabulary, opts: SampleOptions): number[] {
+  const start = opts.start !== undefined ? tokensOf(vocab, opts.start) : vocab.has("<bos>") ? ["<bos>"] : [];
+  const ids = [...idsOf(vocab, start, "--start"), ...idsOf(vocab, tokensOf(vocab, opts.prime), "--prime")];
+  if (ids.length === 0) throw new UserIoError(`nothing to start generating from: the vocabulary has no <bos>; give --start TOKEN or --prime TEXT`);
+  return ids;
 }
 
 export async function runSample(dir: string, opts: SampleOptions): Promise<number> {
   const loaded = await open(dir, opts.backend, opts);
   if (typeof loaded === "number") return loaded;
-  const { Rng } = await import("../../backends/init.js");
-  const fb = loaded.graph.feedback;
-  if (!fb) throw new UserIoError(`the model has no \`feedback x from logits\`: nothing says how to generate`);
-  const input = loaded.graph.nodes.find((n): n is Extract<Node, { kind: "input" }> => n.kind === "input" && n.name === fb.input)!;
-  const vocab = loaded.vocabularies[input.vocab!];
-  if (!vocab) throw new UserIoError(`no vocabulary ${input.vocab} saved with the model`);
-  const tf = loaded.model.engine.tf;
-  const primeTokens = vocab.isChars ? [...opts.prime] : opts.prime.split(/\s+/).filter(Boolean);
-  const ids = primeTokens.map((t) => vocab.id(t));
-  const rng = new Rng(opts.seed);
-  const others = loaded.graph.nodes.filter((n): n is Extract<Node, { kind: "input" }> => n.kind === "input" && n.name !== fb.input);
-  for (let step = 0; step < opts.length; step++) {
-    const T = ids.length;
-    const inputs: Record<string, Tensor> = { [fb.input]: tf.tensor([ids], [1, T], "int32") };
-    // Targets are not needed to generate; zeros of the right shape let the loss be computed harmlessly.
-    for (const o of others) {
-      const { dimValue } = await import("../../backends/tfjs/exec.js");
-      const shape = [1, ...o.shape.map((d) => dimValue(loaded.graph, d, { ...loaded.dims, T }))];
-      inputs[o.name] = o.vocab ? tf.zeros(shape, "int32") : tf.zeros(shape);
+  try {
+    if (opts.input !== undefined) return await decodeFile(loaded, opts.input, opts);
+    if (opts.compare) throw new UserIoError("--compare needs --input FILE.jsonl (examples with their targets)");
+    const { vocab, stopId } = feedbackOf(loaded);
+    const needed = loaded.graph.nodes.filter((n): n is InputNode => n.kind === "input" && n.role === "input" && n.name !== loaded.graph.feedback!.input);
+    if (needed.length > 0) throw new UserIoError(`the model needs ${needed.map((n) => n.name).join(", ")} to generate: give examples with --input FILE.jsonl`);
+    let ids = idsOfPrime(vocab, opts.prime);
+    if (ids.length === 0) ids = startIds(vocab, opts);
+    const hyp = await decodeOne(loaded, {}, ids, stopId, opts);
+    process.stdout.write(detokenize(vocab, [...ids, ...hyp.ids]) + "\n");
+    return 0;
+  } finally {
+    loaded.model.dispose();
+  }
+}
+
+/** A prime's ids, as before: characters for a character vocabulary, else words; unknown tokens map to <unk> when there is one. */
+function idsOfPrime(vocab: Vocabulary, prime: string): number[] {
+  const tokens = vocab.isChars ? [...prime] : prime.split(/\s+/).filter(Boolean);
+  try {
+    return tokens.map((t) => vocab.id(t));
+  } catch (e) {
+    throw new UserIoError(`--prime: ${(e as Error).message}`);
+  }
+}
+
+/** One sequence from `start`: beam search (--beam), greedy (--greedy) or sampling (--temperature, --seed). */
+async function decodeOne(loaded: Loaded, fixed: Record<string, Tensor>, start: number[], stopId: number | undefined, opts: SampleOptions, rng?: { next(): number }): Promise<Hypothesis> {
+  const dec = await import("../../backends/tfjs/decode.js");
+  const base = { maxLength: opts.length, ...(stopId !== undefined ? { stopId } : {}) };
+  try {
+    if (opts.beam !== undefined) return dec.beamSearch(loaded.model, loaded.graph, fixed, start, { ...base, width: opts.beam, alpha: opts.alpha ?? DEFAULT_ALPHA })[0]!;
+    if (opts.greedy) return dec.greedyDecode(loaded.model, loaded.graph, fixed, start, base)[0]!;
+    const { Rng } = await import("../../backends/init.js");
+    return dec.sampleDecode(loaded.model, loaded.graph, fixed, start, { ...base, temperature: opts.temperature, rng: rng ?? new Rng(opts.seed) });
+  } catch (e) {
+    if (e instanceof dec.DecodeError) throw new UserIoError(e.message);
+    throw e;
+  }
+}
+
+/** One line of an --input file: the model's other inputs as tensors of one row, and the raw object. */
+interface InputExample {
+  line: number;
+  fields: Record<string, { data: number[]; shape: number[]; dtype: "int32" | "float32" }>;
+  raw: Record<string, unknown>;
+}
+
+/** Ids of a token field written in JSONL: a string (split per character or word), an array of tokens or of integer ids. */
+function fieldIds(vocab: Vocabulary, value: unknown, where: string): number[] {
+  const mode = vocab.isChars ? "char" : "word";
+  let tokens: unknown[];
+  if (typeof value === "string") tokens = mode === "char" ? [...value] : value.split(/\s+/).filter(Boolean);
+  else if (Array.isArray(value)) tokens = value;
+  else throw new UserIoError(`${where}: expected a string or an array of tokens`);
+  return tokens.map((t) => {
+    if (typeof t === "number" && Number.isInteger(t) && t >= 0 && t < vocab.size) return t;
+    if (typeof t !== "string") throw new UserIoError(`${where}: ${JSON.stringify(t)} is not a token`);
+    try {
+      return vocab.id(t);
+    } catch (e) {
+      throw new UserIoError(`${where}: ${(e as Error).message}`);
     }
-    const probs = tf.tidy(() => {
-      const logits = loaded.model.forward(inputs, { ...loaded.dims, T }).values.get(loaded.graph.values[fb.source]!)!;
-      const last = logits.reshape([T, -1]).slice([T - 1, 0], [1, -1]).reshape([-1]);
-      return tf.softmax(tf.div(last, Math.max(opts.temperature, 1e-6))).dataSync() as Float32Array;
-    });
-    for (const t of Object.values(inputs)) t.dispose();
-    let next = 0;
-    if (opts.greedy) {
-      for (let i = 1; i < probs.length; i++) if (probs[i]! > probs[next]!) next = i;
-    } else {
-      let r = rng.next();
-      next = probs.length - 1;
-      for (let i = 0; i < probs.length; i++) {
-        r -= probs[i]!;
-        if (r < 0) {
-          next = i;
-          break;
-        }
+  });
+}
+
+function readExamples(loaded: Loaded, path: string, inputs: InputNode[]): InputExample[] {
+  const text = readText(path);
+  const out: InputExample[] = [];
+  text.split(/\r?\n/).forEach((lineText, i) => {
+    if (lineText.trim() === "") return;
+    const where = `${path}:${i + 1}`;
+    let raw: unknown;
+    try {
+      raw = JSON.parse(lineText);
+    } catch (e) {
+      throw new UserIoError(`${where}: not JSON: ${(e as Error).message}`);
+    }
+    if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new UserIoError(`${where}: expected an object with a field per input`);
+    const obj = raw as Record<string, unknown>;
+    const fields: InputExample["fields"] = {};
+    for (const n of inputs) {
+      const v = obj[n.name];
+      if (v === undefined) throw new UserIoError(`${where}: no field ${n.name} (the model's input)`);
+      if (n.vocab !== undefined) {
+        const ids = fieldIds(loaded.vocabularies[n.vocab]!, v, `${where}: ${n.name}`);
+        if (n.shape.length !== 1) throw new UserIoError(`${where}: ${n.name}: only token sequences ([T] of a vocabulary) are read here`);
+        fields[n.name] = { data: ids, shape: [ids.length], dtype: "int32" };
+      } else {
+        const shape: number[] = [];
+        for (let x: unknown = v; Array.isArray(x); x = x[0]) shape.push(x.length);
+        const data = (Array.isArray(v) ? (v as unknown[]).flat(Infinity) : [v]) as unknown[];
+        if (!data.every((d) => typeof d === "number")) throw new UserIoError(`${where}: ${n.name}: expected numbers`);
+        fields[n.name] = { data: data as number[], shape, dtype: "float32" };
       }
     }
-    if (fb.until !== undefined && vocab.token(next) === fb.until) break;
-    ids.push(next);
+    out.push({ line: i + 1, fields, raw: obj });
+  });
+  return out;
+}
+
+export interface CompareResult {
+  examples: number;
+  target: string;
+  greedy: { correct: number; accuracy: number };
+  beam: { width: number; alpha: number; correct: number; accuracy: number };
+}
+
+/** `seqc sample DIR --input FILE.jsonl`: decode every line; with --compare, exact-match accuracy of greedy and beam decoding. */
+async function decodeFile(loaded: Loaded, path: string, opts: SampleOptions): Promise<number> {
+  const dec = await import("../../backends/tfjs/decode.js");
+  const { Rng } = await import("../../backends/init.js");
+  const tf = loaded.model.engine.tf;
+  const { input: fbInput, vocab, stopId, fb } = feedbackOf(loaded);
+  const inputs = loaded.graph.nodes.filter((n): n is InputNode => n.kind === "input" && n.role === "input" && n.name !== fb.input);
+  const start = startIds(vocab, opts);
+  const examples = readExamples(loaded, path, inputs);
+  const tensorsOf = (ex: InputExample[]): Record<string, Tensor> =>
+    Object.fromEntries(
+      inputs.map((n) => {
+        const f = ex.map((e) => e.fields[n.name]!);
+        const data = f.flatMap((x) => x.data);
+        return [n.name, tf.tensor(f[0]!.dtype === "int32" ? Int32Array.from(data) : Float32Array.from(data), [ex.length, ...f[0]!.shape], f[0]!.dtype)];
+      }),
+    );
+  const base = { maxLength: opts.length, ...(stopId !== undefined ? { stopId } : {}) };
+  const guard = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof dec.DecodeError) throw new UserIoError(e.message);
+      throw e;
+    }
+  };
+  /** Greedy decoding of all examples, batched by the shapes of their inputs. */
+  const greedyAll = (): Hypothesis[] => {
+    const out = new Array<Hypothesis>(examples.length);
+    const groups = new Map<string, number[]>();
+    examples.forEach((e, i) => {
+      const key = JSON.stringify(inputs.map((n) => e.fields[n.name]!.shape));
+      groups.set(key, [...(groups.get(key) ?? []), i]);
+    });
+    for (const idx of groups.values()) {
+      for (let k = 0; k < idx.length; k += GREEDY_BATCH) {
+        const part = idx.slice(k, k + GREEDY_BATCH);
+        const fixed = tensorsOf(part.map((i) => examples[i]!));
+        const hyps = guard(() => dec.greedyDecode(loaded.model, loaded.graph, fixed, start, base));
+        part.forEach((i, j) => (out[i] = hyps[j]!));
+        for (const t of Object.values(fixed)) t.dispose();
+      }
+    }
+    return out;
+  };
+  const perExample = (f: (fixed: Record<string, Tensor>) => Hypothesis): Hypothesis[] =>
+    examples.map((e) => {
+      const fixed = tensorsOf([e]);
+      const h = guard(() => f(fixed));
+      for (const t of Object.values(fixed)) t.dispose();
+      return h;
+    });
+  const beamAll = (width: number, alpha: number) => perExample((fixed) => dec.beamSearch(loaded.model, loaded.graph, fixed, start, { ...base, width, alpha })[0]!);
+  const source = (e: InputExample) => {
+    const n = inputs[0];
+    if (!n) return "";
+    const v = n.vocab !== undefined ? loaded.vocabularies[n.vocab] : undefined;
+    return v ? detokenize(v, e.fields[n.name]!.data) : JSON.stringify(e.raw[n.name]);
+  };
+
+  if (opts.compare) {
+    const lossNode = loaded.graph.losses
+      .map((id) => nodeById(loaded.graph, id))
+      .find((n): n is Extract<Node, { kind: "op" }> => n.kind === "op" && n.args[0] === loaded.graph.values[fb.source]);
+    const targetNode = lossNode ? nodeById(loaded.graph, lossNode.args[1]!) : undefined;
+    if (!targetNode || targetNode.kind !== "input" || targetNode.vocab !== fbInput.vocab) {
+      throw new UserIoError(`--compare: no target of ${fb.source}'s loss to compare with`);
+    }
+    const targets = examples.map((e) => {
+      if (e.raw[targetNode.name] === undefined) throw new UserIoError(`${path}:${e.line}: no field ${targetNode.name} (the target to compare with)`);
+      const ids = fieldIds(vocab, e.raw[targetNode.name], `${path}:${e.line}: ${targetNode.name}`);
+      return stopId !== undefined && ids[ids.length - 1] === stopId ? ids.slice(0, -1) : ids;
+    });
+    const width = opts.beam ?? DEFAULT_COMPARE_WIDTH;
+    const alpha = opts.alpha ?? DEFAULT_ALPHA;
+    const score = (hyps: Hypothesis[]) => hyps.filter((h, i) => sameIds(h.ids, targets[i]!)).length;
+    const greedy = score(greedyAll());
+    const beam = score(beamAll(width, alpha));
+    const n = Math.max(1, examples.length);
+    const result: CompareResult = {
+      examples: examples.length,
+      target: targetNode.name,
+      greedy: { correct: greedy, accuracy: greedy / n },
+      beam: { width, alpha, correct: beam, accuracy: beam / n },
+    };
+    if (opts.format === "json") process.stdout.write(JSON.stringify(result, null, 2) + "\n");
+    else {
+      const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+      process.stdout.write(
+        [
+          `${examples.length} examples, exact match with ${targetNode.name}${stopId !== undefined ? ` (without ${fb.until})` : ""}`,
+          `greedy                        ${greedy}/${examples.length}  ${pct(result.greedy.accuracy)}`,
+          `beam (width ${width}, alpha ${alpha})  ${beam}/${examples.length}  ${pct(result.beam.accuracy)}`,
+        ].join("\n") + "\n",
+      );
+    }
+    return 0;
   }
-  loaded.model.dispose();
-  process.stdout.write(detokenize(vocab, ids) + "\n");
+
+  let hyps: Hypothesis[];
+  if (opts.beam !== undefined) hyps = beamAll(opts.beam, opts.alpha ?? DEFAULT_ALPHA);
+  else if (opts.greedy) hyps = greedyAll();
+  else {
+    const rng = new Rng(opts.seed);
+    hyps = perExample((fixed) => dec.sampleDecode(loaded.model, loaded.graph, fixed, start, { ...base, temperature: opts.temperature, rng }));
+  }
+  if (opts.format === "json") {
+    const rows = examples.map((e, i) => ({ line: e.line, input: source(e), output: detokenize(vocab, hyps[i]!.ids), tokens: hyps[i]!.ids.map((t) => vocab.token(t)), logProb: hyps[i]!.logProb, score: hyps[i]!.score, finished: hyps[i]!.finished }));
+    process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
+  } else process.stdout.write(examples.map((e, i) => `${source(e)}\t${detokenize(vocab, hyps[i]!.ids)}`).join("\n") + (examples.length ? "\n" : ""));
   return 0;
+}
+
+/** Rows decoded together by greedy decoding. */
+const GREEDY_BATCH = 64;
+
+function sameIds(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((x, i) => x === b[i]);
 }

@@ -185,7 +185,7 @@ describe("token fields", () => {
     const ds = parseDataset(jsonl({ x: ["3", "1"], y_in: ["<bos>", "1", "3"], y: ["1", "3", "<eos>"] }), specGraph("seq2seq_attention.seq"));
     expect(ds.vocabularies.src!.tokens).toEqual(["1", "3", "<unk>", "<eos>"]);
     expect(ds.vocabularies.tgt!.tokens).toEqual(["1", "3", "<bos>", "<unk>", "<eos>"]);
-    expect(ds.dims).toMatchObject({ VS: 4, VT: 5, S: 2, U: 3, E: 256, H: 512 });
+    expect(ds.dims).toMatchObject({ VS: 4, VT: 5, S: 2, U: 3, E: 32, H: 64 });
   });
 });
 
