@@ -33,8 +33,12 @@ export interface ExecOptions {
   fusedScan: boolean;
 }
 
-/** Both on by default (bench/tfjs.ts --ablation measures each). */
-export const DEFAULT_EXEC_OPTIONS: ExecOptions = { hoist: true, fusedScan: true };
+/**
+ * Hoisting is on by default. The fused whole-scan gradient is off: on the char-LM
+ * benchmark it measured no faster than the taped loop (per-op overhead dominates),
+ * so the simpler path is the default until it pays (bench/tfjs.ts --ablation measures both).
+ */
+export const DEFAULT_EXEC_OPTIONS: ExecOptions = { hoist: true, fusedScan: false };
 
 /** What the executor provides. */
 export interface ScanEnv {
