@@ -10,6 +10,7 @@ import { runIr } from "./commands/ir.js";
 import { runSummary } from "./commands/summary.js";
 import { runTrain } from "./commands/train.js";
 import { runEval, runPredict, runSample } from "./commands/use.js";
+import { runExport, runImportWeights, EXPORT_TARGETS, type ExportTarget } from "./commands/export.js";
 import { BACKENDS, type BackendName } from "../backends/tfjs/engine.js";
 import { UserIoError } from "./io.js";
 import { VERSION, type OutputOptions } from "./output.js";
@@ -163,6 +164,41 @@ export async function main(argv: string[]): Promise<number> {
           ...(a.beam !== undefined ? { beam: a.beam } : {}),
           ...(a.start !== undefined ? { start: a.start } : {}),
           ...(a.backend ? { backend: a.backend as BackendName } : {}),
+        });
+      },
+    )
+    .command(
+      "export <model>",
+      "export a trained model directory (tfjs-layers: model.json + weights.bin for tf.loadLayersModel)",
+      (y) =>
+        y.positional("model", { type: "string", demandOption: true })
+          .option("to", { choices: [...EXPORT_TARGETS], default: "tfjs-layers", describe: "the format to write" })
+          .option("out", { alias: "o", type: "string", demandOption: true })
+          .option("value", { type: "string", describe: "value to export (default: the first loss's prediction)" })
+          .option("backend", { choices: BACKENDS as unknown as string[] })
+          .option("quiet", { alias: "q", type: "boolean", default: false }),
+      async (a) => {
+        exit = await runExport(a.model, {
+          ...outputOptions(a as GlobalArgs), to: a.to as ExportTarget, out: a.out, quiet: a.quiet,
+          ...(a.value ? { value: a.value } : {}), ...(a.backend ? { backend: a.backend as BackendName } : {}),
+        });
+      },
+    )
+    .command(
+      "import-weights <spec> <layers>",
+      "write a seqc model directory whose weights come from a tfjs-layers model of the same architecture",
+      (y) =>
+        y.positional("spec", { type: "string", demandOption: true })
+          .positional("layers", { type: "string", demandOption: true, describe: "a tfjs-layers model directory (model.json + weights)" })
+          .option("out", { alias: "o", type: "string", demandOption: true })
+          .option("model", { alias: "m", type: "string" })
+          .option("value", { type: "string" })
+          .option("backend", { choices: BACKENDS as unknown as string[] })
+          .option("quiet", { alias: "q", type: "boolean", default: false }),
+      async (a) => {
+        exit = await runImportWeights(a.spec, a.layers, {
+          ...outputOptions(a as GlobalArgs), out: a.out, quiet: a.quiet,
+          ...(a.model ? { model: a.model } : {}), ...(a.value ? { value: a.value } : {}), ...(a.backend ? { backend: a.backend as BackendName } : {}),
         });
       },
     )
