@@ -74,7 +74,8 @@ export interface SavedModel {
   weights: Map<string, { shape: number[]; values: Float32Array }>;
 }
 
-function writeAtomic(path: string, data: string | Uint8Array): void {
+/** Writes a file through a temporary name and a rename: readers never see it half-written. */
+export function writeAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
     writeFileSync(tmp, data);

@@ -33,12 +33,6 @@ export const SPECIAL_OPS = ["num", "str", "ref", "next", "member", "call"] as co
 /** Pattern of every name in the IR (the lexer's Identifier). */
 export const NAME_PATTERN = "^[A-Za-z_][A-Za-z0-9_]*$";
 
-/** Item kinds (top level of a file). */
-const ITEM_KINDS = ["import", "dim", "vocab", "cell", "fn", "model"] as const;
-
-/** Statement kinds (bodies of cells, fns and models). */
-const STMT_KINDS = ["dim", "vocab", "input", "target", "param", "state", "assign", "out", "loss", "train", "feedback"] as const;
-
 /** A JSON Schema (sub)schema, as plain JSON data. */
 export type JsonSchema = { [keyword: string]: unknown };
 

@@ -37,12 +37,13 @@
  * manifest) and weight files, readable by `tf.loadLayersModel` through
  * `directoryHandler` (TensorFlow.js has no `file://` handler without tfjs-node).
  */
-import { readFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { position } from "../../diagnostics/render/lines.js";
 import type { Dim, Graph, Node, Param, Source } from "../../graph/graph.js";
 import { dimValue, type DimValues } from "./exec.js";
+import { writeAtomic } from "../save.js";
 
 type InputNode = Extract<Node, { kind: "input" }>;
 type OpNode = Extract<Node, { kind: "op" }>;
@@ -863,16 +864,6 @@ interface LayersModelJSON {
   userDefinedMetadata?: Record<string, unknown>;
 }
 
-function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
-}
 
 /**
  * Saves a tfjs-layers model as model.json + weights.bin in `dir` (created if

@@ -11,13 +11,12 @@
  * files. TensorFlow.js is imported lazily, here only.
  */
 import { hasErrors } from "../../diagnostics/diagnostic.js";
-import { checkProgram } from "../../check/check.js";
-import { loadProgram } from "../../ir/program.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import type { VocabularyJSON } from "../../backends/data/vocab.js";
 import { readText, UserIoError } from "../io.js";
 import { emitDiagnostics, type OutputOptions } from "../output.js";
 import { checkFile } from "./check.js";
+import { reopen } from "./saved.js";
 import { pickModel } from "./train.js";
 
 /** The export targets (one so far). */
@@ -66,26 +65,13 @@ function refuse(message: string): number {
 
 export async function runExport(modelDir: string, opts: ExportCommandOptions): Promise<number> {
   if (!(EXPORT_TARGETS as readonly string[]).includes(opts.to)) throw new UserIoError(`cannot export to ${String(opts.to)}: the targets are ${EXPORT_TARGETS.join(", ")}`);
-  const [{ loadModel, ModelFileError }, { buildGraph }, { loadEngine }, exporter] = await Promise.all([
-    import("../../backends/save.js"),
-    import("../../graph/build.js"),
+  const [reopened, { loadEngine }, exporter] = await Promise.all([
+    reopen(modelDir, opts),
     import("../../backends/tfjs/engine.js"),
     import("../../backends/tfjs/export.js"),
   ]);
-  let saved;
-  try {
-    saved = loadModel(modelDir);
-  } catch (e) {
-    if (e instanceof ModelFileError) throw new UserIoError(e.message);
-    throw e;
-  }
-  const program = loadProgram(saved.meta.spec.file, { text: saved.meta.spec.source, readFile: readText });
-  const result = checkProgram(program);
-  if (hasErrors(result.diagnostics)) {
-    emitDiagnostics(result.diagnostics, program.sources, opts);
-    return 1;
-  }
-  const graph = buildGraph(pickModel(result.models, saved.meta.spec.file, saved.meta.model));
+  if (typeof reopened === "number") return reopened;
+  const { saved, program, graph } = reopened;
   await loadEngine(opts.backend);
   let model;
   try {

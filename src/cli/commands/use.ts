@@ -5,9 +5,6 @@
  * (autoregressive generation along the spec's `feedback` edge).
  */
 import type * as tfTypes from "@tensorflow/tfjs";
-import { hasErrors } from "../../diagnostics/diagnostic.js";
-import { checkProgram } from "../../check/check.js";
-import { loadProgram } from "../../ir/program.js";
 import type { Graph, Node } from "../../graph/graph.js";
 import type { Dataset } from "../../backends/data/dataset.js";
 import type { Vocabulary } from "../../backends/data/vocab.js";
@@ -16,8 +13,8 @@ import type { TfModel } from "../../backends/tfjs/exec.js";
 import type { Hypothesis } from "../../backends/tfjs/decode.js";
 import type { Tf } from "../../backends/tfjs/engine.js";
 import { readText, UserIoError } from "../io.js";
-import { emitDiagnostics, type OutputOptions } from "../output.js";
-import { pickModel } from "./train.js";
+import type { OutputOptions } from "../output.js";
+import { reopen } from "./saved.js";
 
 type Tensor = tfTypes.Tensor;
 
@@ -30,27 +27,14 @@ interface Loaded {
 
 /** Rebuilds a saved model from its spec text and weights. Returns an exit code if the spec no longer checks. */
 async function open(dir: string, backend: BackendName | undefined, opts: OutputOptions): Promise<Loaded | number> {
-  const [{ loadModel, ModelFileError }, { buildGraph }, { loadEngine }, { TfModel }, { vocabulariesFromJSON }] = await Promise.all([
-    import("../../backends/save.js"),
-    import("../../graph/build.js"),
+  const [reopened, { loadEngine }, { TfModel }, { vocabulariesFromJSON }] = await Promise.all([
+    reopen(dir, opts),
     import("../../backends/tfjs/engine.js"),
     import("../../backends/tfjs/exec.js"),
     import("../../backends/data/vocab.js"),
   ]);
-  let saved;
-  try {
-    saved = loadModel(dir);
-  } catch (e) {
-    if (e instanceof ModelFileError) throw new UserIoError(e.message);
-    throw e;
-  }
-  const program = loadProgram(saved.meta.spec.file, { text: saved.meta.spec.source, readFile: readText });
-  const result = checkProgram(program);
-  if (hasErrors(result.diagnostics)) {
-    emitDiagnostics(result.diagnostics, program.sources, opts);
-    return 1;
-  }
-  const graph = buildGraph(pickModel(result.models, saved.meta.spec.file, saved.meta.model));
+  if (typeof reopened === "number") return reopened;
+  const { saved, graph } = reopened;
   const engine = await loadEngine(backend);
   const model = new TfModel(graph, engine, saved.meta.dims, 0);
   model.setWeights(Object.fromEntries([...saved.weights].map(([k, v]) => [k, v.values])));
