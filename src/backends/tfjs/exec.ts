@@ -9,7 +9,7 @@ import { Poly } from "../../check/dims.js";
 import type { Dim, Graph, Node, Param, Scan } from "../../graph/graph.js";
 import { initialValues, paramSeed, parseInit, Rng } from "../init.js";
 import type { Engine, Tf } from "./engine.js";
-import { TF_OPS, unstackSteps, type Arg } from "./ops.js";
+import { maskedStates, TF_OPS, unstackSteps, type Arg } from "./ops.js";
 import { DEFAULT_EXEC_OPTIONS, runOptimizedScan, type ExecOptions, type ScanEnv } from "./optimize.js";
 
 export type { ExecOptions } from "./optimize.js";
@@ -264,15 +264,8 @@ export class TfModel {
         body.set(node.id, this.evalNode(node, body, finals, dims));
       }
       outs[t] = body.get(scan.out)!;
-      const previous = current;
-      current = scan.states.map((s) => body.get(s.next)!);
-      if (mask) {
-        const m = tf.slice(mask, [0, t], [-1, 1]);
-        current = current.map((next, i) => {
-          const keep = m.reshape([n, ...Array<number>(next.rank - 1).fill(1)]);
-          return tf.add(previous[i]!, tf.mul(keep, tf.sub(next, previous[i]!)));
-        });
-      }
+      const next = scan.states.map((s) => body.get(s.next)!);
+      current = mask ? maskedStates(tf, mask, t, current, next) : next;
     }
     const unfold = (t: Tensor) => t.reshape([...leadShape, ...t.shape.slice(1)]);
     const out = unfold(tf.stack(outs, 1));

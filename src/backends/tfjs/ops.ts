@@ -356,3 +356,15 @@ export function unstackSteps(tf: Tf, t: Tensor, axis: number): Tensor[] {
   if (t.shape[axis] === 1) return [t.reshape(t.shape.filter((_, i) => i !== axis))];
   return tf.unstack(t, axis);
 }
+
+/**
+ * The states after step t of a scan over padded sequences: where step t is padding
+ * (mask [N, T] is 0) a state keeps its previous value, elsewhere it takes the next one.
+ */
+export function maskedStates(tf: Tf, mask: Tensor, t: number, previous: Tensor[], next: Tensor[]): Tensor[] {
+  const m = tf.slice(mask, [0, t], [-1, 1]);
+  return next.map((value, i) => {
+    const keep = m.reshape([m.shape[0]!, ...Array<number>(value.rank - 1).fill(1)]);
+    return tf.add(previous[i]!, tf.mul(keep, tf.sub(value, previous[i]!)));
+  });
+}

@@ -22,7 +22,7 @@ import type * as tfTypes from "@tensorflow/tfjs";
 import type { Attr, Dim, Node, Scan } from "../../graph/graph.js";
 import type { OpKind } from "../../ir/ops.js";
 import type { Tf } from "./engine.js";
-import { TF_OPS, unstackSteps, type Arg } from "./ops.js";
+import { maskedStates, TF_OPS, unstackSteps, type Arg } from "./ops.js";
 
 type Tensor = tfTypes.Tensor;
 
@@ -317,15 +317,8 @@ export function runOptimizedScan(env: ScanEnv, scan: Scan, seqs: Tensor[], init:
       vals.set(p.id, evalPNode(tf, p, p.args.map((a) => argOf(a, fixed, vals)), true));
     }
     outs[t] = vals.get(scan.out) ?? fixed.get(scan.out)!;
-    const previous = current;
-    current = scan.states.map((s) => vals.get(s.next)!);
-    if (mask) {
-      const m = tf.slice(mask, [0, t], [-1, 1]);
-      current = current.map((next, i) => {
-        const keep = m.reshape([n, ...Array<number>(next.rank - 1).fill(1)]);
-        return tf.add(previous[i]!, tf.mul(keep, tf.sub(next, previous[i]!)));
-      });
-    }
+    const next = scan.states.map((s) => vals.get(s.next)!);
+    current = mask ? maskedStates(tf, mask, t, current, next) : next;
   }
   return { out: tf.stack(outs, 1), states: new Map(scan.states.map((s, i) => [s.name, current[i]!])) };
 }
