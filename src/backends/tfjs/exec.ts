@@ -15,7 +15,8 @@ import { DEFAULT_EXEC_OPTIONS, runOptimizedScan, type ExecOptions, type ScanEnv 
 export type { ExecOptions } from "./optimize.js";
 import { LOSS_OPS as LOSS_OP_LIST } from "../../ir/ops.js";
 
-const LOSS_OPS: ReadonlySet<string> = new Set(LOSS_OP_LIST);
+/** Ops that see padding masks: losses, and last and the reductions over time. */
+const MASKED_OPS: ReadonlySet<string> = new Set([...LOSS_OP_LIST, "last", "sum", "mean", "max"]);
 
 type Tensor = tfTypes.Tensor;
 
@@ -51,6 +52,8 @@ export class TfModel {
   readonly params = new Map<string, tfTypes.Variable>();
   /** Which executor optimisations are on (all by default; the benchmark switches them off one by one). */
   readonly options: ExecOptions = { ...DEFAULT_EXEC_OPTIONS };
+  /** Scans run by the hoisting path so far (the plain loop runs the others). */
+  hoistedScans = 0;
   private readonly byId = new Map<number, Param>();
   /** Whether each node's value has the batch axis (known from the graph; params and constants do not). */
   private readonly batched = new Map<number, boolean>();
@@ -137,7 +140,7 @@ export class TfModel {
     return { values: env, loss: this.tf.mean(total) as tfTypes.Scalar, states };
   }
 
-  private masks = new Map<string, Tensor>();
+  private masks = new Map<string, Tensor | undefined>();
   private lengths: Record<string, ArrayLike<number>> = {};
   private dims: DimValues = {};
 
@@ -151,9 +154,12 @@ export class TfModel {
     const info = this.graph.dims.find((a) => a.name === atom);
     const lens = this.lengths[atom];
     if (!info || !lens || coefficient !== info.multiple) return undefined;
-    const known = this.masks.get(atom);
-    if (known) return known;
+    if (this.masks.has(atom)) return this.masks.get(atom);
     const steps = this.dims[atom]!;
+    if (Array.from(lens).every((l) => l >= steps)) {
+      this.masks.set(atom, undefined); // nothing is padded: no masking work in the hot loops
+      return undefined;
+    }
     const data = new Float32Array(lens.length * steps);
     for (let i = 0; i < lens.length; i++) for (let t = 0; t < Math.min(steps, lens[i]!); t++) data[i * steps + t] = 1;
     const mask = this.tf.tensor2d(data, [lens.length, steps]);
@@ -193,7 +199,7 @@ export class TfModel {
     const args = node.args.map((id) => this.value(id, env));
     const attrs = node.op === "one_hot" ? { ...node.attrs, depth: dimValue(this.graph, node.shape[node.shape.length - 1]!, dims) } : node.attrs;
     if (node.lead === 0 || !node.batched) {
-      const mask = LOSS_OPS.has(node.op) ? this.maskFor(this.shapeOf(node.args[0]!)[0]) : undefined;
+      const mask = MASKED_OPS.has(node.op) ? this.maskFor(this.shapeOf(node.args[0]!)[0]) : undefined;
       return TF_OPS[node.op](args, { tf, attrs, batched: node.batched, rank: node.shape.length, ...(mask ? { mask } : {}) });
     }
     // Fold the mapped axes into the batch axis, apply, unfold.
@@ -240,6 +246,7 @@ export class TfModel {
       if (init.batched) return fold(init.t);
       return tf.broadcastTo(init.t, [n, ...shape]);
     });
+    const unfold = (t: Tensor) => (lead === 0 ? t : t.reshape([...leadShape, ...t.shape.slice(1)]));
     // Over padded steps a state keeps its value: padding changes neither final states nor (reverse) what follows.
     const seqNode = scan.seq[0] ? this.shapeOf(scan.seq[0].arg) : [];
     const mask = lead === 0 ? this.maskFor(seqNode[0]) : undefined;
@@ -247,8 +254,8 @@ export class TfModel {
       // Mapped axes folded into the batch, so that mapped and plain scans compute the same thing.
       const fast = runOptimizedScan(this.scanEnv(dims), scan, seqs.map(fold), current, mask, this.options);
       if (fast) {
-        const unfoldFast = (t: Tensor) => (lead === 0 ? t : t.reshape([...leadShape, ...t.shape.slice(1)]));
-        return { out: unfoldFast(fast.out), states: new Map([...fast.states].map(([k, v]) => [k, unfoldFast(v)])) };
+        this.hoistedScans++;
+        return { out: unfold(fast.out), states: new Map([...fast.states].map(([k, v]) => [k, unfold(v)])) };
       }
     }
     const steps = seqs.map((t) => unstackSteps(tf, fold(t), 1));
@@ -267,7 +274,6 @@ export class TfModel {
       const next = scan.states.map((s) => body.get(s.next)!);
       current = mask ? maskedStates(tf, mask, t, current, next) : next;
     }
-    const unfold = (t: Tensor) => t.reshape([...leadShape, ...t.shape.slice(1)]);
     const out = unfold(tf.stack(outs, 1));
     return { out, states: new Map(scan.states.map((s, i) => [s.name, unfold(current[i]!)])) };
   }

@@ -25,7 +25,7 @@ export interface OpContext {
   batched: boolean;
   /** Element rank of the result. */
   rank: number;
-  /** For losses over sequences of different lengths: 1 for real steps, 0 for padding, [N, T]. */
+  /** For losses, last and reductions over the time of sequences of different lengths: 1 for real steps, 0 for padding, [N, T]. */
   mask?: Tensor;
 }
 
@@ -124,8 +124,24 @@ const split: Rule = (args, ctx) => {
   return known.parts[Number(ctx.attrs["index"])]!;
 };
 
-const reduce = (f: (tf: Tf, x: Tensor, axis: number) => Tensor): Rule => (args, ctx) =>
-  f(ctx.tf, args[0]!.t, axisOf(args[0]!, Number(ctx.attrs["axis"])));
+/** A [N, T] padding mask shaped to broadcast over a batched [N, T, ...] tensor. */
+function maskOver(mask: Tensor, x: Tensor): Tensor {
+  return mask.reshape([...mask.shape, ...Array<number>(x.rank - 2).fill(1)]);
+}
+
+/** Reductions over time of padded sequences (ctx.mask set) count the real steps only. */
+const MASKED_REDUCE: Record<"sum" | "mean" | "max", (tf: Tf, x: Tensor, m: Tensor) => Tensor> = {
+  sum: (tf, x, m) => tf.sum(tf.mul(x, m), 1),
+  mean: (tf, x, m) => tf.div(tf.sum(tf.mul(x, m), 1), tf.sum(m, 1)),
+  max: (tf, x, m) => tf.max(tf.add(x, tf.mul(tf.sub(1, m), -1e30)), 1),
+};
+
+const reduce = (kind: "sum" | "mean" | "max"): Rule => (args, ctx) => {
+  const a = args[0]!;
+  const axis = axisOf(a, Number(ctx.attrs["axis"]));
+  if (ctx.mask && a.batched && axis === 1) return MASKED_REDUCE[kind](ctx.tf, a.t, maskOver(ctx.mask, a.t));
+  return kind === "sum" ? ctx.tf.sum(a.t, axis) : kind === "mean" ? ctx.tf.mean(a.t, axis) : ctx.tf.max(a.t, axis);
+};
 
 /** Moves an axis to the end, applies f over the last axis, and moves it back. */
 function onAxis(tf: Tf, x: Tensor, axis: number, f: (x: Tensor) => Tensor): Tensor {
@@ -162,6 +178,12 @@ const fold: Rule = (args, ctx) => {
 const pick = (which: "first" | "last"): Rule => (args, ctx) => {
   const a = args[0]!;
   const ax = timeAxis(a);
+  if (which === "last" && ctx.mask && a.batched) {
+    // Each sequence's own last real step: the mask's last 1 per row, as weights over time.
+    const m = ctx.mask;
+    const lastReal = ctx.tf.sub(m, ctx.tf.concat([ctx.tf.slice(m, [0, 1], [-1, -1]), ctx.tf.zerosLike(ctx.tf.slice(m, [0, 0], [-1, 1]))], 1));
+    return ctx.tf.sum(ctx.tf.mul(a.t, maskOver(lastReal, a.t)), 1);
+  }
   const index = which === "first" ? 0 : a.t.shape[ax]! - 1;
   // A slice, not gather: gather's gradient needs a kernel the wasm backend lacks.
   const begin = a.t.shape.map((_, i) => (i === ax ? index : 0));
@@ -332,9 +354,9 @@ export const TF_OPS: Record<OpKind, Rule> = {
   flip: (args, ctx) => ctx.tf.reverse(args[0]!.t, timeAxis(args[0]!)),
   first: pick("first"),
   last: pick("last"),
-  sum: reduce((tf, x, axis) => tf.sum(x, axis)),
-  mean: reduce((tf, x, axis) => tf.mean(x, axis)),
-  max: reduce((tf, x, axis) => tf.max(x, axis)),
+  sum: reduce("sum"),
+  mean: reduce("mean"),
+  max: reduce("max"),
   softmax: softmaxLike((tf, x) => tf.softmax(x)),
   log_softmax: softmaxLike((tf, x) => tf.logSoftmax(x)),
   one_hot: oneHot,
