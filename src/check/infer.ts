@@ -18,6 +18,7 @@ import { DimEnv, Poly } from "./dims.js";
 import { OP_SHAPES, type Blame, type Static } from "./op-shapes.js";
 import { didYouMean, type ProgramIndex } from "./scope.js";
 import { formatTy, sameDims, size, tensor, type Tensor, type Ty } from "./types.js";
+import { MAX_DIM } from "../ir/schema.js";
 
 export interface ParamInfo {
   /** Qualified name: binding, callee and param, e.g. `h.W` or `p.dense.W`. */
@@ -58,8 +59,6 @@ interface Anchor {
 /** Each copy of `repeat<N>` has its own parameters: the count is bounded so a typo cannot exhaust memory. */
 export const MAX_REPEAT = 1000;
 
-/** The largest dim (as in the IR schema). */
-const MAX_DIM = 2147483647;
 
 /** Codes not reported when a definition is checked with unknown dims (nothing can be proven about them). */
 const UNPROVABLE: ReadonlySet<Code> = new Set<Code>(["SEQ0202", "SEQ0305", "SEQ0307", "SEQ0112"]);

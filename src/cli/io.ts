@@ -3,7 +3,8 @@
  * writing files atomically (a temp file renamed over the target, so a crash
  * never leaves a half-written file).
  */
-import { readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { writeAtomic as writeFileAtomically } from "../backends/save.js";
 import { glob, isDynamicPattern } from "tinyglobby";
 
 /** A user-facing I/O failure: reported as one line, exit code 2. */
@@ -19,14 +20,11 @@ export function readText(path: string): string {
   }
 }
 
-/** Writes via a temp file in the same directory and a rename. */
+/** Writes via a temp file in the same directory and a rename (save.ts's writer); failures are I/O errors. */
 export function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.tmp`;
   try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
+    writeFileAtomically(path, text);
   } catch (e) {
-    rmSync(tmp, { force: true });
     throw new UserIoError(`cannot write ${path}: ${(e as Error).message}`);
   }
 }

@@ -206,7 +206,7 @@ export async function main(argv: string[]): Promise<number> {
     .example("$0 check --format sarif specs/*.seq > seqc.sarif", "report for code scanning")
     .example("$0 summary specs/conv_arith.seq", "shapes and parameter counts")
     .example("$0 fmt --check specs/*.seq", "fail CI if a spec is not formatted")
-    .demandCommand(1, "name a command: check, summary, ir or fmt")
+    .demandCommand(1, "name a command (seqc --help lists them)")
     .strict()
     .recommendCommands()
     .epilog(EPILOG)

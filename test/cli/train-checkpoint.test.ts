@@ -63,7 +63,10 @@ describe("seqc train: checkpoints", () => {
     const r = seqc("train", ...XOR, "-o", dir, "--lr", "1e39", "--epochs", "50");
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/seqc: the loss became (NaN|-?Infinity) in epoch \d+; training stopped\. The last good checkpoint/);
+    const failedEpoch = Number(/in epoch (\d+)/.exec(r.stderr)![1]);
     const meta = JSON.parse(readFileSync(join(dir, "model.json"), "utf8")) as { trained: { epochs: number } };
+    // The checkpoint is from before the failing epoch (the last epoch whose weights were all finite).
+    expect(meta.trained.epochs).toBeLessThan(failedEpoch);
     const buf = readFileSync(join(dir, "weights.bin"));
     const weights = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
     expect(weights.length).toBeGreaterThan(0);

@@ -73,14 +73,18 @@ export function formatOf(path: string, format?: DataFormat): DataFormat {
   throw new DataError(path, [{ message: `cannot tell the format of the data from its extension "${ext}": use .jsonl, .txt or .csv, or name the format` }]);
 }
 
-/** Reads a data file for a model (see the module comment); throws a DataError listing what does not fit. */
+/** The data file cannot be read at all (an I/O problem, not a problem with its contents). */
+export class DataReadError extends Error {}
+
+/** Reads a data file for a model (see the module comment); throws a DataError listing what does not fit, DataReadError if unreadable. */
 export function loadDataset(path: string, graph: Graph, opts: LoadOptions = {}): Dataset {
   const format = formatOf(path, opts.format);
   let content: string;
   try {
     content = readFileSync(path, "utf8");
   } catch (e) {
-    throw new DataError(path, [{ message: `cannot read the file: ${(e as Error).message}` }]);
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new DataReadError(`cannot read ${path}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`);
   }
   return parseDataset(content, graph, { ...opts, format }, path);
 }
@@ -260,11 +264,11 @@ function parseText(text: string, graph: Graph, opts: LoadOptions, file: string):
   if (tokens.length < 2) issues.fail({ message: `the text has ${tokens.length} ${mode === "char" ? "characters" : "tokens"}; a language model needs at least 2 (input text[t], target text[t+1])` });
 
   const available = tokens.length - 1;
-  const L = opts.seqLength ?? available;
+  // seqLength is a maximum: a text shorter than that is one sequence.
+  const L = Math.min(opts.seqLength ?? available, available);
   const stride = opts.stride ?? L;
   checkWhole(issues, "seqLength", L);
   checkWhole(issues, "stride", stride);
-  if (L > available) issues.fail({ message: `seqLength ${L} is longer than the text allows: ${tokens.length} ${mode === "char" ? "characters" : "tokens"} give sequences of at most ${available} steps` });
 
   const ids = vocab.ids(tokens);
   const table = new DimTable(graph);
@@ -429,11 +433,11 @@ function parseCsv(text: string, graph: Graph, opts: LoadOptions, file: string): 
   const steps = cols.size > 0 ? cols.values().next().value!.length : 0;
   if (steps === 0) issues.fail({ message: "no rows after the header" });
 
-  const W = opts.window ?? steps;
+  // window is a maximum: a series shorter than that is one sequence.
+  const W = Math.min(opts.window ?? steps, steps);
   const stride = opts.stride ?? W;
   checkWhole(issues, "window", W);
   checkWhole(issues, "stride", stride);
-  if (W > steps) issues.fail({ message: `window ${W} is longer than the series (${steps} rows)` });
   const units: Units = new Map(bound);
   const problems = solveAxes(table, fields, new Map(fields.map((f) => [f.name, f.shape.length === 2 ? [W, widths.get(f.name)!] : [W]])), units);
   if (problems.length > 0) issues.fail({ message: `window ${W} does not fit the model: ${problems[0]!.message}` });

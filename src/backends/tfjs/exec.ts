@@ -148,6 +148,14 @@ export class TfModel {
    * The padding mask of a time axis, [B, T] (1 for real steps), when the axis is
    * a free length dim whose per-example lengths came with the batch.
    */
+  /**
+   * After a forward pass: the padding mask [B, T] of a node's first axis (1 for real
+   * steps), or undefined when that axis is not a padded length dim.
+   */
+  maskOf(nodeId: number): Tensor | undefined {
+    return this.maskFor(this.shapeOf(nodeId)[0]);
+  }
+
   private maskFor(axis: Dim | undefined): Tensor | undefined {
     if (!axis || axis.length !== 1) return undefined;
     const [[atom, coefficient]] = axis as [[string, number]];

@@ -188,18 +188,6 @@ export class Trainer {
     return { loss, states };
   }
 
-  /** One optimisation step on a batch (whole sequences, initial states from the spec); returns the loss before the update. */
-  step(batch: Dataset): number {
-    const feed = this.feed(batch);
-    try {
-      const { loss, states } = this.update(feed, undefined);
-      disposeStates(states);
-      return loss;
-    } finally {
-      for (const t of Object.values(feed.inputs)) t.dispose();
-    }
-  }
-
   /** A whole batch as one feed. */
   private feed(batch: Dataset): Feed {
     const { inputs, free, lengths } = batchTensors(this.tf, batch);

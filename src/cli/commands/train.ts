@@ -6,7 +6,7 @@
  * directory. `--resume` continues a checkpointed run exactly where it stopped.
  * TensorFlow.js is imported here only, lazily.
  */
-import { appendFileSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, writeFileSync } from "node:fs";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
 import type { ModelInfo } from "../../check/infer.js";
 import { specSettings, withOverrides, type Overrides, type TrainSettings } from "../../backends/settings.js";
@@ -86,7 +86,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
       process.stderr.write(`seqc: ${e.message}\n`);
       return 1;
     }
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new UserIoError(`cannot read ${opts.data}: no such file`);
+    if (e instanceof data.DataReadError) throw new UserIoError(e.message);
     throw e;
   }
   const engine = await loadEngine(opts.backend);
@@ -233,17 +233,9 @@ function loadTrainingData(
 /** Steps per training sequence cut from a text or a series when neither the spec (bptt) nor the command line says. */
 const DEFAULT_SEQUENCE = 100;
 
-/** Text and CSV are cut into sequences of `steps` (a text shorter than that is one sequence). */
+/** Text and CSV are cut into sequences of at most `steps`. */
 function sequenceOptions(path: string, steps: number): { seqLength?: number; window?: number } {
-  if (/\.txt$/i.test(path)) {
-    let length = steps;
-    try {
-      length = Math.min(steps, [...readFileSync(path, "utf8")].length - 1);
-    } catch {
-      // unreadable: loadDataset reports it
-    }
-    return { seqLength: Math.max(1, length) };
-  }
+  if (/\.txt$/i.test(path)) return { seqLength: steps };
   if (/\.csv$/i.test(path)) return { window: steps };
   return {};
 }

@@ -11,9 +11,9 @@ import type { Vocabulary } from "../../backends/data/vocab.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import type { TfModel } from "../../backends/tfjs/exec.js";
 import type { Hypothesis } from "../../backends/tfjs/decode.js";
-import type { Tf } from "../../backends/tfjs/engine.js";
 import { readText, UserIoError } from "../io.js";
 import type { OutputOptions } from "../output.js";
+import { loadData } from "./data.js";
 import { reopen } from "./saved.js";
 
 type Tensor = tfTypes.Tensor;
@@ -22,7 +22,6 @@ interface Loaded {
   graph: Graph;
   model: TfModel;
   vocabularies: Record<string, Vocabulary>;
-  dims: Record<string, number>;
 }
 
 /** Rebuilds a saved model from its spec text and weights. Returns an exit code if the spec no longer checks. */
@@ -38,18 +37,12 @@ async function open(dir: string, backend: BackendName | undefined, opts: OutputO
   const engine = await loadEngine(backend);
   const model = new TfModel(graph, engine, saved.meta.dims, 0);
   model.setWeights(Object.fromEntries([...saved.weights].map(([k, v]) => [k, v.values])));
-  return { graph, model, vocabularies: vocabulariesFromJSON(saved.meta.vocabularies), dims: saved.meta.dims };
+  return { graph, model, vocabularies: vocabulariesFromJSON(saved.meta.vocabularies) };
 }
 
-async function dataFor(loaded: Loaded, path: string): Promise<Dataset> {
-  const data = await import("../../backends/data/load.js");
-  try {
-    return data.loadDataset(path, loaded.graph, { vocabularies: loaded.vocabularies, seqLength: 100, window: 100 });
-  } catch (e) {
-    if (e instanceof data.DataError) throw new UserIoError(e.message);
-    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new UserIoError(`cannot read ${path}: no such file`);
-    throw e;
-  }
+/** The data of an eval or predict run, cut like the training data (sequences of at most 100 steps), or an exit code. */
+function dataFor(loaded: Loaded, path: string): Promise<Dataset | number> {
+  return loadData(path, loaded.graph, { vocabularies: loaded.vocabularies, seqLength: 100, window: 100 });
 }
 
 function nodeById(graph: Graph, id: number): Node {
@@ -90,7 +83,8 @@ export async function evaluate(loaded: Loaded, data: Dataset): Promise<Metrics> 
           right = tf.equal(guess, tf.greater(target, 0.5));
         }
         // Padded steps count neither as right nor as steps.
-        const real = realSteps(tf, right, batch);
+        const mask = loaded.model.maskOf(n.args[1]!);
+        const real = mask ? mask.reshape([...mask.shape, ...Array<number>(right.rank - 2).fill(1)]) : tf.onesLike(right.toFloat());
         const perExample = tf.add(tf.mul(right.toFloat(), real), tf.sub(1, real)).reshape([batch.examples, -1]);
         a.right += tf.sum(tf.mul(right.toFloat(), real)).dataSync()[0]!;
         a.steps += tf.sum(tf.mul(tf.onesLike(right.toFloat()), real)).dataSync()[0]!;
@@ -122,21 +116,12 @@ export async function evaluate(loaded: Loaded, data: Dataset): Promise<Metrics> 
   };
 }
 
-/** 1 for real steps, 0 for padding, shaped to broadcast over `t` ([B, T, ...] with T the padded length dim). */
-function realSteps(tf: Tf, t: Tensor, batch: Dataset): Tensor {
-  const entry = Object.entries(batch.steps).find(([atom]) => batch.dims[atom] === t.shape[1]);
-  if (!entry || t.rank < 2) return tf.onesLike(t.toFloat());
-  const [atom, lens] = entry;
-  const steps = batch.dims[atom]!;
-  const data = new Float32Array(lens.length * steps);
-  for (let i = 0; i < lens.length; i++) for (let k = 0; k < Math.min(steps, lens[i]!); k++) data[i * steps + k] = 1;
-  return tf.tensor2d(data, [lens.length, steps]).reshape([lens.length, steps, ...Array<number>(t.rank - 2).fill(1)]);
-}
-
 export async function runEval(dir: string, dataPath: string, opts: OutputOptions & { backend?: BackendName }): Promise<number> {
   const loaded = await open(dir, opts.backend, opts);
   if (typeof loaded === "number") return loaded;
-  const metrics = await evaluate(loaded, await dataFor(loaded, dataPath));
+  const data = await dataFor(loaded, dataPath);
+  if (typeof data === "number") return data;
+  const metrics = await evaluate(loaded, data);
   loaded.model.dispose();
   if (opts.format === "json") {
     process.stdout.write(JSON.stringify(metrics, null, 2) + "\n");
@@ -166,21 +151,30 @@ export async function runPredict(dir: string, dataPath: string, opts: OutputOpti
   const { batchTensors } = await import("../../backends/tfjs/train.js");
   const tf = loaded.model.engine.tf;
   const data = await dataFor(loaded, dataPath);
+  if (typeof data === "number") return data;
   const lossNode = nodeById(loaded.graph, loaded.graph.losses[0]!);
   const valueId = opts.value !== undefined ? loaded.graph.values[opts.value] : lossNode.kind === "op" ? lossNode.args[0] : undefined;
   if (valueId === undefined) throw new UserIoError(`the model has no value ${opts.value}`);
   const inputNode = loaded.graph.nodes.find((n): n is Extract<Node, { kind: "input" }> => n.kind === "input" && n.role === "input")!;
   const out: string[] = [];
   for (const batch of data.batches(64, 0, false)) {
-    const { inputs, free } = batchTensors(tf, batch);
-    const value = tf.tidy(() => loaded.model.forward(inputs, free).values.get(valueId)!.arraySync()) as unknown[];
+    const { inputs, free, lengths } = batchTensors(tf, batch);
+    let value: unknown[] = [];
+    let masked = false;
+    tf.tidy(() => {
+      value = loaded.model.forward(inputs, free, lengths).values.get(valueId)!.arraySync() as unknown[];
+      masked = loaded.model.maskOf(valueId) !== undefined;
+    });
     const field = batch.fields[inputNode.name]!;
     const per = field.shape.reduce((a, b) => a * b, 1);
     for (let i = 0; i < batch.examples; i++) {
+      const real = field.lengths?.[i] ?? field.shape[0] ?? 0;
       const row = field.data.subarray(i * per, (i + 1) * per);
       const vocab = inputNode.vocab ? loaded.vocabularies[inputNode.vocab] : undefined;
-      const label = vocab ? detokenize(vocab, row.slice(0, field.lengths?.[i] ?? row.length)) : JSON.stringify(Array.from(row));
-      out.push(`${label}\t${JSON.stringify(roundDeep(value[i], 4))}`);
+      const label = vocab ? detokenize(vocab, row.slice(0, real)) : JSON.stringify(Array.from(row));
+      // Outputs at padded steps are not the example's: only its real steps are printed.
+      const output = masked && Array.isArray(value[i]) ? (value[i] as unknown[]).slice(0, real) : value[i];
+      out.push(`${label}\t${JSON.stringify(roundDeep(output, 4))}`);
     }
     for (const t of Object.values(inputs)) t.dispose();
   }

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Rng } from "../../../src/backends/init.js";
-import { DataError, formatOf, languageModelFields, loadDataset, parseDataset } from "../../../src/backends/data/load.js";
+import { DataReadError, DataError, formatOf, languageModelFields, loadDataset, parseDataset } from "../../../src/backends/data/load.js";
 import { Vocabulary } from "../../../src/backends/data/vocab.js";
 import { graphOf, problemLines, specGraph } from "./helpers.js";
 
@@ -73,9 +73,9 @@ describe("plain text for language models", () => {
     expect(problemLines(() => parseDataset("h", specGraph("char_rnn_hello.seq"), { format: "text" }))).toEqual([
       "the text has 1 characters; a language model needs at least 2 (input text[t], target text[t+1])",
     ]);
-    expect(problemLines(() => parseDataset("hello", specGraph("char_rnn_hello.seq"), { format: "text", seqLength: 5 }))).toEqual([
-      "seqLength 5 is longer than the text allows: 5 characters give sequences of at most 4 steps",
-    ]);
+    // seqLength is a maximum: "hello" gives one sequence of 4 steps.
+    const short = parseDataset("hello", specGraph("char_rnn_hello.seq"), { format: "text", seqLength: 100 });
+    expect([short.examples, short.fields["x"]!.shape]).toEqual([1, [4]]);
   });
 });
 
@@ -136,7 +136,8 @@ describe("CSV numeric series", () => {
     expect(problemLines(() => parseDataset("x,z\n1,2\n", g, { format: "csv" }))).toEqual([
       "line 1: field y: no column y in the header (it has x, z); name the columns after the fields or map them with the columns option",
     ]);
-    expect(problemLines(() => parseDataset(csv, g, { format: "csv", window: 6 }))).toEqual(["window 6 is longer than the series (5 rows)"]);
+    // window is a maximum: a 5-row series with window 6 is one sequence of 5 steps.
+    expect(parseDataset(csv, g, { format: "csv", window: 6 }).examples).toBe(1);
     expect(problemLines(() => parseDataset(csv, specGraph("ab_recognizer.seq"), { format: "csv" }))).toEqual([
       "field x: CSV data is a numeric series: every input and target must be [T] or [T, k] of numbers with a free T, but input x is [T] of abc: use JSONL",
     ]);
@@ -159,7 +160,9 @@ describe("files", () => {
     const p = join(dir, "xor.jsonl");
     writeFileSync(p, '{"x":[0,1],"y":[1]}\n{"x":[1],"y":[1]}\n');
     expect(() => loadDataset(p, specGraph("mlp_xor.seq"))).toThrow(`${p}: 1 problem in the data for model mlp_xor\n  line 2: field x: expected 2 numbers at x, found 1`);
-    expect(() => loadDataset(join(dir, "missing.csv"), specGraph("tdnn.seq"))).toThrow("cannot read the file");
+    // An unreadable file is an I/O problem (DataReadError, exit 2 in the CLI), not a problem in the data.
+    expect(() => loadDataset(join(dir, "missing.csv"), specGraph("tdnn.seq"))).toThrow(DataReadError);
+    expect(() => loadDataset(join(dir, "missing.csv"), specGraph("tdnn.seq"))).toThrow("missing.csv: no such file");
   });
 });
 

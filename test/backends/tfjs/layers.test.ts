@@ -315,11 +315,7 @@ describe("conv2d agrees with tf.layers.conv2d (cpu)", () => {
   });
 });
 
-/**
- * Pooling layers. Only unpadded average pooling is compared here: with padding,
- * tfjs (like TensorFlow) leaves the padding out of the mean, seqc counts it (see
- * ops.test.ts).
- */
+/** Pooling layers, padded average pooling included: both leave the padding out of the mean. */
 describe("pooling agrees with tf.layers pooling (cpu)", () => {
   const C = 2;
   const cases: { kind: "max" | "avg"; r: 1 | 2; n: number; f: number; stride: number; pad: "valid" | "same" }[] = [
@@ -329,10 +325,12 @@ describe("pooling agrees with tf.layers pooling (cpu)", () => {
     { kind: "max", r: 1, n: 8, f: 3, stride: 2, pad: "same" },
     { kind: "avg", r: 1, n: 8, f: 2, stride: 2, pad: "valid" },
     { kind: "avg", r: 1, n: 7, f: 3, stride: 2, pad: "valid" },
+    { kind: "avg", r: 1, n: 8, f: 3, stride: 1, pad: "same" },
     { kind: "max", r: 2, n: 6, f: 2, stride: 2, pad: "valid" },
     { kind: "max", r: 2, n: 6, f: 3, stride: 1, pad: "same" },
     { kind: "avg", r: 2, n: 6, f: 2, stride: 2, pad: "valid" },
     { kind: "avg", r: 2, n: 7, f: 3, stride: 1, pad: "valid" },
+    { kind: "avg", r: 2, n: 6, f: 3, stride: 1, pad: "same" },
   ];
   it.each(cases.map((c) => [`${c.kind}pool${c.r}d F=${c.f} stride=${c.stride} pad=${c.pad} (n=${c.n})`, c] as const))("%s", (label, c) => {
     const size = (n: number) => (c.pad === "valid" ? Math.floor((n - c.f) / c.stride) + 1 : Math.ceil(n / c.stride));
