@@ -3,6 +3,7 @@
  * initialisers of the language, computed in plain JS so that a seed gives the
  * same starting weights in the tfjs target and in emitted TypeScript.
  */
+import type { InitSpec } from "../graph/graph.js";
 
 /** mulberry32: a small, fast, seedable 32-bit generator. */
 export class Rng {
@@ -60,23 +61,6 @@ export function fans(shape: number[]): { fanIn: number; fanOut: number } {
   if (shape.length === 2) return { fanIn: shape[1]!, fanOut: shape[0]! };
   const receptive = shape.slice(0, -2).reduce((a, b) => a * b, 1);
   return { fanIn: receptive * shape[shape.length - 2]!, fanOut: receptive * shape[shape.length - 1]! };
-}
-
-/** An initialiser as written in a spec: `glorot`, `zeros`, `uniform(0.1)`, `-1`, ... */
-export interface InitSpec {
-  kind: "zeros" | "ones" | "glorot" | "orthogonal" | "uniform" | "normal" | "const";
-  value?: number;
-}
-
-/** Reads the printed initialiser of a graph param. */
-export function parseInit(text: string): InitSpec {
-  const t = text.trim();
-  const num = Number(t);
-  if (t !== "" && Number.isFinite(num)) return { kind: "const", value: num };
-  const m = /^(uniform|normal)\((?:\w+: )?(-?[\d.eE+-]+)\)$/.exec(t);
-  if (m) return { kind: m[1] as "uniform" | "normal", value: Number(m[2]) };
-  if (t === "zeros" || t === "ones" || t === "glorot" || t === "orthogonal") return { kind: t };
-  throw new Error(`unknown initialiser ${text}`);
 }
 
 /** Initial values of a parameter, row-major. */

@@ -9,8 +9,7 @@ import { Poly } from "../check/dims.js";
 import type { Tensor, Ty } from "../check/types.js";
 import type { CallExpr, Expr, OpExpr, Stmt } from "../ir/ir.js";
 import { OPS, type OpInfo } from "../ir/ops.js";
-import { expr as printExpr } from "../ir/print.js";
-import type { Attr, Dim, Graph, Node, Param, Scan } from "./graph.js";
+import type { Attr, Dim, Graph, InitSpec, Node, Param, Scan } from "./graph.js";
 
 /** A node before it has an id (Omit distributed over the union). */
 type NewNode = Node extends infer N ? (N extends Node ? Omit<N, "id"> : never) : never;
@@ -270,7 +269,7 @@ class Builder {
       const t = callee.values.get(st.name) as Tensor;
       const id = this.nextId++;
       const shape = t.dims.map((d) => this.dim(d));
-      this.params.push({ id, name, shape, init: st.init ? printExpr(st.init) : "glorot", src: { file: callee.module.file, loc: st.loc } });
+      this.params.push({ id, name, shape, init: st.init ? initSpec(st.init) : { kind: "glorot" }, src: { file: callee.module.file, loc: st.loc } });
       this.paramIds.set(name, id);
       this.shapes.set(id, { shape, batched: false });
     }
@@ -338,6 +337,19 @@ class Builder {
     const last = t.dims[t.dims.length - 1]!;
     return { ...t, dims: [...t.dims.slice(0, -1), this.info.env.divide(last, Poly.const(2))!] };
   }
+}
+
+/** A param's initialiser expression, whose form the initialisers rule has checked. */
+function initSpec(e: Expr): InitSpec {
+  if (e.op === "num") return { kind: "const", value: e.value };
+  if (e.op === "neg" && e.args[0]?.op === "num") return { kind: "const", value: -e.args[0].value };
+  if (e.op === "ref") return { kind: e.name as InitSpec["kind"] };
+  if (e.op === "call") {
+    const arg = e.args[0] ?? e.named?.[0]?.value;
+    const value = arg?.op === "num" ? arg.value : arg?.op === "neg" && arg.args[0]?.op === "num" ? -arg.args[0].value : NaN;
+    return { kind: e.callee as InitSpec["kind"], value };
+  }
+  throw new Error(`graph: unexpected initialiser ${e.op}`);
 }
 
 /** The graph of a model that checked without errors. */

@@ -68,12 +68,18 @@ export interface Scan {
   out: number;
 }
 
+/** A parameter's initialiser (checked by the initialisers rule): `glorot`, `zeros`, `uniform(0.1)`, a number, ... */
+export interface InitSpec {
+  kind: "zeros" | "ones" | "glorot" | "orthogonal" | "uniform" | "normal" | "const";
+  /** The scale of uniform, the deviation of normal, the value of const. */
+  value?: number;
+}
+
 export interface Param {
   id: number;
   name: string;
   shape: Dim[];
-  /** Initialiser as written: `glorot`, `zeros`, `uniform(0.1)`, a number. */
-  init: string;
+  init: InitSpec;
   src?: Source;
 }
 

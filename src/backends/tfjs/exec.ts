@@ -7,7 +7,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { Poly } from "../../check/dims.js";
 import type { Dim, Graph, Node, Param, Scan } from "../../graph/graph.js";
-import { initialValues, paramSeed, parseInit, Rng } from "../init.js";
+import { initialValues, paramSeed, Rng } from "../init.js";
 import type { Engine, Tf } from "./engine.js";
 import { maskedStates, TF_OPS, unstackSteps, type Arg } from "./ops.js";
 import { DEFAULT_EXEC_OPTIONS, runOptimizedScan, type ExecOptions, type ScanEnv } from "./optimize.js";
@@ -67,7 +67,7 @@ export class TfModel {
   ) {
     for (const p of graph.params) {
       const shape = p.shape.map((d) => dimValue(graph, d, fixedDims));
-      const values = initialValues(parseInit(p.init), shape, new Rng(paramSeed(seed, p.name)));
+      const values = initialValues(p.init, shape, new Rng(paramSeed(seed, p.name)));
       // tfjs names variables process-wide, so they stay anonymous; `params` maps our names to them.
       const initial = engine.tf.tensor(Float32Array.from(values), shape);
       this.params.set(p.name, engine.tf.variable(initial, true));
@@ -271,11 +271,13 @@ export class TfModel {
     const order = [...Array(length).keys()];
     if (scan.reverse) order.reverse();
     const finals = new Map<number, Map<string, Tensor>>();
+    // Constants are made once, not at every step.
+    for (const node of scan.body) if (node.kind === "const") body.set(node.id, tf.scalar(node.value));
     for (const t of order) {
       scan.seq.forEach((s, i) => body.set(s.placeholder, steps[i]![t]!));
       scan.states.forEach((s, i) => body.set(s.placeholder, current[i]!));
       for (const node of scan.body) {
-        if (node.kind === "placeholder") continue;
+        if (node.kind === "placeholder" || node.kind === "const") continue;
         body.set(node.id, this.evalNode(node, body, finals, dims));
       }
       outs[t] = body.get(scan.out)!;
