@@ -119,8 +119,12 @@ class Builder {
   // ---------------------------------------------------------------- statements
 
   private assign(st: Extract<Stmt<Expr>, { kind: "assign" }>, scope: Scope): void {
+    const firstNew = this.nextId;
     const ids = this.exprs(st.value, scope, st.targets.length === 1 && !st.targets[0]!.next ? st.targets[0]!.name : undefined);
     st.targets.forEach((tg, i) => {
+      // Values this statement created get its names (a plain `a = b` leaves b's name alone).
+      const node = ids[i]! >= firstNew ? scope.nodes.find((n) => n.id === ids[i]) : undefined;
+      if (node && node.name === undefined) node.name = tg.next ? `${tg.name}'` : tg.name;
       if (tg.next) scope.next.set(tg.name, ids[i]!);
       else scope.values.set(tg.name, ids[i]!);
     });

@@ -39,6 +39,8 @@ interface NodeBase {
   /** Set for integer token values. */
   vocab?: string;
   src?: Source;
+  /** The spec's name for the value (`c`, `c'` for a next state), when a statement binds it. */
+  name?: string;
 }
 
 export type Attr = number | string;

@@ -1,0 +1,363 @@
+/**
+ * Kernel program -> `model.ts`: a class with the parameter layout, every
+ * buffer allocated once from the dims, `forward` and `backward` written out
+ * statement by statement (with the spec line each comes from), and the
+ * CompiledModel methods the runtime's trainer uses. Pure and deterministic:
+ * the same program gives the same text.
+ *
+ * Nothing from the spec reaches the output unescaped: identifiers are
+ * sanitised (src/kernel/lower.ts Names), strings go through JSON.stringify,
+ * and comments lose their line breaks.
+ */
+import type { Graph } from "../../graph/graph.js";
+import type { Val } from "../../kernel/api.js";
+import type { KernelProgram } from "../../kernel/lower.js";
+import type { E, Operand, Scalar, Stmt } from "../../kernel/program.js";
+import type { ModelInfo } from "./runtime/model-api.js";
+
+export interface EmitOptions {
+  precision: "f32" | "f64";
+}
+
+/** A comment's text on one line: no line terminators. */
+export function commentText(s: string): string {
+  return s.replace(/[\r\n\u2028\u2029]+/g, " ");
+}
+
+/** Whether two size expressions are equal: the same text, or the same value at two sample points. */
+function sameE(a: E, b: E): boolean {
+  if (a === b) return true;
+  const names = new Set([...`${a} ${b}`.matchAll(/\$[A-Za-z_][\w]*/g)].map((m) => m[0]));
+  for (const seed of [7, 13]) {
+    let i = 0;
+    const env = [...names].map((n) => `const ${n} = ${seed * 1009 + 37 * i++ * i};`).join("");
+    const f = new Function(`${env} return [${a}, ${b}];`) as () => [number, number];
+    const [x, y] = f();
+    if (x !== y) return false;
+  }
+  return true;
+}
+
+const num = (v: number): string => (Number.isNaN(v) ? "NaN" : v === Infinity ? "Infinity" : v === -Infinity ? "-Infinity" : Object.is(v, -0) ? "0" : String(v));
+
+class Printer {
+  private readonly lines: string[] = [];
+  private depth = 0;
+
+  line(s = ""): void {
+    this.lines.push(s === "" ? "" : "  ".repeat(this.depth) + s);
+  }
+
+  open(s: string): void {
+    this.line(s);
+    this.depth++;
+  }
+
+  close(s = "}"): void {
+    this.depth--;
+    this.line(s);
+  }
+
+  text(): string {
+    return this.lines.join("\n") + "\n";
+  }
+}
+
+/** One map: nested loops over its space, with per-operand offsets computed level by level. */
+function emitMap(p: Printer, st: Extract<Stmt, { s: "map" }>): void {
+  const ops = [st.out, ...st.ins];
+  const used = new Set<number>();
+  collectIdx(st.expr, used);
+  // Axes: drop size-1 axes, merge neighbours that are contiguous for every operand.
+  let axes = st.shape.map((ext, i) => ({ ext, strides: ops.map((o) => o.strides[i]!), idx: used.has(i) ? i : -1 }));
+  axes = axes.filter((a) => a.ext !== "1" || a.idx >= 0);
+  for (let j = axes.length - 2; j >= 0; j--) {
+    const a = axes[j]!;
+    const b = axes[j + 1]!;
+    if (a.idx >= 0 || b.idx >= 0) continue;
+    if (!ops.every((_, o) => sameE(a.strides[o]!, mul(b.strides[o]!, b.ext)))) continue;
+    axes.splice(j, 2, { ext: mul(a.ext, b.ext), strides: b.strides, idx: -1 });
+  }
+  const idxVar = new Map<number, string>();
+  const bufs = ops.map((o, i) => `${i === 0 ? "$o" : `$a${i - 1}`} = this.${o.buf}`);
+  p.open(`{`);
+  p.line(`const ${bufs.join(", ")};`);
+  // Offsets at each level: $p{op}_{level}
+  const base = ops.map((o, i) => `${i === 0 ? "$po" : `$pa${i - 1}`}`);
+  p.line(`const ${ops.map((o, i) => `${base[i]}_0 = ${o.off}`).join(", ")};`);
+  axes.forEach((a, level) => {
+    const v = `$i${level}`;
+    if (a.idx >= 0) idxVar.set(a.idx, v);
+    p.open(`for (let ${v} = 0; ${v} < ${a.ext}; ${v}++) {`);
+    const parts = ops.map((o, i) => {
+      const s = a.strides[i]!;
+      const prev = `${base[i]}_${level}`;
+      return `${base[i]}_${level + 1} = ${s === "0" ? prev : s === "1" ? `${prev} + ${v}` : `${prev} + ${v} * ${paren(s)}`}`;
+    });
+    p.line(`const ${parts.join(", ")};`);
+  });
+  const at = (i: number) => `${base[i]}_${axes.length}`;
+  const expr = scalar(st.expr, (i) => `$a${i}[${at(i + 1)}]`, (axis) => idxVar.get(axis) ?? "0");
+  const target = `$o[${at(0)}]`;
+  if (st.mode === "set") p.line(`${target} = ${expr};`);
+  else if (st.mode === "add") p.line(`${target} += ${expr};`);
+  else p.line(`{ const $v = ${expr}; if ($v > ${target}) ${target} = $v; }`);
+  for (let i = 0; i < axes.length; i++) p.close();
+  p.close();
+}
+
+function mul(a: E, b: E): E {
+  if (a === "0" || b === "0") return "0";
+  if (a === "1") return b;
+  if (b === "1") return a;
+  if (/^-?\d+$/.test(a) && /^-?\d+$/.test(b)) return String(Number(a) * Number(b));
+  return `${paren(a)} * ${paren(b)}`;
+}
+
+function paren(e: E): string {
+  return /^[-\w$.]+$/.test(e) ? e : `(${e})`;
+}
+
+function collectIdx(s: Scalar, out: Set<number>): void {
+  if (s.k === "idx") out.add(s.axis);
+  if (s.k === "fn") s.args.forEach((a) => collectIdx(a, out));
+}
+
+const COMPARE: Record<string, string> = { gt: ">", ge: ">=", lt: "<", le: "<=", eq: "===" };
+
+function scalar(s: Scalar, read: (i: number) => string, idx: (axis: number) => string): string {
+  const r = (x: Scalar) => scalar(x, read, idx);
+  switch (s.k) {
+    case "in":
+      return read(s.i);
+    case "num":
+      return s.v < 0 ? `(${num(s.v)})` : num(s.v);
+    case "idx":
+      return idx(s.axis);
+    case "size":
+      return `(${s.e})`;
+    case "fn": {
+      const [a, b, c] = s.args;
+      switch (s.f) {
+        case "add": return `(${r(a!)} + ${r(b!)})`;
+        case "sub": return `(${r(a!)} - ${r(b!)})`;
+        case "mul": return `(${r(a!)} * ${r(b!)})`;
+        case "div": return `(${r(a!)} / ${r(b!)})`;
+        case "neg": return `(-${r(a!)})`;
+        case "max": return `Math.max(${r(a!)}, ${r(b!)})`;
+        case "min": return `Math.min(${r(a!)}, ${r(b!)})`;
+        case "exp": return `Math.exp(${r(a!)})`;
+        case "log": return `Math.log(${r(a!)})`;
+        case "log1p": return `Math.log1p(${r(a!)})`;
+        case "tanh": return `Math.tanh(${r(a!)})`;
+        case "sqrt": return `Math.sqrt(${r(a!)})`;
+        case "abs": return `Math.abs(${r(a!)})`;
+        case "sign": return `Math.sign(${r(a!)})`;
+        case "sigmoid": return `(1 / (1 + Math.exp(-${r(a!)})))`;
+        case "gt": case "ge": case "lt": case "le": case "eq":
+          return `(${r(a!)} ${COMPARE[s.f]} ${r(b!)} ? 1 : 0)`;
+        case "select": {
+          const cond = a!.k === "fn" && a!.f in COMPARE ? `${r(a!.args[0]!)} ${COMPARE[a!.f]} ${r(a!.args[1]!)}` : `${r(a!)} !== 0`;
+          return `(${cond} ? ${r(b!)} : ${r(c!)})`;
+        }
+      }
+    }
+  }
+}
+
+function emitStmts(p: Printer, stmts: Stmt[]): void {
+  for (const st of stmts) emitStmt(p, st);
+}
+
+function emitStmt(p: Printer, st: Stmt): void {
+  switch (st.s) {
+    case "note":
+      p.line(`// ${commentText(st.text)}`);
+      return;
+    case "map":
+      emitMap(p, st);
+      return;
+    case "fill":
+      p.line(`this.${st.buf}.fill(${num(st.value)}, ${st.off}, ${st.off === "0" ? st.size : `${paren(st.off)} + ${paren(st.size)}`});`);
+      return;
+    case "gemm": {
+      const m = (x: typeof st.a, e: string, isC = false) => `this.${x.buf}, ${x.bstride === "0" || e === "" ? x.off : `${paren(x.off)} + ${e} * ${paren(x.bstride)}`}, ${x.ld}${isC ? "" : `, ${x.trans}`}`;
+      if (st.count === "1") {
+        p.line(`gemm(${st.m}, ${st.n}, ${st.k}, ${m(st.a, "")}, ${m(st.b, "")}, ${m(st.c, "", true)}, ${st.acc});`);
+      } else {
+        p.open(`for (let $e = 0; $e < ${st.count}; $e++) {`);
+        p.line(`gemm(${st.m}, ${st.n}, ${st.k}, ${m(st.a, "$e")}, ${m(st.b, "$e")}, ${m(st.c, "$e", true)}, ${st.acc});`);
+        p.close();
+      }
+      return;
+    }
+    case "loop":
+      p.open(st.down ? `for (let ${st.v} = ${paren(st.count)} - 1; ${st.v} >= 0; ${st.v}--) {` : `for (let ${st.v} = 0; ${st.v} < ${st.count}; ${st.v}++) {`);
+      emitStmts(p, st.body);
+      p.close();
+      return;
+    case "let":
+      p.line(`const ${st.name} = ${st.value};`);
+      return;
+    case "initial":
+      p.open(`{`);
+      p.line(`const $given = this.initial?.[${JSON.stringify(st.key)}];`);
+      p.open(`if ($given) {`);
+      p.line(`if ($given.length < ${st.size}) throw new Error(${JSON.stringify(`the initial state ${st.key} is too short`)});`);
+      p.line(`this.${st.buf}.set($given.subarray(0, ${st.size}));`);
+      p.close();
+      p.open(`else {`);
+      emitStmts(p, st.otherwise);
+      p.close();
+      p.close();
+      return;
+    case "unlessInitial":
+      p.open(`if (!this.initial?.[${JSON.stringify(st.key)}]) {`);
+      emitStmts(p, st.body);
+      p.close();
+      return;
+  }
+}
+
+/** The info object the runtime reads (fields, params, settings...). */
+export type InfoJSON = ModelInfo;
+
+function viewExpr(v: Val, batched: boolean): string {
+  return `{ data: this.${v.buf}, offset: ${v.off}, shape: [${[...(batched ? ["$B"] : []), ...v.ext].join(", ")}] }`;
+}
+
+/** model.ts of a kernel program. */
+export function emitModel(program: KernelProgram, graph: Graph, info: ModelInfo, opts: EmitOptions): string {
+  const p = new Printer();
+  const F = opts.precision === "f64" ? "Float64Array" : "Float32Array";
+  p.line(`// Generated by seqc from ${commentText(info.spec.file)}, model ${commentText(info.name)}. Do not edit: edit the spec and compile again.`);
+  p.line(`// The forward pass, then the backward pass (reverse-mode differentiation, backpropagation through time`);
+  p.line(`// for scans), written out statement by statement over buffers allocated once from the dims.`);
+  p.line(`import type { Batch, Buf, CompiledModel, Dims, ModelInfo, ValueView } from "./model-api.js";`);
+  p.line(`import { gemm } from "./gemm.js";`);
+  p.line(`import { initParam } from "./init.js";`);
+  p.line();
+  p.line(`export const INFO: ModelInfo = ${JSON.stringify(info, null, 2).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029")};`);
+  p.line();
+  p.line(`/** The model's float type: ${F} (seqc compile --precision ${opts.precision}). */`);
+  p.line(`const F = ${F};`);
+  p.line();
+  p.line(`/** A dim's unit value (its value over its known divisor) from the dims given. */`);
+  p.open(`function unit(dims: Dims, name: string, multiple: number): number {`);
+  p.line(`const v = dims[name];`);
+  p.line("if (v === undefined || !Number.isInteger(v) || v < 0) throw new Error(`the dim ${name} needs a whole value (got ${String(v)})`);");
+  p.line("if (v % multiple !== 0) throw new Error(`the dim ${name} must be a multiple of ${multiple} (got ${v})`);");
+  p.line(`return v / multiple;`);
+  p.close();
+  p.line();
+  p.line(`export function createModel(dims: Dims, maxBatch: number): CompiledModel {`);
+  p.line(`  return new Model(dims, maxBatch);`);
+  p.line(`}`);
+  p.line();
+  const free = program.dims.filter((d) => d.value === undefined);
+  p.open(`class Model implements CompiledModel {`);
+  p.line(`readonly info = INFO;`);
+  p.line(`readonly params: ${F};`);
+  p.line(`readonly grads: ${F};`);
+  p.line(`readonly layout: Record<string, { offset: number; size: number; shape: number[] }> = {};`);
+  p.line(`private readonly maxBatch: number;`);
+  p.line(`private readonly dims: Dims;`);
+  p.line(`private B = 0;`);
+  for (const d of free) p.line(`private ${d.unit} = 0;`);
+  p.line(`private initial: Record<string, Buf> | undefined = undefined;`);
+  for (const b of program.buffers) {
+    p.line(`/** ${commentText(b.doc).replace(/\*\//g, "* /")} */`);
+    p.line(`private readonly ${b.name}: ${b.kind === "int" ? "Int32Array" : F};`);
+  }
+  p.line();
+  p.open(`constructor(dims: Dims, maxBatch: number) {`);
+  p.line(`if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error("the batch size must be a whole number >= 1");`);
+  p.line(`this.maxBatch = maxBatch;`);
+  p.line(`this.dims = { ...dims };`);
+  p.line(`const $B = maxBatch;`);
+  for (const d of free) p.line(`const ${d.unit} = unit(dims, ${JSON.stringify(d.name)}, ${d.multiple});`);
+  const paramTotal = program.params.reduce<E>((acc, q) => (acc === "0" ? q.size : `${acc} + ${paren(q.size)}`), "0");
+  p.line(`this.params = new F(${paramTotal});`);
+  p.line(`this.grads = new F(${paramTotal});`);
+  for (const b of program.buffers) {
+    if (b.kind === "param" || b.kind === "grad") {
+      const src = b.kind === "param" ? "params" : "grads";
+      p.line(`this.${b.name} = this.${src}.subarray(${b.off}, ${b.off === "0" ? paren(b.size) : `${paren(b.off!)} + ${paren(b.size)}`});`);
+    } else p.line(`this.${b.name} = new ${b.kind === "int" ? "Int32Array" : "F"}(${b.size});`);
+  }
+  for (const q of program.params) {
+    const off = program.buffers.find((b) => b.name === q.buf)!.off!;
+    p.line(`this.layout[${JSON.stringify(q.name)}] = { offset: ${off}, size: ${q.size}, shape: [${q.shape.join(", ")}] };`);
+  }
+  p.close();
+  p.line();
+  p.open(`init(seed: number): void {`);
+  for (const q of program.params) {
+    p.line(`initParam(this.params, this.layout[${JSON.stringify(q.name)}]!.offset, this.layout[${JSON.stringify(q.name)}]!.shape, ${JSON.stringify(q.init)}, seed, ${JSON.stringify(q.name)});`);
+  }
+  p.close();
+  p.line();
+  p.open(`setInitialStates(states: Record<string, Buf> | undefined): void {`);
+  p.line(`this.initial = states;`);
+  p.close();
+  p.line();
+  // forward
+  p.open(`forward(batch: Batch): number {`);
+  p.line(`const $B = batch.size;`);
+  p.line(`if (!Number.isInteger($B) || $B < 1 || $B > this.maxBatch) throw new Error(\`the batch size \${$B} is not in 1..\${this.maxBatch}\`);`);
+  for (const d of free) {
+    p.line(`const ${d.unit} = unit({ ...this.dims, ...batch.dims }, ${JSON.stringify(d.name)}, ${d.multiple});`);
+    p.line(`if (${d.unit} > unit(this.dims, ${JSON.stringify(d.name)}, ${d.multiple})) throw new Error(\`the dim ${d.name} is \${${d.unit} * ${d.multiple}}, more than the model was made for (\${this.dims[${JSON.stringify(d.name)}]})\`);`);
+    p.line(`this.${d.unit} = ${d.unit};`);
+  }
+  p.line(`this.B = $B;`);
+  for (const input of program.inputs) {
+    const decl = program.buffers.find((b) => b.name === input.buf)!;
+    p.line(`{`);
+    p.line(`  const $f = batch.fields[${JSON.stringify(input.name)}];`);
+    p.line(`  if (!$f) throw new Error(${JSON.stringify(`the batch has no ${input.role} ${input.name}`)});`);
+    p.line(`  const $n = ${decl.size};`);
+    p.line(`  if ($f.length < $n) throw new Error(\`${input.role} ${input.name.replace(/[`$\\]/g, "")} has \${$f.length} values, not \${$n}\`);`);
+    p.line(`  this.${input.buf}.set($f.subarray(0, $n));`);
+    p.line(`}`);
+  }
+  emitStmts(p, program.forward);
+  p.line(`let $loss = 0;`);
+  for (const l of program.losses) {
+    if (l.n === null) p.line(`$loss += this.${l.buf}[${l.off}]! * $B;`);
+    else p.line(`for (let $i = 0; $i < $B; $i++) $loss += this.${l.buf}[${paren(l.off)} + $i]!;`);
+  }
+  p.line(`return $loss / $B;`);
+  p.close();
+  p.line();
+  p.open(`backward(): void {`);
+  p.line(`const $B = this.B;`);
+  p.line(`if ($B === 0) throw new Error("backward needs a forward pass first");`);
+  for (const d of free) p.line(`const ${d.unit} = this.${d.unit};`);
+  emitStmts(p, program.backward);
+  p.close();
+  p.line();
+  p.open(`value(name: string): ValueView {`);
+  p.line(`const $B = this.B;`);
+  for (const d of free) p.line(`const ${d.unit} = this.${d.unit};`);
+  p.open(`switch (name) {`);
+  for (const v of program.values) {
+    if (v.val.num !== undefined || v.val.buf === "") continue;
+    p.line(`case ${JSON.stringify(v.name)}: return ${viewExpr(v.val, v.val.n !== null)};`);
+  }
+  p.close();
+  p.line("throw new Error(`the model has no value ${JSON.stringify(name)}`);");
+  p.close();
+  p.line();
+  p.open(`finalStates(): Record<string, ValueView> {`);
+  p.line(`const $B = this.B;`);
+  for (const d of free) p.line(`const ${d.unit} = this.${d.unit};`);
+  p.line(`void $B;`);
+  p.open(`return {`);
+  for (const s of program.states) p.line(`${JSON.stringify(s.key)}: { data: this.${s.last.buf}, offset: ${s.last.off}, shape: [${paren(s.size)} / ${paren(s.last.n ?? "1")}, ${s.last.ext.join(", ")}] },`);
+  p.close(`};`);
+  p.close();
+  p.close();
+  void graph;
+  return p.text();
+}

@@ -1,0 +1,620 @@
+/**
+ * Graph -> kernel program: buffers for every value, the forward pass as
+ * kernel statements (FORWARD table), and the backward pass derived by
+ * reverse-mode differentiation (ADJOINT table). Scans become loops over time;
+ * their adjoints are reverse loops (backpropagation through time) that carry
+ * each state's adjoint from step to step.
+ *
+ * Layout: a batched value is row-major [B, ...shape] in its own buffer; a
+ * value inside a scan body gets one slot per step ([T][N][...]) so the
+ * backward loop can read every step's values; a state gets T + 1 slots (slot 0
+ * the initial value, slot k + 1 the value after step k). Mapped axes (`lead`)
+ * fold into the batch axis (N = B * lead).
+ */
+import type { Dim, Graph, InitSpec, Node, Param, Scan, Source } from "../graph/graph.js";
+import { ADJOINT } from "./adjoint.js";
+import { constVal, val, type AdjointCall, type Builder, type OpCall, type Space, type Val } from "./api.js";
+import { FORWARD } from "./forward.js";
+import { contiguous, eAdd, eMul, eProd, eSub, IDX, SIZE, fn, NUM, type BufferDecl, type E, type Operand, type Scalar, type Stmt } from "./program.js";
+
+export interface ProgramParam {
+  name: string;
+  /** Buffer names of its view in the params and in the grads. */
+  buf: string;
+  grad: string;
+  shape: E[];
+  dims: Dim[];
+  size: E;
+  init: InitSpec;
+}
+
+export interface ProgramInput {
+  name: string;
+  role: "input" | "target";
+  buf: string;
+  int: boolean;
+  shape: Dim[];
+}
+
+export interface ProgramDim {
+  name: string;
+  multiple: number;
+  value?: number;
+  /** The expression of its unit value (atom / multiple): a literal when fixed, else a variable. */
+  unit: E;
+}
+
+export interface KernelProgram {
+  model: string;
+  dims: ProgramDim[];
+  buffers: BufferDecl[];
+  params: ProgramParam[];
+  inputs: ProgramInput[];
+  forward: Stmt[];
+  backward: Stmt[];
+  /** Per-example loss values ([B] when batched) whose sum, averaged over the batch, is the loss. */
+  losses: Val[];
+  /** Named model values (inputs, targets, bindings) and the views that hold them after forward. */
+  values: { name: string; val: Val }[];
+  /** States of model-level scans: the initial-state key "scan.state", their slot-T view, shape [B, ...]. */
+  states: { key: string; last: Val; first: Val; size: E }[];
+}
+
+/** JavaScript reserved words and names the emitted code uses itself. */
+const RESERVED = new Set(
+  ("break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null " +
+    "return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await " +
+    "arguments eval undefined NaN Infinity Math Object Array Number String Float32Array Float64Array Int32Array gemm INFO Model createModel dims batch").split(" "),
+);
+
+/** Unique JavaScript identifiers from spec names. */
+export class Names {
+  private readonly used = new Set<string>();
+
+  take(base: string): string {
+    let name = base.replace(/'/g, "_next").replace(/[^A-Za-z0-9_]/g, "_");
+    if (!/^[A-Za-z_]/.test(name)) name = `_${name}`;
+    if (RESERVED.has(name)) name = `${name}_`;
+    let out = name;
+    for (let i = 2; this.used.has(out); i++) out = `${name}_${i}`;
+    this.used.add(out);
+    return out;
+  }
+}
+
+/** Line number and text of a spec location, for comments. */
+export type Where = (src: Source | undefined) => string | undefined;
+
+export function whereIn(sources: Map<string, string>): Where {
+  return (src) => {
+    if (!src) return undefined;
+    const text = sources.get(src.file);
+    if (text === undefined) return src.file;
+    const before = text.slice(0, src.loc.start);
+    const line = before.split("\n").length;
+    const start = before.lastIndexOf("\n") + 1;
+    const endNl = text.indexOf("\n", src.loc.start);
+    const lineText = text.slice(start, endNl < 0 ? text.length : endNl).trim();
+    return `${src.file}:${line}: ${lineText}`;
+  };
+}
+
+type OpNode = Extract<Node, { kind: "op" }>;
+type ScanNode = Extract<Node, { kind: "scan" }>;
+
+/** Where statements go and how temps are made, in the model body or inside a scan loop. */
+interface Frame {
+  stmts: Stmt[];
+  /** Inside a scan: the step count and batch extent, for per-step storage. */
+  scan?: { T: E; N: E };
+}
+
+class Lowering {
+  readonly names = new Names();
+  readonly buffers: BufferDecl[] = [];
+  readonly params: ProgramParam[] = [];
+  readonly inputs: ProgramInput[] = [];
+  private readonly dims: ProgramDim[];
+  private readonly unit = new Map<string, E>();
+  /** Forward views of every value (model level: full shape; scan bodies: the step's view). */
+  private readonly vals = new Map<number, Val>();
+  /** Adjoint views. */
+  private readonly dvals = new Map<number, Val>();
+  /** Buffers saved by forward rules for the adjoint, per node. */
+  private readonly saved = new Map<number, Record<string, Val>>();
+  private readonly paramById = new Map<number, Param>();
+  private readonly needs = new Set<number>();
+  private readonly states: KernelProgram["states"] = [];
+  private frame: Frame = { stmts: [] };
+
+  constructor(private readonly graph: Graph, private readonly where: Where) {
+    this.dims = graph.dims.map((a) => {
+      const unit = a.value !== undefined ? String(a.value / a.multiple) : `$D_${a.name}`;
+      this.unit.set(a.name, unit);
+      const d: ProgramDim = { name: a.name, multiple: a.multiple, unit };
+      if (a.value !== undefined) d.value = a.value;
+      return d;
+    });
+    for (const p of graph.params) this.paramById.set(p.id, p);
+  }
+
+  /** A symbolic dim as a size expression. */
+  dim(d: Dim): E {
+    let out: E = "0";
+    for (const [mono, coef] of d) {
+      const factors = mono === "" ? [] : mono.split("*").map((a) => {
+        const u = this.unit.get(a);
+        if (u === undefined) throw new Error(`kernel: unknown dim ${a}`);
+        return u;
+      });
+      out = eAdd(out, eMul(String(coef), eProd(factors)));
+    }
+    return out;
+  }
+
+  private shape(n: { shape: Dim[] }): E[] {
+    return n.shape.map((d) => this.dim(d));
+  }
+
+  private declare(base: string, size: E, kind: BufferDecl["kind"], doc: string, off?: E): string {
+    const name = this.names.take(base);
+    const decl: BufferDecl = { name, size, kind, doc };
+    if (off !== undefined) decl.off = off;
+    this.buffers.push(decl);
+    return name;
+  }
+
+  private note(node: { src?: Source }, what: string): void {
+    const w = this.where(node.src);
+    this.frame.stmts.push({ s: "note", text: w ? `${what} (${w})` : what });
+  }
+
+  // ------------------------------------------------------------------ builder for rules
+
+  private builder(N: E | null): Builder {
+    return {
+      N,
+      map: (space, out, ins, f, mode = "set") => this.map(space, out, ins, f, mode),
+      fill: (v, value) => this.fill(v, value),
+      gemm: (g) => this.frame.stmts.push({ s: "gemm", ...g }),
+      temp: (space, doc, keep) => {
+        const per = eMul(space.n ?? "1", eProd(space.ext));
+        const scan = this.frame.scan;
+        const stepped = keep && scan !== undefined;
+        const name = this.declare("tmp", stepped ? eMul(scan.T, per) : per, "float", doc);
+        return val(name, stepped ? eMul("$k", per) : "0", space.n === null ? null : eProd(space.ext), space.ext);
+      },
+    };
+  }
+
+  map(space: Space, out: Val, ins: Val[], f: (xs: Scalar[]) => Scalar, mode: "set" | "add" | "max"): void {
+    const operands: Operand[] = [];
+    const xs = ins.map((v): Scalar => {
+      if (v.num !== undefined) return NUM(v.num);
+      operands.push(this.operand(v, space));
+      return { k: "in", i: operands.length - 1 };
+    });
+    this.frame.stmts.push({ s: "map", shape: space.n === null ? space.ext : [space.n, ...space.ext], out: this.operand(out, space), ins: operands, expr: shiftIdx(f(xs), space.n === null ? 0 : 1), mode });
+  }
+
+  /** v's strides over a space: batch axis, then element axes aligned from the right; broadcast axes get 0. */
+  private operand(v: Val, space: Space): Operand {
+    const strides: E[] = [];
+    if (space.n !== null) strides.push(v.n ?? "0");
+    else if (v.n !== null) throw new Error("kernel: a batched view in an unbatched space");
+    const r = space.ext.length;
+    const lead = r - v.ext.length;
+    if (lead < 0) throw new Error(`kernel: a view of rank ${v.ext.length} in a space of rank ${r}`);
+    for (let j = 0; j < r; j++) {
+      const ja = j - lead;
+      if (ja < 0) strides.push("0");
+      else if (v.ext[ja] === "1" && space.ext[j] !== "1") strides.push("0");
+      else strides.push(v.str[ja]!);
+    }
+    return { buf: v.buf, off: v.off, strides };
+  }
+
+  fill(v: Val, value: number): void {
+    const per = eProd(v.ext);
+    const contiguousElems = contiguous(v.ext).every((s, i) => s === v.str[i]);
+    const N = this.currentN;
+    if (contiguousElems && (v.n === null || v.n === per)) {
+      this.frame.stmts.push({ s: "fill", buf: v.buf, off: v.off, size: v.n === null ? per : eMul(N!, per), value });
+      return;
+    }
+    this.map({ n: v.n === null ? null : N, ext: v.ext }, v, [], () => NUM(value), "set");
+  }
+
+  /** The batch extent of the op being lowered. */
+  private currentN: E | null = "$B";
+
+  // ------------------------------------------------------------------ analysis
+
+  /** Which values depend on a parameter (and so need adjoints). */
+  private analyse(nodes: Node[]): void {
+    const dep = (id: number) => this.paramById.has(id) || this.needs.has(id);
+    for (const n of nodes) {
+      if (n.kind === "op" && n.args.some(dep)) this.needs.add(n.id);
+      if (n.kind === "scan") {
+        const s = n.scan;
+        for (const q of s.seq) if (dep(q.arg)) this.needs.add(q.placeholder);
+        for (const q of s.ctx) if (dep(q.arg)) this.needs.add(q.placeholder);
+        for (const st of s.states) if (dep(st.init)) this.needs.add(st.placeholder);
+        for (let changed = true; changed;) {
+          const before = this.needs.size;
+          this.analyse(s.body);
+          for (const st of s.states) if (dep(st.next)) this.needs.add(st.placeholder);
+          changed = this.needs.size !== before;
+        }
+        if (dep(s.out)) this.needs.add(n.id);
+      }
+      if (n.kind === "final") {
+        const scan = nodes.find((m): m is ScanNode => m.id === n.scanNode)!;
+        const st = scan.scan.states.find((x) => x.name === n.state)!;
+        if (dep(st.placeholder) || dep(st.next)) this.needs.add(n.id);
+      }
+    }
+  }
+
+  /** Model-level nodes the loss depends on. */
+  private live(): Set<number> {
+    const live = new Set<number>(this.graph.losses);
+    const byId = new Map(this.graph.nodes.map((n) => [n.id, n]));
+    for (let i = this.graph.nodes.length - 1; i >= 0; i--) {
+      const n = this.graph.nodes[i]!;
+      if (!live.has(n.id)) continue;
+      const deps = n.kind === "op" ? n.args : n.kind === "scan" ? [...n.scan.seq.map((q) => q.arg), ...n.scan.ctx.map((q) => q.arg), ...n.scan.states.map((s) => s.init)] : n.kind === "final" ? [n.scanNode] : [];
+      for (const d of deps) if (byId.has(d)) live.add(d);
+    }
+    return live;
+  }
+
+  // ------------------------------------------------------------------ values
+
+  private modelVal(n: Node): Val {
+    const shape = this.shape(n);
+    return val(this.vals.get(n.id)?.buf ?? "", "0", n.batched ? eProd(shape) : null, shape, n.vocab !== undefined);
+  }
+
+  /** A model-level value with its first `lead` axes folded into the batch axis. */
+  private folded(v: Val, lead: number): Val {
+    if (v.n === null || lead === 0 || v.num !== undefined) return v;
+    return { ...v, n: eProd(v.ext.slice(lead)), ext: v.ext.slice(lead), str: v.str.slice(lead) };
+  }
+
+  private valOf(id: number): Val {
+    const p = this.paramById.get(id);
+    if (p) return val(this.params.find((q) => q.name === p.name)!.buf, "0", null, p.shape.map((d) => this.dim(d)));
+    const v = this.vals.get(id);
+    if (!v) throw new Error(`kernel: node ${id} has no value yet`);
+    return v;
+  }
+
+  private dvalOf(id: number): Val | null {
+    const p = this.paramById.get(id);
+    if (p) return val(this.params.find((q) => q.name === p.name)!.grad, "0", null, p.shape.map((d) => this.dim(d)));
+    return this.needs.has(id) ? this.dvals.get(id) ?? null : null;
+  }
+
+  // ------------------------------------------------------------------ program
+
+  lower(): KernelProgram {
+    const g = this.graph;
+    for (const p of g.params) {
+      const shape = p.shape.map((d) => this.dim(d));
+      const size = eProd(shape);
+      const short = p.name.split(".").pop()!;
+      const unique = g.params.filter((q) => q.name.split(".").pop() === short).length === 1;
+      const base = unique ? short : p.name;
+      const buf = this.declare(base, size, "param", `parameter ${p.name}`);
+      const grad = this.declare(`d${base.replace(/[^A-Za-z0-9_]/g, "_")}`, size, "grad", `gradient of ${p.name}`);
+      this.params.push({ name: p.name, buf, grad, shape, dims: p.shape, size, init: p.init });
+    }
+    let off: E = "0";
+    for (const p of this.params) {
+      for (const b of this.buffers) if (b.name === p.buf || b.name === p.grad) b.off = off;
+      off = eAdd(off, p.size);
+    }
+    this.analyse(g.nodes);
+    const live = this.live();
+    const values: KernelProgram["values"] = [];
+    const names = new Map(Object.entries(g.values).map(([k, v]) => [v, k]));
+
+    // Buffers of model-level values.
+    for (const n of g.nodes) {
+      const shape = this.shape(n);
+      const name = names.get(n.id) ?? n.name;
+      if (n.kind === "input") {
+        const buf = this.declare(`in_${n.name}`, eMul("$B", eProd(shape)), n.vocab !== undefined ? "int" : "float", `${n.role} ${n.name}`);
+        this.inputs.push({ name: n.name, role: n.role, buf, int: n.vocab !== undefined, shape: n.shape });
+        this.vals.set(n.id, val(buf, "0", eProd(shape), shape, n.vocab !== undefined));
+      } else if (n.kind === "const") {
+        this.vals.set(n.id, constVal(n.value));
+      } else if (n.kind === "final") {
+        continue; // set when its scan is lowered
+      } else {
+        const per = eProd(shape);
+        const buf = this.declare(name ?? (n.kind === "scan" ? n.scan.cell : n.kind === "op" ? n.op : n.name), n.batched ? eMul("$B", per) : per, n.vocab !== undefined ? "int" : "float", describe(n, name));
+        this.vals.set(n.id, val(buf, "0", n.batched ? per : null, shape, n.vocab !== undefined));
+      }
+    }
+    // Forward pass.
+    const forward: Stmt[] = [];
+    this.frame = { stmts: forward };
+    for (const n of g.nodes) {
+      if (n.kind === "op") this.forwardOp(n, n.lead);
+      else if (n.kind === "scan") this.forwardScan(n);
+    }
+    for (const [id, name] of names) values.push({ name, val: this.valOf(id) });
+
+    // Adjoint buffers of model-level values the loss depends on through parameters.
+    for (const n of g.nodes) {
+      if (!this.needs.has(n.id) || !live.has(n.id) || n.kind === "const" || n.kind === "input") continue;
+      const shape = this.shape(n);
+      const per = eProd(shape);
+      const buf = this.declare(`d${this.vals.get(n.id)!.buf}`, n.batched ? eMul("$B", per) : per, "float", `adjoint of ${describe(n, names.get(n.id) ?? n.name)}`);
+      this.dvals.set(n.id, val(buf, "0", n.batched ? per : null, shape));
+    }
+    const backward: Stmt[] = [];
+    this.frame = { stmts: backward };
+    backward.push({ s: "note", text: "Zero the adjoints, then seed the loss: d(mean over the batch of the summed losses)." });
+    for (const p of this.params) backward.push({ s: "fill", buf: p.grad, off: "0", size: p.size, value: 0 });
+    for (const [, d] of this.dvals) this.fill(d, 0);
+    for (const id of g.losses) {
+      const d = this.dvals.get(id);
+      if (d) this.map({ n: d.n === null ? null : "$B", ext: d.ext }, d, [], () => (d.n === null ? NUM(1) : fn("div", NUM(1), SIZE("$B"))), "set");
+    }
+    for (let i = g.nodes.length - 1; i >= 0; i--) {
+      const n = g.nodes[i]!;
+      if (n.kind === "op" && this.needs.has(n.id) && live.has(n.id)) this.backwardOp(n, n.lead);
+      if (n.kind === "scan" && (this.needs.has(n.id) || g.nodes.some((m) => m.kind === "final" && m.scanNode === n.id && this.dvals.has(m.id)))) this.backwardScan(n);
+    }
+    return {
+      model: g.model,
+      dims: this.dims,
+      buffers: this.buffers,
+      params: this.params,
+      inputs: this.inputs,
+      forward,
+      backward,
+      losses: g.losses.map((id) => this.valOf(id)),
+      values,
+      states: this.states,
+    };
+  }
+
+  // ------------------------------------------------------------------ ops
+
+  private call(n: OpNode, lead: number, N: E | null): OpCall {
+    const saved = this.saved.get(n.id) ?? {};
+    this.saved.set(n.id, saved);
+    return {
+      attrs: n.attrs,
+      args: n.args.map((a) => this.folded(this.valOf(a), lead)),
+      out: this.folded(this.valOf(n.id), lead),
+      b: this.builder(N),
+      saved,
+    };
+  }
+
+  private batchOf(n: Node, lead: number): E | null {
+    if (!n.batched) return null;
+    if (this.frame.scan) return this.frame.scan.N;
+    const shape = this.shape(n);
+    return eMul("$B", eProd(shape.slice(0, lead)));
+  }
+
+  private forwardOp(n: OpNode, lead: number): void {
+    const N = this.batchOf(n, lead);
+    this.currentN = N;
+    this.note(n, `${n.name ?? n.op}: ${n.op}`);
+    FORWARD[n.op](this.call(n, lead, N));
+  }
+
+  private backwardOp(n: OpNode, lead: number): void {
+    const N = this.batchOf(n, lead);
+    this.currentN = N;
+    const dout = this.dvals.get(n.id);
+    if (!dout) return;
+    const c: AdjointCall = {
+      ...this.call(n, lead, N),
+      dout: this.folded(dout, lead),
+      dargs: n.args.map((a) => {
+        const d = this.dvalOf(a);
+        return d ? this.folded(d, lead) : null;
+      }),
+    };
+    if (c.dargs.every((d) => d === null)) return;
+    this.note(n, `d ${n.name ?? n.op}: adjoint of ${n.op}`);
+    ADJOINT[n.op](c);
+  }
+
+  // ------------------------------------------------------------------ scans
+
+  private scanDims(n: ScanNode): { N: E; T: E; lead: number } {
+    const s = n.scan;
+    const seqShape = this.shape(this.graph.nodes.find((m) => m.id === s.seq[0]!.arg)!);
+    const lead = n.lead;
+    return { N: eMul("$B", eProd(seqShape.slice(0, lead))), T: seqShape[lead]!, lead };
+  }
+
+  private stateBufs = new Map<string, { buf: string; per: E }>();
+
+  private forwardScan(n: ScanNode): void {
+    const s = n.scan;
+    const { N, T, lead } = this.scanDims(n);
+    this.currentN = N;
+    this.note(n, `${s.name}: scan of ${s.cell} over ${s.reverse ? "reversed " : ""}time`);
+    const body = new Map(s.body.map((b) => [b.id, b]));
+    // State buffers: slot k holds the state before step k.
+    for (const st of s.states) {
+      const ph = body.get(st.placeholder)!;
+      const ext = this.shape(ph);
+      const per = eProd(ext);
+      const buf = this.declare(`${s.name}.${st.name}`, eMul(eAdd(T, "1"), eMul(N, per)), "float", `state ${st.name} of ${s.name} before each step (slot 0: initial)`);
+      this.stateBufs.set(`${n.id}:${st.name}`, { buf, per });
+      const first = val(buf, "0", per, ext);
+      const init = this.folded(this.valOf(st.init), lead);
+      const key = `${s.name}.${st.name}`;
+      const otherwise: Stmt[] = [];
+      const saved = this.frame;
+      this.frame = { stmts: otherwise };
+      this.map({ n: N, ext }, first, [init], ([v]) => v!, "set");
+      this.frame = saved;
+      this.frame.stmts.push({ s: "initial", key, buf, size: eMul(N, per), otherwise });
+      const last = val(buf, eMul(T, eMul(N, per)), per, ext);
+      this.states.push({ key, first, last, size: eMul(N, per) });
+      // Finals read slot T.
+      for (const m of this.graph.nodes) if (m.kind === "final" && m.scanNode === n.id && m.state === st.name) this.vals.set(m.id, { ...last, ext: this.shape(m), str: contiguous(this.shape(m)), n: eProd(this.shape(m)) });
+    }
+    const outer = this.frame;
+    const loop: Stmt[] = [];
+    this.frame = { stmts: loop, scan: { T, N } };
+    loop.push({ s: "let", name: "$t", value: s.reverse ? eSub(eSub(T, "1"), "$k") : "$k" });
+    this.bindPlaceholders(n, false);
+    for (const b of s.body) {
+      if (b.kind === "const") this.vals.set(b.id, constVal(b.value));
+      if (b.kind !== "op") continue;
+      const ext = this.shape(b);
+      const per = eProd(ext);
+      const buf = this.declare(b.name ?? b.op, eMul(T, b.batched ? eMul(N, per) : per), "float", `${describe(b, b.name)} in ${s.name}, every step`);
+      this.vals.set(b.id, val(buf, eMul("$k", b.batched ? eMul(N, per) : per), b.batched ? per : null, ext));
+    }
+    for (const b of s.body) if (b.kind === "op") this.forwardOp(b, 0);
+    this.currentN = N;
+    const y = this.folded(this.valOf(n.id), lead);
+    this.map({ n: N, ext: y.ext.slice(1) }, stepOf(y, "$t"), [this.valOf(s.out)], ([v]) => v!, "set");
+    for (const st of s.states) {
+      const { buf, per } = this.stateBufs.get(`${n.id}:${st.name}`)!;
+      const ext = this.shape(body.get(st.placeholder)!);
+      this.map({ n: N, ext }, val(buf, eMul(eAdd("$k", "1"), eMul(N, per)), per, ext), [this.valOf(st.next)], ([v]) => v!, "set");
+    }
+    this.frame = outer;
+    outer.stmts.push({ s: "loop", v: "$k", count: T, down: false, body: loop });
+  }
+
+  /** Forward views of a scan's placeholders at step $k (time $t). */
+  private bindPlaceholders(n: ScanNode, adjoint: boolean): void {
+    const s = n.scan;
+    const { N, lead } = this.scanDims(n);
+    const body = new Map(s.body.map((b) => [b.id, b]));
+    for (const q of s.seq) {
+      const x = this.folded(adjoint ? this.dvalOf(q.arg) ?? this.valOf(q.arg) : this.valOf(q.arg), lead);
+      const view = stepOf(x, "$t");
+      if (adjoint) {
+        if (this.dvalOf(q.arg)) this.dvals.set(q.placeholder, view);
+      } else this.vals.set(q.placeholder, view);
+    }
+    for (const q of s.ctx) {
+      if (adjoint) {
+        const d = this.dvalOf(q.arg);
+        if (d) this.dvals.set(q.placeholder, this.folded(d, lead));
+      } else this.vals.set(q.placeholder, this.folded(this.valOf(q.arg), lead));
+    }
+    if (!adjoint) {
+      for (const st of s.states) {
+        const { buf, per } = this.stateBufs.get(`${n.id}:${st.name}`)!;
+        const ext = this.shape(body.get(st.placeholder)!);
+        this.vals.set(st.placeholder, val(buf, eMul("$k", eMul(N, per)), per, ext));
+      }
+    }
+    void N;
+  }
+
+  private backwardScan(n: ScanNode): void {
+    const s = n.scan;
+    const { N, T, lead } = this.scanDims(n);
+    this.currentN = N;
+    this.note(n, `d ${s.name}: backpropagation through time, last step first`);
+    const body = new Map(s.body.map((b) => [b.id, b]));
+    const outer = this.frame;
+    // Each state's adjoint carried from step to step, starting from the adjoint of its final value.
+    const carry = new Map<string, Val>();
+    for (const st of s.states) {
+      const ext = this.shape(body.get(st.placeholder)!);
+      const buf = this.declare(`d${s.name}.${st.name}_carry`, eMul(N, eProd(ext)), "float", `adjoint of state ${st.name} of ${s.name}, carried back one step at a time`);
+      const c = val(buf, "0", eProd(ext), ext);
+      carry.set(st.name, c);
+      const fin = this.graph.nodes.find((m) => m.kind === "final" && m.scanNode === n.id && m.state === st.name);
+      const dfin = fin ? this.dvals.get(fin.id) : undefined;
+      if (dfin) this.map({ n: N, ext }, c, [this.folded(dfin, lead)], ([v]) => v!, "set");
+      else this.fill(c, 0);
+    }
+    const loop: Stmt[] = [];
+    this.frame = { stmts: loop, scan: { T, N } };
+    loop.push({ s: "let", name: "$t", value: s.reverse ? eSub(eSub(T, "1"), "$k") : "$k" });
+    this.bindPlaceholders(n, false);
+    this.bindPlaceholders(n, true);
+    const temps: Val[] = [];
+    for (const b of s.body) {
+      if (!this.needs.has(b.id)) continue;
+      if (b.kind === "op" || (b.kind === "placeholder" && b.role === "state")) {
+        const ext = this.shape(b);
+        const per = eProd(ext);
+        const buf = this.declare(`d${b.name ?? (b as OpNode).op}`, b.batched ? eMul(N, per) : per, "float", `adjoint of ${describe(b, b.name)} in ${s.name} at the current step`);
+        const d = val(buf, "0", b.batched ? per : null, ext);
+        this.dvals.set(b.id, d);
+        temps.push(d);
+      }
+    }
+    for (const d of temps) this.fill(d, 0);
+    const dy = this.dvals.get(n.id);
+    const dOut = this.dvalOf(s.out);
+    if (dy && dOut) {
+      const y = this.folded(dy, lead);
+      this.map({ n: N, ext: y.ext.slice(1) }, dOut, [stepOf(y, "$t")], ([v]) => v!, "add");
+    }
+    for (const st of s.states) {
+      const dNext = this.dvalOf(st.next);
+      if (dNext) this.map({ n: N, ext: carry.get(st.name)!.ext }, dNext, [carry.get(st.name)!], ([v]) => v!, "add");
+    }
+    for (let i = s.body.length - 1; i >= 0; i--) {
+      const b = s.body[i]!;
+      if (b.kind === "op" && this.needs.has(b.id)) this.backwardOp(b, 0);
+    }
+    this.currentN = N;
+    for (const st of s.states) {
+      const c = carry.get(st.name)!;
+      const d = this.dvals.get(st.placeholder);
+      if (d && this.needs.has(st.placeholder)) this.map({ n: N, ext: c.ext }, c, [d], ([v]) => v!, "set");
+      else this.fill(c, 0);
+    }
+    this.frame = outer;
+    outer.stmts.push({ s: "loop", v: "$k", count: T, down: true, body: loop });
+    // The initial states' adjoints (unless BPTT gave the initial values: then the gradient stops there).
+    for (const st of s.states) {
+      const dInit = this.dvalOf(st.init);
+      if (!dInit) continue;
+      const c = carry.get(st.name)!;
+      const add: Stmt[] = [];
+      const saved = this.frame;
+      this.frame = { stmts: add };
+      this.map({ n: N, ext: c.ext }, this.folded(dInit, lead), [c], ([v]) => v!, "add");
+      this.frame = saved;
+      outer.stmts.push({ s: "unlessInitial", key: `${s.name}.${st.name}`, body: add });
+    }
+  }
+}
+
+/** Step t of a sequence view [N, T, ...] as [N, ...]. */
+function stepOf(v: Val, t: E): Val {
+  return { ...v, off: eAdd(v.off, eMul(t, v.str[0]!)), ext: v.ext.slice(1), str: v.str.slice(1), n: v.n };
+}
+
+/** Index references of a map's expression count the batch axis when the space has one. */
+function shiftIdx(s: Scalar, by: number): Scalar {
+  if (by === 0) return s;
+  if (s.k === "idx") return IDX(s.axis + by);
+  if (s.k === "fn") return { ...s, args: s.args.map((a) => shiftIdx(a, by)) };
+  return s;
+}
+
+function describe(n: Node, name: string | undefined): string {
+  const what = n.kind === "op" ? n.op : n.kind === "scan" ? `scan of ${n.scan.cell}` : n.kind;
+  return name ? `${name} (${what})` : what;
+}
+
+/** The kernel program of a model's graph; `sources` gives spec texts for comments. */
+export function lowerGraph(graph: Graph, sources: Map<string, string> = new Map()): KernelProgram {
+  return new Lowering(graph, whereIn(sources)).lower();
+}

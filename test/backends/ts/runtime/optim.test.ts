@@ -1,0 +1,254 @@
+/**
+ * The ts target's optimisation runtime: the generator and initialisers equal
+ * src/backends/init.ts's, the optimizers take TensorFlow.js's steps (compared
+ * with tf.train on the cpu backend, built as the tfjs trainer builds them),
+ * weight decay and clipping follow the tfjs trainer, and weights round-trip
+ * through the TensorFlow.js weights format with clear errors.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import * as seqcInit from "../../../../src/backends/init.js";
+import { loadEngine, type Engine } from "../../../../src/backends/tfjs/engine.js";
+import { fans, initialValues, initParam, paramSeed, Rng, type InitSpec } from "../../../../src/backends/ts/runtime/init.js";
+import type { ModelInfo } from "../../../../src/backends/ts/runtime/model-api.js";
+import {
+  applyWeightDecay,
+  clipByGlobalNorm,
+  createOptimizer,
+  decodeWeights,
+  encodeWeights,
+  globalNorm,
+  WeightsError,
+  type OptimizerSettings,
+} from "../../../../src/backends/ts/runtime/optim.js";
+
+let engine: Engine;
+beforeAll(async () => {
+  engine = await loadEngine("cpu");
+});
+
+describe("generator and initialisers", () => {
+  it("draw the same numbers as src/backends/init.ts", () => {
+    for (const seed of [0, 1, 42, 0xffffffff, -7]) {
+      const a = new Rng(seed);
+      const b = new seqcInit.Rng(seed);
+      for (let i = 0; i < 200; i++) expect(a.next()).toBe(b.next());
+      for (let i = 0; i < 50; i++) expect(a.normal()).toBe(b.normal());
+      for (let i = 0; i < 50; i++) expect(a.uniform(0.3)).toBe(b.uniform(0.3));
+      expect(a.getState()).toBe(b.getState());
+    }
+    const a = new Rng(5);
+    a.next();
+    const s = a.getState();
+    const x = a.next();
+    a.setState(s);
+    expect(a.next()).toBe(x);
+  });
+
+  it("derive the same per-parameter seeds", () => {
+    for (const seed of [1, 7, 123456])
+      for (const name of ["h.W", "logits.dense.b", "enc.fwd.U", ""]) expect(paramSeed(seed, name)).toBe(seqcInit.paramSeed(seed, name));
+    expect(paramSeed(1, "a")).not.toBe(paramSeed(1, "b"));
+  });
+
+  it("give every initialiser's values exactly", () => {
+    const cases: [InitSpec, number[]][] = [
+      [{ kind: "zeros" }, [3, 4]],
+      [{ kind: "ones" }, [5]],
+      [{ kind: "const", value: 0.25 }, [2, 2]],
+      [{ kind: "uniform", value: 0.1 }, [7, 3]],
+      [{ kind: "normal", value: 0.02 }, [4, 6]],
+      [{ kind: "glorot" }, [8, 5]],
+      [{ kind: "glorot" }, [3, 2, 4]],
+      [{ kind: "glorot" }, [3, 3, 2, 4]],
+      [{ kind: "glorot" }, [6]],
+      [{ kind: "orthogonal" }, [4, 6]],
+      [{ kind: "orthogonal" }, [6, 4]],
+      [{ kind: "orthogonal" }, [3, 2, 2]],
+    ];
+    for (const [init, shape] of cases) {
+      const ours = initialValues(init, shape, new Rng(paramSeed(3, "p")));
+      const theirs = seqcInit.initialValues(init, shape, new seqcInit.Rng(seqcInit.paramSeed(3, "p")));
+      expect(Array.from(ours), `${init.kind} [${shape.join(", ")}]`).toEqual(Array.from(theirs));
+      expect(fans(shape)).toEqual(seqcInit.fans(shape));
+    }
+    // Orthogonal rows are orthonormal.
+    const q = initialValues({ kind: "orthogonal" }, [3, 5], new Rng(9));
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) {
+        let dot = 0;
+        for (let k = 0; k < 5; k++) dot += q[i * 5 + k]! * q[j * 5 + k]!;
+        expect(dot).toBeCloseTo(i === j ? 1 : 0, 10);
+      }
+  });
+
+  it("initParam writes a parameter at its offset, rounded as the tfjs target rounds (float32)", () => {
+    const buf = new Float32Array(2 + 12);
+    initParam(buf, 2, [3, 4], { kind: "glorot" }, 11, "h.W");
+    const want = Float32Array.from(seqcInit.initialValues({ kind: "glorot" }, [3, 4], new seqcInit.Rng(seqcInit.paramSeed(11, "h.W"))));
+    expect(buf.subarray(0, 2)).toEqual(new Float32Array(2));
+    expect(buf.subarray(2)).toEqual(want);
+  });
+});
+
+/** Random numbers in [-scale, scale) as float32. */
+function randoms(rng: Rng, n: number, scale = 1): Float32Array {
+  return Float32Array.from({ length: n }, () => rng.uniform(scale));
+}
+
+/** tf.train's optimizer as src/backends/tfjs/train.ts builds it. */
+function tfOptimizer(s: OptimizerSettings) {
+  const tf = engine.tf;
+  const o = s.options;
+  switch (s.name) {
+    case "sgd":
+      return tf.train.sgd(s.lr);
+    case "momentum":
+      return tf.train.momentum(s.lr, o["beta"] ?? 0.9);
+    case "adam":
+      return tf.train.adam(s.lr, o["beta1"] ?? 0.9, o["beta2"] ?? 0.999, o["eps"] ?? 1e-7);
+    case "rmsprop":
+      return tf.train.rmsprop(s.lr, o["rho"] ?? 0.9, 0, o["eps"] ?? 1e-7);
+  }
+}
+
+describe("optimizers", () => {
+  const settings: OptimizerSettings[] = [
+    { name: "sgd", lr: 0.1, options: {} },
+    { name: "momentum", lr: 0.05, options: {} },
+    { name: "momentum", lr: 0.05, options: { beta: 0.5 } },
+    { name: "adam", lr: 0.01, options: {} },
+    { name: "adam", lr: 0.02, options: { beta1: 0.8, beta2: 0.99, eps: 1e-3 } },
+    { name: "rmsprop", lr: 0.01, options: {} },
+    { name: "rmsprop", lr: 0.01, options: { rho: 0.5, eps: 1e-4 } },
+  ];
+  for (const s of settings) {
+    it(`${s.name} ${JSON.stringify(s.options)} takes TensorFlow.js's steps`, () => {
+      const tf = engine.tf;
+      const rng = new Rng(17);
+      const n = 23;
+      const params = randoms(rng, n);
+      const v = tf.variable(tf.tensor1d(params.slice()));
+      const tfOpt = tfOptimizer(s);
+      const opt = createOptimizer(s, n);
+      for (let step = 0; step < 6; step++) {
+        const g = randoms(rng, n, 2);
+        opt.step(params, g);
+        const gt = tf.tensor1d(g);
+        tfOpt.applyGradients([{ name: v.name, tensor: gt }]);
+        gt.dispose();
+        const want = v.dataSync();
+        for (let i = 0; i < n; i++) expect(params[i]!, `step ${step}, element ${i}`).toBeCloseTo(want[i]!, 5);
+      }
+      expect(opt.iterations).toBe(6);
+      tfOpt.dispose();
+      v.dispose();
+    });
+  }
+
+  it("follow the reference formulas on one element", () => {
+    const g = Float32Array.of(0.5);
+    // sgd: w - lr g
+    const w1 = Float64Array.of(1);
+    createOptimizer({ name: "sgd", lr: 0.1, options: {} }, 1, "f64").step(w1, g);
+    expect(w1[0]).toBeCloseTo(1 - 0.05, 12);
+    // momentum: a = g, then a = beta a + g
+    const w2 = Float64Array.of(1);
+    const m = createOptimizer({ name: "momentum", lr: 0.1, options: { beta: 0.5 } }, 1, "f64");
+    m.step(w2, g);
+    m.step(w2, g);
+    expect(w2[0]).toBeCloseTo(1 - 0.1 * 0.5 - 0.1 * 0.75, 12);
+    // adam's first step is lr * g / (|g| + eps) after bias correction
+    const w3 = Float64Array.of(1);
+    createOptimizer({ name: "adam", lr: 0.01, options: {} }, 1, "f64").step(w3, g);
+    expect(w3[0]).toBeCloseTo(1 - (0.01 * 0.5) / (0.5 + 1e-7), 12);
+    // rmsprop: s = (1 - rho) g^2, w -= lr g / sqrt(s + eps)
+    const w4 = Float64Array.of(1);
+    createOptimizer({ name: "rmsprop", lr: 0.01, options: {} }, 1, "f64").step(w4, g);
+    expect(w4[0]).toBeCloseTo(1 - (0.01 * 0.5) / Math.sqrt(0.1 * 0.25 + 1e-7), 12);
+  });
+
+  it("keep slots in the parameters' precision and reject unknown options and rates", () => {
+    expect(createOptimizer({ name: "adam", lr: 0.1, options: {} }, 3, "f64").slots()["m"]).toBeInstanceOf(Float64Array);
+    expect(createOptimizer({ name: "adam", lr: 0.1, options: {} }, 3).slots()["v"]).toBeInstanceOf(Float32Array);
+    expect(() => createOptimizer({ name: "adam", lr: 0.1, options: { beta: 0.9 } }, 3)).toThrow(/optimizer adam has no option beta \(it has lr, beta1, beta2, eps\)/);
+    expect(() => createOptimizer({ name: "sgd", lr: 0, options: {} }, 3)).toThrow(/learning rate 0/);
+    expect(() => createOptimizer({ name: "lbfgs" as "sgd", lr: 0.1, options: {} }, 3)).toThrow(/unknown optimizer lbfgs/);
+  });
+});
+
+describe("weight decay and clipping", () => {
+  it("adds decay times the weights to the gradient", () => {
+    const g = Float32Array.of(1, -2, 0);
+    applyWeightDecay(g, Float32Array.of(10, 20, -30), 0.1);
+    expect(Array.from(g)).toEqual([2, 0, -3].map((x) => Math.fround(x)));
+  });
+
+  it("scales a gradient above the max norm to it, and leaves one below alone", () => {
+    const g = Float32Array.of(3, 4, 0, 12); // norm 13
+    expect(clipByGlobalNorm(g, 6.5)).toBeCloseTo(13, 6);
+    expect(globalNorm(g)).toBeCloseTo(6.5, 5);
+    expect(Array.from(g)).toEqual([1.5, 2, 0, 6].map((x) => expect.closeTo(x, 5)));
+    const small = Float32Array.of(0.3, 0.4);
+    expect(clipByGlobalNorm(small, 1)).toBeCloseTo(0.5, 6);
+    expect(Array.from(small)).toEqual([Math.fround(0.3), Math.fround(0.4)]);
+    const off = Float32Array.of(30, 40);
+    clipByGlobalNorm(off, 0);
+    expect(Array.from(off)).toEqual([30, 40]);
+  });
+});
+
+describe("weights in the TensorFlow.js format", () => {
+  const info = {
+    name: "m",
+    params: [
+      { name: "a.W", shape: [] },
+      { name: "a.b", shape: [] },
+    ],
+  } as unknown as ModelInfo;
+  const layout = { "a.b": { offset: 0, size: 2, shape: [2] }, "a.W": { offset: 2, size: 6, shape: [2, 3] } };
+
+  it("writes float32 little-endian in the order of info.params, and reads it back by name", () => {
+    const params = Float64Array.from({ length: 8 }, (_, i) => i + 0.5);
+    const { entries, bytes } = encodeWeights(info, layout, params);
+    expect(entries).toEqual([
+      { name: "a.W", shape: [2, 3], dtype: "float32" },
+      { name: "a.b", shape: [2], dtype: "float32" },
+    ]);
+    expect(bytes.byteLength).toBe(32);
+    const view = new DataView(bytes.buffer);
+    expect(view.getFloat32(0, true)).toBe(2.5); // a.W[0] first
+    expect(view.getFloat32(24, true)).toBe(0.5); // then a.b
+    const back = new Float32Array(8);
+    decodeWeights(info, layout, back, [...entries].reverse().map((e) => e), reorder(bytes, entries));
+    expect(Array.from(back)).toEqual(Array.from(params));
+  });
+
+  it("says what does not fit", () => {
+    const { entries, bytes } = encodeWeights(info, layout, new Float32Array(8));
+    const into = new Float32Array(8);
+    expect(() => decodeWeights(info, layout, into, entries.slice(0, 1), bytes, "dir")).toThrow(/dir do not fit model m: no weights for a\.b/);
+    expect(() => decodeWeights(info, layout, into, [...entries, { name: "z", shape: [1], dtype: "float32" }], new Uint8Array(36), "dir")).toThrow(/weights for z, which model m does not have/);
+    expect(() => decodeWeights(info, layout, into, [{ ...entries[0]!, shape: [3, 2] }, entries[1]!], bytes, "dir")).toThrow(/weight a\.W has shape \[3, 2\], but model m needs \[2, 3\]/);
+    expect(() => decodeWeights(info, layout, into, entries, bytes.subarray(0, 20), "dir")).toThrow(WeightsError);
+    expect(() => decodeWeights(info, layout, into, entries, bytes.subarray(0, 20), "dir")).toThrow(/truncated/);
+  });
+});
+
+/** The bytes of `entries` rewritten in reverse manifest order (as another writer might order them). */
+function reorder(bytes: Uint8Array, entries: { shape: number[] }[]): Uint8Array {
+  const parts: Uint8Array[] = [];
+  let at = 0;
+  for (const e of entries) {
+    const n = 4 * e.shape.reduce((a, b) => a * b, 1);
+    parts.push(bytes.slice(at, at + n));
+    at += n;
+  }
+  parts.reverse();
+  const out = new Uint8Array(bytes.byteLength);
+  let k = 0;
+  for (const p of parts) {
+    out.set(p, k);
+    k += p.byteLength;
+  }
+  return out;
+}
