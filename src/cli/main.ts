@@ -11,6 +11,7 @@ import { runSummary } from "./commands/summary.js";
 import { runTrain } from "./commands/train.js";
 import { runEval, runPredict, runSample } from "./commands/use.js";
 import { runExport, runImportWeights, EXPORT_TARGETS, type ExportTarget } from "./commands/export.js";
+import { runCompile, COMPILE_TARGETS } from "./commands/compile.js";
 import { BACKENDS, type BackendName } from "../backends/tfjs/engine.js";
 import { UserIoError } from "./io.js";
 import { VERSION, type OutputOptions } from "./output.js";
@@ -164,6 +165,24 @@ export async function main(argv: string[]): Promise<number> {
           ...(a.beam !== undefined ? { beam: a.beam } : {}),
           ...(a.start !== undefined ? { start: a.start } : {}),
           ...(a.backend ? { backend: a.backend as BackendName } : {}),
+        });
+      },
+    )
+    .command(
+      "compile <spec>",
+      "compile a spec's model to a standalone trainer (ts: TypeScript with the forward and backward passes written out; no dependencies)",
+      (y) =>
+        y.positional("spec", { type: "string", demandOption: true })
+          .option("target", { choices: [...COMPILE_TARGETS], default: "ts", describe: "what to compile to" })
+          .option("out", { alias: "o", type: "string", demandOption: true, describe: "the directory to write (created if needed)" })
+          .option("model", { alias: "m", type: "string", describe: "the model, when the spec has several" })
+          .option("precision", { choices: ["f32", "f64"], default: "f32", describe: "float type of the buffers (f64: Float64Array)" })
+          .option("js", { type: "boolean", default: true, describe: "also write .js beside each .ts (so `node OUT/train.js` runs it); --no-js for .ts only" })
+          .option("quiet", { alias: "q", type: "boolean", default: false }),
+      async (a) => {
+        exit = await runCompile(a.spec, {
+          ...outputOptions(a as GlobalArgs), target: a.target as "ts", out: a.out, precision: a.precision as "f32" | "f64", js: a.js, quiet: a.quiet,
+          ...(a.model ? { model: a.model } : {}),
         });
       },
     )

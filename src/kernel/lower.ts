@@ -15,6 +15,7 @@ import type { Dim, Graph, InitSpec, Node, Param, Scan, Source } from "../graph/g
 import { ADJOINT } from "./adjoint.js";
 import { constVal, val, type AdjointCall, type Builder, type OpCall, type Space, type Val } from "./api.js";
 import { FORWARD } from "./forward.js";
+import { matmulAdjoint, matmulForm } from "./matmul.js";
 import { contiguous, eAdd, eMul, eProd, eSub, IDX, SIZE, fn, NUM, type BufferDecl, type E, type Operand, type Scalar, type Stmt } from "./program.js";
 
 export interface ProgramParam {
@@ -54,6 +55,8 @@ export interface KernelProgram {
   backward: Stmt[];
   /** Per-example loss values ([B] when batched) whose sum, averaged over the batch, is the loss. */
   losses: Val[];
+  /** The first argument (the prediction) of each loss, as a model-level view. */
+  lossArgs: Val[];
   /** Named model values (inputs, targets, bindings) and the views that hold them after forward. */
   values: { name: string; val: Val }[];
   /** States of model-level scans: the initial-state key "scan.state", their slot-T view, shape [B, ...]. */
@@ -100,6 +103,13 @@ export function whereIn(sources: Map<string, string>): Where {
 }
 
 type OpNode = Extract<Node, { kind: "op" }>;
+
+interface SplitProduct {
+  w: number;
+  m: E;
+  K: E;
+  parts: { arg: number; col: E; width: E; hoisted?: { buf: string; dbuf?: string; seqArg: number; lead: number } }[];
+}
 type ScanNode = Extract<Node, { kind: "scan" }>;
 
 /** Where statements go and how temps are made, in the model body or inside a scan loop. */
@@ -378,6 +388,10 @@ class Lowering {
       forward,
       backward,
       losses: g.losses.map((id) => this.valOf(id)),
+      lossArgs: g.losses.map((id) => {
+        const n = g.nodes.find((m) => m.id === id)!;
+        return this.valOf((n as OpNode).args[0]!);
+      }),
       values,
       states: this.states,
     };
@@ -440,6 +454,101 @@ class Lowering {
 
   private stateBufs = new Map<string, { buf: string; per: E }>();
 
+  /** Concats that only feed a split product are never built (`W @ concat(h, x)` is `W_h @ h + W_x @ x`). */
+  private readonly elided = new Set<number>();
+  /** Products over a concat, by node: the parts and W's column block for each; hoisted parts' all-steps buffers. */
+  private readonly splits = new Map<number, SplitProduct>();
+
+  /**
+   * Plans a scan's products `W @ concat(a, b, ...)` (W a [m, K] parameter, the
+   * concat used by nothing else): one product per column block of W, no concat;
+   * a block applied to a step of a scanned input is hoisted out of the loop,
+   * one product over all steps before it (and its gradient one after it).
+   */
+  private planSplits(n: ScanNode): void {
+    const s = n.scan;
+    const uses = new Map<number, number>();
+    for (const b of s.body) if (b.kind === "op") for (const a of b.args) uses.set(a, (uses.get(a) ?? 0) + 1);
+    uses.set(s.out, (uses.get(s.out) ?? 0) + 1);
+    for (const st of s.states) uses.set(st.next, (uses.get(st.next) ?? 0) + 1);
+    const body = new Map(s.body.map((b) => [b.id, b]));
+    const steps = new Map(s.seq.map((q) => [q.placeholder, q.arg]));
+    const { N, T, lead } = this.scanDims(n);
+    for (const b of s.body) {
+      if (b.kind !== "op" || b.op !== "matmul" || !b.batched) continue;
+      const [wId, cId] = b.args as [number, number];
+      const w = this.paramById.get(wId);
+      const c = body.get(cId);
+      if (!w || w.shape.length !== 2 || !c || c.kind !== "op" || c.op !== "concat" || uses.get(cId) !== 1 || c.shape.length !== 1) continue;
+      const m = this.dim(w.shape[0]!);
+      const K = this.dim(w.shape[1]!);
+      let col: E = "0";
+      const parts: SplitProduct["parts"] = [];
+      for (const a of c.args) {
+        const an = body.get(a);
+        const width = an ? this.dim(an.shape[an.shape.length - 1]!) : this.valOf(a).ext.slice(-1)[0]!;
+        const part: SplitProduct["parts"][number] = { arg: a, col, width };
+        const seqArg = steps.get(a);
+        if (seqArg !== undefined && body.get(a)!.shape.length === 1) {
+          const buf = this.declare(`${b.name ?? "z"}_in`, eMul(T, eMul(N, m)), "float", `the product of W's columns for ${this.graph.nodes.find((x) => x.id === seqArg)?.name ?? "the input"} at every step, hoisted out of ${s.name}'s loop`);
+          part.hoisted = { buf, seqArg, lead };
+        }
+        parts.push(part);
+        col = eAdd(col, width);
+      }
+      if (parts.every((p) => p.arg !== wId)) {
+        this.elided.add(cId);
+        this.splits.set(b.id, { w: wId, m, K, parts });
+      }
+    }
+  }
+
+  /** W's column block [m, width] at col (of the params or of the grads). */
+  private block(sp: SplitProduct, part: SplitProduct["parts"][number], grad: boolean): Val {
+    const w = grad ? this.dvalOf(sp.w)! : this.valOf(sp.w);
+    return { ...w, off: eAdd(w.off, part.col), ext: [sp.m, part.width] };
+  }
+
+  /** The all-steps view [N*T rows, X] of a hoisted part's sequence, its product buffer [N*T, m], and their row counts. */
+  private hoistedViews(sp: SplitProduct, part: SplitProduct["parts"][number], N: E, T: E) {
+    const h = part.hoisted!;
+    const seq = this.folded(this.valOf(h.seqArg), h.lead);
+    return { rows: eMul(N, T), seq, width: part.width };
+  }
+
+  private forwardSplit(node: OpNode, sp: SplitProduct, N: E, T: E): void {
+    this.note(node, `${node.name ?? "matmul"}: W @ concat(...) as one product per column block of W`);
+    const out = this.valOf(node.id);
+    let first = true;
+    for (const part of sp.parts) {
+      if (part.hoisted) {
+        const pv = val(part.hoisted.buf, eMul("$t", sp.m), eMul(T, sp.m), [sp.m]);
+        this.map({ n: N, ext: [sp.m] }, out, first ? [pv] : [out, pv], (xs) => (first ? xs[0]! : fn("add", xs[0]!, xs[1]!)), "set");
+      } else {
+        const { swapped: _, ...g } = matmulForm(this.block(sp, part, false), this.valOf(part.arg), out, N);
+        this.frame.stmts.push({ s: "gemm", ...g, acc: !first });
+      }
+      first = false;
+    }
+  }
+
+  private backwardSplit(node: OpNode, sp: SplitProduct, N: E): void {
+    const dout = this.dvals.get(node.id);
+    if (!dout) return;
+    this.note(node, `d ${node.name ?? "matmul"}: adjoint of W @ concat(...), block by block`);
+    for (const part of sp.parts) {
+      if (part.hoisted) {
+        // Kept for the product over all steps after the loop.
+        const d = part.hoisted.dbuf!;
+        this.map({ n: N, ext: [sp.m] }, val(d, eMul("$t", sp.m), eMul(this.frame.scan!.T, sp.m), [sp.m]), [dout], ([v]) => v!, "set");
+        continue;
+      }
+      const form = matmulForm(this.block(sp, part, false), this.valOf(part.arg), this.valOf(node.id), N);
+      const { swapped: _, ...f } = form;
+      for (const g of matmulAdjoint(f, this.dvalOf(part.arg), this.block(sp, part, true), dout)) this.frame.stmts.push({ s: "gemm", ...g, acc: true });
+    }
+  }
+
   private forwardScan(n: ScanNode): void {
     const s = n.scan;
     const { N, T, lead } = this.scanDims(n);
@@ -468,19 +577,38 @@ class Lowering {
       for (const m of this.graph.nodes) if (m.kind === "final" && m.scanNode === n.id && m.state === st.name) this.vals.set(m.id, { ...last, ext: this.shape(m), str: contiguous(this.shape(m)), n: eProd(this.shape(m)) });
     }
     const outer = this.frame;
+    this.planSplits(n);
+    for (const b of s.body) {
+      const sp = this.splits.get(b.id);
+      if (!sp) continue;
+      for (const part of sp.parts) {
+        if (!part.hoisted) continue;
+        const { rows, seq, width } = this.hoistedViews(sp, part, N, T);
+        const w = this.block(sp, part, false);
+        this.note(b, `${b.name ?? "matmul"}: the input's product for every step at once, before the loop`);
+        outer.stmts.push({ s: "gemm", count: "1", m: rows, n: sp.m, k: width, a: { buf: seq.buf, off: seq.off, ld: width, trans: false, bstride: "0" }, b: { buf: w.buf, off: w.off, ld: sp.K, trans: true, bstride: "0" }, c: { buf: part.hoisted.buf, off: "0", ld: sp.m, trans: false, bstride: "0" }, acc: false });
+      }
+    }
     const loop: Stmt[] = [];
     this.frame = { stmts: loop, scan: { T, N } };
     loop.push({ s: "let", name: "$t", value: s.reverse ? eSub(eSub(T, "1"), "$k") : "$k" });
     this.bindPlaceholders(n, false);
     for (const b of s.body) {
       if (b.kind === "const") this.vals.set(b.id, constVal(b.value));
-      if (b.kind !== "op") continue;
+      if (b.kind !== "op" || this.elided.has(b.id)) continue;
       const ext = this.shape(b);
       const per = eProd(ext);
       const buf = this.declare(b.name ?? b.op, eMul(T, b.batched ? eMul(N, per) : per), "float", `${describe(b, b.name)} in ${s.name}, every step`);
       this.vals.set(b.id, val(buf, eMul("$k", b.batched ? eMul(N, per) : per), b.batched ? per : null, ext));
     }
-    for (const b of s.body) if (b.kind === "op") this.forwardOp(b, 0);
+    for (const b of s.body) {
+      if (b.kind !== "op" || this.elided.has(b.id)) continue;
+      const sp = this.splits.get(b.id);
+      if (sp) {
+        this.currentN = N;
+        this.forwardSplit(b, sp, N, T);
+      } else this.forwardOp(b, 0);
+    }
     this.currentN = N;
     const y = this.folded(this.valOf(n.id), lead);
     this.map({ n: N, ext: y.ext.slice(1) }, stepOf(y, "$t"), [this.valOf(s.out)], ([v]) => v!, "set");
@@ -540,6 +668,11 @@ class Lowering {
       if (dfin) this.map({ n: N, ext }, c, [this.folded(dfin, lead)], ([v]) => v!, "set");
       else this.fill(c, 0);
     }
+    for (const b of s.body) {
+      const sp = this.splits.get(b.id);
+      if (!sp || !this.needs.has(b.id)) continue;
+      for (const part of sp.parts) if (part.hoisted) part.hoisted.dbuf = this.declare(`d${part.hoisted.buf}`, eMul(T, eMul(N, sp.m)), "float", `adjoint of ${part.hoisted.buf} at every step`);
+    }
     const loop: Stmt[] = [];
     this.frame = { stmts: loop, scan: { T, N } };
     loop.push({ s: "let", name: "$t", value: s.reverse ? eSub(eSub(T, "1"), "$k") : "$k" });
@@ -548,7 +681,7 @@ class Lowering {
     const temps: Val[] = [];
     for (const b of s.body) {
       if (!this.needs.has(b.id)) continue;
-      if (b.kind === "op" || (b.kind === "placeholder" && b.role === "state")) {
+      if ((b.kind === "op" && !this.elided.has(b.id)) || (b.kind === "placeholder" && b.role === "state")) {
         const ext = this.shape(b);
         const per = eProd(ext);
         const buf = this.declare(`d${b.name ?? (b as OpNode).op}`, b.batched ? eMul(N, per) : per, "float", `adjoint of ${describe(b, b.name)} in ${s.name} at the current step`);
@@ -570,7 +703,12 @@ class Lowering {
     }
     for (let i = s.body.length - 1; i >= 0; i--) {
       const b = s.body[i]!;
-      if (b.kind === "op" && this.needs.has(b.id)) this.backwardOp(b, 0);
+      if (b.kind !== "op" || !this.needs.has(b.id) || this.elided.has(b.id)) continue;
+      const sp = this.splits.get(b.id);
+      if (sp) {
+        this.currentN = N;
+        this.backwardSplit(b, sp, N);
+      } else this.backwardOp(b, 0);
     }
     this.currentN = N;
     for (const st of s.states) {
@@ -581,6 +719,25 @@ class Lowering {
     }
     this.frame = outer;
     outer.stmts.push({ s: "loop", v: "$k", count: T, down: true, body: loop });
+    // The hoisted products' gradients, over all steps at once.
+    for (const b of s.body) {
+      const sp = this.splits.get(b.id);
+      if (!sp || !this.needs.has(b.id)) continue;
+      for (const part of sp.parts) {
+        if (!part.hoisted?.dbuf) continue;
+        const { rows, seq, width } = this.hoistedViews(sp, part, N, T);
+        const dw = this.block(sp, part, true);
+        const dp = part.hoisted.dbuf;
+        outer.stmts.push({ s: "note", text: `d ${b.name ?? "matmul"}: the gradient of the hoisted product, over every step at once` });
+        outer.stmts.push({ s: "gemm", count: "1", m: sp.m, n: width, k: rows, a: { buf: dp, off: "0", ld: sp.m, trans: true, bstride: "0" }, b: { buf: seq.buf, off: seq.off, ld: width, trans: false, bstride: "0" }, c: { buf: dw.buf, off: dw.off, ld: sp.K, trans: false, bstride: "0" }, acc: true });
+        const dseq = this.dvalOf(part.hoisted.seqArg);
+        if (dseq) {
+          const d = this.folded(dseq, part.hoisted.lead);
+          const w = this.block(sp, part, false);
+          outer.stmts.push({ s: "gemm", count: "1", m: rows, n: width, k: sp.m, a: { buf: dp, off: "0", ld: sp.m, trans: false, bstride: "0" }, b: { buf: w.buf, off: w.off, ld: sp.K, trans: false, bstride: "0" }, c: { buf: d.buf, off: d.off, ld: width, trans: false, bstride: "0" }, acc: true });
+        }
+      }
+    }
     // The initial states' adjoints (unless BPTT gave the initial values: then the gradient stops there).
     for (const st of s.states) {
       const dInit = this.dvalOf(st.init);

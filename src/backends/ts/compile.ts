@@ -44,8 +44,15 @@ function fieldShape(graph: Graph, d: Dim, what: string): number | string {
     const info = graph.dims.find((a) => a.name === atom)!;
     if (info.value !== undefined) return (info.value / info.multiple) * coef;
     if (coef === info.multiple) return atom;
+    // A part or multiple of a dim, e.g. T/4 of `dim T multiple of 4`: written as such.
+    const g = gcd(coef, info.multiple);
+    return `${coef / g === 1 ? "" : `${coef / g}*`}${atom}${info.multiple / g === 1 ? "" : `/${info.multiple / g}`}`;
   }
   throw new TsTargetError(`the ts target needs the axes of ${what} to be numbers or single dims`);
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
 }
 
 /** What the runtime needs to know about the model (data fields, parameters, settings). */
@@ -85,7 +92,8 @@ export function modelInfo(graph: Graph, settings: TrainSettings, spec: { file: s
     fields,
     params: graph.params.map((p) => ({ name: p.name, shape: p.shape, init: p.init })),
     losses,
-    scans: graph.nodes.flatMap((n) => (n.kind === "scan" ? [{ name: n.scan.name, states: n.scan.states.map((s) => s.name) }] : [])),
+    // The scans whose final states truncated BPTT carries into the next window: forward ones.
+    scans: graph.nodes.flatMap((n) => (n.kind === "scan" && !n.scan.reverse ? [{ name: n.scan.name, states: n.scan.states.map((s) => s.name) }] : [])),
     settings: { ...settings, optimizer: { ...settings.optimizer, options: { ...settings.optimizer.options } } },
     precision: opts.precision,
   };

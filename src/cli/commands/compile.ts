@@ -1,0 +1,78 @@
+/**
+ * `seqc compile SPEC --target ts -o DIR`: a standalone trainer for the spec's
+ * model: model.ts (forward and backward written out), train.ts and the runtime
+ * files, each with a .js beside it (so `node DIR/train.js` runs it) unless
+ * --no-js, plus package.json (ES modules) and a tsconfig.json for `tsc -p DIR`.
+ *
+ * Exit codes: 0 done; 1 the spec has errors or uses something the ts target
+ * cannot compile (the message says what); 2 unwritable output.
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { hasErrors } from "../../diagnostics/diagnostic.js";
+import { UserIoError } from "../io.js";
+import { emitDiagnostics, type OutputOptions } from "../output.js";
+import { checkFile } from "./check.js";
+import { pickModel } from "./train.js";
+
+export const COMPILE_TARGETS = ["ts"] as const;
+
+export interface CompileOptions extends OutputOptions {
+  target: (typeof COMPILE_TARGETS)[number];
+  out: string;
+  model?: string;
+  precision: "f32" | "f64";
+  js: boolean;
+  quiet?: boolean;
+}
+
+/** tsconfig.json of the output: strict, ES2022 modules as Node runs them. */
+export const OUTPUT_TSCONFIG = {
+  compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: true, lib: ["ES2022"], types: ["node"] },
+  include: ["*.ts"],
+};
+
+export async function runCompile(spec: string, opts: CompileOptions): Promise<number> {
+  const { program, result } = checkFile(spec);
+  if (hasErrors(result.diagnostics)) {
+    emitDiagnostics(result.diagnostics, program.sources, opts);
+    return 1;
+  }
+  const info = pickModel(result.models, spec, opts.model);
+  const [{ buildGraph }, { specSettings }, ts, { writeAtomic }] = await Promise.all([
+    import("../../graph/build.js"),
+    import("../../backends/settings.js"),
+    import("../../backends/ts/compile.js"),
+    import("../../backends/save.js"),
+  ]);
+  const graph = buildGraph(info);
+  let files: Record<string, string>;
+  try {
+    files = ts.emitFiles(graph, program.sources, specSettings(info.model), { file: program.root.file, source: program.sources.get(program.root.file) ?? "" }, { precision: opts.precision }, ts.runtimeSources());
+  } catch (e) {
+    if (e instanceof ts.TsTargetError) {
+      process.stderr.write(`error: ${spec}: model ${info.name}: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+  const out: Record<string, string> = { ...files, "package.json": `${JSON.stringify({ type: "module", private: true }, null, 2)}\n`, "tsconfig.json": `${JSON.stringify(OUTPUT_TSCONFIG, null, 2)}\n` };
+  if (opts.js) {
+    const { default: typescript } = await import("typescript");
+    for (const [name, text] of Object.entries(files)) {
+      if (!name.endsWith(".ts")) continue;
+      out[name.replace(/\.ts$/, ".js")] = typescript.transpileModule(text, { compilerOptions: { module: typescript.ModuleKind.ES2022, target: typescript.ScriptTarget.ES2022 }, fileName: name }).outputText;
+    }
+  }
+  try {
+    mkdirSync(opts.out, { recursive: true });
+    for (const [name, text] of Object.entries(out)) writeAtomic(join(opts.out, name), text);
+  } catch (e) {
+    throw new UserIoError(`cannot write ${opts.out}: ${(e as Error).message}`);
+  }
+  if (!opts.quiet) {
+    process.stdout.write(`compiled ${info.name} (${graph.params.length} parameters, ${opts.precision}) to ${opts.out}: ${Object.keys(out).sort().join(", ")}\n`);
+    process.stdout.write(`train it: node ${join(opts.out, "train.js")} --data FILE   (--help for the options)\n`);
+  }
+  return 0;
+}
