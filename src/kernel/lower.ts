@@ -57,6 +57,8 @@ export interface KernelProgram {
   losses: Val[];
   /** The first argument (the prediction) of each loss, as a model-level view. */
   lossArgs: Val[];
+  /** The second argument (the target) of each loss. */
+  lossTargets: Val[];
   /** Named model values (inputs, targets, bindings) and the views that hold them after forward. */
   values: { name: string; val: Val }[];
   /** States of model-level scans: the initial-state key "scan.state", their slot-T view, shape [B, ...]. */
@@ -388,10 +390,8 @@ class Lowering {
       forward,
       backward,
       losses: g.losses.map((id) => this.valOf(id)),
-      lossArgs: g.losses.map((id) => {
-        const n = g.nodes.find((m) => m.id === id)!;
-        return this.valOf((n as OpNode).args[0]!);
-      }),
+      lossArgs: g.losses.map((id) => this.valOf((g.nodes.find((m) => m.id === id) as OpNode).args[0]!)),
+      lossTargets: g.losses.map((id) => this.valOf((g.nodes.find((m) => m.id === id) as OpNode).args[1]!)),
       values,
       states: this.states,
     };

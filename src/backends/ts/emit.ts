@@ -358,6 +358,17 @@ export function emitModel(program: KernelProgram, graph: Graph, info: ModelInfo,
   p.line("throw new Error(`the model has no loss ${i}`);");
   p.close();
   p.line();
+  p.open(`lossTarget(i: number): ValueView {`);
+  p.line(`const $B = this.B;`);
+  for (const d of free) p.line(`const ${d.unit} = this.${d.unit};`);
+  p.open(`switch (i) {`);
+  program.lossTargets.forEach((v, i) => {
+    if (v.num === undefined) p.line(`case ${i}: return ${viewExpr(v, v.n !== null)};`);
+  });
+  p.close();
+  p.line("throw new Error(`the target of loss ${i} is not a tensor`);");
+  p.close();
+  p.line();
   p.open(`finalStates(): Record<string, ValueView> {`);
   p.line(`const $B = this.B;`);
   for (const d of free) p.line(`const ${d.unit} = this.${d.unit};`);

@@ -88,7 +88,8 @@ export interface Batch {
 
 /** A tensor inside the model's buffers after a forward pass: row-major, batch axis first when batched. */
 export interface ValueView {
-  data: Buf;
+  /** Floats, or token ids (Int32Array) for token inputs and targets. */
+  data: Buf | Int32Array;
   offset: number;
   shape: number[];
 }
@@ -115,6 +116,8 @@ export interface CompiledModel {
    * bce, the output for mse), batched: [size, ...shape]. Eval's accuracy reads it.
    */
   lossValue(i: number): ValueView;
+  /** After forward: the target of loss i (its second argument: a target field or an expression such as one_hot(y)), batched [size, ...shape]. */
+  lossTarget(i: number): ValueView;
   /** After forward: the final value of each state of the model's scans, by "scan.state". */
   finalStates(): Record<string, ValueView>;
   /** Initial states for the next forward passes (truncated BPTT carries them; the gradient stops there), or undefined for the spec's. */

@@ -892,7 +892,7 @@ function carriedStates(model: CompiledModel, info: ModelInfo): Record<string, Bu
       const v = fin[key];
       if (!v) continue;
       const n = v.shape.reduce((a, b) => a * b, 1);
-      out[key] = v.data.slice(v.offset, v.offset + n);
+      out[key] = v.data.slice(v.offset, v.offset + n) as Buf; // states are floats
     }
   }
   return out;
@@ -1478,8 +1478,9 @@ export function evaluate(model: CompiledModel, info: ModelInfo, data: DataSet, b
     total += model.forward(batch) * batch.size;
     n += batch.size;
     info.losses.forEach((l, i) => {
-      if (l.target === undefined) return;
-      const target = batch.fields[l.target];
+      // The target field, or the value the loss compares against (e.g. one_hot(y)).
+      const tv = model.lossTarget(i);
+      const target = l.target !== undefined ? batch.fields[l.target] : tv.data.subarray(tv.offset, tv.offset + tv.shape.reduce((x, y) => x * y, 1));
       if (!target) return;
       const pred = model.lossValue(i);
       const a = acc[i]!;

@@ -185,6 +185,10 @@ export function bigram(info: ModelInfo, calls?: Calls, opts: { scan?: boolean } 
         if (i !== 0) throw new Error(`no loss ${i}`);
         return this.value("logits");
       },
+      lossTarget(i: number): ValueView {
+        if (i !== 0 || !last) throw new Error(`no loss ${i}`);
+        return { data: last.y, offset: 0, shape: [last.size, last.T] };
+      },
       finalStates(): Record<string, ValueView> {
         if (!opts.scan || !last) return {};
         return { "h.s": { data: state, offset: 0, shape: [last.size] } };

@@ -265,6 +265,7 @@ function identity(i: ModelInfo): CreateModel {
       backward() {},
       value: () => view!,
       lossValue: () => view!,
+      lossTarget: () => view!,
       finalStates: () => ({}),
       setInitialStates() {},
     };
@@ -388,7 +389,7 @@ describe("bad input", () => {
     const nan: CreateModel = (dims, maxBatch) => {
       const m = bigram(info)(dims, maxBatch);
       const forward = m.forward.bind(m);
-      return { ...m, forward: (b) => (++n > 15 ? NaN : forward(b)), backward: m.backward.bind(m), value: m.value.bind(m), lossValue: m.lossValue.bind(m) };
+      return { ...m, forward: (b) => (++n > 15 ? NaN : forward(b)), backward: m.backward.bind(m), value: m.value.bind(m), lossValue: m.lossValue.bind(m), lossTarget: m.lossTarget.bind(m) };
     };
     const out = join(dir, "nan");
     const r = await run(["--data", train, "--out", out, "--epochs", "3"], info, nan);
