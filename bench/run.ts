@@ -5,7 +5,9 @@
  */
 import { cpus } from "node:os";
 import { benchCheck } from "./check.js";
+import { benchGemm } from "./gemm.js";
 import { benchTfjs, tfBenchOptionsFrom } from "./tfjs.js";
+import { benchTs, tsBenchOptionsFrom } from "./ts.js";
 
 export interface Benchmark {
   name: string;
@@ -20,6 +22,16 @@ export const BENCHMARKS: Benchmark[] = [
     name: "tfjs",
     description: "tfjs target: char-LM LSTM training step against tfjs-layers (--backend cpu|wasm, --steps N, --ablation)",
     run: () => benchTfjs(tfBenchOptionsFrom(process.argv.slice(2))),
+  },
+  {
+    name: "ts",
+    description: "ts target: emitted trainer's training step against tfjs-layers, small Elman RNN and char-LM LSTM (--backend cpu|wasm, --steps N)",
+    run: () => benchTs(tsBenchOptionsFrom(process.argv.slice(2))),
+  },
+  {
+    name: "gemm",
+    description: "ts target runtime: GEMM on the char-LM and Elman shapes against a naive loop and tf.matMul (--backend cpu|wasm)",
+    run: () => benchGemm({ tfjs: tfBenchOptionsFrom(process.argv.slice(2)).backend ?? "wasm" }),
   },
 ];
 

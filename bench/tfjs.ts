@@ -6,7 +6,8 @@
  * softmax dense, trainOnBatch) on the same backend in the same process.
  *
  * Backend: wasm by default; `--backend cpu|wasm|tensorflow` (or SEQC_BENCH_BACKEND).
- * `--ablation` also times seqc with each executor optimisation switched off.
+ * `--ablation` times seqc with the optimisations added one by one (ExecOptions
+ * hoist and fuse, ops.ts's tuning switches) instead of the defaults alone.
  */
 import type * as tfTypes from "@tensorflow/tfjs";
 import { checkProgram } from "../src/check/check.js";
@@ -80,7 +81,7 @@ function timeSteps(step: () => void, warmup: number, steps: number): number {
   return median(times);
 }
 
-function tokens(tf: Engine["tf"], seed: number): tfTypes.Tensor {
+export function tokens(tf: Engine["tf"], seed: number): tfTypes.Tensor {
   const data = new Int32Array(B * T);
   let s = seed;
   for (let i = 0; i < data.length; i++) {
@@ -95,8 +96,8 @@ function seqcStep(engine: Engine, x: tfTypes.Tensor, y: tfTypes.Tensor, variant:
   const tf = engine.tf;
   const model = new TfModel(seqcGraph(), engine, { V }, 1);
   Object.assign(model.options, variant.options);
-  const tanhBefore = tuning.fastTanh;
-  tuning.fastTanh = variant.fastTanh;
+  const tuningBefore = { ...tuning };
+  Object.assign(tuning, variant.tuning);
   const vars = [...model.params.values()];
   const opt = tf.train.adam(1e-3);
   let first = Number.NaN;
@@ -109,19 +110,25 @@ function seqcStep(engine: Engine, x: tfTypes.Tensor, y: tfTypes.Tensor, variant:
     if (Number.isNaN(first)) first = loss;
   };
   const ms = timeSteps(step, warmup, steps);
-  tuning.fastTanh = tanhBefore;
+  Object.assign(tuning, tuningBefore);
   opt.dispose();
   model.dispose();
   return { ms, loss: first };
 }
 
+/** The tfjs-layers char-LM of ANCHORS.md, compiled for trainOnBatch; `lstm` overrides options of its LSTM layer (e.g. recurrentActivation). */
+export function layersCharLm(tf: Engine["tf"], lstm: Partial<Parameters<Engine["tf"]["layers"]["lstm"]>[0]> = {}): tfTypes.Sequential {
+  const model = tf.sequential();
+  model.add(tf.layers.lstm({ units: H, returnSequences: true, inputShape: [T, V], ...lstm }));
+  model.add(tf.layers.timeDistributed({ layer: tf.layers.dense({ units: V, activation: "softmax" }) }));
+  model.compile({ optimizer: tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
+  return model;
+}
+
 /** The tfjs-layers reference of ANCHORS.md (tfjs_layers_lstm_charlm.mjs). */
 async function layersStep(engine: Engine, x: tfTypes.Tensor, y: tfTypes.Tensor, warmup: number, steps: number): Promise<number> {
   const tf = engine.tf;
-  const model = tf.sequential();
-  model.add(tf.layers.lstm({ units: H, returnSequences: true, inputShape: [T, V] }));
-  model.add(tf.layers.timeDistributed({ layer: tf.layers.dense({ units: V, activation: "softmax" }) }));
-  model.compile({ optimizer: tf.train.adam(1e-3), loss: "categoricalCrossentropy" });
+  const model = layersCharLm(tf);
   const xs = tf.oneHot(x, V).toFloat();
   const ys = tf.oneHot(y, V).toFloat();
   for (let i = 0; i < warmup; i++) await model.trainOnBatch(xs, ys);
@@ -140,17 +147,19 @@ async function layersStep(engine: Engine, x: tfTypes.Tensor, y: tfTypes.Tensor, 
 interface Variant {
   label: string;
   options: Partial<ExecOptions>;
-  fastTanh: boolean;
+  tuning: Partial<typeof tuning>;
 }
 
-const ALL_ON: Variant = { label: "all optimisations", options: { hoist: true }, fastTanh: true };
-const DEFAULTS: Variant = { label: "defaults", options: {}, fastTanh: true };
+const DEFAULTS: Variant = { label: "defaults", options: {}, tuning: {} };
 
 /** Each optimisation added to the previous ones, in the order they were made. */
 const ABLATIONS: Variant[] = [
-  { label: "no optimisations", options: { hoist: false }, fastTanh: false },
-  { label: "+ hoisting (W @ concat split)", options: { hoist: true }, fastTanh: false },
-  { ...ALL_ON, label: "+ tanh as 2 sigmoid(2x) - 1 (all on)" },
+  { label: "no optimisations", options: { hoist: false, fuse: false }, tuning: { fastTanh: false, fastMatmul: false, gatherOneHot: false } },
+  { label: "+ hoisting (W @ concat split)", options: { hoist: true, fuse: false }, tuning: { fastTanh: false, fastMatmul: false, gatherOneHot: false } },
+  { label: "+ tanh as 2 sigmoid(2x) - 1", options: { hoist: true, fuse: false }, tuning: { fastTanh: true, fastMatmul: false, gatherOneHot: false } },
+  { label: "+ matmuls without transposed kernels", options: { hoist: true, fuse: false }, tuning: { fastTanh: true, fastMatmul: true, gatherOneHot: false } },
+  { label: "+ fused scans", options: { hoist: true, fuse: true }, tuning: { fastTanh: true, fastMatmul: true, gatherOneHot: false } },
+  { label: "+ one-hot gathers (not on wasm; all on)", options: { hoist: true, fuse: true }, tuning: { fastTanh: true, fastMatmul: true, gatherOneHot: true } },
 ];
 
 export async function benchTfjs(opts: TfBenchOptions = {}): Promise<void> {

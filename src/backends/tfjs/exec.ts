@@ -9,7 +9,7 @@ import { Poly } from "../../check/dims.js";
 import type { Dim, Graph, Node, Param, Scan } from "../../graph/graph.js";
 import { initialValues, paramSeed, Rng } from "../init.js";
 import type { Engine, Tf } from "./engine.js";
-import { maskedStates, TF_OPS, unstackSteps, type Arg } from "./ops.js";
+import { maskedStates, reshapeOneHot, TF_OPS, unstackSteps, type Arg } from "./ops.js";
 import { DEFAULT_EXEC_OPTIONS, runOptimizedScan, type ExecOptions, type ScanEnv } from "./optimize.js";
 
 export type { ExecOptions } from "./optimize.js";
@@ -52,8 +52,10 @@ export class TfModel {
   readonly params = new Map<string, tfTypes.Variable>();
   /** Which executor optimisations are on (all by default; the benchmark switches them off one by one). */
   readonly options: ExecOptions = { ...DEFAULT_EXEC_OPTIONS };
-  /** Scans run by the hoisting path so far (the plain loop runs the others). */
+  /** Scans run by the optimised paths so far (hoisted: either path; the plain loop runs the others). */
   hoistedScans = 0;
+  /** Scans run fused (one op with its own gradient, see fused.ts) so far. */
+  fusedScans = 0;
   private readonly byId = new Map<number, Param>();
   /** Whether each node's value has the batch axis (known from the graph; params and constants do not). */
   private readonly batched = new Map<number, boolean>();
@@ -122,6 +124,15 @@ export class TfModel {
     this.masks = new Map();
     this.lengths = lengths;
     this.dims = dims;
+    this.transposes = new Map();
+    try {
+      return this.run(inputs, dims, initial, env, finals);
+    } finally {
+      this.transposes = new Map();
+    }
+  }
+
+  private run(inputs: Record<string, Tensor>, dims: DimValues, initial: ScanStates, env: Map<number, Tensor>, finals: Map<number, Map<string, Tensor>>): ForwardResult {
     for (const node of this.graph.nodes) {
       if (node.kind === "input") {
         const t = inputs[node.name];
@@ -141,6 +152,8 @@ export class TfModel {
   }
 
   private masks = new Map<string, Tensor | undefined>();
+  /** Transposed weights of the current forward pass (see OpContext.transposes). */
+  private transposes = new Map<Tensor, Tensor>();
   private lengths: Record<string, ArrayLike<number>> = {};
   private dims: DimValues = {};
 
@@ -208,14 +221,14 @@ export class TfModel {
     const attrs = node.op === "one_hot" ? { ...node.attrs, depth: dimValue(this.graph, node.shape[node.shape.length - 1]!, dims) } : node.attrs;
     if (node.lead === 0 || !node.batched) {
       const mask = MASKED_OPS.has(node.op) ? this.maskFor(this.shapeOf(node.args[0]!)[0]) : undefined;
-      return TF_OPS[node.op](args, { tf, attrs, batched: node.batched, rank: node.shape.length, ...(mask ? { mask } : {}) });
+      return TF_OPS[node.op](args, { tf, attrs, batched: node.batched, rank: node.shape.length, transposes: this.transposes, ...(mask ? { mask } : {}) });
     }
     // Fold the mapped axes into the batch axis, apply, unfold.
     const first = args.find((a) => a.batched)!;
     const lead = first.t.shape.slice(0, 1 + node.lead);
     const n = lead.reduce((a, b) => a * b, 1);
-    const folded = args.map((a) => (a.batched ? { t: a.t.reshape([n, ...a.t.shape.slice(1 + node.lead)]), batched: true } : a));
-    const out = TF_OPS[node.op](folded, { tf, attrs, batched: true, rank: node.shape.length - node.lead });
+    const folded = args.map((a) => (a.batched ? { t: reshapeOneHot(tf, a.t, [n, ...a.t.shape.slice(1 + node.lead)]), batched: true } : a));
+    const out = TF_OPS[node.op](folded, { tf, attrs, batched: true, rank: node.shape.length - node.lead, transposes: this.transposes });
     return out.reshape([...lead, ...out.shape.slice(1)]);
   }
 
@@ -223,6 +236,7 @@ export class TfModel {
   private scanEnv(dims: DimValues): ScanEnv {
     return {
       tf: this.tf,
+      transposes: this.transposes,
       param: (id) => {
         const p = this.byId.get(id);
         return p ? this.params.get(p.name) : undefined;
@@ -237,7 +251,7 @@ export class TfModel {
     const seqs = scan.seq.map((s) => env.get(s.arg)!);
     const leadShape = seqs[0]!.shape.slice(0, 1 + lead);
     const n = leadShape.reduce((a, b) => a * b, 1);
-    const fold = (t: Tensor) => t.reshape([n, ...t.shape.slice(1 + lead)]);
+    const fold = (t: Tensor) => (lead === 0 ? t : reshapeOneHot(tf, t, [n, ...t.shape.slice(1 + lead)]));
     const length = seqs[0]!.shape[1 + lead]!;
     const body = new Map<number, Tensor>();
     for (const c of scan.ctx) body.set(c.placeholder, fold(env.get(c.arg)!));
@@ -252,7 +266,8 @@ export class TfModel {
         return fold(given);
       }
       if (init.batched) return fold(init.t);
-      return tf.broadcastTo(init.t, [n, ...shape]);
+      // zeros + init rather than broadcastTo: wasm's Tile kernel is ~5x slower than Fill and a broadcasting Add.
+      return tf.add(tf.zeros([n, ...shape]), init.t);
     });
     const unfold = (t: Tensor) => (lead === 0 ? t : t.reshape([...leadShape, ...t.shape.slice(1)]));
     // Over padded steps a state keeps its value: padding changes neither final states nor (reverse) what follows.
@@ -263,6 +278,7 @@ export class TfModel {
       const fast = runOptimizedScan(this.scanEnv(dims), scan, seqs.map(fold), current, mask, this.options);
       if (fast) {
         this.hoistedScans++;
+        if (fast.path === "fused") this.fusedScans++;
         return { out: unfold(fast.out), states: new Map([...fast.states].map(([k, v]) => [k, unfold(v)])) };
       }
     }

@@ -10,6 +10,7 @@ import type * as tfTypes from "@tensorflow/tfjs";
 import type { OpKind } from "../../ir/ops.js";
 import type { Attr } from "../../graph/graph.js";
 import type { Tf } from "./engine.js";
+import { avoidTransposedMatMul, gatherRows, matMul2d, matMulT } from "./custom.js";
 
 type Tensor = tfTypes.Tensor;
 
@@ -27,6 +28,12 @@ export interface OpContext {
   rank: number;
   /** For losses, last and reductions over the time of sequences of different lengths: 1 for real steps, 0 for padding, [N, T]. */
   mask?: Tensor;
+  /**
+   * Transposes of unbatched operands (weights) made during one forward pass, so
+   * that a weight used at every step of a scan is transposed once. Its tensors
+   * belong to the pass's scope.
+   */
+  transposes?: Map<Tensor, Tensor>;
 }
 
 type Rule = (args: Arg[], ctx: OpContext) => Tensor;
@@ -50,6 +57,18 @@ const binary = (f: (tf: Tf, a: Tensor, b: Tensor) => Tensor): Rule => (args, ctx
   return f(ctx.tf, a, b);
 };
 
+/**
+ * Both operands broadcast to their common shape. tfjs's gradients of maximum and
+ * minimum (4.22) do not sum over broadcast axes (the gradient of a [4] operand
+ * of a [3, 4] result would come out [3, 4]), so those ops get equal shapes.
+ */
+function broadcastBoth(tf: Tf, a: Tensor, b: Tensor): [Tensor, Tensor] {
+  if (a.shape.join() === b.shape.join()) return [a, b];
+  const n = Math.max(a.rank, b.rank);
+  const shape = Array.from({ length: n }, (_, i) => Math.max(a.shape[a.rank - n + i] ?? 1, b.shape[b.rank - n + i] ?? 1));
+  return [tf.broadcastTo(a, shape), tf.broadcastTo(b, shape)];
+}
+
 const unary = (f: (tf: Tf, a: Tensor) => Tensor): Rule => (args, ctx) => f(ctx.tf, args[0]!.t);
 
 /** Axis of the tensor for an element axis, given whether the argument is batched. */
@@ -67,31 +86,50 @@ function withBatch(tf: Tf, a: Arg, n: number): Tensor {
   return a.batched ? a.t : tf.broadcastTo(a.t.expandDims(0), [n, ...a.t.shape]);
 }
 
+/** W's transpose, made once per forward pass when the pass keeps a memo. */
+function transposeOf(ctx: OpContext, w: Tensor): Tensor {
+  const known = ctx.transposes?.get(w);
+  if (known && !known.isDisposed) return known;
+  const t = ctx.tf.transpose(w);
+  ctx.transposes?.set(w, t);
+  return t;
+}
+
 const matmul: Rule = (args, ctx) => {
   const tf = ctx.tf;
   const [a, b] = args as [Arg, Arg];
   const ra = elemRank(a);
   const rb = elemRank(b);
+  // 2-D products without transposed kernels (slow on wasm), forwards and backwards.
+  const fast = tuning.fastMatmul && avoidTransposedMatMul(tf);
+  const mm = (x: Tensor, y: Tensor) => (fast ? matMul2d(tf, x, y) : tf.matMul(x, y));
   if (!a.batched && !b.batched) {
     const A = ra === 1 ? a.t.reshape([1, -1]) : a.t;
     const B = rb === 1 ? b.t.reshape([-1, 1]) : b.t;
-    const out = tf.matMul(A, B);
+    const out = mm(A, B);
     return out.reshape([...(ra === 2 ? [a.t.shape[0]!] : []), ...(rb === 2 ? [b.t.shape[1]!] : [])]);
   }
   if (!a.batched) {
     // W @ x: [m, n] @ [N, n] -> [N, m]; [m, n] @ [N, n, k] -> [N, m, k]
-    if (rb === 1) return ra === 2 ? tf.matMul(b.t, a.t, false, true) : tf.sum(tf.mul(b.t, a.t), -1);
+    const hot = rb === 1 && ra === 2 ? oneHotIndices(tf, b.t) : undefined;
+    if (hot) return gatherRows(tf, a.t, hot, true);
+    if (rb === 1) {
+      if (ra !== 2) return tf.sum(tf.mul(b.t, a.t), -1);
+      return fast ? matMulT(tf, b.t, a.t, transposeOf(ctx, a.t)) : tf.matMul(b.t, a.t, false, true);
+    }
     const [n, inner, k] = b.t.shape as [number, number, number];
     if (ra === 1) return tf.matMul(a.t.reshape([1, 1, inner]).tile([n, 1, 1]), b.t).reshape([n, k]);
     const flat = b.t.transpose([1, 0, 2]).reshape([inner, n * k]);
-    return tf.matMul(a.t, flat).reshape([a.t.shape[0]!, n, k]).transpose([1, 0, 2]);
+    return mm(a.t, flat).reshape([a.t.shape[0]!, n, k]).transpose([1, 0, 2]);
   }
   if (!b.batched) {
     // x @ W: [N, n] @ [n, k] -> [N, k]; [N, m, n] @ [n, k] -> [N, m, k]; [N, n] @ [n] -> [N]
     if (rb === 1) return ra === 1 ? tf.sum(tf.mul(a.t, b.t), -1) : tf.matMul(a.t, b.t.reshape([-1, 1])).squeeze([2]);
-    if (ra === 1) return tf.matMul(a.t, b.t);
+    const hot = ra === 1 ? oneHotIndices(tf, a.t) : undefined;
+    if (hot) return gatherRows(tf, b.t, hot, false);
+    if (ra === 1) return mm(a.t, b.t);
     const [n, m, inner] = a.t.shape as [number, number, number];
-    return tf.matMul(a.t.reshape([n * m, inner]), b.t).reshape([n, m, b.t.shape[1]!]);
+    return mm(a.t.reshape([n * m, inner]), b.t).reshape([n, m, b.t.shape[1]!]);
   }
   // both batched
   if (ra === 1 && rb === 1) return tf.sum(tf.mul(a.t, b.t), -1);
@@ -191,9 +229,41 @@ const pick = (which: "first" | "last"): Rule => (args, ctx) => {
   return ctx.tf.slice(a.t, begin, size).squeeze([ax]);
 };
 
+/** Tensors made by the one_hot rule (and reshapes of them): their int32 indices, so that products with them can gather rows. */
+const oneHots = new WeakMap<Tensor, { indices: Tensor; depth: number; inRange?: boolean }>();
+
+/** Whether products with one-hot tensors gather (see tuning.gatherOneHot). */
+const gathering = (tf: Tf) => tuning.gatherOneHot && tf.getBackend() !== "wasm";
+
+/** The indices of a one-hot tensor made by the one_hot rule, when products with it gather and they all are in [0, depth). */
+function oneHotIndices(tf: Tf, t: Tensor): Tensor | undefined {
+  if (!gathering(tf)) return undefined;
+  const o = oneHots.get(t);
+  if (!o || o.indices.isDisposed) return undefined;
+  if (o.inRange === undefined) o.inRange = (o.indices.dataSync() as Int32Array).every((i) => i >= 0 && i < o.depth);
+  return o.inRange ? o.indices : undefined;
+}
+
+/**
+ * t reshaped (the last axis kept); a one-hot tensor's indices follow it. With
+ * `perm`, t is transposed first (perm keeps the last axis last).
+ */
+export function reshapeOneHot(tf: Tf, t: Tensor, shape: number[], perm?: number[]): Tensor {
+  const out = (perm ? tf.transpose(t, perm) : t).reshape(shape);
+  const o = gathering(tf) ? oneHots.get(t) : undefined;
+  if (o && !o.indices.isDisposed && shape[shape.length - 1] === t.shape[t.rank - 1]) {
+    const indices = (perm ? tf.transpose(o.indices, perm.slice(0, -1)) : o.indices).reshape(shape.slice(0, -1));
+    oneHots.set(out, { indices, depth: o.depth });
+  }
+  return out;
+}
+
 const oneHot: Rule = (args, ctx) => {
   const depth = Number(ctx.attrs["depth"]);
-  return ctx.tf.oneHot(args[0]!.t.toInt(), depth).toFloat();
+  const indices = args[0]!.t.toInt();
+  const out = ctx.tf.oneHot(indices, depth).toFloat();
+  oneHots.set(out, { indices, depth });
+  return out;
 };
 
 const flatten: Rule = (args) => {
@@ -259,7 +329,8 @@ const conv: Rule = (args, ctx) => {
   // im2col: patches [N * positions, F..F * C] times the kernel as [F..F * C, K].
   const patches = tf.concat(slices, -1);
   const rows = patches.shape.slice(0, -1).reduce((a, b) => a * b, 1);
-  const y = tf.matMul(patches.reshape([rows, -1]), kernel.reshape([-1, k]));
+  const flat = patches.reshape([rows, -1]);
+  const y = tuning.fastMatmul && avoidTransposedMatMul(tf) ? matMul2d(tf, flat, kernel.reshape([-1, k])) : tf.matMul(flat, kernel.reshape([-1, k]));
   return y.reshape([n, ...out, k]);
 };
 
@@ -316,6 +387,15 @@ const loss = (kind: keyof typeof LOSSES): Rule => (args, ctx) => {
 export const tuning = {
   /** On the wasm backend, tanh of large tensors as 2 sigmoid(2x) - 1 (wasm's tanh kernel is ~6x slower than sigmoid's). */
   fastTanh: true,
+  /** On the wasm backend, 2-D matrix products (and their gradients) without transposed matMul kernels, which wasm runs ~10x slower. */
+  fastMatmul: true,
+  /**
+   * Products of a weight matrix with one_hot(tokens) as row gathers in JS (an
+   * embedding lookup), except on wasm: there XNNPACK's product is as fast and the
+   * gather's copies in and out of wasm memory made the benchmark's step no faster
+   * (measured; on cpu it saves 17% of the step).
+   */
+  gatherOneHot: true,
 };
 
 /** Elements from which the sigmoid form of tanh pays for its three extra ops on wasm (measured: 32x512 yes, 32x128 no). */
@@ -332,8 +412,8 @@ export const TF_OPS: Record<OpKind, Rule> = {
   sub: binary((tf, a, b) => tf.sub(a, b)),
   mul: binary((tf, a, b) => tf.mul(a, b)),
   div: binary((tf, a, b) => tf.div(a, b)),
-  maximum: binary((tf, a, b) => tf.maximum(a, b)),
-  minimum: binary((tf, a, b) => tf.minimum(a, b)),
+  maximum: binary((tf, a, b) => tf.maximum(...broadcastBoth(tf, a, b))),
+  minimum: binary((tf, a, b) => tf.minimum(...broadcastBoth(tf, a, b))),
   matmul,
   neg: unary((tf, a) => tf.neg(a)),
   sigmoid: unary((tf, a) => tf.sigmoid(a)),

@@ -1,37 +1,57 @@
 /**
  * Faster scans for the tfjs executor.
  *
- * 1. Hoisting: a scan body is split into the nodes that depend on the
- *    recurrent state (or a context) and those that depend only on the step's
- *    inputs and parameters. The latter are computed for all steps at once
- *    before the loop (the time axis folded into the batch axis). A product of a
- *    parameter with a concatenation, W @ concat(h, x), is first split into
+ * 1. Hoisting (ExecOptions.hoist): a scan body is split into the nodes that
+ *    depend on the recurrent state (or a context) and those that depend only on
+ *    the step's inputs and parameters. The latter are computed for all steps at
+ *    once before the loop (the time axis folded into the batch axis). A product
+ *    of a parameter with a concatenation, W @ concat(h, x), is first split into
  *    W[:, :H] @ h + W[:, H:] @ x, and sums are re-associated so that the terms
  *    without state are added outside the loop: the input projection and the
  *    bias of an LSTM or GRU leave the loop.
+ * 2. Fusion (ExecOptions.fuse): the loop part then runs as one op with its own
+ *    gradient (fused.ts), when its ops allow it; else the loop below runs it
+ *    op by op on the tape.
  *
- * It falls back (returns undefined) for bodies it does not handle, and the
- * executor's plain loop runs instead. (A whole-scan tf.customGrad was tried and
- * measured no faster: per-op overhead, not taping, dominates a step.)
+ * Where the time went, on the wasm backend (the benchmark's char-LM LSTM,
+ * B=32, T=50, H=128): ~80% of a step was tfjs's gradient of matMul, whose
+ * transposed products wasm runs ~10x slower than plain ones (see custom.ts;
+ * ops.ts now avoids them); then ~45 small ops per step at ~10-40 us each of
+ * bookkeeping and dispatch, forwards and backwards, which the fused scan
+ * replaces with a couple of generated JS loops per step and one product per
+ * step each way. Hoisting alone measured no faster (unstacking the hoisted
+ * [T*N, ...] values costs what it saves).
+ *
+ * runOptimizedScan returns undefined for bodies it does not handle, and the
+ * executor's plain loop runs instead. SEQC_OPT_DEBUG=1 says which path each
+ * scan took and why a scan was not fused.
  */
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { Attr, Dim, Node, Scan } from "../../graph/graph.js";
 import type { OpKind } from "../../ir/ops.js";
 import type { Tf } from "./engine.js";
-import { maskedStates, TF_OPS, unstackSteps, type Arg } from "./ops.js";
+import { compileFused, runFused } from "./fused.js";
+import { maskedStates, reshapeOneHot, TF_OPS, unstackSteps, type Arg } from "./ops.js";
 
 type Tensor = tfTypes.Tensor;
 
 export interface ExecOptions {
   /** Hoist the state-independent part of scan bodies out of the loop (with the W @ concat split). */
   hoist: boolean;
+  /**
+   * Run the loop part of a hoisted scan as one op with its own gradient (fused.ts):
+   * elementwise work in JS, weight gradients as one product over all steps.
+   */
+  fuse: boolean;
 }
 
-export const DEFAULT_EXEC_OPTIONS: ExecOptions = { hoist: true };
+export const DEFAULT_EXEC_OPTIONS: ExecOptions = { hoist: true, fuse: true };
 
 /** What the executor provides. */
 export interface ScanEnv {
   tf: Tf;
+  /** The forward pass's memo of transposed weights (OpContext.transposes). */
+  transposes?: Map<Tensor, Tensor>;
   /** A parameter's tensor by node id, if the id is a parameter. */
   param(id: number): Tensor | undefined;
   dim(d: Dim): number;
@@ -218,14 +238,15 @@ function sumOf(terms: PNode[], fresh: (op: PKind, args: number[]) => PNode, repl
 }
 
 /** Evaluates one plan node given its arguments. */
-function evalPNode(tf: Tf, p: PNode, args: Arg[], batched: boolean): Tensor {
+function evalPNode(env: ScanEnv, p: PNode, args: Arg[], batched: boolean): Tensor {
+  const tf = env.tf;
   if (p.op === "wslice") {
     const w = args[0]!.t;
     const begin = Number(p.attrs["begin"]);
     const size = Number(p.attrs["size"]);
     return p.attrs["axis"] === 1 ? tf.slice(w, [0, begin], [-1, size]) : tf.slice(w, [begin, 0], [size, -1]);
   }
-  return TF_OPS[p.op](args, { tf, attrs: p.attrs, batched, rank: p.shape.length });
+  return TF_OPS[p.op](args, { tf, attrs: p.attrs, batched, rank: p.shape.length, ...(env.transposes ? { transposes: env.transposes } : {}) });
 }
 
 /** The values of pre nodes (without state), evaluated once: unbatched ones plain, batched ones over [T*N]. */
@@ -239,7 +260,7 @@ function hoist(env: ScanEnv, scan: Scan, plan: Plan, seqs: Tensor[]): { fixed: M
   scan.seq.forEach((s, i) => {
     const t = seqs[i]!;
     const perm = [1, 0, ...Array.from({ length: t.rank - 2 }, (_, k) => k + 2)];
-    stacked.set(s.placeholder, tf.transpose(t, perm).reshape([length * n, ...t.shape.slice(2)]));
+    stacked.set(s.placeholder, reshapeOneHot(tf, t, [length * n, ...t.shape.slice(2)], perm));
   });
   for (const [id, l] of plan.leaves) {
     if (l.kind === "param") fixed.set(id, env.param(id)!);
@@ -248,7 +269,7 @@ function hoist(env: ScanEnv, scan: Scan, plan: Plan, seqs: Tensor[]): { fixed: M
   for (const p of plan.nodes) {
     if (p.rec) continue;
     const args = p.args.map((a) => argOf(a, fixed, stacked));
-    const out = evalPNode(tf, p, args, p.batched);
+    const out = evalPNode(env, p, args, p.batched);
     (p.batched ? stacked : fixed).set(p.id, out);
   }
   return { fixed, stacked, length, n };
@@ -274,19 +295,59 @@ function boundary(scan: Scan, plan: Plan, stacked: Map<number, Tensor>): number[
 export interface ScanResult {
   out: Tensor;
   states: Map<string, Tensor>;
+  /** Which path ran: the hoisted loop on the tape, or the fused scan. */
+  path: "hoisted" | "fused";
 }
+
+const debug = (line: string) => {
+  if (process.env["SEQC_OPT_DEBUG"]) console.error(`[seqc opt] ${line}`);
+};
 
 /**
  * Runs a scan (no mapped axes: seqs are [N, T, ...], initial states [N, ...])
- * with hoisting; undefined when the body is not handled.
+ * with hoisting, then fused when `opts.fuse` and the loop part allows it;
+ * undefined when the body is not handled (the executor's plain loop runs).
  */
 export function runOptimizedScan(env: ScanEnv, scan: Scan, seqs: Tensor[], init: Tensor[], mask: Tensor | undefined, opts: ExecOptions): ScanResult | undefined {
   if (!opts.hoist || seqs.length === 0) return undefined;
   const plan = makePlan(scan, env);
-  if (!plan) return undefined;
-  if (plan.nodes.every((p) => p.rec)) return undefined; // nothing to hoist
+  if (!plan) {
+    debug(`${scan.name}: plain loop (the body has nodes the optimiser does not handle)`);
+    return undefined;
+  }
+  const nothingToHoist = plan.nodes.every((p) => p.rec);
+  if (nothingToHoist && !opts.fuse) return undefined;
   const tf = env.tf;
   const { fixed, stacked, length, n } = hoist(env, scan, plan, seqs);
+  if (opts.fuse) {
+    const consts = new Map([...plan.leaves].flatMap(([id, l]) => (l.kind === "const" ? [[id, l.value!] as [number, number]] : [])));
+    const stateShapes = new Map([...plan.leaves].map(([id, l]) => [id, l.shape]));
+    const program = compileFused({
+      loop: plan.nodes.filter((p) => p.rec),
+      out: scan.out,
+      states: scan.states.map((s) => ({ placeholder: s.placeholder, next: s.next, shape: stateShapes.get(s.placeholder)! })),
+      stacked,
+      fixed,
+      consts,
+    });
+    if (typeof program !== "string") {
+      debug(`${scan.name}: fused (${program.ops.length} loop ops, ${program.units.length} products per step, ${program.pres.length} hoisted inputs)`);
+      const [out, ...finals] = runFused(tf, {
+        program,
+        pres: program.pres.map((id) => stacked.get(id)!),
+        fixed: program.fixed.map((id) => fixed.get(id)!),
+        init,
+        length,
+        n,
+        reverse: scan.reverse,
+        ...(mask ? { mask } : {}),
+      });
+      return { out: out!, states: new Map(scan.states.map((s, i) => [s.name, finals[i]!])), path: "fused" };
+    }
+    debug(`${scan.name}: not fused (${program})`);
+    if (nothingToHoist) return undefined;
+  }
+  debug(`${scan.name}: hoisted loop`);
   const bound = boundary(scan, plan, stacked);
   const order = [...Array(length).keys()];
   if (scan.reverse) order.reverse();
@@ -299,11 +360,11 @@ export function runOptimizedScan(env: ScanEnv, scan: Scan, seqs: Tensor[], init:
     scan.states.forEach((s, i) => vals.set(s.placeholder, current[i]!));
     for (const p of plan.nodes) {
       if (!p.rec) continue;
-      vals.set(p.id, evalPNode(tf, p, p.args.map((a) => argOf(a, fixed, vals)), true));
+      vals.set(p.id, evalPNode(env, p, p.args.map((a) => argOf(a, fixed, vals)), true));
     }
     outs[t] = vals.get(scan.out) ?? fixed.get(scan.out)!;
     const next = scan.states.map((s) => vals.get(s.next)!);
     current = mask ? maskedStates(tf, mask, t, current, next) : next;
   }
-  return { out: tf.stack(outs, 1), states: new Map(scan.states.map((s, i) => [s.name, current[i]!])) };
+  return { out: tf.stack(outs, 1), states: new Map(scan.states.map((s, i) => [s.name, current[i]!])), path: "hoisted" };
 }
