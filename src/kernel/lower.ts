@@ -69,7 +69,8 @@ export interface KernelProgram {
 const RESERVED = new Set(
   ("break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null " +
     "return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await " +
-    "arguments eval undefined NaN Infinity Math Object Array Number String Float32Array Float64Array Int32Array gemm INFO Model createModel dims batch").split(" "),
+    "arguments eval undefined NaN Infinity Math Object Array Number String Float32Array Float64Array Int32Array gemm INFO Model createModel dims batch " +
+    "constructor __proto__ info params grads layout maxBatch B initial init forward backward value lossValue finalStates setInitialStates").split(" "),
 );
 
 /** Unique JavaScript identifiers from spec names. */

@@ -306,7 +306,7 @@ export function emitModel(program: KernelProgram, graph: Graph, info: ModelInfo,
   p.line(`const $B = batch.size;`);
   p.line(`if (!Number.isInteger($B) || $B < 1 || $B > this.maxBatch) throw new Error(\`the batch size \${$B} is not in 1..\${this.maxBatch}\`);`);
   for (const d of free) {
-    p.line(`const ${d.unit} = unit(${JSON.stringify(d.name)} in batch.dims ? batch.dims : this.dims, ${JSON.stringify(d.name)}, ${d.multiple});`);
+    p.line(`const ${d.unit} = unit(Object.hasOwn(batch.dims, ${JSON.stringify(d.name)}) ? batch.dims : this.dims, ${JSON.stringify(d.name)}, ${d.multiple});`);
     p.line(`if (${d.unit} > unit(this.dims, ${JSON.stringify(d.name)}, ${d.multiple})) throw new Error(\`the dim ${d.name} is \${${d.unit} * ${d.multiple}}, more than the model was made for (\${this.dims[${JSON.stringify(d.name)}]})\`);`);
     p.line(`this.${d.unit} = ${d.unit};`);
   }

@@ -1,0 +1,222 @@
+/**
+ * The ts target's gradients, for every model of every spec in specs/:
+ *
+ * 1. In f64, the emitted backward() against the 4-point central difference
+ *    (-f(x+2h) + 8f(x+h) - 8f(x-h) + f(x-2h)) / 12h of the emitted forward(),
+ *    h = 1e-3 (truncation O(h^4) and rounding ~1e-16 |loss| / h are both far
+ *    below the tolerance; measured worst 5e-8 over all specs on smooth models),
+ *    max relative error 1e-6 where the gradient is not tiny. The entries
+ *    picked, the rule for "tiny" (per tensor: max(|g|, |fd|) < max(1e-3 * max
+ *    |g| of the tensor, 1e-8 * (1 + |loss|) / h), i.e. 1e-5 (1 + |loss|) at
+ *    h = 1e-3; tiny entries get the absolute tolerance 1e-6 * that floor) and
+ *    the handling of relu / max kinks (finer steps 1e-4 .. 1e-6 only where two
+ *    steps' differences disagree, i.e. where the loss itself is not smooth;
+ *    same relative tolerance, the finer step's floor) are in gradcheck.ts
+ *    gradientCheck.
+ *
+ * 2. In f32, the emitted gradient against the tfjs target's (TfModel with
+ *    tf.variableGrads on the cpu backend) for the same weights and batch:
+ *    per parameter tensor, max |g_ts - g_tfjs| <= 1e-4 * max(max |g_tfjs| of
+ *    that tensor, 0.05 * max |g_tfjs| over the model). Relative to the
+ *    tensor's largest entry, not entry by entry, because f32 rounding of
+ *    near-zero entries is relative to the scale of the sums they come from;
+ *    the model-wide floor is for tensors whose gradient is small by
+ *    cancellation: in alphago_policy, h12.10.conv2d.b has max |g| 5.9e-4 where
+ *    the model's is 0.25, and the emitted f32 code itself differs from the
+ *    emitted f64 code there by 3.1e-7 (tfjs by 6.5e-8), i.e. 5e-4 of that
+ *    tensor but 1.3e-6 of the model's scale. The losses agree
+ *    within 1e-5 relative.
+ *
+ * Models are small: batch 2, sequence lengths 3 (4 where a dim must be a
+ * multiple of 4), data vocabularies of 5 tokens, parameters moved randomly
+ * off their initial values by half their rms (gradcheck.ts perturb). Specs
+ * whose fixed sizes would make this slow (conv nets on 19x19x192 and
+ * 56x56x256 maps, hidden sizes of 256+ or 4096 features) are shrunk by exact
+ * text replacements (SHRINK below): the same layers and ops, smaller numbers.
+ */
+import { readdirSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
+import { TfModel } from "../../../src/backends/tfjs/exec.js";
+import type { Batch, CompiledModel, Dims } from "../../../src/backends/ts/runtime/model-api.js";
+import { emitModelOf } from "./harness.js";
+import { axisSize, gradientCheck, loadSpec, type GradientReport, perturb, randomBatch, Rng, smallDims, type LoadedSpec } from "./gradcheck.js";
+
+const SPEC_DIR = join(resolve(dirname(fileURLToPath(import.meta.url)), "../../.."), "specs");
+const B = 2;
+const RTOL = 1e-6;
+const TFJS_RTOL = 1e-4;
+const SEED = 3;
+
+/** Exact text replacements that shrink the specs whose sizes make a gradient check slow. */
+const SHRINK: Record<string, [string, string][]> = {
+  "alphago_policy.seq": [
+    // K = 5 maps, not fewer: with 3, whole layers of the 12 relu layers die and their gradients are exactly 0.
+    // A 3x3 board: on 4x4 the relu pre-activations near 0 are so many that over half the entries met a kink.
+    ["dim K = 192", "dim K = 5"],
+    ["input x: [19, 19, 48]", "input x: [3, 3, 2]"],
+    ["target y: [19, 19, 1]", "target y: [3, 3, 1]"],
+  ],
+  "resnet_bottleneck.seq": [
+    // 3x3 maps: on 4x4x5 the relu(f + x) after each identity shortcut put a kink near 45% of the entries.
+    ["input x: [56, 56, 256]", "input x: [3, 3, 4]"],
+    ["bottleneck<D=64>", "bottleneck<D=3>"],
+  ],
+  "inception_block.seq": [
+    ["input x: [28, 28, 192]", "input x: [5, 5, 3]"],
+    ["inception<K1=64, R3=96, K3=128, R5=16, K5=32, KP=32>", "inception<K1=2, R3=2, K3=3, R5=2, K5=2, KP=2>"],
+  ],
+  "pyramid_rnn.seq": [
+    ["dim F = 40", "dim F = 3"],
+    ["dim H = 256", "dim H = 4"],
+  ],
+  "caption_decoder.seq": [
+    ["dim F = 4096", "dim F = 6"],
+    ["dim E = 256", "dim E = 4"],
+    ["dim H = 512", "dim H = 5"],
+  ],
+  "stacked_rnn.seq": [["dim H = 256", "dim H = 6"]],
+};
+
+interface Case {
+  label: string;
+  spec?: LoadedSpec;
+  index: number;
+  error?: unknown;
+}
+
+const files = readdirSync(SPEC_DIR)
+  .filter((f) => f.endsWith(".seq"))
+  .sort();
+
+const CASES: Case[] = files.flatMap((f): Case[] => {
+  try {
+    const spec = loadSpec(join(SPEC_DIR, f), SHRINK[f]);
+    return spec.models.map((m, index) => ({ label: `${f} ${m.name}`, spec, index }));
+  } catch (error) {
+    return [{ label: f, index: -1, error }];
+  }
+});
+
+/** A model of a case with its dims, parameters moved off their init and a batch, all from fixed seeds. */
+async function setUp(c: Case, precision: "f32" | "f64") {
+  if (c.error !== undefined) throw c.error;
+  const spec = c.spec!;
+  const em = await emitModelOf(spec.models[c.index]!, spec.sources, { file: spec.file, source: spec.source }, precision);
+  rmSync(em.dir, { recursive: true, force: true }); // imported already
+  const dims: Dims = smallDims(em.INFO);
+  const model: CompiledModel = em.createModel(dims, B);
+  model.init(SEED);
+  const rng = new Rng(11);
+  perturb(model, rng);
+  const batch: Batch = randomBatch(em.INFO, dims, B, rng, precision);
+  return { em, dims, model, batch, rng };
+}
+
+const maxAbs = (a: ArrayLike<number>): number => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
+  return m;
+};
+
+const rows: (GradientReport & { label: string })[] = [];
+
+describe("ts target, f64: gradients equal 4-point central differences of the loss", () => {
+  afterAll(() => {
+    const lines = rows.map((r) => `  ${r.label.padEnd(44)} entries ${String(r.entries).padStart(3)} (not tiny ${String(r.notTiny).padStart(3)}, finer step for a kink ${r.refined})  worst rel ${r.worstRel.toExponential(1)}`);
+    console.log(`ts gradients vs finite differences (tolerance ${RTOL})\n${lines.join("\n")}`);
+  });
+
+  it("covers every spec file", () => {
+    expect(files.length).toBeGreaterThanOrEqual(26);
+    expect(CASES.filter((c) => c.error === undefined).length).toBeGreaterThanOrEqual(33);
+  });
+
+  it.each(CASES.map((c) => [c.label, c] as const))("%s", async (label, c) => {
+    const { model, batch, rng } = await setUp(c, "f64");
+    expect(Object.keys(model.layout).length, "a model without parameters").toBeGreaterThan(0);
+    const loss = model.forward(batch);
+    expect(Number.isFinite(loss)).toBe(true);
+    model.backward();
+    const g = Float64Array.from(model.grads);
+    expect(g.every(Number.isFinite)).toBe(true);
+    expect(maxAbs(g), "the gradient is all zero").toBeGreaterThan(1e-6);
+    const r = gradientCheck(model, batch, g, loss, rng, RTOL);
+    rows.push({ label, ...r });
+    expect(r.failures).toEqual([]);
+    // Most entries are compared at the first step (the finer steps are sound but coarser, see gradientCheck).
+    expect(r.refined).toBeLessThanOrEqual(Math.max(2, r.entries / 4));
+    // Not vacuous: most parameter tensors have an entry whose gradient is not tiny.
+    expect(r.tensorsWithSignal).toBeGreaterThanOrEqual(Math.ceil((3 * r.tensors) / 4));
+  });
+});
+
+describe("ts target, f32: gradients equal the tfjs target's (cpu backend)", () => {
+  let engine: Engine;
+  const worst: string[] = [];
+  beforeAll(async () => {
+    engine = await loadEngine("cpu");
+  });
+  afterAll(() => console.log(`ts f32 vs tfjs: max over tensors of max |ts - tfjs| / max(max |tfjs| of the tensor, 0.05 max over the model) (tolerance ${TFJS_RTOL})\n${worst.join("\n")}`));
+
+  it.each(CASES.map((c) => [c.label, c] as const))("%s", async (label, c) => {
+    const { em, dims, model, batch } = await setUp(c, "f32");
+    const tf = engine.tf;
+    const loss = model.forward(batch);
+    model.backward();
+    const tfModel = new TfModel(em.graph, engine, dims, SEED);
+    try {
+      expect([...tfModel.params.keys()].sort()).toEqual(Object.keys(model.layout).sort());
+      tfModel.setWeights(Object.fromEntries(Object.entries(model.layout).map(([name, { offset, size }]) => [name, model.params.subarray(offset, offset + size)])));
+      const inputs = Object.fromEntries(
+        em.INFO.fields.map((f) => {
+          const shape = [B, ...f.shape.map((d) => axisSize(d, dims))];
+          const data = batch.fields[f.name]!;
+          return [f.name, f.dtype === "int32" ? tf.tensor(data as Int32Array, shape, "int32") : tf.tensor(Float32Array.from(data), shape)];
+        }),
+      );
+      const { value, grads } = tf.variableGrads(() => tfModel.forward(inputs, dims).loss);
+      const tfLoss = value.dataSync()[0]!;
+      expect(Math.abs(loss - tfLoss)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(tfLoss)));
+      const bad: string[] = [];
+      let ratio = 0;
+      const refs = Object.fromEntries(Object.keys(model.layout).map((name) => [name, grads[tfModel.params.get(name)!.name]!.dataSync()]));
+      const G = Math.max(...Object.values(refs).map(maxAbs));
+      for (const [name, { offset, size }] of Object.entries(model.layout)) {
+        const ref = refs[name]!;
+        const ours = model.grads.subarray(offset, offset + size);
+        const m = Math.max(maxAbs(ref), 0.05 * G);
+        let d = 0;
+        for (let i = 0; i < size; i++) d = Math.max(d, Math.abs(ours[i]! - ref[i]!));
+        ratio = Math.max(ratio, d / m);
+        if (!(d <= TFJS_RTOL * m)) bad.push(`${name}: max |ts - tfjs| ${d.toExponential(2)}, max |tfjs| ${maxAbs(ref).toExponential(2)} (model ${G.toExponential(2)})`);
+      }
+      tf.dispose([value, ...Object.values(grads), ...Object.values(inputs)]);
+      worst.push(`  ${label.padEnd(44)} ${ratio.toExponential(1)}  (loss ${Math.abs(loss - tfLoss).toExponential(1)} apart)`);
+      expect(bad).toEqual([]);
+    } finally {
+      tfModel.dispose();
+    }
+  });
+});
+
+describe("the finite-difference check can fail", () => {
+  it.each([
+    ["one tensor's gradient 1.00001 times too large", (g: Float64Array, o: number, n: number) => g.subarray(o, o + n).forEach((v, i, a) => (a[i] = v * 1.00001))],
+    ["one tensor's gradient zero", (g: Float64Array, o: number, n: number) => g.fill(0, o, o + n)],
+    ["one tensor's gradient in reverse order", (g: Float64Array, o: number, n: number) => g.subarray(o, o + n).reverse()],
+  ] as const)("%s", async (_label, corrupt) => {
+    const c = CASES.find((x) => x.label === "ab_recognizer.seq ab_recognizer")!;
+    const { model, batch, rng } = await setUp(c, "f64");
+    expect(Object.keys(model.layout).length, "a model without parameters").toBeGreaterThan(0);
+    const loss = model.forward(batch);
+    model.backward();
+    const g = Float64Array.from(model.grads);
+    expect(gradientCheck(model, batch, g, loss, rng, RTOL).failures).toEqual([]);
+    const { offset, size } = model.layout["h.U"]!;
+    corrupt(g, offset, size);
+    expect(gradientCheck(model, batch, g, loss, new Rng(11), RTOL).failures.length).toBeGreaterThan(0);
+  });
+});
