@@ -45,7 +45,8 @@ export interface TfBenchOptions {
   log?: (line: string) => void;
 }
 
-function option(argv: string[], name: string): string | undefined {
+/** The value after `name` in argv (the benchmarks' options). */
+export function option(argv: string[], name: string): string | undefined {
   const i = argv.indexOf(name);
   return i >= 0 ? argv[i + 1] : undefined;
 }

@@ -49,17 +49,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type * as tfTypes from "@tensorflow/tfjs";
-import ts from "typescript";
 import { specSettings } from "../src/backends/settings.js";
 import { loadEngine, type BackendName, type Engine } from "../src/backends/tfjs/engine.js";
-import { emitFiles, runtimeSources } from "../src/backends/ts/compile.js";
+import { emitFiles, outputFiles, runtimeSources } from "../src/backends/ts/compile.js";
 import type { Batch, Buf, CompiledModel, Dims, ModelInfo } from "../src/backends/ts/runtime/model-api.js";
 import type { createOptimizer } from "../src/backends/ts/runtime/optim.js";
 import { checkProgram } from "../src/check/check.js";
 import { buildGraph } from "../src/graph/build.js";
 import { loadProgram } from "../src/ir/program.js";
 import { median } from "./check.js";
-import { layersCharLm, tokens } from "./tfjs.js";
+import { layersCharLm, option, tokens } from "./tfjs.js";
 
 export interface TsBenchOptions {
   /** tfjs backend of the references (default wasm). */
@@ -67,11 +66,6 @@ export interface TsBenchOptions {
   /** Timed repetitions per implementation (the median is reported); default 10. */
   steps?: number;
   log?: (line: string) => void;
-}
-
-function option(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
 }
 
 /** Options from the command line (`--backend NAME`, `--steps N`) and the environment. */
@@ -136,13 +130,7 @@ async function emitTrainer(file: string, text: string, precision: "f32" | "f64",
   const files = emitFiles(buildGraph(checked), program.sources, specSettings(checked.model), { file, source: text }, { precision }, runtimeSources());
   const dir = mkdtempSync(join(tmpdir(), "seqc-bench-ts-"));
   try {
-    for (const [name, body] of Object.entries(files)) {
-      writeFileSync(join(dir, name), body);
-      if (!name.endsWith(".ts")) continue;
-      const js = ts.transpileModule(body, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText;
-      writeFileSync(join(dir, name.replace(/\.ts$/, ".js")), js);
-    }
-    writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+    for (const [name, body] of Object.entries(outputFiles(files, { js: true }))) writeFileSync(join(dir, name), body);
     const mod = (await import(pathToFileURL(join(dir, "model.js")).href)) as { INFO: ModelInfo; createModel: (dims: Dims, maxBatch: number) => CompiledModel };
     const optim = (await import(pathToFileURL(join(dir, "optim.js")).href)) as { createOptimizer: typeof createOptimizer };
     const model = mod.createModel(dims, maxBatch);

@@ -54,17 +54,10 @@ function windowsBack(c: AdjointCall, w: Windows, x: Val, dx: Val, fill: (dPadded
   c.b.map({ n: c.b.N, ext: x.ext }, dx, [inner], ([v]) => v!, "add");
 }
 
-/** The windows view of the saved padded input, as the forward rule made it. */
+/** The windows the forward rule made (it saved the padded input and the view; the padding is recomputed). */
 function savedWindows(c: AdjointCall, f: number, stride: number, dilation: number, r: number): Windows {
-  const padded = c.saved["padded"]!;
   const x = c.args[0]!;
-  const pads = x.ext.slice(0, r).map((n) => padding(c.attrs["pad"]!, n, f, dilation, stride));
-  const view: Val = {
-    ...padded,
-    ext: [...c.out.ext.slice(0, r), ...Array<E>(r).fill(String(f)), x.ext[r]!],
-    str: [...padded.str.slice(0, r).map((s) => eMul(String(stride), s)), ...padded.str.slice(0, r).map((s) => eMul(String(dilation), s)), padded.str[r]!],
-  };
-  return { padded, view, pads };
+  return { padded: c.saved["padded"]!, view: c.saved["windows"]!, pads: x.ext.slice(0, r).map((n) => padding(c.attrs["pad"]!, n, f, dilation, stride)) };
 }
 
 const conv: Adjoint = (c) => {

@@ -91,6 +91,7 @@ const conv: Forward = (c) => {
   c.b.gemm({ count: "1", m: rows, n: k, k: inner, a: { buf: patches.buf, off: patches.off, ld: inner, trans: false, bstride: "0" }, b: { buf: w.buf, off: w.off, ld: k, trans: false, bstride: "0" }, c: { buf: c.out.buf, off: c.out.off, ld: k, trans: false, bstride: "0" }, acc: false });
   c.saved["patches"] = patches;
   c.saved["padded"] = win.padded;
+  c.saved["windows"] = win.view;
 };
 
 const pool = (kind: "max" | "avg"): Forward => (c) => {
@@ -106,6 +107,7 @@ const pool = (kind: "max" | "avg"): Forward => (c) => {
   c.b.fill(c.out, kind === "max" ? -Infinity : 0);
   c.b.map(space, y, [win.view], ([v]) => v!, kind === "max" ? "max" : "add");
   c.saved["padded"] = win.padded;
+  c.saved["windows"] = win.view;
   if (kind === "avg") {
     const counts = poolCounts(c.b, x, out, size, stride, c.attrs["pad"]!);
     c.saved["counts"] = counts;

@@ -510,11 +510,10 @@ class Lowering {
     return { ...w, off: eAdd(w.off, part.col), ext: [sp.m, part.width] };
   }
 
-  /** The all-steps view [N*T rows, X] of a hoisted part's sequence, its product buffer [N*T, m], and their row counts. */
-  private hoistedViews(sp: SplitProduct, part: SplitProduct["parts"][number], N: E, T: E) {
+  /** A hoisted part's sequence over all steps as [N*T rows, width]: its row count and view. */
+  private hoistedViews(part: SplitProduct["parts"][number], N: E, T: E) {
     const h = part.hoisted!;
-    const seq = this.folded(this.valOf(h.seqArg), h.lead);
-    return { rows: eMul(N, T), seq, width: part.width };
+    return { rows: eMul(N, T), seq: this.folded(this.valOf(h.seqArg), h.lead), width: part.width };
   }
 
   private forwardSplit(node: OpNode, sp: SplitProduct, N: E, T: E): void {
@@ -584,7 +583,7 @@ class Lowering {
       if (!sp) continue;
       for (const part of sp.parts) {
         if (!part.hoisted) continue;
-        const { rows, seq, width } = this.hoistedViews(sp, part, N, T);
+        const { rows, seq, width } = this.hoistedViews(part, N, T);
         const w = this.block(sp, part, false);
         this.note(b, `${b.name ?? "matmul"}: the input's product for every step at once, before the loop`);
         outer.stmts.push({ s: "gemm", count: "1", m: rows, n: sp.m, k: width, a: { buf: seq.buf, off: seq.off, ld: width, trans: false, bstride: "0" }, b: { buf: w.buf, off: w.off, ld: sp.K, trans: true, bstride: "0" }, c: { buf: part.hoisted.buf, off: "0", ld: sp.m, trans: false, bstride: "0" }, acc: false });
@@ -647,7 +646,6 @@ class Lowering {
         this.vals.set(st.placeholder, val(buf, eMul("$k", eMul(N, per)), per, ext));
       }
     }
-    void N;
   }
 
   private backwardScan(n: ScanNode): void {
@@ -726,7 +724,7 @@ class Lowering {
       if (!sp || !this.needs.has(b.id)) continue;
       for (const part of sp.parts) {
         if (!part.hoisted?.dbuf) continue;
-        const { rows, seq, width } = this.hoistedViews(sp, part, N, T);
+        const { rows, seq, width } = this.hoistedViews(part, N, T);
         const dw = this.block(sp, part, true);
         const dp = part.hoisted.dbuf;
         outer.stmts.push({ s: "note", text: `d ${b.name ?? "matmul"}: the gradient of the hoisted product, over every step at once` });

@@ -115,7 +115,8 @@ export function eDiv(a: E, b: E): E {
   return `${paren(a)} / ${paren(b)}`;
 }
 
-function paren(e: E): E {
+/** e parenthesised unless it is one term. */
+export function paren(e: E): E {
   return /^[-\w$.]+$/.test(e) || /^\(.*\)$/.test(e) && balanced(e.slice(1, -1)) ? e : `(${e})`;
 }
 

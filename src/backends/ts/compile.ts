@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import ts from "typescript";
 import type { Dim, Graph } from "../../graph/graph.js";
 import { lowerGraph } from "../../kernel/lower.js";
 import type { TrainSettings } from "../settings.js";
@@ -121,5 +122,26 @@ export function emitFiles(graph: Graph, sources: Map<string, string>, settings: 
     throw e;
   }
   const info = modelInfo(graph, settings, spec, opts);
-  return { ...runtime, "model.ts": emitModel(program, graph, info, opts), "train.ts": TRAIN_TS };
+  return { ...runtime, "model.ts": emitModel(program, info, opts), "train.ts": TRAIN_TS };
+}
+
+/** tsconfig.json of the output: strict, ES2022 modules as Node runs them. */
+export const OUTPUT_TSCONFIG = {
+  compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: true, lib: ["ES2022"], types: ["node"] },
+  include: ["*.ts"],
+};
+
+/**
+ * The output directory of `seqc compile`: the files, package.json (ES modules),
+ * tsconfig.json, and (js) a .js beside each .ts, so `node DIR/train.js` runs.
+ */
+export function outputFiles(files: Record<string, string>, opts: { js: boolean }): Record<string, string> {
+  const out: Record<string, string> = { ...files, "package.json": `${JSON.stringify({ type: "module", private: true }, null, 2)}\n`, "tsconfig.json": `${JSON.stringify(OUTPUT_TSCONFIG, null, 2)}\n` };
+  if (opts.js) {
+    for (const [name, text] of Object.entries(files)) {
+      if (!name.endsWith(".ts")) continue;
+      out[name.replace(/\.ts$/, ".js")] = ts.transpileModule(text, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 }, fileName: name }).outputText;
+    }
+  }
+  return out;
 }

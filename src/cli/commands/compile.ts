@@ -26,12 +26,6 @@ export interface CompileOptions extends OutputOptions {
   quiet?: boolean;
 }
 
-/** tsconfig.json of the output: strict, ES2022 modules as Node runs them. */
-export const OUTPUT_TSCONFIG = {
-  compilerOptions: { target: "ES2022", module: "NodeNext", moduleResolution: "NodeNext", strict: true, noEmit: true, skipLibCheck: true, lib: ["ES2022"], types: ["node"] },
-  include: ["*.ts"],
-};
-
 export async function runCompile(spec: string, opts: CompileOptions): Promise<number> {
   const { program, result } = checkFile(spec);
   if (hasErrors(result.diagnostics)) {
@@ -56,14 +50,7 @@ export async function runCompile(spec: string, opts: CompileOptions): Promise<nu
     }
     throw e;
   }
-  const out: Record<string, string> = { ...files, "package.json": `${JSON.stringify({ type: "module", private: true }, null, 2)}\n`, "tsconfig.json": `${JSON.stringify(OUTPUT_TSCONFIG, null, 2)}\n` };
-  if (opts.js) {
-    const { default: typescript } = await import("typescript");
-    for (const [name, text] of Object.entries(files)) {
-      if (!name.endsWith(".ts")) continue;
-      out[name.replace(/\.ts$/, ".js")] = typescript.transpileModule(text, { compilerOptions: { module: typescript.ModuleKind.ES2022, target: typescript.ScriptTarget.ES2022 }, fileName: name }).outputText;
-    }
-  }
+  const out = ts.outputFiles(files, { js: opts.js });
   try {
     mkdirSync(opts.out, { recursive: true });
     for (const [name, text] of Object.entries(out)) writeAtomic(join(opts.out, name), text);

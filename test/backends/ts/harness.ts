@@ -1,13 +1,12 @@
 /** Compiles specs with the ts target into a temporary directory and loads the emitted model. */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, existsSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
-import ts from "typescript";
 import { buildGraph } from "../../../src/graph/build.js";
 import type { Graph } from "../../../src/graph/graph.js";
 import { specSettings } from "../../../src/backends/settings.js";
-import { emitFiles, runtimeSources } from "../../../src/backends/ts/compile.js";
+import { emitFiles, outputFiles, runtimeSources } from "../../../src/backends/ts/compile.js";
 import type { CompiledModel, Dims, ModelInfo } from "../../../src/backends/ts/runtime/model-api.js";
 import { loadProgram } from "../../../src/ir/program.js";
 import { checkProgram } from "../../../src/check/check.js";
@@ -30,14 +29,9 @@ export function checkedModels(path: string): { models: CheckedModel[]; sources: 
   return { models: result.models, sources: program.sources, file: program.root.file, source: program.sources.get(program.root.file)! };
 }
 
-/** Transpiles the emitted .ts files to .js (no type check) in dir. */
+/** Writes the output directory as `seqc compile` does, .js included. */
 export function transpile(dir: string, files: Record<string, string>): void {
-  for (const [name, text] of Object.entries(files)) {
-    writeFileSync(join(dir, name), text);
-    if (!name.endsWith(".ts")) continue;
-    const js = ts.transpileModule(text, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } }).outputText;
-    writeFileSync(join(dir, name.replace(/\.ts$/, ".js")), js);
-  }
+  for (const [name, text] of Object.entries(outputFiles(files, { js: true }))) writeFileSync(join(dir, name), text);
 }
 
 let counter = 0;
@@ -49,9 +43,6 @@ export async function emitModelOf(model: CheckedModel, sources: Map<string, stri
   const dir = mkdtempSync(join(tmpdir(), `seqc-ts-${counter++}-`));
   mkdirSync(dir, { recursive: true });
   transpile(dir, files);
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
   const mod = (await import(pathToFileURL(join(dir, "model.js")).href)) as Pick<Emitted, "INFO" | "createModel">;
   return { dir, files, graph, INFO: mod.INFO, createModel: mod.createModel };
 }
-
-export { existsSync, readFileSync };

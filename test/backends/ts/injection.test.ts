@@ -168,7 +168,6 @@ async function compile(text: string, file: string): Promise<Compiled & { f32dir:
     out[precision] = dir;
     if (precision === "f64") {
       transpile(dir, files);
-      writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
       const mod = (await import(pathToFileURL(join(dir, "model.js")).href)) as { INFO: ModelInfo; createModel: Compiled["createModel"] };
       return { files, dir, f32dir: out.f32!, info: mod.INFO, createModel: mod.createModel };
     }

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
-import { OUTPUT_TSCONFIG } from "../../../src/cli/commands/compile.js";
+import { OUTPUT_TSCONFIG } from "../../../src/backends/ts/compile.js";
 
 export { OUTPUT_TSCONFIG };
 
