@@ -55,16 +55,16 @@ function windowsBack(c: AdjointCall, w: Windows, x: Val, dx: Val, fill: (dPadded
 }
 
 /** The windows the forward rule made (it saved the padded input and the view; the padding is recomputed). */
-function savedWindows(c: AdjointCall, f: number, stride: number, dilation: number, r: number): Windows {
+function savedWindows(c: AdjointCall, f: readonly number[], stride: number, dilation: number, r: number): Windows {
   const x = c.args[0]!;
-  return { padded: c.saved["padded"]!, view: c.saved["windows"]!, pads: x.ext.slice(0, r).map((n) => padding(c.attrs["pad"]!, n, f, dilation, stride)) };
+  return { padded: c.saved["padded"]!, view: c.saved["windows"]!, pads: x.ext.slice(0, r).map((n, i) => padding(c.attrs["pad"]!, n, f[i]!, dilation, stride)) };
 }
 
 const conv: Adjoint = (c) => {
   const [x, w] = c.args as [Val, Val];
   const [dx, dw] = c.dargs;
   const r = w.ext.length - 2;
-  const f = Number(w.ext[0]);
+  const f = w.ext.slice(0, r).map(Number);
   const k = w.ext[w.ext.length - 1]!;
   const patches = c.saved["patches"]!;
   const rows = eMul(c.b.N!, eProd(c.out.ext.slice(0, r)));
@@ -86,7 +86,7 @@ const pool = (kind: "max" | "avg"): Adjoint => (c) => {
   const size = Number(c.attrs["size"]);
   const stride = Number(c.attrs["stride"]) || size;
   const r = x.ext.length - 1;
-  const win = savedWindows(c, size, stride, 1, r);
+  const win = savedWindows(c, Array<number>(r).fill(size), stride, 1, r);
   let yv = c.out;
   let dyv = c.dout;
   for (let i = 0; i < r; i++) {
@@ -95,7 +95,13 @@ const pool = (kind: "max" | "avg"): Adjoint => (c) => {
   }
   const space = { n: c.b.N, ext: win.view.ext };
   if (kind === "max") {
-    windowsBack(c, win, x, dx, (dview) => c.b.map(space, dview, [win.view, yv, dyv], ([v, m, g]) => fn("select", fn("eq", v!, m!), g!, NUM(0)), "add"));
+    // Tied maxima of a window share its gradient evenly, as in the max reduction.
+    const ties = c.b.temp({ n: c.b.N, ext: c.out.ext }, "tied maxima per window", false);
+    c.b.fill(ties, 0);
+    let tv = ties;
+    for (let i = 0; i < r; i++) tv = insertAxis(tv, r + i);
+    c.b.map(space, tv, [win.view, yv], ([v, m]) => fn("select", fn("eq", v!, m!), NUM(1), NUM(0)), "add");
+    windowsBack(c, win, x, dx, (dview) => c.b.map(space, dview, [win.view, yv, dyv, tv], ([v, m, g, n]) => fn("select", fn("eq", v!, m!), fn("div", g!, n!), NUM(0)), "add"));
   } else {
     let counts = c.saved["counts"] ?? poolCounts(c.b, x, c.out.ext.slice(0, r), size, stride, c.attrs["pad"]!);
     for (let i = 0; i < r; i++) counts = insertAxis(counts, r + i);
@@ -112,7 +118,14 @@ const reduce = (kind: "sum" | "mean" | "max"): Adjoint => (c) => {
   const g = insertAxis(c.dout, axis);
   if (kind === "sum") c.b.map(space, dx, [g], ([v]) => v!, "add");
   else if (kind === "mean") c.b.map(space, dx, [g], ([v]) => fn("div", v!, SIZE(x.ext[axis]!)), "add");
-  else c.b.map(space, dx, [g, x, insertAxis(c.out, axis)], ([v, xi, m]) => fn("select", fn("eq", xi!, m!), v!, NUM(0)), "add");
+  else {
+    // Tied maxima share the gradient evenly (max(x, x) has derivative 1 in x).
+    const m = insertAxis(c.out, axis);
+    const ties = c.b.temp({ n: space.n, ext: x.ext.map((e, i) => (i === axis ? "1" : e)) }, "tied maxima", false);
+    c.b.fill(ties, 0);
+    c.b.map(space, ties, [x, m], ([xi, mi]) => fn("select", fn("eq", xi!, mi!), NUM(1), NUM(0)), "add");
+    c.b.map(space, dx, [g, x, m, ties], ([v, xi, mi, n]) => fn("select", fn("eq", xi!, mi!), fn("div", v!, n!), NUM(0)), "add");
+  }
 };
 
 const softmaxLike = (log: boolean): Adjoint => (c) => {

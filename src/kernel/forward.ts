@@ -47,11 +47,11 @@ export interface Windows {
   pads: [number, number][];
 }
 
-export function windows(b: Builder, x: Val, out: E[], f: number, stride: number, dilation: number, pad: string | number, padValue: number, keep: boolean): Windows {
+export function windows(b: Builder, x: Val, out: E[], f: readonly number[], stride: number, dilation: number, pad: string | number, padValue: number, keep: boolean): Windows {
   const r = out.length;
   const spatial = x.ext.slice(0, r);
   const c = x.ext[r]!;
-  const pads = spatial.map((n) => padding(pad, n, f, dilation, stride));
+  const pads = spatial.map((n, i) => padding(pad, n, f[i]!, dilation, stride));
   let padded = x;
   if (pads.some(([p, q]) => p > 0 || q > 0)) {
     const ext = spatial.map((n, i) => eAdd(n, String(pads[i]![0] + pads[i]![1])));
@@ -63,7 +63,7 @@ export function windows(b: Builder, x: Val, out: E[], f: number, stride: number,
   }
   const view: Val = {
     ...padded,
-    ext: [...out, ...Array<E>(r).fill(String(f)), c],
+    ext: [...out, ...f.map(String), c],
     str: [...padded.str.slice(0, r).map((s) => eMul(String(stride), s)), ...padded.str.slice(0, r).map((s) => eMul(String(dilation), s)), padded.str[r]!],
   };
   return { padded, view, pads };
@@ -79,7 +79,7 @@ export function interior(w: Windows, x: Val): Val {
 const conv: Forward = (c) => {
   const [x, w] = c.args as [Val, Val];
   const r = w.ext.length - 2;
-  const f = Number(w.ext[0]);
+  const f = w.ext.slice(0, r).map(Number);
   const k = w.ext[w.ext.length - 1]!;
   const out = c.out.ext.slice(0, r);
   const win = windows(c.b, x, out, f, Number(c.attrs["stride"]), Number(c.attrs["dilation"]), c.attrs["pad"]!, 0, true);
@@ -100,7 +100,7 @@ const pool = (kind: "max" | "avg"): Forward => (c) => {
   const stride = Number(c.attrs["stride"]) || size;
   const r = x.ext.length - 1;
   const out = c.out.ext.slice(0, r);
-  const win = windows(c.b, x, out, size, stride, 1, c.attrs["pad"]!, kind === "max" ? -1e30 : 0, true);
+  const win = windows(c.b, x, out, Array<number>(r).fill(size), stride, 1, c.attrs["pad"]!, kind === "max" ? -1e30 : 0, true);
   const space = { n: c.b.N, ext: win.view.ext };
   let y = c.out;
   for (let i = 0; i < r; i++) y = insertAxis(y, r + i);
@@ -123,7 +123,7 @@ export function poolCounts(b: Builder, x: Val, out: E[], size: number, stride: n
   const onesVal = b.temp(ones, "ones", false);
   b.fill(onesVal, 1);
   const nb: Builder = { ...b, N: null };
-  const win = windows(nb, onesVal, out, size, stride, 1, pad, 0, false);
+  const win = windows(nb, onesVal, out, Array<number>(r).fill(size), stride, 1, pad, 0, false);
   b.fill(counts, 0);
   let y = counts;
   for (let i = 0; i < r; i++) y = insertAxis(y, r + i);

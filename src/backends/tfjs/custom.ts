@@ -238,3 +238,27 @@ export function gatherRows(tf: Tf, w: Tensor, indices: Tensor, transposed: boole
     ],
   )[0]!;
 }
+
+/**
+ * The max over an axis whose gradient is shared evenly among tied maxima (as
+ * TensorFlow's reduce_max and PyTorch's amax do). tfjs's own gradient gives
+ * every tied entry the whole gradient, so max(x, x) had derivative 2 in x: a
+ * window of a padded pool or a relu plateau makes such ties, not only chance.
+ */
+export function maxTiesShared(tf: Tf, x: Tensor, axis: number): Tensor {
+  const f = tf.customGrad((...args: (Tensor | tfTypes.GradSaveFunc)[]) => {
+    const t = args[0] as Tensor;
+    const save = args[1] as tfTypes.GradSaveFunc;
+    const kept = tf.max(t, axis, true);
+    save([t, kept]);
+    return {
+      value: tf.squeeze(kept, [axis]),
+      gradFunc: (dy, saved) => {
+        const [xs, m] = saved as [Tensor, Tensor];
+        const winners = tf.cast(tf.equal(xs, m), "float32");
+        return tf.div(tf.mul(tf.expandDims(dy as Tensor, axis), winners), tf.sum(winners, axis, true));
+      },
+    };
+  });
+  return f(x);
+}

@@ -6,17 +6,15 @@
  */
 import type * as tfTypes from "@tensorflow/tfjs";
 import { Poly } from "../../check/dims.js";
-import type { Dim, Graph, Node, Param, Scan } from "../../graph/graph.js";
+import type { Attr, Dim, Graph, Node, Param, Scan } from "../../graph/graph.js";
 import { initialValues, paramSeed, Rng } from "../init.js";
 import type { Engine, Tf } from "./engine.js";
-import { maskedStates, reshapeOneHot, TF_OPS, unstackSteps, type Arg } from "./ops.js";
+import { maskedStates, reshapeOneHot, TF_OPS, unstackSteps, type Arg, type OpContext } from "./ops.js";
+import { PADDING, PaddingError, type PadCall } from "./padding.js";
 import { DEFAULT_EXEC_OPTIONS, runOptimizedScan, type ExecOptions, type ScanEnv } from "./optimize.js";
 
 export type { ExecOptions } from "./optimize.js";
-import { LOSS_OPS as LOSS_OP_LIST } from "../../ir/ops.js";
 
-/** Ops that see padding masks: losses, and last and the reductions over time. */
-const MASKED_OPS: ReadonlySet<string> = new Set([...LOSS_OP_LIST, "last", "sum", "mean", "max"]);
 
 type Tensor = tfTypes.Tensor;
 
@@ -151,6 +149,7 @@ export class TfModel {
     return { values: env, loss: this.tf.mean(total) as tfTypes.Scalar, states };
   }
 
+  /** Padding masks of this forward pass, by axis dim. */
   private masks = new Map<string, Tensor | undefined>();
   /** Transposed weights of the current forward pass (see OpContext.transposes). */
   private transposes = new Map<Tensor, Tensor>();
@@ -158,34 +157,69 @@ export class TfModel {
   private dims: DimValues = {};
 
   /**
-   * The padding mask of a time axis, [B, T] (1 for real steps), when the axis is
-   * a free length dim whose per-example lengths came with the batch.
-   */
-  /**
    * After a forward pass: the padding mask [B, T] of a node's first axis (1 for real
-   * steps), or undefined when that axis is not a padded length dim.
+   * steps), or undefined when that axis is not padded.
    */
   maskOf(nodeId: number): Tensor | undefined {
     return this.maskFor(this.shapeOf(nodeId)[0]);
   }
 
+  /** Mapped axes folded into the batch while a scan body runs: the masks of its values are repeated over them. */
+  private foldedLead: number[] = [];
+
+  /**
+   * The padding mask [B, n] of an axis (1 at each example's real positions), or
+   * undefined when the axis is not padded in this batch. An axis is padded when
+   * its dim depends on a length dim whose per-example values came with the
+   * batch: example i's real extent is the dim evaluated at its own lengths (T,
+   * T - 2, T/2, 4*T, ...). Inside a mapped scan's body the mask is repeated
+   * over the folded axes.
+   */
   private maskFor(axis: Dim | undefined): Tensor | undefined {
-    if (!axis || axis.length !== 1) return undefined;
-    const [[atom, coefficient]] = axis as [[string, number]];
-    const info = this.graph.dims.find((a) => a.name === atom);
-    const lens = this.lengths[atom];
-    if (!info || !lens || coefficient !== info.multiple) return undefined;
-    if (this.masks.has(atom)) return this.masks.get(atom);
-    const steps = this.dims[atom]!;
-    if (Array.from(lens).every((l) => l >= steps)) {
-      this.masks.set(atom, undefined); // nothing is padded: no masking work in the hot loops
-      return undefined;
+    if (!axis) return undefined;
+    const atoms = new Set(axis.flatMap(([m]) => (m === "" ? [] : m.split("*"))));
+    const ragged = [...atoms].filter((a) => this.lengths[a] !== undefined);
+    if (ragged.length === 0) return undefined;
+    const key = JSON.stringify(axis);
+    let mask: Tensor | undefined;
+    if (this.masks.has(key)) mask = this.masks.get(key);
+    else {
+      const n = this.lengths[ragged[0]!]!.length;
+      const full = dimValue(this.graph, axis, this.dims);
+      const extents = Array.from({ length: n }, (_, i) => dimValue(this.graph, axis, { ...this.dims, ...Object.fromEntries(ragged.map((a) => [a, this.lengths[a]![i]!])) }));
+      if (extents.every((e) => e >= full)) mask = undefined; // nothing is padded: no masking work in the hot loops
+      else {
+        const data = new Float32Array(n * full);
+        extents.forEach((e, i) => data.fill(1, i * full, i * full + Math.max(0, Math.min(e, full))));
+        mask = this.tf.tensor2d(data, [n, full]);
+      }
+      this.masks.set(key, mask);
     }
-    const data = new Float32Array(lens.length * steps);
-    for (let i = 0; i < lens.length; i++) for (let t = 0; t < Math.min(steps, lens[i]!); t++) data[i * steps + t] = 1;
-    const mask = this.tf.tensor2d(data, [lens.length, steps]);
-    this.masks.set(atom, mask);
-    return mask;
+    if (!mask || this.foldedLead.length === 0) return mask;
+    const [b, len] = mask.shape as [number, number];
+    return this.tf.broadcastTo(mask.reshape([b, ...this.foldedLead.map(() => 1), len]), [b, ...this.foldedLead, len]).reshape([-1, len]);
+  }
+
+  /** Per argument of an op node, per element axis after its `lead` mapped axes: the padding masks. */
+  private padCall(node: Extract<Node, { kind: "op" }>, args: Arg[], attrs: Record<string, Attr>, lead: number): PadCall {
+    const masks = node.args.map((id, i) => (args[i]!.batched ? this.shapeOf(id).slice(lead).map((d) => this.maskFor(d)) : this.shapeOf(id).slice(lead).map(() => undefined)));
+    const outMasks = node.shape.slice(lead).map((d) => this.maskFor(d));
+    return { tf: this.tf, attrs, masks, outMasks };
+  }
+
+  /** Applies an op rule to a (possibly padded) batch: padding.ts says what the op does about padding. */
+  private applyOp(node: Extract<Node, { kind: "op" }>, args: Arg[], ctx: OpContext, lead: number): Tensor {
+    if (Object.keys(this.lengths).length === 0) return TF_OPS[node.op](args, ctx);
+    let plan;
+    try {
+      plan = PADDING[node.op](args, this.padCall(node, args, ctx.attrs, lead));
+    } catch (e) {
+      if (e instanceof PaddingError) throw new PaddingError(`${e.message} cannot run on a batch of sequences of different lengths`, node.src);
+      throw e;
+    }
+    const given = plan.args ?? args;
+    const y = plan.replace ? plan.replace(given) : TF_OPS[node.op](given, { ...ctx, ...plan.ctx });
+    return plan.after ? plan.after(y) : y;
   }
 
   private value(id: number, env: Map<number, Tensor>): Arg {
@@ -219,17 +253,20 @@ export class TfModel {
     const tf = this.tf;
     const args = node.args.map((id) => this.value(id, env));
     const attrs = node.op === "one_hot" ? { ...node.attrs, depth: dimValue(this.graph, node.shape[node.shape.length - 1]!, dims) } : node.attrs;
-    if (node.lead === 0 || !node.batched) {
-      const mask = MASKED_OPS.has(node.op) ? this.maskFor(this.shapeOf(node.args[0]!)[0]) : undefined;
-      return TF_OPS[node.op](args, { tf, attrs, batched: node.batched, rank: node.shape.length, transposes: this.transposes, ...(mask ? { mask } : {}) });
-    }
+    if (node.lead === 0 || !node.batched) return this.applyOp(node, args, { tf, attrs, batched: node.batched, rank: node.shape.length, transposes: this.transposes }, 0);
     // Fold the mapped axes into the batch axis, apply, unfold.
     const first = args.find((a) => a.batched)!;
     const lead = first.t.shape.slice(0, 1 + node.lead);
     const n = lead.reduce((a, b) => a * b, 1);
     const folded = args.map((a) => (a.batched ? { t: reshapeOneHot(tf, a.t, [n, ...a.t.shape.slice(1 + node.lead)]), batched: true } : a));
-    const out = TF_OPS[node.op](folded, { tf, attrs, batched: true, rank: node.shape.length - node.lead, transposes: this.transposes });
-    return out.reshape([...lead, ...out.shape.slice(1)]);
+    const outer = this.foldedLead;
+    this.foldedLead = [...outer, ...lead.slice(1)];
+    try {
+      const out = this.applyOp(node, folded, { tf, attrs, batched: true, rank: node.shape.length - node.lead, transposes: this.transposes }, node.lead);
+      return out.reshape([...lead, ...out.shape.slice(1)]);
+    } finally {
+      this.foldedLead = outer;
+    }
   }
 
   /** What the scan optimiser needs of the model for one forward pass. */
@@ -253,10 +290,8 @@ export class TfModel {
     const n = leadShape.reduce((a, b) => a * b, 1);
     const fold = (t: Tensor) => (lead === 0 ? t : reshapeOneHot(tf, t, [n, ...t.shape.slice(1 + lead)]));
     const length = seqs[0]!.shape[1 + lead]!;
-    const body = new Map<number, Tensor>();
-    for (const c of scan.ctx) body.set(c.placeholder, fold(env.get(c.arg)!));
     const stateNodes = new Map(scan.body.filter((b) => b.kind === "placeholder").map((b) => [b.id, b]));
-    let current = scan.states.map((s) => {
+    const current = scan.states.map((s) => {
       const init = this.value(s.init, env);
       const shape = stateNodes.get(s.placeholder)!.shape.map((d) => dimValue(this.graph, d, dims));
       const given = initial?.[s.name];
@@ -272,7 +307,31 @@ export class TfModel {
     const unfold = (t: Tensor) => (lead === 0 ? t : t.reshape([...leadShape, ...t.shape.slice(1)]));
     // Over padded steps a state keeps its value: padding changes neither final states nor (reverse) what follows.
     const seqNode = scan.seq[0] ? this.shapeOf(scan.seq[0].arg) : [];
-    const mask = lead === 0 ? this.maskFor(seqNode[0]) : undefined;
+    const outer = this.foldedLead;
+    this.foldedLead = [...outer, ...leadShape.slice(1)];
+    try {
+      return this.scanSteps(scan, env, dims, seqs, fold, unfold, current, length, this.maskFor(seqNode[lead]));
+    } finally {
+      this.foldedLead = outer;
+    }
+  }
+
+  private scanSteps(
+    scan: Scan,
+    env: Map<number, Tensor>,
+    dims: DimValues,
+    seqs: Tensor[],
+    fold: (t: Tensor) => Tensor,
+    unfold: (t: Tensor) => Tensor,
+    init: Tensor[],
+    length: number,
+    mask: Tensor | undefined,
+  ): { out: Tensor; states: Map<string, Tensor> } {
+    const tf = this.tf;
+    let current = init;
+    const n = fold(seqs[0]!).shape[0]!;
+    const body = new Map<number, Tensor>();
+    for (const c of scan.ctx) body.set(c.placeholder, fold(env.get(c.arg)!));
     if (scan.ctx.length === 0) {
       // Mapped axes folded into the batch, so that mapped and plain scans compute the same thing.
       const fast = runOptimizedScan(this.scanEnv(dims), scan, seqs.map(fold), current, mask, this.options);
@@ -296,8 +355,15 @@ export class TfModel {
         if (node.kind === "placeholder" || node.kind === "const") continue;
         body.set(node.id, this.evalNode(node, body, finals, dims));
       }
-      outs[t] = body.get(scan.out)!;
-      const next = scan.states.map((s) => body.get(s.next)!);
+      // The output or a next state may not depend on the batch (`c' = p`, `c' = softplus(p)`): broadcast it.
+      const step = (id: number) => {
+        const v = body.get(id);
+        if (v && this.batched.get(id)) return v;
+        const t = v ?? this.value(id, env).t;
+        return tf.add(tf.zeros([n, ...t.shape]), t);
+      };
+      outs[t] = step(scan.out);
+      const next = scan.states.map((s) => step(s.next));
       current = mask ? maskedStates(tf, mask, t, current, next) : next;
     }
     const out = unfold(tf.stack(outs, 1));

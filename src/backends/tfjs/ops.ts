@@ -10,7 +10,7 @@ import type * as tfTypes from "@tensorflow/tfjs";
 import type { OpKind } from "../../ir/ops.js";
 import type { Attr } from "../../graph/graph.js";
 import type { Tf } from "./engine.js";
-import { avoidTransposedMatMul, gatherRows, matMul2d, matMulT } from "./custom.js";
+import { avoidTransposedMatMul, gatherRows, matMul2d, matMulT, maxTiesShared } from "./custom.js";
 
 type Tensor = tfTypes.Tensor;
 
@@ -26,8 +26,10 @@ export interface OpContext {
   batched: boolean;
   /** Element rank of the result. */
   rank: number;
-  /** For losses, last and reductions over the time of sequences of different lengths: 1 for real steps, 0 for padding, [N, T]. */
+  /** For losses and last over the time of sequences of different lengths: 1 for real steps, 0 for padding, [N, T]. */
   mask?: Tensor;
+  /** For average pooling of a padded batch: 1 at real positions, [N, ...spatial, 1] (1 on axes that are not padded). */
+  validity?: Tensor;
   /**
    * Transposes of unbatched operands (weights) made during one forward pass, so
    * that a weight used at every step of a scan is transposed once. Its tensors
@@ -124,7 +126,12 @@ const matmul: Rule = (args, ctx) => {
   }
   if (!b.batched) {
     // x @ W: [N, n] @ [n, k] -> [N, k]; [N, m, n] @ [n, k] -> [N, m, k]; [N, n] @ [n] -> [N]
-    if (rb === 1) return ra === 1 ? tf.sum(tf.mul(a.t, b.t), -1) : tf.matMul(a.t, b.t.reshape([-1, 1])).squeeze([2]);
+    if (rb === 1) {
+      if (ra === 1) return tf.sum(tf.mul(a.t, b.t), -1);
+      // A 2-D product: tfjs's gradient of a batched matMul with a broadcast 2-D operand keeps the batch axis.
+      const [n, m, inner] = a.t.shape as [number, number, number];
+      return mm(a.t.reshape([n * m, inner]), b.t.reshape([inner, 1])).reshape([n, m]);
+    }
     const hot = ra === 1 ? oneHotIndices(tf, a.t) : undefined;
     if (hot) return gatherRows(tf, b.t, hot, false);
     if (ra === 1) return mm(a.t, b.t);
@@ -167,18 +174,11 @@ function maskOver(mask: Tensor, x: Tensor): Tensor {
   return mask.reshape([...mask.shape, ...Array<number>(x.rank - 2).fill(1)]);
 }
 
-/** Reductions over time of padded sequences (ctx.mask set) count the real steps only. */
-const MASKED_REDUCE: Record<"sum" | "mean" | "max", (tf: Tf, x: Tensor, m: Tensor) => Tensor> = {
-  sum: (tf, x, m) => tf.sum(tf.mul(x, m), 1),
-  mean: (tf, x, m) => tf.div(tf.sum(tf.mul(x, m), 1), tf.sum(m, 1)),
-  max: (tf, x, m) => tf.max(tf.add(x, tf.mul(tf.sub(1, m), -1e30)), 1),
-};
-
+/** Reductions (a padded batch's real positions only: see padding.ts). */
 const reduce = (kind: "sum" | "mean" | "max"): Rule => (args, ctx) => {
   const a = args[0]!;
   const axis = axisOf(a, Number(ctx.attrs["axis"]));
-  if (ctx.mask && a.batched && axis === 1) return MASKED_REDUCE[kind](ctx.tf, a.t, maskOver(ctx.mask, a.t));
-  return kind === "sum" ? ctx.tf.sum(a.t, axis) : kind === "mean" ? ctx.tf.mean(a.t, axis) : ctx.tf.max(a.t, axis);
+  return kind === "sum" ? ctx.tf.sum(a.t, axis) : kind === "mean" ? ctx.tf.mean(a.t, axis) : maxTiesShared(ctx.tf, a.t, axis);
 };
 
 /** Moves an axis to the end, applies f over the last axis, and moves it back. */
@@ -291,14 +291,15 @@ function padding(pad: Attr, n: number, f: number, d: number, s: number): [number
  * Built from pad, slice and reshape only, so it has gradients on every backend
  * (the wasm backend has no conv or pooling backprop kernels).
  */
-function windows(tf: Tf, x: Tensor, r: number, f: number, stride: number, dilation: number, pad: Attr, padValue: number): { slices: Tensor[]; out: number[] } {
+function windows(tf: Tf, x: Tensor, r: number, f: readonly number[], stride: number, dilation: number, pad: Attr, padValue: number): { slices: Tensor[]; out: number[] } {
   const spatial = x.shape.slice(1, 1 + r);
-  const pads = spatial.map((n) => padding(pad, n, f, dilation, stride));
-  const out = spatial.map((n, i) => Math.floor((n + pads[i]![0] + pads[i]![1] - dilation * (f - 1) - 1) / stride) + 1);
+  const pads = spatial.map((n, i) => padding(pad, n, f[i]!, dilation, stride));
+  const out = spatial.map((n, i) => Math.floor((n + pads[i]![0] + pads[i]![1] - dilation * (f[i]! - 1) - 1) / stride) + 1);
   // Pad so that every slice of out*stride elements from each offset fits.
-  const needed = spatial.map((n, i) => dilation * (f - 1) + out[i]! * stride - (n + pads[i]![0] + pads[i]![1]));
+  const needed = spatial.map((n, i) => dilation * (f[i]! - 1) + out[i]! * stride - (n + pads[i]![0] + pads[i]![1]));
   const padded = tf.pad(x, x.shape.map((_, i) => (i >= 1 && i <= r ? [pads[i - 1]![0], pads[i - 1]![1] + Math.max(0, needed[i - 1]!)] : [0, 0])) as [number, number][], padValue);
-  const offsets: number[][] = r === 1 ? [...Array(f).keys()].map((k) => [k]) : [...Array(f * f).keys()].map((k) => [Math.floor(k / f), k % f]);
+  // Kernel offsets in row-major order of the kernel's spatial axes (as the kernel reshapes to [F1*..*Fr*C, K]).
+  const offsets: number[][] = r === 1 ? [...Array(f[0]!).keys()].map((k) => [k]) : [...Array(f[0]! * f[1]!).keys()].map((k) => [Math.floor(k / f[1]!), k % f[1]!]);
   const n = x.shape[0]!;
   const c = x.shape[x.rank - 1]!;
   const slices = offsets.map((off) => {
@@ -323,7 +324,7 @@ const conv: Rule = (args, ctx) => {
   const input = withBatch(tf, x, n);
   const kernel = w.t;
   const r = kernel.rank - 2;
-  const f = kernel.shape[0]!;
+  const f = kernel.shape.slice(0, r);
   const k = kernel.shape[kernel.rank - 1]!;
   const { slices, out } = windows(tf, input, r, f, Number(ctx.attrs["stride"]), Number(ctx.attrs["dilation"]), ctx.attrs["pad"]!, 0);
   // im2col: patches [N * positions, F..F * C] times the kernel as [F..F * C, K].
@@ -341,13 +342,17 @@ const pool = (kind: "max" | "avg"): Rule => (args, ctx) => {
   const stride = Number(ctx.attrs["stride"]) || size;
   const r = elemRank(x) - 1;
   const pad = ctx.attrs["pad"]!;
-  const { slices } = windows(tf, x.t, r, size, stride, 1, pad, kind === "max" ? -1e30 : 0);
+  const sizes = Array<number>(r).fill(size);
+  const { slices } = windows(tf, x.t, r, sizes, stride, 1, pad, kind === "max" ? -1e30 : 0);
   const stacked = tf.stack(slices);
-  if (kind === "max") return tf.max(stacked, 0);
-  // The mean over the real elements of each window: padding is not counted (as in TensorFlow and Keras).
-  const ones = tf.ones([1, ...x.t.shape.slice(x.batched ? 1 : 0, -1), 1]);
-  const counts = tf.sum(tf.stack(windows(tf, ones, r, size, stride, 1, pad, 0).slices), 0);
-  return tf.div(tf.sum(stacked, 0), counts);
+  if (kind === "max") return maxTiesShared(tf, stacked, 0);
+  // The mean over the real elements of each window: padding is not counted (as in TensorFlow and Keras),
+  // nor are the padded positions of a padded batch (ctx.validity).
+  const spatial = x.t.shape.slice(x.batched ? 1 : 0, -1);
+  const ones = ctx.validity ? tf.broadcastTo(ctx.validity, [ctx.validity.shape[0]!, ...spatial, 1]) : tf.ones([1, ...spatial, 1]);
+  const counts = tf.sum(tf.stack(windows(tf, ones, r, sizes, stride, 1, pad, 0).slices), 0);
+  // A window wholly in the padding of a padded batch counts nothing: its (junk) mean is 0, not 0/0.
+  return tf.div(tf.sum(stacked, 0), ctx.validity ? tf.maximum(counts, 1) : counts);
 };
 
 /** Sums every axis but the batch axis: a per-example loss [N]. */

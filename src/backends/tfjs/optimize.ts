@@ -362,8 +362,15 @@ export function runOptimizedScan(env: ScanEnv, scan: Scan, seqs: Tensor[], init:
       if (!p.rec) continue;
       vals.set(p.id, evalPNode(env, p, p.args.map((a) => argOf(a, fixed, vals)), true));
     }
-    outs[t] = vals.get(scan.out) ?? fixed.get(scan.out)!;
-    const next = scan.states.map((s) => vals.get(s.next)!);
+    // The output or a next state may be unbatched (a parameter, `c' = p`): broadcast over the batch.
+    const step = (id: number) => {
+      const v = vals.get(id);
+      if (v) return v;
+      const f = fixed.get(id) ?? env.param(id)!;
+      return tf.add(tf.zeros([n, ...f.shape]), f);
+    };
+    outs[t] = step(scan.out);
+    const next = scan.states.map((s) => step(s.next));
     current = mask ? maskedStates(tf, mask, t, current, next) : next;
   }
   return { out: tf.stack(outs, 1), states: new Map(scan.states.map((s, i) => [s.name, current[i]!])), path: "hoisted" };
