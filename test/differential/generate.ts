@@ -42,7 +42,7 @@ function axisText(a: Axis): string {
   return a.offset === 0 ? base : `${base} ${a.offset > 0 ? "+" : "-"} ${Math.abs(a.offset)}`;
 }
 
-const UNARY = ["tanh", "sigmoid", "softplus", "elu", "relu", "abs", "leaky_relu", "square", "gauss"] as const;
+const UNARY = ["tanh", "sigmoid", "softplus", "elu", "neg", "log1p2", "sqrt1p2", "softmax", "log_softmax", "relu", "abs", "leaky_relu", "square", "gauss"] as const;
 
 class Builder {
   readonly defs: string[] = [];
@@ -123,6 +123,10 @@ function expr(b: Builder, leaves: string[], depth: number): string {
     if (f === "leaky_relu") return `leaky_relu(${a}, alpha: 0.2)`;
     if (f === "gauss") return `exp(-square(${a}))`;
     if (f === "square") return `0.5 * square(${a})`;
+    if (f === "neg") return `-(${a})`;
+    if (f === "log1p2") return `log(1 + square(${a}))`;
+    if (f === "sqrt1p2") return `sqrt(1 + square(${a}))`;
+    if (f === "log_softmax") return `0.3 * log_softmax(${a})`;
     return `${f}(${a})`;
   }
   const x = expr(b, leaves, depth - 1);
@@ -347,6 +351,11 @@ function seqLayer(b: Builder, v: Value, memory: Value | undefined): Value {
       return b.bind(`repeat<${b.int(2, 3)}> residual(${v.name})`, v.shape);
     }
     case 10: {
+      if (b.oneIn(2)) {
+        // Parallel branches joined on the last axis (inception-style).
+        b.feature("concat of branches");
+        return b.bind(`concat(${v.name}, tanh(dense<${H}>(${v.name})))`, [L, { n: (C as { n: number }).n + H }]);
+      }
       const f = b.pick(["tanh", "sigmoid", "softplus"]);
       return b.bind(`${f}(dense<${H}>(${v.name}))`, [L, { n: H }]);
     }
@@ -356,6 +365,13 @@ function seqLayer(b: Builder, v: Value, memory: Value | undefined): Value {
         const k = b.int(1, 3);
         b.feature("matmul:param-left mat-mat (batched)");
         return b.bind(`mixrows<${k}>(${v.name})`, [{ n: k }, C]);
+      }
+      if (b.oneIn(3)) {
+        // Both operands batched: the sequence times a matrix that comes with each example.
+        const name = b.fresh("m");
+        b.decls.push(`  input ${name}: [${(C as { n: number }).n}, ${H}]`);
+        b.feature("matmul:batched mat-mat, both operands data");
+        return b.bind(`tanh(${v.name} @ ${name})`, [L, { n: H }]);
       }
       b.feature("matmul:param-right mat-mat (batched)");
       return b.bind(`project<${H}>(${v.name})`, [L, { n: H }]);
@@ -385,9 +401,15 @@ function imageLayer(b: Builder, v: Value): Value {
       const [n2, m2] = [size(N, F1), size(M, F2)];
       if (n2 < 1 || m2 < 1) continue;
       b.feature(`conv2d:${F1 === F2 ? "square" : "rectangular"} kernel, pad ${pad}${S > 1 ? ", strided" : ""}${D > 1 ? ", dilated" : ""}`);
-      return b.bind(`relu(rectconv<K=${K}, F1=${F1}, F2=${F2}, S=${S}, D=${D}, pad=${pad}>(${v.name}))`, [{ n: n2 }, { n: m2 }, { n: K }]);
+      return b.bind(`${b.pick(["tanh", "elu"])}(rectconv<K=${K}, F1=${F1}, F2=${F2}, S=${S}, D=${D}, pad=${pad}>(${v.name}))`, [{ n: n2 }, { n: m2 }, { n: K }]);
     }
     return v;
+  }
+  if (b.oneIn(3)) {
+    // A cell over [N, M, C] scans M and maps over N (a mapped scan).
+    const H = b.int(2, 3);
+    b.feature("scan:mapped over a leading axis (a fn around a cell)");
+    return b.bind(`${b.pick(["rowscan", "rowscan_reverse"])}<H=${H}>(${v.name})`, [v.shape[0]!, v.shape[1]!, { n: H }]);
   }
   const kind = b.pick(["maxpool", "avgpool"]);
   const pad = b.int(0, 1);
@@ -413,6 +435,15 @@ function toVector(b: Builder, v: Value): Value {
     return b.bind(`mean(mean(${v.name}))`, [v.shape[2]!]);
   }
   const L = v.shape[0]!;
+  if (!isLen(L) && b.oneIn(3)) {
+    if (b.oneIn(2)) {
+      b.feature("matmul:param-left vec-mat (batched matrix)");
+      return b.bind(`weighrows(${v.name})`, [v.shape[1]!]);
+    }
+    const r = b.pick(["sum", "mean", "max"] as const);
+    b.feature(`reduce:${r} over the last axis`);
+    return b.bind(`${r}(${v.name}, axis: 1)`, [L]);
+  }
   const r = b.pick(["last", "first", "sum", "mean", "max", "attend", "attend"] as const);
   b.need(L);
   b.feature(r === "attend" ? "attention pooling over time (mat-vec, param right; vec-mat, batched)" : `reduce:${r}`);
@@ -471,6 +502,19 @@ fn mixvec<K>(x: [D]) -> [K] {
   out sigmoid(x @ W) * v
 }
 
+fn rowscan<H>(x: [M, C]) -> [M, H] {
+  out gru<H>(x)
+}
+
+fn rowscan_reverse<H>(x: [M, C]) -> [M, H] {
+  out reverse lstm<H>(x)
+}
+
+fn weighrows(x: [N, C]) -> [C] {
+  param p: [N] = glorot
+  out p @ x
+}
+
 fn attend(x: [N, C]) -> [C] {
   param v: [C] = glorot
   let alpha = softmax(x @ v)
@@ -483,7 +527,7 @@ export function generateModel(c: Choose): Generated {
   const b = new Builder(c);
   b.decls.push("  vocab v[NV] = [a, b, c, d]");
   // The main input.
-  const kind = b.int(0, 5);
+  const kind = b.int(0, 6);
   let v: Value;
   const D = b.int(1, 3);
   const T: Axis = { len: true, num: 1, den: 1, offset: 0 };
@@ -496,10 +540,12 @@ export function generateModel(c: Choose): Generated {
       break;
     case 1: {
       b.usesT = true;
-      b.decls.push("  input x: [T] of v");
-      const emb = b.oneIn(2);
+      const data = b.oneIn(3);
+      if (data) b.decls.push("  vocab w[V]", "  input x: [T] of w");
+      else b.decls.push("  input x: [T] of v");
+      const emb = data || b.oneIn(2);
       v = b.bind(emb ? `embedding<${D + 1}>(one_hot(x))` : "one_hot(x)", [T, { n: emb ? D + 1 : 4 }]);
-      b.feature(emb ? "input:tokens, embedding" : "input:tokens, one_hot");
+      b.feature(data ? "input:tokens of a data vocabulary" : emb ? "input:tokens, embedding" : "input:tokens, one_hot");
       break;
     }
     case 2: {
@@ -520,6 +566,15 @@ export function generateModel(c: Choose): Generated {
       b.decls.push(`  input x: [${D + 1}]`);
       v = { name: "x", shape: [{ n: D + 1 }] };
       b.feature("input:vector");
+      break;
+    }
+    case 5: {
+      // Two parallel sequences per example: a fn around a cell scans each (a mapped scan over a padded length).
+      b.usesT = true;
+      b.decls.push(`  input x: [2, T, ${D}]`);
+      const H = b.int(2, 3);
+      v = b.bind(`mean(${b.pick(["rowscan", "rowscan_reverse"])}<H=${H}>(x))`, [T, { n: H }]);
+      b.feature("scan:mapped, scanning a padded length");
       break;
     }
     default: {
@@ -558,7 +613,7 @@ export function generateModel(c: Choose): Generated {
   const lead = perStep ? [axisText(v.shape[0]!)] : [];
   if (perStep) b.need(v.shape[0]!);
   const K = b.int(1, 3);
-  const loss = b.int(0, 3);
+  const loss = b.int(0, 4);
   let target: string;
   if (loss === 0) {
     target = `[${[...lead, K].join(", ")}]`;
@@ -569,11 +624,15 @@ export function generateModel(c: Choose): Generated {
   } else if (loss === 2) {
     target = `[${[...lead, K].join(", ")}]`;
     b.stmts.push(`  loss bce(sigmoid(dense<${K}>(${v.name})), y)`);
-  } else {
+  } else if (loss === 3) {
     target = `[${[...lead, K].join(", ")}]`;
     b.stmts.push(`  loss bce_logits(dense<${K}>(${v.name}), y)`);
+  } else {
+    // Soft targets: cross-entropy against a distribution of floats.
+    target = `[${[...lead, K + 1].join(", ")}]`;
+    b.stmts.push(`  loss cross_entropy(dense<${K + 1}>(${v.name}), y)`);
   }
-  b.feature(`loss:${["mse", "cross_entropy", "bce", "bce_logits"][loss]}${perStep ? " per step" : ""}`);
+  b.feature(`loss:${["mse", "cross_entropy", "bce", "bce_logits", "cross_entropy (probabilities)"][loss]}${perStep ? " per step" : ""}`);
   b.decls.push(`  target y: ${target}`);
   if (b.oneIn(4)) {
     // A second loss on a side value.

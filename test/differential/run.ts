@@ -52,13 +52,14 @@ function runtime(): string {
   return runtimeDir;
 }
 
-/** The checked graph of the spec's last model, or the checker's messages. */
-export function graphOf(text: string, file = "gen.seq"): { graph: Graph; sources: Map<string, string> } | { messages: string[] } {
+/** The checked graph of the spec's model (by name; default the last), or the checker's messages. */
+export function graphOf(text: string, file = "gen.seq", name?: string): { graph: Graph; sources: Map<string, string> } | { messages: string[] } {
   const program = loadProgram(file, { text, cwd: "/virtual", readFile: (p) => { throw new Error(`no file ${p}`); } });
   const result = checkProgram(program);
   const errors = [...program.diagnostics, ...result.diagnostics].filter((d) => d.severity === "error");
   if (errors.length > 0) return { messages: errors.map((d) => `${d.code}: ${d.message}`) };
-  const model = result.models[result.models.length - 1]!;
+  const model = name === undefined ? result.models[result.models.length - 1]! : result.models.find((m) => m.name === name);
+  if (!model) return { messages: [`no model ${name}`] };
   return { graph: buildGraph(model), sources: program.sources };
 }
 
@@ -96,6 +97,10 @@ export interface RunOptions {
   backends?: ("cpu" | "wasm")[];
   /** Skip the finite-difference check (it is the slowest part). */
   noFd?: boolean;
+  /** The model to run, by name (default the spec's last). */
+  model?: string;
+  /** The spec's file name (in messages and the emitted INFO). */
+  file?: string;
 }
 
 const maxAbs = (a: ArrayLike<number>): number => {
@@ -155,8 +160,8 @@ function padded(tf: Engine["tf"], info: ModelInfo, examples: Batch[], maxDims: D
 
 /** Runs one spec on every target; see the file comment. */
 export async function runSpec(text: string, opts: RunOptions): Promise<Verdict> {
-  const file = "gen.seq";
-  const g = graphOf(text, file);
+  const file = opts.file ?? "gen.seq";
+  const g = graphOf(text, file, opts.model);
   if ("messages" in g) return { kind: "rejected", stage: "check", messages: g.messages };
   const { graph, sources } = g;
   let ts: TsModule;

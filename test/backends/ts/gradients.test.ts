@@ -42,43 +42,13 @@ import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import { TfModel } from "../../../src/backends/tfjs/exec.js";
 import type { Batch, CompiledModel, Dims } from "../../../src/backends/ts/runtime/model-api.js";
 import { emitModelOf } from "./harness.js";
-import { axisSize, gradientCheck, loadSpec, type GradientReport, perturb, randomBatch, Rng, smallDims, type LoadedSpec } from "./gradcheck.js";
+import { axisSize, gradientCheck, loadSpec, type GradientReport, perturb, randomBatch, Rng, SHRINK, smallDims, type LoadedSpec } from "./gradcheck.js";
 
 const SPEC_DIR = join(resolve(dirname(fileURLToPath(import.meta.url)), "../../.."), "specs");
 const B = 2;
 const RTOL = 1e-6;
 const TFJS_RTOL = 1e-4;
 const SEED = 3;
-
-/** Exact text replacements that shrink the specs whose sizes make a gradient check slow. */
-const SHRINK: Record<string, [string, string][]> = {
-  "alphago_policy.seq": [
-    // K = 5 maps, not fewer: with 3, whole layers of the 12 relu layers die and their gradients are exactly 0.
-    // A 3x3 board: on 4x4 the relu pre-activations near 0 are so many that over half the entries met a kink.
-    ["dim K = 192", "dim K = 5"],
-    ["input x: [19, 19, 48]", "input x: [3, 3, 2]"],
-    ["target y: [19, 19, 1]", "target y: [3, 3, 1]"],
-  ],
-  "resnet_bottleneck.seq": [
-    // 3x3 maps: on 4x4x5 the relu(f + x) after each identity shortcut put a kink near 45% of the entries.
-    ["input x: [56, 56, 256]", "input x: [3, 3, 4]"],
-    ["bottleneck<D=64>", "bottleneck<D=3>"],
-  ],
-  "inception_block.seq": [
-    ["input x: [28, 28, 192]", "input x: [5, 5, 3]"],
-    ["inception<K1=64, R3=96, K3=128, R5=16, K5=32, KP=32>", "inception<K1=2, R3=2, K3=3, R5=2, K5=2, KP=2>"],
-  ],
-  "pyramid_rnn.seq": [
-    ["dim F = 40", "dim F = 3"],
-    ["dim H = 256", "dim H = 4"],
-  ],
-  "caption_decoder.seq": [
-    ["dim F = 4096", "dim F = 6"],
-    ["dim E = 256", "dim E = 4"],
-    ["dim H = 512", "dim H = 5"],
-  ],
-  "stacked_rnn.seq": [["dim H = 256", "dim H = 6"]],
-};
 
 interface Case {
   label: string;
