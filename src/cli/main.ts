@@ -14,7 +14,8 @@ import { runExport, runImportWeights, EXPORT_TARGETS, type ExportTarget } from "
 import { runCompile, COMPILE_TARGETS } from "./commands/compile.js";
 import { BACKENDS, type BackendName } from "../backends/tfjs/engine.js";
 import { UserIoError } from "./io.js";
-import { VERSION, type OutputOptions } from "./output.js";
+import { NodeError } from "../graph/graph.js";
+import { describeSource, VERSION, type OutputOptions } from "./output.js";
 
 /** A mistake in the command line: reported with a pointer to --help, exit code 2. */
 class UsageError extends Error {}
@@ -248,6 +249,16 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof UserIoError) {
       process.stderr.write(`seqc: ${e.message}\n`);
       return 2;
+    }
+    if (e instanceof NodeError) {
+      // A backend's error at a node of the model: a limit of the target (exit 1) or a bug, located either way.
+      const where = describeSource(e.src);
+      if (e.name === "PaddingError") {
+        process.stderr.write(`seqc: ${where}: ${e.message}\nhelp: give every example of a batch the same lengths (e.g. --batch 1), or pad the data yourself\n`);
+        return 1;
+      }
+      process.stderr.write(`seqc: internal error at ${where}: ${e.message}\n`);
+      return 70;
     }
     throw e;
   }

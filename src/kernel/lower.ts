@@ -11,7 +11,7 @@
  * the initial value, slot k + 1 the value after step k). Mapped axes (`lead`)
  * fold into the batch axis (N = B * lead).
  */
-import type { Dim, Graph, InitSpec, Node, Param, Scan, Source } from "../graph/graph.js";
+import { NodeError, type Dim, type Graph, type InitSpec, type Node, type Param, type Scan, type Source } from "../graph/graph.js";
 import { ADJOINT } from "./adjoint.js";
 import { constVal, val, type AdjointCall, type Builder, type OpCall, type Space, type Val } from "./api.js";
 import { FORWARD } from "./forward.js";
@@ -106,6 +106,16 @@ export function whereIn(sources: Map<string, string>): Where {
 }
 
 type OpNode = Extract<Node, { kind: "op" }>;
+
+/** Runs a rule of a node; an error names the node's place in the spec (NodeError). */
+function located(n: OpNode, rule: () => void): void {
+  try {
+    rule();
+  } catch (e) {
+    if (e instanceof NodeError) throw e;
+    throw new NodeError(`${n.op}: ${e instanceof Error ? e.message : String(e)}`, n.src, { cause: e });
+  }
+}
 
 interface SplitProduct {
   w: number;
@@ -423,7 +433,7 @@ class Lowering {
     const N = this.batchOf(n, lead);
     this.currentN = N;
     this.note(n, `${n.name ?? n.op}: ${n.op}`);
-    FORWARD[n.op](this.call(n, lead, N));
+    located(n, () => FORWARD[n.op](this.call(n, lead, N)));
   }
 
   private backwardOp(n: OpNode, lead: number): void {
@@ -441,7 +451,7 @@ class Lowering {
     };
     if (c.dargs.every((d) => d === null)) return;
     this.note(n, `d ${n.name ?? n.op}: adjoint of ${n.op}`);
-    ADJOINT[n.op](c);
+    located(n, () => ADJOINT[n.op](c));
   }
 
   // ------------------------------------------------------------------ scans

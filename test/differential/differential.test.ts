@@ -86,7 +86,7 @@ describe("shipped specs: a padded batch equals its examples run one by one, on e
   const cases = readdirSync(SPEC_DIR)
     .filter((f) => f.endsWith(".seq"))
     .sort()
-    .flatMap((f) => {
+    .flatMap((f): (readonly [string, string, string, string | undefined])[] => {
       let text = readFileSync(join(SPEC_DIR, f), "utf8");
       for (const [from, to] of SHRINK[f] ?? []) text = text.split(from).join(to);
       const g = graphOf(text, f);

@@ -6,7 +6,7 @@
  */
 import type * as tfTypes from "@tensorflow/tfjs";
 import { Poly } from "../../check/dims.js";
-import type { Attr, Dim, Graph, Node, Param, Scan } from "../../graph/graph.js";
+import { NodeError, type Attr, type Dim, type Graph, type Node, type Param, type Scan } from "../../graph/graph.js";
 import { initialValues, paramSeed, Rng } from "../init.js";
 import type { Engine, Tf } from "./engine.js";
 import { maskedStates, reshapeOneHot, TF_OPS, unstackSteps, type Arg, type OpContext } from "./ops.js";
@@ -230,7 +230,17 @@ export class TfModel {
     return { t, batched: this.batched.get(id)! };
   }
 
+  /** One node's value; an error names the node's place in the spec (NodeError). */
   private evalNode(node: Node, env: Map<number, Tensor>, finals: Map<number, Map<string, Tensor>>, dims: DimValues): Tensor {
+    try {
+      return this.evalNodeAt(node, env, finals, dims);
+    } catch (e) {
+      if (e instanceof NodeError) throw e;
+      throw new NodeError(`${node.kind === "op" ? node.op : node.kind}: ${e instanceof Error ? e.message : String(e)}`, node.src, { cause: e });
+    }
+  }
+
+  private evalNodeAt(node: Node, env: Map<number, Tensor>, finals: Map<number, Map<string, Tensor>>, dims: DimValues): Tensor {
     switch (node.kind) {
       case "const":
         return this.tf.scalar(node.value);

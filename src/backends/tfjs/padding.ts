@@ -21,19 +21,17 @@
  */
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { OpKind } from "../../ir/ops.js";
-import type { Attr, Source } from "../../graph/graph.js";
+import { NodeError, type Attr, type Source } from "../../graph/graph.js";
 import type { Tf } from "./engine.js";
 import type { Arg, OpContext } from "./ops.js";
 
 type Tensor = tfTypes.Tensor;
 
 /** A padded batch reached an op that cannot respect its padding (`src`: where the op is in the spec). */
-export class PaddingError extends Error {
-  constructor(
-    message: string,
-    readonly src?: Source,
-  ) {
-    super(message);
+export class PaddingError extends NodeError {
+  constructor(message: string, src?: Source) {
+    super(message, src);
+    this.name = "PaddingError";
   }
 }
 

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
-import type { Dim, Graph } from "../../graph/graph.js";
+import { NodeError, type Dim, type Graph } from "../../graph/graph.js";
 import { lowerGraph } from "../../kernel/lower.js";
 import type { TrainSettings } from "../settings.js";
 import { emitModel } from "./emit.js";
@@ -22,8 +22,8 @@ export interface TsOptions {
   precision: "f32" | "f64";
 }
 
-/** A compile problem that is the spec's, not a bug: reported to the user with exit code 1. */
-export class TsTargetError extends Error {}
+/** A compile problem that is the spec's, not a bug: reported to the user with exit code 1 (`src`: where in the spec). */
+export class TsTargetError extends NodeError {}
 
 /** The texts of the runtime files, read from this package's sources. */
 export function runtimeSources(): Record<string, string> {
@@ -118,7 +118,7 @@ export function emitFiles(graph: Graph, sources: Map<string, string>, settings: 
   try {
     program = lowerGraph(graph, sources);
   } catch (e) {
-    if (e instanceof Error && /ts target/.test(e.message)) throw new TsTargetError(e.message);
+    if (e instanceof Error && /ts target/.test(e.message)) throw new TsTargetError(e.message, e instanceof NodeError ? e.src : undefined);
     throw e;
   }
   const info = modelInfo(graph, settings, spec, opts);

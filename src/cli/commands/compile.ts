@@ -11,7 +11,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { hasErrors } from "../../diagnostics/diagnostic.js";
 import { UserIoError } from "../io.js";
-import { emitDiagnostics, type OutputOptions } from "../output.js";
+import { describeSource, emitDiagnostics, type OutputOptions } from "../output.js";
 import { checkFile } from "./check.js";
 import { pickModel } from "./train.js";
 
@@ -45,7 +45,7 @@ export async function runCompile(spec: string, opts: CompileOptions): Promise<nu
     files = ts.emitFiles(graph, program.sources, specSettings(info.model), { file: program.root.file, source: program.sources.get(program.root.file) ?? "" }, { precision: opts.precision }, ts.runtimeSources());
   } catch (e) {
     if (e instanceof ts.TsTargetError) {
-      process.stderr.write(`error: ${spec}: model ${info.name}: ${e.message}\n`);
+      process.stderr.write(`error: ${e.src ? describeSource(e.src) : spec}: model ${info.name}: ${e.message}\n`);
       return 1;
     }
     throw e;
