@@ -133,7 +133,7 @@ export async function main(argv: string[]): Promise<number> {
     )
     .command(
       "predict <model>",
-      "print a trained model's outputs for each example, step by step",
+      "print a trained model's outputs for each example, step by step (--format json: a JSON object per example, full precision, with labels of token outputs)",
       (y) =>
         y.positional("model", { type: "string", demandOption: true }).option("data", { alias: "d", type: "string", demandOption: true })
           .option("value", { type: "string", describe: "which named value to print (default: the first loss's prediction)" })

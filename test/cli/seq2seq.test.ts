@@ -90,6 +90,65 @@ describe("seq2seq_attention on the reversal task", () => {
     }
   }, 120_000);
 
+  it("seqc eval and the emitted trainer's eval agree on batches of mixed source and target lengths", () => {
+    const ts = join(out, "ts");
+    const c = spawnSync(process.execPath, ["bin/seqc.js", "compile", spec, "-o", ts, "--quiet"], { encoding: "utf8", timeout: 120_000 });
+    expect(c.status, c.stderr).toBe(0);
+    const ours = spawnSync(process.execPath, ["bin/seqc.js", "eval", modelDir, "--data", heldOut, "--format", "json", "--backend", "cpu"], { encoding: "utf8", timeout: 120_000 });
+    expect(ours.status, ours.stderr).toBe(0);
+    const m = JSON.parse(ours.stdout) as { loss: number; outputs: { stepAccuracy: number; sequenceAccuracy: number; perplexity: number }[] };
+    const theirs = spawnSync(process.execPath, [join(ts, "train.js"), "eval", "--model", modelDir, "--data", heldOut], { encoding: "utf8", timeout: 120_000 });
+    expect(theirs.status, theirs.stderr).toBe(0);
+    const num = (re: RegExp) => Number(re.exec(theirs.stdout)?.[1]);
+    // The held-out lines mix lengths 3..6: seqc pads and masks a batch, the emitted trainer batches equal lengths.
+    const lengths = new Set(readFileSync(heldOut, "utf8").trim().split("\n").map((l) => (JSON.parse(l) as { x: string[] }).x.length));
+    expect(lengths.size).toBeGreaterThan(1);
+    expect(num(/^loss (\S+)/m)).toBeCloseTo(m.loss, 4);
+    expect(num(/accuracy per step (\S+)%/)).toBeCloseTo(100 * m.outputs[0]!.stepAccuracy, 1);
+    expect(num(/sequences all right (\S+)%/)).toBeCloseTo(100 * m.outputs[0]!.sequenceAccuracy, 1);
+    expect(num(/perplexity (\S+)/)).toBeCloseTo(m.outputs[0]!.perplexity, 2);
+  }, 240_000);
+
+  it("predict --format json prints full-precision outputs of the real steps, labelled with tokens", () => {
+    const r = spawnSync(process.execPath, ["bin/seqc.js", "predict", modelDir, "--data", heldOut, "--format", "json", "--backend", "cpu"], { encoding: "utf8", timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const rows = r.stdout.trim().split("\n").map((l) => JSON.parse(l) as { example: number; output: number[][]; labels: string[] });
+    const held = readFileSync(heldOut, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { y: string[] });
+    expect(rows.length).toBe(held.length);
+    rows.forEach((row, i) => {
+      expect(row.example).toBe(i + 1);
+      expect(row.output.length).toBe(held[i]!.y.length);
+      expect(row.labels.length).toBe(held[i]!.y.length);
+      expect(row.output[0]!.length).toBeGreaterThan(10);
+    });
+    // Not rounded: values keep float32 precision (more than 4 decimals).
+    expect(rows.flatMap((r) => r.output.flat()).some((v) => !Number.isInteger(v * 1e4))).toBe(true);
+    // The labels are mostly the targets (the model is trained).
+    const right = rows.reduce((n, row, i) => n + row.labels.filter((t, k) => t === held[i]!.y[k]).length, 0);
+    expect(right / held.reduce((n, h) => n + h.y.length, 0)).toBeGreaterThan(0.8);
+  }, 120_000);
+
+  it("reads --input through the validated loader: every bad line with its number, exit 1", async () => {
+    const bad = join(out, "bad.jsonl");
+    writeFileSync(bad, ['{"x": [["3"], "1"]}', "", '{"x": 5}', '{"y": "1 2"}', '{"x": "12", "extra": 1}'].join("\n") + "\n");
+    let err = "";
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation((chunk: string | Uint8Array) => {
+      err += String(chunk);
+      return true;
+    });
+    let code: number;
+    try {
+      code = await runSample(modelDir, { format: "human", color: false, prime: "", length: 12, temperature: 1, greedy: true, seed: 1, backend: "cpu", input: bad });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(code).toBe(1);
+    expect(err).toMatch(/line 1: field x: expected a token/);
+    expect(err).toMatch(/line 3: field x/);
+    expect(err).toMatch(/line 4: missing field x/);
+    expect(err).toMatch(/line 5: .*extra/);
+  });
+
   it("explains what is missing: a source, or a start token outside the vocabulary", async () => {
     await expect(sample({ prime: "1" })).rejects.toThrow(/--input/);
     await expect(sample({ input: heldOut, start: "<nope>", greedy: true })).rejects.toThrow(UserIoError);

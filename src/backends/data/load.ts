@@ -163,6 +163,38 @@ function vocabUnits(table: DimTable, vocabs: Record<string, Vocabulary>, into: U
   return into;
 }
 
+/**
+ * Why examples with these dim values are too short for the model, if they
+ * are: an axis of some value of the model (scan bodies included) whose size
+ * depends on a sequence length would have fewer than one step (a valid
+ * convolution or pool of width F needs T >= F). Such an example alone gives an
+ * empty sequence, and padded among longer ones it would be all padding.
+ */
+function tooShort(graph: Graph, table: DimTable, units: Units): string | undefined {
+  const seen = new Set<string>();
+  const visit = (nodes: Graph["nodes"]): string | undefined => {
+    for (const n of nodes) {
+      for (const d of n.shape) {
+        const key = JSON.stringify(d);
+        if (seen.has(key)) continue;
+        seen.add(key);
+        const size = table.evaluate(d, units);
+        if (size !== undefined && size < 1) {
+          const what = n.kind === "op" ? `the ${n.op}${n.name ? ` of ${n.name}` : ""}` : n.kind === "scan" ? `the scan ${n.scan.name}` : (n.name ?? n.kind);
+          const given = [...table.atomsOf(d)].filter((a) => units.has(a)).map((a) => `${a} = ${table.value(a, units.get(a)!)}`);
+          return `too short for the model: ${what} has ${table.format(d)} steps, ${size} when ${given.join(", ")}`;
+        }
+      }
+      if (n.kind === "scan") {
+        const inner = visit(n.scan.body);
+        if (inner) return inner;
+      }
+    }
+    return undefined;
+  };
+  return visit(graph.nodes);
+}
+
 // ---------------------------------------------------------------------- JSONL
 
 function parseJsonl(text: string, graph: Graph, opts: LoadOptions, file: string): Dataset {
@@ -200,7 +232,10 @@ function parseJsonl(text: string, graph: Graph, opts: LoadOptions, file: string)
   for (const p of parsed) {
     const s = v.solve(p.value, p.line, known);
     issues.add(...s.issues);
-    if (s.issues.length > 0 || issues.count > 0) continue;
+    if (s.issues.length > 0) continue;
+    const short = tooShort(graph, v.table, s.units);
+    if (short) issues.add({ line: p.line, message: `the example is ${short}` });
+    if (short || issues.count > 0) continue;
     const values: Row["values"] = new Map();
     for (const f of v.fields) {
       const value = p.value[f.name];
@@ -282,6 +317,8 @@ function parseText(text: string, graph: Graph, opts: LoadOptions, file: string):
   const units: Units = new Map(known);
   const problems = solveAxes(table, fields, new Map([[lm.x.name, [L]], [lm.y.name, [L]]]), units);
   if (problems.length > 0) issues.fail({ message: `seqLength ${L} does not fit the model: ${problems[0]!.message}` });
+  const short = tooShort(graph, table, units);
+  if (short) issues.fail({ message: `seqLength ${L} is ${short}` });
   const rows: Row[] = [];
   for (let s = 0; s + L <= available; s += stride) {
     rows.push({
@@ -441,6 +478,8 @@ function parseCsv(text: string, graph: Graph, opts: LoadOptions, file: string): 
   const units: Units = new Map(bound);
   const problems = solveAxes(table, fields, new Map(fields.map((f) => [f.name, f.shape.length === 2 ? [W, widths.get(f.name)!] : [W]])), units);
   if (problems.length > 0) issues.fail({ message: `window ${W} does not fit the model: ${problems[0]!.message}` });
+  const short = tooShort(graph, table, units);
+  if (short) issues.fail({ message: `window ${W} is ${short}` });
 
   const rows: Row[] = [];
   for (let s = 0; s + W <= steps; s += stride) {

@@ -59,6 +59,8 @@ export interface SchemaOptions {
   vocabularies?: Record<string, Vocabulary>;
   /** How strings are cut into tokens, by vocab name. Default: per character for a vocabulary whose tokens are single characters (and for one built from the data), per word otherwise. */
   tokenize?: Record<string, TokenMode>;
+  /** Read only these of the model's fields (e.g. the inputs a decoder starts from); the others may be absent and are not read. Default all. */
+  fields?: readonly string[];
 }
 
 /**
@@ -97,9 +99,13 @@ export class ExampleValidator {
   readonly modes = new Map<string, TokenMode>();
   private readonly validate: ValidateFunction;
   private readonly byName = new Map<string, FieldSpec>();
+  /** The model's fields that are not read (SchemaOptions.fields): allowed in a line, not checked. */
+  private readonly others: string[];
 
   constructor(readonly graph: Graph, opts: SchemaOptions = {}) {
-    this.fields = dataFields(graph);
+    const all = dataFields(graph);
+    this.fields = opts.fields ? all.filter((f) => opts.fields!.includes(f.name)) : all;
+    this.others = all.filter((f) => !this.fields.includes(f)).map((f) => f.name);
     for (const f of this.fields) this.byName.set(f.name, f);
     this.table = new DimTable(graph);
     this.vocabularies = resolveVocabularies(graph, opts.vocabularies);
@@ -130,6 +136,7 @@ export class ExampleValidator {
       const s = f.vocab !== undefined ? this.tokenSchema(f, units) : this.floatSchema(f.shape, 0, units);
       properties[f.name] = { ...s, description: `${f.role} ${f.name}: [${f.shape.map((d) => this.table.format(d)).join(", ")}]${f.vocab !== undefined ? ` of ${f.vocab}` : ""}` };
     }
+    for (const name of this.others) properties[name] = { description: `not read here` };
     return {
       $schema: "https://json-schema.org/draft/2020-12/schema",
       title: `one example of model ${this.graph.model}`,

@@ -72,10 +72,10 @@ export async function evaluate(loaded: Loaded, data: Dataset): Promise<Metrics> 
         const target = values.get(n.args[1]!)!;
         const a = acc[i]!;
         let right: Tensor;
-        if (n.op === "cross_entropy" && target.dtype === "int32") {
+        const tokens = n.op === "cross_entropy" && target.dtype === "int32";
+        if (tokens) {
           right = tf.equal(tf.argMax(pred, -1), target);
           a.ce += tf.sum(values.get(n.id)!).dataSync()[0]!;
-          a.tokens += target.size;
         } else if (n.op === "cross_entropy") {
           right = tf.equal(tf.argMax(pred, -1), tf.argMax(target, -1));
         } else {
@@ -87,7 +87,10 @@ export async function evaluate(loaded: Loaded, data: Dataset): Promise<Metrics> 
         const real = mask ? mask.reshape([...mask.shape, ...Array<number>(right.rank - 2).fill(1)]) : tf.onesLike(right.toFloat());
         const perExample = tf.add(tf.mul(right.toFloat(), real), tf.sub(1, real)).reshape([batch.examples, -1]);
         a.right += tf.sum(tf.mul(right.toFloat(), real)).dataSync()[0]!;
-        a.steps += tf.sum(tf.mul(tf.onesLike(right.toFloat()), real)).dataSync()[0]!;
+        const steps = tf.sum(tf.mul(tf.onesLike(right.toFloat()), real)).dataSync()[0]!;
+        a.steps += steps;
+        // Perplexity is per real token: padded steps are not tokens.
+        if (tokens) a.tokens += steps;
         a.allRight += tf.sum(tf.min(perExample, 1)).dataSync()[0]!;
         a.sequences += batch.examples;
       });
@@ -156,14 +159,20 @@ export async function runPredict(dir: string, dataPath: string, opts: OutputOpti
   const valueId = opts.value !== undefined ? loaded.graph.values[opts.value] : lossNode.kind === "op" ? lossNode.args[0] : undefined;
   if (valueId === undefined) throw new UserIoError(`the model has no value ${opts.value}`);
   const inputNode = loaded.graph.nodes.find((n): n is Extract<Node, { kind: "input" }> => n.kind === "input" && n.role === "input")!;
+  // Token outputs: the logits of a cross-entropy against tokens, labelled by their most likely token.
+  const targetNode = lossNode.kind === "op" && lossNode.op === "cross_entropy" && valueId === lossNode.args[0] ? nodeById(loaded.graph, lossNode.args[1]!) : undefined;
+  const labels = targetNode?.vocab !== undefined ? loaded.vocabularies[targetNode.vocab] : undefined;
+  const json = opts.format === "json";
   const out: string[] = [];
   for (const batch of data.batches(64, 0, false)) {
     const { inputs, free, lengths } = batchTensors(tf, batch);
     let value: unknown[] = [];
-    let masked = false;
+    // Each example's real steps of the value's own first axis (the target's length U in a seq2seq, not the source's).
+    let steps: number[] | undefined;
     tf.tidy(() => {
       value = loaded.model.forward(inputs, free, lengths).values.get(valueId)!.arraySync() as unknown[];
-      masked = loaded.model.maskOf(valueId) !== undefined;
+      const mask = loaded.model.maskOf(valueId);
+      steps = mask ? (tf.sum(mask, 1).arraySync() as number[]) : undefined;
     });
     const field = batch.fields[inputNode.name]!;
     const per = field.shape.reduce((a, b) => a * b, 1);
@@ -173,14 +182,33 @@ export async function runPredict(dir: string, dataPath: string, opts: OutputOpti
       const vocab = inputNode.vocab ? loaded.vocabularies[inputNode.vocab] : undefined;
       const label = vocab ? detokenize(vocab, row.slice(0, real)) : JSON.stringify(Array.from(row));
       // Outputs at padded steps are not the example's: only its real steps are printed.
-      const output = masked && Array.isArray(value[i]) ? (value[i] as unknown[]).slice(0, real) : value[i];
-      out.push(`${label}\t${JSON.stringify(roundDeep(output, 4))}`);
+      const output = steps && Array.isArray(value[i]) ? (value[i] as unknown[]).slice(0, steps[i]) : value[i];
+      if (json) {
+        // Full precision (each float32 value exactly), one JSON object per line.
+        const realPart = field.lengths ? row.subarray(0, real * (per / Math.max(1, field.shape[0]!))) : row;
+        const line: Record<string, unknown> = { example: batch.indices[i]! + 1, input: vocab ? label : Array.from(realPart), output };
+        if (labels) line["labels"] = argmaxLabels(output, labels);
+        out.push(JSON.stringify(line));
+      } else out.push(`${label}\t${JSON.stringify(roundDeep(output, 4))}`);
     }
     for (const t of Object.values(inputs)) t.dispose();
   }
   loaded.model.dispose();
   process.stdout.write(out.join("\n") + "\n");
   return 0;
+}
+
+/** The most likely token of each vector of logits (the last axis), as nested arrays like the output's leading axes. */
+function argmaxLabels(v: unknown, vocab: Vocabulary): unknown {
+  if (!Array.isArray(v)) return undefined;
+  if (v.length > 0 && typeof v[0] === "number") {
+    let best = 0;
+    (v as number[]).forEach((x, k) => {
+      if (x > (v as number[])[best]!) best = k;
+    });
+    return vocab.token(best);
+  }
+  return v.map((x) => argmaxLabels(x, vocab));
 }
 
 function roundDeep(v: unknown, digits: number): unknown {
@@ -293,64 +321,46 @@ async function decodeOne(loaded: Loaded, fixed: Record<string, Tensor>, start: n
   }
 }
 
-/** One line of an --input file: the model's other inputs as tensors of one row, and the raw object. */
+/** One line of an --input file: the model's other inputs as tensors of one row, and (with --compare) the target's ids. */
 interface InputExample {
   line: number;
   fields: Record<string, { data: number[]; shape: number[]; dtype: "int32" | "float32" }>;
-  raw: Record<string, unknown>;
+  target?: number[];
 }
 
-/** Ids of a token field written in JSONL: a string (split per character or word), an array of tokens or of integer ids. */
-function fieldIds(vocab: Vocabulary, value: unknown, where: string): number[] {
-  const mode = vocab.isChars ? "char" : "word";
-  let tokens: unknown[];
-  if (typeof value === "string") tokens = mode === "char" ? [...value] : value.split(/\s+/).filter(Boolean);
-  else if (Array.isArray(value)) tokens = value;
-  else throw new UserIoError(`${where}: expected a string or an array of tokens`);
-  return tokens.map((t) => {
-    if (typeof t === "number" && Number.isInteger(t) && t >= 0 && t < vocab.size) return t;
-    if (typeof t !== "string") throw new UserIoError(`${where}: ${JSON.stringify(t)} is not a token`);
-    try {
-      return vocab.id(t);
-    } catch (e) {
-      throw new UserIoError(`${where}: ${(e as Error).message}`);
+/**
+ * The lines of an --input file through the validated data loader (the same
+ * messages as train and eval): the named fields only, each example at its own
+ * lengths; or an exit code after printing the problems.
+ */
+async function readExamples(loaded: Loaded, path: string, fields: string[]): Promise<InputExample[] | number> {
+  const data = await loadData(path, loaded.graph, { vocabularies: loaded.vocabularies, fields, format: "jsonl" });
+  if (typeof data === "number") return data;
+  // The loader skips blank lines: the example numbers map back to line numbers.
+  const lines = readText(path).split(/\r?\n/).flatMap((l, i) => (l.trim() === "" ? [] : [i + 1]));
+  return Array.from({ length: data.examples }, (_, i) => {
+    const ex: InputExample = { line: lines[i] ?? i + 1, fields: {} };
+    for (const name of fields) {
+      const f = data.fields[name]!;
+      const per = f.shape.reduce((a, b) => a * b, 1);
+      const shape = [...f.shape];
+      if (f.lengthAxis !== undefined && f.lengths) shape[f.lengthAxis] = f.lengths[i]!;
+      // The example's own block of the padded row.
+      const row = f.data.subarray(i * per, (i + 1) * per);
+      const values: number[] = [];
+      const walk = (axis: number, offset: number) => {
+        const stride = f.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+        for (let k = 0; k < shape[axis]!; k++) {
+          if (axis === shape.length - 1) values.push(row[offset + k]!);
+          else walk(axis + 1, offset + k * stride);
+        }
+      };
+      if (shape.length === 0) values.push(row[0]!);
+      else walk(0, 0);
+      ex.fields[name] = { data: values, shape, dtype: f.dtype };
     }
+    return ex;
   });
-}
-
-function readExamples(loaded: Loaded, path: string, inputs: InputNode[]): InputExample[] {
-  const text = readText(path);
-  const out: InputExample[] = [];
-  text.split(/\r?\n/).forEach((lineText, i) => {
-    if (lineText.trim() === "") return;
-    const where = `${path}:${i + 1}`;
-    let raw: unknown;
-    try {
-      raw = JSON.parse(lineText);
-    } catch (e) {
-      throw new UserIoError(`${where}: not JSON: ${(e as Error).message}`);
-    }
-    if (!raw || typeof raw !== "object" || Array.isArray(raw)) throw new UserIoError(`${where}: expected an object with a field per input`);
-    const obj = raw as Record<string, unknown>;
-    const fields: InputExample["fields"] = {};
-    for (const n of inputs) {
-      const v = obj[n.name];
-      if (v === undefined) throw new UserIoError(`${where}: no field ${n.name} (the model's input)`);
-      if (n.vocab !== undefined) {
-        const ids = fieldIds(loaded.vocabularies[n.vocab]!, v, `${where}: ${n.name}`);
-        if (n.shape.length !== 1) throw new UserIoError(`${where}: ${n.name}: only token sequences ([T] of a vocabulary) are read here`);
-        fields[n.name] = { data: ids, shape: [ids.length], dtype: "int32" };
-      } else {
-        const shape: number[] = [];
-        for (let x: unknown = v; Array.isArray(x); x = x[0]) shape.push(x.length);
-        const data = (Array.isArray(v) ? (v as unknown[]).flat(Infinity) : [v]) as unknown[];
-        if (!data.every((d) => typeof d === "number")) throw new UserIoError(`${where}: ${n.name}: expected numbers`);
-        fields[n.name] = { data: data as number[], shape, dtype: "float32" };
-      }
-    }
-    out.push({ line: i + 1, fields, raw: obj });
-  });
-  return out;
 }
 
 export interface CompareResult {
@@ -368,7 +378,10 @@ async function decodeFile(loaded: Loaded, path: string, opts: SampleOptions): Pr
   const { input: fbInput, vocab, stopId, fb } = feedbackOf(loaded);
   const inputs = loaded.graph.nodes.filter((n): n is InputNode => n.kind === "input" && n.role === "input" && n.name !== fb.input);
   const start = startIds(vocab, opts);
-  const examples = readExamples(loaded, path, inputs);
+  const targetNode = opts.compare ? compareTarget(loaded, fb, fbInput) : undefined;
+  const read = await readExamples(loaded, path, [...inputs.map((n) => n.name), ...(targetNode ? [targetNode.name] : [])]);
+  if (typeof read === "number") return read;
+  const examples = read;
   const tensorsOf = (ex: InputExample[]): Record<string, Tensor> =>
     Object.fromEntries(
       inputs.map((n) => {
@@ -417,20 +430,12 @@ async function decodeFile(loaded: Loaded, path: string, opts: SampleOptions): Pr
     const n = inputs[0];
     if (!n) return "";
     const v = n.vocab !== undefined ? loaded.vocabularies[n.vocab] : undefined;
-    return v ? detokenize(v, e.fields[n.name]!.data) : JSON.stringify(e.raw[n.name]);
+    return v ? detokenize(v, e.fields[n.name]!.data) : JSON.stringify(e.fields[n.name]!.data);
   };
 
-  if (opts.compare) {
-    const lossNode = loaded.graph.losses
-      .map((id) => nodeById(loaded.graph, id))
-      .find((n): n is Extract<Node, { kind: "op" }> => n.kind === "op" && n.args[0] === loaded.graph.values[fb.source]);
-    const targetNode = lossNode ? nodeById(loaded.graph, lossNode.args[1]!) : undefined;
-    if (!targetNode || targetNode.kind !== "input" || targetNode.vocab !== fbInput.vocab) {
-      throw new UserIoError(`--compare: no target of ${fb.source}'s loss to compare with`);
-    }
+  if (targetNode) {
     const targets = examples.map((e) => {
-      if (e.raw[targetNode.name] === undefined) throw new UserIoError(`${path}:${e.line}: no field ${targetNode.name} (the target to compare with)`);
-      const ids = fieldIds(vocab, e.raw[targetNode.name], `${path}:${e.line}: ${targetNode.name}`);
+      const ids = e.fields[targetNode.name]!.data;
       return stopId !== undefined && ids[ids.length - 1] === stopId ? ids.slice(0, -1) : ids;
     });
     const width = opts.beam ?? DEFAULT_COMPARE_WIDTH;
@@ -471,6 +476,18 @@ async function decodeFile(loaded: Loaded, path: string, opts: SampleOptions): Pr
     process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
   } else process.stdout.write(examples.map((e, i) => `${source(e)}\t${detokenize(vocab, hyps[i]!.ids)}`).join("\n") + (examples.length ? "\n" : ""));
   return 0;
+}
+
+/** The target that --compare scores decodings against: the token target of the feedback source's loss. */
+function compareTarget(loaded: Loaded, fb: NonNullable<Graph["feedback"]>, fbInput: InputNode): InputNode {
+  const lossNode = loaded.graph.losses
+    .map((id) => nodeById(loaded.graph, id))
+    .find((n): n is Extract<Node, { kind: "op" }> => n.kind === "op" && n.args[0] === loaded.graph.values[fb.source]);
+  const targetNode = lossNode ? nodeById(loaded.graph, lossNode.args[1]!) : undefined;
+  if (!targetNode || targetNode.kind !== "input" || targetNode.vocab !== fbInput.vocab) {
+    throw new UserIoError(`--compare: no target of ${fb.source}'s loss to compare with`);
+  }
+  return targetNode;
 }
 
 /** Rows decoded together by greedy decoding. */
