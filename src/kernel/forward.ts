@@ -31,8 +31,9 @@ export function padding(pad: string | number, n: E, f: number, d: number, s: num
   if (pad === "full") return [span, span];
   if (pad === "causal") return [span, 0];
   if (pad === "same") {
-    if (!/^\d+$/.test(n) && s !== 1) throw new Error(`the ts target does not support pad: same with stride ${s} over a length that varies`);
-    const total = s === 1 ? span : Math.max((Math.ceil(Number(n) / s) - 1) * s + span + 1 - Number(n), 0);
+    // TensorFlow's rule: (ceil(n/s) - 1) s + span + 1 - n in all. The checker only accepts `same` with
+    // stride s when s divides n, and then that is span + 1 - s whatever n is: a length that varies is fine.
+    const total = /^\d+$/.test(n) ? Math.max((Math.ceil(Number(n) / s) - 1) * s + span + 1 - Number(n), 0) : Math.max(span + 1 - s, 0);
     return [Math.floor(total / 2), total - Math.floor(total / 2)];
   }
   return [Number(pad), Number(pad)];

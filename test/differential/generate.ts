@@ -287,6 +287,12 @@ function seqLayer(b: Builder, v: Value, memory: Value | undefined): Value {
       b.feature("fn:mapped");
       return b.bind(`${genFn(b)}<${H}>(${v.name})`, [L, { n: H }]);
     case 4: {
+      if (exactT(L) && b.multiple === 1 && b.oneIn(3)) {
+        // Stride 2 over a length that varies: `same` halves T (a multiple of 2).
+        b.multiple = 2;
+        b.feature("conv1d:pad same, stride 2 over a padded length");
+        return b.bind(`downsample<K=${H}, F=${b.int(1, 3)}>(${v.name})`, [{ len: true, num: 1, den: 2, offset: 0 }, { n: H }]);
+      }
       const F = b.int(1, 3);
       const D = b.int(1, 2);
       const pads = lenAxis ? (["causal", "same", "valid", "full"] as const) : (["valid", "same", "full", "causal", "1"] as const);
@@ -444,10 +450,10 @@ function toVector(b: Builder, v: Value): Value {
     b.feature(`reduce:${r} over the last axis`);
     return b.bind(`${r}(${v.name}, axis: 1)`, [L]);
   }
-  const r = b.pick(["last", "first", "sum", "mean", "max", "attend", "attend"] as const);
+  const r = b.pick(["last", "first", "sum", "mean", "max", "attend", "attend", "joined"] as const);
   b.need(L);
-  b.feature(r === "attend" ? "attention pooling over time (mat-vec, param right; vec-mat, batched)" : `reduce:${r}`);
-  if (r === "attend") return b.bind(`attend(${v.name})`, [v.shape[1]!]);
+  b.feature(r === "attend" ? "attention pooling over time (mat-vec, param right; vec-mat, batched)" : r === "joined" ? "concat along time (no padding rule: batches by length)" : `reduce:${r}`);
+  if (r === "attend" || r === "joined") return b.bind(`${r}(${v.name})`, [v.shape[1]!]);
   return b.bind(`${r}(${v.name})`, [v.shape[1]!]);
 }
 
@@ -473,6 +479,11 @@ const HELPERS = `fn stridedconv1d<K, F, S, P>(x: [N, C]) {
   param W: [F, C, K] = glorot
   param b: [K] = uniform(0.1)
   out conv(x, W, stride: S, pad: P) + b
+}
+
+fn downsample<K, F>(x: [N, C]) {
+  param W: [F, C, K] = glorot
+  out conv(x, W, stride: 2, pad: same)
 }
 
 fn rectconv<K, F1, F2, S, D, pad=valid>(x: [N, M, C]) {
@@ -513,6 +524,12 @@ fn rowscan_reverse<H>(x: [M, C]) -> [M, H] {
 fn weighrows(x: [N, C]) -> [C] {
   param p: [N] = glorot
   out p @ x
+}
+
+fn joined(x: [N, C]) -> [C] {
+  param v: [C] = glorot
+  param w: [C] = glorot
+  out max(concat(x @ v, tanh(x) @ w)) * mean(x)
 }
 
 fn attend(x: [N, C]) -> [C] {

@@ -12,7 +12,7 @@ export function chooseFrom(g: fc.GeneratorValue): Choose {
   return { int: (lo, hi) => g(fc.integer, { min: lo, max: hi }) };
 }
 
-/** What a run of the property saw: models, examples, constructs, and the worst disagreement per pair of targets. */
+/** What a run of the property saw: models, examples, constructs, and the worst disagreement per pair of targets among passing models. */
 export class Tally {
   models = 0;
   examples = 0;
@@ -24,6 +24,8 @@ export class Tally {
     for (const f of g.features) this.features.set(f, (this.features.get(f) ?? 0) + 1);
     if (v.kind !== "ran") return;
     this.examples += v.examples;
+    // The worst agreement among models that pass (a failure is reported on its own).
+    if (v.failures.length > 0) return;
     for (const k of Object.keys(this.worst) as Pair[]) this.worst[k] = Math.max(this.worst[k], v.worst[k]);
   }
 

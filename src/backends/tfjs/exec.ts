@@ -116,6 +116,77 @@ export class TfModel {
    * window's final states, as plain tensors so the gradient stops there).
    */
   forward(inputs: Record<string, Tensor>, free: DimValues, lengths: Record<string, ArrayLike<number>> = {}, initial: ScanStates = {}): ForwardResult {
+    const ragged = Object.values(lengths).some((l) => Array.from(l).some((x) => x !== l[0]));
+    if (ragged && this.paddingFails) return this.forwardByLength(inputs, free, lengths, initial);
+    try {
+      return this.forwardPadded(inputs, free, lengths, initial);
+    } catch (e) {
+      if (!(e instanceof PaddingError) || !ragged) throw e;
+      // An op that cannot respect padding (padding.ts): from now on, run such batches by length.
+      this.paddingFails = true;
+      return this.forwardByLength(inputs, free, lengths, initial);
+    }
+  }
+
+  /** Set once a padded batch met an op that cannot respect its padding. */
+  private paddingFails = false;
+
+  /**
+   * A ragged batch run as groups of examples of equal lengths (each unpadded,
+   * so each computes exactly what its examples compute alone), put back
+   * together: the loss is the mean over all examples, every value and final
+   * state is padded back (with zeros) to the batch's shape in the batch's order.
+   */
+  private forwardByLength(inputs: Record<string, Tensor>, free: DimValues, lengths: Record<string, ArrayLike<number>>, initial: ScanStates): ForwardResult {
+    const tf = this.tf;
+    const atoms = Object.keys(lengths);
+    const n = lengths[atoms[0]!]!.length;
+    const groups = new Map<string, number[]>();
+    for (let i = 0; i < n; i++) {
+      const key = atoms.map((a) => lengths[a]![i]).join(",");
+      groups.set(key, [...(groups.get(key) ?? []), i]);
+    }
+    const full = { ...this.fixedDims, ...free };
+    const inputNodes = new Map(this.graph.nodes.flatMap((nd) => (nd.kind === "input" ? [[nd.name, nd] as const] : [])));
+    const parts: { rows: number[]; r: ForwardResult }[] = [];
+    for (const rows of groups.values()) {
+      const own: DimValues = { ...free, ...Object.fromEntries(atoms.map((a) => [a, lengths[a]![rows[0]!]!])) };
+      const dims = { ...this.fixedDims, ...own };
+      const idx = tf.tensor1d(rows, "int32");
+      const cut = (t: Tensor, shape: number[]) => tf.slice(tf.gather(t, idx), Array<number>(t.rank).fill(0), [rows.length, ...shape]);
+      const groupInputs = Object.fromEntries(Object.entries(inputs).map(([name, t]) => [name, cut(t, inputNodes.get(name)!.shape.map((d) => dimValue(this.graph, d, dims)))]));
+      const groupInitial: ScanStates = Object.fromEntries(Object.entries(initial).map(([scan, st]) => [scan, Object.fromEntries(Object.entries(st).map(([k, t]) => [k, tf.gather(t, idx)]))]));
+      parts.push({ rows, r: this.forwardPadded(groupInputs, own, {}, groupInitial) });
+    }
+    // Back to the whole batch: this pass's masks are the batch's again (eval and predict read them).
+    this.masks = new Map();
+    this.lengths = lengths;
+    this.dims = full;
+    const order = tf.tensor1d(
+      (() => {
+        const inverse = new Array<number>(n);
+        parts.flatMap((p) => p.rows).forEach((row, k) => (inverse[row] = k));
+        return inverse;
+      })(),
+      "int32",
+    );
+    const join = (ts: Tensor[]): Tensor => {
+      const shape = ts.reduce((m, t) => m.map((d, i) => Math.max(d, t.shape[i]!)), [...ts[0]!.shape]);
+      const padded = ts.map((t) => tf.pad(t, t.shape.map((d, i) => [0, i === 0 ? 0 : shape[i]! - d] as [number, number])));
+      return tf.gather(tf.concat(padded, 0), order);
+    };
+    const values = new Map<number, Tensor>();
+    for (const id of parts[0]!.r.values.keys()) {
+      const ts = parts.map((p) => p.r.values.get(id)!);
+      values.set(id, this.batched.get(id) === false ? ts[0]! : join(ts));
+    }
+    const states: ScanStates = {};
+    for (const [scan, st] of Object.entries(parts[0]!.r.states)) states[scan] = Object.fromEntries(Object.keys(st).map((k) => [k, join(parts.map((p) => p.r.states[scan]![k]!))]));
+    const loss = tf.div(tf.addN(parts.map((p) => tf.mul(p.r.loss, p.rows.length))), n) as tfTypes.Scalar;
+    return { values, loss, states };
+  }
+
+  private forwardPadded(inputs: Record<string, Tensor>, free: DimValues, lengths: Record<string, ArrayLike<number>>, initial: ScanStates): ForwardResult {
     const dims = { ...this.fixedDims, ...free };
     const env = new Map<number, Tensor>();
     const finals = new Map<number, Map<string, Tensor>>();

@@ -16,8 +16,10 @@
  *   - losses, `last` and scans (states keep their value over padding) take
  *     the [N, T] mask of their first axis through the op context.
  * Positionwise ops need nothing. An op that moves data across a padded axis
- * in a way no rule covers throws PaddingError, so a padded batch is never
- * silently wrong; the trainer then batches equal lengths together.
+ * in a way no rule covers (concat or split along it, flatten of a padded
+ * axis that is not the first, ...) throws PaddingError, so a padded batch is
+ * never silently wrong: the executor then runs such a model's ragged batches
+ * as groups of equal lengths (TfModel.forwardByLength).
  */
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { OpKind } from "../../ir/ops.js";

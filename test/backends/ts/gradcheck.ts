@@ -166,7 +166,7 @@ export function largest(g: ArrayLike<number>, offset: number, size: number, k: n
 }
 
 /** Steps of the central difference: the first, then finer ones while a kink spoils the coarser (see gradientCheck). */
-export const STEPS = [1e-3, 1e-4, 1e-5, 1e-6] as const;
+export const STEPS = [1e-3, 1e-4, 1e-5, 1e-6, 1e-7] as const;
 
 export interface GradientReport {
   /** Entries compared, those that were not tiny, and those compared at a finer step because of a kink. */

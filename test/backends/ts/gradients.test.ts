@@ -9,7 +9,7 @@
  *    picked, the rule for "tiny" (per tensor: max(|g|, |fd|) < max(1e-3 * max
  *    |g| of the tensor, 1e-8 * (1 + |loss|) / h), i.e. 1e-5 (1 + |loss|) at
  *    h = 1e-3; tiny entries get the absolute tolerance 1e-6 * that floor) and
- *    the handling of relu / max kinks (finer steps 1e-4 .. 1e-6 only where two
+ *    the handling of relu / max kinks (finer steps 1e-4 .. 1e-7 only where two
  *    steps' differences disagree, i.e. where the loss itself is not smooth;
  *    same relative tolerance, the finer step's floor) are in gradcheck.ts
  *    gradientCheck.
