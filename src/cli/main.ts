@@ -15,6 +15,7 @@ import { runCompile, COMPILE_TARGETS } from "./commands/compile.js";
 import { BACKENDS, type BackendName } from "../backends/tfjs/engine.js";
 import { UserIoError } from "./io.js";
 import { NodeError } from "../graph/graph.js";
+import { ModelChoiceError } from "../driver.js";
 import { describeSource, VERSION, type OutputOptions } from "./output.js";
 
 /** A mistake in the command line: reported with a pointer to --help, exit code 2. */
@@ -246,7 +247,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`seqc: ${e.message}\nRun 'seqc --help' for usage.\n`);
       return 2;
     }
-    if (e instanceof UserIoError) {
+    if (e instanceof UserIoError || e instanceof ModelChoiceError) {
       process.stderr.write(`seqc: ${e.message}\n`);
       return 2;
     }

@@ -18,10 +18,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import type * as tfTypes from "@tensorflow/tfjs";
-import { checkProgram } from "../../src/check/check.js";
-import { buildGraph } from "../../src/graph/build.js";
 import type { Graph } from "../../src/graph/graph.js";
-import { loadProgram } from "../../src/ir/program.js";
+import { compileInline } from "../helpers/spec.js";
 import { DEFAULTS } from "../../src/backends/settings.js";
 import { emitFiles, outputFiles, runtimeSources, TsTargetError } from "../../src/backends/ts/compile.js";
 import type { Batch, CompiledModel, Dims, ModelInfo } from "../../src/backends/ts/runtime/model-api.js";
@@ -52,15 +50,12 @@ function runtime(): string {
   return runtimeDir;
 }
 
-/** The checked graph of the spec's model (by name; default the last), or the checker's messages. */
+/** The checked graph of the spec's model (by name; default the first), or the checker's messages. */
 export function graphOf(text: string, file = "gen.seq", name?: string): { graph: Graph; sources: Map<string, string> } | { messages: string[] } {
-  const program = loadProgram(file, { text, cwd: "/virtual", readFile: (p) => { throw new Error(`no file ${p}`); } });
-  const result = checkProgram(program);
-  const errors = [...program.diagnostics, ...result.diagnostics].filter((d) => d.severity === "error");
-  if (errors.length > 0) return { messages: errors.map((d) => `${d.code}: ${d.message}`) };
-  const model = name === undefined ? result.models[result.models.length - 1]! : result.models.find((m) => m.name === name);
-  if (!model) return { messages: [`no model ${name}`] };
-  return { graph: buildGraph(model), sources: program.sources };
+  const c = compileInline(text, { file, ...(name !== undefined ? { model: name } : {}) });
+  const errors = c.diagnostics.filter((d) => d.severity === "error");
+  if (errors.length > 0 || !c.graph) return { messages: errors.map((d) => `${d.code}: ${d.message}`) };
+  return { graph: c.graph, sources: c.program.sources };
 }
 
 interface TsModule {

@@ -8,7 +8,7 @@ import { formatTy } from "../../src/check/types.js";
 import { buildGraph } from "../../src/graph/build.js";
 import type { Dim, Graph, Node } from "../../src/graph/graph.js";
 import { loadProgram } from "../../src/ir/program.js";
-import { check } from "../check/harness.js";
+import { compileInline } from "../helpers/spec.js";
 
 const SPECS = readdirSync("specs").filter((f) => f.endsWith(".seq")).sort();
 
@@ -51,9 +51,9 @@ describe("buildGraph on specs/", () => {
 });
 
 function graphOf(text: string): { g: Graph; m: ModelInfo } {
-  const r = check(text);
-  expect(r.diagnostics).toEqual([]);
-  return { g: buildGraph(r.models[0]!), m: r.models[0]! };
+  const c = compileInline(text);
+  expect(c.diagnostics).toEqual([]);
+  return { g: c.graph!, m: c.model! };
 }
 
 describe("graph structure", () => {

@@ -9,11 +9,9 @@
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { hasErrors } from "../../diagnostics/diagnostic.js";
-import { UserIoError } from "../io.js";
+import { compileSpec } from "../../driver.js";
+import { specFiles, UserIoError } from "../io.js";
 import { describeSource, emitDiagnostics, type OutputOptions } from "../output.js";
-import { checkFile } from "./check.js";
-import { pickModel } from "./train.js";
 
 export const COMPILE_TARGETS = ["ts"] as const;
 
@@ -27,19 +25,16 @@ export interface CompileOptions extends OutputOptions {
 }
 
 export async function runCompile(spec: string, opts: CompileOptions): Promise<number> {
-  const { program, result } = checkFile(spec);
-  if (hasErrors(result.diagnostics)) {
-    emitDiagnostics(result.diagnostics, program.sources, opts);
+  const { program, diagnostics, model: info, graph } = compileSpec(spec, { ...specFiles(spec), ...(opts.model !== undefined ? { model: opts.model } : {}) });
+  if (!info || !graph) {
+    emitDiagnostics(diagnostics, program.sources, opts);
     return 1;
   }
-  const info = pickModel(result.models, spec, opts.model);
-  const [{ buildGraph }, { specSettings }, ts, { writeAtomic }] = await Promise.all([
-    import("../../graph/build.js"),
+  const [{ specSettings }, ts, { writeAtomic }] = await Promise.all([
     import("../../backends/settings.js"),
     import("../../backends/ts/compile.js"),
     import("../../backends/save.js"),
   ]);
-  const graph = buildGraph(info);
   let files: Record<string, string>;
   try {
     files = ts.emitFiles(graph, program.sources, specSettings(info.model), { file: program.root.file, source: program.sources.get(program.root.file) ?? "" }, { precision: opts.precision }, ts.runtimeSources());

@@ -10,14 +10,12 @@
  * layers model does not fit the spec; 2 (UserIoError) unreadable or unwritable
  * files. TensorFlow.js is imported lazily, here only.
  */
-import { hasErrors } from "../../diagnostics/diagnostic.js";
+import { compileSpec } from "../../driver.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import type { VocabularyJSON } from "../../backends/data/vocab.js";
-import { readText, UserIoError } from "../io.js";
+import { readText, specFiles, UserIoError } from "../io.js";
 import { emitDiagnostics, type OutputOptions } from "../output.js";
-import { checkFile } from "./check.js";
-import { reopen } from "./saved.js";
-import { pickModel } from "./train.js";
+import { reopen } from "../reopen.js";
 
 /** The export targets (one so far). */
 export const EXPORT_TARGETS = ["tfjs-layers"] as const;
@@ -94,21 +92,18 @@ export async function runExport(modelDir: string, opts: ExportCommandOptions): P
 }
 
 export async function runImportWeights(spec: string, layersDir: string, opts: ImportWeightsOptions): Promise<number> {
-  const { program, result } = checkFile(spec);
-  if (hasErrors(result.diagnostics)) {
-    emitDiagnostics(result.diagnostics, program.sources, opts);
+  const { program, diagnostics, model: info, graph } = compileSpec(spec, { ...specFiles(spec), ...(opts.model !== undefined ? { model: opts.model } : {}) });
+  if (!info || !graph) {
+    emitDiagnostics(diagnostics, program.sources, opts);
     return 1;
   }
-  const info = pickModel(result.models, spec, opts.model);
-  const [{ buildGraph }, { loadEngine }, exporter, { saveModel }, { specSettings }, { Vocabulary }] = await Promise.all([
-    import("../../graph/build.js"),
+  const [{ loadEngine }, exporter, { saveModel }, { specSettings }, { Vocabulary }] = await Promise.all([
     import("../../backends/tfjs/engine.js"),
     import("../../backends/tfjs/export.js"),
     import("../../backends/save.js"),
     import("../../backends/settings.js"),
     import("../../backends/data/vocab.js"),
   ]);
-  const graph = buildGraph(info);
   await loadEngine(opts.backend);
   let layers;
   let meta: Partial<SeqcMetadata> = {};

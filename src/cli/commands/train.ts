@@ -7,14 +7,12 @@
  * TensorFlow.js is imported here only, lazily.
  */
 import { appendFileSync, writeFileSync } from "node:fs";
-import { hasErrors } from "../../diagnostics/diagnostic.js";
-import type { ModelInfo } from "../../check/infer.js";
+import { compileSpec } from "../../driver.js";
 import { specSettings, withOverrides, type Overrides, type TrainSettings } from "../../backends/settings.js";
 import type { TrainerProgress } from "../../backends/tfjs/train.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
-import { UserIoError } from "../io.js";
+import { specFiles, UserIoError } from "../io.js";
 import { emitDiagnostics, type OutputOptions } from "../output.js";
-import { checkFile } from "./check.js";
 
 export interface TrainOptions extends OutputOptions {
   data: string;
@@ -31,25 +29,14 @@ export interface TrainOptions extends OutputOptions {
   quiet: boolean;
 }
 
-/** The one model of a checked spec, or the one named. */
-export function pickModel(models: ModelInfo[], file: string, name?: string): ModelInfo {
-  const found = name === undefined ? models : models.filter((m) => m.name === name);
-  if (found.length === 1) return found[0]!;
-  const names = models.map((m) => m.name).join(", ") || "none";
-  if (found.length === 0) throw new UserIoError(name === undefined ? `${file} has no model` : `${file} has no model ${name} (it has ${names})`);
-  throw new UserIoError(`${file} has several models (${names}): choose one with --model`);
-}
-
 export async function runTrain(spec: string, opts: TrainOptions): Promise<number> {
-  const { program, result } = checkFile(spec);
-  if (hasErrors(result.diagnostics)) {
-    emitDiagnostics(result.diagnostics, program.sources, opts);
+  const { program, diagnostics, model: info, graph } = compileSpec(spec, { ...specFiles(spec), ...(opts.model !== undefined ? { model: opts.model } : {}) });
+  if (!info || !graph) {
+    emitDiagnostics(diagnostics, program.sources, opts);
     return 1;
   }
-  const info = pickModel(result.models, spec, opts.model);
-  const [{ buildGraph }, data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError, windowAxis }, { saveModel, loadCheckpoint, hasModel, ModelFileError }, { vocabulariesToJSON, vocabulariesFromJSON }, progress] =
+  const [data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError, windowAxis }, { saveModel, loadCheckpoint, hasModel, ModelFileError }, { vocabulariesToJSON, vocabulariesFromJSON }, progress] =
     await Promise.all([
-      import("../../graph/build.js"),
       import("../../backends/data/load.js"),
       import("../../backends/tfjs/engine.js"),
       import("../../backends/tfjs/exec.js"),
@@ -58,7 +45,6 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
       import("../../backends/data/vocab.js"),
       import("cli-progress"),
     ]);
-  const graph = buildGraph(info);
   const source = program.sources.get(program.root.file)!;
 
   // --resume: the checkpoint in `out` must come from this spec and model; its settings are the base, flags still override.

@@ -13,8 +13,8 @@ import type { TfModel } from "../../backends/tfjs/exec.js";
 import type { Hypothesis } from "../../backends/tfjs/decode.js";
 import { readText, UserIoError } from "../io.js";
 import type { OutputOptions } from "../output.js";
-import { loadData } from "./data.js";
-import { reopen } from "./saved.js";
+import { loadData } from "../data.js";
+import { reopen } from "../reopen.js";
 
 type Tensor = tfTypes.Tensor;
 

@@ -1,21 +1,15 @@
 /** Shared helpers for the tfjs target tests: inline models, seeded data, comparisons. */
 import type * as tfTypes from "@tensorflow/tfjs";
 import { expect } from "vitest";
-import { buildGraph } from "../../../src/graph/build.js";
 import type { Graph, Node } from "../../../src/graph/graph.js";
 import { Rng } from "../../../src/backends/init.js";
 import type { Engine } from "../../../src/backends/tfjs/engine.js";
 import { dimValue, TfModel, type DimValues } from "../../../src/backends/tfjs/exec.js";
-import { check } from "../../check/harness.js";
+import { graphOf } from "../../helpers/spec.js";
+
+export { graphOf };
 
 export type Tensor = tfTypes.Tensor;
-
-/** The graph of the (first) model of an inline spec, which must check cleanly. */
-export function graphOf(text: string): Graph {
-  const r = check(text);
-  expect(r.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([]);
-  return buildGraph(r.models[0]!);
-}
 
 /** A model from an inline spec on an engine. */
 export function modelOf(text: string, engine: Engine, fixedDims: DimValues = {}, seed = 1): { graph: Graph; model: TfModel } {

@@ -1,0 +1,35 @@
+/** Reopening a saved model directory for the commands that use one (eval, predict, sample, export). */
+import { compileSpec } from "../driver.js";
+import type { Program } from "../ir/program.js";
+import type { Graph } from "../graph/graph.js";
+import type { SavedModel } from "../backends/save.js";
+import { readText, UserIoError } from "./io.js";
+import { emitDiagnostics, type OutputOptions } from "./output.js";
+
+export interface Reopened {
+  saved: SavedModel;
+  program: Program;
+  graph: Graph;
+}
+
+/**
+ * Reads a model directory and rebuilds its graph from the spec text saved in
+ * it. Returns exit code 1 (after printing the diagnostics) if that spec no
+ * longer checks; a missing or broken directory is a UserIoError (exit 2).
+ */
+export async function reopen(dir: string, opts: OutputOptions): Promise<Reopened | number> {
+  const { loadModel, ModelFileError } = await import("../backends/save.js");
+  let saved: SavedModel;
+  try {
+    saved = loadModel(dir);
+  } catch (e) {
+    if (e instanceof ModelFileError) throw new UserIoError(e.message);
+    throw e;
+  }
+  const { program, diagnostics, graph } = compileSpec(saved.meta.spec.file, { text: saved.meta.spec.source, readFile: readText, model: saved.meta.model });
+  if (!graph) {
+    emitDiagnostics(diagnostics, program.sources, opts);
+    return 1;
+  }
+  return { saved, program, graph };
+}
