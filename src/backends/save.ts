@@ -18,6 +18,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { join } from "node:path";
 import type { VocabularyJSON } from "./data/vocab.js";
 import type { TrainSettings } from "./settings.js";
+import type { Graph } from "../graph/graph.js";
+import { dimValue } from "../graph/dims.js";
 
 export const MODEL_FORMAT = "seqc-model";
 export const MODEL_VERSION = 1;
@@ -196,8 +198,24 @@ export function loadModel(dir: string): SavedModel {
   } catch (e) {
     throw new ModelFileError(`cannot read ${join(dir, "model.json")}: ${(e as Error).message}`);
   }
+  if (!meta || typeof meta !== "object" || Array.isArray(meta)) throw new ModelFileError(`${join(dir, "model.json")} is not a seqc model file (not a JSON object)`);
   if (meta.format !== MODEL_FORMAT || meta.version !== MODEL_VERSION) {
     throw new ModelFileError(`${dir} is not a seqc model directory (format ${String(meta.format)} ${String(meta.version)})`);
+  }
+  const field = (name: string, ok: boolean, want: string) => {
+    if (!ok) throw new ModelFileError(`${join(dir, "model.json")}: ${name} must be ${want}`);
+  };
+  const isObject = (v: unknown) => !!v && typeof v === "object" && !Array.isArray(v);
+  field("spec", isObject(meta.spec) && typeof meta.spec.file === "string" && typeof meta.spec.source === "string", "an object { file, source } of strings");
+  field("model", typeof meta.model === "string", "a string");
+  field("dims", isObject(meta.dims) && Object.values(meta.dims).every((v) => Number.isInteger(v) && v > 0), "an object of whole numbers > 0");
+  field("vocabularies", isObject(meta.vocabularies), "an object");
+  field("weightsManifest", Array.isArray(meta.weightsManifest) && meta.weightsManifest.every((g) => isObject(g) && Array.isArray(g.paths) && typeof g.paths[0] === "string" && Array.isArray(g.weights)), "an array of { paths, weights }");
+  for (const group of meta.weightsManifest) {
+    for (const w of group.weights) {
+      field("each weight of weightsManifest", isObject(w) && typeof w.name === "string" && Array.isArray(w.shape) && w.shape.every((d) => Number.isInteger(d) && d >= 0), "{ name, shape, dtype }");
+      if (w.dtype !== "float32") throw new ModelFileError(`${join(dir, "model.json")}: the weight ${w.name} has dtype ${String(w.dtype)}; seqc saves and reads float32 weights only`);
+    }
   }
   const weights = new Map<string, { shape: number[]; values: Float32Array }>();
   for (const group of meta.weightsManifest) {
@@ -210,4 +228,33 @@ export function loadModel(dir: string): SavedModel {
     for (const [name, w] of unpack(buf, group.weights, `${dir}: weights.bin`)) weights.set(name, w);
   }
   return { meta, weights };
+}
+
+/**
+ * Checks a model directory against the model it claims to hold: every
+ * parameter present with the shape the spec gives it (at the dims saved with
+ * it), no weight the model lacks, a value for every dim and a vocabulary for
+ * every vocabulary the spec takes from the data. A ModelFileError names what
+ * does not fit, so a transposed or missing weight is never read silently.
+ */
+export function checkModelFits(saved: SavedModel, graph: Graph, dir: string): void {
+  const where = (what: string) => `${dir}: ${what}`;
+  for (const v of graph.vocabs) {
+    if (!v.tokens && saved.meta.vocabularies[v.name] === undefined) throw new ModelFileError(where(`model.json has no vocabulary ${v.name} (model ${graph.model} builds it from the data)`));
+  }
+  const params = new Map(graph.params.map((p) => [p.name, p]));
+  for (const name of saved.weights.keys()) {
+    if (!params.has(name)) throw new ModelFileError(where(`the weights hold ${name}, which model ${graph.model} does not have (its parameters: ${[...params.keys()].join(", ")})`));
+  }
+  for (const p of graph.params) {
+    const w = saved.weights.get(p.name);
+    if (!w) throw new ModelFileError(where(`the weights have no ${p.name}, a parameter of model ${graph.model}`));
+    let want: number[];
+    try {
+      want = p.shape.map((d) => dimValue(graph, d, saved.meta.dims));
+    } catch (e) {
+      throw new ModelFileError(where(`model.json gives no value for a dim of ${p.name}: ${(e as Error).message}`));
+    }
+    if (want.join() !== w.shape.join()) throw new ModelFileError(where(`the weight ${p.name} is [${w.shape.join(", ")}], but model ${graph.model} has it [${want.join(", ")}]`));
+  }
 }

@@ -18,7 +18,7 @@ export interface Reopened {
  * longer checks; a missing or broken directory is a UserIoError (exit 2).
  */
 export async function reopen(dir: string, opts: OutputOptions): Promise<Reopened | number> {
-  const { loadModel, ModelFileError } = await import("../backends/save.js");
+  const { loadModel, checkModelFits, ModelFileError } = await import("../backends/save.js");
   let saved: SavedModel;
   try {
     saved = loadModel(dir);
@@ -30,6 +30,12 @@ export async function reopen(dir: string, opts: OutputOptions): Promise<Reopened
   if (!graph) {
     emitDiagnostics(diagnostics, program.sources, opts);
     return 1;
+  }
+  try {
+    checkModelFits(saved, graph, dir);
+  } catch (e) {
+    if (e instanceof ModelFileError) throw new UserIoError(e.message);
+    throw e;
   }
   return { saved, program, graph };
 }

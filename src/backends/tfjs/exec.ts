@@ -5,7 +5,7 @@
  * averaged over the batch) whose gradients tf.variableGrads computes.
  */
 import type * as tfTypes from "@tensorflow/tfjs";
-import { Poly } from "../../check/dims.js";
+import { dimValue, type DimValues } from "../../graph/dims.js";
 import { NodeError, type Attr, type Dim, type Graph, type Node, type Param, type Scan } from "../../graph/graph.js";
 import { initialValues, paramSeed, Rng } from "../init.js";
 import type { Engine, Tf } from "./engine.js";
@@ -18,21 +18,7 @@ export type { ExecOptions } from "./optimize.js";
 
 type Tensor = tfTypes.Tensor;
 
-/** Values of the free dims for one batch (sequence lengths, data vocabulary sizes). */
-export type DimValues = Record<string, number>;
-
-/** A dim's value given the bound atoms of the graph and the free ones of this batch. */
-export function dimValue(graph: Graph, d: Dim, free: DimValues): number {
-  const units = new Map<string, Poly>();
-  for (const a of graph.dims) {
-    const v = a.value ?? free[a.name];
-    if (v === undefined) continue;
-    units.set(a.name, Poly.const(v / a.multiple));
-  }
-  const v = Poly.fromTerms(d).substitute(units).constValue();
-  if (v === undefined) throw new Error(`the dims ${graph.dims.filter((a) => a.value === undefined && free[a.name] === undefined).map((a) => a.name).join(", ")} have no value`);
-  return v;
-}
+export { dimValue, type DimValues } from "../../graph/dims.js";
 
 export interface ForwardResult {
   /** Every model-level node's value. */

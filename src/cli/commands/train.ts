@@ -35,7 +35,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
     emitDiagnostics(diagnostics, program.sources, opts);
     return 1;
   }
-  const [data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError, windowAxis }, { saveModel, loadCheckpoint, hasModel, ModelFileError }, { vocabulariesToJSON, vocabulariesFromJSON }, progress] =
+  const [data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError, windowAxis }, { saveModel, loadCheckpoint, hasModel, checkModelFits, ModelFileError }, { vocabulariesToJSON, vocabulariesFromJSON }, progress] =
     await Promise.all([
       import("../../backends/data/load.js"),
       import("../../backends/tfjs/engine.js"),
@@ -60,6 +60,12 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
     const saved = checkpoint.meta;
     if (saved.model !== info.name) throw new UserIoError(`--resume: ${opts.out} holds model ${saved.model}, not ${info.name} of ${spec}: train without --resume, or choose another -o`);
     if (saved.spec.source !== source) throw new UserIoError(`--resume: ${opts.out} was trained from another spec (${saved.spec.file}, whose text differs from ${spec}): train without --resume, or choose another -o`);
+    try {
+      checkModelFits(checkpoint, graph, opts.out);
+    } catch (e) {
+      if (e instanceof ModelFileError) throw new UserIoError(`--resume: ${e.message}`);
+      throw e;
+    }
   }
   const settings = withOverrides(checkpoint ? checkpoint.meta.settings : specSettings(info.model), opts.overrides);
 
@@ -83,9 +89,6 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
   const model = new TfModel(graph, engine, dataset.dims, settings.seed);
   const trainer = new Trainer(model, settings);
   if (checkpoint) {
-    const ours = [...model.params].map(([n, v]) => `${n}[${v.shape.join(",")}]`).join(" ");
-    const theirs = [...checkpoint.weights].map(([n, w]) => `${n}[${w.shape.join(",")}]`).join(" ");
-    if (ours !== theirs) throw new UserIoError(`--resume: the parameters in ${opts.out} do not fit model ${info.name} (${theirs} vs ${ours})`);
     model.setWeights(Object.fromEntries([...checkpoint.weights].map(([n, w]) => [n, w.values])));
     await trainer.setState({ ...checkpoint.state, progress: checkpoint.state.progress as unknown as TrainerProgress });
     checkpoint.weights.clear();
