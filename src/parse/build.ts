@@ -3,7 +3,7 @@
  * and builds the AST with offsets. The parser recovers from syntax errors, so a CST
  * node may lack children: the builder skips what is incomplete instead of throwing.
  */
-import type { CstNode, IToken } from "chevrotain";
+import type { CstNode, ICstVisitor, IToken } from "chevrotain";
 import type * as C from "../../grammar/generated/cst.js";
 import type {
   Arg, AssignTarget, AstApply, AstExpr, AstModule, DefDecl, DimDecl, GenericParam, Item, Loc, ParamDecl, ShapeType,
@@ -65,162 +65,210 @@ function safely<T>(f: () => T): T | undefined {
   }
 }
 
+/**
+ * One builder per grammar rule, keyed by the rule's name: the table's type is
+ * the generated visitor's (grammar/generated/cst.d.ts), so a new rule fails to
+ * compile until it has a row here. Each builder takes its rule's CST node.
+ */
+type RuleName = Exclude<keyof C.SeqCstVisitor<void, unknown>, keyof ICstVisitor<void, unknown>>;
+type NodeOf<K extends RuleName> = CstNode & { name: K; children: Parameters<C.SeqCstVisitor<void, unknown>[K]>[0] };
+
+const RULES = {
+  file: (n: C.FileCstNode): AstModule => {
+    const items: Item<AstExpr>[] = [];
+    for (const item of ordered(n.children, ["importDecl", "dimDecl", "vocabDecl", "defDecl", "modelDecl"])) {
+      const built = safely(() => rule(item) as Item<AstExpr>);
+      if (built) items.push(built);
+    }
+    return { items };
+  },
+  importDecl: (n: C.ImportDeclCstNode): Item<AstExpr> => ({ kind: "import", path: unquote(tok(n.children.StringLit).image), loc: cstLoc(n) }),
+  dimDecl: (n: C.DimDeclCstNode): DimDecl<AstExpr> => {
+    const c = n.children;
+    const d: DimDecl<AstExpr> = { kind: "dim", name: tok(c.Identifier).image, loc: cstLoc(n) };
+    if (c.expression) d.value = RULES.expression(node(c.expression));
+    if (c.Multiple) d.multipleOf = Number(tok(c.NumberLit).image);
+    return d;
+  },
+  vocabDecl: (n: C.VocabDeclCstNode): VocabDecl => {
+    const c = n.children;
+    const v: VocabDecl = { kind: "vocab", name: tok(c.Identifier).image, size: tok(c.sizeDim).image, loc: cstLoc(n) };
+    if (c.Equals) v.tokens = (c.vocabItem ?? []).map(RULES.vocabItem);
+    return v;
+  },
+  vocabItem: (n: C.VocabItemCstNode): string => {
+    const c = n.children;
+    if (c.StringLit) return unquote(tok(c.StringLit).image);
+    return tok(c.Identifier ?? c.NumberLit).image;
+  },
+  defDecl: (n: C.DefDeclCstNode): DefDecl<AstExpr> => {
+    const c = n.children;
+    const name = tok(c.Identifier);
+    const d: DefDecl<AstExpr> = {
+      kind: c.Cell ? "cell" : "fn",
+      name: name.image,
+      nameLoc: tokLoc(name),
+      generics: c.genericParams ? RULES.genericParams(node(c.genericParams)) : [],
+      inputs: (c.sigParam ?? []).map(RULES.sigParam),
+      body: RULES.block(node(c.block)),
+      loc: cstLoc(n),
+    };
+    if (c.shapeType) d.output = RULES.shapeType(node(c.shapeType));
+    return d;
+  },
+  genericParams: (n: C.GenericParamsCstNode): GenericParam<AstExpr>[] => (n.children.genericParam ?? []).map(RULES.genericParam),
+  genericParam: (n: C.GenericParamCstNode): GenericParam<AstExpr> => {
+    const c = n.children;
+    const p: GenericParam<AstExpr> = { name: tok(c.Identifier).image, loc: cstLoc(n) };
+    if (c.expression) p.default = RULES.expression(node(c.expression));
+    return p;
+  },
+  sigParam: (n: C.SigParamCstNode): SigParam<AstExpr> => ({
+    name: tok(n.children.Identifier).image,
+    type: RULES.shapeType(node(n.children.shapeType)),
+    ctx: n.children.Ctx !== undefined,
+    loc: cstLoc(n),
+  }),
+  shapeType: (n: C.ShapeTypeCstNode): ShapeType<AstExpr> => {
+    const c = n.children;
+    const t: ShapeType<AstExpr> = { dims: (c.expression ?? []).map(RULES.expression), loc: cstLoc(n) };
+    if (c.Of) t.vocab = tok(c.Identifier).image;
+    return t;
+  },
+  modelDecl: (n: C.ModelDeclCstNode): Item<AstExpr> => {
+    const c = n.children;
+    const name = tok(c.Identifier);
+    return { kind: "model", name: name.image, nameLoc: tokLoc(name), body: RULES.block(node(c.block)), loc: cstLoc(n) };
+  },
+  block: (n: C.BlockCstNode): Stmt<AstExpr>[] => {
+    const out: Stmt<AstExpr>[] = [];
+    for (const s of n.children.statement ?? []) {
+      const st = safely(() => RULES.statement(s));
+      if (st) out.push(st);
+    }
+    return out;
+  },
+  /** A statement is one of its alternatives: the builder of that rule. */
+  statement: (n: C.StatementCstNode): Stmt<AstExpr> => {
+    const c = n.children;
+    const alternative: CstNode[] | undefined = c.dimDecl ?? c.vocabDecl ?? c.ioDecl ?? c.varDecl ?? c.letStmt ?? c.assignStmt ?? c.outStmt ?? c.lossStmt ?? c.trainBlock ?? c.feedbackStmt;
+    return rule(node(alternative)) as Stmt<AstExpr>;
+  },
+  ioDecl: (n: C.IoDeclCstNode): Stmt<AstExpr> => {
+    const c = n.children;
+    return { kind: c.Input ? "input" : "target", name: tok(c.Identifier).image, type: RULES.shapeType(node(c.shapeType)), loc: cstLoc(n) };
+  },
+  varDecl: (n: C.VarDeclCstNode): Stmt<AstExpr> => {
+    const c = n.children;
+    const s: ParamDecl<AstExpr> | StateDecl<AstExpr> = { kind: c.Param ? "param" : "state", name: tok(c.Identifier).image, type: RULES.shapeType(node(c.shapeType)), loc: cstLoc(n) };
+    if (c.expression) s.init = RULES.expression(node(c.expression));
+    return s;
+  },
+  letStmt: (n: C.LetStmtCstNode): Stmt<AstExpr> => assignment(n, n.children.assignTarget, n.children.expression),
+  assignStmt: (n: C.AssignStmtCstNode): Stmt<AstExpr> => assignment(n, n.children.assignTarget, n.children.expression),
+  assignTarget: (n: C.AssignTargetCstNode): AssignTarget => ({ name: tok(n.children.Identifier).image, next: n.children.Prime !== undefined, loc: cstLoc(n) }),
+  outStmt: (n: C.OutStmtCstNode): Stmt<AstExpr> => ({ kind: "out", value: RULES.expression(node(n.children.expression)), loc: cstLoc(n) }),
+  lossStmt: (n: C.LossStmtCstNode): Stmt<AstExpr> => ({ kind: "loss", value: RULES.expression(node(n.children.expression)), loc: cstLoc(n) }),
+  trainBlock: (n: C.TrainBlockCstNode): Stmt<AstExpr> => {
+    const entries: TrainEntry<AstExpr>[] = [];
+    for (const e of n.children.namedValue ?? []) {
+      const entry = safely(() => RULES.namedValue(e));
+      if (entry) entries.push({ key: entry.name, value: entry.value, loc: entry.loc });
+    }
+    return { kind: "train", entries, loc: cstLoc(n) };
+  },
+  namedValue: (n: C.NamedValueCstNode): { name: string; value: AstExpr; loc: Loc } => ({ name: tok(n.children.Identifier).image, value: RULES.expression(node(n.children.expression)), loc: cstLoc(n) }),
+  feedbackStmt: (n: C.FeedbackStmtCstNode): Stmt<AstExpr> => {
+    const c = n.children;
+    const s: Stmt<AstExpr> = { kind: "feedback", input: tok(c.Identifier).image, source: tok(c.source).image, loc: cstLoc(n) };
+    if (c.Until) s.until = unquote(tok(c.StringLit).image);
+    return s;
+  },
+  /** expression := additive */
+  expression: (n: C.ExpressionCstNode): AstExpr => RULES.additive(node(n.children.additive)),
+  additive: (n: C.AdditiveCstNode): AstExpr => binary(n),
+  multiplicative: (n: C.MultiplicativeCstNode): AstExpr => binary(n),
+  unary: (n: C.UnaryCstNode): AstExpr => {
+    const c = n.children;
+    if (c.Minus) return { kind: "neg", operand: RULES.unary(node(c.unary)), loc: cstLoc(n) };
+    return RULES.postfix(node(c.postfix));
+  },
+  postfix: (n: C.PostfixCstNode): AstExpr => {
+    const c = n.children;
+    let acc = RULES.atom(node(c.atom));
+    const suffixes = [...(c.Prime ?? []).map((t) => ({ t, member: undefined as IToken | undefined })), ...(c.member ?? []).map((t) => ({ t, member: t }))];
+    suffixes.sort((a, b) => a.t.startOffset - b.t.startOffset);
+    for (const sfx of suffixes) {
+      const end = tokLoc(tok([sfx.t]));
+      acc = sfx.member ? { kind: "member", object: acc, name: sfx.member.image, loc: span(acc.loc, end) } : { kind: "prime", operand: acc, loc: span(acc.loc, end) };
+    }
+    return acc;
+  },
+  atom: (n: C.AtomCstNode): AstExpr => {
+    const c = n.children;
+    if (c.NumberLit) {
+      const t = tok(c.NumberLit);
+      return { kind: "num", value: Number(t.image), text: t.image, loc: tokLoc(t) };
+    }
+    if (c.StringLit) {
+      const t = tok(c.StringLit);
+      return { kind: "str", value: unquote(t.image), loc: tokLoc(t) };
+    }
+    if (c.expression) return RULES.expression(node(c.expression));
+    return RULES.application(node(c.application));
+  },
+  application: (n: C.ApplicationCstNode): AstExpr => {
+    const c = n.children;
+    const callee = tok(c.Identifier);
+    const plain = !c.modifier && !c.genericArgs && !c.callArgs && !c.withClause;
+    if (plain) return { kind: "name", name: callee.image, loc: tokLoc(callee) };
+    const app: AstApply = { kind: "apply", callee: callee.image, calleeLoc: tokLoc(callee), loc: cstLoc(n) };
+    if (c.modifier) app.modifier = RULES.modifier(node(c.modifier));
+    if (c.genericArgs) app.generic = RULES.genericArgs(node(c.genericArgs));
+    if (c.callArgs) app.args = RULES.callArgs(node(c.callArgs));
+    if (c.withClause) app.with = RULES.withClause(node(c.withClause));
+    return app;
+  },
+  modifier: (n: C.ModifierCstNode): NonNullable<AstApply["modifier"]> => {
+    const m = n.children;
+    if (m.Repeat) return { kind: "repeat", count: RULES.genericArgs(node(m.genericArgs)) };
+    return { kind: m.Reverse ? "reverse" : "bidirectional" };
+  },
+  genericArgs: (n: C.GenericArgsCstNode): Arg<AstExpr>[] => (n.children.genericArg ?? []).map(RULES.genericArg),
+  genericArg: (n: C.GenericArgCstNode): Arg<AstExpr> => argument(n),
+  callArgs: (n: C.CallArgsCstNode): Arg<AstExpr>[] => (n.children.callArg ?? []).map(RULES.callArg),
+  callArg: (n: C.CallArgCstNode): Arg<AstExpr> => argument(n),
+  withClause: (n: C.WithClauseCstNode): NonNullable<AstApply["with"]> => (n.children.namedValue ?? []).map(RULES.namedValue),
+} satisfies { [K in RuleName]: (n: NodeOf<K>) => unknown };
+
+/** The builder of a node's rule (by its name). */
+function rule(n: CstNode): unknown {
+  const build = Object.hasOwn(RULES, n.name) ? (RULES as unknown as Record<string, (n: CstNode) => unknown>)[n.name] : undefined;
+  if (!build) throw new Incomplete();
+  return build(n);
+}
+
 /** Builds the AST of a file's CST. Incomplete (error-recovered) items are left out. */
 export function buildModule(cst: C.FileCstNode): AstModule {
-  const items: Item<AstExpr>[] = [];
-  for (const n of ordered(cst.children, ["importDecl", "dimDecl", "vocabDecl", "defDecl", "modelDecl"])) {
-    const item = safely(() => buildItem(n));
-    if (item) items.push(item);
-  }
-  return { items };
-}
-
-function buildItem(n: CstNode): Item<AstExpr> {
-  switch (n.name) {
-    case "importDecl": {
-      const c = (n as C.ImportDeclCstNode).children;
-      return { kind: "import", path: unquote(tok(c.StringLit).image), loc: cstLoc(n) };
-    }
-    case "dimDecl":
-      return buildDim(n as C.DimDeclCstNode);
-    case "vocabDecl":
-      return buildVocab(n as C.VocabDeclCstNode);
-    case "defDecl":
-      return buildDef(n as C.DefDeclCstNode);
-    case "modelDecl": {
-      const c = (n as C.ModelDeclCstNode).children;
-      const name = tok(c.Identifier);
-      return { kind: "model", name: name.image, nameLoc: tokLoc(name), body: buildBlock(node(c.block)), loc: cstLoc(n) };
-    }
-    default:
-      throw new Incomplete();
-  }
-}
-
-function buildDim(n: C.DimDeclCstNode): DimDecl<AstExpr> {
-  const c = n.children;
-  const d: DimDecl<AstExpr> = { kind: "dim", name: tok(c.Identifier).image, loc: cstLoc(n) };
-  if (c.expression) d.value = buildExpr(node(c.expression));
-  if (c.Multiple) d.multipleOf = Number(tok(c.NumberLit).image);
-  return d;
-}
-
-function buildVocab(n: C.VocabDeclCstNode): VocabDecl {
-  const c = n.children;
-  const v: VocabDecl = { kind: "vocab", name: tok(c.Identifier).image, size: tok(c.sizeDim).image, loc: cstLoc(n) };
-  if (c.Equals) {
-    v.tokens = (c.vocabItem ?? []).map((it) => {
-      const ic = it.children;
-      if (ic.StringLit) return unquote(tok(ic.StringLit).image);
-      return tok(ic.Identifier ?? ic.NumberLit).image;
-    });
-  }
-  return v;
-}
-
-function buildDef(n: C.DefDeclCstNode): DefDecl<AstExpr> {
-  const c = n.children;
-  const name = tok(c.Identifier);
-  const generics: GenericParam<AstExpr>[] = (c.genericParams?.[0]?.children.genericParam ?? []).map((g) => {
-    const gc = g.children;
-    const p: GenericParam<AstExpr> = { name: tok(gc.Identifier).image, loc: cstLoc(g) };
-    if (gc.expression) p.default = buildExpr(node(gc.expression));
-    return p;
-  });
-  const inputs: SigParam<AstExpr>[] = (c.sigParam ?? []).map((s) => ({
-    name: tok(s.children.Identifier).image,
-    type: buildShape(node(s.children.shapeType)),
-    ctx: s.children.Ctx !== undefined,
-    loc: cstLoc(s),
-  }));
-  const d: DefDecl<AstExpr> = {
-    kind: c.Cell ? "cell" : "fn",
-    name: name.image,
-    nameLoc: tokLoc(name),
-    generics,
-    inputs,
-    body: buildBlock(node(c.block)),
-    loc: cstLoc(n),
-  };
-  if (c.shapeType) d.output = buildShape(node(c.shapeType));
-  return d;
-}
-
-function buildShape(n: C.ShapeTypeCstNode): ShapeType<AstExpr> {
-  const c = n.children;
-  const t: ShapeType<AstExpr> = { dims: (c.expression ?? []).map(buildExpr), loc: cstLoc(n) };
-  if (c.Of) t.vocab = tok(c.Identifier).image;
-  return t;
-}
-
-function buildBlock(n: C.BlockCstNode): Stmt<AstExpr>[] {
-  const out: Stmt<AstExpr>[] = [];
-  for (const s of n.children.statement ?? []) {
-    const st = safely(() => buildStmt(s));
-    if (st) out.push(st);
-  }
-  return out;
-}
-
-function buildStmt(n: C.StatementCstNode): Stmt<AstExpr> {
-  const c = n.children;
-  if (c.dimDecl) return buildDim(node(c.dimDecl));
-  if (c.vocabDecl) return buildVocab(node(c.vocabDecl));
-  if (c.ioDecl) {
-    const d = node(c.ioDecl);
-    return { kind: d.children.Input ? "input" : "target", name: tok(d.children.Identifier).image, type: buildShape(node(d.children.shapeType)), loc: cstLoc(d) };
-  }
-  if (c.varDecl) {
-    const d = node(c.varDecl);
-    const s: ParamDecl<AstExpr> | StateDecl<AstExpr> = { kind: d.children.Param ? "param" : "state", name: tok(d.children.Identifier).image, type: buildShape(node(d.children.shapeType)), loc: cstLoc(d) };
-    if (d.children.expression) s.init = buildExpr(node(d.children.expression));
-    return s;
-  }
-  if (c.letStmt || c.assignStmt) {
-    const d = (c.letStmt ? node(c.letStmt) : node(c.assignStmt!)) as C.LetStmtCstNode | C.AssignStmtCstNode;
-    const targets: AssignTarget[] = (d.children.assignTarget ?? []).map((t) => ({
-      name: tok(t.children.Identifier).image,
-      next: t.children.Prime !== undefined,
-      loc: cstLoc(t),
-    }));
-    if (targets.length === 0) throw new Incomplete();
-    return { kind: "assign", targets, value: buildExpr(node(d.children.expression)), loc: cstLoc(d) };
-  }
-  if (c.outStmt) {
-    const d = node(c.outStmt);
-    return { kind: "out", value: buildExpr(node(d.children.expression)), loc: cstLoc(d) };
-  }
-  if (c.lossStmt) {
-    const d = node(c.lossStmt);
-    return { kind: "loss", value: buildExpr(node(d.children.expression)), loc: cstLoc(d) };
-  }
-  if (c.trainBlock) {
-    const d = node(c.trainBlock);
-    const entries: TrainEntry<AstExpr>[] = [];
-    for (const e of d.children.namedValue ?? []) {
-      const entry = safely(() => ({ key: tok(e.children.Identifier).image, value: buildExpr(node(e.children.expression)), loc: cstLoc(e) }));
-      if (entry) entries.push(entry);
-    }
-    return { kind: "train", entries, loc: cstLoc(d) };
-  }
-  if (c.feedbackStmt) {
-    const d = node(c.feedbackStmt);
-    const s: Stmt<AstExpr> = { kind: "feedback", input: tok(d.children.Identifier).image, source: tok(d.children.source).image, loc: cstLoc(d) };
-    if (d.children.Until) s.until = unquote(tok(d.children.StringLit).image);
-    return s;
-  }
-  throw new Incomplete();
+  return RULES.file(cst);
 }
 
 /** expression := additive */
 export function buildExpr(n: C.ExpressionCstNode): AstExpr {
-  return buildBinary(node(n.children.additive));
+  return RULES.expression(n);
 }
 
-function buildBinary(n: C.AdditiveCstNode | C.MultiplicativeCstNode): AstExpr {
+function assignment(n: CstNode, targets: C.AssignTargetCstNode[] | undefined, value: C.ExpressionCstNode[] | undefined): Stmt<AstExpr> {
+  const ts = (targets ?? []).map(RULES.assignTarget);
+  if (ts.length === 0) throw new Incomplete();
+  return { kind: "assign", targets: ts, value: RULES.expression(node(value)), loc: cstLoc(n) };
+}
+
+/** additive := multiplicative (("+" | "-") multiplicative)*, multiplicative := unary (("*" | "/" | "@") unary)*: left-associative. */
+function binary(n: C.AdditiveCstNode | C.MultiplicativeCstNode): AstExpr {
   const operands = n.children.operands as CstNode[] | undefined;
   const operators = n.children.operators ?? [];
-  const sub = (o: CstNode): AstExpr => (o.name === "unary" ? buildUnary(o as C.UnaryCstNode) : buildBinary(o as C.MultiplicativeCstNode));
+  const sub = (o: CstNode): AstExpr => rule(o) as AstExpr;
   let acc = sub(node(operands));
   for (let i = 0; i < operators.length; i++) {
     const right = sub(node(operands, i + 1));
@@ -230,67 +278,8 @@ function buildBinary(n: C.AdditiveCstNode | C.MultiplicativeCstNode): AstExpr {
   return acc;
 }
 
-function buildUnary(n: C.UnaryCstNode): AstExpr {
-  const c = n.children;
-  if (c.Minus) return { kind: "neg", operand: buildUnary(node(c.unary)), loc: cstLoc(n) };
-  return buildPostfix(node(c.postfix));
-}
-
-function buildPostfix(n: C.PostfixCstNode): AstExpr {
-  const c = n.children;
-  let acc = buildAtom(node(c.atom));
-  const suffixes = [...(c.Prime ?? []).map((t) => ({ t, member: undefined as IToken | undefined })), ...(c.member ?? []).map((t) => ({ t, member: t }))];
-  suffixes.sort((a, b) => a.t.startOffset - b.t.startOffset);
-  for (const s of suffixes) {
-    const end = tokLoc(tok([s.t]));
-    acc = s.member
-      ? { kind: "member", object: acc, name: s.member.image, loc: span(acc.loc, end) }
-      : { kind: "prime", operand: acc, loc: span(acc.loc, end) };
-  }
-  return acc;
-}
-
-function buildAtom(n: C.AtomCstNode): AstExpr {
-  const c = n.children;
-  if (c.NumberLit) {
-    const t = tok(c.NumberLit);
-    return { kind: "num", value: Number(t.image), text: t.image, loc: tokLoc(t) };
-  }
-  if (c.StringLit) {
-    const t = tok(c.StringLit);
-    return { kind: "str", value: unquote(t.image), loc: tokLoc(t) };
-  }
-  if (c.expression) return buildExpr(node(c.expression));
-  return buildApplication(node(c.application));
-}
-
-function buildArgs(nodes: (C.GenericArgCstNode | C.CallArgCstNode)[] | undefined): Arg<AstExpr>[] {
-  return (nodes ?? []).map((a) => {
-    const arg: Arg<AstExpr> = { value: buildExpr(node(a.children.expression)), loc: cstLoc(a) };
-    if (a.children.name) arg.name = tok(a.children.name).image;
-    return arg;
-  });
-}
-
-function buildApplication(n: C.ApplicationCstNode): AstExpr {
-  const c = n.children;
-  const callee = tok(c.Identifier);
-  const plain = !c.modifier && !c.genericArgs && !c.callArgs && !c.withClause;
-  if (plain) return { kind: "name", name: callee.image, loc: tokLoc(callee) };
-  const app: AstApply = { kind: "apply", callee: callee.image, calleeLoc: tokLoc(callee), loc: cstLoc(n) };
-  if (c.modifier) {
-    const m = node(c.modifier).children;
-    if (m.Repeat) app.modifier = { kind: "repeat", count: buildArgs(node(m.genericArgs).children.genericArg) };
-    else app.modifier = { kind: m.Reverse ? "reverse" : "bidirectional" };
-  }
-  if (c.genericArgs) app.generic = buildArgs(node(c.genericArgs).children.genericArg);
-  if (c.callArgs) app.args = buildArgs(node(c.callArgs).children.callArg);
-  if (c.withClause) {
-    app.with = (node(c.withClause).children.namedValue ?? []).map((e) => ({
-      name: tok(e.children.Identifier).image,
-      value: buildExpr(node(e.children.expression)),
-      loc: cstLoc(e),
-    }));
-  }
-  return app;
+function argument(n: C.GenericArgCstNode | C.CallArgCstNode): Arg<AstExpr> {
+  const arg: Arg<AstExpr> = { value: RULES.expression(node(n.children.expression)), loc: cstLoc(n) };
+  if (n.children.name) arg.name = tok(n.children.name).image;
+  return arg;
 }
