@@ -7,28 +7,12 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ROOT, runSeqc, type Run } from "../helpers/cli.js";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const MAIN_JS = join(ROOT, "dist/src/cli/main.js");
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function seqc(args: string[], env: Record<string, string | undefined> = {}): Run {
-  const r = spawnSync(process.execPath, ["bin/seqc.js", ...args], {
-    cwd: ROOT,
-    encoding: "utf8",
-    env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...env },
-    timeout: 60_000,
-  });
-  if (r.error) throw r.error;
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const seqc = (args: string[], env: Record<string, string | undefined> = {}): Run => runSeqc(args, { env });
 
 /** A failure is reported in a few lines for people, never as a stack trace. */
 function expectNoStack(r: Run): void {

@@ -16,15 +16,11 @@ import { loadEngine } from "../../src/backends/tfjs/engine.js";
 import { loadLayersModel } from "../../src/backends/tfjs/export.js";
 import { UserIoError } from "../../src/cli/io.js";
 import { runExport, runImportWeights } from "../../src/cli/commands/export.js";
+import { seqc } from "../helpers/cli.js";
 
 const out = mkdtempSync(join(tmpdir(), "seqc-export-cli-"));
 const TIMEOUT = 300_000;
 
-function seqc(...args: string[]): string {
-  const r = spawnSync(process.execPath, ["bin/seqc.js", ...args], { encoding: "utf8", timeout: 240_000 });
-  expect(r.status, `seqc ${args.join(" ")}\n${r.stderr}`).toBe(0);
-  return r.stdout;
-}
 
 /** `seqc predict` lines: the input's label and the output (rounded to 4 digits). */
 function predictions(stdout: string): { x: number[]; p: number[] }[] {

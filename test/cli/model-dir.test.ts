@@ -4,21 +4,21 @@
  * (predict, sample and export reopen it the same way, src/cli/reopen.ts) and
  * train --resume. Each case edits a copy of a freshly trained directory.
  */
-import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ModelFile } from "../../src/backends/save.js";
+import { runSeqc, type Run } from "../helpers/cli.js";
 
 const out = mkdtempSync(join(tmpdir(), "seqc-dir-"));
 const spec = join(out, "tiny.seq");
 const text = join(out, "text.txt");
 const trained = join(out, "trained");
 
-function seqc(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["bin/seqc.js", ...args], { encoding: "utf8", timeout: 120_000 });
-  expect(r.stderr, `seqc ${args.join(" ")}`).not.toMatch(/\n\s+at |internal error/);
+function seqc(...args: string[]): Run {
+  const r = runSeqc(args);
+  expect(r.stderr, `seqc ${args.join(" ")}`).not.toMatch(/internal error/);
   return r;
 }
 

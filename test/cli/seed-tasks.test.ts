@@ -8,15 +8,10 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { seqc } from "../helpers/cli.js";
 
 const out = mkdtempSync(join(tmpdir(), "seqc-seed-"));
 
-function seqc(...args: string[]): string {
-  const r = spawnSync(process.execPath, ["bin/seqc.js", ...args], { encoding: "utf8", timeout: 240_000 });
-  expect(r.stderr, `seqc ${args.join(" ")}`).not.toMatch(/\n\s+at /);
-  expect(r.status, `seqc ${args.join(" ")}\n${r.stderr}`).toBe(0);
-  return r.stdout;
-}
 
 interface Metrics {
   loss: number;

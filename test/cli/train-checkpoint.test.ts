@@ -4,19 +4,16 @@
  * checkpoint, Ctrl-C exits 130 leaving a checkpoint `seqc eval` reads and no
  * temporary files. Needs `--resume` and `--log` registered in src/cli/main.ts.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { runSeqc } from "../helpers/cli.js";
 
 const out = mkdtempSync(join(tmpdir(), "seqc-ckpt-"));
 
-function seqc(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["bin/seqc.js", ...args], { encoding: "utf8", timeout: 120_000 });
-  expect(r.stderr, `seqc ${args.join(" ")}`).not.toMatch(/\n\s+at /);
-  return r;
-}
+const seqc = (...args: string[]) => runSeqc(args);
 
 function logOf(path: string): { epoch: number; loss: number; validationLoss?: number }[] {
   return readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { epoch: number; loss: number });

@@ -10,12 +10,11 @@
 import { execFile, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectOk, ROOT, seqc } from "../helpers/cli.js";
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 const run = promisify(execFile);
 
 let tmp: string;
@@ -28,22 +27,11 @@ interface Metrics {
   outputs: { loss: string; target?: string; stepAccuracy?: number; sequenceAccuracy?: number }[];
 }
 
-function expectClean(what: string, r: { status: number | null; stderr: string }): void {
-  expect(r.stderr, what).not.toMatch(/^\s+at /m);
-  expect(r.status, `${what}\n${r.stderr}`).toBe(0);
-}
-
-function seqc(...args: string[]): string {
-  const r = spawnSync(process.execPath, ["bin/seqc.js", ...args], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
-  expectClean(`seqc ${args.join(" ")}`, r);
-  return r.stdout;
-}
 
 /** `node DIR/train.js ARGS`: the emitted trainer on its own (paths relative to the repository root, as in the README). */
 function trainer(dir: string, ...args: string[]): string {
   const r = spawnSync(process.execPath, [join(dir, "train.js"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
-  expectClean(`node ${join(dir, "train.js")} ${args.join(" ")}`, r);
-  return r.stdout;
+  return expectOk(`node ${join(dir, "train.js")} ${args.join(" ")}`, r);
 }
 
 const trainerEval = (dir: string, model: string, data: string) =>

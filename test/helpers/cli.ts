@@ -1,0 +1,39 @@
+/** Running the real CLI (bin/seqc.js) in tests, from the repository root, as a user would. */
+import { spawnSync } from "node:child_process";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { expect } from "vitest";
+
+/** The repository root. */
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+
+export interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `seqc ARGS`: whatever its exit code, a stack trace in what it prints fails the test. */
+export function runSeqc(args: string[], opts: { env?: Record<string, string | undefined>; timeout?: number } = {}): Run {
+  const r = spawnSync(process.execPath, ["bin/seqc.js", ...args], {
+    cwd: ROOT,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...opts.env },
+    timeout: opts.timeout ?? 240_000,
+  });
+  if (r.error) throw r.error;
+  expect(r.stderr, `seqc ${args.join(" ")}`).not.toMatch(/^\s+at /m);
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs a command that must succeed (exit 0, no stack trace) and returns what it printed on stdout. */
+export function expectOk(what: string, r: Run): string {
+  expect(r.stderr, what).not.toMatch(/^\s+at /m);
+  expect(r.status, `${what}\n${r.stderr}`).toBe(0);
+  return r.stdout;
+}
+
+/** `seqc ARGS`, which must succeed: its stdout. */
+export function seqc(...args: string[]): string {
+  return expectOk(`seqc ${args.join(" ")}`, runSeqc(args));
+}
