@@ -130,6 +130,17 @@ describe("seqc compile --target ts", () => {
     expect(existsSync(out)).toBe(false);
   });
 
+  it("a spec the ts target cannot read data for: exit 1, the spec line, what to write instead, nothing written", () => {
+    const spec = join(tmp, "short_target.seq");
+    writeFileSync(spec, "model m {\n  dim T\n  input x: [T, 2]\n  target y: [T - 2, 2]\n  loss mse(conv1d<K=2, F=3>(x), y)\n}\n");
+    const out = join(tmp, "short-out");
+    const r = seqc("compile", spec, "-o", out);
+    expectNoStack(r);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/short_target\.seq:4:3 \(target y: \[T - 2, 2\]\): model m: .*declare y over T/);
+    expect(existsSync(out)).toBe(false);
+  });
+
   it("a spec with errors, --format json: the diagnostic as JSON on stdout", () => {
     const spec = join(tmp, "bad_shapes_json.seq");
     writeFileSync(spec, BAD_SHAPES);

@@ -9,7 +9,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
-import { NodeError, type Dim, type Graph } from "../../graph/graph.js";
+import { NodeError, type Dim, type Graph, type Source } from "../../graph/graph.js";
 import { lowerGraph } from "../../kernel/lower.js";
 import type { TrainSettings } from "../settings.js";
 import { emitModel } from "./emit.js";
@@ -37,7 +37,7 @@ export function runtimeSources(): Record<string, string> {
   return Object.fromEntries(RUNTIME_FILES.map((f) => [f, readFileSync(join(runtime, f), "utf8")]));
 }
 
-function fieldShape(graph: Graph, d: Dim, what: string): number | string {
+function fieldShape(graph: Graph, d: Dim, what: string, src?: Source): number | string {
   if (d.length === 0) return 0;
   if (d.length === 1 && d[0]![0] === "") return d[0]![1];
   if (d.length === 1 && !d[0]![0].includes("*")) {
@@ -49,7 +49,7 @@ function fieldShape(graph: Graph, d: Dim, what: string): number | string {
     const g = gcd(coef, info.multiple);
     return `${coef / g === 1 ? "" : `${coef / g}*`}${atom}${info.multiple / g === 1 ? "" : `/${info.multiple / g}`}`;
   }
-  throw new TsTargetError(`the ts target needs the axes of ${what} to be numbers or single dims`);
+  throw new TsTargetError(`the ts target reads data whose axes are numbers or a dim, a part or a multiple of one (T, T/2, 2*T); ${what} has another axis: keep the length through the model (pad: same or causal keeps T) and declare ${what.split(" ")[1]} over T`, src);
 }
 
 function gcd(a: number, b: number): number {
@@ -71,7 +71,7 @@ export function modelInfo(graph: Graph, settings: TrainSettings, spec: { file: s
   const fields: FieldInfo[] = [];
   for (const n of graph.nodes) {
     if (n.kind !== "input") continue;
-    const f: FieldInfo = { name: n.name, role: n.role, dtype: n.vocab !== undefined ? "int32" : "float32", shape: n.shape.map((d) => fieldShape(graph, d, `${n.role} ${n.name}`)) };
+    const f: FieldInfo = { name: n.name, role: n.role, dtype: n.vocab !== undefined ? "int32" : "float32", shape: n.shape.map((d) => fieldShape(graph, d, `${n.role} ${n.name}`, n.src)) };
     if (n.vocab !== undefined) f.vocab = n.vocab;
     fields.push(f);
   }
