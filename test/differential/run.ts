@@ -183,7 +183,10 @@ export async function runSpec(text: string, opts: RunOptions): Promise<Verdict> 
     lengths[d.name] = Array.from({ length: B }, () => lo + d.multiple * Math.floor(rng.next() * ((hi - lo) / d.multiple + 1)));
   }
   const dimsOf = (b: number): Dims => ({ ...fixed, ...Object.fromEntries(Object.entries(lengths).map(([k, v]) => [k, v[b]!])) });
-  const maxDims: Dims = { ...fixed, ...Object.fromEntries(Object.entries(lengths).map(([k, v]) => [k, Math.max(...v)])) };
+  // The batch's length: the longest example's, or (odd seeds) one unit more, so that every example is padded,
+  // as in a batch that is not trimmed to its own longest example.
+  const unit = (k: string) => info.dims.find((d) => d.name === k)!.multiple;
+  const maxDims: Dims = { ...fixed, ...Object.fromEntries(Object.entries(lengths).map(([k, v]) => [k, Math.max(...v) + (opts.seed % 2) * unit(k)])) };
 
   // Reference weights: the spec's initialisers, moved off their initial values.
   const first = ts.createModel(dimsOf(0), 1);

@@ -102,12 +102,13 @@ export class TfModel {
    * window's final states, as plain tensors so the gradient stops there).
    */
   forward(inputs: Record<string, Tensor>, free: DimValues, lengths: Record<string, ArrayLike<number>> = {}, initial: ScanStates = {}): ForwardResult {
-    const ragged = Object.values(lengths).some((l) => Array.from(l).some((x) => x !== l[0]));
-    if (ragged && this.paddingFails) return this.forwardByLength(inputs, free, lengths, initial);
+    // Padded: some example is shorter than the batch's length of some length dim.
+    const padded = Object.entries(lengths).some(([atom, l]) => Array.from(l).some((x) => x !== free[atom]));
+    if (padded && this.paddingFails) return this.forwardByLength(inputs, free, lengths, initial);
     try {
       return this.forwardPadded(inputs, free, lengths, initial);
     } catch (e) {
-      if (!(e instanceof PaddingError) || !ragged) throw e;
+      if (!(e instanceof PaddingError) || !padded) throw e;
       // An op that cannot respect padding (padding.ts): from now on, run such batches by length.
       this.paddingFails = true;
       return this.forwardByLength(inputs, free, lengths, initial);
@@ -118,7 +119,7 @@ export class TfModel {
   private paddingFails = false;
 
   /**
-   * A ragged batch run as groups of examples of equal lengths (each unpadded,
+   * A padded batch run as groups of examples of equal lengths (each unpadded,
    * so each computes exactly what its examples compute alone), put back
    * together: the loss is the mean over all examples, every value and final
    * state is padded back (with zeros) to the batch's shape in the batch's order.
