@@ -13,13 +13,11 @@ import { runEval, runPredict, runSample } from "./commands/use.js";
 import { runExport, runImportWeights, EXPORT_TARGETS, type ExportTarget } from "./commands/export.js";
 import { runCompile, COMPILE_TARGETS } from "./commands/compile.js";
 import { BACKENDS, type BackendName } from "../backends/tfjs/engine.js";
-import { UserIoError } from "./io.js";
+import { UsageError, UserIoError } from "./io.js";
 import { NodeError } from "../graph/graph.js";
 import { ModelChoiceError } from "../driver.js";
 import { describeSource, VERSION, type OutputOptions } from "./output.js";
 
-/** A mistake in the command line: reported with a pointer to --help, exit code 2. */
-class UsageError extends Error {}
 
 const EPILOG = `Exit codes: 0 no errors, 1 errors found in a spec, 2 usage or I/O error.
 The language: docs/language.md. Example specs: specs/*.seq.`;
@@ -48,10 +46,12 @@ export async function main(argv: string[]): Promise<number> {
     .option("color", { type: "boolean", describe: "color the human output (default: when stderr is a terminal and NO_COLOR is unset)" })
     .command(
       "check <files..>",
-      "check specs: syntax, names, every tensor shape (globs allowed: 'specs/*.seq')",
+      "check specs: syntax, names, every tensor shape (globs allowed: 'specs/*.seq'; - reads a spec from standard input)",
       (y) => y.positional("files", { type: "string", array: true, demandOption: true, describe: "spec files or glob patterns" }).option("quiet", { alias: "q", type: "boolean", default: false, describe: "print nothing when there are no problems" }),
       async (a) => {
-        exit = await runCheck(a.files as string[], { ...outputOptions(a as GlobalArgs), quiet: a.quiet });
+        // yargs drops a lone "-" (standard input) from the positionals: take it from the arguments.
+        const files = [...(a.files as string[]), ...(argv.includes("-") ? ["-"] : [])];
+        exit = await runCheck(files, { ...outputOptions(a as GlobalArgs), quiet: a.quiet });
       },
     )
     .command(

@@ -14,10 +14,11 @@ export interface Run {
 }
 
 /** Runs `seqc ARGS`: whatever its exit code, a stack trace in what it prints fails the test. */
-export function runSeqc(args: string[], opts: { env?: Record<string, string | undefined>; timeout?: number } = {}): Run {
+export function runSeqc(args: string[], opts: { env?: Record<string, string | undefined>; timeout?: number; input?: string } = {}): Run {
   const r = spawnSync(process.execPath, ["bin/seqc.js", ...args], {
     cwd: ROOT,
     encoding: "utf8",
+    input: opts.input ?? "",
     env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...opts.env },
     timeout: opts.timeout ?? 240_000,
   });

@@ -6,7 +6,8 @@
  * directory. `--resume` continues a checkpointed run exactly where it stopped.
  * TensorFlow.js is imported here only, lazily.
  */
-import { appendFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { compileSpec } from "../../driver.js";
 import { specSettings, withOverrides, type Overrides, type TrainSettings } from "../../backends/settings.js";
 import type { TrainerProgress } from "../../backends/tfjs/train.js";
@@ -81,6 +82,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
     if (e instanceof data.DataReadError) throw new UserIoError(e.message);
     throw e;
   }
+  checkWritableDir(opts.out);
   const engine = await loadEngine(opts.backend);
   const log = (s: string) => {
     if (!opts.quiet) process.stderr.write(s + "\n");
@@ -100,7 +102,15 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
       ? `seqc: truncated BPTT: windows of ${settings.bptt} steps, states carried across windows`
       : `seqc: note: --bptt ${settings.bptt} is not used: the data cannot be cut into windows (every input and target needs the sequence axis first)`);
   }
-  if (opts.log !== undefined && !checkpoint) writeFileSync(opts.log, "");
+  if (opts.log !== undefined) {
+    // Before the first epoch: a log that cannot be written is the user's to fix, not an error after the work.
+    try {
+      if (checkpoint) appendFileSync(opts.log, "");
+      else writeFileSync(opts.log, "");
+    } catch (e) {
+      throw new UserIoError(`cannot write the log ${opts.log}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "its folder does not exist" : (e as Error).message}`);
+    }
+  }
 
   // Checkpoints: prepared after every epoch whose weights are finite (the last good one, kept in memory),
   // written at most every CHECKPOINT_SECONDS (tiny epochs would spend their time writing files), and always
@@ -227,6 +237,24 @@ function sequenceOptions(path: string, steps: number): { seqLength?: number; win
   if (/\.txt$/i.test(path)) return { seqLength: steps };
   if (/\.csv$/i.test(path)) return { window: steps };
   return {};
+}
+
+/**
+ * The model directory can be written: it is (or can be made) a folder, and a
+ * file can be created in it. Checked before training, so that a wrong -o
+ * costs nothing.
+ */
+function checkWritableDir(dir: string): void {
+  const probe = join(dir, `.seqc-write-test-${process.pid}`);
+  try {
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(probe, "");
+    rmSync(probe);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "EEXIST" || code === "ENOTDIR" ? "it or a folder above it is a file" : code === "EACCES" || code === "EROFS" ? "permission denied" : code === "ENOSPC" ? "the disk is full" : (e as Error).message;
+    throw new UserIoError(`cannot write the model directory ${dir}: ${why}`);
+  }
 }
 
 /** The least time between two checkpoints. */
