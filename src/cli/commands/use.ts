@@ -97,15 +97,16 @@ export async function evaluate(loaded: Loaded, data: Dataset): Promise<Metrics> 
     });
     for (const t of Object.values(inputs)) t.dispose();
   }
-  const name = (id: number) => Object.entries(loaded.graph.values).find(([, v]) => v === id)?.[0] ?? `#${id}`;
+  // An unnamed value (e.g. `loss cross_entropy(dense<V>(h), y)`) is "prediction" or "target", as the emitted trainer says.
+  const name = (id: number, unnamed: string) => Object.entries(loaded.graph.values).find(([, v]) => v === id)?.[0] ?? unnamed;
   return {
     loss: total / Math.max(1, data.examples),
     outputs: lossNodes.map((n, i) => {
       const a = acc[i]!;
       const out: Metrics["outputs"][number] = {
         loss: n.op,
-        prediction: name(n.args[0]!),
-        target: name(n.args[1]!),
+        prediction: name(n.args[0]!, "prediction"),
+        target: name(n.args[1]!, "target"),
         stepAccuracy: a.right / Math.max(1, a.steps),
         sequenceAccuracy: a.allRight / Math.max(1, a.sequences),
       };
