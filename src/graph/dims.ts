@@ -21,3 +21,33 @@ export function dimValue(graph: Graph, d: Dim, free: DimValues): number {
   if (v === undefined) throw new Error(`the dims ${graph.dims.filter((a) => a.value === undefined && free[a.name] === undefined).map((a) => a.name).join(", ")} have no value`);
   return v;
 }
+
+/**
+ * The free dims' values: those given, and those solved from the shapes of
+ * saved parameters whose axes are one unknown atom times a constant plus a
+ * constant (e.g. a data vocabulary's V from an embedding's [V, E]).
+ */
+export function solveDimsFromShapes(graph: Graph, dims: DimValues, shapes: Map<string, number[]>): DimValues {
+  const out: DimValues = { ...dims };
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const p of graph.params) {
+      const shape = shapes.get(p.name);
+      if (!shape || shape.length !== p.shape.length) continue;
+      p.shape.forEach((d, i) => {
+        const unknown = d.filter(([m]) => m !== "").map(([m]) => m);
+        if (unknown.length !== 1 || unknown[0]!.includes("*") || unknown[0]!.includes("^")) return;
+        const atom = graph.dims.find((a) => a.name === unknown[0]);
+        if (!atom || atom.value !== undefined || out[atom.name] !== undefined) return;
+        const coef = d.find(([m]) => m !== "")![1];
+        const constant = d.find(([m]) => m === "")?.[1] ?? 0;
+        const v = ((shape[i]! - constant) / coef) * atom.multiple;
+        if (Number.isInteger(v) && v > 0) {
+          out[atom.name] = v;
+          changed = true;
+        }
+      });
+    }
+  }
+  return out;
+}

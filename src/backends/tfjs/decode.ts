@@ -16,7 +16,8 @@
  */
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { Dim, Graph, Node } from "../../graph/graph.js";
-import { dimValue, type DimValues, type TfModel } from "./exec.js";
+import { dimValue, type DimValues } from "../../graph/dims.js";
+import type { TfModel } from "./exec.js";
 
 type Tensor = tfTypes.Tensor;
 type InputNode = Extract<Node, { kind: "input" }>;

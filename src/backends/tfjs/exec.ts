@@ -18,8 +18,6 @@ export type { ExecOptions } from "./optimize.js";
 
 type Tensor = tfTypes.Tensor;
 
-export { dimValue, type DimValues } from "../../graph/dims.js";
-
 export interface ForwardResult {
   /** Every model-level node's value. */
   values: Map<number, Tensor>;

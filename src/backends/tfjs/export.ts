@@ -42,7 +42,7 @@ import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { position } from "../../diagnostics/render/lines.js";
 import type { Dim, Graph, Node, Param, Source } from "../../graph/graph.js";
-import { dimValue, type DimValues } from "./exec.js";
+import { dimValue, solveDimsFromShapes, type DimValues } from "../../graph/dims.js";
 import { writeAtomic } from "../save.js";
 
 type InputNode = Extract<Node, { kind: "input" }>;
@@ -653,32 +653,6 @@ function plan(graph: Graph, opts: ExportOptions): Plan {
 
 // ------------------------------------------------------------------ dims
 
-/** The free dims' values: given, else solved from params whose shapes are one unknown atom times a constant. */
-function solveDims(graph: Graph, dims: DimValues, shapes: Map<string, number[]>): DimValues {
-  const out: DimValues = { ...dims };
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const p of graph.params) {
-      const shape = shapes.get(p.name);
-      if (!shape || shape.length !== p.shape.length) continue;
-      p.shape.forEach((d, i) => {
-        const unknown = d.filter(([m]) => m !== "").map(([m]) => m);
-        if (unknown.length !== 1 || unknown[0]!.includes("*") || unknown[0]!.includes("^")) return;
-        const atom = graph.dims.find((a) => a.name === unknown[0]);
-        if (!atom || atom.value !== undefined || out[atom.name] !== undefined) return;
-        const coef = d.find(([m]) => m !== "")![1];
-        const constant = d.find(([m]) => m === "")?.[1] ?? 0;
-        const v = ((shape[i]! - constant) / coef) * atom.multiple;
-        if (Number.isInteger(v) && v > 0) {
-          out[atom.name] = v;
-          changed = true;
-        }
-      });
-    }
-  }
-  return out;
-}
-
 function sizer(graph: Graph, dims: DimValues): (d: Dim) => number {
   return (d) => dimValue(graph, d, dims);
 }
@@ -721,7 +695,7 @@ function buildModel(graph: Graph, p: Plan, dims: DimValues): { model: tf.LayersM
  */
 export function exportLayers(graph: Graph, weights: SeqcWeights, opts: ExportOptions = {}): tf.LayersModel {
   const p = plan(graph, opts);
-  const dims = solveDims(graph, opts.dims ?? {}, new Map([...weights].map(([k, v]) => [k, v.shape])));
+  const dims = solveDimsFromShapes(graph, opts.dims ?? {}, new Map([...weights].map(([k, v]) => [k, v.shape])));
   const size = sizer(graph, dims);
   let built;
   try {
@@ -834,7 +808,7 @@ export function importLayersWeights(graph: Graph, model: tf.LayersModel, opts: E
     fromKeras(w.kind, ws, out);
   });
   // Check the shapes against the spec's params (with the dims the weights imply).
-  const dims = solveDims(graph, opts.dims ?? {}, new Map([...out].map(([k, v]) => [k, v.shape])));
+  const dims = solveDimsFromShapes(graph, opts.dims ?? {}, new Map([...out].map(([k, v]) => [k, v.shape])));
   for (const param of graph.params) {
     const got = out.get(param.name);
     if (!got) throw new ExportError(param.name, undefined, `the tfjs-layers model gives no weights for the parameter ${param.name}`);
@@ -848,7 +822,7 @@ export function importLayersWeights(graph: Graph, model: tf.LayersModel, opts: E
 
 /** The free dims' values implied by seqc weights' shapes (e.g. a vocabulary's size), merged over `dims`. */
 export function dimsFromWeights(graph: Graph, weights: SeqcWeights, dims: DimValues = {}): DimValues {
-  const solved = solveDims(graph, dims, new Map([...weights].map(([k, v]) => [k, v.shape])));
+  const solved = solveDimsFromShapes(graph, dims, new Map([...weights].map(([k, v]) => [k, v.shape])));
   return Object.fromEntries(Object.entries(solved).filter(([k]) => graph.dims.some((a) => a.name === k && a.value === undefined)));
 }
 

@@ -19,7 +19,8 @@ import type { Dataset } from "../data/dataset.js";
 import { Rng } from "../init.js";
 import type { TrainSettings } from "../settings.js";
 import type { Tf } from "./engine.js";
-import type { DimValues, ScanStates, TfModel } from "./exec.js";
+import type { DimValues } from "../../graph/dims.js";
+import type { ScanStates, TfModel } from "./exec.js";
 
 type Tensor = tfTypes.Tensor;
 

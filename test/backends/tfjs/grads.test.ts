@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../../src/backends/init.js";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
-import { TfModel, type DimValues } from "../../../src/backends/tfjs/exec.js";
+import type { DimValues } from "../../../src/graph/dims.js";
+import { TfModel } from "../../../src/backends/tfjs/exec.js";
 import { graphOf, randoms, randomTensor, randomTokens, randomWeights, Report, type Tensor } from "./helpers.js";
 
 const EPS = 1e-2;

@@ -4,7 +4,8 @@ import { expect } from "vitest";
 import type { Graph, Node } from "../../../src/graph/graph.js";
 import { Rng } from "../../../src/backends/init.js";
 import type { Engine } from "../../../src/backends/tfjs/engine.js";
-import { dimValue, TfModel, type DimValues } from "../../../src/backends/tfjs/exec.js";
+import { dimValue, type DimValues } from "../../../src/graph/dims.js";
+import { TfModel } from "../../../src/backends/tfjs/exec.js";
 import { graphOf } from "../../helpers/spec.js";
 
 export { graphOf };
