@@ -8,7 +8,7 @@
  */
 import { Rng } from "../init.js";
 import type { Dim } from "../../graph/graph.js";
-import type { DimTable, Units } from "./dims.js";
+import type { DimTable, Units } from "../../graph/dims.js";
 import type { FieldSpec } from "./schema.js";
 import type { Vocabulary } from "./vocab.js";
 

@@ -22,7 +22,7 @@ import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import type { Graph } from "../../graph/graph.js";
 import { Dataset, type Layout, type Row } from "./dataset.js";
-import { DimTable, type Units } from "./dims.js";
+import { DimTable, type Units } from "../../graph/dims.js";
 import { dataFields, ExampleValidator, formatIssue, resolveVocabularies, solveAxes, type DataIssue, type FieldSpec, type SchemaOptions } from "./schema.js";
 import { EOS, tokenize, Vocabulary, type TokenMode } from "./vocab.js";
 
