@@ -9,7 +9,7 @@ import { dimValue, type DimValues } from "../../graph/dims.js";
 import { NodeError, type Attr, type Dim, type Graph, type Node, type Param, type Scan } from "../../graph/graph.js";
 import { initialValues, paramSeed, Rng } from "../init.js";
 import type { Engine, Tf } from "./engine.js";
-import { maskedStates, reshapeOneHot, TF_OPS, unstackSteps, type Arg, type OpContext } from "./ops.js";
+import { batchOfN, maskedStates, reshapeOneHot, TF_OPS, unstackSteps, type Arg, type OpContext } from "./ops.js";
 import { PADDING, PaddingError, type PadCall } from "./padding.js";
 import { DEFAULT_EXEC_OPTIONS, runOptimizedScan, type ExecOptions, type ScanEnv } from "./optimize.js";
 
@@ -102,11 +102,13 @@ export class TfModel {
   forward(inputs: Record<string, Tensor>, free: DimValues, lengths: Record<string, ArrayLike<number>> = {}, initial: ScanStates = {}): ForwardResult {
     // Padded: some example is shorter than the batch's length of some length dim.
     const padded = Object.entries(lengths).some(([atom, l]) => Array.from(l).some((x) => x !== free[atom]));
-    if (padded && this.paddingFails) return this.forwardByLength(inputs, free, lengths, initial);
+    // Lengths that are all the batch's own: nothing is padded, and no op needs to hear of padding.
+    if (!padded) return this.forwardPadded(inputs, free, {}, initial);
+    if (this.paddingFails) return this.forwardByLength(inputs, free, lengths, initial);
     try {
       return this.forwardPadded(inputs, free, lengths, initial);
     } catch (e) {
-      if (!(e instanceof PaddingError) || !padded) throw e;
+      if (!(e instanceof PaddingError)) throw e;
       // An op that cannot respect padding (padding.ts): from now on, run such batches by length.
       this.paddingFails = true;
       return this.forwardByLength(inputs, free, lengths, initial);
@@ -146,6 +148,7 @@ export class TfModel {
     // Back to the whole batch: this pass's masks are the batch's again (eval and predict read them).
     this.masks = new Map();
     this.lengths = lengths;
+    this.anyLengths = true;
     this.dims = full;
     const order = tf.tensor1d(
       (() => {
@@ -177,6 +180,7 @@ export class TfModel {
     const finals = new Map<number, Map<string, Tensor>>();
     this.masks = new Map();
     this.lengths = lengths;
+    this.anyLengths = Object.keys(lengths).length > 0;
     this.dims = dims;
     this.transposes = new Map();
     try {
@@ -210,6 +214,8 @@ export class TfModel {
   /** Transposed weights of the current forward pass (see OpContext.transposes). */
   private transposes = new Map<Tensor, Tensor>();
   private lengths: Record<string, ArrayLike<number>> = {};
+  /** Whether this pass has lengths at all (else no op hears of padding). */
+  private anyLengths = false;
   private dims: DimValues = {};
 
   /**
@@ -233,10 +239,9 @@ export class TfModel {
    */
   private maskFor(axis: Dim | undefined): Tensor | undefined {
     if (!axis) return undefined;
-    const atoms = new Set(axis.flatMap(([m]) => (m === "" ? [] : m.split("*"))));
-    const ragged = [...atoms].filter((a) => this.lengths[a] !== undefined);
+    const { key, atoms } = axisInfo(axis);
+    const ragged = atoms.filter((a) => this.lengths[a] !== undefined);
     if (ragged.length === 0) return undefined;
-    const key = JSON.stringify(axis);
     let mask: Tensor | undefined;
     if (this.masks.has(key)) mask = this.masks.get(key);
     else {
@@ -252,8 +257,15 @@ export class TfModel {
       this.masks.set(key, mask);
     }
     if (!mask || this.foldedLead.length === 0) return mask;
-    const [b, len] = mask.shape as [number, number];
-    return this.tf.broadcastTo(mask.reshape([b, ...this.foldedLead.map(() => 1), len]), [b, ...this.foldedLead, len]).reshape([-1, len]);
+    // Repeated over the folded axes, once per pass.
+    const foldedKey = `${key}|${this.foldedLead.join(",")}`;
+    let folded = this.masks.get(foldedKey);
+    if (!folded) {
+      const [b, len] = mask.shape as [number, number];
+      folded = this.tf.broadcastTo(mask.reshape([b, ...this.foldedLead.map(() => 1), len]), [b, ...this.foldedLead, len]).reshape([-1, len]);
+      this.masks.set(foldedKey, folded);
+    }
+    return folded;
   }
 
   /** Per argument of an op node, per element axis after its `lead` mapped axes: the padding masks. */
@@ -265,7 +277,7 @@ export class TfModel {
 
   /** Applies an op rule to a (possibly padded) batch: padding.ts says what the op does about padding. */
   private applyOp(node: Extract<Node, { kind: "op" }>, args: Arg[], ctx: OpContext, lead: number): Tensor {
-    if (Object.keys(this.lengths).length === 0) return TF_OPS[node.op](args, ctx);
+    if (!this.anyLengths) return TF_OPS[node.op](args, ctx);
     let plan;
     try {
       plan = PADDING[node.op](args, this.padCall(node, args, ctx.attrs, lead));
@@ -367,8 +379,7 @@ export class TfModel {
         return fold(given);
       }
       if (init.batched) return fold(init.t);
-      // zeros + init rather than broadcastTo: wasm's Tile kernel is ~5x slower than Fill and a broadcasting Add.
-      return tf.add(tf.zeros([n, ...shape]), init.t);
+      return batchOfN(tf, init.t, n, shape);
     });
     const unfold = (t: Tensor) => (lead === 0 ? t : t.reshape([...leadShape, ...t.shape.slice(1)]));
     // Over padded steps a state keeps its value: padding changes neither final states nor (reverse) what follows.
@@ -414,6 +425,12 @@ export class TfModel {
     const finals = new Map<number, Map<string, Tensor>>();
     // Constants are made once, not at every step.
     for (const node of scan.body) if (node.kind === "const") body.set(node.id, tf.scalar(node.value));
+    // The output or a next state may not depend on the batch (`c' = p`, `c' = softplus(p)`): broadcast it.
+    const step = (id: number) => {
+      const v = body.get(id);
+      if (v && this.batched.get(id)) return v;
+      return batchOfN(tf, v ?? this.value(id, env).t, n);
+    };
     for (const t of order) {
       scan.seq.forEach((s, i) => body.set(s.placeholder, steps[i]![t]!));
       scan.states.forEach((s, i) => body.set(s.placeholder, current[i]!));
@@ -421,13 +438,6 @@ export class TfModel {
         if (node.kind === "placeholder" || node.kind === "const") continue;
         body.set(node.id, this.evalNode(node, body, finals, dims));
       }
-      // The output or a next state may not depend on the batch (`c' = p`, `c' = softplus(p)`): broadcast it.
-      const step = (id: number) => {
-        const v = body.get(id);
-        if (v && this.batched.get(id)) return v;
-        const t = v ?? this.value(id, env).t;
-        return tf.add(tf.zeros([n, ...t.shape]), t);
-      };
       outs[t] = step(scan.out);
       const next = scan.states.map((s) => step(s.next));
       current = mask ? maskedStates(tf, mask, t, current, next) : next;
@@ -435,6 +445,18 @@ export class TfModel {
     const out = unfold(tf.stack(outs, 1));
     return { out, states: new Map(scan.states.map((s, i) => [s.name, unfold(current[i]!)])) };
   }
+}
+
+const axes = new WeakMap<Dim, { key: string; atoms: string[] }>();
+
+/** An axis's cache key and atoms, worked out once per graph dim (shapes are the graph's own arrays). */
+function axisInfo(axis: Dim): { key: string; atoms: string[] } {
+  let info = axes.get(axis);
+  if (!info) {
+    info = { key: JSON.stringify(axis), atoms: [...new Set(axis.flatMap(([m]) => (m === "" ? [] : m.split("*"))))] };
+    axes.set(axis, info);
+  }
+  return info;
 }
 
 /** Every node of a graph, scan bodies included. */

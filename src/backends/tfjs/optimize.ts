@@ -31,7 +31,7 @@ import type { Attr, Dim, Node, Scan } from "../../graph/graph.js";
 import type { OpKind } from "../../ir/ops.js";
 import type { Tf } from "./engine.js";
 import { compileFused, runFused } from "./fused.js";
-import { maskedStates, reshapeOneHot, TF_OPS, unstackSteps, type Arg } from "./ops.js";
+import { batchOfN, maskedStates, reshapeOneHot, TF_OPS, unstackSteps, type Arg } from "./ops.js";
 
 type Tensor = tfTypes.Tensor;
 
@@ -354,6 +354,15 @@ export function runOptimizedScan(env: ScanEnv, scan: Scan, seqs: Tensor[], init:
   const perStep = new Map(bound.map((id) => [id, unstackSteps(tf, stacked.get(id)!.reshape([length, n, ...stacked.get(id)!.shape.slice(1)]), 0)]));
   let current = init;
   const outs: Tensor[] = new Array<Tensor>(length);
+  // The output or a next state may be unbatched (a parameter, `c' = p`): broadcast over the batch, once.
+  const broadcast = new Map<number, Tensor>();
+  const step = (vals: Map<number, Tensor>, id: number): Tensor => {
+    const v = vals.get(id);
+    if (v) return v;
+    let b = broadcast.get(id);
+    if (!b) broadcast.set(id, (b = batchOfN(tf, fixed.get(id) ?? env.param(id)!, n)));
+    return b;
+  };
   for (const t of order) {
     const vals = new Map<number, Tensor>();
     for (const [id, steps] of perStep) vals.set(id, steps[t]!);
@@ -362,15 +371,8 @@ export function runOptimizedScan(env: ScanEnv, scan: Scan, seqs: Tensor[], init:
       if (!p.rec) continue;
       vals.set(p.id, evalPNode(env, p, p.args.map((a) => argOf(a, fixed, vals)), true));
     }
-    // The output or a next state may be unbatched (a parameter, `c' = p`): broadcast over the batch.
-    const step = (id: number) => {
-      const v = vals.get(id);
-      if (v) return v;
-      const f = fixed.get(id) ?? env.param(id)!;
-      return tf.add(tf.zeros([n, ...f.shape]), f);
-    };
-    outs[t] = step(scan.out);
-    const next = scan.states.map((s) => step(s.next));
+    outs[t] = step(vals, scan.out);
+    const next = scan.states.map((s) => step(vals, s.next));
     current = mask ? maskedStates(tf, mask, t, current, next) : next;
   }
   return { out: tf.stack(outs, 1), states: new Map(scan.states.map((s, i) => [s.name, current[i]!])), path: "hoisted" };
