@@ -13,9 +13,9 @@ export class UserIoError extends Error {}
 /** A command line that cannot be run as written: reported with a pointer to --help, exit code 2. */
 export class UsageError extends Error {}
 
-/** How the CLI loads a spec for the driver: its files read with readText (an unreadable one is a UserIoError). */
-export function specFiles(path: string): { readFile: (p: string) => string; text: string } {
-  return { readFile: readText, text: readText(path) };
+/** How the CLI loads a spec for the driver: its files read with readText (an unreadable one is a UserIoError), and the model asked for. */
+export function specFiles(path: string, model?: string): { readFile: (p: string) => string; text: string; model?: string } {
+  return { readFile: readText, text: readText(path), ...(model !== undefined ? { model } : {}) };
 }
 
 export function readText(path: string): string {

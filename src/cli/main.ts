@@ -252,13 +252,8 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     if (e instanceof NodeError) {
-      // A backend's error at a node of the model: a limit of the target (exit 1) or a bug, located either way.
-      const where = describeSource(e.src);
-      if (e.name === "PaddingError") {
-        process.stderr.write(`seqc: ${where}: ${e.message}\nhelp: give every example of a batch the same lengths (e.g. --batch 1), or pad the data yourself\n`);
-        return 1;
-      }
-      process.stderr.write(`seqc: internal error at ${where}: ${e.message}\n`);
+      // A backend's error at a node of the model: a bug, but one that says where it was working.
+      process.stderr.write(`seqc: internal error at ${describeSource(e.src)}: ${e.message}\n`);
       return 70;
     }
     throw e;

@@ -2,7 +2,10 @@
 import type { Diagnostic, Sources } from "../diagnostics/diagnostic.js";
 import { render, type Format } from "../diagnostics/render/index.js";
 import { readFileSync } from "node:fs";
-import { sourceLine, type Source } from "../graph/graph.js";
+import { lineIndex, position } from "../diagnostics/render/lines.js";
+import type { Graph, Source } from "../graph/graph.js";
+import type { ModelInfo } from "../check/infer.js";
+import type { CompiledSpec } from "../driver.js";
 import { loadStd } from "../ir/program.js";
 
 export const VERSION = "0.1.0";
@@ -30,16 +33,24 @@ export function emitDiagnostics(diags: Diagnostic[], sources: Sources, opts: Out
   process.stdout.write(render(opts.format, diags, sources, { toolVersion: VERSION }));
 }
 
-/** `file:line:col (the line)` of a graph node's place in the spec, read from the file (or the standard library). */
+/** A compiled spec with its model and graph, or exit code 1 after printing the spec's problems. */
+export function compiledOrExit(c: CompiledSpec, opts: OutputOptions): (CompiledSpec & { model: ModelInfo; graph: Graph }) | number {
+  if (c.model && c.graph) return { ...c, model: c.model, graph: c.graph };
+  emitDiagnostics(c.diagnostics, c.program.sources, opts);
+  return 1;
+}
+
+/** `file:line:col (the line)` of a graph node's place in the spec, read from the file (or the standard library); the file alone when it cannot be read. */
 export function describeSource(src: Source | undefined): string {
   if (!src) return "an unknown place";
-  const sources = new Map(loadStd().sources);
-  if (!sources.has(src.file)) {
-    try {
-      sources.set(src.file, readFileSync(src.file, "utf8"));
-    } catch {
-      // The file name alone.
-    }
+  let text = loadStd().sources.get(src.file);
+  try {
+    text ??= readFileSync(src.file, "utf8");
+  } catch {
+    return src.file;
   }
-  return sourceLine(src, sources);
+  const index = lineIndex(text);
+  const { line, column } = position(index, src.loc.start);
+  const lineText = text.slice(index.starts[line - 1], index.starts[line] ?? text.length).trim();
+  return `${src.file}:${line}:${column} (${lineText.length > 80 ? `${lineText.slice(0, 77)}...` : lineText})`;
 }

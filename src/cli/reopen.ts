@@ -4,7 +4,7 @@ import type { Program } from "../ir/program.js";
 import type { Graph } from "../graph/graph.js";
 import type { SavedModel } from "../backends/save.js";
 import { readText, UserIoError } from "./io.js";
-import { emitDiagnostics, type OutputOptions } from "./output.js";
+import { compiledOrExit, type OutputOptions } from "./output.js";
 
 export interface Reopened {
   saved: SavedModel;
@@ -26,11 +26,9 @@ export async function reopen(dir: string, opts: OutputOptions): Promise<Reopened
     if (e instanceof ModelFileError) throw new UserIoError(e.message);
     throw e;
   }
-  const { program, diagnostics, graph } = compileSpec(saved.meta.spec.file, { text: saved.meta.spec.source, readFile: readText, model: saved.meta.model });
-  if (!graph) {
-    emitDiagnostics(diagnostics, program.sources, opts);
-    return 1;
-  }
+  const compiled = compiledOrExit(compileSpec(saved.meta.spec.file, { text: saved.meta.spec.source, readFile: readText, model: saved.meta.model }), opts);
+  if (typeof compiled === "number") return compiled;
+  const { program, graph } = compiled;
   try {
     checkModelFits(saved, graph, dir);
   } catch (e) {

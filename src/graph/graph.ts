@@ -112,14 +112,3 @@ export class NodeError extends Error {
     super(message, options);
   }
 }
-
-/** `file:line:col` of a spec location, given the program's sources (the file alone when its text is not known). */
-export function sourceLine(src: Source, sources: ReadonlyMap<string, string>): string {
-  const text = sources.get(src.file);
-  if (text === undefined) return src.file;
-  const before = text.slice(0, src.loc.start);
-  const line = before.split("\n").length;
-  const col = src.loc.start - before.lastIndexOf("\n");
-  const lineText = text.slice(before.lastIndexOf("\n") + 1).split("\n")[0]!.trim();
-  return `${src.file}:${line}:${col} (${lineText.length > 80 ? `${lineText.slice(0, 77)}...` : lineText})`;
-}

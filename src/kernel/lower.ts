@@ -11,7 +11,7 @@
  * the initial value, slot k + 1 the value after step k). Mapped axes (`lead`)
  * fold into the batch axis (N = B * lead).
  */
-import { NodeError, type Dim, type Graph, type InitSpec, type Node, type Param, type Scan, type Source } from "../graph/graph.js";
+import { NodeError, type Dim, type Graph, type InitSpec, type Node, type Param, type Source } from "../graph/graph.js";
 import { ADJOINT } from "./adjoint.js";
 import { constVal, val, type AdjointCall, type Builder, type OpCall, type Space, type Val } from "./api.js";
 import { FORWARD } from "./forward.js";

@@ -2,19 +2,11 @@
 import { checkProgram, type CheckResult } from "../../src/check/check.js";
 import { primaryLabel } from "../../src/diagnostics/diagnostic.js";
 import { loadProgram } from "../../src/ir/program.js";
+import { inline } from "../helpers/spec.js";
 
 /** Checks `text` as the file `spec.seq`; imports resolve against `files`. */
 export function check(text: string, files: Record<string, string> = {}): CheckResult {
-  const program = loadProgram("spec.seq", {
-    text,
-    cwd: "/virtual",
-    readFile: (p) => {
-      const name = p.replace(/^\/virtual\//, "");
-      if (name in files) return files[name]!;
-      throw new Error(`no file ${p}`);
-    },
-  });
-  return checkProgram(program);
+  return checkProgram(loadProgram("spec.seq", inline(text, files)));
 }
 
 function lineCol(text: string, offset: number): string {

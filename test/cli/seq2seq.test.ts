@@ -121,8 +121,12 @@ describe("seq2seq_attention on the reversal task", () => {
       expect(row.labels.length).toBe(held[i]!.y.length);
       expect(row.output[0]!.length).toBeGreaterThan(10);
     });
-    // Not rounded: values keep float32 precision (more than 4 decimals).
-    expect(rows.flatMap((r) => r.output.flat()).some((v) => !Number.isInteger(v * 1e4))).toBe(true);
+    // Not rounded: the values printed keep float32 precision (a value rounded to 4 decimals prints at most 4).
+    const decimals = rows.flatMap((r) => r.output.flat()).map((v) => String(v).split(".")[1]?.length ?? 0);
+    expect(Math.max(...decimals)).toBeGreaterThan(6);
+    // ...and the human format rounds to 4.
+    const human = spawnSync(process.execPath, ["bin/seqc.js", "predict", modelDir, "--data", heldOut, "--backend", "cpu"], { encoding: "utf8", timeout: 120_000 });
+    expect(Math.max(...[...human.stdout.matchAll(/\.(\d+)/g)].map((m) => m[1]!.length))).toBe(4);
     // The labels are mostly the targets (the model is trained).
     const right = rows.reduce((n, row, i) => n + row.labels.filter((t, k) => t === held[i]!.y[k]).length, 0);
     expect(right / held.reduce((n, h) => n + h.y.length, 0)).toBeGreaterThan(0.8);

@@ -70,5 +70,3 @@ export function differentialProperty(tally: Tally, backends?: ("cpu" | "wasm")[]
     if (found.length > 0) throw new Error(`${found.slice(0, 6).join("\n")}\n--- spec (seed ${seed}) ---\n${model.text}`);
   });
 }
-
-export { generateModel };

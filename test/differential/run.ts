@@ -71,13 +71,10 @@ async function emitTs(graph: Graph, sources: Map<string, string>, text: string, 
   return (await import(pathToFileURL(path).href)) as TsModule;
 }
 
-let engines: Partial<Record<"cpu" | "wasm", Engine>> = {};
-
 async function engine(name: "cpu" | "wasm"): Promise<Engine> {
   // Both backends live in one tf instance: select the one asked for each time.
   const e = await loadEngine(name);
   if (e.tf.getBackend() !== name) await e.tf.setBackend(name);
-  engines[name] = e;
   return e;
 }
 

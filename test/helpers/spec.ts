@@ -7,13 +7,11 @@ import { readFileSync } from "node:fs";
 import { expect } from "vitest";
 import { compileSpec, type CompiledSpec } from "../../src/driver.js";
 import type { Graph } from "../../src/graph/graph.js";
+import type { LoadOptions } from "../../src/ir/program.js";
 
-/** Compiles `text` as the file `file` (default spec.seq); imports resolve against `files`. Without a model name, the first model. */
-export function compileInline(text: string, opts: { file?: string; model?: string; files?: Record<string, string> } = {}): CompiledSpec {
-  const files = opts.files ?? {};
-  const file = opts.file ?? "spec.seq";
-  const model = opts.model ?? firstModel(text);
-  return compileSpec(file, {
+/** Load options for a spec given as text in a virtual folder: its imports resolve against `files` (by name). */
+export function inline(text: string, files: Record<string, string> = {}): LoadOptions {
+  return {
     text,
     cwd: "/virtual",
     readFile: (p) => {
@@ -21,8 +19,13 @@ export function compileInline(text: string, opts: { file?: string; model?: strin
       if (name in files) return files[name]!;
       throw new Error(`no file ${p}`);
     },
-    ...(model !== undefined ? { model } : {}),
-  });
+  };
+}
+
+/** Compiles `text` as the file `file` (default spec.seq); imports resolve against `files`. Without a model name, the first model. */
+export function compileInline(text: string, opts: { file?: string; model?: string; files?: Record<string, string> } = {}): CompiledSpec {
+  const model = opts.model ?? firstModel(text);
+  return compileSpec(opts.file ?? "spec.seq", { ...inline(text, opts.files), ...(model !== undefined ? { model } : {}) });
 }
 
 /** The name of the first model written in a spec's text (tests pick it when a spec has several). */

@@ -20,7 +20,7 @@
  */
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
-import type { Graph } from "../../graph/graph.js";
+import type { Dim, Graph } from "../../graph/graph.js";
 import { Dataset, type Layout, type Row } from "./dataset.js";
 import { DimTable, type Units } from "../../graph/dims.js";
 import { dataFields, ExampleValidator, formatIssue, resolveVocabularies, solveAxes, type DataIssue, type FieldSpec, type SchemaOptions } from "./schema.js";
@@ -163,36 +163,46 @@ function vocabUnits(table: DimTable, vocabs: Record<string, Vocabulary>, into: U
   return into;
 }
 
-/**
- * Why examples with these dim values are too short for the model, if they
- * are: an axis of some value of the model (scan bodies included) whose size
- * depends on a sequence length would have fewer than one step (a valid
- * convolution or pool of width F needs T >= F). Such an example alone gives an
- * empty sequence, and padded among longer ones it would be all padding.
- */
-function tooShort(graph: Graph, table: DimTable, units: Units): string | undefined {
+/** An axis of some value of the model (scan bodies included) whose size depends on a dim the spec leaves free, and what it is. */
+interface FreeAxis {
+  dim: Dim;
+  what: string;
+}
+
+/** The model's distinct axes that depend on free dims (sequence lengths), worked out once per data file. */
+function freeAxes(graph: Graph, table: DimTable): FreeAxis[] {
+  const bound = table.bound();
   const seen = new Set<string>();
-  const visit = (nodes: Graph["nodes"]): string | undefined => {
+  const out: FreeAxis[] = [];
+  const visit = (nodes: Graph["nodes"]) => {
     for (const n of nodes) {
       for (const d of n.shape) {
         const key = JSON.stringify(d);
-        if (seen.has(key)) continue;
+        if (seen.has(key) || [...table.atomsOf(d)].every((a) => bound.has(a))) continue;
         seen.add(key);
-        const size = table.evaluate(d, units);
-        if (size !== undefined && size < 1) {
-          const what = n.kind === "op" ? `the ${n.op}${n.name ? ` of ${n.name}` : ""}` : n.kind === "scan" ? `the scan ${n.scan.name}` : (n.name ?? n.kind);
-          const given = [...table.atomsOf(d)].filter((a) => units.has(a)).map((a) => `${a} = ${table.value(a, units.get(a)!)}`);
-          return `too short for the model: ${what} has ${table.format(d)} steps, ${size} when ${given.join(", ")}`;
-        }
+        out.push({ dim: d, what: n.kind === "op" ? `the ${n.op}${n.name ? ` of ${n.name}` : ""}` : n.kind === "scan" ? `the scan ${n.scan.name}` : (n.name ?? n.kind) });
       }
-      if (n.kind === "scan") {
-        const inner = visit(n.scan.body);
-        if (inner) return inner;
-      }
+      if (n.kind === "scan") visit(n.scan.body);
     }
-    return undefined;
   };
-  return visit(graph.nodes);
+  visit(graph.nodes);
+  return out;
+}
+
+/**
+ * Why examples with these dim values are too short for the model, if they
+ * are: one of its axes would have fewer than one step (a valid convolution or
+ * pool of width F needs T >= F). Such an example alone gives an empty
+ * sequence, and padded among longer ones it would be all padding.
+ */
+function tooShort(axes: FreeAxis[], table: DimTable, units: Units): string | undefined {
+  for (const { dim, what } of axes) {
+    const size = table.evaluate(dim, units);
+    if (size === undefined || size >= 1) continue;
+    const given = [...table.atomsOf(dim)].filter((a) => units.has(a)).map((a) => `${a} = ${table.value(a, units.get(a)!)}`);
+    return `too short for the model: ${what} has ${table.format(dim)} steps, ${size} when ${given.join(", ")}`;
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------- JSONL
@@ -229,11 +239,12 @@ function parseJsonl(text: string, graph: Graph, opts: LoadOptions, file: string)
 
   const known = vocabUnits(v.table, vocabularies, v.knownUnits());
   const rows: Row[] = [];
+  const axes = freeAxes(graph, v.table);
   for (const p of parsed) {
     const s = v.solve(p.value, p.line, known);
     issues.add(...s.issues);
     if (s.issues.length > 0) continue;
-    const short = tooShort(graph, v.table, s.units);
+    const short = tooShort(axes, v.table, s.units);
     if (short) issues.add({ line: p.line, message: `the example is ${short}` });
     if (short || issues.count > 0) continue;
     const values: Row["values"] = new Map();
@@ -317,7 +328,7 @@ function parseText(text: string, graph: Graph, opts: LoadOptions, file: string):
   const units: Units = new Map(known);
   const problems = solveAxes(table, fields, new Map([[lm.x.name, [L]], [lm.y.name, [L]]]), units);
   if (problems.length > 0) issues.fail({ message: `seqLength ${L} does not fit the model: ${problems[0]!.message}` });
-  const short = tooShort(graph, table, units);
+  const short = tooShort(freeAxes(graph, table), table, units);
   if (short) issues.fail({ message: `seqLength ${L} is ${short}` });
   const rows: Row[] = [];
   for (let s = 0; s + L <= available; s += stride) {
@@ -478,7 +489,7 @@ function parseCsv(text: string, graph: Graph, opts: LoadOptions, file: string): 
   const units: Units = new Map(bound);
   const problems = solveAxes(table, fields, new Map(fields.map((f) => [f.name, f.shape.length === 2 ? [W, widths.get(f.name)!] : [W]])), units);
   if (problems.length > 0) issues.fail({ message: `window ${W} does not fit the model: ${problems[0]!.message}` });
-  const short = tooShort(graph, table, units);
+  const short = tooShort(freeAxes(graph, table), table, units);
   if (short) issues.fail({ message: `window ${W} is ${short}` });
 
   const rows: Row[] = [];

@@ -23,19 +23,14 @@
  */
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { OpKind } from "../../ir/ops.js";
-import { NodeError, type Attr, type Source } from "../../graph/graph.js";
+import { NodeError, type Attr } from "../../graph/graph.js";
 import type { Tf } from "./engine.js";
 import type { Arg, OpContext } from "./ops.js";
 
 type Tensor = tfTypes.Tensor;
 
 /** A padded batch reached an op that cannot respect its padding (`src`: where the op is in the spec). */
-export class PaddingError extends NodeError {
-  constructor(message: string, src?: Source) {
-    super(message, src);
-    this.name = "PaddingError";
-  }
-}
+export class PaddingError extends NodeError {}
 
 /** What the executor knows of one op call on a padded batch. */
 export interface PadCall {
@@ -58,7 +53,13 @@ export interface PadPlan {
 
 type PadRule = (args: Arg[], c: PadCall) => PadPlan;
 
-const BIG = 1e9;
+/** What padded positions hold where they must never win a max or get a softmax weight. */
+const NEVER = -1e9;
+
+/** x with its padded positions (where the mask v is 0) set to `fill`. */
+function padWith(tf: Tf, x: Tensor, v: Tensor, fill = 0): Tensor {
+  return fill === 0 ? tf.mul(x, v) : tf.add(tf.mul(x, v), tf.mul(tf.sub(1, v), fill));
+}
 
 /** A [N, n] mask as a [N, 1.., n, 1..] tensor for element axis `axis` of a batched value of element rank `rank`. */
 export function maskAt(mask: Tensor, rank: number, axis: number): Tensor {
@@ -96,7 +97,7 @@ const lastAxis = (rank: number) => (rank > 0 ? [rank - 1] : []);
 const zeroPadding: PadRule = (args, c) => ({
   args: args.map((a, i) => {
     const v = validity(c.masks[i]!, c.tf);
-    return v ? { ...a, t: c.tf.mul(a.t, v) } : a;
+    return v ? { ...a, t: padWith(c.tf, a.t, v) } : a;
   }),
 });
 
@@ -121,8 +122,7 @@ const reduce = (kind: "sum" | "mean" | "max"): PadRule => (args, c) => {
   const tf = c.tf;
   const x = args[0]!;
   const at = maskAt(m, rank, axis);
-  if (kind === "max") return { args: [{ ...x, t: tf.add(x.t, tf.mul(tf.sub(at, 1), BIG)) }] };
-  const plan: PadPlan = { args: [{ ...x, t: tf.mul(x.t, at) }] };
+  const plan: PadPlan = { args: [{ ...x, t: padWith(tf, x.t, at, kind === "max" ? NEVER : 0) }] };
   if (kind === "mean") {
     // mean over n positions of the zeroed value, times n / (real positions).
     const n = m.shape[1]!;
@@ -141,7 +141,7 @@ const softmaxLike: PadRule = (args, c) => {
   const tf = c.tf;
   const at = maskAt(m, rank, axis);
   const x = args[0]!;
-  return { args: [{ ...x, t: tf.add(tf.mul(x.t, at), tf.mul(tf.sub(at, 1), BIG)) }], after: (y) => tf.mul(y, at) };
+  return { args: [{ ...x, t: padWith(tf, x.t, at, NEVER) }], after: (y) => padWith(tf, y, at) };
 };
 
 /** Matrix products: a padded contracted axis sums real positions only (both operands zeroed there); free axes are positionwise. */
@@ -155,7 +155,7 @@ const matmul: PadRule = (args, c) => {
     args: args.map((a, i) => {
       const axis = i === 0 ? contractedA : contractedB;
       const m = c.masks[i]![axis];
-      return m ? { ...a, t: c.tf.mul(a.t, maskAt(m, c.masks[i]!.length, axis)) } : a;
+      return m ? { ...a, t: padWith(c.tf, a.t, maskAt(m, c.masks[i]!.length, axis)) } : a;
     }),
   };
 };
@@ -167,7 +167,7 @@ const maxpool: PadRule = (args, c) => {
   const v = validity(c.masks[0]!, tf)!;
   const out = validity(c.outMasks, tf);
   const x = args[0]!;
-  return { args: [{ ...x, t: tf.add(tf.mul(x.t, v), tf.mul(tf.sub(v, 1), BIG)) }], ...(out ? { after: (y: Tensor) => tf.mul(y, out) } : {}) };
+  return { args: [{ ...x, t: padWith(tf, x.t, v, NEVER) }], ...(out ? { after: (y: Tensor) => padWith(tf, y, out) } : {}) };
 };
 
 /** Average pooling over padded axes: the mean of each window's real elements (the rule counts them from the validity). */
@@ -179,7 +179,7 @@ const avgpool: PadRule = (args, c) => {
   // [N, ...spatial, 1] (1 on axes that are not padded): the validity of the spatial positions.
   const v = validity(c.masks[0]!, tf)!;
   const x = args[0]!;
-  return { args: [{ ...x, t: tf.mul(x.t, v) }], ctx: { validity: v } };
+  return { args: [{ ...x, t: padWith(tf, x.t, v) }], ctx: { validity: v } };
 };
 
 /** flip of a padded first axis: each example's real part reversed (padding stays at the end), as a batched permutation. */

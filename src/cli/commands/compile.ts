@@ -11,7 +11,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { compileSpec } from "../../driver.js";
 import { specFiles, UserIoError } from "../io.js";
-import { describeSource, emitDiagnostics, type OutputOptions } from "../output.js";
+import { compiledOrExit, describeSource, type OutputOptions } from "../output.js";
 
 export const COMPILE_TARGETS = ["ts"] as const;
 
@@ -25,11 +25,9 @@ export interface CompileOptions extends OutputOptions {
 }
 
 export async function runCompile(spec: string, opts: CompileOptions): Promise<number> {
-  const { program, diagnostics, model: info, graph } = compileSpec(spec, { ...specFiles(spec), ...(opts.model !== undefined ? { model: opts.model } : {}) });
-  if (!info || !graph) {
-    emitDiagnostics(diagnostics, program.sources, opts);
-    return 1;
-  }
+  const compiled = compiledOrExit(compileSpec(spec, specFiles(spec, opts.model)), opts);
+  if (typeof compiled === "number") return compiled;
+  const { program, model: info, graph } = compiled;
   const [{ specSettings }, ts, { writeAtomic }] = await Promise.all([
     import("../../backends/settings.js"),
     import("../../backends/ts/compile.js"),

@@ -14,7 +14,7 @@ import { compileSpec } from "../../driver.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import type { VocabularyJSON } from "../../backends/data/vocab.js";
 import { readText, specFiles, UserIoError } from "../io.js";
-import { emitDiagnostics, type OutputOptions } from "../output.js";
+import { compiledOrExit, type OutputOptions } from "../output.js";
 import { reopen } from "../reopen.js";
 
 /** The export targets (one so far). */
@@ -92,11 +92,9 @@ export async function runExport(modelDir: string, opts: ExportCommandOptions): P
 }
 
 export async function runImportWeights(spec: string, layersDir: string, opts: ImportWeightsOptions): Promise<number> {
-  const { program, diagnostics, model: info, graph } = compileSpec(spec, { ...specFiles(spec), ...(opts.model !== undefined ? { model: opts.model } : {}) });
-  if (!info || !graph) {
-    emitDiagnostics(diagnostics, program.sources, opts);
-    return 1;
-  }
+  const compiled = compiledOrExit(compileSpec(spec, specFiles(spec, opts.model)), opts);
+  if (typeof compiled === "number") return compiled;
+  const { program, model: info, graph } = compiled;
   const [{ loadEngine }, exporter, { saveModel }, { specSettings }, { Vocabulary }] = await Promise.all([
     import("../../backends/tfjs/engine.js"),
     import("../../backends/tfjs/export.js"),

@@ -13,7 +13,7 @@ import { specSettings, withOverrides, type Overrides, type TrainSettings } from 
 import type { TrainerProgress } from "../../backends/tfjs/train.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import { specFiles, UserIoError } from "../io.js";
-import { emitDiagnostics, type OutputOptions } from "../output.js";
+import { compiledOrExit, type OutputOptions } from "../output.js";
 
 export interface TrainOptions extends OutputOptions {
   data: string;
@@ -31,11 +31,9 @@ export interface TrainOptions extends OutputOptions {
 }
 
 export async function runTrain(spec: string, opts: TrainOptions): Promise<number> {
-  const { program, diagnostics, model: info, graph } = compileSpec(spec, { ...specFiles(spec), ...(opts.model !== undefined ? { model: opts.model } : {}) });
-  if (!info || !graph) {
-    emitDiagnostics(diagnostics, program.sources, opts);
-    return 1;
-  }
+  const compiled = compiledOrExit(compileSpec(spec, specFiles(spec, opts.model)), opts);
+  if (typeof compiled === "number") return compiled;
+  const { program, model: info, graph } = compiled;
   const [data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError, windowAxis }, { saveModel, loadCheckpoint, hasModel, checkModelFits, ModelFileError }, { vocabulariesToJSON, vocabulariesFromJSON }, progress] =
     await Promise.all([
       import("../../backends/data/load.js"),
