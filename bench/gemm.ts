@@ -1,6 +1,6 @@
 /**
  * Benchmark of the matrix product of the standalone TypeScript runtime
- * (src/backends/ts/runtime/gemm.ts) on the shapes of the char-LM LSTM training
+ * (../src/runtime/gemm.ts) on the shapes of the char-LM LSTM training
  * step of bench/tfjs.ts (B=32, T=50, V=64, H=128), each with the transpose and
  * accumulate flags the trainer uses, and on the small Elman toy (10x4 @ 4x4).
  * References timed in the same run, interleaved shape by shape: a naive
@@ -12,7 +12,7 @@
  * implementations are timed the same way); the last lines estimate the matmul
  * time of one training step (50 x the per-time-step shapes + the output layer).
  */
-import { gemm, type Buf } from "../src/backends/ts/runtime/gemm.js";
+import { gemm, type Buf } from "../src/runtime/gemm.js";
 import { loadEngine, type BackendName, type Tf } from "../src/backends/tfjs/engine.js";
 
 export interface GemmBenchOptions {
@@ -156,7 +156,7 @@ export async function benchGemm(opts: GemmBenchOptions = {}): Promise<void> {
   const batches = opts.batches ?? 7;
   const batchMs = opts.batchMs ?? 25;
   const tf = await loadTf(opts.tfjs ?? "wasm", log);
-  log(`gemm (src/backends/ts/runtime/gemm.ts) on Float32Array, GFLOP/s = 2mnk / time, fastest of ${batches} batches of ~${batchMs} ms`);
+  log(`gemm (../src/runtime/gemm.ts) on Float32Array, GFLOP/s = 2mnk / time, fastest of ${batches} batches of ~${batchMs} ms`);
   const rows: Row[] = [];
   for (const [si, shape] of GEMM_SHAPES.entries()) {
     const { m, n, k, transA, transB, accumulate } = shape;

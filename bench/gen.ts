@@ -6,7 +6,7 @@
  * convolutions), losses, feedback and a train block. The same (lines, seed)
  * always gives the same text.
  */
-import { Rng } from "../src/backends/init.js";
+import { Rng } from "../src/runtime/init.js";
 
 /** The project's seeded generator, with the choices the generator needs. */
 class Choices {

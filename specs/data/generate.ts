@@ -12,7 +12,7 @@
 import { renameSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { Rng } from "../../src/backends/init.js";
+import { Rng } from "../../src/runtime/init.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 

@@ -22,7 +22,7 @@ import type { Graph } from "../../src/graph/graph.js";
 import { compileInline } from "../helpers/spec.js";
 import { DEFAULTS } from "../../src/backends/settings.js";
 import { emitFiles, outputFiles, runtimeSources, TsTargetError } from "../../src/backends/ts/compile.js";
-import type { Batch, CompiledModel, Dims, ModelInfo } from "../../src/backends/ts/runtime/model-api.js";
+import type { Batch, CompiledModel, Dims, ModelInfo } from "../../src/runtime/model-api.js";
 import { loadEngine, type Engine } from "../../src/backends/tfjs/engine.js";
 import { TfModel } from "../../src/backends/tfjs/exec.js";
 import { axisSize, gradientCheck, perturb, Rng, vocabSize } from "../backends/ts/gradcheck.js";

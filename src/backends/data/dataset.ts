@@ -6,7 +6,7 @@
  * masked. `split` holds out a validation set; `batches` yields batches in the
  * same layout, every example once per epoch, shuffled by a seeded generator.
  */
-import { Rng } from "../init.js";
+import { Rng } from "../../runtime/init.js";
 import type { Dim } from "../../graph/graph.js";
 import type { DimTable, Units } from "../../graph/dims.js";
 import type { FieldSpec } from "./schema.js";

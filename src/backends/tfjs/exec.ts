@@ -7,7 +7,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { dimValue, type DimValues } from "../../graph/dims.js";
 import { NodeError, type Attr, type Dim, type Graph, type Node, type Param, type Scan } from "../../graph/graph.js";
-import { initialValues, paramSeed, Rng } from "../init.js";
+import { initialValues, paramSeed, Rng } from "../../runtime/init.js";
 import type { Engine, Tf } from "./engine.js";
 import { batchOfN, maskedStates, reshapeOneHot, TF_OPS, unstackSteps, type Arg, type OpContext } from "./ops.js";
 import { PADDING, PaddingError, type PadCall } from "./padding.js";

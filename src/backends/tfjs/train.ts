@@ -16,7 +16,7 @@
  */
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { Dataset } from "../data/dataset.js";
-import { Rng } from "../init.js";
+import { Rng } from "../../runtime/init.js";
 import type { TrainSettings } from "../settings.js";
 import type { Tf } from "./engine.js";
 import type { DimValues } from "../../graph/dims.js";

@@ -1,11 +1,11 @@
 /**
  * The ts target: a checked model's graph -> the files of a standalone trainer.
  * `model.ts` is generated (src/backends/ts/emit.ts); `train.ts` is a two-line
- * entry; the runtime files (kernels, initialisers, optimizers, the trainer)
- * are copied from src/backends/ts/runtime/. `emitFiles` is pure; reading the
+ * entry; every file of src/runtime/ (kernels, initialisers, optimizers, data,
+ * model directory, the trainer) is copied next to them. `emitFiles` is pure; reading the
  * runtime's text from the package is `runtimeSources`.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
@@ -13,10 +13,8 @@ import { NodeError, type Dim, type Graph, type Source } from "../../graph/graph.
 import { lowerGraph } from "../../kernel/lower.js";
 import type { TrainSettings } from "../settings.js";
 import { emitModel } from "./emit.js";
-import type { FieldInfo, ModelInfo } from "./runtime/model-api.js";
+import type { FieldInfo, ModelInfo } from "../../runtime/model-api.js";
 
-/** The runtime files copied next to model.ts, in dependency order. */
-export const RUNTIME_FILES = ["model-api.ts", "gemm.ts", "init.ts", "optim.ts", "trainer.ts"] as const;
 
 export interface TsOptions {
   precision: "f32" | "f64";
@@ -33,8 +31,9 @@ export function runtimeSources(): Record<string, string> {
     if (up === dir) throw new Error("ts target: cannot find the seqc package root");
     dir = up;
   }
-  const runtime = join(dir, "src", "backends", "ts", "runtime");
-  return Object.fromEntries(RUNTIME_FILES.map((f) => [f, readFileSync(join(runtime, f), "utf8")]));
+  const runtime = join(dir, "src", "runtime");
+  const files = readdirSync(runtime).filter((f) => f.endsWith(".ts")).sort();
+  return Object.fromEntries(files.map((f) => [f, readFileSync(join(runtime, f), "utf8")]));
 }
 
 function fieldShape(graph: Graph, d: Dim, what: string, src?: Source): number | string {

@@ -12,7 +12,7 @@
 import type { Val } from "../../kernel/api.js";
 import type { KernelProgram } from "../../kernel/lower.js";
 import { eMul, paren, type E, type Scalar, type Stmt } from "../../kernel/program.js";
-import type { ModelInfo } from "./runtime/model-api.js";
+import type { ModelInfo } from "../../runtime/model-api.js";
 
 export interface EmitOptions {
   precision: "f32" | "f64";

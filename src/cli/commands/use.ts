@@ -314,7 +314,7 @@ async function decodeOne(loaded: Loaded, fixed: Record<string, Tensor>, start: n
   try {
     if (opts.beam !== undefined) return dec.beamSearch(loaded.model, loaded.graph, fixed, start, { ...base, width: opts.beam, alpha: opts.alpha ?? DEFAULT_ALPHA })[0]!;
     if (opts.greedy) return dec.greedyDecode(loaded.model, loaded.graph, fixed, start, base)[0]!;
-    const { Rng } = await import("../../backends/init.js");
+    const { Rng } = await import("../../runtime/init.js");
     return dec.sampleDecode(loaded.model, loaded.graph, fixed, start, { ...base, temperature: opts.temperature, rng: rng ?? new Rng(opts.seed) });
   } catch (e) {
     if (e instanceof dec.DecodeError) throw new UserIoError(e.message);
@@ -374,7 +374,7 @@ export interface CompareResult {
 /** `seqc sample DIR --input FILE.jsonl`: decode every line; with --compare, exact-match accuracy of greedy and beam decoding. */
 async function decodeFile(loaded: Loaded, path: string, opts: SampleOptions): Promise<number> {
   const dec = await import("../../backends/tfjs/decode.js");
-  const { Rng } = await import("../../backends/init.js");
+  const { Rng } = await import("../../runtime/init.js");
   const tf = loaded.model.engine.tf;
   const { input: fbInput, vocab, stopId, fb } = feedbackOf(loaded);
   const inputs = loaded.graph.nodes.filter((n): n is InputNode => n.kind === "input" && n.role === "input" && n.name !== fb.input);

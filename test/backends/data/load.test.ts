@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { Rng } from "../../../src/backends/init.js";
+import { Rng } from "../../../src/runtime/init.js";
 import { DataReadError, DataError, formatOf, languageModelFields, loadDataset, parseDataset } from "../../../src/backends/data/load.js";
 import { Vocabulary } from "../../../src/backends/data/vocab.js";
 import { graphOf, problemLines, specGraph } from "./helpers.js";

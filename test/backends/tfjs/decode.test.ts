@@ -5,7 +5,7 @@
  * and a conditioned model whose fixed input (a "source") changes the output.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Rng } from "../../../src/backends/init.js";
+import { Rng } from "../../../src/runtime/init.js";
 import { beamSearch, DecodeError, greedyDecode, normalisedScore, sampleDecode } from "../../../src/backends/tfjs/decode.js";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import type { TfModel } from "../../../src/backends/tfjs/exec.js";

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Rng } from "../../../src/backends/init.js";
+import { Rng } from "../../../src/runtime/init.js";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import type { DimValues } from "../../../src/graph/dims.js";
 import type { TfModel } from "../../../src/backends/tfjs/exec.js";

@@ -6,7 +6,7 @@
  * and gradients on the wasm backend against the cpu backend.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Rng } from "../../../src/backends/init.js";
+import { Rng } from "../../../src/runtime/init.js";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import type { DimValues } from "../../../src/graph/dims.js";
 import { TfModel } from "../../../src/backends/tfjs/exec.js";

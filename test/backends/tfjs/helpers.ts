@@ -2,7 +2,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { expect } from "vitest";
 import type { Graph, Node } from "../../../src/graph/graph.js";
-import { Rng } from "../../../src/backends/init.js";
+import { Rng } from "../../../src/runtime/init.js";
 import type { Engine } from "../../../src/backends/tfjs/engine.js";
 import { dimValue, type DimValues } from "../../../src/graph/dims.js";
 import { TfModel } from "../../../src/backends/tfjs/exec.js";

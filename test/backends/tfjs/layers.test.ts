@@ -11,7 +11,7 @@
  */
 import type { layers } from "@tensorflow/tfjs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Rng } from "../../../src/backends/init.js";
+import { Rng } from "../../../src/runtime/init.js";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import type { DimValues } from "../../../src/graph/dims.js";
 import { checkedShape, maxAbsDiff, modelOf, randoms, randomTensor, Report, type Tensor } from "./helpers.js";

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as tfTypes from "@tensorflow/tfjs";
-import { Rng } from "../../../src/backends/init.js";
+import { Rng } from "../../../src/runtime/init.js";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import { TfModel } from "../../../src/backends/tfjs/exec.js";
 import { buildGraph } from "../../../src/graph/build.js";

@@ -4,7 +4,7 @@
  * any tensor left behind per call is a leak.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { Rng } from "../../../src/backends/init.js";
+import { Rng } from "../../../src/runtime/init.js";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import { TfModel } from "../../../src/backends/tfjs/exec.js";
 import { graphOf, randomTensor } from "./helpers.js";

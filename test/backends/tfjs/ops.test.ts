@@ -4,7 +4,7 @@
  * pooling, the output shapes the checker computes, the losses and matmul.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Rng } from "../../../src/backends/init.js";
+import { Rng } from "../../../src/runtime/init.js";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import { TF_OPS } from "../../../src/backends/tfjs/ops.js";
 import { checkedShape, maxAbsDiff, modelOf, randoms, randomTensor, randomTokens, Report, type Tensor } from "./helpers.js";

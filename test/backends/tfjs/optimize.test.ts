@@ -16,7 +16,7 @@ import { TfModel, type ScanStates } from "../../../src/backends/tfjs/exec.js";
 import { fastExp, gathers } from "../../../src/backends/tfjs/custom.js";
 import { tuning } from "../../../src/backends/tfjs/ops.js";
 import type { ExecOptions } from "../../../src/backends/tfjs/optimize.js";
-import { Rng } from "../../../src/backends/init.js";
+import { Rng } from "../../../src/runtime/init.js";
 import { graphOf, randoms, randomWeights, Report } from "./helpers.js";
 
 let engine: Engine;

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDataset } from "../../../src/backends/data/load.js";
-import { Rng } from "../../../src/backends/init.js";
+import { Rng } from "../../../src/runtime/init.js";
 import { DEFAULTS, type TrainSettings } from "../../../src/backends/settings.js";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import { TfModel, type ScanStates } from "../../../src/backends/tfjs/exec.js";

@@ -6,7 +6,7 @@
  * After an intended change to the emitter, regenerate the golden file with
  *   UPDATE_GOLDEN=1 npx vitest run test/backends/ts/golden.test.ts
  * and review its diff. The golden directory also holds three one-line shims
- * (model-api.ts, gemm.ts, init.ts re-exporting src/backends/ts/runtime/) so
+ * (model-api.ts, gemm.ts, init.ts re-exporting ../../../src/runtime/) so
  * that `npm run typecheck` type-checks the golden model against the current
  * runtime.
  */

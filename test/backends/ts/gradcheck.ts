@@ -7,8 +7,8 @@ import { readFileSync } from "node:fs";
 import { checkProgram } from "../../../src/check/check.js";
 import type { ModelInfo as CheckedModel } from "../../../src/check/infer.js";
 import { loadProgram } from "../../../src/ir/program.js";
-import { Rng } from "../../../src/backends/init.js";
-import type { Batch, Buf, CompiledModel, Dims, ModelInfo } from "../../../src/backends/ts/runtime/model-api.js";
+import { Rng } from "../../../src/runtime/init.js";
+import type { Batch, Buf, CompiledModel, Dims, ModelInfo } from "../../../src/runtime/model-api.js";
 
 export { Rng };
 

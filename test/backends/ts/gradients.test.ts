@@ -40,7 +40,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import { TfModel } from "../../../src/backends/tfjs/exec.js";
-import type { Batch, CompiledModel, Dims } from "../../../src/backends/ts/runtime/model-api.js";
+import type { Batch, CompiledModel, Dims } from "../../../src/runtime/model-api.js";
 import { emitModelOf } from "./harness.js";
 import { axisSize, gradientCheck, loadSpec, type GradientReport, perturb, randomBatch, Rng, SHRINK, smallDims, type LoadedSpec } from "./gradcheck.js";
 

@@ -7,7 +7,7 @@ import { buildGraph } from "../../../src/graph/build.js";
 import type { Graph } from "../../../src/graph/graph.js";
 import { specSettings } from "../../../src/backends/settings.js";
 import { emitFiles, outputFiles, runtimeSources } from "../../../src/backends/ts/compile.js";
-import type { CompiledModel, Dims, ModelInfo } from "../../../src/backends/ts/runtime/model-api.js";
+import type { CompiledModel, Dims, ModelInfo } from "../../../src/runtime/model-api.js";
 import { loadProgram } from "../../../src/ir/program.js";
 import { checkProgram } from "../../../src/check/check.js";
 import type { ModelInfo as CheckedModel } from "../../../src/check/infer.js";

@@ -27,7 +27,7 @@ import { buildGraph } from "../../../src/graph/build.js";
 import { loadProgram } from "../../../src/ir/program.js";
 import { specSettings } from "../../../src/backends/settings.js";
 import { emitFiles, runtimeSources } from "../../../src/backends/ts/compile.js";
-import type { Batch, CompiledModel, Dims, ModelInfo } from "../../../src/backends/ts/runtime/model-api.js";
+import type { Batch, CompiledModel, Dims, ModelInfo } from "../../../src/runtime/model-api.js";
 import { gradientCheck, perturb, randomBatch, Rng } from "./gradcheck.js";
 import { transpile } from "./harness.js";
 import { BROWSER_SAFE, optionsOf, typeCheck, writeOut } from "./tsc.js";

@@ -1,2 +1,2 @@
 // Lets `npm run typecheck` check the golden model against the runtime it is emitted for.
-export * from "../../../../src/backends/ts/runtime/init.js";
+export * from "../../../../src/runtime/init.js";

@@ -1,6 +1,6 @@
 /**
  * The matrix product of the standalone TypeScript runtime
- * (src/backends/ts/runtime/gemm.ts) against a naive triple loop in doubles:
+ * (../../src/runtime/gemm.ts) against a naive triple loop in doubles:
  * every combination of transA/transB/accumulate, padded leading dimensions,
  * offsets into bigger buffers, Float32Array and Float64Array, sizes from 0 up,
  * both the direct path (small products, m = 1, n = 1) and the packed one
@@ -9,7 +9,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { gemm, type Buf } from "../../../../src/backends/ts/runtime/gemm.js";
+import { gemm, type Buf } from "../../src/runtime/gemm.js";
 
 type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
 

@@ -5,10 +5,10 @@
  * saved vocabulary) and CSV, and the same problems with the same line numbers.
  */
 import { describe, expect, it } from "vitest";
-import type { Dataset } from "../../../../src/backends/data/dataset.js";
-import { parseDataset, type LoadOptions } from "../../../../src/backends/data/load.js";
-import { Vocabulary } from "../../../../src/backends/data/vocab.js";
-import { planBatches, readData, Vocab, type DataSet, type Example, type ReadOptions } from "../../../../src/backends/ts/runtime/trainer.js";
+import type { Dataset } from "../../src/backends/data/dataset.js";
+import { parseDataset, type LoadOptions } from "../../src/backends/data/load.js";
+import { Vocabulary } from "../../src/backends/data/vocab.js";
+import { planBatches, readData, Vocab, type DataSet, type Example, type ReadOptions } from "../../src/runtime/trainer.js";
 import { BIGRAM_SPEC, compile } from "./helpers.js";
 
 /** Our examples equal seqc's (each example's real part of its padded row), and so do the vocabularies. */

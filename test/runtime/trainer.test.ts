@@ -1,5 +1,5 @@
 /**
- * The ts target's trainer (src/backends/ts/runtime/trainer.ts) with a
+ * The ts target's trainer (../../src/runtime/trainer.ts) with a
  * hand-written model of the bigram spec: training lowers the loss, batches
  * hold one length, the model directory is seqc's (seqc eval reads it and
  * agrees), the initial weights and the loss trajectory equal the tfjs
@@ -10,15 +10,15 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { parseDataset } from "../../../../src/backends/data/load.js";
-import { vocabulariesToJSON } from "../../../../src/backends/data/vocab.js";
-import { loadModel, saveModel } from "../../../../src/backends/save.js";
-import { loadEngine, type Engine } from "../../../../src/backends/tfjs/engine.js";
-import { TfModel } from "../../../../src/backends/tfjs/exec.js";
-import { Trainer } from "../../../../src/backends/tfjs/train.js";
-import type { CompiledModel, ModelInfo, ValueView } from "../../../../src/backends/ts/runtime/model-api.js";
-import { evaluate, readData, type CreateModel } from "../../../../src/backends/ts/runtime/trainer.js";
-import { runEval } from "../../../../src/cli/commands/use.js";
+import { parseDataset } from "../../src/backends/data/load.js";
+import { vocabulariesToJSON } from "../../src/backends/data/vocab.js";
+import { loadModel, saveModel } from "../../src/backends/save.js";
+import { loadEngine, type Engine } from "../../src/backends/tfjs/engine.js";
+import { TfModel } from "../../src/backends/tfjs/exec.js";
+import { Trainer } from "../../src/backends/tfjs/train.js";
+import type { CompiledModel, ModelInfo, ValueView } from "../../src/runtime/model-api.js";
+import { evaluate, readData, type CreateModel } from "../../src/runtime/trainer.js";
+import { runEval } from "../../src/cli/commands/use.js";
 import { BIGRAM_SPEC, bigram, compile, epochLosses, run, tempDir, type Calls } from "./helpers.js";
 
 let engine: Engine;

@@ -6,9 +6,9 @@
  * through the TensorFlow.js weights format with clear errors.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadEngine, type Engine } from "../../../../src/backends/tfjs/engine.js";
-import { fans, initialValues, initParam, paramSeed, Rng, type InitSpec } from "../../../../src/backends/ts/runtime/init.js";
-import type { ModelInfo } from "../../../../src/backends/ts/runtime/model-api.js";
+import { loadEngine, type Engine } from "../../src/backends/tfjs/engine.js";
+import { fans, initialValues, initParam, paramSeed, Rng, type InitSpec } from "../../src/runtime/init.js";
+import type { ModelInfo } from "../../src/runtime/model-api.js";
 import {
   applyWeightDecay,
   clipByGlobalNorm,
@@ -18,7 +18,7 @@ import {
   globalNorm,
   WeightsError,
   type OptimizerSettings,
-} from "../../../../src/backends/ts/runtime/optim.js";
+} from "../../src/runtime/optim.js";
 
 let engine: Engine;
 beforeAll(async () => {

@@ -8,13 +8,13 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, vi } from "vitest";
-import { buildGraph } from "../../../../src/graph/build.js";
-import type { Dim, Graph, Node } from "../../../../src/graph/graph.js";
-import { specSettings } from "../../../../src/backends/settings.js";
-import type { Batch, Buf, CompiledModel, Dims, ModelInfo, TrainDefaults, ValueView } from "../../../../src/backends/ts/runtime/model-api.js";
-import { initParam } from "../../../../src/backends/ts/runtime/init.js";
-import { main, type CreateModel } from "../../../../src/backends/ts/runtime/trainer.js";
-import { check } from "../../../check/harness.js";
+import { buildGraph } from "../../src/graph/build.js";
+import type { Dim, Graph, Node } from "../../src/graph/graph.js";
+import { specSettings } from "../../src/backends/settings.js";
+import type { Batch, Buf, CompiledModel, Dims, ModelInfo, TrainDefaults, ValueView } from "../../src/runtime/model-api.js";
+import { initParam } from "../../src/runtime/init.js";
+import { main, type CreateModel } from "../../src/runtime/trainer.js";
+import { check } from "../check/harness.js";
 
 /** A language model over characters: per step, the next character from the current one. */
 export const BIGRAM_SPEC = `model bigram {
