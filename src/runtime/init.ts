@@ -1,10 +1,9 @@
 /**
- * Parameter initialisation of the standalone TypeScript target: the seeded
- * generator and the initialisers of the language, computed exactly as
- * src/backends/init.ts computes them for the tfjs target (same generator, same
- * per-parameter seeds, same order of draws), so that a seed gives the same
- * starting weights in both targets. Copied into the output of `seqc compile
- * --target ts`: no Node built-ins, no imports.
+ * Parameter initialisation of every target: the seeded generator and the
+ * initialisers of the language. The tfjs target imports this file and emitted
+ * trainers get a copy of it, so a seed gives the same starting weights in both
+ * by construction (same generator, same per-parameter seeds, same order of
+ * draws). No Node built-ins, no imports.
  */
 
 /** How a parameter starts (the spec's `= glorot`, `= uniform(0.1)`, `= 0.5`, ...). */
@@ -14,7 +13,7 @@ export interface InitSpec {
   value?: number;
 }
 
-/** mulberry32: a small, fast, seedable 32-bit generator (the sequence of src/backends/init.ts's Rng). */
+/** mulberry32: a small, fast, seedable 32-bit generator . */
 export class Rng {
   private state: number;
 

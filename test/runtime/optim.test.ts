@@ -1,6 +1,6 @@
 /**
  * The ts target's optimisation runtime: the generator and initialisers equal
- * src/backends/init.ts's, the optimizers take TensorFlow.js's steps (compared
+ * src/runtime/init.ts's, the optimizers take TensorFlow.js's steps (compared
  * with tf.train on the cpu backend, built as the tfjs trainer builds them),
  * weight decay and clipping follow the tfjs trainer, and weights round-trip
  * through the TensorFlow.js weights format with clear errors.
@@ -25,7 +25,7 @@ beforeAll(async () => {
   engine = await loadEngine("cpu");
 });
 
-describe("generator and initialisers (shared with the tfjs target through src/backends/init.ts)", () => {
+describe("generator and initialisers (shared with the tfjs target through src/runtime/init.ts)", () => {
   it("the generator is deterministic per seed, restorable, and uniform in [-limit, limit)", () => {
     const a = new Rng(42);
     const b = new Rng(42);

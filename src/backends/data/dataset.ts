@@ -28,7 +28,7 @@ export interface DataField {
   vocab?: string;
 }
 
-/** Anything with `next()` uniform in [0, 1): `Rng` of src/backends/init.ts. */
+/** Anything with `next()` uniform in [0, 1): `Rng` of src/runtime/init.ts. */
 export interface RandomSource {
   next(): number;
 }

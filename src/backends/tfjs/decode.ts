@@ -50,7 +50,7 @@ export interface BeamOptions extends DecodeOptions {
 export interface SampleOptions extends DecodeOptions {
   /** Below 1 sharper, above 1 more random. Default 1. */
   temperature?: number;
-  /** Uniform numbers in [0, 1), e.g. `Rng` of src/backends/init.ts. */
+  /** Uniform numbers in [0, 1), e.g. `Rng` of src/runtime/init.ts. */
   rng: { next(): number };
 }
 
