@@ -8,7 +8,9 @@ import { describe, expect, it } from "vitest";
 import type { Dataset } from "../../src/backends/data/dataset.js";
 import { parseDataset, type LoadOptions } from "../../src/backends/data/load.js";
 import { Vocabulary } from "../../src/backends/data/vocab.js";
-import { planBatches, readData, Vocab, type DataSet, type Example, type ReadOptions } from "../../src/runtime/trainer.js";
+import { planBatches } from "../../src/runtime/batches.js";
+import { readData, type DataSet, type Example, type ReadOptions } from "../../src/runtime/data.js";
+import { Vocab } from "../../src/runtime/vocab.js";
 import { BIGRAM_SPEC, compile } from "./helpers.js";
 
 /** Our examples equal seqc's (each example's real part of its padded row), and so do the vocabularies. */

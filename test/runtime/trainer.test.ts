@@ -17,7 +17,9 @@ import { loadEngine, type Engine } from "../../src/backends/tfjs/engine.js";
 import { TfModel } from "../../src/backends/tfjs/exec.js";
 import { Trainer } from "../../src/backends/tfjs/train.js";
 import type { CompiledModel, ModelInfo, ValueView } from "../../src/runtime/model-api.js";
-import { evaluate, readData, type CreateModel } from "../../src/runtime/trainer.js";
+import type { CreateModel } from "../../src/runtime/trainer.js";
+import { evaluate } from "../../src/runtime/metrics.js";
+import { readData } from "../../src/runtime/data.js";
 import { runEval } from "../../src/cli/commands/use.js";
 import { BIGRAM_SPEC, bigram, compile, epochLosses, run, tempDir, type Calls } from "./helpers.js";
 

@@ -1,0 +1,113 @@
+/**
+ * Batches and truncated-BPTT windows of examples: a seeded shuffle, batches
+ * of one length (bucketing), windows along the time dim, and the model's
+ * Batch of some examples. Runtime file: imports only its siblings.
+ */
+import type { Batch, Buf, CompiledModel, Dims, ModelInfo } from "./model-api.js";
+import type { DataSet, Example } from "./data.js";
+
+/** A Fisher-Yates shuffle of 0..n-1 (the order of the tfjs target's batches for the same generator). */
+export function permutation(n: number, rng: { next(): number }): number[] {
+  const out = Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i--) {
+    const j = Math.floor(rng.next() * (i + 1));
+    const t = out[i]!;
+    out[i] = out[j]!;
+    out[j] = t;
+  }
+  return out;
+}
+
+/**
+ * Batches of examples of identical lengths: walking `order`, each example
+ * joins the open batch of its lengths (a new one when there is none or it is
+ * full). Batches come in the order they were opened, so with one length they
+ * are consecutive runs of `order`, as the tfjs target's.
+ */
+export function planBatches(examples: readonly Example[], order: readonly number[], size: number, freeDims: readonly string[]): Example[][] {
+  const open = new Map<string, Example[]>();
+  const all: Example[][] = [];
+  for (const i of order) {
+    const ex = examples[i]!;
+    const key = freeDims.map((d) => ex.dims[d] ?? 0).join(",");
+    let b = open.get(key);
+    if (!b || b.length >= size) {
+      b = [];
+      open.set(key, b);
+      all.push(b);
+    }
+    b.push(ex);
+  }
+  return all;
+}
+
+/** A window along the time dim: steps [t0, t0 + w). */
+export interface Window {
+  t0: number;
+  w: number;
+}
+
+/** The dim truncated BPTT cuts along: the data's one free dim, when every field has it as its first axis (as the tfjs trainer's windowAxis). */
+export function windowDim(info: ModelInfo, data: DataSet): string | undefined {
+  if (data.freeDims.length !== 1) return undefined;
+  const atom = data.freeDims[0]!;
+  return info.fields.every((f) => f.shape[0] === atom) ? atom : undefined;
+}
+
+export function windowsOf(batch: readonly Example[], atom: string | undefined, bptt: number): (Window | undefined)[] {
+  if (atom === undefined || bptt <= 0) return [undefined];
+  const T = batch[0]!.dims[atom] ?? 0;
+  const out: Window[] = [];
+  for (let t0 = 0; t0 < T; t0 += bptt) out.push({ t0, w: Math.min(bptt, T - t0) });
+  return out.length > 0 ? out : [undefined];
+}
+
+/** The model's Batch of some examples (of identical lengths), or of their window along `atom`. */
+export function batchOf(info: ModelInfo, items: readonly Example[], extraDims: Dims, atom?: string, win?: Window): Batch {
+  const first = items[0]!;
+  const dims: Dims = { ...extraDims, ...first.dims };
+  if (atom !== undefined && win) dims[atom] = win.w;
+  const fields: Record<string, Buf | Int32Array> = {};
+  for (const f of info.fields) {
+    const rows = items.map((ex) => {
+      const d = ex.fields[f.name]!;
+      if (atom === undefined || !win) return d;
+      const per = d.length / (ex.dims[atom] ?? 1);
+      return d.subarray(win.t0 * per, (win.t0 + win.w) * per);
+    });
+    const n = rows.reduce((s, r) => s + r.length, 0);
+    const out = f.dtype === "int32" ? new Int32Array(n) : info.precision === "f64" ? new Float64Array(n) : new Float32Array(n);
+    let at = 0;
+    for (const r of rows) {
+      out.set(r, at);
+      at += r.length;
+    }
+    fields[f.name] = out;
+  }
+  return { size: items.length, dims, fields };
+}
+
+/** Copies of the final states of the scans that truncated BPTT carries (the model's buffers are overwritten by the next pass). */
+export function carriedStates(model: CompiledModel, info: ModelInfo): Record<string, Buf> | undefined {
+  if (info.scans.length === 0) return undefined;
+  const fin = model.finalStates();
+  const out: Record<string, Buf> = {};
+  for (const s of info.scans) {
+    for (const st of s.states) {
+      const key = `${s.name}.${st}`;
+      const v = fin[key];
+      if (!v) continue;
+      const n = v.shape.reduce((a, b) => a * b, 1);
+      out[key] = v.data.slice(v.offset, v.offset + n) as Buf; // states are floats
+    }
+  }
+  return out;
+}
+
+/** Values of the free dims at their maxima over some examples. */
+export function maxDims(examples: readonly Example[], freeDims: readonly string[]): Dims {
+  const out: Dims = {};
+  for (const d of freeDims) out[d] = 0;
+  for (const ex of examples) for (const d of freeDims) out[d] = Math.max(out[d]!, ex.dims[d] ?? 0);
+  return out;
+}
