@@ -16,7 +16,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { VocabularyJSON } from "./data/vocab.js";
+import type { VocabularyJSON } from "../runtime/vocab.js";
 import type { TrainSettings } from "./settings.js";
 import type { Graph } from "../graph/graph.js";
 import { dimValue } from "../graph/dims.js";

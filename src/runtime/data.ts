@@ -10,7 +10,7 @@ import { extname } from "node:path";
 import type { Dims, FieldInfo, ModelInfo } from "./model-api.js";
 import { IoError, UsageError } from "./errors.js";
 import { describe, Issues, type DataIssue } from "./problems.js";
-import { EOS, showToken, splitTokens, tokenize, UNK, Vocab, type TokenMode } from "./vocab.js";
+import { EOS, showToken, splitTokens, tokenize, UNK, Vocabulary, type TokenMode } from "./vocab.js";
 
 export type FieldData = Int32Array | Float64Array;
 
@@ -25,7 +25,7 @@ export interface Example {
 export interface DataSet {
   examples: Example[];
   /** Every vocabulary of the model: the spec's, the saved ones, or built from this data. */
-  vocabs: Record<string, Vocab>;
+  vocabs: Record<string, Vocabulary>;
   /** The free dims the examples' lengths give (e.g. T). */
   freeDims: string[];
 }
@@ -35,7 +35,7 @@ export type DataFormat = "jsonl" | "text" | "csv";
 export interface ReadOptions {
   format?: DataFormat;
   /** Saved vocabularies (by name) for the ones the spec takes from the data. */
-  vocabularies?: Record<string, Vocab>;
+  vocabularies?: Record<string, Vocabulary>;
   /** Text: steps per sequence (a maximum; default the whole text). */
   seqLength?: number;
   /** CSV: rows per sequence (a maximum; default the whole series). */
@@ -64,7 +64,7 @@ export class DimsOf {
   }
 
   /** Values known before reading examples: fixed dims and the sizes of known vocabularies. */
-  known(vocabs: Map<string, Vocab | undefined> | Record<string, Vocab>): Map<string, number> {
+  known(vocabs: Map<string, Vocabulary | undefined> | Record<string, Vocabulary>): Map<string, number> {
     const out = new Map(this.fixed);
     const get = (n: string) => (vocabs instanceof Map ? vocabs.get(n) : vocabs[n]);
     for (const [dim, vocab] of this.vocabDims) {
@@ -75,7 +75,7 @@ export class DimsOf {
   }
 
   /** The dims of the model's vocabularies built from data, with their sizes (part of every `Dims` given to the model). */
-  vocabSizes(vocabs: Record<string, Vocab>): Dims {
+  vocabSizes(vocabs: Record<string, Vocabulary>): Dims {
     const out: Dims = {};
     for (const [dim, vocab] of this.vocabDims) {
       const v = vocabs[vocab];
@@ -91,12 +91,12 @@ export function shapeText(f: FieldInfo): string {
 
 
 /** The vocabularies of a model: the spec's fixed ones (a saved one must agree), saved ones, or undefined (to build). */
-export function resolveVocabs(info: ModelInfo, supplied: Record<string, Vocab> = {}): Map<string, Vocab | undefined> {
-  const out = new Map<string, Vocab | undefined>();
+export function resolveVocabs(info: ModelInfo, supplied: Record<string, Vocabulary> = {}): Map<string, Vocabulary | undefined> {
+  const out = new Map<string, Vocabulary | undefined>();
   for (const v of info.vocabs) {
     const given = supplied[v.name];
     if (v.tokens) {
-      const fixed = Vocab.fixed(v.name, v.tokens);
+      const fixed = Vocabulary.fixed(v.tokens, v.name);
       if (given && given.tokens.join("\u0000") !== fixed.tokens.join("\u0000")) {
         throw new Error(`the saved vocabulary ${v.name} (${given.size} tokens) is not the one the spec lists (${fixed.tokens.map(showToken).join(", ")})`);
       }
@@ -132,7 +132,7 @@ export function loadData(path: string, info: ModelInfo, opts: ReadOptions = {}):
 export function readData(content: string, info: ModelInfo, opts: ReadOptions = {}, file = "<data>"): DataSet {
   const text = content.charCodeAt(0) === 0xfeff ? content.slice(1) : content;
   const issues = new Issues(file, info.name, opts.maxErrors ?? 20);
-  let vocabs: Map<string, Vocab | undefined>;
+  let vocabs: Map<string, Vocabulary | undefined>;
   try {
     vocabs = resolveVocabs(info, opts.vocabularies);
   } catch (e) {
@@ -299,7 +299,7 @@ export function walkField(f: FieldInfo, value: unknown, mode: TokenMode | undefi
   return { extents: extents.map((n) => n ?? 0), leaves };
 }
 
-export function readJsonl(text: string, info: ModelInfo, vocabs: Map<string, Vocab | undefined>, issues: Issues): DataSet {
+export function readJsonl(text: string, info: ModelInfo, vocabs: Map<string, Vocabulary | undefined>, issues: Issues): DataSet {
   const dims = new DimsOf(info);
   const modes = new Map<string, TokenMode>();
   for (const [name, v] of vocabs) modes.set(name, v === undefined || v.isChars ? "char" : "word");
@@ -359,7 +359,7 @@ export function readJsonl(text: string, info: ModelInfo, vocabs: Map<string, Voc
   if (parsed.length === 0 && issues.count === 0) issues.fail({ message: "no examples: the file has no lines" });
 
   // Vocabularies from the data: every string token of the fields that use them.
-  const built: Record<string, Vocab> = {};
+  const built: Record<string, Vocabulary> = {};
   for (const [name, known] of vocabs) {
     if (known) {
       built[name] = known;
@@ -367,7 +367,7 @@ export function readJsonl(text: string, info: ModelInfo, vocabs: Map<string, Voc
     }
     const tokens: string[] = [];
     for (const f of info.fields) if (f.vocab === name) for (const p of parsed) for (const t of p.fields.get(f.name)!.leaves) if (typeof t === "string") tokens.push(t);
-    built[name] = Vocab.build(name, tokens);
+    built[name] = Vocabulary.build(tokens, { name: name });
   }
   const known = dims.known(built);
   const examples: Example[] = [];
@@ -413,14 +413,14 @@ export function languageModelFields(info: ModelInfo, dims: DimsOf): { x: FieldIn
   return { x, y, vocab: x.vocab!, atom: String(x.shape[0]) };
 }
 
-export function readText(text: string, info: ModelInfo, vocabs: Map<string, Vocab | undefined>, opts: ReadOptions, issues: Issues): DataSet {
+export function readText(text: string, info: ModelInfo, vocabs: Map<string, Vocabulary | undefined>, opts: ReadOptions, issues: Issues): DataSet {
   const dims = new DimsOf(info);
   const lm = languageModelFields(info, dims);
   if (typeof lm === "string") return issues.fail({ message: lm });
   const given = vocabs.get(lm.vocab);
   const mode: TokenMode = given && !given.isChars ? "word" : "char";
   const tokens = tokenize(text, mode);
-  const vocab = given ?? Vocab.build(lm.vocab, tokens);
+  const vocab = given ?? Vocabulary.build(tokens, { name: lm.vocab });
   if (vocab.unk === undefined) issues.add(...unknownInText(text, mode, vocab));
   issues.throwIfAny();
   if (tokens.length < 2) issues.fail({ message: `the text has ${tokens.length} ${mode === "char" ? "characters" : "tokens"}; a language model needs at least 2 (input text[t], target text[t+1])` });
@@ -430,7 +430,7 @@ export function readText(text: string, info: ModelInfo, vocabs: Map<string, Voca
   const m = dims.multiple.get(lm.atom) ?? 1;
   if (L % m !== 0) issues.fail({ message: `seqLength ${L} does not fit the model: ${lm.x.name} has length ${L}, which does not fit ${lm.atom} (dim ${lm.atom} is a multiple of ${m})` });
   const ids = Int32Array.from(tokens, (t) => vocab.id(t)!);
-  const built: Record<string, Vocab> = {};
+  const built: Record<string, Vocabulary> = {};
   for (const [name, v] of vocabs) if (v) built[name] = v;
   built[lm.vocab] = vocab;
   const examples: Example[] = [];
@@ -441,7 +441,7 @@ export function readText(text: string, info: ModelInfo, vocabs: Map<string, Voca
 }
 
 /** Tokens of a text that a vocabulary without <unk> does not have, with their line and column. */
-export function unknownInText(text: string, mode: TokenMode, vocab: Vocab): DataIssue[] {
+export function unknownInText(text: string, mode: TokenMode, vocab: Vocabulary): DataIssue[] {
   const out: DataIssue[] = [];
   const seen = new Set<string>();
   const report = (tok: string, line: number, col: number) => {

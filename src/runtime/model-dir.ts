@@ -9,7 +9,7 @@ import { join } from "node:path";
 import type { Buf, CompiledModel, ModelInfo, TrainDefaults } from "./model-api.js";
 import { IoError } from "./errors.js";
 import { decodeWeights, encodeWeights, WeightsError, type WeightEntry } from "./optim.js";
-import { Vocab, type VocabJSON } from "./vocab.js";
+import { Vocabulary, type VocabularyJSON } from "./vocab.js";
 
 export const MODEL_FORMAT = "seqc-model";
 export const MODEL_VERSION = 1;
@@ -21,7 +21,7 @@ export interface ModelFile {
   spec: { file: string; source: string };
   model: string;
   dims: Record<string, number>;
-  vocabularies: Record<string, VocabJSON>;
+  vocabularies: Record<string, VocabularyJSON>;
   settings: TrainDefaults;
   trained: { epochs: number; seed: number; checksums?: Record<string, string> };
   weightsManifest: { paths: string[]; weights: WeightEntry[] }[];
@@ -50,7 +50,7 @@ export function saveModelDir(
   info: ModelInfo,
   model: Pick<CompiledModel, "layout">,
   params: Buf,
-  meta: { dims: Record<string, number>; vocabularies: Record<string, Vocab>; settings: TrainDefaults; epochs: number },
+  meta: { dims: Record<string, number>; vocabularies: Record<string, Vocabulary>; settings: TrainDefaults; epochs: number },
 ): void {
   try {
     mkdirSync(dir, { recursive: true });
@@ -77,7 +77,7 @@ export function saveModelDir(
 /** A model directory as read: model.json, its vocabularies, and the weights (every group's, in manifest order). */
 export interface LoadedDir {
   meta: ModelFile;
-  vocabs: Record<string, Vocab>;
+  vocabs: Record<string, Vocabulary>;
   entries: WeightEntry[];
   bytes: Uint8Array;
 }
@@ -124,9 +124,9 @@ export function readModelDir(dir: string, info: ModelInfo): LoadedDir {
     bytes.set(p, at);
     at += p.byteLength;
   }
-  const vocabs: Record<string, Vocab> = {};
+  const vocabs: Record<string, Vocabulary> = {};
   try {
-    for (const [k, v] of Object.entries(meta.vocabularies ?? {})) vocabs[k] = Vocab.fromJSON(k, v);
+    for (const [k, v] of Object.entries(meta.vocabularies ?? {})) vocabs[k] = Vocabulary.fromJSON(v, k);
   } catch (e) {
     throw new IoError(`${path}: ${(e as Error).message}`);
   }

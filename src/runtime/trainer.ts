@@ -31,7 +31,7 @@ import { IoError, UsageError } from "./errors.js";
 import { argmax, evaluate } from "./metrics.js";
 import { loadWeights, readModelDir, saveModelDir, type LoadedDir } from "./model-dir.js";
 import { DataError } from "./problems.js";
-import { UNK, Vocab } from "./vocab.js";
+import { textIds, UNK, Vocabulary } from "./vocab.js";
 
 export type CreateModel = (dims: Dims, maxBatch: number) => CompiledModel;
 
@@ -172,7 +172,7 @@ function settingsOf(defaults: TrainDefaults, a: ParsedArgs): TrainDefaults {
  * parts of the text, one example each, which the windows then walk, so row i
  * of each update continues the text where row i of the previous one stopped.
  */
-function loadTrainingData(path: string, info: ModelInfo, s: TrainDefaults, seqLength: number | undefined, vocabularies: Record<string, Vocab> | undefined): DataSet {
+function loadTrainingData(path: string, info: ModelInfo, s: TrainDefaults, seqLength: number | undefined, vocabularies: Record<string, Vocabulary> | undefined): DataSet {
   const format = formatOf(path);
   const base: ReadOptions = { format, ...(vocabularies ? { vocabularies } : {}) };
   if (format === "text" && s.bptt > 0 && seqLength === undefined) {
@@ -201,7 +201,7 @@ function split(examples: Example[], fraction: number, seed: number): { train: Ex
 }
 
 /** Every dim of the model as the saved model.json gives it: fixed ones, vocabulary sizes and the free ones at their maxima. */
-function savedDims(info: ModelInfo, dims: DimsOf, vocabs: Record<string, Vocab>, free: Dims): Record<string, number> {
+function savedDims(info: ModelInfo, dims: DimsOf, vocabs: Record<string, Vocabulary>, free: Dims): Record<string, number> {
   const all: Record<string, number> = {};
   const values = { ...Object.fromEntries(dims.fixed), ...dims.vocabSizes(vocabs), ...free };
   for (const d of info.dims) if (values[d.name] !== undefined) all[d.name] = values[d.name]!;
@@ -393,7 +393,7 @@ function validationLoss(model: CompiledModel, info: ModelInfo, examples: Example
 
 
 /** A saved model of this spec, ready to run on data of `free` lengths. */
-function openModel(dirPath: string, info: ModelInfo, create: CreateModel, dir: LoadedDir, vocabs: Record<string, Vocab>, free: Dims, maxBatch: number): CompiledModel {
+function openModel(dirPath: string, info: ModelInfo, create: CreateModel, dir: LoadedDir, vocabs: Record<string, Vocabulary>, free: Dims, maxBatch: number): CompiledModel {
   const model = createFor(info, create, { ...free, ...new DimsOf(info).vocabSizes(vocabs) }, maxBatch);
   loadWeights(model, info, dir, dirPath);
   return model;
@@ -445,7 +445,7 @@ function runSample(argv: string[], info: ModelInfo, create: CreateModel): number
   const others = info.fields.filter((f) => f.role === "input" && f.name !== fb.input);
   if (others.length > 0) throw new UsageError(`the model needs ${others.map((f) => f.name).join(", ")} to generate; this trainer samples from a prime only (seqc sample --input decodes such models)`);
   const dir = readModelDir(dirPath, info);
-  let vocabs: Map<string, Vocab | undefined>;
+  let vocabs: Map<string, Vocabulary | undefined>;
   try {
     vocabs = resolveVocabs(info, dir.vocabs);
   } catch (e) {
@@ -453,19 +453,18 @@ function runSample(argv: string[], info: ModelInfo, create: CreateModel): number
   }
   const vocab = vocabs.get(input.vocab);
   if (!vocab) throw new IoError(`no vocabulary ${input.vocab} saved in ${dirPath}`);
-  const all: Record<string, Vocab> = {};
+  const all: Record<string, Vocabulary> = {};
   for (const [k, v] of vocabs) if (v) all[k] = v;
 
-  // The prime's ids: characters for a character vocabulary, else words; unknown tokens are <unk> when there is one.
-  const tokens = vocab.isChars ? Array.from(prime) : prime.split(/\s+/).filter(Boolean);
-  const ids = tokens.map((t) => {
-    const id = vocab.id(t);
-    if (id === undefined) throw new UsageError(`--prime: unknown token ${JSON.stringify(t)}: ${vocab.describe()} and no ${UNK}`);
-    return id;
-  });
+  let ids: number[];
+  try {
+    ids = textIds(vocab, prime, "--prime");
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   if (ids.length === 0) {
     if (!vocab.has("<bos>")) throw new UsageError(`nothing to start generating from: give --prime TEXT (the vocabulary has no <bos>)`);
-    ids.push(vocab.id("<bos>")!);
+    ids.push(vocab.id("<bos>"));
   }
   const atom = input.shape[0] as string;
   const dimsOf = new DimsOf(info);

@@ -1,68 +1,101 @@
 /**
- * Vocabularies and the one tokeniser: the spec's tokens, a saved model's, or
- * built from data (sorted tokens, then <unk> and <eos>). seqc and emitted
- * trainers alike cut text into tokens here. Runtime file: imports nothing.
+ * Vocabularies: the tokens of a `vocab` declaration and their integer ids.
+ *
+ * A vocabulary is either fixed (the spec lists its tokens: exactly those, in
+ * order, ids 0..n-1; a listed `<unk>` is the unknown token and a listed
+ * `<eos>` the end token) or built from the data (the sorted set of tokens,
+ * then `<unk>` and `<eos>`). Built vocabularies are saved with the model, as
+ * `toJSON()`, so that later runs map tokens to the same ids.
+ *
+ * The one tokeniser of seqc and of emitted trainers: data files, saved
+ * vocabularies and text given on a command line are all cut here.
+ * Runtime file: imports nothing.
  */
 
 export const UNK = "<unk>";
 export const EOS = "<eos>";
 
+/** How text is cut into tokens: one token per character (code point) or per whitespace-separated word. */
 export type TokenMode = "char" | "word";
 
-/** The saved form of a vocabulary (model.json's `vocabularies`). */
-export interface VocabJSON {
+/** The saved form of a vocabulary. */
+export interface VocabularyJSON {
   tokens: string[];
   unk?: string;
   eos?: string;
 }
 
-/** A vocabulary: tokens and their ids, as src/backends/data/vocab.ts. */
-export class Vocab {
+export interface BuildOptions {
+  /** Name used in error messages (the spec's vocab name). */
+  name?: string;
+  /** Tokens seen fewer times than this are left out (they map to `<unk>`). Default 1. */
+  minCount?: number;
+}
+
+export class Vocabulary {
   readonly tokens: readonly string[];
-  readonly unk: string | undefined;
-  readonly eos: string | undefined;
+  /** The unknown token, when the vocabulary has one: tokens not in the vocabulary map to it. */
+  readonly unk?: string;
+  /** The end token, when the vocabulary has one. */
+  readonly eos?: string;
+  /** Name used in error messages. */
+  readonly name?: string;
   private readonly index = new Map<string, number>();
 
-  constructor(
-    readonly name: string,
-    tokens: readonly string[],
-    unk?: string,
-    eos?: string,
-  ) {
-    if (tokens.length === 0) throw new Error(`vocabulary ${name} has no tokens`);
+  constructor(tokens: readonly string[], opts: { unk?: string; eos?: string; name?: string } = {}) {
+    const label = opts.name !== undefined ? `vocabulary ${opts.name}` : "vocabulary";
+    if (tokens.length === 0) throw new Error(`${label} has no tokens`);
     tokens.forEach((t, i) => {
-      if (typeof t !== "string") throw new Error(`vocabulary ${name}: token ${i} is not a string`);
-      if (this.index.has(t)) throw new Error(`vocabulary ${name} lists the token ${JSON.stringify(t)} more than once`);
+      if (typeof t !== "string") throw new Error(`${label}: token ${i} is not a string`);
+      if (this.index.has(t)) throw new Error(`${label} lists the token ${JSON.stringify(t)} more than once`);
       this.index.set(t, i);
     });
-    for (const [role, t] of [["unknown", unk], ["end", eos]] as const) {
-      if (t !== undefined && !this.index.has(t)) throw new Error(`vocabulary ${name}: the ${role} token ${JSON.stringify(t)} is not one of its tokens`);
+    for (const [role, t] of [["unknown", opts.unk], ["end", opts.eos]] as const) {
+      if (t !== undefined && !this.index.has(t)) throw new Error(`${label}: the ${role} token ${JSON.stringify(t)} is not one of its tokens`);
     }
-    this.tokens = [...tokens];
-    this.unk = unk;
-    this.eos = eos;
+    this.tokens = Object.freeze([...tokens]);
+    if (opts.unk !== undefined) this.unk = opts.unk;
+    if (opts.eos !== undefined) this.eos = opts.eos;
+    if (opts.name !== undefined) this.name = opts.name;
   }
 
-  /** The spec's tokens in order; a listed <unk> / <eos> keeps its meaning. */
-  static fixed(name: string, tokens: readonly string[]): Vocab {
-    return new Vocab(name, tokens, tokens.includes(UNK) ? UNK : undefined, tokens.includes(EOS) ? EOS : undefined);
+  /** The tokens listed in a spec, in order; `<unk>` and `<eos>` keep their meaning when listed. */
+  static fixed(tokens: readonly string[], name?: string): Vocabulary {
+    return new Vocabulary(tokens, {
+      ...(tokens.includes(UNK) ? { unk: UNK } : {}),
+      ...(tokens.includes(EOS) ? { eos: EOS } : {}),
+      ...(name !== undefined ? { name } : {}),
+    });
   }
 
-  /** Built from data: the sorted set of tokens (code-point order; <unk> and <eos> not counted), then <unk> and <eos>. */
-  static build(name: string, tokens: Iterable<string>): Vocab {
-    const seen = new Set<string>();
-    for (const t of tokens) if (t !== UNK && t !== EOS) seen.add(t);
-    const kept = [...seen].sort(compareTokens);
-    return new Vocab(name, [...kept, UNK, EOS], UNK, EOS);
+  /**
+   * A vocabulary built from data: the sorted set of the tokens seen (at least
+   * `minCount` times), then `<unk>` and `<eos>`. Occurrences of `<unk>` and
+   * `<eos>` in the data are not counted as ordinary tokens.
+   */
+  static build(tokens: Iterable<string>, opts: BuildOptions = {}): Vocabulary {
+    const minCount = opts.minCount ?? 1;
+    const counts = new Map<string, number>();
+    for (const t of tokens) if (t !== UNK && t !== EOS) counts.set(t, (counts.get(t) ?? 0) + 1);
+    const kept = [...counts].filter(([, c]) => c >= minCount).map(([t]) => t);
+    kept.sort(compareTokens);
+    return new Vocabulary([...kept, UNK, EOS], { unk: UNK, eos: EOS, ...(opts.name !== undefined ? { name: opts.name } : {}) });
   }
 
-  static fromJSON(name: string, json: unknown): Vocab {
-    if (!json || typeof json !== "object" || Array.isArray(json)) throw new Error(`vocabulary ${name}: expected an object { tokens, unk?, eos? }`);
+  /** A vocabulary built from text: its characters or its words (see `tokenize`). */
+  static fromText(text: string, mode: TokenMode, opts: BuildOptions = {}): Vocabulary {
+    return Vocabulary.build(tokenize(text, mode), opts);
+  }
+
+  /** Reads a saved vocabulary (`toJSON`), checking its form. */
+  static fromJSON(json: unknown, name?: string): Vocabulary {
+    const label = name !== undefined ? `vocabulary ${name}` : "vocabulary";
+    if (!json || typeof json !== "object" || Array.isArray(json)) throw new Error(`${label}: expected an object { tokens, unk?, eos? }`);
     const { tokens, unk, eos } = json as Record<string, unknown>;
-    if (!Array.isArray(tokens) || !tokens.every((t) => typeof t === "string")) throw new Error(`vocabulary ${name}: tokens must be an array of strings`);
-    if (unk !== undefined && typeof unk !== "string") throw new Error(`vocabulary ${name}: unk must be a string`);
-    if (eos !== undefined && typeof eos !== "string") throw new Error(`vocabulary ${name}: eos must be a string`);
-    return new Vocab(name, tokens as string[], unk, eos);
+    if (!Array.isArray(tokens) || !tokens.every((t) => typeof t === "string")) throw new Error(`${label}: tokens must be an array of strings`);
+    if (unk !== undefined && typeof unk !== "string") throw new Error(`${label}: unk must be a string`);
+    if (eos !== undefined && typeof eos !== "string") throw new Error(`${label}: eos must be a string`);
+    return new Vocabulary(tokens as string[], { ...(unk !== undefined ? { unk } : {}), ...(eos !== undefined ? { eos } : {}), ...(name !== undefined ? { name } : {}) });
   }
 
   get size(): number {
@@ -81,38 +114,64 @@ export class Vocab {
     return this.index.has(token);
   }
 
-  /** Every ordinary token is one character: strings are read one token per character. */
+  /** True when every ordinary token (not `<unk>` / `<eos>`) is one character: strings are then read one token per character. */
   get isChars(): boolean {
-    return this.tokens.every((t) => t === this.unk || t === this.eos || Array.from(t).length === 1);
+    return this.tokens.every((t) => t === this.unk || t === this.eos || [...t].length === 1);
   }
 
-  /** The id of a token, <unk>'s for an unknown one, or undefined when there is no <unk>. */
-  id(token: string): number | undefined {
-    return this.index.get(token) ?? this.unkId;
+  /** The id of a token; an unknown token gives the `<unk>` id, or throws when there is no `<unk>`. */
+  id(token: string): number {
+    const i = this.index.get(token);
+    if (i !== undefined) return i;
+    const u = this.unkId;
+    if (u !== undefined) return u;
+    throw new Error(`unknown token ${JSON.stringify(token)}: ${this.describe()} and no ${UNK}`);
   }
 
+  /** The ids of a sequence of tokens (see `id`). */
+  ids(tokens: Iterable<string>): Int32Array {
+    return Int32Array.from(tokens, (t) => this.id(t));
+  }
+
+  /** The token of an id; throws when the id is out of range. */
+  token(id: number): string {
+    const t = Number.isInteger(id) ? this.tokens[id] : undefined;
+    if (t === undefined) throw new Error(`token id ${id} is out of range: ${this.label()} has ids 0..${this.size - 1}`);
+    return t;
+  }
+
+  /** `vocabulary abc has A, B, C` (shortened for large vocabularies), for error messages. */
   describe(max = 12): string {
     const shown = this.tokens.slice(0, max).map(showToken).join(", ");
-    return `vocabulary ${this.name} has ${shown}${this.size > max ? `, ... (${this.size} tokens)` : ""}`;
+    const rest = this.size > max ? `, ... (${this.size} tokens)` : "";
+    return `${this.label()} has ${shown}${rest}`;
   }
 
-  toJSON(): VocabJSON {
+  toJSON(): VocabularyJSON {
     return { tokens: [...this.tokens], ...(this.unk !== undefined ? { unk: this.unk } : {}), ...(this.eos !== undefined ? { eos: this.eos } : {}) };
   }
+
+  private label(): string {
+    return this.name !== undefined ? `vocabulary ${this.name}` : "the vocabulary";
+  }
 }
 
-export function compareTokens(a: string, b: string): number {
-  const x = Array.from(a, (c) => c.codePointAt(0)!);
-  const y = Array.from(b, (c) => c.codePointAt(0)!);
-  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
-  return x.length - y.length;
+/** Saved form of several vocabularies, by vocab name. */
+export function vocabulariesToJSON(vocabs: Record<string, Vocabulary>): Record<string, VocabularyJSON> {
+  return Object.fromEntries(Object.entries(vocabs).map(([k, v]) => [k, v.toJSON()]));
 }
 
-export function showToken(t: string): string {
-  return /^[\p{L}\p{N}_<>.-]+$/u.test(t) ? t : JSON.stringify(t);
+/** Reads the saved form of several vocabularies. */
+export function vocabulariesFromJSON(json: unknown): Record<string, Vocabulary> {
+  if (!json || typeof json !== "object" || Array.isArray(json)) throw new Error("vocabularies: expected an object of { tokens, unk?, eos? } by vocab name");
+  return Object.fromEntries(Object.entries(json as Record<string, unknown>).map(([k, v]) => [k, Vocabulary.fromJSON(v, k)]));
 }
 
-/** Text cut into tokens: every character, or the words of each non-empty line followed by <eos>. */
+/**
+ * Cuts text into tokens: `char` gives every character (code point, newlines
+ * included); `word` gives the whitespace-separated words of each non-empty
+ * line followed by `<eos>`.
+ */
 export function tokenize(text: string, mode: TokenMode): string[] {
   if (mode === "char") return Array.from(text);
   const out: string[] = [];
@@ -124,6 +183,33 @@ export function tokenize(text: string, mode: TokenMode): string[] {
   return out;
 }
 
+/** Splits a string written for a token field: per character, or per whitespace-separated word. */
 export function splitTokens(text: string, mode: TokenMode): string[] {
   return mode === "char" ? Array.from(text) : text.split(/\s+/).filter((w) => w !== "");
+}
+
+/** Code-point order, so that a vocabulary's order does not depend on the locale. */
+function compareTokens(a: string, b: string): number {
+  const x = Array.from(a, (c) => c.codePointAt(0)!);
+  const y = Array.from(b, (c) => c.codePointAt(0)!);
+  for (let i = 0; i < Math.min(x.length, y.length); i++) if (x[i] !== y[i]) return x[i]! - y[i]!;
+  return x.length - y.length;
+}
+
+/** A token as shown in messages: plain when it is a simple word, quoted otherwise. */
+export function showToken(t: string): string {
+  return /^[\p{L}\p{N}_<>.-]+$/u.test(t) ? t : JSON.stringify(t);
+}
+
+/**
+ * The ids of text given on a command line (a prime, a start): characters for
+ * a character vocabulary, else whitespace-separated words, as data strings
+ * are cut; an unknown token is <unk>, or an error naming `what` when the
+ * vocabulary has no <unk>.
+ */
+export function textIds(vocab: Vocabulary, text: string, what: string): number[] {
+  return splitTokens(text, vocab.isChars ? "char" : "word").map((t) => {
+    if (!vocab.has(t) && vocab.unk === undefined) throw new Error(`${what}: the token ${JSON.stringify(t)} is not in the vocabulary (${vocab.describe()}) and there is no ${UNK}`);
+    return vocab.id(t);
+  });
 }

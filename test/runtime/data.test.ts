@@ -7,10 +7,9 @@
 import { describe, expect, it } from "vitest";
 import type { Dataset } from "../../src/backends/data/dataset.js";
 import { parseDataset, type LoadOptions } from "../../src/backends/data/load.js";
-import { Vocabulary } from "../../src/backends/data/vocab.js";
 import { planBatches } from "../../src/runtime/batches.js";
 import { readData, type DataSet, type Example, type ReadOptions } from "../../src/runtime/data.js";
-import { Vocab } from "../../src/runtime/vocab.js";
+import { Vocabulary } from "../../src/runtime/vocab.js";
 import { BIGRAM_SPEC, compile } from "./helpers.js";
 
 /** Our examples equal seqc's (each example's real part of its padded row), and so do the vocabularies. */
@@ -73,7 +72,7 @@ describe("the data of seqc train", () => {
     expect(ours.vocabs["words"]!.tokens).toEqual(["a", "b", "c", "dd", "zz", "<unk>", "<eos>"]);
     expect(ours.freeDims).toEqual(["T"]);
     // With a saved word vocabulary, strings are split into words and unknown words are <unk>.
-    const saved = new Vocab("words", ["the", "cat", "sat", "<unk>"], "<unk>");
+    const saved = new Vocabulary(["the", "cat", "sat", "<unk>"], { unk: "<unk>", name: "words" });
     const words = [{ x: "the cat sat", f: [[1, 1], [2, 2], [3, 3]], y: "NVD" }, { x: "the dog", f: [[1, 1], [2, 2]], y: "NV" }].map((l) => JSON.stringify(l)).join("\n");
     const withSaved = readData(words, info, { vocabularies: { words: saved } });
     expectSame(withSaved, parseDataset(words, graph, { vocabularies: { words: new Vocabulary(saved.tokens, { unk: "<unk>", name: "words" }) } }));
@@ -93,7 +92,7 @@ describe("the data of seqc train", () => {
     const { graph, info } = compile(BIGRAM_SPEC);
     const tokens = ["hello", "world", "there", "<unk>", "<eos>"];
     const text = "hello world\nhello there friend\n";
-    const ours = readData(text, info, { format: "text", seqLength: 3, vocabularies: { chars: new Vocab("chars", tokens, "<unk>", "<eos>") } });
+    const ours = readData(text, info, { format: "text", seqLength: 3, vocabularies: { chars: new Vocabulary(tokens, { unk: "<unk>", eos: "<eos>", name: "chars" }) } });
     expectSame(ours, parseDataset(text, graph, { format: "text", seqLength: 3, vocabularies: { chars: new Vocabulary(tokens, { unk: "<unk>", eos: "<eos>", name: "chars" }) } }));
     expect(ours.examples).toHaveLength(2);
   });

@@ -11,7 +11,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { parseDataset } from "../../src/backends/data/load.js";
-import { vocabulariesToJSON } from "../../src/backends/data/vocab.js";
+import { vocabulariesToJSON } from "../../src/runtime/vocab.js";
 import { loadModel, saveModel } from "../../src/backends/save.js";
 import { loadEngine, type Engine } from "../../src/backends/tfjs/engine.js";
 import { TfModel } from "../../src/backends/tfjs/exec.js";

@@ -10,7 +10,7 @@ import { Rng } from "../../runtime/init.js";
 import type { Dim } from "../../graph/graph.js";
 import type { DimTable, Units } from "../../graph/dims.js";
 import type { FieldSpec } from "./schema.js";
-import type { Vocabulary } from "./vocab.js";
+import type { Vocabulary } from "../../runtime/vocab.js";
 
 export interface DataField {
   role: "input" | "target";

@@ -24,7 +24,7 @@ import type { Dim, Graph } from "../../graph/graph.js";
 import { Dataset, type Layout, type Row } from "./dataset.js";
 import { DimTable, type Units } from "../../graph/dims.js";
 import { dataFields, ExampleValidator, formatIssue, resolveVocabularies, solveAxes, type DataIssue, type FieldSpec, type SchemaOptions } from "./schema.js";
-import { EOS, tokenize, Vocabulary, type TokenMode } from "./vocab.js";
+import { EOS, tokenize, Vocabulary, type TokenMode } from "../../runtime/vocab.js";
 
 export type DataFormat = "jsonl" | "text" | "csv";
 

@@ -18,7 +18,7 @@
 import { Ajv2020, type ErrorObject, type SchemaObject, type ValidateFunction } from "ajv/dist/2020.js";
 import type { Dim, Graph } from "../../graph/graph.js";
 import { DimTable, type Units } from "../../graph/dims.js";
-import { showToken, splitTokens, UNK, Vocabulary, type TokenMode } from "./vocab.js";
+import { showToken, splitTokens, UNK, Vocabulary, type TokenMode } from "../../runtime/vocab.js";
 import { depth, isUnder, segments } from "../../ir/json-pointer.js";
 
 /** One input or target of a model, as the data layer sees it. */

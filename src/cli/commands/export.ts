@@ -12,7 +12,7 @@
  */
 import { compileSpec } from "../../driver.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
-import type { VocabularyJSON } from "../../backends/data/vocab.js";
+import type { VocabularyJSON } from "../../runtime/vocab.js";
 import { readText, specFiles, UserIoError } from "../io.js";
 import { compiledOrExit, type OutputOptions } from "../output.js";
 import { reopen } from "../reopen.js";
@@ -100,7 +100,7 @@ export async function runImportWeights(spec: string, layersDir: string, opts: Im
     import("../../backends/tfjs/export.js"),
     import("../../backends/save.js"),
     import("../../backends/settings.js"),
-    import("../../backends/data/vocab.js"),
+    import("../../runtime/vocab.js"),
   ]);
   await loadEngine(opts.backend);
   let layers;

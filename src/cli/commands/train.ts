@@ -41,7 +41,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
       import("../../backends/tfjs/exec.js"),
       import("../../backends/tfjs/train.js"),
       import("../../backends/save.js"),
-      import("../../backends/data/vocab.js"),
+      import("../../runtime/vocab.js"),
       import("cli-progress"),
     ]);
   const source = program.sources.get(program.root.file)!;

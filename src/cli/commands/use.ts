@@ -7,7 +7,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { Graph, Node } from "../../graph/graph.js";
 import type { Dataset } from "../../backends/data/dataset.js";
-import type { Vocabulary } from "../../backends/data/vocab.js";
+import { textIds, type Vocabulary } from "../../runtime/vocab.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import type { TfModel } from "../../backends/tfjs/exec.js";
 import type { Hypothesis } from "../../backends/tfjs/decode.js";
@@ -30,7 +30,7 @@ async function open(dir: string, backend: BackendName | undefined, opts: OutputO
     reopen(dir, opts),
     import("../../backends/tfjs/engine.js"),
     import("../../backends/tfjs/exec.js"),
-    import("../../backends/data/vocab.js"),
+    import("../../runtime/vocab.js"),
   ]);
   if (typeof reopened === "number") return reopened;
   const { saved, graph } = reopened;
@@ -257,23 +257,27 @@ function feedbackOf(loaded: Loaded): { input: InputNode; vocab: Vocabulary; stop
   return { input, vocab, fb, ...(stopId !== undefined ? { stopId } : {}) };
 }
 
-/** Tokens of a command-line string: characters for a character vocabulary, else words. */
-function tokensOf(vocab: Vocabulary, text: string): string[] {
-  return vocab.isChars && !/\s/.test(text.trim()) ? [...text] : text.split(/\s+/).filter(Boolean);
-}
-
-/** Ids of tokens given on the command line; a token outside the vocabulary is a usage error (no silent <unk>). */
-function idsOf(vocab: Vocabulary, tokens: string[], what: string): number[] {
-  return tokens.map((t) => {
-    if (!vocab.has(t)) throw new UserIoError(`${what}: the token ${JSON.stringify(t)} is not in the vocabulary (${vocab.describe()})`);
+/** `--start`: tokens of the vocabulary, separated by spaces (e.g. `<bos>`). */
+function startTokenIds(vocab: Vocabulary, text: string): number[] {
+  return text.split(/\s+/).filter(Boolean).map((t) => {
+    if (!vocab.has(t)) throw new UserIoError(`--start: the token ${JSON.stringify(t)} is not in the vocabulary (${vocab.describe()})`);
     return vocab.id(t);
   });
 }
 
+/** `--prime`: text cut into tokens as data strings are (characters for a character vocabulary, else words). */
+function primeIds(vocab: Vocabulary, text: string): number[] {
+  try {
+    return textIds(vocab, text, "--prime");
+  } catch (e) {
+    throw new UserIoError((e as Error).message);
+  }
+}
+
 /** The start tokens of every sequence decoded for `--input`: --start (default <bos> when the vocabulary has it), then --prime. */
 function startIds(vocab: Vocabulary, opts: SampleOptions): number[] {
-  const start = opts.start !== undefined ? tokensOf(vocab, opts.start) : vocab.has("<bos>") ? ["<bos>"] : [];
-  const ids = [...idsOf(vocab, start, "--start"), ...idsOf(vocab, tokensOf(vocab, opts.prime), "--prime")];
+  const start = opts.start ?? (vocab.has("<bos>") ? "<bos>" : "");
+  const ids = [...startTokenIds(vocab, start), ...primeIds(vocab, opts.prime)];
   if (ids.length === 0) throw new UserIoError(`nothing to start generating from: the vocabulary has no <bos>; give --start TOKEN or --prime TEXT`);
   return ids;
 }
@@ -287,23 +291,13 @@ export async function runSample(dir: string, opts: SampleOptions): Promise<numbe
     const { vocab, stopId } = feedbackOf(loaded);
     const needed = loaded.graph.nodes.filter((n): n is InputNode => n.kind === "input" && n.role === "input" && n.name !== loaded.graph.feedback!.input);
     if (needed.length > 0) throw new UserIoError(`the model needs ${needed.map((n) => n.name).join(", ")} to generate: give examples with --input FILE.jsonl`);
-    let ids = idsOfPrime(vocab, opts.prime);
+    let ids = primeIds(vocab, opts.prime);
     if (ids.length === 0) ids = startIds(vocab, opts);
     const hyp = await decodeOne(loaded, {}, ids, stopId, opts);
     process.stdout.write(detokenize(vocab, [...ids, ...hyp.ids]) + "\n");
     return 0;
   } finally {
     loaded.model.dispose();
-  }
-}
-
-/** A prime's ids, as before: characters for a character vocabulary, else words; unknown tokens map to <unk> when there is one. */
-function idsOfPrime(vocab: Vocabulary, prime: string): number[] {
-  const tokens = vocab.isChars ? [...prime] : prime.split(/\s+/).filter(Boolean);
-  try {
-    return tokens.map((t) => vocab.id(t));
-  } catch (e) {
-    throw new UserIoError(`--prime: ${(e as Error).message}`);
   }
 }
 

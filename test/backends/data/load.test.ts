@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Rng } from "../../../src/runtime/init.js";
 import { DataReadError, DataError, formatOf, languageModelFields, loadDataset, parseDataset } from "../../../src/backends/data/load.js";
-import { Vocabulary } from "../../../src/backends/data/vocab.js";
+import { Vocabulary } from "../../../src/runtime/vocab.js";
 import { graphOf, problemLines, specGraph } from "./helpers.js";
 
 const ids = (a: ArrayLike<number>) => Array.from(a);

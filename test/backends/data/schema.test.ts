@@ -2,7 +2,7 @@ import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
 import { DataError, parseDataset } from "../../../src/backends/data/load.js";
 import { dataFields, ExampleValidator, formatIssue } from "../../../src/backends/data/schema.js";
-import { Vocabulary } from "../../../src/backends/data/vocab.js";
+import { Vocabulary } from "../../../src/runtime/vocab.js";
 import { graphOf, problemLines, specGraph } from "./helpers.js";
 
 const jsonl = (...rows: (string | object)[]) => rows.map((r) => (typeof r === "string" ? r : JSON.stringify(r))).join("\n") + "\n";

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EOS, tokenize, UNK, Vocabulary, vocabulariesFromJSON, vocabulariesToJSON } from "../../../src/backends/data/vocab.js";
+import { EOS, textIds, tokenize, UNK, Vocabulary, vocabulariesFromJSON, vocabulariesToJSON } from "../../src/runtime/vocab.js";
 
 describe("fixed vocabularies", () => {
   it("uses exactly the listed tokens, in order", () => {
@@ -88,5 +88,20 @@ describe("JSON", () => {
     expect(() => Vocabulary.fromJSON([], "v")).toThrow("vocabulary v: expected an object");
     expect(() => Vocabulary.fromJSON({ tokens: [1] }, "v")).toThrow("tokens must be an array of strings");
     expect(() => Vocabulary.fromJSON({ tokens: ["a"], unk: "<unk>" }, "v")).toThrow('the unknown token "<unk>" is not one of its tokens');
+  });
+});
+
+describe("text given on a command line (textIds): the one tokeniser of seqc sample and emitted trainers", () => {
+  const chars = Vocabulary.build(tokenize("The cat", "char"), { name: "chars" });
+  const words = Vocabulary.fixed(["the", "cat", UNK], "words");
+  const strict = Vocabulary.fixed(["the", "cat"], "w");
+  it("cuts a character vocabulary's text into characters, spaces included", () => {
+    expect(textIds(chars, "The cat", "--prime").map((i) => chars.tokens[i])).toEqual(["T", "h", "e", " ", "c", "a", "t"]);
+  });
+  it("cuts a word vocabulary's text into words; an unknown word is <unk>", () => {
+    expect(textIds(words, " the  dog cat ", "--prime")).toEqual([0, 2, 1]);
+  });
+  it("names the option and the token when there is no <unk>", () => {
+    expect(() => textIds(strict, "the dog", "--prime")).toThrow('--prime: the token "dog" is not in the vocabulary (vocabulary w has the, cat) and there is no <unk>');
   });
 });
