@@ -5,6 +5,7 @@
  */
 import type { Batch, Buf, CompiledModel, Dims, ModelInfo } from "./model-api.js";
 import type { DataSet, Example } from "./data.js";
+import { Rng } from "./init.js";
 
 /** A Fisher-Yates shuffle of 0..n-1 (the order of the tfjs target's batches for the same generator). */
 export function permutation(n: number, rng: { next(): number }): number[] {
@@ -16,6 +17,22 @@ export function permutation(n: number, rng: { next(): number }): number[] {
     out[j] = t;
   }
   return out;
+}
+
+/**
+ * The positions of the examples held out for validation and of those kept for
+ * training (each in their original order): `fraction` of n chosen by `seed`,
+ * at least one when fraction > 0 and n >= 2, never all of them.
+ */
+export function validationSplit(n: number, fraction: number, seed: number): { train: number[]; validation: number[] } {
+  if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`validation fraction ${fraction} is not in [0, 1)`);
+  let k = Math.round(n * fraction);
+  if (fraction > 0 && k === 0 && n >= 2) k = 1;
+  k = Math.min(k, n - 1);
+  const all = Array.from({ length: n }, (_, i) => i);
+  if (k <= 0) return { train: all, validation: [] };
+  const order = permutation(n, new Rng(seed));
+  return { train: order.slice(k).sort((a, b) => a - b), validation: order.slice(0, k).sort((a, b) => a - b) };
 }
 
 /**

@@ -1,16 +1,88 @@
 /**
- * Data files read for a model, as `seqc train` and emitted trainers read
- * them: JSONL with one example per line and a field per input and target,
- * plain text for a language model (x = text[t], y = text[t+1]), or a CSV
- * series. Each example keeps its own lengths (the values of its free dims).
+ * Data files read for a model, by `seqc train` and by emitted trainers alike:
+ *   JSONL  one example per line, an object with a field per input and target:
+ *          floats as nested arrays of numbers (a number for rank 0); token
+ *          tensors at their last axis as a string (one token per character for
+ *          a character vocabulary, whitespace-separated words otherwise), an
+ *          array of tokens or an array of ids.
+ *   text   a language model's data (x = text[t], y = text[t+1]).
+ *   CSV    a numeric series, a column per value, a row per step.
+ * Bound dims give exact lengths; free dims (T) any length >= 1, the same
+ * wherever a dim appears in an example. Vocabularies are the spec's, saved
+ * ones, or built from the data (sorted tokens, then <unk> and <eos>).
+ *
+ * Every problem is reported with its line (src/runtime/problems.ts), before
+ * anything trains: `line 7: field y: expected 5 numbers at y[2], found 4`.
+ * Each example keeps its own lengths; targets pad or bucket them.
+ *
  * Runtime file: imports only its siblings and Node built-ins.
  */
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
-import type { Dims, FieldInfo, ModelInfo } from "./model-api.js";
+import { DimTable, type DimAtomInfo, type DimVocabInfo, type Units } from "./dims.js";
 import { IoError, UsageError } from "./errors.js";
+import type { DimTerms, ModelInfo } from "./model-api.js";
 import { describe, Issues, type DataIssue } from "./problems.js";
 import { EOS, showToken, splitTokens, tokenize, UNK, Vocabulary, type TokenMode } from "./vocab.js";
+
+// ---------------------------------------------------------------------- the model as data sees it
+
+/** One axis of a field: its dim, and the dim as the spec writes it (`T`, `T/2`). */
+export interface DataAxis {
+  dim: DimTerms;
+  text: string;
+}
+
+/** One input or target of a model. */
+export interface DataField {
+  name: string;
+  role: "input" | "target";
+  shape: DataAxis[];
+  /** Set for integer token tensors: the name of their vocabulary. */
+  vocab?: string;
+}
+
+/** What reading data needs to know of a model. */
+export interface DataModel {
+  name: string;
+  dims: DimAtomInfo[];
+  vocabs: DimVocabInfo[];
+  fields: DataField[];
+  /**
+   * The model's axes (of any value, scan bodies included) that depend on free
+   * dims, and what they are: an example that makes one of them shorter than a
+   * step is refused (a valid convolution of width F needs T >= F).
+   */
+  freeAxes?: { axis: DataAxis; what: string }[];
+}
+
+/**
+ * The data model of an emitted trainer's ModelInfo, whose field axes are
+ * numbers, a dim, or a part or multiple of one (`T`, `2*T`, `T/4`).
+ */
+export function dataModelOf(info: ModelInfo): DataModel {
+  const multiple = new Map(info.dims.map((d) => [d.name, d.multiple]));
+  const axis = (d: number | string): DataAxis => {
+    if (typeof d === "number") return { dim: d === 0 ? [] : [["", d]], text: String(d) };
+    const m = /^(?:(\d+)\*)?([A-Za-z_][A-Za-z0-9_]*)(?:\/(\d+))?$/.exec(d);
+    if (!m) throw new Error(`model.ts: the axis ${JSON.stringify(d)} is not a number, a dim or a part or multiple of one`);
+    const [, times, atom, per] = m;
+    return { dim: [[atom!, ((multiple.get(atom!) ?? 1) * Number(times ?? 1)) / Number(per ?? 1)]], text: d };
+  };
+  return {
+    name: info.name,
+    dims: info.dims,
+    vocabs: info.vocabs,
+    fields: info.fields.map((f) => ({ name: f.name, role: f.role, shape: f.shape.map(axis), ...(f.vocab !== undefined ? { vocab: f.vocab } : {}) })),
+  };
+}
+
+/** `[T, 1] of abc`, as messages show a field's type. */
+export function shapeText(f: DataField): string {
+  return `[${f.shape.map((a) => a.text).join(", ")}]${f.vocab !== undefined ? ` of ${f.vocab}` : ""}`;
+}
+
+// ---------------------------------------------------------------------- data as read
 
 export type FieldData = Int32Array | Float64Array;
 
@@ -18,6 +90,7 @@ export type FieldData = Int32Array | Float64Array;
 export interface Example {
   /** The JSONL line it came from. */
   line?: number;
+  /** Values of the free dims this example gives (e.g. T), not the vocabularies'. */
   dims: Record<string, number>;
   fields: Record<string, FieldData>;
 }
@@ -26,88 +99,40 @@ export interface DataSet {
   examples: Example[];
   /** Every vocabulary of the model: the spec's, the saved ones, or built from this data. */
   vocabs: Record<string, Vocabulary>;
-  /** The free dims the examples' lengths give (e.g. T). */
+  /** The free dims the examples' lengths give (e.g. T), in the order the fields use them. */
   freeDims: string[];
 }
 
 export type DataFormat = "jsonl" | "text" | "csv";
 
 export interface ReadOptions {
+  /** The format; by default from the file's extension (.jsonl/.ndjson, .txt, .csv). */
   format?: DataFormat;
-  /** Saved vocabularies (by name) for the ones the spec takes from the data. */
+  /** Saved vocabularies (by vocab name) for the vocabularies the spec takes from the data. */
   vocabularies?: Record<string, Vocabulary>;
-  /** Text: steps per sequence (a maximum; default the whole text). */
-  seqLength?: number;
-  /** CSV: rows per sequence (a maximum; default the whole series). */
-  window?: number;
-  /** At most this many problems are listed. Default 20. */
+  /** How strings are cut into tokens, by vocab name. Default: per character for a vocabulary whose tokens are single characters (and for one built from the data), per word otherwise. */
+  tokenize?: Record<string, TokenMode>;
+  /** Read only these of the model's fields (e.g. the inputs a decoder starts from); the others may be absent and are not read. Default all. */
+  fields?: readonly string[];
+  /** At most this many problems are listed in a DataError (the rest are counted). Default 20. */
   maxErrors?: number;
+  /** Vocabularies built from the data leave out tokens seen fewer times than this (they become `<unk>`). Default 1. */
+  minCount?: number;
+  /** Text: characters or words. Default: as the vocabulary's tokens suggest (single characters: char), char for one built from the data. */
+  mode?: TokenMode;
+  /** Text: steps per sequence (a maximum). Default: the whole text as one sequence. */
+  seqLength?: number;
+  /** Text and CSV: steps between the starts of consecutive sequences. Default: seqLength / window (no overlap). */
+  stride?: number;
+  /** CSV: rows per sequence (a maximum). Default: the whole series as one sequence. */
+  window?: number;
+  /** CSV: the column(s) of a field, when not named after it: `{ y_prev: "y" }`, `{ x: ["a", "b"] }`. */
+  columns?: Record<string, string | string[]>;
 }
 
-/** What the runtime knows of the model's dims: fixed values, multiples, vocabulary sizes. */
-export class DimsOf {
-  readonly fixed = new Map<string, number>();
-  readonly multiple = new Map<string, number>();
-  /** Size dim -> vocabulary, for vocabularies whose size is not fixed in the spec. */
-  readonly vocabDims = new Map<string, string>();
-
-  constructor(readonly info: ModelInfo) {
-    for (const d of info.dims) {
-      this.multiple.set(d.name, d.multiple);
-      if (d.value !== undefined) this.fixed.set(d.name, d.value);
-    }
-    for (const v of info.vocabs) {
-      if (v.sizeDim === undefined || this.fixed.has(v.sizeDim)) continue;
-      if (v.tokens) this.fixed.set(v.sizeDim, v.tokens.length);
-      else this.vocabDims.set(v.sizeDim, v.name);
-    }
-  }
-
-  /** Values known before reading examples: fixed dims and the sizes of known vocabularies. */
-  known(vocabs: Map<string, Vocabulary | undefined> | Record<string, Vocabulary>): Map<string, number> {
-    const out = new Map(this.fixed);
-    const get = (n: string) => (vocabs instanceof Map ? vocabs.get(n) : vocabs[n]);
-    for (const [dim, vocab] of this.vocabDims) {
-      const v = get(vocab);
-      if (v) out.set(dim, v.size);
-    }
-    return out;
-  }
-
-  /** The dims of the model's vocabularies built from data, with their sizes (part of every `Dims` given to the model). */
-  vocabSizes(vocabs: Record<string, Vocabulary>): Dims {
-    const out: Dims = {};
-    for (const [dim, vocab] of this.vocabDims) {
-      const v = vocabs[vocab];
-      if (v) out[dim] = v.size;
-    }
-    return out;
-  }
-}
-
-export function shapeText(f: FieldInfo): string {
-  return `[${f.shape.join(", ")}]${f.vocab !== undefined ? ` of ${f.vocab}` : ""}`;
-}
-
-
-/** The vocabularies of a model: the spec's fixed ones (a saved one must agree), saved ones, or undefined (to build). */
-export function resolveVocabs(info: ModelInfo, supplied: Record<string, Vocabulary> = {}): Map<string, Vocabulary | undefined> {
-  const out = new Map<string, Vocabulary | undefined>();
-  for (const v of info.vocabs) {
-    const given = supplied[v.name];
-    if (v.tokens) {
-      const fixed = Vocabulary.fixed(v.tokens, v.name);
-      if (given && given.tokens.join("\u0000") !== fixed.tokens.join("\u0000")) {
-        throw new Error(`the saved vocabulary ${v.name} (${given.size} tokens) is not the one the spec lists (${fixed.tokens.map(showToken).join(", ")})`);
-      }
-      out.set(v.name, fixed);
-    } else out.set(v.name, given);
-  }
-  return out;
-}
-
-/** The format of a data file from its extension. */
-export function formatOf(path: string): DataFormat {
+/** The format of a data file, from the option or the file's extension (an unknown one is a UsageError). */
+export function formatOf(path: string, format?: DataFormat): DataFormat {
+  if (format) return format;
   const ext = extname(path).toLowerCase();
   if (ext === ".jsonl" || ext === ".ndjson") return "jsonl";
   if (ext === ".txt" || ext === ".text") return "text";
@@ -115,9 +140,9 @@ export function formatOf(path: string): DataFormat {
   throw new UsageError(`cannot tell the format of ${path} from its extension "${ext}": use .jsonl, .txt or .csv`);
 }
 
-/** Reads a data file for the model (see readData). Unreadable: IoError; not fitting: DataError. */
-export function loadData(path: string, info: ModelInfo, opts: ReadOptions = {}): DataSet {
-  const format = opts.format ?? formatOf(path);
+/** Reads a data file for a model. Unreadable: IoError; not fitting: DataError listing every problem. */
+export function loadData(path: string, model: DataModel, opts: ReadOptions = {}): DataSet {
+  const format = formatOf(path, opts.format);
   let content: string;
   try {
     content = readFileSync(path, "utf8");
@@ -125,323 +150,600 @@ export function loadData(path: string, info: ModelInfo, opts: ReadOptions = {}):
     const code = (e as { code?: string }).code;
     throw new IoError(`cannot read ${path}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`);
   }
-  return readData(content, info, { ...opts, format }, path);
+  return readData(content, model, { ...opts, format }, path);
 }
 
-/** Reads data given as text in a format (JSONL by default), as `seqc train` reads it. */
-export function readData(content: string, info: ModelInfo, opts: ReadOptions = {}, file = "<data>"): DataSet {
+/** Reads data given as text (the contents of a file in `opts.format`, JSONL by default). */
+export function readData(content: string, model: DataModel, opts: ReadOptions = {}, file = "<data>"): DataSet {
   const text = content.charCodeAt(0) === 0xfeff ? content.slice(1) : content;
-  const issues = new Issues(file, info.name, opts.maxErrors ?? 20);
-  let vocabs: Map<string, Vocabulary | undefined>;
-  try {
-    vocabs = resolveVocabs(info, opts.vocabularies);
-  } catch (e) {
-    return issues.fail({ message: (e as Error).message });
-  }
+  const r = new Reader(model, opts, file);
   switch (opts.format ?? "jsonl") {
     case "jsonl":
-      return readJsonl(text, info, vocabs, issues);
+      return r.jsonl(text);
     case "text":
-      return readText(text, info, vocabs, opts, issues);
+      return r.text(text);
     case "csv":
-      return readCsv(text, info, opts, issues);
+      return r.csv(text);
   }
 }
-
-/** What one axis of a field's shape asks for. */
-export type Axis = { kind: "fixed"; n: number } | { kind: "dim"; atom: string };
-
-export function axesOf(f: FieldInfo, dims: DimsOf): Axis[] {
-  return f.shape.map((d): Axis => {
-    if (typeof d === "number") return { kind: "fixed", n: d };
-    const n = dims.fixed.get(d);
-    return n !== undefined ? { kind: "fixed", n } : { kind: "dim", atom: d };
-  });
-}
-
-export const where = (field: string, axis: number) => (axis === 0 ? field : `axis ${axis} of ${field}`);
 
 /**
- * Checks one example's extents against the fields' shapes, finding its free
- * dims (first in field order, then axis order) into `found`: the same dim has
- * one length throughout, whole multiples, at least 1.
+ * The vocabularies of a model: fixed ones from the spec, data ones from
+ * `supplied` or undefined (to be built from the data). A supplied vocabulary
+ * for a fixed vocab must list the same tokens.
  */
-export function solveAxes(info: ModelInfo, dims: DimsOf, extents: Map<string, number[]>, known: Map<string, number>, found: Record<string, number>): DataIssue[] {
-  const issues: DataIssue[] = [];
-  const from = new Map<string, { field: string; axis: number }>();
-  for (const f of info.fields) {
-    const e = extents.get(f.name);
-    if (!e) continue;
-    const axes = axesOf(f, dims);
-    for (let axis = 0; axis < axes.length; axis++) {
-      const a = axes[axis]!;
-      const length = e[axis]!;
-      if (a.kind === "fixed") {
-        if (length !== a.n) {
-          issues.push({ field: f.name, message: `${where(f.name, axis)} has length ${length}, expected ${a.n}${typeof f.shape[axis] === "string" ? ` (${String(f.shape[axis])})` : ""}` });
-          break;
-        }
-        continue;
+export function resolveVocabularies(vocabs: readonly DimVocabInfo[], supplied: Record<string, Vocabulary> = {}): Map<string, Vocabulary | undefined> {
+  const out = new Map<string, Vocabulary | undefined>();
+  for (const v of vocabs) {
+    const given = supplied[v.name];
+    if (v.tokens) {
+      const fixed = Vocabulary.fixed(v.tokens, v.name);
+      if (given && given.tokens.join("\u0000") !== fixed.tokens.join("\u0000")) {
+        throw new Error(`the saved vocabulary ${v.name} (${given.size} tokens) is not the one the spec lists (${fixed.tokens.map(showToken).join(", ")})`);
       }
-      const want = known.get(a.atom) ?? found[a.atom];
-      if (want !== undefined) {
-        if (want === length) continue;
-        const src = from.get(a.atom);
-        issues.push({
-          field: f.name,
-          message: src
-            ? `${where(f.name, axis)} has length ${length}, but ${where(src.field, src.axis)} has length ${want} (both are ${a.atom})`
-            : `${where(f.name, axis)} has length ${length}, expected ${want} (${a.atom})`,
-        });
-        break;
-      }
-      const m = dims.multiple.get(a.atom) ?? 1;
-      if (length < 1 || length % m !== 0) {
-        issues.push({ field: f.name, message: `${where(f.name, axis)} has length ${length}, which does not fit ${a.atom}${m > 1 ? ` (dim ${a.atom} is a multiple of ${m})` : " (at least 1)"}` });
-        break;
-      }
-      found[a.atom] = length;
-      from.set(a.atom, { field: f.name, axis });
+      out.set(v.name, fixed);
+    } else {
+      out.set(v.name, given ? new Vocabulary(given.tokens, { ...given.toJSON(), name: v.name }) : undefined);
     }
   }
-  return issues;
-}
-
-/** The free dims that fields' shapes use (sequence lengths), in the model's order. */
-export function freeDimsOf(info: ModelInfo, dims: DimsOf): string[] {
-  const out: string[] = [];
-  for (const f of info.fields) for (const a of axesOf(f, dims)) if (a.kind === "dim" && !dims.vocabDims.has(a.atom) && !out.includes(a.atom)) out.push(a.atom);
   return out;
 }
 
-// ---------------------------------------------------------------------- JSONL
-
-export type Leaf = string | number;
+/** The free dims that the fields' shapes use (sequence lengths, not vocabulary sizes), in field order. */
+export function freeDimsOf(model: DataModel, table = new DimTable(model.dims, model.vocabs)): string[] {
+  const out: string[] = [];
+  for (const f of model.fields)
+    for (const a of f.shape)
+      for (const atom of table.atomsOf(a.dim)) if (table.atoms.get(atom)?.value === undefined && !table.vocabAtoms.has(atom) && !out.includes(atom)) out.push(atom);
+  return out;
+}
 
 /**
- * The extents and leaves of one field's value, checking its structure: floats
- * are nested arrays of numbers (a number for rank 0); tokens at their last
- * axis are a string (split per character or word), an array of tokens or an
- * array of ids. `leaf` checks each token and may return a message.
+ * The token input and target of a language model (x = text[t], y =
+ * text[t+1]), or why the model is not one: exactly one input and one
+ * target, both [T] of the same vocabulary.
  */
-export function walkField(f: FieldInfo, value: unknown, mode: TokenMode | undefined, leaf: (t: Leaf, path: string) => string | undefined): { extents: number[]; leaves: Leaf[] } | string {
-  const rank = f.shape.length;
-  const extents: (number | undefined)[] = new Array<number | undefined>(rank).fill(undefined);
-  const firstAt: string[] = new Array<string>(rank).fill("");
-  const leaves: Leaf[] = [];
-  const isToken = f.vocab !== undefined;
-  const extent = (axis: number, n: number, path: string): string | undefined => {
-    const e = extents[axis];
-    if (e === undefined) {
-      extents[axis] = n;
-      firstAt[axis] = path;
-      return undefined;
-    }
-    return e === n ? undefined : `${path} has ${n} items but ${firstAt[axis]} has ${e}: the arrays along axis ${axis} must have one length`;
-  };
-  /** A token leaf: a string token, an id (a whole number), or either (rank 0). */
-  const tokenLeaf = (v: unknown, path: string, want: "token" | "id" | "either"): string | undefined => {
-    if (typeof v === "string" && want !== "id") {
-      if (v === "") return `expected a token (a string) at ${path}, found an empty string`;
-    } else if (typeof v === "number" && Number.isInteger(v) && want !== "token") {
-      if (v < 0) return `token id ${v} at ${path} is out of range: ids start at 0`;
-    } else {
-      const what = want === "id" ? "a token id (a whole number)" : want === "token" ? "a token (a string)" : "a token (a string) or a token id (an integer)";
-      return `expected ${what} at ${path}, found ${describe(v)}`;
-    }
-    const m = leaf(v, path);
-    if (m) return m;
-    leaves.push(v);
-    return undefined;
-  };
-  const go = (v: unknown, axis: number, path: string): string | undefined => {
-    if (axis === rank) {
-      if (isToken) return tokenLeaf(v, path, "either");
-      if (typeof v !== "number" || !Number.isFinite(v)) return `expected a number at ${path}, found ${describe(v)}`;
-      leaves.push(v);
-      return undefined;
-    }
-    if (isToken && axis === rank - 1) {
-      if (typeof v === "string") {
-        const toks = splitTokens(v, mode ?? "char");
-        if (toks.length === 0) return `expected at least 1 token at ${path}, found ${describe(v)}`;
-        const m = extent(axis, toks.length, path);
-        if (m) return m;
-        for (let i = 0; i < toks.length; i++) {
-          const p = leaf(toks[i]!, `${path}[${i}]`);
-          if (p) return p;
-          leaves.push(toks[i]!);
-        }
-        return undefined;
-      }
-      if (!Array.isArray(v)) return `expected a string of tokens, an array of tokens or an array of token ids at ${path}, found ${describe(v)}`;
-      // An array of tokens or of ids, as its first element says.
-      const want = typeof v[0] === "number" ? "id" : "token";
-      const m = extent(axis, v.length, path);
-      if (m) return m;
-      for (let i = 0; i < v.length; i++) {
-        const p = tokenLeaf(v[i], `${path}[${i}]`, want);
-        if (p) return p;
-      }
-      return undefined;
-    }
-    if (!Array.isArray(v)) return `expected an array at ${path}, found ${describe(v)}`;
-    const m = extent(axis, v.length, path);
-    if (m) return m;
-    for (let i = 0; i < v.length; i++) {
-      const p = go(v[i], axis + 1, `${path}[${i}]`);
-      if (p) return p;
-    }
-    return undefined;
-  };
-  const problem = go(value, 0, f.name);
-  if (problem) return problem;
-  return { extents: extents.map((n) => n ?? 0), leaves };
-}
-
-export function readJsonl(text: string, info: ModelInfo, vocabs: Map<string, Vocabulary | undefined>, issues: Issues): DataSet {
-  const dims = new DimsOf(info);
-  const modes = new Map<string, TokenMode>();
-  for (const [name, v] of vocabs) modes.set(name, v === undefined || v.isChars ? "char" : "word");
-  const names = info.fields.map((f) => f.name);
-  const parsed: { line: number; fields: Map<string, { extents: number[]; leaves: Leaf[] }> }[] = [];
-  const lines = text.split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const raw = lines[i]!;
-    if (raw.trim() === "") continue;
-    const line = i + 1;
-    let value: unknown;
-    try {
-      value = JSON.parse(raw);
-    } catch (e) {
-      const msg = (e as Error).message.replace(/\s+/g, " ");
-      issues.add({ line, message: `not valid JSON: ${msg.length > 120 ? `${msg.slice(0, 117)}...` : msg}` });
-      continue;
-    }
-    if (!value || typeof value !== "object" || Array.isArray(value)) {
-      issues.add({ line, message: `expected a JSON object with the fields ${names.join(", ")}, found ${describe(value)}` });
-      continue;
-    }
-    const obj = value as Record<string, unknown>;
-    let bad = false;
-    for (const f of info.fields) {
-      if (!(f.name in obj)) {
-        issues.add({ line, field: f.name, message: `missing field ${f.name} (${f.role}: ${shapeText(f)})` });
-        bad = true;
-      }
-    }
-    for (const k of Object.keys(obj)) {
-      if (!names.includes(k)) {
-        issues.add({ line, field: k, message: `unknown field ${k}: model ${info.name} has ${names.join(", ")}` });
-        bad = true;
-      }
-    }
-    const fields = new Map<string, { extents: number[]; leaves: Leaf[] }>();
-    for (const f of info.fields) {
-      if (!(f.name in obj)) continue;
-      const vocab = f.vocab !== undefined ? vocabs.get(f.vocab) : undefined;
-      const r = walkField(f, obj[f.name], f.vocab !== undefined ? modes.get(f.vocab) : undefined, (t, path) => {
-        if (typeof t === "number") {
-          if (!vocab) return `token id ${t} at ${path}: vocabulary ${f.vocab} is built from the data, so its ids are not known; write tokens as strings (or load a saved vocabulary)`;
-          if (t >= vocab.size) return `token id ${t} at ${path} is out of range: vocabulary ${vocab.name} has ids 0..${vocab.size - 1}`;
-        } else if (vocab && vocab.unk === undefined && !vocab.has(t)) {
-          return `unknown token ${JSON.stringify(t)} at ${path}: ${vocab.describe()} and no ${UNK}`;
-        }
-        return undefined;
-      });
-      if (typeof r === "string") {
-        issues.add({ line, field: f.name, message: r });
-        bad = true;
-      } else fields.set(f.name, r);
-    }
-    if (!bad) parsed.push({ line, fields });
-  }
-  if (parsed.length === 0 && issues.count === 0) issues.fail({ message: "no examples: the file has no lines" });
-
-  // Vocabularies from the data: every string token of the fields that use them.
-  const built: Record<string, Vocabulary> = {};
-  for (const [name, known] of vocabs) {
-    if (known) {
-      built[name] = known;
-      continue;
-    }
-    const tokens: string[] = [];
-    for (const f of info.fields) if (f.vocab === name) for (const p of parsed) for (const t of p.fields.get(f.name)!.leaves) if (typeof t === "string") tokens.push(t);
-    built[name] = Vocabulary.build(tokens, { name: name });
-  }
-  const known = dims.known(built);
-  const examples: Example[] = [];
-  for (const p of parsed) {
-    const found: Record<string, number> = {};
-    const extents = new Map([...p.fields].map(([k, v]) => [k, v.extents]));
-    const problems = solveAxes(info, dims, extents, known, found);
-    for (const q of problems) issues.add({ line: p.line, ...q });
-    if (problems.length > 0 || issues.count > 0) continue;
-    const fields: Record<string, FieldData> = {};
-    for (const f of info.fields) {
-      const leaves = p.fields.get(f.name)!.leaves;
-      if (f.vocab !== undefined) {
-        const v = built[f.vocab]!;
-        fields[f.name] = Int32Array.from(leaves, (t) => (typeof t === "number" ? t : v.id(t)!));
-      } else fields[f.name] = Float64Array.from(leaves as number[]);
-    }
-    examples.push({ line: p.line, dims: found, fields });
-  }
-  issues.throwIfAny();
-  return { examples, vocabs: built, freeDims: freeDimsOf(info, dims) };
-}
-
-// ---------------------------------------------------------------------- text
-
-/** The token input and target of a language model (one input and one target, both [T] of one vocabulary), or why the model is not one. */
-export function languageModelFields(info: ModelInfo, dims: DimsOf): { x: FieldInfo; y: FieldInfo; vocab: string; atom: string } | string {
-  const inputs = info.fields.filter((f) => f.role === "input");
-  const targets = info.fields.filter((f) => f.role === "target");
-  const show = (f: FieldInfo) => `${f.role} ${f.name}`;
+export function languageModelFields(model: DataModel, table = new DimTable(model.dims, model.vocabs)): { x: DataField; y: DataField; vocab: string } | string {
+  const { fields } = model;
+  const inputs = fields.filter((f) => f.role === "input");
+  const targets = fields.filter((f) => f.role === "target");
+  const show = (f: DataField) => `${f.role} ${f.name}`;
   if (inputs.length !== 1 || targets.length !== 1)
-    return `plain text is read as a language model's data (one token input and one token target, both [T] of one vocabulary); model ${info.name} has ${info.fields.map(show).join(", ")}: use JSONL`;
-  const x = inputs[0]!;
-  const y = targets[0]!;
+    return `plain text is read as a language model's data (one token input and one token target, both [T] of one vocabulary); model ${model.name} has ${fields.map(show).join(", ")}: use JSONL`;
+  const [x, y] = [inputs[0]!, targets[0]!];
   for (const f of [x, y]) {
     if (f.vocab === undefined) return `plain text is read as tokens, but ${show(f)} is not a token tensor (it has no vocabulary): use JSONL or CSV`;
-    const a = axesOf(f, dims);
-    const first = a[0];
-    if (a.length !== 1 || first === undefined || first.kind !== "dim" || dims.vocabDims.has(first.atom)) return `plain text is read as sequences, but ${show(f)} has shape ${shapeText(f)}, not [T] with a free T: use JSONL`;
+    if (f.shape.length !== 1 || table.evaluate(f.shape[0]!.dim, table.bound()) !== undefined)
+      return `plain text is read as sequences, but ${show(f)} has shape [${f.shape.map((a) => a.text).join(", ")}], not [T] with a free T: use JSONL`;
   }
   if (x.vocab !== y.vocab) return `plain text needs the input and the target in one vocabulary, but ${x.name} is of ${x.vocab} and ${y.name} of ${y.vocab}: use JSONL`;
-  if (x.shape[0] !== y.shape[0]) return `plain text needs ${x.name} and ${y.name} of one length, but they are ${shapeText(x)} and ${shapeText(y)}: use JSONL`;
-  return { x, y, vocab: x.vocab!, atom: String(x.shape[0]) };
+  if (x.shape[0]!.text !== y.shape[0]!.text) return `plain text needs ${x.name} and ${y.name} of one length, but they are [${x.shape[0]!.text}] and [${y.shape[0]!.text}]: use JSONL`;
+  return { x, y, vocab: x.vocab! };
 }
 
-export function readText(text: string, info: ModelInfo, vocabs: Map<string, Vocabulary | undefined>, opts: ReadOptions, issues: Issues): DataSet {
-  const dims = new DimsOf(info);
-  const lm = languageModelFields(info, dims);
-  if (typeof lm === "string") return issues.fail({ message: lm });
-  const given = vocabs.get(lm.vocab);
-  const mode: TokenMode = given && !given.isChars ? "word" : "char";
-  const tokens = tokenize(text, mode);
-  const vocab = given ?? Vocabulary.build(tokens, { name: lm.vocab });
-  if (vocab.unk === undefined) issues.add(...unknownInText(text, mode, vocab));
-  issues.throwIfAny();
-  if (tokens.length < 2) issues.fail({ message: `the text has ${tokens.length} ${mode === "char" ? "characters" : "tokens"}; a language model needs at least 2 (input text[t], target text[t+1])` });
-  const available = tokens.length - 1;
-  const L = Math.min(opts.seqLength ?? available, available);
-  if (!Number.isInteger(L) || L < 1) issues.fail({ message: `seqLength ${L} is not a whole number >= 1` });
-  const m = dims.multiple.get(lm.atom) ?? 1;
-  if (L % m !== 0) issues.fail({ message: `seqLength ${L} does not fit the model: ${lm.x.name} has length ${L}, which does not fit ${lm.atom} (dim ${lm.atom} is a multiple of ${m})` });
-  const ids = Int32Array.from(tokens, (t) => vocab.id(t)!);
-  const built: Record<string, Vocabulary> = {};
-  for (const [name, v] of vocabs) if (v) built[name] = v;
-  built[lm.vocab] = vocab;
-  const examples: Example[] = [];
-  for (let s = 0; s + L <= available; s += L) {
-    examples.push({ dims: { [lm.atom]: L }, fields: { [lm.x.name]: ids.subarray(s, s + L), [lm.y.name]: ids.subarray(s + 1, s + L + 1) } });
+// ---------------------------------------------------------------------- the reader
+
+type Json = unknown;
+type Leaf = string | number;
+
+/** A field's value as walked: its extents and leaves (row-major; tokens not yet ids). */
+interface Walked {
+  extents: number[];
+  leaves: Leaf[];
+}
+
+const where = (field: string, axis: number) => (axis === 0 ? field : `axis ${axis} of ${field}`);
+
+class Reader {
+  readonly table: DimTable;
+  readonly issues: Issues;
+  /** The fields read (ReadOptions.fields), and the model's others (allowed in a line, not checked). */
+  readonly fields: DataField[];
+  readonly others: string[];
+  /** Vocabularies by name; undefined for those still to be built from the data. */
+  readonly vocabs: Map<string, Vocabulary | undefined>;
+  /** How strings are cut into tokens, by vocab name. */
+  readonly modes = new Map<string, TokenMode>();
+
+  constructor(
+    readonly model: DataModel,
+    readonly opts: ReadOptions,
+    file: string,
+  ) {
+    this.table = new DimTable(model.dims, model.vocabs);
+    this.issues = new Issues(file, model.name, opts.maxErrors ?? 20);
+    this.fields = opts.fields ? model.fields.filter((f) => opts.fields!.includes(f.name)) : model.fields;
+    this.others = model.fields.filter((f) => !this.fields.includes(f)).map((f) => f.name);
+    try {
+      this.vocabs = resolveVocabularies(model.vocabs, opts.vocabularies);
+    } catch (e) {
+      this.issues.fail({ message: (e as Error).message });
+    }
+    for (const [name, v] of this.vocabs) this.modes.set(name, opts.tokenize?.[name] ?? (v === undefined || v.isChars ? "char" : "word"));
   }
-  return { examples, vocabs: built, freeDims: [lm.atom] };
+
+  /** Unit values known before reading examples: bound dims and the sizes of known vocabularies. */
+  knownUnits(vocabs: ReadonlyMap<string, Vocabulary | undefined> | Record<string, Vocabulary> = this.vocabs): Units {
+    return this.table.vocabUnits(vocabs, this.table.bound());
+  }
+
+  /** The length an axis must have before reading (bound dims, known vocabulary sizes), or undefined for a free one. */
+  private fixedLength(a: DataAxis, units: Units): number | undefined {
+    return this.table.evaluate(a.dim, units);
+  }
+
+  // ------------------------------------------------------------------ JSONL
+
+  jsonl(text: string): DataSet {
+    const { issues } = this;
+    const known = this.knownUnits();
+    const names = this.model.fields.map((f) => f.name);
+    const parsed: { line: number; fields: Map<string, Json> }[] = [];
+    const lines = text.split(/\r?\n/);
+    for (let i = 0; i < lines.length; i++) {
+      const raw = lines[i]!;
+      if (raw.trim() === "") continue;
+      const line = i + 1;
+      let value: Json;
+      try {
+        value = JSON.parse(raw);
+      } catch (e) {
+        const msg = (e as Error).message.replace(/\s+/g, " ");
+        issues.add({ line, message: `not valid JSON: ${msg.length > 120 ? `${msg.slice(0, 117)}...` : msg}` });
+        continue;
+      }
+      if (!value || typeof value !== "object" || Array.isArray(value)) {
+        issues.add({ line, message: `expected a JSON object with the fields ${this.fields.map((f) => f.name).join(", ")}, found ${describe(value)}` });
+        continue;
+      }
+      const obj = value as Record<string, Json>;
+      const found: DataIssue[] = [];
+      for (const f of this.fields) {
+        if (!(f.name in obj)) {
+          found.push({ line, field: f.name, message: `missing field ${f.name} (${f.role}: ${shapeText(f)})` });
+          continue;
+        }
+        const problem = this.structure(f, obj[f.name], known) ?? this.tokenProblem(f, obj[f.name]);
+        if (problem) found.push({ line, field: f.name, message: problem });
+      }
+      for (const k of Object.keys(obj)) {
+        if (!names.includes(k)) found.push({ line, field: k, message: `unknown field ${k}: model ${this.model.name} has ${this.fields.map((f) => f.name).join(", ")}` });
+      }
+      issues.add(...found);
+      if (found.length === 0) parsed.push({ line, fields: new Map(this.fields.map((f) => [f.name, obj[f.name]])) });
+    }
+    if (parsed.length === 0 && issues.count === 0) issues.fail({ message: "no examples: the file has no lines" });
+
+    // The vocabularies built from the data: every string token of the fields that use them.
+    const built: Record<string, Vocabulary> = {};
+    for (const [name, v] of this.vocabs) {
+      if (v) {
+        built[name] = v;
+        continue;
+      }
+      const tokens: string[] = [];
+      for (const f of this.fields) if (f.vocab === name) for (const p of parsed) for (const t of this.walk(f, p.fields.get(f.name)).leaves) if (typeof t === "string") tokens.push(t);
+      built[name] = Vocabulary.build(tokens, { name, ...(this.opts.minCount !== undefined ? { minCount: this.opts.minCount } : {}) });
+    }
+
+    const units = this.knownUnits(built);
+    const examples: Example[] = [];
+    for (const p of parsed) {
+      const walked = new Map<string, Walked>();
+      const found: DataIssue[] = [];
+      for (const f of this.fields) {
+        const w = this.walk(f, p.fields.get(f.name));
+        if (w.ragged) found.push({ line: p.line, field: f.name, message: w.ragged });
+        else walked.set(f.name, w);
+      }
+      const ex = found.length === 0 ? this.example(walked, units, built, p.line, found) : undefined;
+      issues.add(...found);
+      if (ex && issues.count === 0) examples.push(ex);
+    }
+    issues.throwIfAny();
+    return { examples, vocabs: built, freeDims: freeDimsOf(this.model, this.table) };
+  }
+
+  /**
+   * The most basic problem of a field's value against its type (the
+   * shallowest, the first at one depth): arrays and their lengths where the
+   * dims are known, numbers, tokens of a fixed vocabulary without <unk>,
+   * ids in range. Lengths of free dims are checked once every line is read.
+   */
+  private structure(f: DataField, value: Json, units: Units): string | undefined {
+    const vocab = f.vocab !== undefined ? this.vocabs.get(f.vocab) : undefined;
+    const restrict = vocab !== undefined && vocab.unk === undefined;
+    const mode = f.vocab !== undefined ? this.modes.get(f.vocab)! : "char";
+    const rank = f.shape.length;
+    const lengths = f.shape.map((a) => this.fixedLength(a, units));
+    let best: { depth: number; message: string } | undefined;
+    const report = (depth: number, message: string) => {
+      if (!best || depth < best.depth) best = { depth, message };
+    };
+    /** `2 numbers`, `at least 1 array of 2 numbers`, `1 row of tokens`: what an array along `axis` holds. */
+    const count = (axis: number): string => {
+      const n = lengths[axis];
+      return n !== undefined ? String(n) : `at least 1`;
+    };
+    /** Plural when an array along `axis` holds other than one item (at least 1 counts as one). */
+    const many = (axis: number) => (lengths[axis] ?? 1) !== 1;
+    /** What the items of an array along `axis` are: `number`, `array of 2 numbers`, `row of tokens`. */
+    const noun = (axis: number, plural: boolean): string => {
+      if (axis === rank - 1) return f.vocab !== undefined ? (plural ? "tokens" : "token") : plural ? "numbers" : "number";
+      if (f.vocab !== undefined && axis + 1 === rank - 1) return plural ? "rows of tokens" : "row of tokens";
+      return `${plural ? "arrays" : "array"} of ${count(axis + 1)} ${noun(axis + 1, many(axis + 1))}`;
+    };
+    const arrayOf = (axis: number) => `an array of ${count(axis)} ${noun(axis, many(axis))}`;
+    const countProblem = (axis: number, n: number, at: string, items: [string, string]): string | undefined => {
+      const want = lengths[axis];
+      if (want === undefined) return n >= 1 ? undefined : `expected at least 1 ${items[0]} at ${at}, found none`;
+      return n === want ? undefined : `expected ${want} ${want === 1 ? items[0] : items[1]} at ${at}, found ${n}`;
+    };
+    const unknown = (token: string, at: string) => `unknown token ${JSON.stringify(token)} at ${at}: ${vocab!.describe()} and no ${UNK}`;
+    const idProblem = (v: number, at: string): string | undefined => {
+      if (v >= 0 && (vocab === undefined || v < vocab.size)) return undefined;
+      return `token id ${v} at ${at} is out of range${vocab !== undefined ? `: vocabulary ${vocab.name ?? f.vocab} has ids 0..${vocab.size - 1}` : ": ids start at 0"}`;
+    };
+    const token = (v: Json, at: string, depth: number, want: "token" | "id" | "either") => {
+      if (typeof v === "string" && want !== "id") {
+        if (v === "") report(depth, `expected at least 1 token at ${at}, found an empty string`);
+        else if (restrict && !vocab.has(v)) report(depth, unknown(v, at));
+      } else if (typeof v === "number" && Number.isInteger(v) && want !== "token") {
+        const p = idProblem(v, at);
+        if (p) report(depth, p);
+      } else {
+        const what = want === "id" ? "a token id (a whole number)" : want === "token" ? "a token (a string)" : "a token (a string) or a token id (an integer)";
+        report(depth, `expected ${what} at ${at}, found ${describe(v)}`);
+      }
+    };
+    const go = (v: Json, axis: number, at: string, depth: number): void => {
+      if (best && best.depth <= depth) return;
+      if (axis === rank) {
+        if (f.vocab !== undefined) token(v, at, depth, "either");
+        else if (typeof v !== "number" || !Number.isFinite(v)) report(depth, `expected a number at ${at}, found ${describe(v)}`);
+        return;
+      }
+      if (f.vocab !== undefined && axis === rank - 1) {
+        if (typeof v === "string") {
+          if (mode === "char") {
+            const chars = Array.from(v);
+            const want = lengths[axis];
+            if (want !== undefined && chars.length !== want) return report(depth, `expected ${want} ${want === 1 ? "token" : "tokens"} (characters) at ${at}, found ${chars.length}`);
+            if (chars.length === 0) return report(depth, `expected at least 1 token at ${at}, found an empty string`);
+            if (restrict) {
+              const i = chars.findIndex((c) => !vocab.has(c));
+              if (i >= 0) report(depth, unknown(chars[i]!, `${at}[${i}]`));
+            }
+          } else {
+            const words = splitTokens(v, "word");
+            if (words.length === 0) return report(depth, `expected at least 1 token at ${at}, found ${describe(v)}`);
+            if (restrict) {
+              const i = words.findIndex((w) => !vocab.has(w));
+              if (i >= 0) report(depth, unknown(words[i]!, `${at}[${i}]`));
+            }
+          }
+          return;
+        }
+        if (!Array.isArray(v)) return report(depth, `expected a string of tokens, an array of tokens or an array of token ids at ${at}, found ${describe(v)}`);
+        // An array of tokens or of ids, as its first element says.
+        const ids = typeof v[0] === "number";
+        const p = countProblem(axis, v.length, at, ids ? ["token id", "token ids"] : ["token", "tokens"]);
+        if (p) report(depth, p);
+        v.forEach((x, i) => token(x, `${at}[${i}]`, depth + 1, ids ? "id" : "token"));
+        return;
+      }
+      if (!Array.isArray(v)) return report(depth, `expected ${arrayOf(axis)} at ${at}, found ${describe(v)}`);
+      const p = countProblem(axis, v.length, at, [noun(axis, false), noun(axis, true)]);
+      if (p) report(depth, p);
+      v.forEach((x, i) => go(x, axis + 1, `${at}[${i}]`, depth + 1));
+    };
+    if (rank === 0 && f.vocab !== undefined) token(value, f.name, 0, "either");
+    else go(value, 0, f.name, 0);
+    return best?.message;
+  }
+
+  /** Ids written for a vocabulary that is built from the data (their tokens are not known yet). */
+  private tokenProblem(f: DataField, value: Json): string | undefined {
+    if (f.vocab === undefined || this.vocabs.get(f.vocab) !== undefined) return undefined;
+    const w = this.walk(f, value);
+    const i = w.leaves.findIndex((t) => typeof t === "number");
+    if (i < 0) return undefined;
+    return `token id ${w.leaves[i]} at ${w.paths[i]}: vocabulary ${f.vocab} is built from the data, so its ids are not known; write tokens as strings (or load a saved vocabulary)`;
+  }
+
+  /**
+   * The extents and leaves of a value that passed `structure` (strings at the
+   * last axis of a token field cut into tokens), or the first place where the
+   * arrays along an axis differ in length.
+   */
+  private walk(f: DataField, value: Json): Walked & { paths: string[]; ragged?: string } {
+    const rank = f.shape.length;
+    const mode = f.vocab !== undefined ? this.modes.get(f.vocab)! : undefined;
+    const extents: (number | undefined)[] = new Array<number | undefined>(rank).fill(undefined);
+    const firstAt: string[] = new Array<string>(rank).fill("");
+    const leaves: Leaf[] = [];
+    const paths: string[] = [];
+    let ragged: string | undefined;
+    const go = (v: Json, axis: number, at: string): void => {
+      if (ragged) return;
+      if (axis === rank) {
+        leaves.push(v as Leaf);
+        paths.push(at);
+        return;
+      }
+      const items: Json[] = typeof v === "string" && mode !== undefined ? splitTokens(v, mode) : (v as Json[]);
+      const e = extents[axis];
+      if (e === undefined) {
+        extents[axis] = items.length;
+        firstAt[axis] = at;
+      } else if (e !== items.length) {
+        ragged = `${at} has ${items.length} items but ${firstAt[axis]} has ${e}: the arrays along axis ${axis} must have one length`;
+        return;
+      }
+      items.forEach((x, i) => go(x, axis + 1, `${at}[${i}]`));
+    };
+    go(value, 0, f.name);
+    return { extents: extents.map((n) => n ?? 0), leaves, paths, ...(ragged !== undefined ? { ragged } : {}) };
+  }
+
+  /** One example from its fields' walked values: free dims solved (found problems go to `issues`), tokens as ids. */
+  private example(walked: Map<string, Walked>, known: Units, vocabs: Record<string, Vocabulary>, line: number, issues: DataIssue[]): Example | undefined {
+    const units: Units = new Map(known);
+    const problems = this.solveAxes(this.fields, new Map([...walked].map(([k, w]) => [k, w.extents])), units);
+    if (problems.length > 0) {
+      issues.push(...problems.map((p) => ({ line, ...p })));
+      return undefined;
+    }
+    const short = this.tooShort(units);
+    if (short) {
+      issues.push({ line, message: `the example is ${short}` });
+      return undefined;
+    }
+    const fields: Record<string, FieldData> = {};
+    for (const f of this.fields) {
+      const leaves = walked.get(f.name)!.leaves;
+      if (f.vocab !== undefined) {
+        const v = vocabs[f.vocab]!;
+        fields[f.name] = Int32Array.from(leaves, (t) => (typeof t === "number" ? t : v.id(t)));
+      } else fields[f.name] = Float64Array.from(leaves as number[]);
+    }
+    return { line, dims: this.lengths(units), fields };
+  }
+
+  /** The values of the free length dims among some unit values. */
+  private lengths(units: Units): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const d of freeDimsOf(this.model, this.table)) {
+      const u = units.get(d);
+      if (u !== undefined) out[d] = this.table.value(d, u);
+    }
+    return out;
+  }
+
+  /**
+   * Checks the axes of one example's fields against the shapes, solving free
+   * atoms into `units` as they are met (fields in order, axes in order). For
+   * JSONL examples, text and CSV sequences alike.
+   */
+  solveAxes(fields: DataField[], extents: Map<string, number[]>, units: Units): DataIssue[] {
+    const { table } = this;
+    const issues: DataIssue[] = [];
+    const from = new Map<string, { field: string; axis: number; length: number; text: string }>();
+    const pending: { f: DataField; axis: number; length: number }[] = [];
+    for (const f of fields) {
+      const e = extents.get(f.name);
+      if (!e) continue;
+      f.shape.forEach((_, axis) => pending.push({ f, axis, length: e[axis]! }));
+    }
+    const bad = new Set<string>();
+    let progress = true;
+    while (pending.length > 0 && progress) {
+      progress = false;
+      for (let k = 0; k < pending.length; k++) {
+        const { f, axis, length } = pending[k]!;
+        if (bad.has(f.name)) {
+          pending.splice(k--, 1);
+          continue;
+        }
+        const a = f.shape[axis]!;
+        const want = table.evaluate(a.dim, units);
+        if (want !== undefined) {
+          pending.splice(k--, 1);
+          progress = true;
+          if (want === length) continue;
+          bad.add(f.name);
+          const atoms = [...table.atomsOf(a.dim)].filter((x) => from.has(x));
+          if (atoms.length === 0) {
+            issues.push({ field: f.name, message: `${where(f.name, axis)} has length ${length}, expected ${want}${a.text !== String(want) ? ` (${a.text})` : ""}` });
+          } else {
+            const src = from.get(atoms[0]!)!;
+            const other = where(src.field, src.axis);
+            const message =
+              src.text === a.text
+                ? `${where(f.name, axis)} has length ${length}, but ${other} has length ${src.length} (both are ${a.text})`
+                : `${where(f.name, axis)} has length ${length}, but ${other} has length ${src.length}, so ${a.text} = ${want}`;
+            issues.push({ field: f.name, message });
+          }
+          continue;
+        }
+        const s = table.solve(a.dim, length, units);
+        if (!s) continue;
+        pending.splice(k--, 1);
+        progress = true;
+        if (s.unit === undefined) {
+          bad.add(f.name);
+          issues.push({ field: f.name, message: `${where(f.name, axis)} has length ${length}, which does not fit ${a.text}${table.why(a.dim)}` });
+          continue;
+        }
+        units.set(s.atom, s.unit);
+        from.set(s.atom, { field: f.name, axis, length, text: a.text });
+      }
+    }
+    for (const { f, axis } of pending) {
+      if (bad.has(f.name)) continue;
+      issues.push({ field: f.name, message: `cannot find the dims of ${where(f.name, axis)} (${f.shape[axis]!.text}) from the lengths in the data` });
+    }
+    return issues;
+  }
+
+  /**
+   * Why an example with these dim values is too short for the model, if it
+   * is: one of its axes would have fewer than one step. Such an example alone
+   * gives an empty sequence, and padded among longer ones it would be all padding.
+   */
+  private tooShort(units: Units): string | undefined {
+    for (const { axis, what } of this.model.freeAxes ?? []) {
+      const size = this.table.evaluate(axis.dim, units);
+      if (size === undefined || size >= 1) continue;
+      const given = [...this.table.atomsOf(axis.dim)].filter((a) => units.has(a)).map((a) => `${a} = ${this.table.value(a, units.get(a)!)}`);
+      return `too short for the model: ${what} has ${axis.text} steps, ${size} when ${given.join(", ")}`;
+    }
+    return undefined;
+  }
+
+  /** Sequences of L steps every `stride` steps, as examples, after checking that L fits the model (`what`: seqLength or window). */
+  private sequences(what: string, L: number, stride: number, fields: DataField[], extents: (f: DataField) => number[], known: Units, available: number, slice: (f: DataField, s: number) => FieldData): Example[] {
+    const { issues } = this;
+    checkWhole(issues, what, L);
+    checkWhole(issues, "stride", stride);
+    const units: Units = new Map(known);
+    const problems = this.solveAxes(fields, new Map(fields.map((f) => [f.name, extents(f)])), units);
+    if (problems.length > 0) issues.fail({ message: `${what} ${L} does not fit the model: ${problems[0]!.message}` });
+    const short = this.tooShort(units);
+    if (short) issues.fail({ message: `${what} ${L} is ${short}` });
+    const dims = this.lengths(units);
+    const out: Example[] = [];
+    for (let s = 0; s + L <= available; s += stride) out.push({ dims, fields: Object.fromEntries(fields.map((f) => [f.name, slice(f, s)])) });
+    return out;
+  }
+
+  // ------------------------------------------------------------------ text
+
+  text(text: string): DataSet {
+    const { issues, opts } = this;
+    const lm = languageModelFields(this.model, this.table);
+    if (typeof lm === "string") return issues.fail({ message: lm });
+    const given = this.vocabs.get(lm.vocab);
+    const mode: TokenMode = opts.mode ?? (given && !given.isChars ? "word" : "char");
+    const tokens = tokenize(text, mode);
+    const vocab = given ?? Vocabulary.build(tokens, { name: lm.vocab, ...(opts.minCount !== undefined ? { minCount: opts.minCount } : {}) });
+    if (vocab.unk === undefined) issues.add(...unknownInText(text, mode, vocab));
+    issues.throwIfAny();
+    if (tokens.length < 2) issues.fail({ message: `the text has ${tokens.length} ${mode === "char" ? "characters" : "tokens"}; a language model needs at least 2 (input text[t], target text[t+1])` });
+
+    const available = tokens.length - 1;
+    // seqLength is a maximum: a text shorter than that is one sequence.
+    const L = Math.min(opts.seqLength ?? available, available);
+    const vocabs: Record<string, Vocabulary> = {};
+    for (const [name, v] of this.vocabs) {
+      if (name === lm.vocab) vocabs[name] = vocab;
+      else if (v) vocabs[name] = v;
+    }
+    const ids = vocab.ids(tokens);
+    const examples = this.sequences("seqLength", L, opts.stride ?? L, [lm.x, lm.y], () => [L], this.knownUnits(vocabs), available, (f, s) => (f === lm.x ? ids.subarray(s, s + L) : ids.subarray(s + 1, s + L + 1)));
+    return { examples, vocabs, freeDims: freeDimsOf(this.model, this.table) };
+  }
+
+  // ------------------------------------------------------------------ CSV
+
+  csv(text: string): DataSet {
+    const { issues, opts, table } = this;
+    const fields = this.model.fields;
+    const bound = table.bound();
+    // Every field must be a float series [T] or [T, k] over one free T.
+    let timeDim: string | undefined;
+    const widths = new Map<string, number>();
+    for (const f of fields) {
+      const k = f.shape.length === 2 ? table.evaluate(f.shape[1]!.dim, bound) : 1;
+      const free = f.shape.length >= 1 && table.evaluate(f.shape[0]!.dim, bound) === undefined;
+      if (f.vocab !== undefined || (f.shape.length !== 1 && f.shape.length !== 2) || k === undefined || !free) {
+        issues.add({ field: f.name, message: `CSV data is a numeric series: every input and target must be [T] or [T, k] of numbers with a free T, but ${f.role} ${f.name} is ${shapeText(f)}: use JSONL` });
+        continue;
+      }
+      const t = f.shape[0]!.text;
+      if (timeDim !== undefined && t !== timeDim) issues.add({ field: f.name, message: `CSV rows are the steps of one time axis, but ${f.name} is over ${t} and an earlier field over ${timeDim}: use JSONL` });
+      timeDim ??= t;
+      widths.set(f.name, k);
+    }
+    issues.throwIfAny();
+
+    const lines = text.split(/\r?\n/);
+    const headerAt = lines.findIndex((l) => l.trim() !== "");
+    if (headerAt < 0) issues.fail({ message: "the file is empty: expected a header row naming the columns" });
+    const header = csvCells(lines[headerAt]!);
+    const colIndex = new Map<string, number>();
+    header.forEach((name, i) => {
+      if (name === "") issues.add({ line: headerAt + 1, message: `column ${i + 1} of the header has no name` });
+      else if (colIndex.has(name)) issues.add({ line: headerAt + 1, message: `column ${JSON.stringify(name)} is named twice in the header` });
+      else colIndex.set(name, i);
+    });
+    const columnsOf = new Map<string, number[]>();
+    const defaultNames = (name: string, k: number): string[] => (k === 1 && !colIndex.has(`${name}_0`) ? [name] : Array.from({ length: k }, (_, i) => `${name}_${i}`));
+    for (const f of fields) {
+      const k = widths.get(f.name)!;
+      const given = opts.columns?.[f.name];
+      let names = given === undefined ? defaultNames(f.name, k) : typeof given === "string" ? [given] : given;
+      if (given === undefined && !names.every((n) => colIndex.has(n)) && f.name.endsWith("_prev")) {
+        const base = defaultNames(f.name.slice(0, -"_prev".length), k);
+        if (base.every((n) => colIndex.has(n))) names = base;
+      }
+      if (names.length !== k) {
+        issues.add({ field: f.name, message: `${f.name} has ${k} values per step, but ${names.length} columns are given for it (${names.join(", ")})` });
+        continue;
+      }
+      const missing = names.filter((n) => !colIndex.has(n));
+      if (missing.length > 0) {
+        issues.add({
+          line: headerAt + 1,
+          field: f.name,
+          message: `no column ${missing.join(", ")} in the header (it has ${header.join(", ")}); name the columns after the fields${k > 1 ? ` (${f.name}_0 .. ${f.name}_${k - 1})` : ""}`,
+        });
+        continue;
+      }
+      columnsOf.set(f.name, names.map((n) => colIndex.get(n)!));
+    }
+    issues.throwIfAny();
+
+    const used = [...new Set([...columnsOf.values()].flat())];
+    const cols = new Map<number, number[]>(used.map((c) => [c, []]));
+    for (let i = headerAt + 1; i < lines.length; i++) {
+      if (lines[i]!.trim() === "") continue;
+      const cells = csvCells(lines[i]!);
+      if (cells.length !== header.length) {
+        issues.add({ line: i + 1, message: `expected ${header.length} values (${header.join(", ")}), found ${cells.length}` });
+        continue;
+      }
+      for (const c of used) {
+        const cell = cells[c]!;
+        const n = cell === "" ? NaN : Number(cell);
+        if (!Number.isFinite(n)) issues.add({ line: i + 1, message: `column ${header[c]}: ${cell === "" ? "empty cell" : `not a number: ${JSON.stringify(cell)}`}` });
+        cols.get(c)!.push(n);
+      }
+    }
+    issues.throwIfAny();
+    const series = new Map([...cols].map(([c, v]) => [c, Float64Array.from(v)]));
+    const steps = used.length > 0 ? series.get(used[0]!)!.length : 0;
+    if (steps === 0) issues.fail({ message: "no rows after the header" });
+
+    // window is a maximum: a series shorter than that is one sequence.
+    const W = Math.min(opts.window ?? steps, steps);
+    const slice = (f: DataField, s: number): Float64Array => {
+      const cs = columnsOf.get(f.name)!;
+      const data = new Float64Array(W * cs.length);
+      for (let t = 0; t < W; t++) for (let j = 0; j < cs.length; j++) data[t * cs.length + j] = series.get(cs[j]!)![s + t]!;
+      return data;
+    };
+    const examples = this.sequences("window", W, opts.stride ?? W, fields, (f) => (f.shape.length === 2 ? [W, widths.get(f.name)!] : [W]), bound, steps, slice);
+    return { examples, vocabs: {}, freeDims: freeDimsOf(this.model, this.table) };
+  }
+}
+
+function checkWhole(issues: Issues, name: string, n: number): void {
+  if (!Number.isInteger(n) || n < 1) issues.fail({ message: `${name} ${n} is not a whole number >= 1` });
 }
 
 /** Tokens of a text that a vocabulary without <unk> does not have, with their line and column. */
-export function unknownInText(text: string, mode: TokenMode, vocab: Vocabulary): DataIssue[] {
+function unknownInText(text: string, mode: TokenMode, vocab: Vocabulary): DataIssue[] {
   const out: DataIssue[] = [];
   const seen = new Set<string>();
   const report = (tok: string, line: number, col: number) => {
@@ -467,9 +769,8 @@ export function unknownInText(text: string, mode: TokenMode, vocab: Vocabulary):
   return out;
 }
 
-// ---------------------------------------------------------------------- CSV
-
-export function csvCells(line: string): string[] {
+/** Splits one CSV line; double quotes may enclose a cell ("" is a quote inside). */
+function csvCells(line: string): string[] {
   const out: string[] = [];
   let cell = "";
   let quoted = false;
@@ -489,87 +790,4 @@ export function csvCells(line: string): string[] {
   }
   out.push(cell);
   return out.map((s) => s.trim());
-}
-
-export function readCsv(text: string, info: ModelInfo, opts: ReadOptions, issues: Issues): DataSet {
-  const dims = new DimsOf(info);
-  let timeDim: string | undefined;
-  const widths = new Map<string, number>();
-  for (const f of info.fields) {
-    const axes = axesOf(f, dims);
-    const k = axes.length === 2 ? (axes[1]!.kind === "fixed" ? axes[1]!.n : undefined) : 1;
-    const free = axes.length >= 1 && axes[0]!.kind === "dim";
-    if (f.vocab !== undefined || (axes.length !== 1 && axes.length !== 2) || k === undefined || !free) {
-      issues.add({ field: f.name, message: `CSV data is a numeric series: every input and target must be [T] or [T, k] of numbers with a free T, but ${f.role} ${f.name} is ${shapeText(f)}: use JSONL` });
-      continue;
-    }
-    const t = String(f.shape[0]);
-    if (timeDim !== undefined && t !== timeDim) issues.add({ field: f.name, message: `CSV rows are the steps of one time axis, but ${f.name} is over ${t} and an earlier field over ${timeDim}: use JSONL` });
-    timeDim ??= t;
-    widths.set(f.name, k);
-  }
-  issues.throwIfAny();
-  const lines = text.split(/\r?\n/);
-  const headerAt = lines.findIndex((l) => l.trim() !== "");
-  if (headerAt < 0) issues.fail({ message: "the file is empty: expected a header row naming the columns" });
-  const header = csvCells(lines[headerAt]!);
-  const colIndex = new Map<string, number>();
-  header.forEach((name, i) => {
-    if (name === "") issues.add({ line: headerAt + 1, message: `column ${i + 1} of the header has no name` });
-    else if (colIndex.has(name)) issues.add({ line: headerAt + 1, message: `column ${JSON.stringify(name)} is named twice in the header` });
-    else colIndex.set(name, i);
-  });
-  const columnsOf = new Map<string, number[]>();
-  const defaultNames = (name: string, k: number): string[] => (k === 1 && !colIndex.has(`${name}_0`) ? [name] : Array.from({ length: k }, (_, i) => `${name}_${i}`));
-  for (const f of info.fields) {
-    const k = widths.get(f.name)!;
-    let names = defaultNames(f.name, k);
-    if (!names.every((n) => colIndex.has(n)) && f.name.endsWith("_prev")) {
-      const base = defaultNames(f.name.slice(0, -"_prev".length), k);
-      if (base.every((n) => colIndex.has(n))) names = base;
-    }
-    const missing = names.filter((n) => !colIndex.has(n));
-    if (missing.length > 0) {
-      issues.add({ line: headerAt + 1, field: f.name, message: `no column ${missing.join(", ")} in the header (it has ${header.join(", ")}); name the columns after the fields${k > 1 ? ` (${f.name}_0 .. ${f.name}_${k - 1})` : ""}` });
-      continue;
-    }
-    columnsOf.set(f.name, names.map((n) => colIndex.get(n)!));
-  }
-  issues.throwIfAny();
-  const used = [...new Set([...columnsOf.values()].flat())];
-  const cols = new Map<number, number[]>(used.map((c) => [c, []]));
-  for (let i = headerAt + 1; i < lines.length; i++) {
-    if (lines[i]!.trim() === "") continue;
-    const cells = csvCells(lines[i]!);
-    if (cells.length !== header.length) {
-      issues.add({ line: i + 1, message: `expected ${header.length} values (${header.join(", ")}), found ${cells.length}` });
-      continue;
-    }
-    for (const c of used) {
-      const cell = cells[c]!;
-      const n = cell === "" ? NaN : Number(cell);
-      if (!Number.isFinite(n)) issues.add({ line: i + 1, message: `column ${header[c]}: ${cell === "" ? "empty cell" : `not a number: ${JSON.stringify(cell)}`}` });
-      cols.get(c)!.push(n);
-    }
-  }
-  issues.throwIfAny();
-  const steps = used.length > 0 ? cols.get(used[0]!)!.length : 0;
-  if (steps === 0) issues.fail({ message: "no rows after the header" });
-  const W = Math.min(opts.window ?? steps, steps);
-  if (!Number.isInteger(W) || W < 1) issues.fail({ message: `window ${W} is not a whole number >= 1` });
-  const atom = timeDim!;
-  const m = dims.multiple.get(atom) ?? 1;
-  if (W % m !== 0) issues.fail({ message: `window ${W} does not fit the model: ${atom} is a multiple of ${m}` });
-  const examples: Example[] = [];
-  for (let s = 0; s + W <= steps; s += W) {
-    const fields: Record<string, FieldData> = {};
-    for (const f of info.fields) {
-      const cs = columnsOf.get(f.name)!;
-      const data = new Float64Array(W * cs.length);
-      for (let t = 0; t < W; t++) for (let j = 0; j < cs.length; j++) data[t * cs.length + j] = cols.get(cs[j]!)![s + t]!;
-      fields[f.name] = data;
-    }
-    examples.push({ dims: { [atom]: W }, fields });
-  }
-  return { examples, vocabs: {}, freeDims: [atom] };
 }

@@ -4,7 +4,8 @@
  */
 import type { CompiledModel, ModelInfo } from "./model-api.js";
 import { batchOf, planBatches } from "./batches.js";
-import { DimsOf, type DataSet } from "./data.js";
+import type { DataSet } from "./data.js";
+import { DimTable } from "./dims.js";
 
 /** Loss and accuracy of a model on data, as `seqc eval` reports them. */
 export interface Metrics {
@@ -26,7 +27,7 @@ export function argmax(d: ArrayLike<number>, from: number, n: number): number {
  * prediction (0 for bce_logits, 0.5 otherwise) against target > 0.5.
  */
 export function evaluate(model: CompiledModel, info: ModelInfo, data: DataSet, batchSize = 64): Metrics {
-  const vocabDims = new DimsOf(info).vocabSizes(data.vocabs);
+  const vocabDims = new DimTable(info.dims, info.vocabs).vocabSizes(data.vocabs);
   const acc = info.losses.map(() => ({ right: 0, steps: 0, sequences: 0, allRight: 0, ce: 0, tokens: 0 }));
   let total = 0;
   let n = 0;

@@ -11,50 +11,64 @@ export interface DataIssue {
   message: string;
 }
 
+/** `line 7: field y: expected 5 numbers at y[2], found 4` (no `field y:` when the message already names it). */
 export function formatIssue(i: DataIssue): string {
   const where = i.line !== undefined ? `line ${i.line}: ` : "";
   const field = i.field !== undefined && !i.message.includes(`field ${i.field}`) ? `field ${i.field}: ` : "";
   return `${where}${field}${i.message}`;
 }
 
-/** The data does not fit the model (exit 1): every problem found, up to a limit, with line numbers. */
+/** The data does not fit the model (exit 1): every problem found (up to a limit), with line numbers. */
 export class DataError extends Error {
   constructor(
     readonly file: string,
     readonly issues: DataIssue[],
-    readonly more: number,
-    model: string,
+    /** Problems found but not listed. */
+    readonly more = 0,
+    model?: string,
   ) {
     const total = issues.length + more;
-    const head = `${file}: ${total} ${total === 1 ? "problem" : "problems"} in the data for model ${model}${more > 0 ? ` (the first ${issues.length} shown)` : ""}`;
+    const head = `${file}: ${total} ${total === 1 ? "problem" : "problems"} in the data${model !== undefined ? ` for model ${model}` : ""}${more > 0 ? ` (the first ${issues.length} shown)` : ""}`;
     super([head, ...issues.map((i) => `  ${formatIssue(i)}`)].join("\n"));
     this.name = "DataError";
   }
 }
 
+/** Collects problems up to a limit, counting the rest. */
 export class Issues {
-  private readonly list: DataIssue[] = [];
+  readonly list: DataIssue[] = [];
+  more = 0;
   constructor(
     private readonly file: string,
     private readonly model: string,
     private readonly max: number,
   ) {}
+  /** Adds problems, keeping the list in line order (problems of the whole file first) and only the first `max` of them. */
   add(...issues: DataIssue[]): void {
-    this.list.push(...issues);
+    const key = (i: DataIssue) => i.line ?? 0;
+    for (const i of issues) {
+      let at = this.list.length;
+      while (at > 0 && key(this.list[at - 1]!) > key(i)) at--;
+      if (at >= this.max) {
+        this.more++;
+        continue;
+      }
+      this.list.splice(at, 0, i);
+      if (this.list.length > this.max) {
+        this.list.pop();
+        this.more++;
+      }
+    }
   }
   get count(): number {
-    return this.list.length;
+    return this.list.length + this.more;
   }
   throwIfAny(): void {
-    if (this.list.length === 0) return;
-    // Problems of the whole file first, then by line (stable).
-    const sorted = this.list.map((i, k) => ({ i, k })).sort((a, b) => (a.i.line ?? 0) - (b.i.line ?? 0) || a.k - b.k).map((x) => x.i);
-    throw new DataError(this.file, sorted.slice(0, this.max), Math.max(0, sorted.length - this.max), this.model);
+    if (this.count > 0) throw new DataError(this.file, this.list, this.more, this.model);
   }
   fail(issue: DataIssue): never {
     this.add(issue);
-    this.throwIfAny();
-    throw new Error("unreachable");
+    throw new DataError(this.file, this.list, this.more, this.model);
   }
 }
 

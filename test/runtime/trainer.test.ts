@@ -19,7 +19,7 @@ import { Trainer } from "../../src/backends/tfjs/train.js";
 import type { CompiledModel, ModelInfo, ValueView } from "../../src/runtime/model-api.js";
 import type { CreateModel } from "../../src/runtime/trainer.js";
 import { evaluate } from "../../src/runtime/metrics.js";
-import { readData } from "../../src/runtime/data.js";
+import { dataModelOf, readData } from "../../src/runtime/data.js";
 import { runEval } from "../../src/cli/commands/use.js";
 import { BIGRAM_SPEC, bigram, compile, epochLosses, run, tempDir, type Calls } from "./helpers.js";
 
@@ -295,7 +295,7 @@ describe("eval's accuracy", () => {
     ].map((l) => JSON.stringify(l)).join("\n");
     for (const [op, step, seq] of [["mse", 6 / 7, 2 / 3], ["bce", 6 / 7, 2 / 3], ["bce_logits", 4 / 7, 1 / 3]] as const) {
       const i = base(op, ["T"], ["T"]);
-      const data = readData(lines, i);
+      const data = readData(lines, dataModelOf(i));
       const m = evaluate(identity(i)({ T: 3 }, 64), i, data);
       expect(m.outputs[0]!.stepAccuracy, op).toBeCloseTo(step, 10);
       expect(m.outputs[0]!.sequenceAccuracy, op).toBeCloseTo(seq, 10);
@@ -309,7 +309,7 @@ describe("eval's accuracy", () => {
       { x: [[1, 5, 2], [0, 0, 3]], y: [[0, 1, 0], [1, 0, 0]] },
       { x: [[9, 5, 2], [0, 4, 3]], y: [[1, 0, 0], [0, 1, 0]] },
     ].map((l) => JSON.stringify(l)).join("\n");
-    const m = evaluate(identity(i)({ T: 2 }, 64), i, readData(lines, i));
+    const m = evaluate(identity(i)({ T: 2 }, 64), i, readData(lines, dataModelOf(i)));
     expect(m.outputs[0]!.stepAccuracy).toBeCloseTo(3 / 4, 10);
     expect(m.outputs[0]!.sequenceAccuracy).toBeCloseTo(1 / 2, 10);
   });

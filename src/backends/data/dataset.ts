@@ -1,15 +1,17 @@
 /**
- * A loaded data set in the layout the trainers consume: one typed array per
+ * A data set in the layout the tfjs target consumes: one typed array per
  * input and target, examples first, each example padded with 0 to the longest
  * (`shape` is the padded shape of one example); `lengths` gives each
  * example's real length along its first free axis, so padded steps can be
- * masked. `split` holds out a validation set; `batches` yields batches in the
- * same layout, every example once per epoch, shuffled by a seeded generator.
+ * masked. Made from the examples the runtime's reader gives
+ * (src/runtime/data.ts). `split` holds out a validation set; `batches` yields
+ * batches in the same layout, every example once per epoch, shuffled by a
+ * seeded generator.
  */
 import { Rng } from "../../runtime/init.js";
-import type { Dim } from "../../graph/graph.js";
-import type { DimTable, Units } from "../../graph/dims.js";
-import type { FieldSpec } from "./schema.js";
+import { permutation, validationSplit } from "../../runtime/batches.js";
+import type { DataField as FieldSpec, DataModel, DataSet } from "../../runtime/data.js";
+import { DimTable, type Units } from "../../runtime/dims.js";
 import type { Vocabulary } from "../../runtime/vocab.js";
 
 export interface DataField {
@@ -39,13 +41,6 @@ export interface Layout {
   fields: FieldSpec[];
   /** Free dims whose value differs per example (sequence lengths such as T). */
   lengthAtoms: string[];
-}
-
-/** One example before padding: each field's real extents and its values, row-major. */
-export interface Row {
-  /** Unit values of every atom for this example (bound dims, vocabulary sizes, its lengths). */
-  units: Units;
-  values: Map<string, { extents: number[]; data: ArrayLike<number> }>;
 }
 
 export interface BatchOptions {
@@ -85,40 +80,40 @@ export class Dataset {
     this.layout = init.layout;
   }
 
-  /** Pads rows into a data set. `known` holds the unit values common to all rows (bound dims, vocabulary sizes). */
-  static assemble(layout: Layout, vocabularies: Record<string, Vocabulary>, known: Units, rows: Row[]): Dataset {
-    const n = rows.length;
+  /** The runtime's examples of some fields of a model, padded into one data set. */
+  static assemble(model: DataModel, fields: readonly FieldSpec[], set: DataSet): Dataset {
+    const table = new DimTable(model.dims, model.vocabs);
+    const layout: Layout = { table, fields: [...fields], lengthAtoms: set.freeDims.filter((a) => fields.some((f) => f.shape.some((ax) => table.atomsOf(ax.dim).has(a)))) };
+    const known = table.vocabUnits(set.vocabs, table.bound());
+    const n = set.examples.length;
+    const unitsOf = set.examples.map((ex) => {
+      const u: Units = new Map(known);
+      for (const [a, v] of Object.entries(ex.dims)) u.set(a, table.unit(a, v) ?? v);
+      return u;
+    });
     const steps: Record<string, Int32Array> = {};
     const maxUnits: Units = new Map(known);
     for (const a of layout.lengthAtoms) {
-      const s = new Int32Array(n);
-      let max = 0;
-      rows.forEach((r, i) => {
-        const u = r.units.get(a) ?? 0;
-        s[i] = layout.table.value(a, u);
-        max = Math.max(max, u);
-      });
+      const s = Int32Array.from(set.examples, (ex) => ex.dims[a] ?? 0);
       steps[a] = s;
-      maxUnits.set(a, max);
+      maxUnits.set(a, Math.max(0, ...unitsOf.map((u) => u.get(a) ?? 0)));
     }
-    const fields: Record<string, DataField> = {};
+    const out: Record<string, DataField> = {};
     for (const f of layout.fields) {
-      const shape = f.shape.map((d) => evaluateOrThrow(layout.table, d, maxUnits, f.name));
+      const shape = f.shape.map((ax) => evaluateOrThrow(table, ax, maxUnits, f.name));
       const size = shape.reduce((a, b) => a * b, 1);
       const data = f.vocab !== undefined ? new Int32Array(n * size) : new Float32Array(n * size);
-      rows.forEach((r, i) => {
-        const v = r.values.get(f.name)!;
-        copyBlock(v.data, 0, v.extents, data, i * size, shape);
-      });
+      const extentsOf = set.examples.map((_, i) => f.shape.map((ax) => evaluateOrThrow(table, ax, unitsOf[i]!, f.name)));
+      set.examples.forEach((ex, i) => copyBlock(ex.fields[f.name]!, 0, extentsOf[i]!, data, i * size, shape));
       const field: DataField = { role: f.role, dtype: f.vocab !== undefined ? "int32" : "float32", data, shape, ...(f.vocab !== undefined ? { vocab: f.vocab } : {}) };
       const axis = lengthAxis(layout, f);
       if (axis !== undefined) {
         field.lengthAxis = axis;
-        field.lengths = Int32Array.from(rows, (r) => r.values.get(f.name)!.extents[axis]!);
+        field.lengths = Int32Array.from(extentsOf, (e) => e[axis]!);
       }
-      fields[f.name] = field;
+      out[f.name] = field;
     }
-    return new Dataset({ examples: n, fields, dims: dimValues(layout.table, maxUnits), steps, vocabularies, layout });
+    return new Dataset({ examples: n, fields: out, dims: dimValues(table, maxUnits), steps, vocabularies: set.vocabs, layout });
   }
 
   /** The examples at `indices` (positions in this data set), in that order. With `trim`, padded only to their own longest. */
@@ -142,7 +137,7 @@ export class Dataset {
     const fields: Record<string, DataField> = {};
     for (const f of this.layout.fields) {
       const old = this.fields[f.name]!;
-      const shape = units ? f.shape.map((d) => evaluateOrThrow(this.layout.table, d, units, f.name)) : old.shape;
+      const shape = units ? f.shape.map((ax) => evaluateOrThrow(this.layout.table, ax, units, f.name)) : old.shape;
       const oldSize = old.shape.reduce((a, b) => a * b, 1);
       const size = shape.reduce((a, b) => a * b, 1);
       const data = old.dtype === "int32" ? new Int32Array(idx.length * size) : new Float32Array(idx.length * size);
@@ -166,16 +161,9 @@ export class Dataset {
    * always at least one for training. Both parts keep the original order.
    */
   split(fraction: number, seed: number): { train: Dataset; validation: Dataset } {
-    if (!(fraction >= 0 && fraction < 1)) throw new RangeError(`validation fraction ${fraction} is not in [0, 1)`);
-    const n = this.examples;
-    let k = Math.round(n * fraction);
-    if (fraction > 0 && k === 0 && n >= 2) k = 1;
-    k = Math.min(k, n - 1);
-    if (k <= 0) return { train: this, validation: this.subset([]) };
-    const order = permutation(n, new Rng(seed));
-    const val = order.slice(0, k).sort((a, b) => a - b);
-    const train = order.slice(k).sort((a, b) => a - b);
-    return { train: this.subset(train), validation: this.subset(val) };
+    const { train, validation } = validationSplit(this.examples, fraction, seed);
+    if (validation.length === 0) return { train: this, validation: this.subset([]) };
+    return { train: this.subset(train), validation: this.subset(validation) };
   }
 
   /** Number of batches per epoch. */
@@ -201,24 +189,14 @@ export class Dataset {
   }
 }
 
-/** A Fisher-Yates shuffle of 0..n-1. */
-export function permutation(n: number, rng: RandomSource): number[] {
-  const out = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = Math.floor(rng.next() * (i + 1));
-    [out[i], out[j]] = [out[j]!, out[i]!];
-  }
-  return out;
-}
-
-function evaluateOrThrow(table: DimTable, d: Dim, units: Units, field: string): number {
-  const n = table.evaluate(d, units);
-  if (n === undefined) throw new Error(`data: the dims of ${field} (${table.format(d)}) are not known`);
+function evaluateOrThrow(table: DimTable, axis: FieldSpec["shape"][number], units: Units, field: string): number {
+  const n = table.evaluate(axis.dim, units);
+  if (n === undefined) throw new Error(`data: the dims of ${field} (${axis.text}) are not known`);
   return n;
 }
 
 function lengthAxis(layout: Layout, f: FieldSpec): number | undefined {
-  const i = f.shape.findIndex((d) => [...layout.table.atomsOf(d)].some((a) => layout.lengthAtoms.includes(a)));
+  const i = f.shape.findIndex((ax) => [...layout.table.atomsOf(ax.dim)].some((a) => layout.lengthAtoms.includes(a)));
   return i < 0 ? undefined : i;
 }
 

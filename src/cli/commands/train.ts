@@ -14,6 +14,7 @@ import type { TrainerProgress } from "../../backends/tfjs/train.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import { specFiles, UserIoError } from "../io.js";
 import { compiledOrExit, type OutputOptions } from "../output.js";
+import { readingData } from "../data.js";
 
 export interface TrainOptions extends OutputOptions {
   data: string;
@@ -68,18 +69,9 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
   }
   const settings = withOverrides(checkpoint ? checkpoint.meta.settings : specSettings(info.model), opts.overrides);
 
-  let dataset;
-  try {
-    const loadOpts = checkpoint ? { vocabularies: vocabulariesFromJSON(checkpoint.meta.vocabularies) } : {};
-    dataset = loadTrainingData(data, opts.data, graph, settings, opts.seqLength, loadOpts);
-  } catch (e) {
-    if (e instanceof data.DataError) {
-      process.stderr.write(`seqc: ${e.message}\n`);
-      return 1;
-    }
-    if (e instanceof data.DataReadError) throw new UserIoError(e.message);
-    throw e;
-  }
+  const loadOpts = checkpoint ? { vocabularies: vocabulariesFromJSON(checkpoint.meta.vocabularies) } : {};
+  const dataset = await readingData(() => loadTrainingData(data, opts.data, graph, settings, opts.seqLength, loadOpts));
+  if (typeof dataset === "number") return dataset;
   checkWritableDir(opts.out);
   const engine = await loadEngine(opts.backend);
   const log = (s: string) => {

@@ -3,7 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { Rng } from "../../../src/runtime/init.js";
-import { DataReadError, DataError, formatOf, languageModelFields, loadDataset, parseDataset } from "../../../src/backends/data/load.js";
+import { DataError, dataModel, formatOf, loadDataset, parseDataset } from "../../../src/backends/data/load.js";
+import { IoError, UsageError } from "../../../src/runtime/errors.js";
+import { languageModelFields } from "../../../src/runtime/data.js";
 import { Vocabulary } from "../../../src/runtime/vocab.js";
 import { graphOf, problemLines, specGraph } from "./helpers.js";
 
@@ -65,11 +67,11 @@ describe("plain text for language models", () => {
   });
 
   it("says when a model is not a language model, or the text is too short", () => {
-    expect(languageModelFields(specGraph("char_lstm.seq"))).toMatchObject({ vocab: "chars" });
+    expect(languageModelFields(dataModel(specGraph("char_lstm.seq")))).toMatchObject({ vocab: "chars" });
     expect(problemLines(() => parseDataset("ABAB", specGraph("ab_recognizer.seq"), { format: "text" }))).toEqual([
       "plain text is read as tokens, but target y is not a token tensor (it has no vocabulary): use JSONL or CSV",
     ]);
-    expect(languageModelFields(specGraph("seq2seq_attention.seq"))).toMatch(/^plain text is read as a language model's data .* model seq2seq_attention has input x, input y_in, target y: use JSONL$/);
+    expect(languageModelFields(dataModel(specGraph("seq2seq_attention.seq")))).toMatch(/^plain text is read as a language model's data .* model seq2seq_attention has input x, input y_in, target y: use JSONL$/);
     expect(problemLines(() => parseDataset("h", specGraph("char_rnn_hello.seq"), { format: "text" }))).toEqual([
       "the text has 1 characters; a language model needs at least 2 (input text[t], target text[t+1])",
     ]);
@@ -134,7 +136,7 @@ describe("CSV numeric series", () => {
       "line 5: column y: empty cell",
     ]);
     expect(problemLines(() => parseDataset("x,z\n1,2\n", g, { format: "csv" }))).toEqual([
-      "line 1: field y: no column y in the header (it has x, z); name the columns after the fields or map them with the columns option",
+      "line 1: field y: no column y in the header (it has x, z); name the columns after the fields",
     ]);
     // window is a maximum: a 5-row series with window 6 is one sequence of 5 steps.
     expect(parseDataset(csv, g, { format: "csv", window: 6 }).examples).toBe(1);
@@ -153,15 +155,16 @@ describe("files", () => {
     expect(formatOf("a.TXT")).toBe("text");
     expect(formatOf("a.csv")).toBe("csv");
     expect(formatOf("a.data", "csv")).toBe("csv");
-    expect(() => formatOf("a.json")).toThrow(DataError);
+    expect(() => formatOf("a.json")).toThrow(UsageError);
+    expect(() => formatOf("a.json")).toThrow('cannot tell the format of a.json from its extension ".json": use .jsonl, .txt or .csv');
   });
 
   it("loads a file and names it in errors", () => {
     const p = join(dir, "xor.jsonl");
     writeFileSync(p, '{"x":[0,1],"y":[1]}\n{"x":[1],"y":[1]}\n');
     expect(() => loadDataset(p, specGraph("mlp_xor.seq"))).toThrow(`${p}: 1 problem in the data for model mlp_xor\n  line 2: field x: expected 2 numbers at x, found 1`);
-    // An unreadable file is an I/O problem (DataReadError, exit 2 in the CLI), not a problem in the data.
-    expect(() => loadDataset(join(dir, "missing.csv"), specGraph("tdnn.seq"))).toThrow(DataReadError);
+    // An unreadable file is an I/O problem (IoError, exit 2 in the CLI), not a problem in the data.
+    expect(() => loadDataset(join(dir, "missing.csv"), specGraph("tdnn.seq"))).toThrow(IoError);
     expect(() => loadDataset(join(dir, "missing.csv"), specGraph("tdnn.seq"))).toThrow("missing.csv: no such file");
   });
 });

@@ -1,43 +1,15 @@
-import { Ajv2020 } from "ajv/dist/2020.js";
 import { describe, expect, it } from "vitest";
-import { DataError, parseDataset } from "../../../src/backends/data/load.js";
-import { dataFields, ExampleValidator, formatIssue } from "../../../src/backends/data/schema.js";
+import { DataError, dataModel, parseDataset } from "../../../src/backends/data/load.js";
+import { formatIssue } from "../../../src/runtime/problems.js";
 import { Vocabulary } from "../../../src/runtime/vocab.js";
 import { graphOf, problemLines, specGraph } from "./helpers.js";
 
 const jsonl = (...rows: (string | object)[]) => rows.map((r) => (typeof r === "string" ? r : JSON.stringify(r))).join("\n") + "\n";
 
-describe("the schema of one example", () => {
-  it("has exactly the inputs and targets, tokens three ways, numbers nested by rank", () => {
-    const v = new ExampleValidator(specGraph("ab_recognizer.seq"));
-    const s = v.schema;
-    expect(s.$schema).toBe("https://json-schema.org/draft/2020-12/schema");
-    expect(s.required).toEqual(["x", "y"]);
-    expect(s.additionalProperties).toBe(false);
-    const x = s.properties.x;
-    expect(x.anyOf.map((b: { type: string }) => b.type)).toEqual(["string", "array", "array"]);
-    expect(x.anyOf[0]).toMatchObject({ minLength: 1 });
-    expect(x.anyOf[1]).toMatchObject({ minItems: 1, items: { type: "string", enum: ["A", "B", "C"] } });
-    expect(x.anyOf[2]).toMatchObject({ minItems: 1, items: { type: "integer", minimum: 0, maximum: 2 } });
-    expect(x.anyOf[1].maxItems).toBeUndefined();
-    expect(s.properties.y).toMatchObject({ type: "array", minItems: 1, items: { type: "array", minItems: 1, maxItems: 1, items: { type: "number" } } });
-    // A plain draft 2020-12 validator accepts it.
-    const validate = new Ajv2020().compile(s);
-    expect(validate({ x: "ABCB", y: [[0], [1], [0], [0]] })).toBe(true);
-    expect(validate({ x: [0, 1], y: [[0], [1]] })).toBe(true);
-    expect(validate({ x: "ABD", y: [[0], [1], [0]] })).toBe(false);
-  });
-
-  it("gives bound dims exact lengths", () => {
-    const s = new ExampleValidator(specGraph("seq_completion.seq")).schema;
-    expect(s.properties.x.anyOf[0]).toMatchObject({ type: "string", minLength: 2, maxLength: 2 });
-    expect(s.properties.y.anyOf[1]).toMatchObject({ minItems: 4, maxItems: 4, items: { enum: ["1", "2", "3"] } });
-    const xor = new ExampleValidator(specGraph("mlp_xor.seq")).schema;
-    expect(xor.properties.x).toMatchObject({ type: "array", minItems: 2, maxItems: 2, items: { type: "number" } });
-  });
-
-  it("lists the fields in declaration order", () => {
-    expect(dataFields(specGraph("seq2seq_attention.seq")).map((f) => `${f.role} ${f.name} ${f.vocab}`)).toEqual(["input x src", "input y_in tgt", "target y tgt"]);
+describe("a graph's data model", () => {
+  it("lists the inputs and targets in declaration order, with the spec's dims", () => {
+    expect(dataModel(specGraph("seq2seq_attention.seq")).fields.map((f) => `${f.role} ${f.name} ${f.vocab}`)).toEqual(["input x src", "input y_in tgt", "target y tgt"]);
+    expect(dataModel(specGraph("ab_recognizer.seq")).fields.map((f) => f.shape.map((a) => a.text))).toEqual([["T"], ["T", "1"]]);
   });
 });
 
