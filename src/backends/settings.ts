@@ -1,32 +1,13 @@
 /**
- * Training settings of a run: the spec's `train {}` block (checked by the
- * train-settings rule) with defaults, overridden by the command line.
+ * The training settings a spec gives: its `train {}` block (checked by the
+ * train-settings rule) over the defaults. Overrides and the optimizers'
+ * defaults are the runtime's (src/runtime/settings.ts).
  */
 import type { Expr, ModelDecl } from "../ir/ir.js";
+import { DEFAULT_LR, type OptimizerSettings, type TrainSettings } from "../runtime/settings.js";
 
-export interface OptimizerSettings {
-  name: "sgd" | "momentum" | "adam" | "rmsprop";
-  lr: number;
-  /** Other options by name: beta (momentum), beta1, beta2, eps (adam), rho, eps (rmsprop). */
-  options: Record<string, number>;
-}
-
-export interface TrainSettings {
-  optimizer: OptimizerSettings;
-  batch: number;
-  epochs: number;
-  /** Clip the gradient to this global norm (0: no clipping). */
-  clip: number;
-  weightDecay: number;
-  /** Truncated BPTT window in steps (0: the whole sequence). */
-  bptt: number;
-  seed: number;
-  validation: number;
-  /** Stop after this many epochs without a better validation loss (0: never). */
-  patience: number;
-}
-
-export const DEFAULT_LR: Record<OptimizerSettings["name"], number> = { sgd: 0.1, momentum: 0.01, adam: 0.001, rmsprop: 0.001 };
+export type { OptimizerSettings, Overrides, TrainSettings } from "../runtime/settings.js";
+export { withOverrides } from "../runtime/settings.js";
 
 export const DEFAULTS: TrainSettings = {
   optimizer: { name: "adam", lr: DEFAULT_LR.adam, options: {} },
@@ -70,29 +51,4 @@ export function specSettings(model: ModelDecl<Expr>): TrainSettings {
     }
   }
   return s;
-}
-
-/** Command-line overrides: `--lr`, `--batch`, `--epochs`, ... (undefined leaves the spec's value). */
-export interface Overrides {
-  optimizer?: OptimizerSettings["name"];
-  lr?: number;
-  batch?: number;
-  epochs?: number;
-  clip?: number;
-  weightDecay?: number;
-  bptt?: number;
-  seed?: number;
-  validation?: number;
-  patience?: number;
-}
-
-export function withOverrides(s: TrainSettings, o: Overrides): TrainSettings {
-  const out: TrainSettings = { ...s, optimizer: { ...s.optimizer, options: { ...s.optimizer.options } } };
-  if (o.optimizer !== undefined && o.optimizer !== out.optimizer.name) out.optimizer = { name: o.optimizer, lr: DEFAULT_LR[o.optimizer], options: {} };
-  if (o.lr !== undefined) out.optimizer.lr = o.lr;
-  for (const k of ["batch", "epochs", "clip", "weightDecay", "bptt", "seed", "validation", "patience"] as const) {
-    const v = o[k];
-    if (v !== undefined) out[k] = v;
-  }
-  return out;
 }

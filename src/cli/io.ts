@@ -4,11 +4,11 @@
  * never leaves a half-written file).
  */
 import { readFileSync } from "node:fs";
-import { writeAtomic as writeFileAtomically } from "../backends/save.js";
 import { glob, isDynamicPattern } from "tinyglobby";
+import { IoError } from "../runtime/errors.js";
 
-/** A user-facing I/O failure: reported as one line, exit code 2. */
-export class UserIoError extends Error {}
+/** A user-facing I/O failure: reported as one line, exit code 2. The runtime's IoError (a model directory that does not fit is one too). */
+export { IoError as UserIoError };
 
 /** A command line that cannot be run as written: reported with a pointer to --help, exit code 2. */
 export class UsageError extends Error {}
@@ -24,18 +24,12 @@ export function readText(path: string): string {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : String((e as Error).message);
-    throw new UserIoError(`cannot read ${path}: ${why}`);
+    throw new IoError(`cannot read ${path}: ${why}`);
   }
 }
 
-/** Writes via a temp file in the same directory and a rename (save.ts's writer); failures are I/O errors. */
-export function writeAtomic(path: string, text: string): void {
-  try {
-    writeFileAtomically(path, text);
-  } catch (e) {
-    throw new UserIoError(`cannot write ${path}: ${(e as Error).message}`);
-  }
-}
+/** Writes via a temp file in the same directory and a rename; failures are I/O errors naming the file. */
+export { writeAtomic } from "../runtime/model-dir.js";
 
 /** Expands glob patterns (sorted); plain paths are kept as given, so a missing file is reported when read. */
 export async function expandPaths(patterns: string[]): Promise<string[]> {
@@ -46,7 +40,7 @@ export async function expandPaths(patterns: string[]): Promise<string[]> {
       continue;
     }
     const found = (await glob(p, { onlyFiles: true, expandDirectories: false })).sort();
-    if (found.length === 0) throw new UserIoError(`no files match ${p}`);
+    if (found.length === 0) throw new IoError(`no files match ${p}`);
     out.push(...found);
   }
   return out;

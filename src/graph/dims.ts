@@ -6,6 +6,7 @@
  */
 import { Poly } from "../check/dims.js";
 import { DimTable, type DimVocabInfo } from "../runtime/dims.js";
+import type { ModelShape } from "../runtime/model-dir.js";
 import type { Dim, Graph } from "./graph.js";
 
 /** Values of the free dims (sequence lengths, data vocabulary sizes), by atom name. */
@@ -22,6 +23,11 @@ export function vocabInfos(graph: Graph): DimVocabInfo[] {
     const sizeDim = sizeDimOf(v.size);
     return { name: v.name, ...(sizeDim !== undefined ? { sizeDim } : {}), ...(v.tokens ? { tokens: v.tokens } : {}) };
   });
+}
+
+/** What a model directory is checked against (src/runtime/model-dir.ts). */
+export function modelShape(graph: Graph): ModelShape {
+  return { name: graph.model, dims: graph.dims, vocabs: vocabInfos(graph), params: graph.params };
 }
 
 const tables = new WeakMap<Graph, DimTable>();

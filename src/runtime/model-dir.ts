@@ -1,33 +1,90 @@
 /**
- * A seqc model directory: model.json (spec, dims, vocabularies, settings, the
- * weights manifest) and weights.bin, written atomically and read back for a
- * model with its names and shapes checked. The format of every target.
+ * The model directory, shared by the targets: `model.json` (the spec's source,
+ * the model's name, the fixed dims, the vocabularies, the training settings and
+ * a TensorFlow.js weights manifest) and `weights.bin` (float32, in manifest
+ * order) — the TensorFlow.js weights format, so `tf.io` tools can read the
+ * weights. Every file is written to a temporary name and renamed: a crash never
+ * leaves a half-written model.
+ *
+ * A training checkpoint adds the trainer's state for `seqc train --resume`:
+ * `optimizer.json` (the run's position, the generator's state, the optimizer's
+ * iteration count and a manifest) and `optimizer.bin` (the optimizer's slots and
+ * any states carried between BPTT windows, float32). model.json is written last
+ * and records the SHA-256 of the other files, so a checkpoint whose writing was
+ * cut short is recognised as such when resuming.
+ *
+ * Reading one for a model checks it against the model (names, shapes at the
+ * saved dims, dtypes, vocabularies): a ModelFileError (exit 2) names the
+ * weight that does not fit. seqc and emitted trainers read and write model
+ * directories here, so each reads the other's.
+ *
  * Runtime file: imports only its siblings and Node built-ins.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Buf, CompiledModel, ModelInfo, TrainDefaults } from "./model-api.js";
+import { DimTable, type DimAtomInfo, type DimVocabInfo } from "./dims.js";
 import { IoError } from "./errors.js";
-import { decodeWeights, encodeWeights, WeightsError, type WeightEntry } from "./optim.js";
+import type { Buf, CompiledModel, DimTerms, ModelInfo } from "./model-api.js";
+import type { TrainSettings } from "./settings.js";
 import { Vocabulary, type VocabularyJSON } from "./vocab.js";
 
 export const MODEL_FORMAT = "seqc-model";
 export const MODEL_VERSION = 1;
 
-/** model.json, as src/backends/save.ts writes it. */
+export interface WeightEntry {
+  name: string;
+  shape: number[];
+  dtype: "float32";
+}
+
 export interface ModelFile {
   format: typeof MODEL_FORMAT;
   version: typeof MODEL_VERSION;
+  /** The spec's file name and full text, so the model can be rebuilt without the original file. */
   spec: { file: string; source: string };
   model: string;
+  /** Values of the dims that were free in the spec and fixed by the data (e.g. a vocabulary's size). */
   dims: Record<string, number>;
   vocabularies: Record<string, VocabularyJSON>;
-  settings: TrainDefaults;
-  trained: { epochs: number; seed: number; checksums?: Record<string, string> };
+  settings: TrainSettings;
+  /** Training state, for --resume. */
+  trained: TrainedInfo;
   weightsManifest: { paths: string[]; weights: WeightEntry[] }[];
 }
 
-/** Writes a file through a temporary name and a rename: readers never see it half-written. */
+export interface TrainedInfo {
+  /** Completed epochs. */
+  epochs: number;
+  seed: number;
+  /** SHA-256 (hex) of the checkpoint's other files, by file name (absent in models saved without a trainer state). */
+  checksums?: Record<string, string>;
+}
+
+export const OPTIMIZER_FORMAT = "seqc-trainer-state";
+
+/** optimizer.json: the trainer's state besides its tensors (`progress` is the trainer's, JSON-safe). */
+export interface TrainerStateFile {
+  format: typeof OPTIMIZER_FORMAT;
+  version: 1;
+  progress: Record<string, unknown>;
+  optimizer: { name: string; iterations: number };
+  manifest: { paths: string[]; weights: WeightEntry[] };
+}
+
+/** The trainer's state as saved: JSON parts and named float32 tensors. */
+export interface SavedTrainerState {
+  progress: Record<string, unknown>;
+  optimizer: { name: string; iterations: number };
+  tensors: Map<string, { shape: number[]; values: Float32Array }>;
+}
+
+export interface SavedModel {
+  meta: ModelFile;
+  weights: Map<string, { shape: number[]; values: Float32Array }>;
+}
+
+/** Writes a file through a temporary name and a rename: readers never see it half-written. A failure is an IoError naming the file. */
 export function writeAtomic(path: string, data: string | Uint8Array): void {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
@@ -35,110 +92,227 @@ export function writeAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    throw new IoError(`cannot write ${path}: ${(e as Error).message}`);
+    const code = (e as { code?: string }).code;
+    const why = code === "ENOENT" ? "no such folder" : code === "EACCES" || code === "EROFS" ? "permission denied" : code === "ENOSPC" ? "the disk is full" : (e as Error).message;
+    throw new IoError(`cannot write ${path}: ${why}`);
   }
 }
 
+function sha256(data: string | Uint8Array): string {
+  return createHash("sha256").update(data).digest("hex");
+}
+
+/** Named float32 tensors as one buffer and its manifest, in the map's order. */
+function pack(tensors: Map<string, { shape: number[]; values: Float32Array }>): { bin: Uint8Array; entries: WeightEntry[] } {
+  const entries: WeightEntry[] = [];
+  const total = [...tensors.values()].reduce((n, w) => n + w.values.length, 0);
+  const bin = new Float32Array(total);
+  let offset = 0;
+  for (const [name, w] of tensors) {
+    entries.push({ name, shape: w.shape, dtype: "float32" });
+    bin.set(w.values, offset);
+    offset += w.values.length;
+  }
+  return { bin: new Uint8Array(bin.buffer), entries };
+}
+
+function unpack(buf: Uint8Array, entries: WeightEntry[], what: string): Map<string, { shape: number[]; values: Float32Array }> {
+  const all = new Float32Array(buf.buffer, buf.byteOffset, Math.floor(buf.byteLength / 4));
+  const out = new Map<string, { shape: number[]; values: Float32Array }>();
+  let offset = 0;
+  for (const w of entries) {
+    const n = w.shape.reduce((a, b) => a * b, 1);
+    if (offset + n > all.length) throw new ModelFileError(`${what} is shorter than its manifest`);
+    out.set(w.name, { shape: w.shape, values: all.slice(offset, offset + n) });
+    offset += n;
+  }
+  return out;
+}
+
 /**
- * Saves a model directory in the format of seqc's tfjs target: weights.bin
- * (float32 little-endian, in manifest order) first, then model.json. A trainer
- * state left by an earlier `seqc train` (optimizer.json/.bin) is removed: it
- * would not belong to these weights.
+ * Writes a model directory (weights first, then model.json, so a readable
+ * model.json always has its weights). With `state`, also the trainer's state
+ * (optimizer.json, optimizer.bin, before the weights), checksummed in model.json;
+ * without, a trainer state left from an earlier run is removed.
  */
-export function saveModelDir(
+export function saveModel(
   dir: string,
-  info: ModelInfo,
-  model: Pick<CompiledModel, "layout">,
-  params: Buf,
-  meta: { dims: Record<string, number>; vocabularies: Record<string, Vocabulary>; settings: TrainDefaults; epochs: number },
+  meta: Omit<ModelFile, "weightsManifest" | "format" | "version">,
+  weights: Map<string, { shape: number[]; values: Float32Array }>,
+  state?: SavedTrainerState,
 ): void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new IoError(`cannot create ${dir}: ${(e as Error).message}`);
+    throw new IoError(`cannot create the model directory ${dir}: ${(e as Error).message}`);
   }
-  for (const f of ["optimizer.json", "optimizer.bin"]) rmSync(join(dir, f), { force: true });
-  const { entries, bytes } = encodeWeights(info, model.layout, params);
-  writeAtomic(join(dir, "weights.bin"), bytes);
-  const file: ModelFile = {
-    format: MODEL_FORMAT,
-    version: MODEL_VERSION,
-    spec: info.spec,
-    model: info.name,
-    dims: meta.dims,
-    vocabularies: Object.fromEntries(Object.entries(meta.vocabularies).map(([k, v]) => [k, v.toJSON()])),
-    settings: meta.settings,
-    trained: { epochs: meta.epochs, seed: meta.settings.seed },
-    weightsManifest: [{ paths: ["weights.bin"], weights: entries }],
-  };
+  const trained: TrainedInfo = { ...meta.trained };
+  delete trained.checksums;
+  if (state) {
+    const packed = pack(state.tensors);
+    const file: TrainerStateFile = {
+      format: OPTIMIZER_FORMAT,
+      version: 1,
+      progress: state.progress,
+      optimizer: state.optimizer,
+      manifest: { paths: ["optimizer.bin"], weights: packed.entries },
+    };
+    const json = JSON.stringify(file, null, 2) + "\n";
+    writeAtomic(join(dir, "optimizer.bin"), packed.bin);
+    writeAtomic(join(dir, "optimizer.json"), json);
+    trained.checksums = { "optimizer.json": sha256(json), "optimizer.bin": sha256(packed.bin) };
+  } else {
+    for (const f of ["optimizer.json", "optimizer.bin"]) rmSync(join(dir, f), { force: true });
+  }
+  const { bin, entries } = pack(weights);
+  writeAtomic(join(dir, "weights.bin"), bin);
+  if (trained.checksums) trained.checksums["weights.bin"] = sha256(bin);
+  const file: ModelFile = { format: MODEL_FORMAT, version: MODEL_VERSION, ...meta, trained, weightsManifest: [{ paths: ["weights.bin"], weights: entries }] };
   writeAtomic(join(dir, "model.json"), JSON.stringify(file, null, 2) + "\n");
 }
 
-/** A model directory as read: model.json, its vocabularies, and the weights (every group's, in manifest order). */
-export interface LoadedDir {
-  meta: ModelFile;
-  vocabs: Record<string, Vocabulary>;
-  entries: WeightEntry[];
-  bytes: Uint8Array;
+/** Whether a directory holds a model.json. */
+export function hasModel(dir: string): boolean {
+  return existsSync(join(dir, "model.json"));
 }
 
-/** Reads a model directory written by seqc (or by this trainer) for model `info`. IoError when it cannot be read or is another model's. */
-export function readModelDir(dir: string, info: ModelInfo): LoadedDir {
-  const path = join(dir, "model.json");
+/**
+ * A training checkpoint for --resume: the model and the trainer's state, every
+ * file checked against the checksums in model.json. Throws a ModelFileError
+ * saying what is missing or inconsistent.
+ */
+export function loadCheckpoint(dir: string): SavedModel & { state: SavedTrainerState } {
+  const saved = loadModel(dir);
+  const sums = saved.meta.trained?.checksums;
+  if (!sums) throw new ModelFileError(`${dir} holds a model but no training state to resume from (no optimizer.json): it was saved by an older seqc or without one`);
+  const read = (name: string): Buffer => {
+    try {
+      return readFileSync(join(dir, name));
+    } catch (e) {
+      throw new ModelFileError(`cannot read ${join(dir, name)}: ${(e as Error).message}`);
+    }
+  };
+  const files = new Map(["optimizer.json", "optimizer.bin", "weights.bin"].map((f) => [f, read(f)]));
+  for (const [name, data] of files) {
+    if (sums[name] !== sha256(data)) throw new ModelFileError(`${join(dir, name)} does not match ${join(dir, "model.json")} (was the checkpoint's writing interrupted?): cannot resume from it`);
+  }
+  const file = JSON.parse(files.get("optimizer.json")!.toString("utf8")) as TrainerStateFile;
+  if (file.format !== OPTIMIZER_FORMAT || file.version !== 1) throw new ModelFileError(`${join(dir, "optimizer.json")} is not a seqc trainer state`);
+  const tensors = unpack(files.get("optimizer.bin")!, file.manifest.weights, join(dir, "optimizer.bin"));
+  return { ...saved, state: { progress: file.progress, optimizer: file.optimizer, tensors } };
+}
+
+/** A problem with a model directory (missing, another format, truncated weights, not this model's): exit 2. */
+export class ModelFileError extends IoError {}
+
+/** Reads a model directory: model.json checked for its form, and every weight of its manifest. */
+export function loadModel(dir: string): SavedModel {
   let meta: ModelFile;
   try {
-    meta = JSON.parse(readFileSync(path, "utf8")) as ModelFile;
+    meta = JSON.parse(readFileSync(join(dir, "model.json"), "utf8")) as ModelFile;
   } catch (e) {
     const code = (e as { code?: string }).code;
-    throw new IoError(`cannot read ${path}: ${code === "ENOENT" ? "no such file (is it a model directory?)" : (e as Error).message}`);
+    throw new ModelFileError(`cannot read ${join(dir, "model.json")}: ${code === "ENOENT" ? "no such file (is it a model directory?)" : (e as Error).message}`);
   }
-  if (!meta || meta.format !== MODEL_FORMAT || meta.version !== MODEL_VERSION) throw new IoError(`${dir} is not a seqc model directory (format ${String(meta?.format)} ${String(meta?.version)})`);
-  if (meta.model !== info.name) throw new IoError(`${dir} holds model ${meta.model}, not ${info.name}`);
-  if (!Array.isArray(meta.weightsManifest)) throw new IoError(`${path} has no weightsManifest`);
-  const entries: WeightEntry[] = [];
-  const parts: Uint8Array[] = [];
+  if (!meta || typeof meta !== "object" || Array.isArray(meta)) throw new ModelFileError(`${join(dir, "model.json")} is not a seqc model file (not a JSON object)`);
+  if (meta.format !== MODEL_FORMAT || meta.version !== MODEL_VERSION) {
+    throw new ModelFileError(`${dir} is not a seqc model directory (format ${String(meta.format)} ${String(meta.version)})`);
+  }
+  const field = (name: string, ok: boolean, want: string) => {
+    if (!ok) throw new ModelFileError(`${join(dir, "model.json")}: ${name} must be ${want}`);
+  };
+  const isObject = (v: unknown) => !!v && typeof v === "object" && !Array.isArray(v);
+  field("spec", isObject(meta.spec) && typeof meta.spec.file === "string" && typeof meta.spec.source === "string", "an object { file, source } of strings");
+  field("model", typeof meta.model === "string", "a string");
+  field("dims", isObject(meta.dims) && Object.values(meta.dims).every((v) => Number.isInteger(v) && v > 0), "an object of whole numbers > 0");
+  field("vocabularies", isObject(meta.vocabularies), "an object");
+  field("weightsManifest", Array.isArray(meta.weightsManifest) && meta.weightsManifest.every((g) => isObject(g) && Array.isArray(g.paths) && typeof g.paths[0] === "string" && Array.isArray(g.weights)), "an array of { paths, weights }");
   for (const group of meta.weightsManifest) {
-    if (!group || !Array.isArray(group.paths) || !Array.isArray(group.weights)) throw new IoError(`${path}: each weightsManifest entry needs paths and weights`);
-    const files = group.paths.map((p) => {
-      try {
-        return readFileSync(join(dir, p));
-      } catch (e) {
-        throw new IoError(`cannot read the weights of ${dir}: ${(e as Error).message}`);
-      }
-    });
-    const all = new Uint8Array(files.reduce((n, f) => n + f.byteLength, 0));
-    let at = 0;
-    for (const f of files) {
-      all.set(f, at);
-      at += f.byteLength;
+    for (const w of group.weights) {
+      field("each weight of weightsManifest", isObject(w) && typeof w.name === "string" && Array.isArray(w.shape) && w.shape.every((d) => Number.isInteger(d) && d >= 0), "{ name, shape, dtype }");
+      if (w.dtype !== "float32") throw new ModelFileError(`${join(dir, "model.json")}: the weight ${w.name} has dtype ${String(w.dtype)}; seqc saves and reads float32 weights only`);
     }
-    // Each group's file holds its entries' values; trim it so the next group's values follow on.
-    const need = group.weights.reduce((n, w) => n + 4 * (Array.isArray(w.shape) ? w.shape.reduce((a, b) => a * b, 1) : 0), 0);
-    if (all.byteLength < need) throw new IoError(`${join(dir, group.paths[0] ?? "weights.bin")} is shorter than its manifest (${all.byteLength} bytes, ${need} needed)`);
-    entries.push(...group.weights);
-    parts.push(all.subarray(0, need));
   }
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.byteLength;
+  const weights = new Map<string, { shape: number[]; values: Float32Array }>();
+  for (const group of meta.weightsManifest) {
+    let buf: Buffer;
+    try {
+      buf = readFileSync(join(dir, group.paths[0]!));
+    } catch (e) {
+      throw new ModelFileError(`cannot read the weights of ${dir}: ${(e as Error).message}`);
+    }
+    for (const [name, w] of unpack(buf, group.weights, `${dir}: weights.bin`)) weights.set(name, w);
   }
-  const vocabs: Record<string, Vocabulary> = {};
-  try {
-    for (const [k, v] of Object.entries(meta.vocabularies ?? {})) vocabs[k] = Vocabulary.fromJSON(v, k);
-  } catch (e) {
-    throw new IoError(`${path}: ${(e as Error).message}`);
-  }
-  return { meta, vocabs, entries, bytes };
+  return { meta, weights };
 }
 
-/** Loads a model directory's weights into a model (by name, shapes checked). */
-export function loadWeights(model: CompiledModel, info: ModelInfo, dir: LoadedDir, source: string): void {
+/** What a model directory is checked against: a graph's or an emitted model's name, dims, vocabularies and parameters. */
+export interface ModelShape {
+  name: string;
+  dims: readonly DimAtomInfo[];
+  vocabs: readonly DimVocabInfo[];
+  params: readonly { name: string; shape: readonly DimTerms[] }[];
+}
+
+/**
+ * Checks a model directory against the model it claims to hold: the model's
+ * name, every parameter present with the shape the spec gives it (at the dims
+ * saved with it), no weight the model lacks, a value for every dim and a
+ * vocabulary for every vocabulary the spec takes from the data. A
+ * ModelFileError names what does not fit, so a transposed or missing weight
+ * is never read silently.
+ */
+export function checkModelFits(saved: SavedModel, model: ModelShape, dir: string): void {
+  const where = (what: string) => `${dir}: ${what}`;
+  if (saved.meta.model !== model.name) throw new ModelFileError(where(`it holds model ${saved.meta.model}, not ${model.name}`));
+  for (const v of model.vocabs) {
+    if (!v.tokens && saved.meta.vocabularies[v.name] === undefined) throw new ModelFileError(where(`model.json has no vocabulary ${v.name} (model ${model.name} builds it from the data)`));
+  }
+  const params = new Map(model.params.map((p) => [p.name, p]));
+  for (const name of saved.weights.keys()) {
+    if (!params.has(name)) throw new ModelFileError(where(`the weights hold ${name}, which model ${model.name} does not have (its parameters: ${[...params.keys()].join(", ")})`));
+  }
+  const table = new DimTable(model.dims, model.vocabs);
+  const units = table.unitsOf(saved.meta.dims);
+  for (const p of model.params) {
+    const w = saved.weights.get(p.name);
+    if (!w) throw new ModelFileError(where(`the weights have no ${p.name}, a parameter of model ${model.name}`));
+    const want = p.shape.map((d) => table.evaluate(d, units));
+    const unknown = [...new Set(p.shape.flatMap((d) => [...table.atomsOf(d)]))].filter((a) => !units.has(a));
+    if (unknown.length > 0) throw new ModelFileError(where(`model.json gives no value for ${unknown.join(", ")}, a dim of ${p.name}`));
+    if (want.join() !== w.shape.join()) throw new ModelFileError(where(`the weight ${p.name} is [${w.shape.join(", ")}], but model ${model.name} has it [${want.join(", ")}]`));
+  }
+}
+
+/** The vocabularies saved in model.json. */
+export function savedVocabularies(saved: SavedModel, dir: string): Record<string, Vocabulary> {
   try {
-    decodeWeights(info, model.layout, model.params, dir.entries, dir.bytes, source);
+    return Object.fromEntries(Object.entries(saved.meta.vocabularies).map(([k, v]) => [k, Vocabulary.fromJSON(v, k)]));
   } catch (e) {
-    if (e instanceof WeightsError) throw new IoError(e.message);
-    throw e;
+    throw new ModelFileError(`${join(dir, "model.json")}: ${(e as Error).message}`);
+  }
+}
+
+// ---------------------------------------------------------------------- an emitted model's weights
+
+type Layout = CompiledModel["layout"];
+
+/** An emitted model's parameters as named float32 weights, in the model's order (the layout of weights.bin). */
+export function modelWeights(info: ModelInfo, layout: Layout, params: Buf): Map<string, { shape: number[]; values: Float32Array }> {
+  return new Map(
+    info.params.map((p) => {
+      const l = layout[p.name]!;
+      return [p.name, { shape: [...l.shape], values: Float32Array.from(params.subarray(l.offset, l.offset + l.size)) }];
+    }),
+  );
+}
+
+/** Sets an emitted model's parameters from a model directory checked by checkModelFits (same names; shapes at the model's dims). */
+export function setModelWeights(info: ModelInfo, layout: Layout, params: Buf, saved: SavedModel, dir: string): void {
+  for (const p of info.params) {
+    const l = layout[p.name]!;
+    const w = saved.weights.get(p.name)!;
+    if (w.shape.join() !== l.shape.join()) throw new ModelFileError(`${dir}: the weight ${p.name} is [${w.shape.join(", ")}], but the model is built with it [${l.shape.join(", ")}]`);
+    params.set(w.values, l.offset);
   }
 }

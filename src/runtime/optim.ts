@@ -2,27 +2,14 @@
  * Optimisation over flat parameter buffers for the standalone TypeScript
  * target: the optimizers of the tfjs target (TensorFlow.js's sgd, momentum,
  * adam and rmsprop, with the options and defaults `seqc train` gives them), L2
- * weight decay and clipping by global norm as the tfjs trainer applies them,
- * and the model directory's weights in the TensorFlow.js weights format
- * (float32, little-endian, in manifest order). Copied into the output of
- * `seqc compile --target ts`: runs in browsers too, so no Node built-ins.
+ * weight decay and clipping by global norm as the tfjs trainer applies them.
+ * Copied into the output of `seqc compile --target ts`: runs in browsers too,
+ * so no Node built-ins.
  */
-import type { Buf, CompiledModel, ModelInfo } from "./model-api.js";
+import type { Buf } from "./model-api.js";
+import { OPTIMIZERS, type OptimizerName, type OptimizerSettings } from "./settings.js";
 
-export type OptimizerName = "sgd" | "momentum" | "adam" | "rmsprop";
-
-/** An optimizer as a spec's `train {}` block or the command line gives it. */
-export interface OptimizerSettings {
-  name: OptimizerName;
-  lr: number;
-  /** beta (momentum), beta1, beta2, eps (adam), rho, eps (rmsprop). */
-  options: Record<string, number>;
-}
-
-/** Default learning rates when only the optimizer's name is given (as src/backends/settings.ts). */
-export const DEFAULT_LR: Record<OptimizerName, number> = { sgd: 0.1, momentum: 0.01, adam: 0.001, rmsprop: 0.001 };
-
-export const OPTIMIZERS: readonly OptimizerName[] = ["sgd", "momentum", "adam", "rmsprop"];
+export type { OptimizerName, OptimizerSettings } from "./settings.js";
 
 /** An optimizer over one flat buffer of parameters and its gradient. */
 export interface Optimizer {
@@ -177,98 +164,4 @@ export function clipByGlobalNorm(grads: Buf, maxNorm: number): number {
   const scale = Math.min(1, maxNorm / (norm + 1e-12));
   if (scale < 1) for (let i = 0; i < grads.length; i++) grads[i] = grads[i]! * scale;
   return norm;
-}
-
-// ------------------------------------------------------------------ weights
-
-/** One entry of a TensorFlow.js weights manifest. */
-export interface WeightEntry {
-  name: string;
-  shape: number[];
-  dtype: "float32";
-}
-
-/** Weights that do not fit the model (missing, misshapen, truncated). */
-export class WeightsError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = "WeightsError";
-  }
-}
-
-type Layout = CompiledModel["layout"];
-
-function layoutOf(layout: Layout, name: string): Layout[string] {
-  const l = layout[name];
-  if (!l) throw new WeightsError(`the model's layout has no parameter ${name}`);
-  return l;
-}
-
-/**
- * The weights of a model in the TensorFlow.js weights format: one manifest
- * entry per parameter in `info.params` order and the float32 values,
- * little-endian, concatenated in that order (the layout of weights.bin).
- */
-export function encodeWeights(info: ModelInfo, layout: Layout, params: Buf): { entries: WeightEntry[]; bytes: Uint8Array } {
-  let total = 0;
-  for (const p of info.params) total += layoutOf(layout, p.name).size;
-  const bytes = new Uint8Array(total * 4);
-  const view = new DataView(bytes.buffer);
-  const entries: WeightEntry[] = [];
-  let at = 0;
-  for (const p of info.params) {
-    const l = layoutOf(layout, p.name);
-    entries.push({ name: p.name, shape: [...l.shape], dtype: "float32" });
-    for (let i = 0; i < l.size; i++) {
-      view.setFloat32(at, params[l.offset + i]!, true);
-      at += 4;
-    }
-  }
-  return { entries, bytes };
-}
-
-const show = (shape: readonly number[]) => `[${shape.join(", ")}]`;
-
-/**
- * Reads weights in the TensorFlow.js format (manifest entries and the bytes of
- * their float32 values, concatenated in manifest order) into `params`, by
- * parameter name. Every parameter of the model must be there with its shape;
- * entries for other names are errors too (the weights are another model's).
- * `source` names the weights in messages (e.g. the directory).
- */
-export function decodeWeights(info: ModelInfo, layout: Layout, params: Buf, entries: readonly WeightEntry[], bytes: Uint8Array, source = "the weights"): void {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const found = new Map<string, { shape: number[]; at: number }>();
-  let at = 0;
-  for (const e of entries) {
-    if (e.dtype !== undefined && e.dtype !== "float32") throw new WeightsError(`${source}: weight ${e.name} is ${String(e.dtype)}; only float32 weights are read`);
-    if (!Array.isArray(e.shape) || !e.shape.every((d) => Number.isInteger(d) && d >= 0)) throw new WeightsError(`${source}: weight ${e.name} has no valid shape`);
-    if (found.has(e.name)) throw new WeightsError(`${source}: weight ${e.name} is listed twice`);
-    let n = 1;
-    for (const d of e.shape) n *= d;
-    found.set(e.name, { shape: e.shape, at });
-    at += n * 4;
-  }
-  if (at > bytes.byteLength) throw new WeightsError(`${source}: the weights data has ${bytes.byteLength} bytes, but the manifest lists ${at} (${at / 4} float32 values): the file is truncated or is not these weights`);
-  const ours = new Set(info.params.map((p) => p.name));
-  const extra = [...found.keys()].filter((k) => !ours.has(k));
-  const missing = info.params.map((p) => p.name).filter((k) => !found.has(k));
-  if (missing.length > 0 || extra.length > 0) {
-    const parts: string[] = [];
-    if (missing.length > 0) parts.push(`no weights for ${missing.join(", ")}`);
-    if (extra.length > 0) parts.push(`weights for ${extra.join(", ")}, which model ${info.name} does not have`);
-    throw new WeightsError(`${source} do not fit model ${info.name}: ${parts.join("; ")}`);
-  }
-  for (const p of info.params) {
-    const l = layoutOf(layout, p.name);
-    const w = found.get(p.name)!;
-    if (w.shape.length !== l.shape.length || w.shape.some((d, i) => d !== l.shape[i])) {
-      throw new WeightsError(`${source}: weight ${p.name} has shape ${show(w.shape)}, but model ${info.name} needs ${show(l.shape)} (were the dims or the vocabularies different?)`);
-    }
-  }
-  for (const p of info.params) {
-    const l = layoutOf(layout, p.name);
-    const w = found.get(p.name)!;
-    for (let i = 0; i < l.size; i++) params[l.offset + i] = view.getFloat32(w.at + 4 * i, true);
-  }
 }

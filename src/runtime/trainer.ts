@@ -23,14 +23,15 @@
  */
 import { Rng } from "./init.js";
 import type { Buf, CompiledModel, Dims, FieldInfo, ModelInfo, TrainDefaults } from "./model-api.js";
-import { applyWeightDecay, clipByGlobalNorm, createOptimizer, DEFAULT_LR, OPTIMIZERS, type OptimizerName } from "./optim.js";
+import { applyWeightDecay, clipByGlobalNorm, createOptimizer } from "./optim.js";
+import { OPTIMIZERS, withOverrides, type OptimizerName } from "./settings.js";
 import { num, parseArgs, str, type OptKind, type ParsedArgs } from "./args.js";
 import { batchOf, carriedStates, maxDims, permutation, planBatches, validationSplit, windowDim, windowsOf } from "./batches.js";
 import { dataModelOf, formatOf, loadData, resolveVocabularies, shapeText, type DataField, type DataSet, type Example, type ReadOptions } from "./data.js";
 import { DimTable } from "./dims.js";
 import { IoError, UsageError } from "./errors.js";
 import { argmax, evaluate } from "./metrics.js";
-import { loadWeights, readModelDir, saveModelDir, type LoadedDir } from "./model-dir.js";
+import { checkModelFits, loadModel, modelWeights, saveModel, savedVocabularies, setModelWeights, type SavedModel } from "./model-dir.js";
 import { DataError } from "./problems.js";
 import { textIds, UNK, Vocabulary } from "./vocab.js";
 
@@ -143,28 +144,20 @@ const TRAIN_OPTIONS: Record<string, OptKind> = {
 
 /** The run's settings: the spec's defaults overridden by the command line (an --optimizer other than the spec's starts from its defaults). */
 function settingsOf(defaults: TrainDefaults, a: ParsedArgs): TrainDefaults {
-  const s: TrainDefaults = { ...defaults, optimizer: { ...defaults.optimizer, options: { ...defaults.optimizer.options } } };
   const name = str(a, "optimizer");
-  if (name !== undefined) {
-    if (!OPTIMIZERS.includes(name as OptimizerName)) throw new UsageError(`--optimizer ${name}: use ${OPTIMIZERS.join(", ")}`);
-    if (name !== s.optimizer.name) s.optimizer = { name: name as OptimizerName, lr: DEFAULT_LR[name as OptimizerName], options: {} };
-  }
-  const pos = (n: number) => n > 0;
-  const lr = num(a, "lr", pos, "a number > 0");
-  if (lr !== undefined) s.optimizer.lr = lr;
-  const set = <K extends "epochs" | "batch" | "seed" | "clip" | "bptt" | "patience" | "validation" | "weightDecay">(key: K, flag: string, check?: (n: number) => boolean, what?: string) => {
-    const v = num(a, flag, check, what);
-    if (v !== undefined) s[key] = v;
-  };
-  set("epochs", "epochs", (n) => n >= 0, "a whole number >= 0");
-  set("batch", "batch", (n) => n >= 1, "a whole number >= 1");
-  set("seed", "seed");
-  set("clip", "clip", (n) => n >= 0, "a number >= 0");
-  set("weightDecay", "weight-decay", (n) => n >= 0, "a number >= 0");
-  set("bptt", "bptt", (n) => n >= 0, "a whole number >= 0");
-  set("validation", "validation", (n) => n >= 0 && n < 1, "a fraction in [0, 1)");
-  set("patience", "patience", (n) => n >= 0, "a whole number >= 0");
-  return s;
+  if (name !== undefined && !OPTIMIZERS.includes(name as OptimizerName)) throw new UsageError(`--optimizer ${name}: use ${OPTIMIZERS.join(", ")}`);
+  return withOverrides(defaults, {
+    ...(name !== undefined ? { optimizer: name as OptimizerName } : {}),
+    lr: num(a, "lr", (n) => n > 0, "a number > 0"),
+    epochs: num(a, "epochs", (n) => n >= 0, "a whole number >= 0"),
+    batch: num(a, "batch", (n) => n >= 1, "a whole number >= 1"),
+    seed: num(a, "seed"),
+    clip: num(a, "clip", (n) => n >= 0, "a number >= 0"),
+    weightDecay: num(a, "weight-decay", (n) => n >= 0, "a number >= 0"),
+    bptt: num(a, "bptt", (n) => n >= 0, "a whole number >= 0"),
+    validation: num(a, "validation", (n) => n >= 0 && n < 1, "a fraction in [0, 1)"),
+    patience: num(a, "patience", (n) => n >= 0, "a whole number >= 0"),
+  });
 }
 
 /**
@@ -248,7 +241,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   const free = maxDims(data.examples, data.freeDims);
   const vocabDims = dimsOf.vocabSizes(data.vocabs);
   const model = createFor(info, create, { ...free, ...vocabDims }, settings.batch);
-  if (init) loadWeights(model, info, init, initPath!);
+  if (init) setModelWeights(info, model.layout, model.params, init.saved, initPath!);
   else model.init(settings.seed);
   const opt = createOptimizer(settings.optimizer, model.params.length, info.precision);
   const rng = new Rng(settings.seed);
@@ -387,10 +380,32 @@ function validationLoss(model: CompiledModel, info: ModelInfo, examples: Example
 // ---------------------------------------------------------------------- eval
 
 
+/** A model directory read for this model: checked against it (names, shapes, dims, vocabularies), with its vocabularies. */
+interface LoadedDir {
+  saved: SavedModel;
+  vocabs: Record<string, Vocabulary>;
+}
+
+function readModelDir(dir: string, info: ModelInfo): LoadedDir {
+  const saved = loadModel(dir);
+  checkModelFits(saved, info, dir);
+  return { saved, vocabs: savedVocabularies(saved, dir) };
+}
+
+/**
+ * Saves the trained model as seqc does: weights.bin, then model.json; a
+ * trainer state left by an earlier `seqc train` (optimizer.json/.bin) is
+ * removed, as it would not belong to these weights.
+ */
+function saveModelDir(dir: string, info: ModelInfo, model: CompiledModel, params: Buf, meta: { dims: Record<string, number>; vocabularies: Record<string, Vocabulary>; settings: TrainDefaults; epochs: number }): void {
+  const vocabularies = Object.fromEntries(Object.entries(meta.vocabularies).map(([k, v]) => [k, v.toJSON()]));
+  saveModel(dir, { spec: info.spec, model: info.name, dims: meta.dims, vocabularies, settings: meta.settings, trained: { epochs: meta.epochs, seed: meta.settings.seed } }, modelWeights(info, model.layout, params));
+}
+
 /** A saved model of this spec, ready to run on data of `free` lengths. */
 function openModel(dirPath: string, info: ModelInfo, create: CreateModel, dir: LoadedDir, vocabs: Record<string, Vocabulary>, free: Dims, maxBatch: number): CompiledModel {
   const model = createFor(info, create, { ...free, ...new DimTable(info.dims, info.vocabs).vocabSizes(vocabs) }, maxBatch);
-  loadWeights(model, info, dir, dirPath);
+  setModelWeights(info, model.layout, model.params, dir.saved, dirPath);
   return model;
 }
 

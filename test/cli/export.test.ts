@@ -11,7 +11,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { saveModel } from "../../src/backends/save.js";
+import { saveModel } from "../../src/runtime/model-dir.js";
 import { loadEngine } from "../../src/backends/tfjs/engine.js";
 import { loadLayersModel } from "../../src/backends/tfjs/export.js";
 import { UserIoError } from "../../src/cli/io.js";
@@ -47,7 +47,7 @@ async function quietly<T>(f: () => Promise<T>): Promise<{ value: T; stderr: stri
 /** The prediction p of a saved mlp_xor model on rows x, run in-process by seqc's TfModel. */
 async function seqcValues(dir: string, rows: number[][]): Promise<number[]> {
   const [{ loadModel }, { buildGraph }, { TfModel }, { check }] = await Promise.all([
-    import("../../src/backends/save.js"),
+    import("../../src/runtime/model-dir.js"),
     import("../../src/graph/build.js"),
     import("../../src/backends/tfjs/exec.js"),
     import("../check/harness.js"),

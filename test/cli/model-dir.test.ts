@@ -8,7 +8,7 @@ import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ModelFile } from "../../src/backends/save.js";
+import type { ModelFile } from "../../src/runtime/model-dir.js";
 import { runSeqc, type Run } from "../helpers/cli.js";
 
 const out = mkdtempSync(join(tmpdir(), "seqc-dir-"));

@@ -2,8 +2,7 @@
  * The ts target's optimisation runtime: the generator and initialisers equal
  * src/runtime/init.ts's, the optimizers take TensorFlow.js's steps (compared
  * with tf.train on the cpu backend, built as the tfjs trainer builds them),
- * weight decay and clipping follow the tfjs trainer, and weights round-trip
- * through the TensorFlow.js weights format with clear errors.
+ * weight decay and clipping follow the tfjs trainer.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadEngine, type Engine } from "../../src/backends/tfjs/engine.js";
@@ -13,10 +12,7 @@ import {
   applyWeightDecay,
   clipByGlobalNorm,
   createOptimizer,
-  decodeWeights,
-  encodeWeights,
   globalNorm,
-  WeightsError,
   type OptimizerSettings,
 } from "../../src/runtime/optim.js";
 
@@ -198,58 +194,3 @@ describe("weight decay and clipping", () => {
   });
 });
 
-describe("weights in the TensorFlow.js format", () => {
-  const info = {
-    name: "m",
-    params: [
-      { name: "a.W", shape: [] },
-      { name: "a.b", shape: [] },
-    ],
-  } as unknown as ModelInfo;
-  const layout = { "a.b": { offset: 0, size: 2, shape: [2] }, "a.W": { offset: 2, size: 6, shape: [2, 3] } };
-
-  it("writes float32 little-endian in the order of info.params, and reads it back by name", () => {
-    const params = Float64Array.from({ length: 8 }, (_, i) => i + 0.5);
-    const { entries, bytes } = encodeWeights(info, layout, params);
-    expect(entries).toEqual([
-      { name: "a.W", shape: [2, 3], dtype: "float32" },
-      { name: "a.b", shape: [2], dtype: "float32" },
-    ]);
-    expect(bytes.byteLength).toBe(32);
-    const view = new DataView(bytes.buffer);
-    expect(view.getFloat32(0, true)).toBe(2.5); // a.W[0] first
-    expect(view.getFloat32(24, true)).toBe(0.5); // then a.b
-    const back = new Float32Array(8);
-    decodeWeights(info, layout, back, [...entries].reverse().map((e) => e), reorder(bytes, entries));
-    expect(Array.from(back)).toEqual(Array.from(params));
-  });
-
-  it("says what does not fit", () => {
-    const { entries, bytes } = encodeWeights(info, layout, new Float32Array(8));
-    const into = new Float32Array(8);
-    expect(() => decodeWeights(info, layout, into, entries.slice(0, 1), bytes, "dir")).toThrow(/dir do not fit model m: no weights for a\.b/);
-    expect(() => decodeWeights(info, layout, into, [...entries, { name: "z", shape: [1], dtype: "float32" }], new Uint8Array(36), "dir")).toThrow(/weights for z, which model m does not have/);
-    expect(() => decodeWeights(info, layout, into, [{ ...entries[0]!, shape: [3, 2] }, entries[1]!], bytes, "dir")).toThrow(/weight a\.W has shape \[3, 2\], but model m needs \[2, 3\]/);
-    expect(() => decodeWeights(info, layout, into, entries, bytes.subarray(0, 20), "dir")).toThrow(WeightsError);
-    expect(() => decodeWeights(info, layout, into, entries, bytes.subarray(0, 20), "dir")).toThrow(/truncated/);
-  });
-});
-
-/** The bytes of `entries` rewritten in reverse manifest order (as another writer might order them). */
-function reorder(bytes: Uint8Array, entries: { shape: number[] }[]): Uint8Array {
-  const parts: Uint8Array[] = [];
-  let at = 0;
-  for (const e of entries) {
-    const n = 4 * e.shape.reduce((a, b) => a * b, 1);
-    parts.push(bytes.slice(at, at + n));
-    at += n;
-  }
-  parts.reverse();
-  const out = new Uint8Array(bytes.byteLength);
-  let k = 0;
-  for (const p of parts) {
-    out.set(p, k);
-    k += p.byteLength;
-  }
-  return out;
-}

@@ -12,7 +12,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { parseDataset } from "../../src/backends/data/load.js";
 import { vocabulariesToJSON } from "../../src/runtime/vocab.js";
-import { loadModel, saveModel } from "../../src/backends/save.js";
+import { loadModel, saveModel } from "../../src/runtime/model-dir.js";
 import { loadEngine, type Engine } from "../../src/backends/tfjs/engine.js";
 import { TfModel } from "../../src/backends/tfjs/exec.js";
 import { Trainer } from "../../src/backends/tfjs/train.js";
@@ -383,7 +383,7 @@ describe("bad input", () => {
     const wrongV: CreateModel = (dims, maxBatch) => bigram(info)({ ...dims, V: dims["V"]! + 1 }, maxBatch);
     const r2 = await run(["eval", "--model", join(dir, "trained"), "--data", test], info, wrongV);
     expect(r2.code).toBe(2);
-    expect(r2.stderr).toMatch(/weight logits\.W has shape \[5, 5\], but model bigram needs \[6, 6\]/);
+    expect(r2.stderr).toMatch(/the weight logits\.W is \[5, 5\], but the model is built with it \[6, 6\]/);
   });
 
   it("stops on a loss that is not finite, keeping the last good weights", async () => {

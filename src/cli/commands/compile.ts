@@ -31,7 +31,7 @@ export async function runCompile(spec: string, opts: CompileOptions): Promise<nu
   const [{ specSettings }, ts, { writeAtomic }] = await Promise.all([
     import("../../backends/settings.js"),
     import("../../backends/ts/compile.js"),
-    import("../../backends/save.js"),
+    import("../../runtime/model-dir.js"),
   ]);
   let files: Record<string, string>;
   try {

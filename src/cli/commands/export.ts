@@ -98,7 +98,7 @@ export async function runImportWeights(spec: string, layersDir: string, opts: Im
   const [{ loadEngine }, exporter, { saveModel }, { specSettings }, { Vocabulary }] = await Promise.all([
     import("../../backends/tfjs/engine.js"),
     import("../../backends/tfjs/export.js"),
-    import("../../backends/save.js"),
+    import("../../runtime/model-dir.js"),
     import("../../backends/settings.js"),
     import("../../runtime/vocab.js"),
   ]);

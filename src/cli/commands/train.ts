@@ -35,13 +35,14 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
   const compiled = compiledOrExit(compileSpec(spec, specFiles(spec, opts.model)), opts);
   if (typeof compiled === "number") return compiled;
   const { program, model: info, graph } = compiled;
-  const [data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError, windowAxis }, { saveModel, loadCheckpoint, hasModel, checkModelFits, ModelFileError }, { vocabulariesToJSON, vocabulariesFromJSON }, progress] =
+  const [data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError, windowAxis }, { saveModel, loadCheckpoint, hasModel, checkModelFits, ModelFileError }, { modelShape }, { vocabulariesToJSON, vocabulariesFromJSON }, progress] =
     await Promise.all([
       import("../../backends/data/load.js"),
       import("../../backends/tfjs/engine.js"),
       import("../../backends/tfjs/exec.js"),
       import("../../backends/tfjs/train.js"),
-      import("../../backends/save.js"),
+      import("../../runtime/model-dir.js"),
+      import("../../graph/dims.js"),
       import("../../runtime/vocab.js"),
       import("cli-progress"),
     ]);
@@ -61,7 +62,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
     if (saved.model !== info.name) throw new UserIoError(`--resume: ${opts.out} holds model ${saved.model}, not ${info.name} of ${spec}: train without --resume, or choose another -o`);
     if (saved.spec.source !== source) throw new UserIoError(`--resume: ${opts.out} was trained from another spec (${saved.spec.file}, whose text differs from ${spec}): train without --resume, or choose another -o`);
     try {
-      checkModelFits(checkpoint, graph, opts.out);
+      checkModelFits(checkpoint, modelShape(graph), opts.out);
     } catch (e) {
       if (e instanceof ModelFileError) throw new UserIoError(`--resume: ${e.message}`);
       throw e;

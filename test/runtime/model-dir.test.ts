@@ -1,0 +1,172 @@
+/**
+ * The model directory of every target (src/runtime/model-dir.ts): written
+ * atomically, read back weight for weight, and checked against the model it
+ * is read for. Each mistake a directory can have is refused with a
+ * ModelFileError (exit 2 in seqc and in emitted trainers) that names the
+ * weight, dim or vocabulary.
+ */
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { IoError } from "../../src/runtime/errors.js";
+import type { ModelInfo } from "../../src/runtime/model-api.js";
+import {
+  checkModelFits,
+  loadCheckpoint,
+  loadModel,
+  ModelFileError,
+  modelWeights,
+  saveModel,
+  savedVocabularies,
+  setModelWeights,
+  writeAtomic,
+  type ModelFile,
+  type ModelShape,
+} from "../../src/runtime/model-dir.js";
+import { DEFAULT_LR } from "../../src/runtime/settings.js";
+
+const tmp = mkdtempSync(join(tmpdir(), "seqc-model-dir-"));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** `vocab chars[V]`, `dim H = 3`: an embedding [V, H] and a bias [H]. */
+const MODEL: ModelShape = {
+  name: "m",
+  dims: [{ name: "V", multiple: 1 }, { name: "H", multiple: 1, value: 3 }],
+  vocabs: [{ name: "chars", sizeDim: "V" }],
+  params: [
+    { name: "emb", shape: [[["V", 1]], [["H", 1]]] },
+    { name: "b", shape: [[["H", 1]]] },
+  ],
+};
+
+const SETTINGS = { optimizer: { name: "adam" as const, lr: DEFAULT_LR.adam, options: {} }, batch: 2, epochs: 1, clip: 0, weightDecay: 0, bptt: 0, seed: 1, validation: 0, patience: 0 };
+
+let n = 0;
+/** A fresh directory holding the model with V = 4, after `edit` changed its model.json (and maybe its weights). */
+function dir(edit?: (meta: ModelFile, weights: Buffer) => Buffer | void): string {
+  const d = join(tmp, `m${n++}`);
+  const weights = new Map([
+    ["emb", { shape: [4, 3], values: Float32Array.from({ length: 12 }, (_, i) => i) }],
+    ["b", { shape: [3], values: Float32Array.of(0.5, -1, 2) }],
+  ]);
+  saveModel(d, { spec: { file: "m.seq", source: "model m {}" }, model: "m", dims: { V: 4, H: 3 }, vocabularies: { chars: { tokens: ["a", "b", "<unk>", "<eos>"], unk: "<unk>", eos: "<eos>" } }, settings: SETTINGS, trained: { epochs: 1, seed: 1 } }, weights);
+  if (edit) {
+    const meta = JSON.parse(readFileSync(join(d, "model.json"), "utf8")) as ModelFile;
+    const changed = edit(meta, readFileSync(join(d, "weights.bin")));
+    writeFileSync(join(d, "model.json"), JSON.stringify(meta));
+    if (changed) writeFileSync(join(d, "weights.bin"), changed);
+  }
+  return d;
+}
+
+/** The error reading `d` for MODEL gives. */
+function refusal(d: string): Error {
+  try {
+    checkModelFits(loadModel(d), MODEL, d);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ModelFileError);
+    expect(e).toBeInstanceOf(IoError);
+    return e as Error;
+  }
+  throw new Error(`${d} was read without complaint`);
+}
+
+const manifest = (m: ModelFile) => m.weightsManifest[0]!.weights;
+
+describe("a model directory", () => {
+  it("round-trips its weights (float32, manifest order) and vocabularies, and leaves no temporary file", () => {
+    const d = dir();
+    const saved = loadModel(d);
+    checkModelFits(saved, MODEL, d);
+    expect([...saved.weights.keys()]).toEqual(["emb", "b"]);
+    expect(Array.from(saved.weights.get("b")!.values)).toEqual([0.5, -1, 2]);
+    expect(savedVocabularies(saved, d)["chars"]!.tokens).toEqual(["a", "b", "<unk>", "<eos>"]);
+    expect(readdirSync(d).sort()).toEqual(["model.json", "weights.bin"]);
+  });
+
+  it("carries an emitted model's parameters by name, whatever its layout order", () => {
+    const info = { params: [{ name: "emb" }, { name: "b" }] } as unknown as ModelInfo;
+    const layout = { b: { offset: 0, size: 3, shape: [3] }, emb: { offset: 3, size: 12, shape: [4, 3] } };
+    const params = Float64Array.from({ length: 15 }, (_, i) => i / 4);
+    const w = modelWeights(info, layout, params);
+    expect([...w.keys()]).toEqual(["emb", "b"]);
+    const back = new Float64Array(15);
+    setModelWeights(info, layout, back, { meta: {} as ModelFile, weights: w }, "d");
+    expect(Array.from(back)).toEqual(Array.from(params));
+  });
+});
+
+describe("a model directory that does not fit its model is refused, naming what does not fit", () => {
+  it("a transposed weight", () => {
+    const d = dir((m) => {
+      manifest(m)[0]!.shape = [3, 4];
+    });
+    expect(refusal(d).message).toBe(`${d}: the weight emb is [3, 4], but model m has it [4, 3]`);
+  });
+
+  it("a missing weight", () => {
+    const d = dir((m, w) => {
+      manifest(m).splice(0, 1);
+      return w.subarray(48);
+    });
+    expect(refusal(d).message).toBe(`${d}: the weights have no emb, a parameter of model m`);
+  });
+
+  it("an extra weight", () => {
+    const d = dir((m, w) => {
+      manifest(m).push({ name: "emb2", shape: [1], dtype: "float32" });
+      return Buffer.concat([w, Buffer.alloc(4)]);
+    });
+    expect(refusal(d).message).toBe(`${d}: the weights hold emb2, which model m does not have (its parameters: emb, b)`);
+  });
+
+  it("a missing dim", () => {
+    const d = dir((m) => {
+      delete m.dims["V"];
+    });
+    expect(refusal(d).message).toBe(`${d}: model.json gives no value for V, a dim of emb`);
+  });
+
+  it("a missing vocabulary", () => {
+    const d = dir((m) => {
+      m.vocabularies = {};
+    });
+    expect(refusal(d).message).toBe(`${d}: model.json has no vocabulary chars (model m builds it from the data)`);
+  });
+
+  it("a weight of another dtype", () => {
+    const d = dir((m) => {
+      (manifest(m)[1] as { dtype: string }).dtype = "int32";
+    });
+    expect(refusal(d).message).toBe(`${join(d, "model.json")}: the weight b has dtype int32; seqc saves and reads float32 weights only`);
+  });
+
+  it("truncated weights, another model, and no model at all", () => {
+    const short = dir((_, w) => w.subarray(0, 20));
+    expect(refusal(short).message).toMatch(/weights\.bin is shorter than its manifest/);
+    const other = dir((m) => {
+      m.model = "n";
+    });
+    expect(refusal(other).message).toBe(`${other}: it holds model n, not m`);
+    expect(refusal(join(tmp, "nowhere")).message).toMatch(/cannot read .*nowhere\/model\.json: no such file \(is it a model directory\?\)/);
+  });
+});
+
+describe("writing", () => {
+  it("a failed write is an IoError naming the file, and leaves nothing behind", () => {
+    const path = join(tmp, "no", "such", "folder", "model.json");
+    expect(() => writeAtomic(path, "{}")).toThrow(IoError);
+    expect(() => writeAtomic(path, "{}")).toThrow(`cannot write ${path}: no such folder`);
+  });
+
+  it("a checkpoint's files are checksummed: a changed one is refused on resume", () => {
+    const d = join(tmp, "ckpt");
+    const weights = new Map([["b", { shape: [3], values: Float32Array.of(1, 2, 3) }]]);
+    const state = { progress: { epoch: 1 }, optimizer: { name: "adam", iterations: 7 }, tensors: new Map([["b.m", { shape: [3], values: Float32Array.of(0, 0, 1) }]]) };
+    saveModel(d, { spec: { file: "m.seq", source: "" }, model: "m", dims: { H: 3 }, vocabularies: {}, settings: SETTINGS, trained: { epochs: 1, seed: 1 } }, weights, state);
+    expect(loadCheckpoint(d).state.optimizer.iterations).toBe(7);
+    writeFileSync(join(d, "optimizer.bin"), Buffer.alloc(12));
+    expect(() => loadCheckpoint(d)).toThrow(/optimizer\.bin does not match .*model\.json \(was the checkpoint's writing interrupted\?\)/);
+  });
+});
