@@ -71,7 +71,7 @@ describe("a model directory that does not fit its model", () => {
       },
       /the weights hold extra\.W, which model tiny does not have/,
     ],
-    ["a missing dim", (m: ModelFile) => void delete m.dims["V"], /no value for a dim of h\.W: the dims V have no value/],
+    ["a missing dim", (m: ModelFile) => void delete m.dims["V"], /model\.json gives no value for V, a dim of h\.W/],
     ["a missing vocabulary", (m: ModelFile) => void delete m.vocabularies["chars"], /no vocabulary chars/],
     ["a weight of another dtype", (m: ModelFile) => void ((entries(m)[0] as { dtype: string }).dtype = "int32"), /the weight h\.W has dtype int32; seqc saves and reads float32 weights only/],
     ["dims that are not numbers", (m: ModelFile) => void ((m as unknown as { dims: unknown }).dims = [1]), /dims must be an object of whole numbers/],

@@ -77,7 +77,7 @@ describe("tsc --strict on the ts target's output", () => {
     for (const r of roots) expect(program.getSourceFile(r), r).toBeDefined();
   });
 
-  it("model.ts, model-api.ts, gemm.ts, init.ts and optim.ts need no Node (types: [], lib ES2022 only)", () => {
+  it("model.ts, model-api.ts, gemm.ts, init.ts, optim.ts and settings.ts need no Node (types: [], lib ES2022 only)", () => {
     const roots = outs.flatMap((o) => BROWSER_SAFE.map((f) => join(o.dir, f)));
     const options = optionsOf(outs[0]!.dir, { types: [] });
     expect(options.types).toEqual([]);

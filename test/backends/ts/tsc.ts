@@ -12,7 +12,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const TYPE_ROOTS = join(ROOT, "node_modules", "@types");
 
 /** The files that must not need Node (a browser can load the model and train it with its own loop). */
-export const BROWSER_SAFE = ["model.ts", "model-api.ts", "gemm.ts", "init.ts", "optim.ts"];
+export const BROWSER_SAFE = ["model.ts", "model-api.ts", "gemm.ts", "init.ts", "optim.ts", "settings.ts"];
 
 /** Writes an output directory as `seqc compile` does (the files, package.json, tsconfig.json; typeRoots added). */
 export function writeOut(dir: string, files: Record<string, string>): void {
