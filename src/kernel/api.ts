@@ -3,16 +3,16 @@
  * strided views (`Val`) and a builder that appends kernel statements.
  */
 import type { Attr } from "../graph/graph.js";
-import { contiguous, eAdd, eMul, eProd, ONE, sameSize, ZERO, type E, type Mat, type Scalar, type Stmt } from "./program.js";
+import { contiguous, eAdd, eMul, eProd, ONE, sameSize, ZERO, type BufId, type E, type Mat, type Scalar, type Stmt } from "./program.js";
 
 /**
  * A tensor value in the buffers: element (n, i0, i1, ...) is
  * buf[off + n*n_stride + i0*str[0] + ...]. `n` is the stride of the batch
  * axis (null when the value has none: params, constants); `num` marks a scalar
- * constant (no buffer).
+ * constant (no buffer: `buf` is -1).
  */
 export interface Val {
-  buf: string;
+  buf: BufId;
   off: E;
   n: E | null;
   ext: E[];
@@ -27,14 +27,14 @@ export interface Space {
   ext: E[];
 }
 
-export function val(buf: string, off: E, n: E | null, ext: E[], int = false): Val {
+export function val(buf: BufId, off: E, n: E | null, ext: E[], int = false): Val {
   const v: Val = { buf, off, n, ext, str: contiguous(ext) };
   if (int) v.int = true;
   return v;
 }
 
 export function constVal(value: number): Val {
-  return { buf: "", off: ZERO, n: null, ext: [], str: [], num: value };
+  return { buf: -1, off: ZERO, n: null, ext: [], str: [], num: value };
 }
 
 export const size = (v: Val): E => eProd(v.ext);

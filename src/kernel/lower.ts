@@ -16,13 +16,13 @@ import { ADJOINT } from "./adjoint.js";
 import { constVal, isContiguous, val, type AdjointCall, type Builder, type OpCall, type Space, type Val } from "./api.js";
 import { FORWARD } from "./forward.js";
 import { matmulAdjoint, matmulForm } from "./matmul.js";
-import { BATCH, contiguous, dimVar, eAdd, eMul, eProd, eSub, IDX, int, isSize, ONE, sameSize, SIZE, STEP, TIME, fn, NUM, ZERO, type BufferDecl, type E, type Operand, type Scalar, type Stmt } from "./program.js";
+import { BATCH, contiguous, dimVar, eAdd, eMul, eProd, eSub, IDX, int, isSize, ONE, sameSize, SIZE, STEP, TIME, fn, NUM, ZERO, type BufferDecl, type BufId, type E, type Label, type Operand, type Scalar, type Stmt } from "./program.js";
 
 export interface ProgramParam {
   name: string;
-  /** Buffer names of its view in the params and in the grads. */
-  buf: string;
-  grad: string;
+  /** Buffers of its view in the params and in the grads. */
+  buf: BufId;
+  grad: BufId;
   shape: E[];
   dims: Dim[];
   size: E;
@@ -32,7 +32,7 @@ export interface ProgramParam {
 export interface ProgramInput {
   name: string;
   role: "input" | "target";
-  buf: string;
+  buf: BufId;
   int: boolean;
   shape: Dim[];
 }
@@ -63,29 +63,6 @@ export interface KernelProgram {
   values: { name: string; val: Val }[];
   /** States of model-level scans: the initial-state key "scan.state", their slot-T view, shape [B, ...]. */
   states: { key: string; last: Val; first: Val; size: E }[];
-}
-
-/** JavaScript reserved words and names the emitted code uses itself. */
-const RESERVED = new Set(
-  ("break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null " +
-    "return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await " +
-    "arguments eval undefined NaN Infinity Math Object Array Number String Float32Array Float64Array Int32Array gemm INFO Model createModel dims batch " +
-    "constructor __proto__ info params grads layout maxBatch B initial init forward backward value lossValue finalStates setInitialStates").split(" "),
-);
-
-/** Unique JavaScript identifiers from spec names. */
-export class Names {
-  private readonly used = new Set<string>();
-
-  take(base: string): string {
-    let name = base.replace(/'/g, "_next").replace(/[^A-Za-z0-9_]/g, "_");
-    if (!/^[A-Za-z_]/.test(name)) name = `_${name}`;
-    if (RESERVED.has(name)) name = `${name}_`;
-    let out = name;
-    for (let i = 2; this.used.has(out); i++) out = `${name}_${i}`;
-    this.used.add(out);
-    return out;
-  }
 }
 
 /** Line number and text of a spec location, for comments. */
@@ -121,7 +98,7 @@ interface SplitProduct {
   w: number;
   m: E;
   K: E;
-  parts: { arg: number; col: E; width: E; hoisted?: { buf: string; dbuf?: string; seqArg: number; lead: number } }[];
+  parts: { arg: number; col: E; width: E; hoisted?: { buf: BufId; dbuf?: BufId; seqArg: number; lead: number } }[];
 }
 type ScanNode = Extract<Node, { kind: "scan" }>;
 
@@ -133,7 +110,6 @@ interface Frame {
 }
 
 class Lowering {
-  readonly names = new Names();
   readonly buffers: BufferDecl[] = [];
   readonly params: ProgramParam[] = [];
   readonly inputs: ProgramInput[] = [];
@@ -179,12 +155,9 @@ class Lowering {
     return n.shape.map((d) => this.dim(d));
   }
 
-  private declare(base: string, size: E, kind: BufferDecl["kind"], doc: string, off?: E): string {
-    const name = this.names.take(base);
-    const decl: BufferDecl = { name, size, kind, doc };
-    if (off !== undefined) decl.off = off;
-    this.buffers.push(decl);
-    return name;
+  private declare(name: string | Label, size: E, kind: BufferDecl["kind"], doc: string | Label): BufId {
+    this.buffers.push({ name: typeof name === "string" ? [name] : name, size, kind, doc: typeof doc === "string" ? [doc] : doc });
+    return this.buffers.length - 1;
   }
 
   private note(node: { src?: Source }, what: string): void {
@@ -293,11 +266,6 @@ class Lowering {
 
   // ------------------------------------------------------------------ values
 
-  private modelVal(n: Node): Val {
-    const shape = this.shape(n);
-    return val(this.vals.get(n.id)?.buf ?? "", ZERO, n.batched ? eProd(shape) : null, shape, n.vocab !== undefined);
-  }
-
   /** A model-level value with its first `lead` axes folded into the batch axis. */
   private folded(v: Val, lead: number): Val {
     if (v.n === null || lead === 0 || v.num !== undefined) return v;
@@ -334,7 +302,8 @@ class Lowering {
     }
     let off: E = ZERO;
     for (const p of this.params) {
-      for (const b of this.buffers) if (b.name === p.buf || b.name === p.grad) b.off = off;
+      this.buffers[p.buf]!.off = off;
+      this.buffers[p.grad]!.off = off;
       off = eAdd(off, p.size);
     }
     this.analyse(g.nodes);
@@ -374,7 +343,7 @@ class Lowering {
       if (!this.needs.has(n.id) || !live.has(n.id) || n.kind === "const" || n.kind === "input") continue;
       const shape = this.shape(n);
       const per = eProd(shape);
-      const buf = this.declare(`d${this.vals.get(n.id)!.buf}`, n.batched ? eMul(BATCH, per) : per, "float", `adjoint of ${describe(n, names.get(n.id) ?? n.name)}`);
+      const buf = this.declare(["d", { buf: this.vals.get(n.id)!.buf }], n.batched ? eMul(BATCH, per) : per, "float", `adjoint of ${describe(n, names.get(n.id) ?? n.name)}`);
       this.dvals.set(n.id, val(buf, ZERO, n.batched ? per : null, shape));
     }
     const backward: Stmt[] = [];
@@ -462,7 +431,7 @@ class Lowering {
     return { N: eMul(BATCH, eProd(seqShape.slice(0, lead))), T: seqShape[lead]!, lead };
   }
 
-  private stateBufs = new Map<string, { buf: string; per: E }>();
+  private stateBufs = new Map<string, { buf: BufId; per: E }>();
 
   /** Concats that only feed a split product are never built (`W @ concat(h, x)` is `W_h @ h + W_x @ x`). */
   private readonly elided = new Set<number>();
@@ -679,7 +648,7 @@ class Lowering {
     for (const b of s.body) {
       const sp = this.splits.get(b.id);
       if (!sp || !this.needs.has(b.id)) continue;
-      for (const part of sp.parts) if (part.hoisted) part.hoisted.dbuf = this.declare(`d${part.hoisted.buf}`, eMul(T, eMul(N, sp.m)), "float", `adjoint of ${part.hoisted.buf} at every step`);
+      for (const part of sp.parts) if (part.hoisted) part.hoisted.dbuf = this.declare(["d", { buf: part.hoisted.buf }], eMul(T, eMul(N, sp.m)), "float", ["adjoint of ", { buf: part.hoisted.buf }, " at every step"]);
     }
     const loop: Stmt[] = [];
     this.frame = { stmts: loop, scan: { T, N } };

@@ -45,16 +45,19 @@ export type Scalar =
   | { k: "size"; e: E }
   | { k: "fn"; f: Fn; args: Scalar[] };
 
+/** A buffer: its index in the program's buffers. */
+export type BufId = number;
+
 /** A strided view of a buffer: element (i0, i1, ...) of the iteration space is buf[off + i0*strides[0] + ...]. */
 export interface Operand {
-  buf: string;
+  buf: BufId;
   off: E;
   strides: E[];
 }
 
 /** A matrix operand of a product: element (r, c) is buf[off + r*ld + c] (trans: buf[off + c*ld + r]); batch element e adds e*bstride. */
 export interface Mat {
-  buf: string;
+  buf: BufId;
   off: E;
   ld: E;
   trans: boolean;
@@ -67,27 +70,35 @@ export type Stmt =
   /** For e < count: C[e] (+)= op(A[e]) @ op(B[e]), C[e] m x n, the inner size k. */
   | { s: "gemm"; count: E; m: E; n: E; k: E; a: Mat; b: Mat; c: Mat; acc: boolean }
   /** buf[off .. off+size) = value. */
-  | { s: "fill"; buf: string; off: E; size: E; value: number }
+  | { s: "fill"; buf: BufId; off: E; size: E; value: number }
   /** for step from 0 up to count - 1 (down: from count - 1 down to 0): body (loops do not nest). */
   | { s: "loop"; count: E; down: boolean; body: Stmt[] }
   /** time = value: the time the loop's step processes. */
   | { s: "time"; value: E }
   /** buf[0 .. size) = the initial state given for `key` (truncated BPTT), or else run `otherwise`. */
-  | { s: "initial"; key: string; buf: string; size: E; otherwise: Stmt[] }
+  | { s: "initial"; key: string; buf: BufId; size: E; otherwise: Stmt[] }
   /** Runs body unless an initial state was given for `key` (the gradient stops at given states). */
   | { s: "unlessInitial"; key: string; body: Stmt[] }
   /** A line of explanation before the next statement (spec location and text). */
   | { s: "note"; text: string };
 
+/** Text for the emitter in which other buffers stand for the names it gives them. */
+export type Label = (string | { buf: BufId })[];
+
 export interface BufferDecl {
-  name: string;
+  /**
+   * What the emitter names it after: spec names and the kernel's affixes
+   * (`W`, `dW`, `in_x`, `h.c_carry`); an adjoint of a value is `d` and the
+   * name of the value's buffer (declared before it).
+   */
+  name: Label;
   /** Element count at the model's maxima. */
   size: E;
   /** `param`/`grad`: a view of the flat params/grads at `off`; `int`: Int32Array; `float`: the model's float type. */
   kind: "float" | "int" | "param" | "grad";
   off?: E;
   /** What it holds, for a comment. */
-  doc: string;
+  doc: Label;
 }
 
 // ------------------------------------------------------------------ size expressions
