@@ -65,23 +65,6 @@ export interface KernelProgram {
   states: { key: string; last: Val; first: Val; size: E }[];
 }
 
-/** Line number and text of a spec location, for comments. */
-export type Where = (src: Source | undefined) => string | undefined;
-
-export function whereIn(sources: Map<string, string>): Where {
-  return (src) => {
-    if (!src) return undefined;
-    const text = sources.get(src.file);
-    if (text === undefined) return src.file;
-    const before = text.slice(0, src.loc.start);
-    const line = before.split("\n").length;
-    const start = before.lastIndexOf("\n") + 1;
-    const endNl = text.indexOf("\n", src.loc.start);
-    const lineText = text.slice(start, endNl < 0 ? text.length : endNl).trim();
-    return `${src.file}:${line}: ${lineText}`;
-  };
-}
-
 type OpNode = Extract<Node, { kind: "op" }>;
 
 /** Runs a rule of a node; an error names the node's place in the spec (NodeError). */
@@ -126,7 +109,7 @@ class Lowering {
   private readonly states: KernelProgram["states"] = [];
   private frame: Frame = { stmts: [] };
 
-  constructor(private readonly graph: Graph, private readonly where: Where) {
+  constructor(private readonly graph: Graph) {
     this.dims = graph.dims.map((a) => {
       const unit = a.value !== undefined ? int(a.value / a.multiple) : dimVar(a.name);
       this.unit.set(a.name, unit);
@@ -160,9 +143,8 @@ class Lowering {
     return this.buffers.length - 1;
   }
 
-  private note(node: { src?: Source }, what: string): void {
-    const w = this.where(node.src);
-    this.frame.stmts.push({ s: "note", text: w ? `${what} (${w})` : what });
+  private note(node: { src?: Source }, text: string): void {
+    this.frame.stmts.push(node.src ? { s: "note", text, src: node.src } : { s: "note", text });
   }
 
   // ------------------------------------------------------------------ builder for rules
@@ -748,7 +730,7 @@ function describe(n: Node, name: string | undefined): string {
   return name ? `${name} (${what})` : what;
 }
 
-/** The kernel program of a model's graph; `sources` gives spec texts for comments. */
-export function lowerGraph(graph: Graph, sources: Map<string, string> = new Map()): KernelProgram {
-  return new Lowering(graph, whereIn(sources)).lower();
+/** The kernel program of a model's graph. */
+export function lowerGraph(graph: Graph): KernelProgram {
+  return new Lowering(graph).lower();
 }

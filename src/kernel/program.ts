@@ -13,6 +13,7 @@
  * `B * (T + T)`. They are built only by the helpers below, never from text.
  */
 import { Poly } from "../check/dims.js";
+import type { Source } from "../graph/graph.js";
 
 /** A variable of size expressions. */
 export type SizeVar =
@@ -79,8 +80,8 @@ export type Stmt =
   | { s: "initial"; key: string; buf: BufId; size: E; otherwise: Stmt[] }
   /** Runs body unless an initial state was given for `key` (the gradient stops at given states). */
   | { s: "unlessInitial"; key: string; body: Stmt[] }
-  /** A line of explanation before the next statement (spec location and text). */
-  | { s: "note"; text: string };
+  /** A line of explanation before the next statement: what it does, and where in the spec it comes from. */
+  | { s: "note"; text: string; src?: Source };
 
 /** Text for the emitter in which other buffers stand for the names it gives them. */
 export type Label = (string | { buf: BufId })[];
