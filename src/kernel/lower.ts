@@ -279,7 +279,7 @@ class Lowering {
       const unique = g.params.filter((q) => q.name.split(".").pop() === short).length === 1;
       const base = unique ? short : p.name;
       const buf = this.declare(base, size, "param", `parameter ${p.name}`);
-      const grad = this.declare(`d${base.replace(/[^A-Za-z0-9_]/g, "_")}`, size, "grad", `gradient of ${p.name}`);
+      const grad = this.declare(`d${base}`, size, "grad", `gradient of ${p.name}`);
       this.params.push({ name: p.name, buf, grad, shape, dims: p.shape, size, init: p.init });
     }
     let off: E = ZERO;
@@ -581,7 +581,7 @@ class Lowering {
     outer.stmts.push({ s: "loop", count: T, down: false, body: loop });
   }
 
-  /** Forward views of a scan's placeholders at step $k (time $t). */
+  /** Forward views of a scan's placeholders at the loop's step (and its time). */
   private bindPlaceholders(n: ScanNode, adjoint: boolean): void {
     const s = n.scan;
     const { N, lead } = this.scanDims(n);
