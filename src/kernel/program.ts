@@ -11,6 +11,9 @@
  * an emitter prints, and is compared as what it stands for: a polynomial of
  * the checker's algebra (src/check/dims.ts), so `2 * T * B` equals
  * `B * (T + T)`. They are built only by the helpers below, never from text.
+ *
+ * Identifiers and comments are an emitter's: buffers are referred to by index
+ * and named in the spec's terms (labels), notes carry their place in the spec.
  */
 import { Poly } from "../check/dims.js";
 import type { Source } from "../graph/graph.js";
@@ -89,7 +92,7 @@ export type Label = (string | { buf: BufId })[];
 export interface BufferDecl {
   /**
    * What the emitter names it after: spec names and the kernel's affixes
-   * (`W`, `dW`, `in_x`, `h.c_carry`); an adjoint of a value is `d` and the
+   * (`W`, `dh.W`, `in_x`, `dh.c_carry`); an adjoint of a value is `d` and the
    * name of the value's buffer (declared before it).
    */
   name: Label;
