@@ -8,9 +8,9 @@
  */
 import type { OpKind } from "../ir/ops.js";
 import { flat, insertAxis, pick, slice, type AdjointCall, type Space, type Val } from "./api.js";
-import { EPS, interior, padding, poolCounts, sigmoidOf, type Windows } from "./forward.js";
+import { EPS, interior, padding, poolCounts, sigmoidOf, windowOf, type Windows } from "./forward.js";
 import { matmulAdjoint, matmulForm } from "./matmul.js";
-import { eAdd, eMul, eProd, eSub, fn, IDX, NUM, SIZE, type E, type Scalar } from "./program.js";
+import { eAdd, eMul, eProd, eSub, fn, IDX, int, NUM, ONE, SIZE, ZERO, type E, type Scalar } from "./program.js";
 
 export type Adjoint = (c: AdjointCall) => void;
 
@@ -64,16 +64,16 @@ const conv: Adjoint = (c) => {
   const [x, w] = c.args as [Val, Val];
   const [dx, dw] = c.dargs;
   const r = w.ext.length - 2;
-  const f = w.ext.slice(0, r).map(Number);
+  const f = windowOf(w, r);
   const k = w.ext[w.ext.length - 1]!;
   const patches = c.saved["patches"]!;
   const rows = eMul(c.b.N!, eProd(c.out.ext.slice(0, r)));
   const inner = eProd(patches.ext.slice(r));
-  const mat = (v: Val, ld: E, trans = false) => ({ buf: v.buf, off: v.off, ld, trans, bstride: "0" });
-  if (dw) c.b.gemm({ count: "1", m: inner, n: k, k: rows, a: mat(patches, inner, true), b: mat(c.dout, k), c: mat(dw, k), acc: true });
+  const mat = (v: Val, ld: E, trans = false) => ({ buf: v.buf, off: v.off, ld, trans, bstride: ZERO });
+  if (dw) c.b.gemm({ count: ONE, m: inner, n: k, k: rows, a: mat(patches, inner, true), b: mat(c.dout, k), c: mat(dw, k), acc: true });
   if (dx) {
     const dpatches = c.b.temp({ n: c.b.N, ext: patches.ext }, "adjoint of the patches", false);
-    c.b.gemm({ count: "1", m: rows, n: inner, k, a: mat(c.dout, k), b: mat(w, k, true), c: mat(dpatches, inner), acc: false });
+    c.b.gemm({ count: ONE, m: rows, n: inner, k, a: mat(c.dout, k), b: mat(w, k, true), c: mat(dpatches, inner), acc: false });
     const win = savedWindows(c, f, Number(c.attrs["stride"]), Number(c.attrs["dilation"]), r);
     windowsBack(c, win, x, dx, (dview) => c.b.map({ n: c.b.N, ext: dview.ext }, dview, [dpatches], ([v]) => v!, "add"));
   }
@@ -121,7 +121,7 @@ const reduce = (kind: "sum" | "mean" | "max"): Adjoint => (c) => {
   else {
     // Tied maxima share the gradient evenly (max(x, x) has derivative 1 in x).
     const m = insertAxis(c.out, axis);
-    const ties = c.b.temp({ n: space.n, ext: x.ext.map((e, i) => (i === axis ? "1" : e)) }, "tied maxima", false);
+    const ties = c.b.temp({ n: space.n, ext: x.ext.map((e, i) => (i === axis ? ONE : e)) }, "tied maxima", false);
     c.b.fill(ties, 0);
     c.b.map(space, ties, [x, m], ([xi, mi]) => fn("select", fn("eq", xi!, mi!), NUM(1), NUM(0)), "add");
     c.b.map(space, dx, [g, x, m, ties], ([v, xi, mi, n]) => fn("select", fn("eq", xi!, mi!), fn("div", v!, n!), NUM(0)), "add");
@@ -133,7 +133,7 @@ const softmaxLike = (log: boolean): Adjoint => (c) => {
   if (!dx) return;
   const axis = Number(c.attrs["axis"]);
   const space = spaceOf(c);
-  const reduced = c.b.temp({ n: space.n, ext: c.out.ext.map((e, i) => (i === axis ? "1" : e)) }, "row sums of the adjoint", false);
+  const reduced = c.b.temp({ n: space.n, ext: c.out.ext.map((e, i) => (i === axis ? ONE : e)) }, "row sums of the adjoint", false);
   c.b.fill(reduced, 0);
   if (log) {
     // dx = dy - softmax * sum(dy)
@@ -167,7 +167,7 @@ const crossEntropy: Adjoint = (c) => {
   }
   if (dz) {
     // d/dz of -sum t * log softmax(z) = softmax(z) * sum(t) - t
-    const total = c.b.temp({ n: c.b.N, ext: z.ext.map((e, i) => (i === last ? "1" : e)) }, "target sums", false);
+    const total = c.b.temp({ n: c.b.N, ext: z.ext.map((e, i) => (i === last ? ONE : e)) }, "target sums", false);
     c.b.fill(total, 0);
     c.b.map(space, total, [t], ([v]) => v!, "add");
     c.b.map(space, dz, [c.dout, ls, t, total], ([g, l, tt, s]) => fn("mul", g!, fn("sub", fn("mul", fn("exp", l!), s!), tt!)), "add");
@@ -203,7 +203,7 @@ export const ADJOINT: Record<OpKind, Adjoint> = {
   },
   concat: (c) => {
     const last = c.out.ext.length - 1;
-    let at: E = "0";
+    let at: E = ZERO;
     c.args.forEach((arg, i) => {
       const w = arg.ext[arg.ext.length - 1]!;
       addBack(c, slice(c.dout, last, at, w), c.dargs[i] ?? null);
@@ -215,30 +215,30 @@ export const ADJOINT: Record<OpKind, Adjoint> = {
     const last = x.ext.length - 1;
     const w = c.out.ext[last]!;
     const dx = c.dargs[0];
-    if (dx) addBack(c, c.dout, slice(dx, last, eMul(String(c.attrs["index"]), w), w));
+    if (dx) addBack(c, c.dout, slice(dx, last, eMul(int(Number(c.attrs["index"])), w), w));
   },
   fold: (c) => addBack(c, flat(c.dout), c.dargs[0] ? flat(c.dargs[0]) : null),
   flatten: (c) => addBack(c, flat(c.dout), c.dargs[0] ? flat(c.dargs[0]) : null),
   shift: (c) => {
     const dx = c.dargs[0];
     if (!dx) return;
-    const k = String(c.attrs["k"]);
+    const k = int(Number(c.attrs["k"]));
     const T = c.out.ext[0]!;
-    addBack(c, slice(c.dout, 0, k, eSub(T, k)), slice(dx, 0, "0", eSub(T, k)));
+    addBack(c, slice(c.dout, 0, k, eSub(T, k)), slice(dx, 0, ZERO, eSub(T, k)));
   },
   flip: (c) => {
     const dx = c.dargs[0];
     if (!dx) return;
     const T = dx.ext[0]!;
-    addBack(c, c.dout, { ...dx, off: eAdd(dx.off, eMul(eSub(T, "1"), dx.str[0]!)), str: [eMul("-1", dx.str[0]!), ...dx.str.slice(1)] });
+    addBack(c, c.dout, { ...dx, off: eAdd(dx.off, eMul(eSub(T, ONE), dx.str[0]!)), str: [eMul(int(-1), dx.str[0]!), ...dx.str.slice(1)] });
   },
   first: (c) => {
     const dx = c.dargs[0];
-    if (dx) addBack(c, c.dout, pick(dx, 0, "0"));
+    if (dx) addBack(c, c.dout, pick(dx, 0, ZERO));
   },
   last: (c) => {
     const dx = c.dargs[0];
-    if (dx) addBack(c, c.dout, pick(dx, 0, eSub(dx.ext[0]!, "1")));
+    if (dx) addBack(c, c.dout, pick(dx, 0, eSub(dx.ext[0]!, ONE)));
   },
   sum: reduce("sum"),
   mean: reduce("mean"),

@@ -3,16 +3,16 @@
  * strided views (`Val`) and a builder that appends kernel statements.
  */
 import type { Attr } from "../graph/graph.js";
-import { contiguous, eAdd, eMul, eProd, type E, type Mat, type Scalar, type Stmt } from "./program.js";
+import { contiguous, eAdd, eMul, eProd, ONE, sameSize, ZERO, type BufId, type E, type Mat, type Scalar, type Stmt } from "./program.js";
 
 /**
  * A tensor value in the buffers: element (n, i0, i1, ...) is
  * buf[off + n*n_stride + i0*str[0] + ...]. `n` is the stride of the batch
  * axis (null when the value has none: params, constants); `num` marks a scalar
- * constant (no buffer).
+ * constant (no buffer: `buf` is -1).
  */
 export interface Val {
-  buf: string;
+  buf: BufId;
   off: E;
   n: E | null;
   ext: E[];
@@ -27,21 +27,21 @@ export interface Space {
   ext: E[];
 }
 
-export function val(buf: string, off: E, n: E | null, ext: E[], int = false): Val {
+export function val(buf: BufId, off: E, n: E | null, ext: E[], int = false): Val {
   const v: Val = { buf, off, n, ext, str: contiguous(ext) };
   if (int) v.int = true;
   return v;
 }
 
 export function constVal(value: number): Val {
-  return { buf: "", off: "0", n: null, ext: [], str: [], num: value };
+  return { buf: -1, off: ZERO, n: null, ext: [], str: [], num: value };
 }
 
 export const size = (v: Val): E => eProd(v.ext);
 
 /** Whether the element axes are row-major contiguous. */
 export function isContiguous(v: Val): boolean {
-  return contiguous(v.ext).every((s, i) => s === v.str[i]);
+  return contiguous(v.ext).every((s, i) => sameSize(s, v.str[i]!));
 }
 
 /** A view of axis `axis` of v restricted to [start, start + extent). */
@@ -56,13 +56,13 @@ export function pick(v: Val, axis: number, index: E): Val {
 
 /** v with a broadcast (size-1, stride-0) axis inserted at `axis`. */
 export function insertAxis(v: Val, axis: number): Val {
-  return { ...v, ext: [...v.ext.slice(0, axis), "1", ...v.ext.slice(axis)], str: [...v.str.slice(0, axis), "0", ...v.str.slice(axis)] };
+  return { ...v, ext: [...v.ext.slice(0, axis), ONE, ...v.ext.slice(axis)], str: [...v.str.slice(0, axis), ZERO, ...v.str.slice(axis)] };
 }
 
 /** v's elements as one flat axis (it must be contiguous). */
 export function flat(v: Val): Val {
   if (!isContiguous(v)) throw new Error("kernel: flattening a strided view");
-  return { ...v, ext: [size(v)], str: ["1"] };
+  return { ...v, ext: [size(v)], str: [ONE] };
 }
 
 /** The statements a rule appends, and the buffers it may ask for. */

@@ -7,7 +7,7 @@
 import type { OpKind } from "../ir/ops.js";
 import { flat, insertAxis, pick, slice, type Builder, type OpCall, type Space, type Val } from "./api.js";
 import { matmulForm } from "./matmul.js";
-import { eAdd, eMul, eProd, eSub, fn, IDX, NUM, SIZE, type E, type Scalar } from "./program.js";
+import { eAdd, eMul, eProd, eSub, fn, IDX, int, NUM, ONE, SIZE, sizeValue, ZERO, type E, type Scalar } from "./program.js";
 
 export type Forward = (c: OpCall) => void;
 
@@ -33,7 +33,8 @@ export function padding(pad: string | number, n: E, f: number, d: number, s: num
   if (pad === "same") {
     // TensorFlow's rule: (ceil(n/s) - 1) s + span + 1 - n in all. The checker only accepts `same` with
     // stride s when s divides n, and then that is span + 1 - s whatever n is: a length that varies is fine.
-    const total = /^\d+$/.test(n) ? Math.max((Math.ceil(Number(n) / s) - 1) * s + span + 1 - Number(n), 0) : Math.max(span + 1 - s, 0);
+    const v = sizeValue(n);
+    const total = v !== undefined ? Math.max((Math.ceil(v / s) - 1) * s + span + 1 - v, 0) : Math.max(span + 1 - s, 0);
     return [Math.floor(total / 2), total - Math.floor(total / 2)];
   }
   return [Number(pad), Number(pad)];
@@ -55,17 +56,17 @@ export function windows(b: Builder, x: Val, out: E[], f: readonly number[], stri
   const pads = spatial.map((n, i) => padding(pad, n, f[i]!, dilation, stride));
   let padded = x;
   if (pads.some(([p, q]) => p > 0 || q > 0)) {
-    const ext = spatial.map((n, i) => eAdd(n, String(pads[i]![0] + pads[i]![1])));
+    const ext = spatial.map((n, i) => eAdd(n, int(pads[i]![0] + pads[i]![1])));
     padded = b.temp({ n: b.N, ext: [...ext, c] }, "padded input", keep);
     b.fill(padded, padValue);
     let interior = padded;
-    pads.forEach(([p], i) => (interior = slice(interior, i, String(p), spatial[i]!)));
+    pads.forEach(([p], i) => (interior = slice(interior, i, int(p), spatial[i]!)));
     b.map({ n: b.N, ext: x.ext }, interior, [x], ([v]) => v!);
   }
   const view: Val = {
     ...padded,
-    ext: [...out, ...f.map(String), c],
-    str: [...padded.str.slice(0, r).map((s) => eMul(String(stride), s)), ...padded.str.slice(0, r).map((s) => eMul(String(dilation), s)), padded.str[r]!],
+    ext: [...out, ...f.map(int), c],
+    str: [...padded.str.slice(0, r).map((s) => eMul(int(stride), s)), ...padded.str.slice(0, r).map((s) => eMul(int(dilation), s)), padded.str[r]!],
   };
   return { padded, view, pads };
 }
@@ -73,14 +74,23 @@ export function windows(b: Builder, x: Val, out: E[], f: readonly number[], stri
 /** The interior (unpadded part) of a padded buffer's view, matching x. */
 export function interior(w: Windows, x: Val): Val {
   let v = w.padded;
-  w.pads.forEach(([p], i) => (v = slice(v, i, String(p), x.ext[i]!)));
+  w.pads.forEach(([p], i) => (v = slice(v, i, int(p), x.ext[i]!)));
   return v;
+}
+
+/** The window of a conv's kernel w (r spatial axes): numbers, as the checker requires. */
+export function windowOf(w: Val, r: number): number[] {
+  return w.ext.slice(0, r).map((e) => {
+    const v = sizeValue(e);
+    if (v === undefined) throw new Error("kernel: a conv window that is not a number");
+    return v;
+  });
 }
 
 const conv: Forward = (c) => {
   const [x, w] = c.args as [Val, Val];
   const r = w.ext.length - 2;
-  const f = w.ext.slice(0, r).map(Number);
+  const f = windowOf(w, r);
   const k = w.ext[w.ext.length - 1]!;
   const out = c.out.ext.slice(0, r);
   const win = windows(c.b, x, out, f, Number(c.attrs["stride"]), Number(c.attrs["dilation"]), c.attrs["pad"]!, 0, true);
@@ -89,7 +99,7 @@ const conv: Forward = (c) => {
   c.b.map({ n: c.b.N, ext: win.view.ext }, patches, [win.view], ([v]) => v!);
   const rows = eMul(c.b.N!, eProd(out));
   const inner = eProd(win.view.ext.slice(r));
-  c.b.gemm({ count: "1", m: rows, n: k, k: inner, a: { buf: patches.buf, off: patches.off, ld: inner, trans: false, bstride: "0" }, b: { buf: w.buf, off: w.off, ld: k, trans: false, bstride: "0" }, c: { buf: c.out.buf, off: c.out.off, ld: k, trans: false, bstride: "0" }, acc: false });
+  c.b.gemm({ count: ONE, m: rows, n: k, k: inner, a: { buf: patches.buf, off: patches.off, ld: inner, trans: false, bstride: ZERO }, b: { buf: w.buf, off: w.off, ld: k, trans: false, bstride: ZERO }, c: { buf: c.out.buf, off: c.out.off, ld: k, trans: false, bstride: ZERO }, acc: false });
   c.saved["patches"] = patches;
   c.saved["padded"] = win.padded;
   c.saved["windows"] = win.view;
@@ -119,8 +129,8 @@ const pool = (kind: "max" | "avg"): Forward => (c) => {
 /** How many real (unpadded) elements each window of an average pool covers: [O.., 1]. */
 export function poolCounts(b: Builder, x: Val, out: E[], size: number, stride: number, pad: string | number): Val {
   const r = out.length;
-  const counts = b.temp({ n: null, ext: [...out, "1"] }, "elements per pooling window", false);
-  const ones = { n: null, ext: [...x.ext.slice(0, r), "1"] };
+  const counts = b.temp({ n: null, ext: [...out, ONE] }, "elements per pooling window", false);
+  const ones = { n: null, ext: [...x.ext.slice(0, r), ONE] };
   const onesVal = b.temp(ones, "ones", false);
   b.fill(onesVal, 1);
   const nb: Builder = { ...b, N: null };
@@ -146,7 +156,7 @@ const softmaxLike = (log: boolean): Forward => (c) => {
   const [x] = c.args as [Val];
   const axis = Number(c.attrs["axis"]);
   const space = spaceOut(c);
-  const reducedSpace = { n: space.n, ext: x.ext.map((e, i) => (i === axis ? "1" : e)) };
+  const reducedSpace = { n: space.n, ext: x.ext.map((e, i) => (i === axis ? ONE : e)) };
   const mx = c.b.temp(reducedSpace, "row maxima", false);
   const sum = c.b.temp(reducedSpace, "row sums", false);
   c.b.fill(mx, -Infinity);
@@ -225,7 +235,7 @@ export const FORWARD: Record<OpKind, Forward> = {
   },
   concat: (c) => {
     const last = c.out.ext.length - 1;
-    let at: E = "0";
+    let at: E = ZERO;
     for (const a of c.args) {
       const w = a.ext[a.ext.length - 1]!;
       copy(c, a, slice(c.out, last, at, w));
@@ -236,25 +246,25 @@ export const FORWARD: Record<OpKind, Forward> = {
     const [x] = c.args as [Val];
     const last = x.ext.length - 1;
     const w = c.out.ext[last]!;
-    copy(c, slice(x, last, eMul(String(c.attrs["index"]), w), w), c.out);
+    copy(c, slice(x, last, eMul(int(Number(c.attrs["index"])), w), w), c.out);
   },
   fold: (c) => copy(c, flat(c.args[0]!), flat(c.out)),
   flatten: (c) => copy(c, flat(c.args[0]!), flat(c.out)),
   shift: (c) => {
     const [x] = c.args as [Val];
-    const k = String(c.attrs["k"]);
+    const k = int(Number(c.attrs["k"]));
     const T = x.ext[0]!;
     c.b.fill(c.out, 0);
-    copy(c, slice(x, 0, "0", eSub(T, k)), slice(c.out, 0, k, eSub(T, k)));
+    copy(c, slice(x, 0, ZERO, eSub(T, k)), slice(c.out, 0, k, eSub(T, k)));
   },
   flip: (c) => {
     const [x] = c.args as [Val];
     const T = x.ext[0]!;
-    const reversed: Val = { ...x, off: eAdd(x.off, eMul(eSub(T, "1"), x.str[0]!)), str: [eMul("-1", x.str[0]!), ...x.str.slice(1)] };
+    const reversed: Val = { ...x, off: eAdd(x.off, eMul(eSub(T, ONE), x.str[0]!)), str: [eMul(int(-1), x.str[0]!), ...x.str.slice(1)] };
     copy(c, reversed, c.out);
   },
-  first: (c) => copy(c, pick(c.args[0]!, 0, "0"), c.out),
-  last: (c) => copy(c, pick(c.args[0]!, 0, eSub(c.args[0]!.ext[0]!, "1")), c.out),
+  first: (c) => copy(c, pick(c.args[0]!, 0, ZERO), c.out),
+  last: (c) => copy(c, pick(c.args[0]!, 0, eSub(c.args[0]!.ext[0]!, ONE)), c.out),
   sum: reduce("sum"),
   mean: reduce("mean"),
   max: reduce("max"),

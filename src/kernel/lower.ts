@@ -13,16 +13,16 @@
  */
 import { NodeError, type Dim, type Graph, type InitSpec, type Node, type Param, type Source } from "../graph/graph.js";
 import { ADJOINT } from "./adjoint.js";
-import { constVal, val, type AdjointCall, type Builder, type OpCall, type Space, type Val } from "./api.js";
+import { constVal, isContiguous, val, type AdjointCall, type Builder, type OpCall, type Space, type Val } from "./api.js";
 import { FORWARD } from "./forward.js";
 import { matmulAdjoint, matmulForm } from "./matmul.js";
-import { contiguous, eAdd, eMul, eProd, eSub, IDX, SIZE, fn, NUM, type BufferDecl, type E, type Operand, type Scalar, type Stmt } from "./program.js";
+import { BATCH, contiguous, dimVar, eAdd, eMul, eProd, eSub, IDX, int, isSize, ONE, sameSize, SIZE, STEP, TIME, fn, NUM, ZERO, type BufferDecl, type BufId, type E, type Label, type Operand, type Scalar, type Stmt } from "./program.js";
 
 export interface ProgramParam {
   name: string;
-  /** Buffer names of its view in the params and in the grads. */
-  buf: string;
-  grad: string;
+  /** Buffers of its view in the params and in the grads. */
+  buf: BufId;
+  grad: BufId;
   shape: E[];
   dims: Dim[];
   size: E;
@@ -32,7 +32,7 @@ export interface ProgramParam {
 export interface ProgramInput {
   name: string;
   role: "input" | "target";
-  buf: string;
+  buf: BufId;
   int: boolean;
   shape: Dim[];
 }
@@ -65,46 +65,6 @@ export interface KernelProgram {
   states: { key: string; last: Val; first: Val; size: E }[];
 }
 
-/** JavaScript reserved words and names the emitted code uses itself. */
-const RESERVED = new Set(
-  ("break case catch class const continue debugger default delete do else enum export extends false finally for function if import in instanceof new null " +
-    "return super switch this throw true try typeof var void while with yield let static implements interface package private protected public await " +
-    "arguments eval undefined NaN Infinity Math Object Array Number String Float32Array Float64Array Int32Array gemm INFO Model createModel dims batch " +
-    "constructor __proto__ info params grads layout maxBatch B initial init forward backward value lossValue finalStates setInitialStates").split(" "),
-);
-
-/** Unique JavaScript identifiers from spec names. */
-export class Names {
-  private readonly used = new Set<string>();
-
-  take(base: string): string {
-    let name = base.replace(/'/g, "_next").replace(/[^A-Za-z0-9_]/g, "_");
-    if (!/^[A-Za-z_]/.test(name)) name = `_${name}`;
-    if (RESERVED.has(name)) name = `${name}_`;
-    let out = name;
-    for (let i = 2; this.used.has(out); i++) out = `${name}_${i}`;
-    this.used.add(out);
-    return out;
-  }
-}
-
-/** Line number and text of a spec location, for comments. */
-export type Where = (src: Source | undefined) => string | undefined;
-
-export function whereIn(sources: Map<string, string>): Where {
-  return (src) => {
-    if (!src) return undefined;
-    const text = sources.get(src.file);
-    if (text === undefined) return src.file;
-    const before = text.slice(0, src.loc.start);
-    const line = before.split("\n").length;
-    const start = before.lastIndexOf("\n") + 1;
-    const endNl = text.indexOf("\n", src.loc.start);
-    const lineText = text.slice(start, endNl < 0 ? text.length : endNl).trim();
-    return `${src.file}:${line}: ${lineText}`;
-  };
-}
-
 type OpNode = Extract<Node, { kind: "op" }>;
 
 /** Runs a rule of a node; an error names the node's place in the spec (NodeError). */
@@ -121,7 +81,7 @@ interface SplitProduct {
   w: number;
   m: E;
   K: E;
-  parts: { arg: number; col: E; width: E; hoisted?: { buf: string; dbuf?: string; seqArg: number; lead: number } }[];
+  parts: { arg: number; col: E; width: E; hoisted?: { buf: BufId; dbuf?: BufId; seqArg: number; lead: number } }[];
 }
 type ScanNode = Extract<Node, { kind: "scan" }>;
 
@@ -133,7 +93,6 @@ interface Frame {
 }
 
 class Lowering {
-  readonly names = new Names();
   readonly buffers: BufferDecl[] = [];
   readonly params: ProgramParam[] = [];
   readonly inputs: ProgramInput[] = [];
@@ -150,9 +109,9 @@ class Lowering {
   private readonly states: KernelProgram["states"] = [];
   private frame: Frame = { stmts: [] };
 
-  constructor(private readonly graph: Graph, private readonly where: Where) {
+  constructor(private readonly graph: Graph) {
     this.dims = graph.dims.map((a) => {
-      const unit = a.value !== undefined ? String(a.value / a.multiple) : `$D_${a.name}`;
+      const unit = a.value !== undefined ? int(a.value / a.multiple) : dimVar(a.name);
       this.unit.set(a.name, unit);
       const d: ProgramDim = { name: a.name, multiple: a.multiple, unit };
       if (a.value !== undefined) d.value = a.value;
@@ -163,14 +122,14 @@ class Lowering {
 
   /** A symbolic dim as a size expression. */
   dim(d: Dim): E {
-    let out: E = "0";
+    let out: E = ZERO;
     for (const [mono, coef] of d) {
       const factors = mono === "" ? [] : mono.split("*").map((a) => {
         const u = this.unit.get(a);
         if (u === undefined) throw new Error(`kernel: unknown dim ${a}`);
         return u;
       });
-      out = eAdd(out, eMul(String(coef), eProd(factors)));
+      out = eAdd(out, eMul(int(coef), eProd(factors)));
     }
     return out;
   }
@@ -179,17 +138,13 @@ class Lowering {
     return n.shape.map((d) => this.dim(d));
   }
 
-  private declare(base: string, size: E, kind: BufferDecl["kind"], doc: string, off?: E): string {
-    const name = this.names.take(base);
-    const decl: BufferDecl = { name, size, kind, doc };
-    if (off !== undefined) decl.off = off;
-    this.buffers.push(decl);
-    return name;
+  private declare(name: string | Label, size: E, kind: BufferDecl["kind"], doc: string | Label): BufId {
+    this.buffers.push({ name: typeof name === "string" ? [name] : name, size, kind, doc: typeof doc === "string" ? [doc] : doc });
+    return this.buffers.length - 1;
   }
 
-  private note(node: { src?: Source }, what: string): void {
-    const w = this.where(node.src);
-    this.frame.stmts.push({ s: "note", text: w ? `${what} (${w})` : what });
+  private note(node: { src?: Source }, text: string): void {
+    this.frame.stmts.push(node.src ? { s: "note", text, src: node.src } : { s: "note", text });
   }
 
   // ------------------------------------------------------------------ builder for rules
@@ -201,11 +156,11 @@ class Lowering {
       fill: (v, value) => this.fill(v, value),
       gemm: (g) => this.frame.stmts.push({ s: "gemm", ...g }),
       temp: (space, doc, keep) => {
-        const per = eMul(space.n ?? "1", eProd(space.ext));
+        const per = eMul(space.n ?? ONE, eProd(space.ext));
         const scan = this.frame.scan;
         const stepped = keep && scan !== undefined;
         const name = this.declare("tmp", stepped ? eMul(scan.T, per) : per, "float", doc);
-        return val(name, stepped ? eMul("$k", per) : "0", space.n === null ? null : eProd(space.ext), space.ext);
+        return val(name, stepped ? eMul(STEP, per) : ZERO, space.n === null ? null : eProd(space.ext), space.ext);
       },
     };
   }
@@ -223,15 +178,15 @@ class Lowering {
   /** v's strides over a space: batch axis, then element axes aligned from the right; broadcast axes get 0. */
   private operand(v: Val, space: Space): Operand {
     const strides: E[] = [];
-    if (space.n !== null) strides.push(v.n ?? "0");
+    if (space.n !== null) strides.push(v.n ?? ZERO);
     else if (v.n !== null) throw new Error("kernel: a batched view in an unbatched space");
     const r = space.ext.length;
     const lead = r - v.ext.length;
     if (lead < 0) throw new Error(`kernel: a view of rank ${v.ext.length} in a space of rank ${r}`);
     for (let j = 0; j < r; j++) {
       const ja = j - lead;
-      if (ja < 0) strides.push("0");
-      else if (v.ext[ja] === "1" && space.ext[j] !== "1") strides.push("0");
+      if (ja < 0) strides.push(ZERO);
+      else if (isSize(v.ext[ja]!, 1) && !isSize(space.ext[j]!, 1)) strides.push(ZERO);
       else strides.push(v.str[ja]!);
     }
     return { buf: v.buf, off: v.off, strides };
@@ -239,9 +194,8 @@ class Lowering {
 
   fill(v: Val, value: number): void {
     const per = eProd(v.ext);
-    const contiguousElems = contiguous(v.ext).every((s, i) => s === v.str[i]);
     const N = this.currentN;
-    if (contiguousElems && (v.n === null || v.n === per)) {
+    if (isContiguous(v) && (v.n === null || sameSize(v.n, per))) {
       this.frame.stmts.push({ s: "fill", buf: v.buf, off: v.off, size: v.n === null ? per : eMul(N!, per), value });
       return;
     }
@@ -249,7 +203,7 @@ class Lowering {
   }
 
   /** The batch extent of the op being lowered. */
-  private currentN: E | null = "$B";
+  private currentN: E | null = BATCH;
 
   // ------------------------------------------------------------------ analysis
 
@@ -294,11 +248,6 @@ class Lowering {
 
   // ------------------------------------------------------------------ values
 
-  private modelVal(n: Node): Val {
-    const shape = this.shape(n);
-    return val(this.vals.get(n.id)?.buf ?? "", "0", n.batched ? eProd(shape) : null, shape, n.vocab !== undefined);
-  }
-
   /** A model-level value with its first `lead` axes folded into the batch axis. */
   private folded(v: Val, lead: number): Val {
     if (v.n === null || lead === 0 || v.num !== undefined) return v;
@@ -307,7 +256,7 @@ class Lowering {
 
   private valOf(id: number): Val {
     const p = this.paramById.get(id);
-    if (p) return val(this.params.find((q) => q.name === p.name)!.buf, "0", null, p.shape.map((d) => this.dim(d)));
+    if (p) return val(this.params.find((q) => q.name === p.name)!.buf, ZERO, null, p.shape.map((d) => this.dim(d)));
     const v = this.vals.get(id);
     if (!v) throw new Error(`kernel: node ${id} has no value yet`);
     return v;
@@ -315,7 +264,7 @@ class Lowering {
 
   private dvalOf(id: number): Val | null {
     const p = this.paramById.get(id);
-    if (p) return val(this.params.find((q) => q.name === p.name)!.grad, "0", null, p.shape.map((d) => this.dim(d)));
+    if (p) return val(this.params.find((q) => q.name === p.name)!.grad, ZERO, null, p.shape.map((d) => this.dim(d)));
     return this.needs.has(id) ? this.dvals.get(id) ?? null : null;
   }
 
@@ -330,12 +279,13 @@ class Lowering {
       const unique = g.params.filter((q) => q.name.split(".").pop() === short).length === 1;
       const base = unique ? short : p.name;
       const buf = this.declare(base, size, "param", `parameter ${p.name}`);
-      const grad = this.declare(`d${base.replace(/[^A-Za-z0-9_]/g, "_")}`, size, "grad", `gradient of ${p.name}`);
+      const grad = this.declare(`d${base}`, size, "grad", `gradient of ${p.name}`);
       this.params.push({ name: p.name, buf, grad, shape, dims: p.shape, size, init: p.init });
     }
-    let off: E = "0";
+    let off: E = ZERO;
     for (const p of this.params) {
-      for (const b of this.buffers) if (b.name === p.buf || b.name === p.grad) b.off = off;
+      this.buffers[p.buf]!.off = off;
+      this.buffers[p.grad]!.off = off;
       off = eAdd(off, p.size);
     }
     this.analyse(g.nodes);
@@ -348,17 +298,17 @@ class Lowering {
       const shape = this.shape(n);
       const name = names.get(n.id) ?? n.name;
       if (n.kind === "input") {
-        const buf = this.declare(`in_${n.name}`, eMul("$B", eProd(shape)), n.vocab !== undefined ? "int" : "float", `${n.role} ${n.name}`);
+        const buf = this.declare(`in_${n.name}`, eMul(BATCH, eProd(shape)), n.vocab !== undefined ? "int" : "float", `${n.role} ${n.name}`);
         this.inputs.push({ name: n.name, role: n.role, buf, int: n.vocab !== undefined, shape: n.shape });
-        this.vals.set(n.id, val(buf, "0", eProd(shape), shape, n.vocab !== undefined));
+        this.vals.set(n.id, val(buf, ZERO, eProd(shape), shape, n.vocab !== undefined));
       } else if (n.kind === "const") {
         this.vals.set(n.id, constVal(n.value));
       } else if (n.kind === "final") {
         continue; // set when its scan is lowered
       } else {
         const per = eProd(shape);
-        const buf = this.declare(name ?? (n.kind === "scan" ? n.scan.cell : n.kind === "op" ? n.op : n.name), n.batched ? eMul("$B", per) : per, n.vocab !== undefined ? "int" : "float", describe(n, name));
-        this.vals.set(n.id, val(buf, "0", n.batched ? per : null, shape, n.vocab !== undefined));
+        const buf = this.declare(name ?? (n.kind === "scan" ? n.scan.cell : n.kind === "op" ? n.op : n.name), n.batched ? eMul(BATCH, per) : per, n.vocab !== undefined ? "int" : "float", describe(n, name));
+        this.vals.set(n.id, val(buf, ZERO, n.batched ? per : null, shape, n.vocab !== undefined));
       }
     }
     // Forward pass.
@@ -375,17 +325,17 @@ class Lowering {
       if (!this.needs.has(n.id) || !live.has(n.id) || n.kind === "const" || n.kind === "input") continue;
       const shape = this.shape(n);
       const per = eProd(shape);
-      const buf = this.declare(`d${this.vals.get(n.id)!.buf}`, n.batched ? eMul("$B", per) : per, "float", `adjoint of ${describe(n, names.get(n.id) ?? n.name)}`);
-      this.dvals.set(n.id, val(buf, "0", n.batched ? per : null, shape));
+      const buf = this.declare(["d", { buf: this.vals.get(n.id)!.buf }], n.batched ? eMul(BATCH, per) : per, "float", `adjoint of ${describe(n, names.get(n.id) ?? n.name)}`);
+      this.dvals.set(n.id, val(buf, ZERO, n.batched ? per : null, shape));
     }
     const backward: Stmt[] = [];
     this.frame = { stmts: backward };
     backward.push({ s: "note", text: "Zero the adjoints, then seed the loss: d(mean over the batch of the summed losses)." });
-    for (const p of this.params) backward.push({ s: "fill", buf: p.grad, off: "0", size: p.size, value: 0 });
+    for (const p of this.params) backward.push({ s: "fill", buf: p.grad, off: ZERO, size: p.size, value: 0 });
     for (const [, d] of this.dvals) this.fill(d, 0);
     for (const id of g.losses) {
       const d = this.dvals.get(id);
-      if (d) this.map({ n: d.n === null ? null : "$B", ext: d.ext }, d, [], () => (d.n === null ? NUM(1) : fn("div", NUM(1), SIZE("$B"))), "set");
+      if (d) this.map({ n: d.n === null ? null : BATCH, ext: d.ext }, d, [], () => (d.n === null ? NUM(1) : fn("div", NUM(1), SIZE(BATCH))), "set");
     }
     for (let i = g.nodes.length - 1; i >= 0; i--) {
       const n = g.nodes[i]!;
@@ -426,7 +376,7 @@ class Lowering {
     if (!n.batched) return null;
     if (this.frame.scan) return this.frame.scan.N;
     const shape = this.shape(n);
-    return eMul("$B", eProd(shape.slice(0, lead)));
+    return eMul(BATCH, eProd(shape.slice(0, lead)));
   }
 
   private forwardOp(n: OpNode, lead: number): void {
@@ -460,10 +410,10 @@ class Lowering {
     const s = n.scan;
     const seqShape = this.shape(this.graph.nodes.find((m) => m.id === s.seq[0]!.arg)!);
     const lead = n.lead;
-    return { N: eMul("$B", eProd(seqShape.slice(0, lead))), T: seqShape[lead]!, lead };
+    return { N: eMul(BATCH, eProd(seqShape.slice(0, lead))), T: seqShape[lead]!, lead };
   }
 
-  private stateBufs = new Map<string, { buf: string; per: E }>();
+  private stateBufs = new Map<string, { buf: BufId; per: E }>();
 
   /** Concats that only feed a split product are never built (`W @ concat(h, x)` is `W_h @ h + W_x @ x`). */
   private readonly elided = new Set<number>();
@@ -493,7 +443,7 @@ class Lowering {
       if (!w || w.shape.length !== 2 || !c || c.kind !== "op" || c.op !== "concat" || uses.get(cId) !== 1 || c.shape.length !== 1) continue;
       const m = this.dim(w.shape[0]!);
       const K = this.dim(w.shape[1]!);
-      let col: E = "0";
+      let col: E = ZERO;
       const parts: SplitProduct["parts"] = [];
       for (const a of c.args) {
         const an = body.get(a);
@@ -532,7 +482,7 @@ class Lowering {
     let first = true;
     for (const part of sp.parts) {
       if (part.hoisted) {
-        const pv = val(part.hoisted.buf, eMul("$t", sp.m), eMul(T, sp.m), [sp.m]);
+        const pv = val(part.hoisted.buf, eMul(TIME, sp.m), eMul(T, sp.m), [sp.m]);
         this.map({ n: N, ext: [sp.m] }, out, first ? [pv] : [out, pv], (xs) => (first ? xs[0]! : fn("add", xs[0]!, xs[1]!)), "set");
       } else {
         const { swapped: _, ...g } = matmulForm(this.block(sp, part, false), this.valOf(part.arg), out, N);
@@ -550,7 +500,7 @@ class Lowering {
       if (part.hoisted) {
         // Kept for the product over all steps after the loop.
         const d = part.hoisted.dbuf!;
-        this.map({ n: N, ext: [sp.m] }, val(d, eMul("$t", sp.m), eMul(this.frame.scan!.T, sp.m), [sp.m]), [dout], ([v]) => v!, "set");
+        this.map({ n: N, ext: [sp.m] }, val(d, eMul(TIME, sp.m), eMul(this.frame.scan!.T, sp.m), [sp.m]), [dout], ([v]) => v!, "set");
         continue;
       }
       const form = matmulForm(this.block(sp, part, false), this.valOf(part.arg), this.valOf(node.id), N);
@@ -570,9 +520,9 @@ class Lowering {
       const ph = body.get(st.placeholder)!;
       const ext = this.shape(ph);
       const per = eProd(ext);
-      const buf = this.declare(`${s.name}.${st.name}`, eMul(eAdd(T, "1"), eMul(N, per)), "float", `state ${st.name} of ${s.name} before each step (slot 0: initial)`);
+      const buf = this.declare(`${s.name}.${st.name}`, eMul(eAdd(T, ONE), eMul(N, per)), "float", `state ${st.name} of ${s.name} before each step (slot 0: initial)`);
       this.stateBufs.set(`${n.id}:${st.name}`, { buf, per });
-      const first = val(buf, "0", per, ext);
+      const first = val(buf, ZERO, per, ext);
       const init = this.folded(this.valOf(st.init), lead);
       const key = `${s.name}.${st.name}`;
       const otherwise: Stmt[] = [];
@@ -596,12 +546,12 @@ class Lowering {
         const { rows, seq, width } = this.hoistedViews(part, N, T);
         const w = this.block(sp, part, false);
         this.note(b, `${b.name ?? "matmul"}: the input's product for every step at once, before the loop`);
-        outer.stmts.push({ s: "gemm", count: "1", m: rows, n: sp.m, k: width, a: { buf: seq.buf, off: seq.off, ld: width, trans: false, bstride: "0" }, b: { buf: w.buf, off: w.off, ld: sp.K, trans: true, bstride: "0" }, c: { buf: part.hoisted.buf, off: "0", ld: sp.m, trans: false, bstride: "0" }, acc: false });
+        outer.stmts.push({ s: "gemm", count: ONE, m: rows, n: sp.m, k: width, a: { buf: seq.buf, off: seq.off, ld: width, trans: false, bstride: ZERO }, b: { buf: w.buf, off: w.off, ld: sp.K, trans: true, bstride: ZERO }, c: { buf: part.hoisted.buf, off: ZERO, ld: sp.m, trans: false, bstride: ZERO }, acc: false });
       }
     }
     const loop: Stmt[] = [];
     this.frame = { stmts: loop, scan: { T, N } };
-    loop.push({ s: "let", name: "$t", value: s.reverse ? eSub(eSub(T, "1"), "$k") : "$k" });
+    loop.push({ s: "time", value: s.reverse ? eSub(eSub(T, ONE), STEP) : STEP });
     this.bindPlaceholders(n, false);
     for (const b of s.body) {
       if (b.kind === "const") this.vals.set(b.id, constVal(b.value));
@@ -609,7 +559,7 @@ class Lowering {
       const ext = this.shape(b);
       const per = eProd(ext);
       const buf = this.declare(b.name ?? b.op, eMul(T, b.batched ? eMul(N, per) : per), "float", `${describe(b, b.name)} in ${s.name}, every step`);
-      this.vals.set(b.id, val(buf, eMul("$k", b.batched ? eMul(N, per) : per), b.batched ? per : null, ext));
+      this.vals.set(b.id, val(buf, eMul(STEP, b.batched ? eMul(N, per) : per), b.batched ? per : null, ext));
     }
     for (const b of s.body) {
       if (b.kind !== "op" || this.elided.has(b.id)) continue;
@@ -621,24 +571,24 @@ class Lowering {
     }
     this.currentN = N;
     const y = this.folded(this.valOf(n.id), lead);
-    this.map({ n: N, ext: y.ext.slice(1) }, stepOf(y, "$t"), [this.valOf(s.out)], ([v]) => v!, "set");
+    this.map({ n: N, ext: y.ext.slice(1) }, stepOf(y, TIME), [this.valOf(s.out)], ([v]) => v!, "set");
     for (const st of s.states) {
       const { buf, per } = this.stateBufs.get(`${n.id}:${st.name}`)!;
       const ext = this.shape(body.get(st.placeholder)!);
-      this.map({ n: N, ext }, val(buf, eMul(eAdd("$k", "1"), eMul(N, per)), per, ext), [this.valOf(st.next)], ([v]) => v!, "set");
+      this.map({ n: N, ext }, val(buf, eMul(eAdd(STEP, ONE), eMul(N, per)), per, ext), [this.valOf(st.next)], ([v]) => v!, "set");
     }
     this.frame = outer;
-    outer.stmts.push({ s: "loop", v: "$k", count: T, down: false, body: loop });
+    outer.stmts.push({ s: "loop", count: T, down: false, body: loop });
   }
 
-  /** Forward views of a scan's placeholders at step $k (time $t). */
+  /** Forward views of a scan's placeholders at the loop's step (and its time). */
   private bindPlaceholders(n: ScanNode, adjoint: boolean): void {
     const s = n.scan;
     const { N, lead } = this.scanDims(n);
     const body = new Map(s.body.map((b) => [b.id, b]));
     for (const q of s.seq) {
       const x = this.folded(adjoint ? this.dvalOf(q.arg) ?? this.valOf(q.arg) : this.valOf(q.arg), lead);
-      const view = stepOf(x, "$t");
+      const view = stepOf(x, TIME);
       if (adjoint) {
         if (this.dvalOf(q.arg)) this.dvals.set(q.placeholder, view);
       } else this.vals.set(q.placeholder, view);
@@ -653,7 +603,7 @@ class Lowering {
       for (const st of s.states) {
         const { buf, per } = this.stateBufs.get(`${n.id}:${st.name}`)!;
         const ext = this.shape(body.get(st.placeholder)!);
-        this.vals.set(st.placeholder, val(buf, eMul("$k", eMul(N, per)), per, ext));
+        this.vals.set(st.placeholder, val(buf, eMul(STEP, eMul(N, per)), per, ext));
       }
     }
   }
@@ -670,7 +620,7 @@ class Lowering {
     for (const st of s.states) {
       const ext = this.shape(body.get(st.placeholder)!);
       const buf = this.declare(`d${s.name}.${st.name}_carry`, eMul(N, eProd(ext)), "float", `adjoint of state ${st.name} of ${s.name}, carried back one step at a time`);
-      const c = val(buf, "0", eProd(ext), ext);
+      const c = val(buf, ZERO, eProd(ext), ext);
       carry.set(st.name, c);
       const fin = this.graph.nodes.find((m) => m.kind === "final" && m.scanNode === n.id && m.state === st.name);
       const dfin = fin ? this.dvals.get(fin.id) : undefined;
@@ -680,11 +630,11 @@ class Lowering {
     for (const b of s.body) {
       const sp = this.splits.get(b.id);
       if (!sp || !this.needs.has(b.id)) continue;
-      for (const part of sp.parts) if (part.hoisted) part.hoisted.dbuf = this.declare(`d${part.hoisted.buf}`, eMul(T, eMul(N, sp.m)), "float", `adjoint of ${part.hoisted.buf} at every step`);
+      for (const part of sp.parts) if (part.hoisted) part.hoisted.dbuf = this.declare(["d", { buf: part.hoisted.buf }], eMul(T, eMul(N, sp.m)), "float", ["adjoint of ", { buf: part.hoisted.buf }, " at every step"]);
     }
     const loop: Stmt[] = [];
     this.frame = { stmts: loop, scan: { T, N } };
-    loop.push({ s: "let", name: "$t", value: s.reverse ? eSub(eSub(T, "1"), "$k") : "$k" });
+    loop.push({ s: "time", value: s.reverse ? eSub(eSub(T, ONE), STEP) : STEP });
     this.bindPlaceholders(n, false);
     this.bindPlaceholders(n, true);
     const temps: Val[] = [];
@@ -694,7 +644,7 @@ class Lowering {
         const ext = this.shape(b);
         const per = eProd(ext);
         const buf = this.declare(`d${b.name ?? (b as OpNode).op}`, b.batched ? eMul(N, per) : per, "float", `adjoint of ${describe(b, b.name)} in ${s.name} at the current step`);
-        const d = val(buf, "0", b.batched ? per : null, ext);
+        const d = val(buf, ZERO, b.batched ? per : null, ext);
         this.dvals.set(b.id, d);
         temps.push(d);
       }
@@ -704,7 +654,7 @@ class Lowering {
     const dOut = this.dvalOf(s.out);
     if (dy && dOut) {
       const y = this.folded(dy, lead);
-      this.map({ n: N, ext: y.ext.slice(1) }, dOut, [stepOf(y, "$t")], ([v]) => v!, "add");
+      this.map({ n: N, ext: y.ext.slice(1) }, dOut, [stepOf(y, TIME)], ([v]) => v!, "add");
     }
     for (const st of s.states) {
       const dNext = this.dvalOf(st.next);
@@ -727,7 +677,7 @@ class Lowering {
       else this.fill(c, 0);
     }
     this.frame = outer;
-    outer.stmts.push({ s: "loop", v: "$k", count: T, down: true, body: loop });
+    outer.stmts.push({ s: "loop", count: T, down: true, body: loop });
     // The hoisted products' gradients, over all steps at once.
     for (const b of s.body) {
       const sp = this.splits.get(b.id);
@@ -738,12 +688,12 @@ class Lowering {
         const dw = this.block(sp, part, true);
         const dp = part.hoisted.dbuf;
         outer.stmts.push({ s: "note", text: `d ${b.name ?? "matmul"}: the gradient of the hoisted product, over every step at once` });
-        outer.stmts.push({ s: "gemm", count: "1", m: sp.m, n: width, k: rows, a: { buf: dp, off: "0", ld: sp.m, trans: true, bstride: "0" }, b: { buf: seq.buf, off: seq.off, ld: width, trans: false, bstride: "0" }, c: { buf: dw.buf, off: dw.off, ld: sp.K, trans: false, bstride: "0" }, acc: true });
+        outer.stmts.push({ s: "gemm", count: ONE, m: sp.m, n: width, k: rows, a: { buf: dp, off: ZERO, ld: sp.m, trans: true, bstride: ZERO }, b: { buf: seq.buf, off: seq.off, ld: width, trans: false, bstride: ZERO }, c: { buf: dw.buf, off: dw.off, ld: sp.K, trans: false, bstride: ZERO }, acc: true });
         const dseq = this.dvalOf(part.hoisted.seqArg);
         if (dseq) {
           const d = this.folded(dseq, part.hoisted.lead);
           const w = this.block(sp, part, false);
-          outer.stmts.push({ s: "gemm", count: "1", m: rows, n: width, k: sp.m, a: { buf: dp, off: "0", ld: sp.m, trans: false, bstride: "0" }, b: { buf: w.buf, off: w.off, ld: sp.K, trans: false, bstride: "0" }, c: { buf: d.buf, off: d.off, ld: width, trans: false, bstride: "0" }, acc: true });
+          outer.stmts.push({ s: "gemm", count: ONE, m: rows, n: width, k: sp.m, a: { buf: dp, off: ZERO, ld: sp.m, trans: false, bstride: ZERO }, b: { buf: w.buf, off: w.off, ld: sp.K, trans: false, bstride: ZERO }, c: { buf: d.buf, off: d.off, ld: width, trans: false, bstride: ZERO }, acc: true });
         }
       }
     }
@@ -780,7 +730,7 @@ function describe(n: Node, name: string | undefined): string {
   return name ? `${name} (${what})` : what;
 }
 
-/** The kernel program of a model's graph; `sources` gives spec texts for comments. */
-export function lowerGraph(graph: Graph, sources: Map<string, string> = new Map()): KernelProgram {
-  return new Lowering(graph, whereIn(sources)).lower();
+/** The kernel program of a model's graph. */
+export function lowerGraph(graph: Graph): KernelProgram {
+  return new Lowering(graph).lower();
 }

@@ -4,7 +4,7 @@
  * without the batch axis), and their adjoints.
  */
 import type { Mats, Val } from "./api.js";
-import { eMul, type E, type Mat } from "./program.js";
+import { eMul, ONE, sameSize, ZERO, type E, type Mat } from "./program.js";
 
 const mat = (v: Val, ld: E, bstride: E, trans = false): Mat => ({ buf: v.buf, off: v.off, ld, trans, bstride });
 
@@ -13,23 +13,23 @@ export function matmulForm(a: Val, b: Val, y: Val, N: E | null): Mats & { swappe
   const ra = a.ext.length;
   const rb = b.ext.length;
   const inner = ra === 2 ? a.ext[1]! : a.ext[0]!;
-  const m = ra === 2 ? a.ext[0]! : "1";
-  const k = rb === 2 ? b.ext[1]! : "1";
+  const m = ra === 2 ? a.ext[0]! : ONE;
+  const k = rb === 2 ? b.ext[1]! : ONE;
   const aRow = ra === 2 ? a.str[0]! : inner;
-  const bRow = rb === 2 ? b.str[0]! : "1";
-  const yRow = ra === 2 && rb === 2 ? y.str[0]! : rb === 2 ? k : "1";
+  const bRow = rb === 2 ? b.str[0]! : ONE;
+  const yRow = ra === 2 && rb === 2 ? y.str[0]! : rb === 2 ? k : ONE;
   if (a.n === null && b.n !== null && rb === 1) {
     // W @ x over the batch: Y[N, m] = X[N, n] @ W^T (w @ x: Y[N] = X @ w).
-    return { count: "1", m: N!, n: m, k: inner, a: mat(b, b.n, "0"), b: ra === 2 ? mat(a, a.str[0]!, "0", true) : mat(a, "1", "0"), c: mat(y, y.n!, "0"), swapped: true };
+    return { count: ONE, m: N!, n: m, k: inner, a: mat(b, b.n, ZERO), b: ra === 2 ? mat(a, a.str[0]!, ZERO, true) : mat(a, ONE, ZERO), c: mat(y, y.n!, ZERO), swapped: true };
   }
-  if (a.n !== null && b.n === null && (ra === 1 || a.n === eMul(m, inner)) && (ra === 1 || y.n === eMul(m, k))) {
+  if (a.n !== null && b.n === null && (ra === 1 || sameSize(a.n, eMul(m, inner))) && (ra === 1 || (y.n !== null && sameSize(y.n, eMul(m, k))))) {
     // x @ W over the batch (and the rows of each example): one product of N*m rows.
     const rows = ra === 1 ? N! : eMul(N!, m);
-    return { count: "1", m: rows, n: k, k: inner, a: mat(a, ra === 1 ? a.n : aRow, "0"), b: mat(b, bRow, "0"), c: mat(y, ra === 1 ? y.n! : yRow, "0") };
+    return { count: ONE, m: rows, n: k, k: inner, a: mat(a, ra === 1 ? a.n : aRow, ZERO), b: mat(b, bRow, ZERO), c: mat(y, ra === 1 ? y.n! : yRow, ZERO) };
   }
   // One product per batch element (or a single one when nothing is batched).
-  const count = a.n !== null || b.n !== null ? N! : "1";
-  return { count, m, n: k, k: inner, a: mat(a, aRow, a.n ?? "0"), b: mat(b, bRow, b.n ?? "0"), c: mat(y, yRow, y.n ?? "0") };
+  const count = a.n !== null || b.n !== null ? N! : ONE;
+  return { count, m, n: k, k: inner, a: mat(a, aRow, a.n ?? ZERO), b: mat(b, bRow, b.n ?? ZERO), c: mat(y, yRow, y.n ?? ZERO) };
 }
 
 const at = (x: Mat, v: Val): Mat => ({ ...x, buf: v.buf, off: v.off });

@@ -5,14 +5,32 @@
  * maps over strided views, matrix products, fills, loops over time) so that a
  * target implements a handful of statements, not every op twice.
  *
- * Sizes, offsets and strides are expressions (`E`): JavaScript arithmetic over
- * integer literals, dim variables (`$D_T`, the unit value of atom T), the
- * batch size `$B` and loop variables (`$t`). They are built only by `e*`
- * helpers below from numbers and those names, never from spec text.
+ * Sizes, offsets and strides are size expressions (`E`): integer arithmetic
+ * over literals and variables (a free dim's unit value, the batch size, the
+ * loop's step and time). An expression keeps the form it was built in, which
+ * an emitter prints, and is compared as what it stands for: a polynomial of
+ * the checker's algebra (src/check/dims.ts), so `2 * T * B` equals
+ * `B * (T + T)`. They are built only by the helpers below, never from text.
+ *
+ * Identifiers and comments are an emitter's: buffers are referred to by index
+ * and named in the spec's terms (labels), notes carry their place in the spec.
  */
+import { Poly } from "../check/dims.js";
+import type { Source } from "../graph/graph.js";
+
+/** A variable of size expressions. */
+export type SizeVar =
+  /** The unit value of a free dim (its value over its known divisor). */
+  | { k: "dim"; name: string }
+  /** The size of the batch being run. */
+  | { k: "batch" }
+  /** The index of the loop's step (loops do not nest). */
+  | { k: "step" }
+  /** The time the step processes (the `time` statement sets it). */
+  | { k: "time" };
 
 /** A size expression (see the file comment). */
-export type E = string;
+export type E = { k: "num"; v: number } | SizeVar | { k: "add" | "sub" | "mul"; a: E; b: E };
 
 /** A scalar function of a map's expression. */
 export type Fn =
@@ -31,16 +49,19 @@ export type Scalar =
   | { k: "size"; e: E }
   | { k: "fn"; f: Fn; args: Scalar[] };
 
+/** A buffer: its index in the program's buffers. */
+export type BufId = number;
+
 /** A strided view of a buffer: element (i0, i1, ...) of the iteration space is buf[off + i0*strides[0] + ...]. */
 export interface Operand {
-  buf: string;
+  buf: BufId;
   off: E;
   strides: E[];
 }
 
 /** A matrix operand of a product: element (r, c) is buf[off + r*ld + c] (trans: buf[off + c*ld + r]); batch element e adds e*bstride. */
 export interface Mat {
-  buf: string;
+  buf: BufId;
   off: E;
   ld: E;
   trans: boolean;
@@ -53,92 +74,125 @@ export type Stmt =
   /** For e < count: C[e] (+)= op(A[e]) @ op(B[e]), C[e] m x n, the inner size k. */
   | { s: "gemm"; count: E; m: E; n: E; k: E; a: Mat; b: Mat; c: Mat; acc: boolean }
   /** buf[off .. off+size) = value. */
-  | { s: "fill"; buf: string; off: E; size: E; value: number }
-  /** for v from 0 up to count - 1 (down: from count - 1 down to 0): body */
-  | { s: "loop"; v: string; count: E; down: boolean; body: Stmt[] }
-  /** const name = value (a loop's time index). */
-  | { s: "let"; name: string; value: E }
+  | { s: "fill"; buf: BufId; off: E; size: E; value: number }
+  /** for step from 0 up to count - 1 (down: from count - 1 down to 0): body (loops do not nest). */
+  | { s: "loop"; count: E; down: boolean; body: Stmt[] }
+  /** time = value: the time the loop's step processes. */
+  | { s: "time"; value: E }
   /** buf[0 .. size) = the initial state given for `key` (truncated BPTT), or else run `otherwise`. */
-  | { s: "initial"; key: string; buf: string; size: E; otherwise: Stmt[] }
+  | { s: "initial"; key: string; buf: BufId; size: E; otherwise: Stmt[] }
   /** Runs body unless an initial state was given for `key` (the gradient stops at given states). */
   | { s: "unlessInitial"; key: string; body: Stmt[] }
-  /** A line of explanation before the next statement (spec location and text). */
-  | { s: "note"; text: string };
+  /** A line of explanation before the next statement: what it does, and where in the spec it comes from. */
+  | { s: "note"; text: string; src?: Source };
+
+/** Text for the emitter in which other buffers stand for the names it gives them. */
+export type Label = (string | { buf: BufId })[];
 
 export interface BufferDecl {
-  name: string;
+  /**
+   * What the emitter names it after: spec names and the kernel's affixes
+   * (`W`, `dh.W`, `in_x`, `dh.c_carry`); an adjoint of a value is `d` and the
+   * name of the value's buffer (declared before it).
+   */
+  name: Label;
   /** Element count at the model's maxima. */
   size: E;
   /** `param`/`grad`: a view of the flat params/grads at `off`; `int`: Int32Array; `float`: the model's float type. */
   kind: "float" | "int" | "param" | "grad";
   off?: E;
   /** What it holds, for a comment. */
-  doc: string;
+  doc: Label;
 }
 
 // ------------------------------------------------------------------ size expressions
 
-const isNum = (e: E) => /^-?\d+$/.test(e);
+export const int = (v: number): E => ({ k: "num", v });
+export const ZERO = int(0);
+export const ONE = int(1);
+export const BATCH: E = { k: "batch" };
+export const STEP: E = { k: "step" };
+export const TIME: E = { k: "time" };
+export const dimVar = (name: string): E => ({ k: "dim", name });
+
+/** The integer a literal stands for (undefined for any other expression). */
+const lit = (e: E): number | undefined => (e.k === "num" && Number.isInteger(e.v) ? e.v : undefined);
 
 /** a + b, folding integers. */
 export function eAdd(a: E, b: E): E {
-  if (isNum(a) && isNum(b)) return String(Number(a) + Number(b));
-  if (a === "0") return b;
-  if (b === "0") return a;
-  return `${a} + ${b}`;
+  const [x, y] = [lit(a), lit(b)];
+  if (x !== undefined && y !== undefined) return int(x + y);
+  if (x === 0) return b;
+  if (y === 0) return a;
+  return { k: "add", a, b };
 }
 
 export function eSub(a: E, b: E): E {
-  if (isNum(a) && isNum(b)) return String(Number(a) - Number(b));
-  if (b === "0") return a;
-  return `${a} - ${paren(b)}`;
+  const [x, y] = [lit(a), lit(b)];
+  if (x !== undefined && y !== undefined) return int(x - y);
+  if (y === 0) return a;
+  return { k: "sub", a, b };
 }
 
 /** a * b, folding integers and ones. */
 export function eMul(a: E, b: E): E {
-  if (isNum(a) && isNum(b)) return String(Number(a) * Number(b));
-  if (a === "0" || b === "0") return "0";
-  if (a === "1") return b;
-  if (b === "1") return a;
-  return `${paren(a)} * ${paren(b)}`;
+  const [x, y] = [lit(a), lit(b)];
+  if (x !== undefined && y !== undefined) return int(x * y);
+  if (x === 0 || y === 0) return ZERO;
+  if (x === 1) return b;
+  if (y === 1) return a;
+  return { k: "mul", a, b };
 }
 
 /** The product of several sizes. */
 export function eProd(xs: E[]): E {
-  return xs.reduce((a, b) => eMul(a, b), "1");
-}
-
-/** Integer division that the checker proved exact. */
-export function eDiv(a: E, b: E): E {
-  if (isNum(a) && isNum(b) && Number(a) % Number(b) === 0) return String(Number(a) / Number(b));
-  if (b === "1") return a;
-  return `${paren(a)} / ${paren(b)}`;
-}
-
-/** e parenthesised unless it is one term. */
-export function paren(e: E): E {
-  return /^[-\w$.]+$/.test(e) || /^\(.*\)$/.test(e) && balanced(e.slice(1, -1)) ? e : `(${e})`;
-}
-
-function balanced(s: string): boolean {
-  let depth = 0;
-  for (const ch of s) {
-    if (ch === "(") depth++;
-    else if (ch === ")" && --depth < 0) return false;
-  }
-  return depth === 0;
+  return xs.reduce((a, b) => eMul(a, b), ONE);
 }
 
 /** Row-major strides of a shape. */
 export function contiguous(shape: E[]): E[] {
   const out: E[] = new Array<E>(shape.length);
-  let s = "1";
+  let s = ONE;
   for (let i = shape.length - 1; i >= 0; i--) {
     out[i] = s;
     s = eMul(s, shape[i]!);
   }
   return out;
 }
+
+/** Polynomial atoms of the variables: a dim by its name (as in the checker's dims), the others by names no dim has. */
+const ATOM: Record<Exclude<SizeVar["k"], "dim">, string> = { batch: "#batch", step: "#step", time: "#time" };
+
+const polys = new WeakMap<E, Poly>();
+
+/** The polynomial an expression stands for (over the variables' unit values). */
+export function sizePoly(e: E): Poly {
+  let p = polys.get(e);
+  if (p) return p;
+  switch (e.k) {
+    case "num": p = Poly.const(e.v); break;
+    case "dim": p = Poly.atom({ name: e.name, multiple: 1 }); break;
+    case "batch": case "step": case "time": p = Poly.atom({ name: ATOM[e.k], multiple: 1 }); break;
+    case "add": p = sizePoly(e.a).add(sizePoly(e.b)); break;
+    case "sub": p = sizePoly(e.a).sub(sizePoly(e.b)); break;
+    case "mul": p = sizePoly(e.a).mul(sizePoly(e.b)); break;
+  }
+  polys.set(e, p);
+  return p;
+}
+
+/** Whether two sizes are equal for every value of the variables (the same polynomial, however written). */
+export function sameSize(a: E, b: E): boolean {
+  return a === b || sizePoly(a).equals(sizePoly(b));
+}
+
+/** The number a size stands for when it has no variables (`2 * 3 - 6` and `T - T` are 0). */
+export function sizeValue(e: E): number | undefined {
+  return sizePoly(e).constValue();
+}
+
+/** Whether a size is the number n. */
+export const isSize = (e: E, n: number): boolean => sizeValue(e) === n;
 
 // ------------------------------------------------------------------ scalar expressions
 

@@ -115,13 +115,13 @@ main(process.argv.slice(2), INFO, createModel).then((code) => {
 export function emitFiles(graph: Graph, sources: Map<string, string>, settings: TrainSettings, spec: { file: string; source: string }, opts: TsOptions, runtime: Record<string, string>): Record<string, string> {
   let program;
   try {
-    program = lowerGraph(graph, sources);
+    program = lowerGraph(graph);
   } catch (e) {
     if (e instanceof Error && /ts target/.test(e.message)) throw new TsTargetError(e.message, e instanceof NodeError ? e.src : undefined);
     throw e;
   }
   const info = modelInfo(graph, settings, spec, opts);
-  return { ...runtime, "model.ts": emitModel(program, info, opts), "train.ts": TRAIN_TS };
+  return { ...runtime, "model.ts": emitModel(program, info, opts, sources), "train.ts": TRAIN_TS };
 }
 
 /** tsconfig.json of the output: strict, ES2022 modules as Node runs them. */

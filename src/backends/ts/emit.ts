@@ -6,12 +6,15 @@
  * the same program gives the same text.
  *
  * Nothing from the spec reaches the output unescaped: identifiers are
- * sanitised (src/kernel/lower.ts Names), strings go through JSON.stringify,
- * and comments lose their line breaks.
+ * sanitised (names.ts), strings go through JSON.stringify, and comments lose
+ * their line breaks.
  */
+import { lineIndex, position } from "../../diagnostics/render/lines.js";
+import type { Source } from "../../graph/graph.js";
 import type { Val } from "../../kernel/api.js";
 import type { KernelProgram } from "../../kernel/lower.js";
-import { eMul, paren, type E, type Scalar, type Stmt } from "../../kernel/program.js";
+import { BATCH, eMul, isSize, ONE, sameSize, STEP, TIME, type BufId, type Scalar, type Stmt } from "../../kernel/program.js";
+import { bufferNames, labelText, paren, sizeText } from "./names.js";
 import type { ModelInfo } from "../../runtime/model-api.js";
 
 export interface EmitOptions {
@@ -23,28 +26,37 @@ export function commentText(s: string): string {
   return s.replace(/[\r\n\u2028\u2029]+/g, " ");
 }
 
-/** Whether two size expressions are equal: the same text, or the same value at two sample points. */
-function sameE(a: E, b: E): boolean {
-  if (a === b) return true;
-  const names = new Set([...`${a} ${b}`.matchAll(/\$[A-Za-z_][\w]*/g)].map((m) => m[0]));
-  for (const seed of [7, 13]) {
-    let i = 0;
-    const env = [...names].map((n) => `const ${n} = ${seed * 1009 + 37 * i++ * i};`).join("");
-    const f = new Function(`${env} return [${a}, ${b}];`) as () => [number, number];
-    const [x, y] = f();
-    if (x !== y) return false;
-  }
-  return true;
-}
-
 const num = (v: number): string => (Number.isNaN(v) ? "NaN" : v === Infinity ? "Infinity" : v === -Infinity ? "-Infinity" : Object.is(v, -0) ? "0" : String(v));
 
 class Printer {
   private readonly lines: string[] = [];
   private depth = 0;
 
+  /** bufs: the buffers' identifiers, by BufId; sources: the spec texts by file, for the lines comments quote. */
+  constructor(
+    readonly bufs: readonly string[],
+    private readonly sources: Map<string, string>,
+  ) {}
+
+  /** A buffer as the model's member. */
+  buf(id: BufId): string {
+    return `this.${this.bufs[id]!}`;
+  }
+
   line(s = ""): void {
     this.lines.push(s === "" ? "" : "  ".repeat(this.depth) + s);
+  }
+
+  /** A comment line: the text, and the spec line it comes from (`file:line: text`; the file alone when its text is unknown). */
+  note(text: string, src: Source | undefined): void {
+    const spec = src === undefined ? undefined : this.sources.get(src.file);
+    let where = src?.file;
+    if (src !== undefined && spec !== undefined) {
+      const index = lineIndex(spec);
+      const { line } = position(index, src.loc.start);
+      where = `${src.file}:${line}: ${spec.slice(index.starts[line - 1], index.starts[line] ?? spec.length).trim()}`;
+    }
+    this.line(`// ${commentText(where === undefined ? text : `${text} (${where})`)}`);
   }
 
   open(s: string): void {
@@ -69,29 +81,29 @@ function emitMap(p: Printer, st: Extract<Stmt, { s: "map" }>): void {
   collectIdx(st.expr, used);
   // Axes: drop size-1 axes, merge neighbours that are contiguous for every operand.
   let axes = st.shape.map((ext, i) => ({ ext, strides: ops.map((o) => o.strides[i]!), idx: used.has(i) ? i : -1 }));
-  axes = axes.filter((a) => a.ext !== "1" || a.idx >= 0);
+  axes = axes.filter((a) => !isSize(a.ext, 1) || a.idx >= 0);
   for (let j = axes.length - 2; j >= 0; j--) {
     const a = axes[j]!;
     const b = axes[j + 1]!;
     if (a.idx >= 0 || b.idx >= 0) continue;
-    if (!ops.every((_, o) => sameE(a.strides[o]!, eMul(b.strides[o]!, b.ext)))) continue;
+    if (!ops.every((_, o) => sameSize(a.strides[o]!, eMul(b.strides[o]!, b.ext)))) continue;
     axes.splice(j, 2, { ext: eMul(a.ext, b.ext), strides: b.strides, idx: -1 });
   }
   const idxVar = new Map<number, string>();
-  const bufs = ops.map((o, i) => `${i === 0 ? "$o" : `$a${i - 1}`} = this.${o.buf}`);
+  const bufs = ops.map((o, i) => `${i === 0 ? "$o" : `$a${i - 1}`} = ${p.buf(o.buf)}`);
   p.open(`{`);
   p.line(`const ${bufs.join(", ")};`);
   // Offsets at each level: $p{op}_{level}
   const base = ops.map((o, i) => `${i === 0 ? "$po" : `$pa${i - 1}`}`);
-  p.line(`const ${ops.map((o, i) => `${base[i]}_0 = ${o.off}`).join(", ")};`);
+  p.line(`const ${ops.map((o, i) => `${base[i]}_0 = ${sizeText(o.off)}`).join(", ")};`);
   axes.forEach((a, level) => {
     const v = `$i${level}`;
     if (a.idx >= 0) idxVar.set(a.idx, v);
-    p.open(`for (let ${v} = 0; ${v} < ${a.ext}; ${v}++) {`);
+    p.open(`for (let ${v} = 0; ${v} < ${sizeText(a.ext)}; ${v}++) {`);
     const parts = ops.map((o, i) => {
       const s = a.strides[i]!;
       const prev = `${base[i]}_${level}`;
-      return `${base[i]}_${level + 1} = ${s === "0" ? prev : s === "1" ? `${prev} + ${v}` : `${prev} + ${v} * ${paren(s)}`}`;
+      return `${base[i]}_${level + 1} = ${isSize(s, 0) ? prev : isSize(s, 1) ? `${prev} + ${v}` : `${prev} + ${v} * ${paren(s)}`}`;
     });
     p.line(`const ${parts.join(", ")};`);
   });
@@ -122,7 +134,7 @@ function scalar(s: Scalar, read: (i: number) => string, idx: (axis: number) => s
     case "idx":
       return idx(s.axis);
     case "size":
-      return `(${s.e})`;
+      return `(${sizeText(s.e)})`;
     case "fn": {
       const [a, b, c] = s.args;
       switch (s.f) {
@@ -159,39 +171,42 @@ function emitStmts(p: Printer, stmts: Stmt[]): void {
 function emitStmt(p: Printer, st: Stmt): void {
   switch (st.s) {
     case "note":
-      p.line(`// ${commentText(st.text)}`);
+      p.note(st.text, st.src);
       return;
     case "map":
       emitMap(p, st);
       return;
     case "fill":
-      p.line(`this.${st.buf}.fill(${num(st.value)}, ${st.off}, ${st.off === "0" ? st.size : `${paren(st.off)} + ${paren(st.size)}`});`);
+      p.line(`${p.buf(st.buf)}.fill(${num(st.value)}, ${sizeText(st.off)}, ${isSize(st.off, 0) ? sizeText(st.size) : `${paren(st.off)} + ${paren(st.size)}`});`);
       return;
     case "gemm": {
-      const m = (x: typeof st.a, e: string, isC = false) => `this.${x.buf}, ${x.bstride === "0" || e === "" ? x.off : `${paren(x.off)} + ${e} * ${paren(x.bstride)}`}, ${x.ld}${isC ? "" : `, ${x.trans}`}`;
-      if (st.count === "1") {
-        p.line(`gemm(${st.m}, ${st.n}, ${st.k}, ${m(st.a, "")}, ${m(st.b, "")}, ${m(st.c, "", true)}, ${st.acc});`);
+      const m = (x: typeof st.a, e: string, isC = false) => `${p.buf(x.buf)}, ${isSize(x.bstride, 0) || e === "" ? sizeText(x.off) : `${paren(x.off)} + ${e} * ${paren(x.bstride)}`}, ${sizeText(x.ld)}${isC ? "" : `, ${x.trans}`}`;
+      const mnk = [st.m, st.n, st.k].map(sizeText).join(", ");
+      if (isSize(st.count, 1)) {
+        p.line(`gemm(${mnk}, ${m(st.a, "")}, ${m(st.b, "")}, ${m(st.c, "", true)}, ${st.acc});`);
       } else {
-        p.open(`for (let $e = 0; $e < ${st.count}; $e++) {`);
-        p.line(`gemm(${st.m}, ${st.n}, ${st.k}, ${m(st.a, "$e")}, ${m(st.b, "$e")}, ${m(st.c, "$e", true)}, ${st.acc});`);
+        p.open(`for (let $e = 0; $e < ${sizeText(st.count)}; $e++) {`);
+        p.line(`gemm(${mnk}, ${m(st.a, "$e")}, ${m(st.b, "$e")}, ${m(st.c, "$e", true)}, ${st.acc});`);
         p.close();
       }
       return;
     }
-    case "loop":
-      p.open(st.down ? `for (let ${st.v} = ${paren(st.count)} - 1; ${st.v} >= 0; ${st.v}--) {` : `for (let ${st.v} = 0; ${st.v} < ${st.count}; ${st.v}++) {`);
+    case "loop": {
+      const k = sizeText(STEP);
+      p.open(st.down ? `for (let ${k} = ${paren(st.count)} - 1; ${k} >= 0; ${k}--) {` : `for (let ${k} = 0; ${k} < ${sizeText(st.count)}; ${k}++) {`);
       emitStmts(p, st.body);
       p.close();
       return;
-    case "let":
-      p.line(`const ${st.name} = ${st.value};`);
+    }
+    case "time":
+      p.line(`const ${sizeText(TIME)} = ${sizeText(st.value)};`);
       return;
     case "initial":
       p.open(`{`);
       p.line(`const $given = this.initial?.[${JSON.stringify(st.key)}];`);
       p.open(`if ($given) {`);
-      p.line(`if ($given.length < ${st.size}) throw new Error(${JSON.stringify(`the initial state ${st.key} is too short`)});`);
-      p.line(`this.${st.buf}.set($given.subarray(0, ${st.size}));`);
+      p.line(`if ($given.length < ${sizeText(st.size)}) throw new Error(${JSON.stringify(`the initial state ${st.key} is too short`)});`);
+      p.line(`${p.buf(st.buf)}.set($given.subarray(0, ${sizeText(st.size)}));`);
       p.close();
       p.open(`else {`);
       emitStmts(p, st.otherwise);
@@ -206,13 +221,13 @@ function emitStmt(p: Printer, st: Stmt): void {
   }
 }
 
-function viewExpr(v: Val, batched: boolean): string {
-  return `{ data: this.${v.buf}, offset: ${v.off}, shape: [${[...(batched ? ["$B"] : []), ...v.ext].join(", ")}] }`;
+function viewExpr(p: Printer, v: Val, batched: boolean): string {
+  return `{ data: ${p.buf(v.buf)}, offset: ${sizeText(v.off)}, shape: [${[...(batched ? [BATCH] : []), ...v.ext].map(sizeText).join(", ")}] }`;
 }
 
-/** model.ts of a kernel program. */
-export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOptions): string {
-  const p = new Printer();
+/** model.ts of a kernel program; `sources` holds the spec texts by file, for the lines comments quote. */
+export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOptions, sources: Map<string, string>): string {
+  const p = new Printer(bufferNames(program.buffers), sources);
   const F = opts.precision === "f64" ? "Float64Array" : "Float32Array";
   p.line(`// Generated by seqc from ${commentText(info.spec.file)}, model ${commentText(info.name)}. Do not edit: edit the spec and compile again.`);
   p.line(`// The forward pass, then the backward pass (reverse-mode differentiation, backpropagation through time`);
@@ -247,31 +262,31 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.line(`private readonly maxBatch: number;`);
   p.line(`private readonly dims: Dims;`);
   p.line(`private B = 0;`);
-  for (const d of free) p.line(`private ${d.unit} = 0;`);
+  for (const d of free) p.line(`private ${sizeText(d.unit)} = 0;`);
   p.line(`private initial: Record<string, Buf> | undefined = undefined;`);
-  for (const b of program.buffers) {
-    p.line(`/** ${commentText(b.doc).replace(/\*\//g, "* /")} */`);
-    p.line(`private readonly ${b.name}: ${b.kind === "int" ? "Int32Array" : F};`);
-  }
+  program.buffers.forEach((b, id) => {
+    p.line(`/** ${commentText(labelText(b.doc, p.bufs)).replace(/\*\//g, "* /")} */`);
+    p.line(`private readonly ${p.bufs[id]!}: ${b.kind === "int" ? "Int32Array" : F};`);
+  });
   p.line();
   p.open(`constructor(dims: Dims, maxBatch: number) {`);
   p.line(`if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error("the batch size must be a whole number >= 1");`);
   p.line(`this.maxBatch = maxBatch;`);
   p.line(`this.dims = { ...dims };`);
   p.line(`const $B = maxBatch;`);
-  for (const d of free) p.line(`const ${d.unit} = unit(dims, ${JSON.stringify(d.name)}, ${d.multiple});`);
-  const paramTotal = program.params.reduce<E>((acc, q) => (acc === "0" ? q.size : `${acc} + ${paren(q.size)}`), "0");
+  for (const d of free) p.line(`const ${sizeText(d.unit)} = unit(dims, ${JSON.stringify(d.name)}, ${d.multiple});`);
+  const paramTotal = program.params.reduce((acc, q) => (acc === "0" ? sizeText(q.size) : `${acc} + ${paren(q.size)}`), "0");
   p.line(`this.params = new F(${paramTotal});`);
   p.line(`this.grads = new F(${paramTotal});`);
-  for (const b of program.buffers) {
+  program.buffers.forEach((b, id) => {
     if (b.kind === "param" || b.kind === "grad") {
       const src = b.kind === "param" ? "params" : "grads";
-      p.line(`this.${b.name} = this.${src}.subarray(${b.off}, ${b.off === "0" ? paren(b.size) : `${paren(b.off!)} + ${paren(b.size)}`});`);
-    } else p.line(`this.${b.name} = new ${b.kind === "int" ? "Int32Array" : "F"}(${b.size});`);
-  }
+      p.line(`${p.buf(id)} = this.${src}.subarray(${sizeText(b.off!)}, ${isSize(b.off!, 0) ? paren(b.size) : `${paren(b.off!)} + ${paren(b.size)}`});`);
+    } else p.line(`${p.buf(id)} = new ${b.kind === "int" ? "Int32Array" : "F"}(${sizeText(b.size)});`);
+  });
   for (const q of program.params) {
-    const off = program.buffers.find((b) => b.name === q.buf)!.off!;
-    p.line(`this.layout[${JSON.stringify(q.name)}] = { offset: ${off}, size: ${q.size}, shape: [${q.shape.join(", ")}] };`);
+    const off = program.buffers[q.buf]!.off!;
+    p.line(`this.layout[${JSON.stringify(q.name)}] = { offset: ${sizeText(off)}, size: ${sizeText(q.size)}, shape: [${q.shape.map(sizeText).join(", ")}] };`);
   }
   p.close();
   p.line();
@@ -290,26 +305,27 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.line(`const $B = batch.size;`);
   p.line(`if (!Number.isInteger($B) || $B < 1 || $B > this.maxBatch) throw new Error(\`the batch size \${$B} is not in 1..\${this.maxBatch}\`);`);
   for (const d of free) {
-    p.line(`const ${d.unit} = unit(Object.hasOwn(batch.dims, ${JSON.stringify(d.name)}) ? batch.dims : this.dims, ${JSON.stringify(d.name)}, ${d.multiple});`);
-    p.line(`if (${d.unit} > unit(this.dims, ${JSON.stringify(d.name)}, ${d.multiple})) throw new Error(\`the dim ${d.name} is \${${d.unit} * ${d.multiple}}, more than the model was made for (\${this.dims[${JSON.stringify(d.name)}]})\`);`);
-    p.line(`this.${d.unit} = ${d.unit};`);
+    const u = sizeText(d.unit);
+    p.line(`const ${u} = unit(Object.hasOwn(batch.dims, ${JSON.stringify(d.name)}) ? batch.dims : this.dims, ${JSON.stringify(d.name)}, ${d.multiple});`);
+    p.line(`if (${u} > unit(this.dims, ${JSON.stringify(d.name)}, ${d.multiple})) throw new Error(\`the dim ${d.name} is \${${u} * ${d.multiple}}, more than the model was made for (\${this.dims[${JSON.stringify(d.name)}]})\`);`);
+    p.line(`this.${u} = ${u};`);
   }
   p.line(`this.B = $B;`);
   for (const input of program.inputs) {
-    const decl = program.buffers.find((b) => b.name === input.buf)!;
+    const decl = program.buffers[input.buf]!;
     p.line(`{`);
     p.line(`  const $f = batch.fields[${JSON.stringify(input.name)}];`);
     p.line(`  if (!$f) throw new Error(${JSON.stringify(`the batch has no ${input.role} ${input.name}`)});`);
-    p.line(`  const $n = ${decl.size};`);
+    p.line(`  const $n = ${sizeText(decl.size)};`);
     p.line(`  if ($f.length < $n) throw new Error(\`${input.role} ${input.name.replace(/[`$\\]/g, "")} has \${$f.length} values, not \${$n}\`);`);
-    p.line(`  this.${input.buf}.set($f.subarray(0, $n));`);
+    p.line(`  ${p.buf(input.buf)}.set($f.subarray(0, $n));`);
     p.line(`}`);
   }
   emitStmts(p, program.forward);
   p.line(`let $loss = 0;`);
   for (const l of program.losses) {
-    if (l.n === null) p.line(`$loss += this.${l.buf}[${l.off}]! * $B;`);
-    else p.line(`for (let $i = 0; $i < $B; $i++) $loss += this.${l.buf}[${paren(l.off)} + $i]!;`);
+    if (l.n === null) p.line(`$loss += ${p.buf(l.buf)}[${sizeText(l.off)}]! * $B;`);
+    else p.line(`for (let $i = 0; $i < $B; $i++) $loss += ${p.buf(l.buf)}[${paren(l.off)} + $i]!;`);
   }
   p.line(`return $loss / $B;`);
   p.close();
@@ -317,17 +333,17 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.open(`backward(): void {`);
   p.line(`const $B = this.B;`);
   p.line(`if ($B === 0) throw new Error("backward needs a forward pass first");`);
-  for (const d of free) p.line(`const ${d.unit} = this.${d.unit};`);
+  for (const d of free) p.line(`const ${sizeText(d.unit)} = this.${sizeText(d.unit)};`);
   emitStmts(p, program.backward);
   p.close();
   p.line();
   p.open(`value(name: string): ValueView {`);
   p.line(`const $B = this.B;`);
-  for (const d of free) p.line(`const ${d.unit} = this.${d.unit};`);
+  for (const d of free) p.line(`const ${sizeText(d.unit)} = this.${sizeText(d.unit)};`);
   p.open(`switch (name) {`);
   for (const v of program.values) {
-    if (v.val.num !== undefined || v.val.buf === "") continue;
-    p.line(`case ${JSON.stringify(v.name)}: return ${viewExpr(v.val, v.val.n !== null)};`);
+    if (v.val.num !== undefined) continue;
+    p.line(`case ${JSON.stringify(v.name)}: return ${viewExpr(p, v.val, v.val.n !== null)};`);
   }
   p.close();
   p.line("throw new Error(`the model has no value ${JSON.stringify(name)}`);");
@@ -335,19 +351,19 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.line();
   p.open(`lossValue(i: number): ValueView {`);
   p.line(`const $B = this.B;`);
-  for (const d of free) p.line(`const ${d.unit} = this.${d.unit};`);
+  for (const d of free) p.line(`const ${sizeText(d.unit)} = this.${sizeText(d.unit)};`);
   p.open(`switch (i) {`);
-  program.lossArgs.forEach((v, i) => p.line(`case ${i}: return ${viewExpr(v, v.n !== null)};`));
+  program.lossArgs.forEach((v, i) => p.line(`case ${i}: return ${viewExpr(p, v, v.n !== null)};`));
   p.close();
   p.line("throw new Error(`the model has no loss ${i}`);");
   p.close();
   p.line();
   p.open(`lossTarget(i: number): ValueView {`);
   p.line(`const $B = this.B;`);
-  for (const d of free) p.line(`const ${d.unit} = this.${d.unit};`);
+  for (const d of free) p.line(`const ${sizeText(d.unit)} = this.${sizeText(d.unit)};`);
   p.open(`switch (i) {`);
   program.lossTargets.forEach((v, i) => {
-    if (v.num === undefined) p.line(`case ${i}: return ${viewExpr(v, v.n !== null)};`);
+    if (v.num === undefined) p.line(`case ${i}: return ${viewExpr(p, v, v.n !== null)};`);
   });
   p.close();
   p.line("throw new Error(`the target of loss ${i} is not a tensor`);");
@@ -355,10 +371,10 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.line();
   p.open(`finalStates(): Record<string, ValueView> {`);
   p.line(`const $B = this.B;`);
-  for (const d of free) p.line(`const ${d.unit} = this.${d.unit};`);
+  for (const d of free) p.line(`const ${sizeText(d.unit)} = this.${sizeText(d.unit)};`);
   p.line(`void $B;`);
   p.open(`return {`);
-  for (const s of program.states) p.line(`${JSON.stringify(s.key)}: { data: this.${s.last.buf}, offset: ${s.last.off}, shape: [${paren(s.size)} / ${paren(s.last.n ?? "1")}, ${s.last.ext.join(", ")}] },`);
+  for (const s of program.states) p.line(`${JSON.stringify(s.key)}: { data: ${p.buf(s.last.buf)}, offset: ${sizeText(s.last.off)}, shape: [${paren(s.size)} / ${paren(s.last.n ?? ONE)}, ${s.last.ext.map(sizeText).join(", ")}] },`);
   p.close(`};`);
   p.close();
   p.close();
