@@ -1,10 +1,10 @@
 /** Reopening a saved model directory for the commands that use one (eval, predict, sample, export). */
-import { compileSpec } from "../driver.js";
+import { loadModel, ModelFileError, SpecError } from "../api.js";
 import type { Program } from "../ir/program.js";
 import type { Graph } from "../graph/graph.js";
 import type { SavedModel } from "../backends/save.js";
 import { readText, UserIoError } from "./io.js";
-import { compiledOrExit, type OutputOptions } from "./output.js";
+import { emitDiagnostics, type OutputOptions } from "./output.js";
 
 export interface Reopened {
   saved: SavedModel;
@@ -13,27 +13,20 @@ export interface Reopened {
 }
 
 /**
- * Reads a model directory and rebuilds its graph from the spec text saved in
- * it. Returns exit code 1 (after printing the diagnostics) if that spec no
- * longer checks; a missing or broken directory is a UserIoError (exit 2).
+ * Opens a model directory (the API's loadModel). Returns exit code 1 (after
+ * printing the diagnostics) if its spec no longer checks; a missing or broken
+ * directory is a UserIoError (exit 2).
  */
 export async function reopen(dir: string, opts: OutputOptions): Promise<Reopened | number> {
-  const { loadModel, checkModelFits, ModelFileError } = await import("../backends/save.js");
-  let saved: SavedModel;
   try {
-    saved = loadModel(dir);
+    const { meta, weights, program, graph } = await loadModel(dir, { readFile: readText });
+    return { saved: { meta, weights }, program, graph };
   } catch (e) {
     if (e instanceof ModelFileError) throw new UserIoError(e.message);
+    if (e instanceof SpecError) {
+      emitDiagnostics(e.diagnostics, e.sources, opts);
+      return 1;
+    }
     throw e;
   }
-  const compiled = compiledOrExit(compileSpec(saved.meta.spec.file, { text: saved.meta.spec.source, readFile: readText, model: saved.meta.model }), opts);
-  if (typeof compiled === "number") return compiled;
-  const { program, graph } = compiled;
-  try {
-    checkModelFits(saved, graph, dir);
-  } catch (e) {
-    if (e instanceof ModelFileError) throw new UserIoError(e.message);
-    throw e;
-  }
-  return { saved, program, graph };
 }
