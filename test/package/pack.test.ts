@@ -82,9 +82,10 @@ beforeAll(() => {
   writeFileSync(join(project, "bad.seq"), BAD_SPEC);
 }, 4 * STEP_TIMEOUT);
 
+// The installed project's node_modules is some 300 MB of small files: removing them takes a while on a loaded machine.
 afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
+}, STEP_TIMEOUT);
 
 describe("the npm package, installed from its tarball", { timeout: STEP_TIMEOUT }, () => {
   it("ships the build, the declarations, the standard library and the ts target's runtime; not the tests or the specs", () => {
