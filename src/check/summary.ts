@@ -4,7 +4,7 @@
  * the total, symbolic where dims are free and numeric where they are bound.
  */
 import { Poly } from "./dims.js";
-import type { ModelInfo } from "./infer.js";
+import type { ModelInfo, ValueInfo } from "./infer.js";
 import { formatTy } from "./types.js";
 
 /** A count as text: `4*H*X + 4*H*H + 4*H`, with `= 2,048` appended when every dim is bound. */
@@ -54,9 +54,39 @@ function renderDims(info: ModelInfo): string | undefined {
   return parts.length > 0 ? `dims: ${parts.join(", ")}` : undefined;
 }
 
-/** The summary as JSON-ready data. */
-export function summaryData(info: ModelInfo): object {
-  const count = (p: Poly) => ({ symbolic: info.env.format(p), value: info.env.value(p) ?? null });
+/** A parameter count: symbolic (`4*H*X + 4*H`), and its value when every dim is bound (null otherwise). */
+export interface Count {
+  symbolic: string;
+  value: number | null;
+}
+
+/**
+ * One model's summary as data (`seqc summary --format json`, and the models of
+ * the API's `check`): each named value with its shape as text, every parameter
+ * and the total.
+ */
+export interface ModelSummary {
+  model: string;
+  file: string;
+  values: {
+    name: string;
+    kind: ValueInfo["kind"];
+    /** `[T, 4*H]`, `[T] of abc` for tokens, `([H], [H])` for a tuple. */
+    shape: string;
+    /** int32 for token ids (a vocabulary's), float32 otherwise. */
+    dtype: "float32" | "int32";
+    /** The vocabulary of token values. */
+    vocab?: string;
+    /** The parameters this value's expression creates. */
+    params: Count;
+  }[];
+  parameters: { name: string; shape: string[]; count: Count }[];
+  total: Count;
+}
+
+/** The summary of one model as JSON-ready data. */
+export function summaryData(info: ModelInfo): ModelSummary {
+  const count = (p: Poly): Count => ({ symbolic: info.env.format(p), value: info.env.value(p) ?? null });
   return {
     model: info.name,
     file: info.file,
@@ -64,6 +94,8 @@ export function summaryData(info: ModelInfo): object {
       name: v.name,
       kind: v.kind,
       shape: formatTy(v.ty, info.env),
+      dtype: v.ty.kind === "tensor" && v.ty.vocab !== undefined ? "int32" : "float32",
+      ...(v.ty.kind === "tensor" && v.ty.vocab !== undefined ? { vocab: v.ty.vocab } : {}),
       params: count(v.params.reduce((acc, p) => acc.add(p.count), Poly.const(0))),
     })),
     parameters: info.params.map((p) => ({ name: p.name, shape: p.dims.map((d) => info.env.format(d)), count: count(p.count) })),

@@ -11,7 +11,9 @@ import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { NodeError, type Dim, type Graph, type Source } from "../../graph/graph.js";
 import { lowerGraph } from "../../kernel/lower.js";
-import type { TrainSettings } from "../settings.js";
+import type { ModelInfo as CheckedModel } from "../../check/infer.js";
+import type { Program } from "../../ir/program.js";
+import { specSettings, type TrainSettings } from "../settings.js";
 import { emitModel } from "./emit.js";
 import type { FieldInfo, ModelInfo } from "../../runtime/model-api.js";
 
@@ -143,4 +145,16 @@ export function outputFiles(files: Record<string, string>, opts: { js: boolean }
     }
   }
   return out;
+}
+
+/**
+ * What `seqc compile --target ts` writes for a checked model (and the API's
+ * `compile` returns): the trainer's files with the spec's `train {}` settings
+ * and this package's runtime, then outputFiles. A TsTargetError says what the
+ * target cannot compile.
+ */
+export function trainerFiles(program: Program, model: CheckedModel, graph: Graph, opts: TsOptions & { js: boolean }): Record<string, string> {
+  const spec = { file: program.root.file, source: program.sources.get(program.root.file) ?? "" };
+  const files = emitFiles(graph, program.sources, specSettings(model.model), spec, { precision: opts.precision }, runtimeSources());
+  return outputFiles(files, { js: opts.js });
 }

@@ -28,14 +28,10 @@ export async function runCompile(spec: string, opts: CompileOptions): Promise<nu
   const compiled = compiledOrExit(compileSpec(spec, specFiles(spec, opts.model)), opts);
   if (typeof compiled === "number") return compiled;
   const { program, model: info, graph } = compiled;
-  const [{ specSettings }, ts, { writeAtomic }] = await Promise.all([
-    import("../../backends/settings.js"),
-    import("../../backends/ts/compile.js"),
-    import("../../runtime/model-dir.js"),
-  ]);
-  let files: Record<string, string>;
+  const [ts, { writeAtomic }] = await Promise.all([import("../../backends/ts/compile.js"), import("../../runtime/model-dir.js")]);
+  let out: Record<string, string>;
   try {
-    files = ts.emitFiles(graph, program.sources, specSettings(info.model), { file: program.root.file, source: program.sources.get(program.root.file) ?? "" }, { precision: opts.precision }, ts.runtimeSources());
+    out = ts.trainerFiles(program, info, graph, { precision: opts.precision, js: opts.js });
   } catch (e) {
     if (e instanceof ts.TsTargetError) {
       process.stderr.write(`error: ${e.src ? describeSource(e.src) : spec}: model ${info.name}: ${e.message}\n`);
@@ -43,7 +39,6 @@ export async function runCompile(spec: string, opts: CompileOptions): Promise<nu
     }
     throw e;
   }
-  const out = ts.outputFiles(files, { js: opts.js });
   try {
     mkdirSync(opts.out, { recursive: true });
     for (const [name, text] of Object.entries(out)) writeAtomic(join(opts.out, name), text);

@@ -3,18 +3,21 @@
  * are 1-based, endColumn is one past the last character, and all of them are
  * null when the file's text is not among the sources (start/end still say where).
  */
+import type { Code } from "../codes.js";
 import { primaryLabel, type Diagnostic, type Label, type Sources } from "../diagnostic.js";
 import { summarize, type Summary } from "./common.js";
 import { labelRange } from "./lines.js";
 
-interface JsonRange {
+/** 1-based; endColumn is one past the last character; null when the file's text is unknown. */
+export interface JsonRange {
   line: number | null;
   column: number | null;
   endLine: number | null;
   endColumn: number | null;
 }
 
-interface JsonLabel extends JsonRange {
+/** A label with its place as lines and columns, besides its offsets. */
+export interface JsonLabel extends JsonRange {
   file: string;
   start: number;
   end: number;
@@ -22,8 +25,9 @@ interface JsonLabel extends JsonRange {
   primary: boolean;
 }
 
-interface JsonDiagnostic extends JsonRange {
-  code: string;
+/** A diagnostic with the place of its primary label as file, lines and columns (the API's `check` returns these too). */
+export interface JsonDiagnostic extends JsonRange {
+  code: Code;
   severity: Diagnostic["severity"];
   message: string;
   help?: string;
@@ -45,13 +49,14 @@ const NO_RANGE: JsonRange = { line: null, column: null, endLine: null, endColumn
 export function renderJson(diags: readonly Diagnostic[], sources: Sources): string {
   const report: JsonReport = {
     version: 1,
-    diagnostics: diags.map((d) => jsonDiagnostic(d, sources)),
+    diagnostics: diags.map((d) => locateDiagnostic(d, sources)),
     summary: summarize(diags),
   };
   return `${JSON.stringify(report, null, 2)}\n`;
 }
 
-function jsonDiagnostic(d: Diagnostic, sources: Sources): JsonDiagnostic {
+/** A diagnostic as JSON-ready data: its offsets turned into lines and columns with the sources' texts. */
+export function locateDiagnostic(d: Diagnostic, sources: Sources): JsonDiagnostic {
   const primary = primaryLabel(d);
   const range = (primary && labelRange(primary, sources)) ?? NO_RANGE;
   return {
