@@ -7,10 +7,48 @@ import { batchOf, planBatches } from "./batches.js";
 import type { DataSet } from "./data.js";
 import { DimTable } from "./dims.js";
 
+/** What one loss's output scores: accuracy per step and per sequence, and for token targets perplexity and bits per token. */
+export interface Scores {
+  stepAccuracy?: number;
+  sequenceAccuracy?: number;
+  perplexity?: number;
+  bitsPerToken?: number;
+}
+
 /** Loss and accuracy of a model on data, as `seqc eval` reports them. */
 export interface Metrics {
   loss: number;
-  outputs: { loss: string; target?: string; stepAccuracy?: number; sequenceAccuracy?: number; perplexity?: number; bitsPerToken?: number }[];
+  outputs: ({ loss: string; target?: string } & Scores)[];
+}
+
+/** Counts over the positions a loss compares, summed batch by batch (padded steps count for nothing). */
+export interface Tally {
+  right: number;
+  steps: number;
+  sequences: number;
+  allRight: number;
+  /** Summed cross entropy of token targets, in nats. */
+  ce: number;
+  tokens: number;
+}
+
+export function newTally(): Tally {
+  return { right: 0, steps: 0, sequences: 0, allRight: 0, ce: 0, tokens: 0 };
+}
+
+/** The scores of a tally: accuracies once a sequence was seen, perplexity and bits per token once a token was. */
+export function scoresOf(a: Tally): Scores {
+  const o: Scores = {};
+  if (a.sequences > 0) {
+    o.stepAccuracy = a.right / Math.max(1, a.steps);
+    o.sequenceAccuracy = a.allRight / Math.max(1, a.sequences);
+  }
+  if (a.tokens > 0) {
+    const perToken = a.ce / a.tokens;
+    o.perplexity = Math.exp(perToken);
+    o.bitsPerToken = perToken / Math.LN2;
+  }
+  return o;
 }
 
 export function argmax(d: ArrayLike<number>, from: number, n: number): number {
@@ -28,7 +66,7 @@ export function argmax(d: ArrayLike<number>, from: number, n: number): number {
  */
 export function evaluate(model: CompiledModel, info: ModelInfo, data: DataSet, batchSize = 64): Metrics {
   const vocabDims = new DimTable(info.dims, info.vocabs).vocabSizes(data.vocabs);
-  const acc = info.losses.map(() => ({ right: 0, steps: 0, sequences: 0, allRight: 0, ce: 0, tokens: 0 }));
+  const acc = info.losses.map(newTally);
   let total = 0;
   let n = 0;
   for (const items of planBatches(data.examples, data.examples.map((_, i) => i), batchSize, data.freeDims)) {
@@ -81,19 +119,6 @@ export function evaluate(model: CompiledModel, info: ModelInfo, data: DataSet, b
   }
   return {
     loss: total / Math.max(1, n),
-    outputs: info.losses.map((l, i) => {
-      const a = acc[i]!;
-      const o: Metrics["outputs"][number] = { loss: l.op, ...(l.target !== undefined ? { target: l.target } : {}) };
-      if (a.sequences > 0) {
-        o.stepAccuracy = a.right / Math.max(1, a.steps);
-        o.sequenceAccuracy = a.allRight / Math.max(1, a.sequences);
-      }
-      if (a.tokens > 0) {
-        const perToken = a.ce / a.tokens;
-        o.perplexity = Math.exp(perToken);
-        o.bitsPerToken = perToken / Math.LN2;
-      }
-      return o;
-    }),
+    outputs: info.losses.map((l, i) => ({ loss: l.op, ...(l.target !== undefined ? { target: l.target } : {}), ...scoresOf(acc[i]!) })),
   };
 }

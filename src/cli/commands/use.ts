@@ -7,6 +7,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { Graph, Node } from "../../graph/graph.js";
 import type { Dataset } from "../../backends/data/dataset.js";
+import { newTally, scoresOf, type Scores } from "../../runtime/metrics.js";
 import { textIds, type Vocabulary } from "../../runtime/vocab.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import type { TfModel } from "../../backends/tfjs/exec.js";
@@ -51,8 +52,8 @@ function nodeById(graph: Graph, id: number): Node {
 
 export interface Metrics {
   loss: number;
-  /** Per loss: the metrics that fit it. */
-  outputs: { loss: string; prediction: string; target: string; stepAccuracy?: number; sequenceAccuracy?: number; perplexity?: number; bitsPerToken?: number }[];
+  /** Per loss: the scores that fit it (src/runtime/metrics.ts). */
+  outputs: ({ loss: string; prediction: string; target: string } & Scores)[];
 }
 
 /** Loss and metrics of a model on a data set. */
@@ -60,7 +61,7 @@ export async function evaluate(loaded: Loaded, data: Dataset): Promise<Metrics> 
   const { batchTensors } = await import("../../backends/tfjs/train.js");
   const tf = loaded.model.engine.tf;
   const lossNodes = loaded.graph.losses.map((id) => nodeById(loaded.graph, id)).filter((n): n is Extract<Node, { kind: "op" }> => n.kind === "op");
-  const acc = lossNodes.map(() => ({ right: 0, steps: 0, sequences: 0, allRight: 0, ce: 0, tokens: 0 }));
+  const acc = lossNodes.map(newTally);
   let total = 0;
   for (const batch of data.batches(64, 0, false)) {
     const { inputs, free, lengths } = batchTensors(tf, batch);
@@ -101,22 +102,7 @@ export async function evaluate(loaded: Loaded, data: Dataset): Promise<Metrics> 
   const name = (id: number, unnamed: string) => Object.entries(loaded.graph.values).find(([, v]) => v === id)?.[0] ?? unnamed;
   return {
     loss: total / Math.max(1, data.examples),
-    outputs: lossNodes.map((n, i) => {
-      const a = acc[i]!;
-      const out: Metrics["outputs"][number] = {
-        loss: n.op,
-        prediction: name(n.args[0]!, "prediction"),
-        target: name(n.args[1]!, "target"),
-        stepAccuracy: a.right / Math.max(1, a.steps),
-        sequenceAccuracy: a.allRight / Math.max(1, a.sequences),
-      };
-      if (a.tokens > 0) {
-        const perToken = a.ce / a.tokens;
-        out.perplexity = Math.exp(perToken);
-        out.bitsPerToken = perToken / Math.LN2;
-      }
-      return out;
-    }),
+    outputs: lossNodes.map((n, i) => ({ loss: n.op, prediction: name(n.args[0]!, "prediction"), target: name(n.args[1]!, "target"), ...scoresOf(acc[i]!) })),
   };
 }
 
