@@ -23,7 +23,7 @@ export interface DimAtomInfo {
 export interface DimVocabInfo {
   name: string;
   sizeDim?: string;
-  tokens?: readonly string[];
+  tokens?: string[];
 }
 
 /** Unit values of atoms, by name. */

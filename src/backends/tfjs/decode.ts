@@ -16,7 +16,7 @@
  */
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { Dim, Graph, Node } from "../../graph/graph.js";
-import { dimValue, type DimValues } from "../../graph/dims.js";
+import { dimTable, dimValue, type DimValues } from "../../graph/dims.js";
 import type { TfModel } from "./exec.js";
 
 type Tensor = tfTypes.Tensor;
@@ -106,12 +106,8 @@ class Decoder {
     for (const n of this.others) {
       const t = fixed[n.name];
       if (!t) continue;
-      n.shape.forEach((d, i) => {
-        const a = singleAtom(graph, d);
-        // Free dims saved with a model (e.g. the padded training lengths) are overridden by the actual shapes.
-        if (!a || a.value !== undefined) return;
-        this.fixedFree[a.name] = (t.shape[i + 1]! * a.multiple) / a.coefficient;
-      });
+      // Free dims saved with a model (e.g. the padded training lengths) are overridden by the actual shapes.
+      n.shape.forEach((d, i) => Object.assign(this.fixedFree, solved(graph, d, t.shape[i + 1]!)));
     }
   }
 
@@ -130,9 +126,7 @@ class Decoder {
     const length = seqs[0]!.length;
     const ids = new Int32Array(rows * length);
     seqs.forEach((s, r) => ids.set(s, r * length));
-    const timeAtom = singleAtom(this.graph, this.inputNode.shape[0]!);
-    const free: DimValues = { ...this.fixedFree };
-    if (timeAtom && timeAtom.value === undefined) free[timeAtom.name] = (length * timeAtom.multiple) / timeAtom.coefficient;
+    const free: DimValues = { ...this.fixedFree, ...solved(this.graph, this.inputNode.shape[0]!, length) };
     const out = tf.tidy(() => {
       const inputs: Record<string, Tensor> = { [this.feedback.input]: tf.tensor2d(ids, [rows, length], "int32") };
       for (const n of this.others) {
@@ -162,13 +156,11 @@ class Decoder {
   }
 }
 
-/** A dim that is one atom times a number (`T`, `2*T`): the atom, and the coefficient of its unit (atom / multiple). */
-function singleAtom(graph: Graph, d: Dim): { name: string; coefficient: number; multiple: number; value?: number } | undefined {
-  if (d.length !== 1) return undefined;
-  const [name, coefficient] = d[0]!;
-  const atom = graph.dims.find((a) => a.name === name);
-  if (!atom) return undefined;
-  return { name, coefficient, multiple: atom.multiple, ...(atom.value !== undefined ? { value: atom.value } : {}) };
+/** The free dim that an axis of `length` gives, when the axis is linear in one (`T`, `2*T`, `T+1`) and the length fits it. */
+function solved(graph: Graph, d: Dim, length: number): DimValues {
+  const table = dimTable(graph);
+  const s = table.solve(d, length, table.bound());
+  return s?.unit !== undefined ? { [s.atom]: table.value(s.atom, s.unit) } : {};
 }
 
 function checkStart(start: number[], opts: DecodeOptions): void {

@@ -10,6 +10,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { NodeError, type Dim, type Graph, type Source } from "../../graph/graph.js";
+import { dimTable, vocabInfos } from "../../graph/dims.js";
 import { lowerGraph } from "../../kernel/lower.js";
 import type { ModelInfo as CheckedModel } from "../../check/infer.js";
 import type { Program } from "../../ir/program.js";
@@ -39,16 +40,16 @@ export function runtimeSources(): Record<string, string> {
 }
 
 function fieldShape(graph: Graph, d: Dim, what: string, src?: Source): number | string {
-  if (d.length === 0) return 0;
-  if (d.length === 1 && d[0]![0] === "") return d[0]![1];
+  const table = dimTable(graph);
+  const fixed = table.evaluate(d, table.bound());
+  if (fixed !== undefined) return fixed;
   if (d.length === 1 && !d[0]![0].includes("*")) {
     const [atom, coef] = d[0]!;
-    const info = graph.dims.find((a) => a.name === atom)!;
-    if (info.value !== undefined) return (info.value / info.multiple) * coef;
-    if (coef === info.multiple) return atom;
+    const multiple = table.atoms.get(atom)!.multiple;
+    if (coef === multiple) return atom;
     // A part or multiple of a dim, e.g. T/4 of `dim T multiple of 4`: written as such.
-    const g = gcd(coef, info.multiple);
-    return `${coef / g === 1 ? "" : `${coef / g}*`}${atom}${info.multiple / g === 1 ? "" : `/${info.multiple / g}`}`;
+    const g = gcd(coef, multiple);
+    return `${coef / g === 1 ? "" : `${coef / g}*`}${atom}${multiple / g === 1 ? "" : `/${multiple / g}`}`;
   }
   throw new TsTargetError(`the ts target reads data whose axes are numbers or a dim, a part or a multiple of one (T, T/2, 2*T); ${what} has another axis: keep the length through the model (pad: same or causal keeps T) and declare ${what.split(" ")[1]} over T`, src);
 }
@@ -59,16 +60,8 @@ function gcd(a: number, b: number): number {
 
 /** What the runtime needs to know about the model (data fields, parameters, settings). */
 export function modelInfo(graph: Graph, settings: TrainSettings, spec: { file: string; source: string }, opts: TsOptions): ModelInfo {
-  const vocabDims = new Set<string>();
-  const vocabs = graph.vocabs.map((v) => {
-    const out: ModelInfo["vocabs"][number] = { name: v.name };
-    if (v.size.length === 1 && v.size[0]![0] !== "" && !v.size[0]![0].includes("*")) {
-      out.sizeDim = v.size[0]![0];
-      vocabDims.add(out.sizeDim);
-    }
-    if (v.tokens) out.tokens = v.tokens;
-    return out;
-  });
+  const vocabs = vocabInfos(graph);
+  const vocabDims = new Set(vocabs.flatMap((v) => (v.sizeDim !== undefined ? [v.sizeDim] : [])));
   const fields: FieldInfo[] = [];
   for (const n of graph.nodes) {
     if (n.kind !== "input") continue;
