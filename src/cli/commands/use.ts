@@ -12,9 +12,9 @@ import { textIds, type Vocabulary } from "../../runtime/vocab.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import type { TfModel } from "../../backends/tfjs/exec.js";
 import type { Hypothesis } from "../../backends/tfjs/decode.js";
-import { readText, UserIoError } from "../io.js";
+import { UserIoError } from "../io.js";
 import type { OutputOptions } from "../output.js";
-import { loadData } from "../data.js";
+import { loadData, readingData } from "../data.js";
 import { reopen } from "../reopen.js";
 
 type Tensor = tfTypes.Tensor;
@@ -315,32 +315,20 @@ interface InputExample {
  * lengths; or an exit code after printing the problems.
  */
 async function readExamples(loaded: Loaded, path: string, fields: string[]): Promise<InputExample[] | number> {
-  const data = await loadData(path, loaded.graph, { vocabularies: loaded.vocabularies, fields, format: "jsonl" });
-  if (typeof data === "number") return data;
-  // The loader skips blank lines: the example numbers map back to line numbers.
-  const lines = readText(path).split(/\r?\n/).flatMap((l, i) => (l.trim() === "" ? [] : [i + 1]));
-  return Array.from({ length: data.examples }, (_, i) => {
-    const ex: InputExample = { line: lines[i] ?? i + 1, fields: {} };
-    for (const name of fields) {
-      const f = data.fields[name]!;
-      const per = f.shape.reduce((a, b) => a * b, 1);
-      const shape = [...f.shape];
-      if (f.lengthAxis !== undefined && f.lengths) shape[f.lengthAxis] = f.lengths[i]!;
-      // The example's own block of the padded row.
-      const row = f.data.subarray(i * per, (i + 1) * per);
-      const values: number[] = [];
-      const walk = (axis: number, offset: number) => {
-        const stride = f.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
-        for (let k = 0; k < shape[axis]!; k++) {
-          if (axis === shape.length - 1) values.push(row[offset + k]!);
-          else walk(axis + 1, offset + k * stride);
-        }
-      };
-      if (shape.length === 0) values.push(row[0]!);
-      else walk(0, 0);
-      ex.fields[name] = { data: values, shape, dtype: f.dtype };
+  const [{ loadData: read }, { dataModel }, { dimTable }] = await Promise.all([import("../../runtime/data.js"), import("../../backends/data/load.js"), import("../../graph/dims.js")]);
+  const model = dataModel(loaded.graph);
+  const set = await readingData(() => read(path, model, { vocabularies: loaded.vocabularies, fields, format: "jsonl" }));
+  if (typeof set === "number") return set;
+  const table = dimTable(loaded.graph);
+  const known = table.vocabUnits(set.vocabs, table.bound());
+  return set.examples.map((ex) => {
+    const units = new Map(known);
+    for (const [a, v] of Object.entries(ex.dims)) units.set(a, table.unit(a, v) ?? v);
+    const out: InputExample = { line: ex.line!, fields: {} };
+    for (const f of model.fields.filter((f) => fields.includes(f.name))) {
+      out.fields[f.name] = { data: Array.from(ex.fields[f.name]!), shape: f.shape.map((a) => table.evaluate(a.dim, units)!), dtype: f.vocab !== undefined ? "int32" : "float32" };
     }
-    return ex;
+    return out;
   });
 }
 
