@@ -1,6 +1,6 @@
 /** Loading a data file for a command: an unreadable file or an unknown format is exit 2, data that does not fit is reported (exit 1). */
-import type { Dataset } from "../backends/data/dataset.js";
-import type { LoadOptions } from "../backends/data/load.js";
+import type { Dataset } from "../backends/tfjs/dataset.js";
+import type { LoadOptions } from "../backends/tfjs/dataset.js";
 import type { Graph } from "../graph/graph.js";
 import { UserIoError } from "./io.js";
 
@@ -21,6 +21,6 @@ export async function readingData<T>(read: () => T): Promise<T | number> {
 
 /** The data set, or exit code 1 after printing every problem found in the data. */
 export async function loadData(path: string, graph: Graph, opts: LoadOptions): Promise<Dataset | number> {
-  const { loadDataset } = await import("../backends/data/load.js");
+  const { loadDataset } = await import("../backends/tfjs/dataset.js");
   return readingData(() => loadDataset(path, graph, opts));
 }

@@ -22,7 +22,7 @@
  * Runtime file: imports only its siblings and Node built-ins.
  */
 import { Rng } from "./init.js";
-import type { Buf, CompiledModel, Dims, FieldInfo, ModelInfo, TrainDefaults } from "./model-api.js";
+import type { Buf, CompiledModel, Dims, ModelInfo, TrainDefaults } from "./model-api.js";
 import { applyWeightDecay, clipByGlobalNorm, createOptimizer } from "./optim.js";
 import { OPTIMIZERS, withOverrides, type OptimizerName } from "./settings.js";
 import { num, parseArgs, str, type OptKind, type ParsedArgs } from "./args.js";
@@ -33,7 +33,7 @@ import { IoError, UsageError } from "./errors.js";
 import { argmax, evaluate } from "./metrics.js";
 import { checkModelFits, loadModel, modelWeights, saveModel, savedVocabularies, setModelWeights, type SavedModel } from "./model-dir.js";
 import { DataError } from "./problems.js";
-import { textIds, UNK, Vocabulary } from "./vocab.js";
+import { textIds, Vocabulary } from "./vocab.js";
 
 export type CreateModel = (dims: Dims, maxBatch: number) => CompiledModel;
 

@@ -5,8 +5,8 @@
  * saved vocabulary) and CSV, and the same problems with the same line numbers.
  */
 import { describe, expect, it } from "vitest";
-import type { Dataset } from "../../src/backends/data/dataset.js";
-import { parseDataset, type LoadOptions } from "../../src/backends/data/load.js";
+import type { Dataset } from "../../src/backends/tfjs/dataset.js";
+import { parseDataset, type LoadOptions } from "../../src/backends/tfjs/dataset.js";
 import { planBatches } from "../../src/runtime/batches.js";
 import { dataModelOf, readData, type DataSet, type Example, type ReadOptions } from "../../src/runtime/data.js";
 import { Vocabulary } from "../../src/runtime/vocab.js";

@@ -11,7 +11,7 @@ import { expect, vi } from "vitest";
 import { buildGraph } from "../../src/graph/build.js";
 import type { Dim, Graph, Node } from "../../src/graph/graph.js";
 import { specSettings } from "../../src/backends/settings.js";
-import type { Batch, Buf, CompiledModel, Dims, ModelInfo, TrainDefaults, ValueView } from "../../src/runtime/model-api.js";
+import type { Batch, Buf, Dims, ModelInfo, TrainDefaults, ValueView } from "../../src/runtime/model-api.js";
 import { initParam } from "../../src/runtime/init.js";
 import { main, type CreateModel } from "../../src/runtime/trainer.js";
 import { check } from "../check/harness.js";

@@ -7,7 +7,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadEngine, type Engine } from "../../src/backends/tfjs/engine.js";
 import { fans, initialValues, initParam, paramSeed, Rng, type InitSpec } from "../../src/runtime/init.js";
-import type { ModelInfo } from "../../src/runtime/model-api.js";
 import {
   applyWeightDecay,
   clipByGlobalNorm,

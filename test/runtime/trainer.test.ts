@@ -10,7 +10,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { parseDataset } from "../../src/backends/data/load.js";
+import { parseDataset } from "../../src/backends/tfjs/dataset.js";
 import { vocabulariesToJSON } from "../../src/runtime/vocab.js";
 import { loadModel, saveModel } from "../../src/runtime/model-dir.js";
 import { loadEngine, type Engine } from "../../src/backends/tfjs/engine.js";

@@ -15,7 +15,7 @@
  * losses of an uninterrupted one.
  */
 import type * as tfTypes from "@tensorflow/tfjs";
-import type { Dataset } from "../data/dataset.js";
+import type { Dataset } from "./dataset.js";
 import { Rng } from "../../runtime/init.js";
 import type { TrainSettings } from "../settings.js";
 import type { Tf } from "./engine.js";

@@ -37,7 +37,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
   const { program, model: info, graph } = compiled;
   const [data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError, windowAxis }, { saveModel, loadCheckpoint, hasModel, checkModelFits, ModelFileError }, { modelShape }, { vocabulariesToJSON, vocabulariesFromJSON }, progress] =
     await Promise.all([
-      import("../../backends/data/load.js"),
+      import("../../backends/tfjs/dataset.js"),
       import("../../backends/tfjs/engine.js"),
       import("../../backends/tfjs/exec.js"),
       import("../../backends/tfjs/train.js"),
@@ -201,12 +201,12 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
  * continues the text where row i of the previous one stopped.
  */
 function loadTrainingData(
-  data: typeof import("../../backends/data/load.js"),
+  data: typeof import("../../backends/tfjs/dataset.js"),
   path: string,
   graph: import("../../graph/graph.js").Graph,
   settings: TrainSettings,
   seqLength: number | undefined,
-  extra: Pick<import("../../backends/data/load.js").LoadOptions, "vocabularies">,
+  extra: Pick<import("../../backends/tfjs/dataset.js").LoadOptions, "vocabularies">,
 ) {
   if (settings.bptt > 0 && seqLength === undefined && /\.txt$/i.test(path)) {
     const whole = data.loadDataset(path, graph, extra);

@@ -6,7 +6,7 @@
  */
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { Graph, Node } from "../../graph/graph.js";
-import type { Dataset } from "../../backends/data/dataset.js";
+import type { Dataset } from "../../backends/tfjs/dataset.js";
 import { newTally, scoresOf, type Scores } from "../../runtime/metrics.js";
 import { textIds, type Vocabulary } from "../../runtime/vocab.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
@@ -315,7 +315,7 @@ interface InputExample {
  * lengths; or an exit code after printing the problems.
  */
 async function readExamples(loaded: Loaded, path: string, fields: string[]): Promise<InputExample[] | number> {
-  const [{ loadData: read }, { dataModel }, { dimTable }] = await Promise.all([import("../../runtime/data.js"), import("../../backends/data/load.js"), import("../../graph/dims.js")]);
+  const [{ loadData: read }, { dataModel }, { dimTable }] = await Promise.all([import("../../runtime/data.js"), import("../../graph/data-model.js"), import("../../graph/dims.js")]);
   const model = dataModel(loaded.graph);
   const set = await readingData(() => read(path, model, { vocabularies: loaded.vocabularies, fields, format: "jsonl" }));
   if (typeof set === "number") return set;

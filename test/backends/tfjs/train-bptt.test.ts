@@ -5,7 +5,7 @@
  * getState() continues exactly as one that was never stopped.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseDataset } from "../../../src/backends/data/load.js";
+import { parseDataset } from "../../../src/backends/tfjs/dataset.js";
 import { Rng } from "../../../src/runtime/init.js";
 import { DEFAULTS, type TrainSettings } from "../../../src/backends/settings.js";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";

@@ -1,9 +1,9 @@
 /** The data files of specs/data/ are up to date with their generator and load for their specs. */
 import { readFileSync, statSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { loadDataset } from "../../../src/backends/data/load.js";
-import { abTargets, generateAll } from "../../../specs/data/generate.js";
-import { specGraph } from "./helpers.js";
+import { loadDataset } from "../../src/backends/tfjs/dataset.js";
+import { abTargets, generateAll } from "../../specs/data/generate.js";
+import { specGraph } from "../helpers/spec.js";
 
 const DIR = "specs/data";
 const ids = (a: ArrayLike<number>) => Array.from(a);

@@ -1,18 +1,11 @@
 /**
- * Data for a checked model's graph, read by the runtime's one reader
- * (src/runtime/data.ts, where the formats and every problem message live)
- * and padded into the layout of the tfjs target (./dataset.ts).
+ * What reading data needs to know of a checked model's graph (src/runtime/data.ts):
+ * its inputs and targets with their axes as the spec writes them, its dims and
+ * vocabularies, and the axes of any value that depend on free dims.
  */
-import { formatDim, vocabInfos } from "../../graph/dims.js";
-import type { Graph } from "../../graph/graph.js";
-import { dimTable } from "../../graph/dims.js";
-import { loadData, readData, type DataAxis, type DataModel, type ReadOptions } from "../../runtime/data.js";
-import { Dataset } from "./dataset.js";
-
-export { DataError } from "../../runtime/problems.js";
-export { formatOf, type DataFormat } from "../../runtime/data.js";
-
-export type LoadOptions = ReadOptions;
+import { dimTable, formatDim, vocabInfos } from "./dims.js";
+import type { Graph } from "./graph.js";
+import type { DataAxis, DataModel } from "../runtime/data.js";
 
 const models = new WeakMap<Graph, DataModel>();
 
@@ -51,20 +44,4 @@ function freeAxes(graph: Graph): { dim: DataAxis["dim"]; what: string }[] {
   };
   visit(graph.nodes);
   return out;
-}
-
-/** The fields read (LoadOptions.fields, default all) of a graph's data model. */
-function fieldsRead(graph: Graph, opts: LoadOptions) {
-  const { fields } = dataModel(graph);
-  return opts.fields ? fields.filter((f) => opts.fields!.includes(f.name)) : fields;
-}
-
-/** Reads a data file for a model. Unreadable: IoError (src/runtime/errors.ts); not fitting: DataError listing what does not fit. */
-export function loadDataset(path: string, graph: Graph, opts: LoadOptions = {}): Dataset {
-  return Dataset.assemble(dataModel(graph), fieldsRead(graph, opts), loadData(path, dataModel(graph), opts));
-}
-
-/** Reads data given as text (the contents of a file in `opts.format`, JSONL by default). */
-export function parseDataset(content: string, graph: Graph, opts: LoadOptions = {}, file = "<data>"): Dataset {
-  return Dataset.assemble(dataModel(graph), fieldsRead(graph, opts), readData(content, dataModel(graph), opts, file));
 }

@@ -4,13 +4,15 @@
  * (`shape` is the padded shape of one example); `lengths` gives each
  * example's real length along its first free axis, so padded steps can be
  * masked. Made from the examples the runtime's reader gives
- * (src/runtime/data.ts). `split` holds out a validation set; `batches` yields
+ * (src/runtime/data.ts) for the graph's data model (src/graph/data-model.ts). `split` holds out a validation set; `batches` yields
  * batches in the same layout, every example once per epoch, shuffled by a
  * seeded generator.
  */
 import { Rng } from "../../runtime/init.js";
 import { permutation, validationSplit } from "../../runtime/batches.js";
-import type { DataField as FieldSpec, DataModel, DataSet } from "../../runtime/data.js";
+import { loadData, readData, type DataField as FieldSpec, type DataModel, type DataSet, type ReadOptions } from "../../runtime/data.js";
+import { dataModel } from "../../graph/data-model.js";
+import type { Graph } from "../../graph/graph.js";
 import { DimTable, type Units } from "../../runtime/dims.js";
 import type { Vocabulary } from "../../runtime/vocab.js";
 
@@ -231,4 +233,22 @@ function copyBlock(src: ArrayLike<number>, so: number, ss: readonly number[], ds
     for (let i = 0; i < n; i++) go(axis + 1, s + i * sStride, d + i * dStride);
   };
   go(0, so, dOff);
+}
+
+export type LoadOptions = ReadOptions;
+
+/** The fields read (LoadOptions.fields, default all) of a graph's data model. */
+function fieldsRead(graph: Graph, opts: LoadOptions): FieldSpec[] {
+  const { fields } = dataModel(graph);
+  return opts.fields ? fields.filter((f) => opts.fields!.includes(f.name)) : fields;
+}
+
+/** Reads a data file for a model. Unreadable: IoError (src/runtime/errors.ts); not fitting: DataError listing what does not fit. */
+export function loadDataset(path: string, graph: Graph, opts: LoadOptions = {}): Dataset {
+  return Dataset.assemble(dataModel(graph), fieldsRead(graph, opts), loadData(path, dataModel(graph), opts));
+}
+
+/** Reads data given as text (the contents of a file in `opts.format`, JSONL by default). */
+export function parseDataset(content: string, graph: Graph, opts: LoadOptions = {}, file = "<data>"): Dataset {
+  return Dataset.assemble(dataModel(graph), fieldsRead(graph, opts), readData(content, dataModel(graph), opts, file));
 }

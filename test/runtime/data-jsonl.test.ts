@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { DataError, dataModel, parseDataset } from "../../../src/backends/data/load.js";
-import { formatIssue } from "../../../src/runtime/problems.js";
-import { Vocabulary } from "../../../src/runtime/vocab.js";
-import { graphOf, problemLines, specGraph } from "./helpers.js";
+import { parseDataset } from "../../src/backends/tfjs/dataset.js";
+import { dataModel } from "../../src/graph/data-model.js";
+import { DataError } from "../../src/runtime/problems.js";
+import { formatIssue } from "../../src/runtime/problems.js";
+import { Vocabulary } from "../../src/runtime/vocab.js";
+import { problemLines } from "../helpers/data.js";
+import { graphOf, specGraph } from "../helpers/spec.js";
 
 const jsonl = (...rows: (string | object)[]) => rows.map((r) => (typeof r === "string" ? r : JSON.stringify(r))).join("\n") + "\n";
 

@@ -1,7 +1,4 @@
-/** Graphs for the data-layer tests: from a catalogue spec, or from a model written inline. */
-import { graphOf, specGraph } from "../../helpers/spec.js";
-
-export { graphOf, specGraph };
+/** Helpers for tests of data files. */
 
 /** The lines of a DataError's message after the first (one per problem). */
 export function problemLines(fn: () => unknown): string[] {
