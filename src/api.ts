@@ -227,6 +227,8 @@ export type SpecOccurrence = Occurrence;
 export interface Inspection extends CheckResult {
   /** Every file of the spec: its name in diagnostics, its absolute path, and whether it is the standard library's. */
   files: { file: string; path: string; std: boolean }[];
+  /** The texts the offsets point into (diagnostics' labels, symbols' sites), by file name. */
+  sources: ReadonlyMap<string, string>;
   /** The spec's declarations in order (models, cells, fns, top-level dims and vocabularies), each with what it declares as children. */
   outline(): SpecSymbol[];
   /** The name at an offset of the spec's text (0-based, UTF-16 code units), declared or used there. */
@@ -253,6 +255,7 @@ export function inspect(text: string, opts: SpecOptions = {}): Inspection {
     diagnostics: located(diagnostics, program.sources),
     models: models.map(summaryData),
     files: program.modules.map((m) => ({ file: m.file, path: m.path, std: m.std })),
+    sources: program.sources,
     outline: () => symbols.outline(),
     at: (offset) => symbols.at(offset),
     completions: (offset) => symbols.completions(offset),

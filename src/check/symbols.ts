@@ -573,7 +573,8 @@ export class ProgramSymbols {
       info.site = { file: d.module.file, path: d.module.path, start: d.loc.start, end: d.loc.end, nameStart: d.nameLoc.start, nameEnd: d.nameLoc.end };
     }
     if (d.block) info.container = { kind: d.block.kind, name: d.block.name };
-    const doc = d.node && "comments" in d.node ? docOf(d.node) : undefined;
+    // A vocabulary's size dim shares its statement, not its comments.
+    const doc = d.node && "comments" in d.node && !d.sizes ? docOf(d.node) : undefined;
     if (doc) info.doc = doc;
     this.described.set(d, info);
     this.facts(d, info);
@@ -659,15 +660,15 @@ export class ProgramSymbols {
       }
       case "initialiser":
         info.detail = d.name === "uniform" || d.name === "normal" ? `${d.name}(${d.name === "uniform" ? "scale" : "std"})` : d.name;
-        info.doc = "a param's initialiser: zeros, ones, glorot, orthogonal, uniform(scale), normal(std), or a number";
+        info.doc = "a param's first values; the initialisers are zeros, ones, glorot, orthogonal, uniform(scale), normal(std), or a number";
         return;
       case "optimizer":
         info.detail = `${d.name}(${Object.keys(OPTIMIZERS[d.name]!.options).join(", ")})`;
-        info.doc = `an optimizer for \`train { optimizer: ... }\`; its options are named: ${d.name}(${Object.keys(OPTIMIZERS[d.name]!.options)[0]}: 0.01)`;
+        info.doc = `for \`train { optimizer: ... }\`; options by name: \`${d.name}(${Object.keys(OPTIMIZERS[d.name]!.options)[0]}: 0.01)\``;
         return;
       case "setting":
         info.detail = `${d.name}: ...`;
-        info.doc = `a training setting: ${TRAIN_SETTINGS[d.name]!.doc}`;
+        info.doc = TRAIN_SETTINGS[d.name]!.doc;
         return;
     }
   }
@@ -690,8 +691,8 @@ export class ProgramSymbols {
       info.detail = declaration(node);
       if (node.value) {
         const written = printExpr(node.value, true);
-        info.binding = bound !== undefined && written !== String(bound) ? `= ${written} = ${bound}` : `= ${written}`;
-      } else info.binding = `free: set by the data (each batch)${node.multipleOf !== undefined ? `, a multiple of ${node.multipleOf}` : ""}`;
+        info.binding = bound !== undefined && written !== String(bound) ? `${d.name} = ${written} = ${bound}` : `${d.name} = ${written}`;
+      } else info.binding = `free: the data sets it, batch by batch${node.multipleOf !== undefined ? ` (a multiple of ${node.multipleOf})` : ""}`;
       return;
     }
     const def = d.block as DefDecl<Expr>;
