@@ -19,6 +19,8 @@ export function hover(a: Analysis, position: Position): Hover | null {
   const blocks = ["```seq\n" + s.detail + "\n```", summaryLine(s)];
   // A use whose type differs from its declaration's words (`enc.c` is the scan's final state, in the model's dims).
   if (at.shape && !at.declaration && at.shape !== s.shape) blocks.push(`here: \`${at.shape}\``);
+  const typed = s.kind === "value" || s.kind === "input" || s.kind === "target" || s.kind === "param" || s.kind === "state";
+  if (typed && !s.shape && !at.shape) blocks.push(a.inspection.diagnostics.some((d) => d.code === "SEQ0002" || d.code === "SEQ0001") ? "no shape until the spec parses" : "no shape: the checker could not type it");
   const facts = factLines(s);
   if (facts.length > 0) blocks.push(facts.join("\n"));
   if (s.doc) blocks.push(s.doc);
