@@ -140,3 +140,17 @@ describe("findName", () => {
     expect(findName("xh h", 0, 4, "x")).toBeUndefined();
   });
 });
+
+describe("inspect on text being typed", () => {
+  it("never throws: every query on prefixes of specs and on specs with a piece cut out", () => {
+    for (const name of ["seq2seq_attention.seq", "conv_arith.seq", "char_lstm.seq"]) {
+      const text = readFileSync(join(ROOT, "specs", name), "utf8");
+      for (let cut = 0; cut <= text.length; cut += 47) {
+        for (const t of [text.slice(0, cut), text.slice(0, cut) + text.slice(cut + 7)]) {
+          const r = inspect(t, { file: `specs/${name}`, cwd: ROOT });
+          expect(() => [r.outline(), r.at(cut), r.at(cut >> 1), r.completions(cut)], `${name} cut at ${cut}`).not.toThrow();
+        }
+      }
+    }
+  });
+});
