@@ -206,11 +206,11 @@ export class ProgramSymbols {
 
   /** The name at an offset of the root file (its declaration, or a use of it), if any. */
   at(offset: number): Occurrence | undefined {
+    // A name the offset is inside beats one it is just after (the cursor at the end of a word); then the shortest.
+    const rank = (r: Ref) => (r.loc.end === offset && r.loc.start < offset ? 1e9 : 0) + r.loc.end - r.loc.start;
     let best: Ref | undefined;
     for (const r of this.rootRefs()) {
-      if (offset < r.loc.start || offset > r.loc.end) continue;
-      // A use that ends where another starts (`h'` then `=`) loses to the one the offset is inside.
-      if (!best || r.loc.end - r.loc.start < best.loc.end - best.loc.start || (best.loc.end === offset && r.loc.end > offset)) best = r;
+      if (offset >= r.loc.start && offset <= r.loc.end && (!best || rank(r) < rank(best))) best = r;
     }
     if (!best) return undefined;
     const occurrence: Occurrence = { symbol: this.describe(best.decl), start: best.loc.start, end: best.loc.end, declaration: best.declaration === true };
@@ -347,7 +347,7 @@ export class ProgramSymbols {
     for (const s of model.body) {
       if (s.kind === "dim" || s.kind === "vocab") this.dimOrVocab(s, scope);
       else if (s.kind === "input" || s.kind === "target") scope.values.set(s.name, this.decl(this.declIn(s.kind, s.name, s.loc, module, model, s), scope));
-      else if (s.kind === "assign") this.assignTargets(s, scope, "value");
+      else if (s.kind === "assign") this.assignTargets(s, scope);
     }
     const text = this.text(module);
     for (const s of model.body) {
@@ -409,7 +409,7 @@ export class ProgramSymbols {
       if (s.kind === "param") scope.values.set(s.name, this.decl(this.declIn("param", s.name, s.loc, module, def, s), scope));
       else if (s.kind === "state") scope.states.set(s.name, this.decl(this.declIn("state", s.name, s.loc, module, def, s), scope));
     }
-    for (const s of def.body) if (s.kind === "assign") this.assignTargets(s, scope, "value");
+    for (const s of def.body) if (s.kind === "assign") this.assignTargets(s, scope);
     for (const g of def.generics) if (g.default && !isWordParam(def, g)) this.expr(g.default, scope, "dim");
     for (const p of def.inputs) this.shape(p.type, p.loc.end, scope);
     if (def.output) this.shape(def.output, def.output.loc.end, scope);
@@ -421,11 +421,11 @@ export class ProgramSymbols {
     }
   }
 
-  /** Declares the names an assignment binds (the first binding of each), and reads the rest as uses. */
-  private assignTargets(s: Extract<Stmt<Expr>, { kind: "assign" }>, scope: Scope, kind: "value"): void {
+  /** Declares the names an assignment binds (the first binding of each; later ones are uses, see `statement`). */
+  private assignTargets(s: Extract<Stmt<Expr>, { kind: "assign" }>, scope: Scope): void {
     for (const t of s.targets) {
       if (t.next || scope.values.has(t.name)) continue;
-      const d: Decl = { name: t.name, kind, module: scope.module, loc: s.loc, nameLoc: { start: t.loc.start, end: t.loc.start + t.name.length }, node: s };
+      const d: Decl = { name: t.name, kind: "value", module: scope.module, loc: s.loc, nameLoc: { start: t.loc.start, end: t.loc.start + t.name.length }, node: s };
       if (scope.block) d.block = scope.block;
       scope.values.set(t.name, this.decl(d, scope));
     }

@@ -70,6 +70,8 @@ describe("inspect: the name at an offset", () => {
     expect(c).toMatchObject({ shape: "[H]", symbol: { kind: "state", name: "c", std: true, container: { kind: "cell", name: "lstm" } } });
     expect(seq2seq.at(at(SEQ2SEQ, "h: enc.h"))!.symbol).toMatchObject({ kind: "state", name: "h", container: { kind: "cell", name: "attention_lstm" } });
     expect(seq2seq.at(at(SEQ2SEQ, "enc.h"))!.symbol.name).toBe("enc");
+    // Just after a name (the cursor at a word's end) is still that name.
+    expect(seq2seq.at(at(SEQ2SEQ, "enc.h", 3))!.symbol.name).toBe("enc");
   });
 
   it("builtins: ops, initialisers, optimizers, train settings; nothing between names", () => {
