@@ -54,6 +54,13 @@ describe("diagnostics", () => {
     expect([...text.slice(text.indexOf("  vocab"), zero)].length).toBe(34);
   });
 
+  it("lines end at CRLF as at LF: the range is the document's own position of the offset", () => {
+    const text = "model m {\r\n  input x: [3]\r\n  target y: [2]\r\n  loss mse(x, y)\r\n}\r\n";
+    const a = open(join(FIXTURES, "crlf.seq"), text);
+    const [d] = diagnosticsByUri(a).get(a.document.uri)!;
+    expect(d!.range).toEqual({ start: a.document.positionAt(text.indexOf("mse")), end: a.document.positionAt(text.indexOf(")\r\n}") + 1) });
+  });
+
   it("code, severity, help and notes in the message, secondary labels as related information", () => {
     const text = readFileSync(join(FIXTURES, "lm.seq"), "utf8");
     const a = open(join(FIXTURES, "lm.seq"), text);
