@@ -1,10 +1,10 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * Tests that run the real CLI (also as installed from the packed package), compile and load generated trainers for many models, or every target on
+ * Tests that run the real CLI (also as installed from the packed package, and as a language server), compile and load generated trainers for many models, or every target on
  * many models: `npm run test:e2e`. The rest is `npm run test:unit` (under a minute); `npm test` runs both.
  */
-const E2E = ["test/cli/**/*.test.ts", "test/backends/ts/strict.test.ts", "test/backends/ts/gradients.test.ts", "test/backends/ts/injection.test.ts", "test/differential/**/*.test.ts", "test/package/**/*.test.ts"];
+const E2E = ["test/cli/**/*.test.ts", "test/backends/ts/strict.test.ts", "test/backends/ts/gradients.test.ts", "test/backends/ts/injection.test.ts", "test/differential/**/*.test.ts", "test/package/**/*.test.ts", "test/lsp/server.test.ts"];
 
 export default defineConfig({
   test: {

@@ -5,6 +5,7 @@
  *   summary(text, { model })     -> { models, text }              the table `seqc summary` prints
  *   compile(text, { model })     -> { "model.ts": ..., ... }      a standalone TypeScript trainer's files
  *   loadModel(dir)               -> a saved model directory, its weights and its checked spec
+ *   inspect(text, { file })      -> check's result, and what is at an offset, in scope, declared   (for editors)
  *
  * Each is built on the driver (src/driver.ts) and the code the CLI commands
  * use; none prints or exits. A spec with errors is a SpecError (its
@@ -22,11 +23,13 @@ import { position } from "./diagnostics/render/lines.js";
 import { checkSpec, compileSpec, ModelChoiceError, pickModel, type CompiledSpec } from "./driver.js";
 import type { Graph } from "./graph/graph.js";
 import type { LoadOptions, Program } from "./ir/program.js";
+import { ProgramSymbols, type Occurrence, type SymbolInfo } from "./check/symbols.js";
 
 export type { Count, ModelSummary } from "./check/summary.js";
 export type { JsonLabel as SpecLabel } from "./diagnostics/render/json.js";
 export type { Code } from "./diagnostics/codes.js";
 export type { ModelFile } from "./runtime/model-dir.js";
+export type { SymbolKind, SymbolSite } from "./check/symbols.js";
 export { ModelChoiceError, ModelFileError };
 
 /**
@@ -205,4 +208,56 @@ export async function loadModel(dir: string, opts: Omit<SpecOptions, "file"> = {
   const { program, model, graph } = compiledOrThrow(compileSpec(file, { ...loadOptions(source, opts), model: saved.meta.model }));
   checkModelFits(saved, modelShape(graph), dir);
   return { name: model.name, meta: saved.meta, weights: saved.weights, summary: summaryData(model), program, graph };
+}
+
+/**
+ * A declared name and what the checker found about it: where it is declared
+ * (`site`, absent for builtins), a one-line `detail` in the spec's syntax
+ * (`h: [T, H]`, `param W: [4*H, H + X] = glorot`, `cell lstm<H>(x: [X]) -> [H]`,
+ * `dim H = 128`), its comments as `doc`, and as they apply: the shape, dtype and
+ * vocabulary of a value, the bound dims it uses (`where`), a parameter count,
+ * a dim's or vocabulary's binding, a definition's params as each model creates them.
+ */
+export type SpecSymbol = SymbolInfo;
+
+/** A name at an offset: the symbol, the span of the name, whether it is the declaration, the type the checker gave it there. */
+export type SpecOccurrence = Occurrence;
+
+/** What `inspect` found: `check`'s result, and lookups by offset into the spec's text. */
+export interface Inspection extends CheckResult {
+  /** Every file of the spec: its name in diagnostics, its absolute path, and whether it is the standard library's. */
+  files: { file: string; path: string; std: boolean }[];
+  /** The texts the offsets point into (diagnostics' labels, symbols' sites), by file name. */
+  sources: ReadonlyMap<string, string>;
+  /** The spec's declarations in order (models, cells, fns, top-level dims and vocabularies), each with what it declares as children. */
+  outline(): SpecSymbol[];
+  /** The name at an offset of the spec's text (0-based, UTF-16 code units), declared or used there. */
+  at(offset: number): SpecOccurrence | undefined;
+  /** What may be written at an offset: the names in scope there, cells and fns, builtin ops; in `train {}` the settings and optimizers. */
+  completions(offset: number): SpecSymbol[];
+}
+
+/**
+ * Checks a spec, as `check`, and indexes it for an editor: what each name of
+ * the spec resolves to (through imports into the standard library), the shapes
+ * and parameter counts the checker inferred, what is in scope where. Never
+ * throws for a mistake in the spec; a spec that does not parse still answers
+ * from what did (without shapes).
+ *
+ *   const spec = inspect(text, { file: "specs/char_lstm.seq" });
+ *   spec.at(text.indexOf("h = lstm"))  -> { symbol: { name: "h", kind: "value", detail: "h: [T, H]", where: "H = 128", ... }, declaration: true, ... }
+ */
+export function inspect(text: string, opts: SpecOptions = {}): Inspection {
+  const { program, diagnostics, models } = checkSpec(opts.file ?? DEFAULT_FILE, loadOptions(text, opts));
+  const symbols = new ProgramSymbols(program, models);
+  return {
+    ok: !hasErrors(diagnostics),
+    diagnostics: located(diagnostics, program.sources),
+    models: models.map(summaryData),
+    files: program.modules.map((m) => ({ file: m.file, path: m.path, std: m.std })),
+    sources: program.sources,
+    outline: () => symbols.outline(),
+    at: (offset) => symbols.at(offset),
+    completions: (offset) => symbols.completions(offset),
+  };
 }

@@ -815,8 +815,12 @@ export class Inference {
     return known ? Poly.atom(known) : this.env.declare({ name: d.name, multiple: 1 });
   }
 
-  /** Checks a user definition that no model uses, with a fresh dim for each unknown (errors that need values are not reported). */
-  checkUnusedDef(def: DefDecl<Expr>, module: LoadedModule): void {
+  /**
+   * Checks a definition on its own, with a fresh dim for each unknown (errors that need values are not reported):
+   * the shapes rule does so for user definitions no model uses, an editor for the shapes inside any definition.
+   * The frame holds what it found, in the definition's own dims (`[4*H, H + X]`).
+   */
+  checkUnusedDef(def: DefDecl<Expr>, module: LoadedModule): Frame {
     const f = new Frame(def.kind, module, [def.name], undefined, undefined, true);
     const generics = new Map<string, Static>();
     for (const g of def.generics) {
@@ -829,6 +833,7 @@ export class Inference {
       loc: p.loc,
     }));
     this.checkDefBody(def, f, generics, steps);
+    return f;
   }
 }
 

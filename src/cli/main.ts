@@ -223,6 +223,18 @@ export async function main(argv: string[]): Promise<number> {
         });
       },
     )
+    .command(
+      "lsp",
+      "run the language server for editors: diagnostics, hover (shapes, parameter counts), go to definition, completion, outline",
+      (y) =>
+        y.option("stdio", { type: "boolean", demandOption: true, describe: "speak LSP over standard input and output (the only transport)" })
+          .option("clientProcessId", { type: "number", hidden: true, describe: "set by some clients; the server also watches the processId of initialize" }),
+      async () => {
+        // Loaded on use: the protocol library is not needed by any other command.
+        const { runLsp } = await import("./commands/lsp.js");
+        exit = await runLsp();
+      },
+    )
     .example("$0 check specs/*.seq", "check every spec")
     .example("$0 check --format sarif specs/*.seq > seqc.sarif", "report for code scanning")
     .example("$0 summary specs/conv_arith.seq", "shapes and parameter counts")

@@ -4,7 +4,7 @@
  * same text. Comments and single blank lines between statements are kept.
  */
 import { KEYWORDS } from "../../grammar/tokens.js";
-import type { Arg, Comments, DefDecl, Expr, IrModule, Item, ShapeType, Stmt } from "./ir.js";
+import type { Arg, Comments, DefDecl, DimDecl, Expr, IoDecl, IrModule, Item, ParamDecl, ShapeType, StateDecl, Stmt, VocabDecl } from "./ir.js";
 import { OPS, type OpKind } from "./ops.js";
 
 const INDENT = "  ";
@@ -47,16 +47,22 @@ function printItem(item: Item<Expr>): string[] {
 }
 
 function printDef(d: DefDecl<Expr>): string[] {
+  return withComments(d.comments, "", [`${signature(d)} {`, ...printBody(d.body, d.endComments, "def"), "}"]);
+}
+
+/** A cell's or fn's first line, without its brace: `cell lstm<H>(x: [X]) -> [H]`. */
+export function signature(d: DefDecl<Expr>): string {
   const generics = d.generics.length === 0
     ? ""
     : `<${d.generics.map((g) => (g.default ? `${g.name}=${expr(g.default, true)}` : g.name)).join(", ")}>`;
   const inputs = d.inputs.map((p) => `${p.ctx ? "ctx " : ""}${p.name}: ${shape(p.type)}`).join(", ");
   const output = d.output ? ` -> ${shape(d.output)}` : "";
-  return withComments(d.comments, "", [
-    `${d.kind} ${d.name}${generics}(${inputs})${output} {`,
-    ...printBody(d.body, d.endComments, "def"),
-    "}",
-  ]);
+  return `${d.kind} ${d.name}${generics}(${inputs})${output}`;
+}
+
+/** A declaration as the formatter writes it, on one line and without comments: `dim H = 128`, `param W: [4*H, H + X] = glorot`. */
+export function declaration(s: DimDecl<Expr> | VocabDecl | IoDecl<Expr> | ParamDecl<Expr> | StateDecl<Expr>): string {
+  return stmtLines(s, "", "def")[0]!;
 }
 
 type Context = "top" | "model" | "def";

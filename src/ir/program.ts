@@ -16,6 +16,8 @@ import { validateIr } from "./validate.js";
 export interface LoadedModule {
   /** Name used in diagnostics: relative to the working directory, or `std/NAME.seq`. */
   file: string;
+  /** The file's absolute path (an editor opens it from here; for the root, where its imports resolve from). */
+  path: string;
   ir: IrModule;
   /** Part of the standard library. */
   std: boolean;
@@ -65,7 +67,7 @@ export function loadStd(): { modules: LoadedModule[]; sources: Map<string, strin
     sources.set(file, text);
     const c = compileText(file, text);
     diagnostics.push(...c.diagnostics);
-    modules.push({ file, ir: c.ir, std: true, imports: [] });
+    modules.push({ file, path: join(dir, name), ir: c.ir, std: true, imports: [] });
   }
   stdCache = { modules, sources, diagnostics };
   return stdCache;
@@ -95,7 +97,7 @@ export function loadProgram(path: string, opts: LoadOptions = {}): Program {
     sources.set(file, text);
     const c = compileText(file, text);
     diagnostics.push(...c.diagnostics);
-    const mod: LoadedModule = { file, ir: c.ir, std: false, imports: [] };
+    const mod: LoadedModule = { file, path: abs, ir: c.ir, std: false, imports: [] };
     byAbs.set(abs, mod);
     for (const item of c.ir.items) {
       if (item.kind !== "import") continue;

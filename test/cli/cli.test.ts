@@ -505,4 +505,11 @@ describe("startup", () => {
     expect(packages.has("yargs")).toBe(true);
     expect([...packages].filter((p) => p.startsWith("@tensorflow/") || p === "tensorflow")).toEqual([]);
   });
+
+  it("seqc check does not load the language server (seqc lsp imports it when it runs)", () => {
+    const { files, packages } = importGraph(MAIN_JS);
+    expect([...packages].filter((p) => p.startsWith("vscode-"))).toEqual([]);
+    expect(files.filter((f) => f.startsWith("dist/src/lsp/"))).toEqual([]);
+    expect(importGraph(join(ROOT, "dist/src/cli/commands/lsp.js")).packages.has("vscode-languageserver")).toBe(true);
+  });
 });
