@@ -316,6 +316,8 @@ export class Inference {
         const finals = f.finals.get(e.of);
         const t = finals?.get(e.name);
         if (t) return t;
+        // A value whose definition failed was reported there.
+        if (f.failed.has(e.of)) return undefined;
         const why = finals
           ? `the scan \`${e.of}\` has no state \`${e.name}\` (it has ${[...finals.keys()].join(", ") || "none"})`
           : f.values.has(e.of)
@@ -702,7 +704,7 @@ export class Inference {
       const state = f.states.get(tg.name);
       if (!state) {
         // Outside cells the statement-placement rule reports it.
-        if (f.kind === "cell") this.report(f, "SEQ0108", `\`${tg.name}'\`: ${tg.name} is not a state`, { loc: tg.loc });
+        if (f.kind === "cell") this.report(f, "SEQ0108", `\`${tg.name}'\`: ${tg.name} is not a state`, { loc: tg.loc }, [], [], didYouMean(tg.name, f.states.keys()));
         return;
       }
       if (!sameDims(state.dims, v.dims, this.env)) {
@@ -790,7 +792,10 @@ export class Inference {
     const x = f.values.get(st.input);
     const z = f.values.get(st.source);
     if (!x || !z) {
-      this.report(f, "SEQ0101", `unknown name \`${!x ? st.input : st.source}\``, { loc: st.loc });
+      const missing = !x ? st.input : st.source;
+      // A value whose definition failed was reported there.
+      if (f.failed.has(missing)) return;
+      this.report(f, "SEQ0101", `unknown name \`${missing}\``, { loc: st.loc }, [], [], didYouMean(missing, f.values.keys()));
       return;
     }
     if (x.kind !== "tensor" || x.vocab === undefined) {
