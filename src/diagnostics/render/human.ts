@@ -147,8 +147,11 @@ function layout(text: string, label: Label): Layout {
   const lastShown = Math.min(index.starts.length, end.line + LINES_BELOW);
   // code-frame also breaks lines at a lone "\r", U+2028 and U+2029; blank them
   // (same length, so columns hold) to keep its line numbers equal to ours.
+  // Other control characters (but tabs) would drive the terminal: show them as U+FFFD.
   let lines: string[] = [];
-  for (let n = first; n <= lastShown; n++) lines.push(lineText(index, n).replace(/[\r\u2028\u2029]/g, " "));
+  for (let n = first; n <= lastShown; n++) {
+    lines.push(lineText(index, n).replace(/[\r\u2028\u2029]/g, " ").replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "\ufffd"));
+  }
   let column = (c: number) => c;
   if (lines.some((l) => l.length > MAX_LINE)) {
     // One window for every shown line, so the lines stay aligned.

@@ -207,3 +207,13 @@ describe("renderHuman on long lines", () => {
     expect(out).not.toContain("line5");
   });
 });
+
+describe("renderHuman on binary text", () => {
+  it("shows control characters in a frame as U+FFFD, tabs as they are", () => {
+    const text = "a\u0000\u001b[31m\tb\u007f\n";
+    const d = diagnostic("SEQ0001", "binary", { file: "b.seq", start: 1, end: 2 });
+    const out = renderHuman([d], new Map([["b.seq", text]]), { color: false });
+    expect(out).toContain("> 1 | a\ufffd\ufffd[31m\tb\ufffd");
+    expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+  });
+});
