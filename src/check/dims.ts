@@ -166,11 +166,35 @@ export class Poly {
 /** The dims in scope of one model: atoms by name, and fresh opaque atoms after errors. */
 export class DimEnv {
   private readonly atoms = new Map<string, Atom>();
+  /** Atoms declared by the spec as free dims (`dim T`, `dim T multiple of 2`): a help may say how to redeclare them. */
+  private readonly free = new Set<string>();
   private fresh = 0;
 
-  declare(a: Atom): Poly {
+  /** Declares an atom; `free` for a spec's `dim T` (without a value). */
+  declare(a: Atom, free = false): Poly {
     this.atoms.set(a.name, a);
+    if (free) this.free.add(a.name);
+    else this.free.delete(a.name);
     return Poly.atom(a);
+  }
+
+  /**
+   * The smallest `multiple of` a free dim of the spec needs for `p` to be
+   * divisible by k, when p is that dim times a number plus a multiple of k
+   * (as in T, 2*T, T - 4): the dim and the multiple. Undefined otherwise.
+   */
+  multipleFor(p: Poly, k: number): { name: string; multiple: number } | undefined {
+    if (!Number.isInteger(k) || k < 2) return undefined;
+    const terms = [...this.bind(p).terms];
+    const constant = terms.find(([key]) => key === "")?.[1] ?? 0;
+    const vars = terms.filter(([key]) => key !== "");
+    if (vars.length !== 1 || constant % k !== 0) return undefined;
+    const [name, units] = vars[0]!;
+    const a = this.atoms.get(name);
+    if (!a || !this.free.has(name) || name.includes("*")) return undefined;
+    // p = units * (T/m) + c; with T a multiple of m*t, p is divisible by k when units*t is.
+    const t = k / gcd(units, k);
+    return t === 1 ? undefined : { name, multiple: a.multiple * t };
   }
 
   get(name: string): Atom | undefined {

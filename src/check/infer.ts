@@ -15,7 +15,7 @@ import type { CallExpr, DefDecl, Expr, Loc, ModelDecl, OpExpr, ShapeType, Stmt }
 import { OPS, type OpInfo } from "../ir/ops.js";
 import type { LoadedModule } from "../ir/program.js";
 import { DimEnv, Poly } from "./dims.js";
-import { OP_SHAPES, type Blame, type Static } from "./op-shapes.js";
+import { multipleHelp, OP_SHAPES, type Blame, type DeclaredParam, type Static } from "./op-shapes.js";
 import { didYouMean, type ProgramIndex } from "./scope.js";
 import { formatTy, sameDims, size, tensor, type Tensor, type Ty } from "./types.js";
 import { MAX_DIM } from "../ir/schema.js";
@@ -88,6 +88,8 @@ export class Frame {
   readonly calls = new Map<CallExpr, CallInfo>();
   /** The definition, for a cell or fn body. */
   def: DefDecl<Expr> | undefined;
+  /** The model, for a model body. */
+  model: ModelDecl<Expr> | undefined;
   dims = new Map<string, Poly>();
   words = new Map<string, string>();
   vocabs = new Map<string, Poly>();
@@ -165,6 +167,11 @@ export class Inference {
     this.reportTo(diagnostic(code, message, { file: f.file, ...primary.loc, ...(primary.message ? { message: primary.message } : {}) }, extra));
   }
 
+  /** The text of a place in a frame's file. */
+  private source(f: Frame, loc: Loc): string {
+    return this.index.program.sources.get(f.file)?.slice(loc.start, loc.end) ?? "";
+  }
+
   private fmt(t: Ty): string {
     return formatTy(t, this.env);
   }
@@ -205,7 +212,9 @@ export class Inference {
         if (e.op === "mul") return a.mul(b);
         const q = this.env.divide(a, b);
         if (!q) {
-          this.report(f, "SEQ0202", `${this.env.format(a)} is not provably divisible by ${this.env.format(b)}`, { loc: e.loc }, [], this.where(tensor([a, b])), "declare a free dim as `dim T multiple of N`, or choose sizes that divide");
+          const k = this.env.value(b);
+          const help = (k !== undefined && multipleHelp(this.env, a, k)) || "declare a free dim as `dim T multiple of N`, or choose sizes that divide";
+          this.report(f, "SEQ0202", `${this.env.format(a)} is not provably divisible by ${this.env.format(b)}`, { loc: e.loc }, [], this.where(tensor([a, b])), help);
         }
         return q;
       }
@@ -260,7 +269,7 @@ export class Inference {
   /** Declares a dim (top level or model) in the model's environment. */
   declareDim(d: { name: string; value?: Expr; multipleOf?: number }, f: Frame): void {
     if (d.value === undefined) {
-      f.dims.set(d.name, this.env.declare({ name: d.name, multiple: d.multipleOf ?? 1 }));
+      f.dims.set(d.name, this.env.declare({ name: d.name, multiple: d.multipleOf ?? 1 }, true));
       return;
     }
     const p = this.evalDim(d.value, f);
@@ -316,6 +325,8 @@ export class Inference {
         const finals = f.finals.get(e.of);
         const t = finals?.get(e.name);
         if (t) return t;
+        // A value whose definition failed was reported there.
+        if (f.failed.has(e.of)) return undefined;
         const why = finals
           ? `the scan \`${e.of}\` has no state \`${e.name}\` (it has ${[...finals.keys()].join(", ") || "none"})`
           : f.values.has(e.of)
@@ -407,7 +418,23 @@ export class Inference {
       node: e,
       argLocs: e.args.map((a) => a.loc),
       attr,
-      report: (code, message, primary, others, notes) => this.report(f, code, message, primary, others, notes),
+      report: (code, message, primary, others, notes, help) => this.report(f, code, message, primary, others, notes, help),
+      source: (loc) => this.source(f, loc),
+      param: (i) => {
+        const a = e.args[i];
+        // The standard library's params are not the user's to redeclare.
+        const decl = a?.op === "ref" && !f.module.std ? f.def?.body.find((s) => s.kind === "param" && s.name === a.name) : undefined;
+        if (decl?.kind !== "param") return undefined;
+        const p: DeclaredParam = { name: decl.name, dims: decl.type.dims.map((d) => this.source(f, d.loc)) };
+        if (decl.init) p.init = this.source(f, decl.init.loc);
+        return p;
+      },
+      definition: (name) => {
+        const body = f.def?.body ?? f.model?.body ?? [];
+        const binds = body.filter((s) => s.kind === "assign" && s.targets.some((t) => t.name === name && !t.next));
+        const only = binds.length === 1 ? binds[0] : undefined;
+        return only?.kind === "assign" && only.targets.length === 1 ? only.value : undefined;
+      },
     });
   }
 
@@ -702,7 +729,7 @@ export class Inference {
       const state = f.states.get(tg.name);
       if (!state) {
         // Outside cells the statement-placement rule reports it.
-        if (f.kind === "cell") this.report(f, "SEQ0108", `\`${tg.name}'\`: ${tg.name} is not a state`, { loc: tg.loc });
+        if (f.kind === "cell") this.report(f, "SEQ0108", `\`${tg.name}'\`: ${tg.name} is not a state`, { loc: tg.loc }, [], [], didYouMean(tg.name, f.states.keys()));
         return;
       }
       if (!sameDims(state.dims, v.dims, this.env)) {
@@ -737,6 +764,7 @@ export class Inference {
 
   checkModel(model: ModelDecl<Expr>, module: LoadedModule): ModelInfo {
     const f = new Frame("model", module, [], undefined, undefined, false);
+    f.model = model;
     this.declareGlobals(f);
     for (const st of model.body) if (st.kind === "assign") for (const t of st.targets) f.bound.add(t.name);
     const values: ValueInfo[] = [];
@@ -790,7 +818,10 @@ export class Inference {
     const x = f.values.get(st.input);
     const z = f.values.get(st.source);
     if (!x || !z) {
-      this.report(f, "SEQ0101", `unknown name \`${!x ? st.input : st.source}\``, { loc: st.loc });
+      const missing = !x ? st.input : st.source;
+      // A value whose definition failed was reported there.
+      if (f.failed.has(missing)) return;
+      this.report(f, "SEQ0101", `unknown name \`${missing}\``, { loc: st.loc }, [], [], didYouMean(missing, f.values.keys()));
       return;
     }
     if (x.kind !== "tensor" || x.vocab === undefined) {

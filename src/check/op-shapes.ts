@@ -3,7 +3,7 @@
  * the argument types it returns the result type or reports why there is none.
  */
 import type { Code } from "../diagnostics/codes.js";
-import type { Loc, OpExpr } from "../ir/ir.js";
+import type { Expr, Loc, OpExpr } from "../ir/ir.js";
 import type { OpKind } from "../ir/ops.js";
 import { Poly, type DimEnv } from "./dims.js";
 import { formatTy, tensor, type Tensor, type Ty } from "./types.js";
@@ -16,14 +16,39 @@ export interface Blame {
   message?: string;
 }
 
+/** A param of the definition being checked, as the spec declares it (source texts). */
+export interface DeclaredParam {
+  name: string;
+  dims: string[];
+  init?: string;
+}
+
 export interface OpCtx {
   env: DimEnv;
   node: OpExpr;
   /** The argument nodes' locations, in order. */
   argLocs: Loc[];
-  report(code: Code, message: string, primary: Blame, others?: Blame[], notes?: string[]): void;
+  report(code: Code, message: string, primary: Blame, others?: Blame[], notes?: string[], help?: string): void;
   /** A compile-time argument by name (generic args by their position in OPS[op].generic). */
   attr(name: string): Static | undefined;
+  /** The source text of a place in the file being checked. */
+  source(loc: Loc): string;
+  /** The param argument i names, when it is a plain name of a param of the definition. */
+  param(i: number): DeclaredParam | undefined;
+  /** The expression a name of the block is bound to (`logits = dense<K>(h)`), when one statement binds it alone. */
+  definition(name: string): Expr | undefined;
+}
+
+/** "declare `dim T multiple of 4`" when redeclaring a free dim makes p divisible by k. */
+export function multipleHelp(env: DimEnv, p: Poly, k: number): string | undefined {
+  const m = env.multipleFor(p, k);
+  return m && `declare the length as \`dim ${m.name} multiple of ${m.multiple}\``;
+}
+
+/** An expression's source text for a help, or `...` when it is long or spans lines. */
+function shortSource(ctx: OpCtx, loc: Loc): string {
+  const text = ctx.source(loc);
+  return text.length > 40 || text.includes("\n") ? "..." : text;
 }
 
 type ShapeRule = (args: Tensor[], ctx: OpCtx) => Ty | undefined;
@@ -140,23 +165,45 @@ const keepSequence: ShapeRule = (args, ctx) => {
   return tensor(x.dims, x.vocab);
 };
 
+/**
+ * When a matrix param declared the other way round makes A @ B fit (W: [D, N]
+ * in W @ x with x: [D]), the declaration that does: `param W: [N, D] = glorot`.
+ */
+function transposedHelp(ctx: OpCtx, a: Tensor, b: Tensor): string | undefined {
+  const eq = (x: Poly | undefined, y: Poly | undefined) => x !== undefined && y !== undefined && ctx.env.equal(x, y);
+  const candidates: [number, boolean][] = [
+    // W @ x: W's first axis is the one x brings.
+    [0, a.dims.length === 2 && eq(a.dims[0], b.dims[0])],
+    // x @ W: W's last axis is the one x brings.
+    [1, b.dims.length === 2 && eq(b.dims[1], a.dims[a.dims.length - 1])],
+  ];
+  for (const [i, fits] of candidates) {
+    const p = fits ? ctx.param(i) : undefined;
+    if (!p || p.dims.length !== 2) continue;
+    const decl = `param ${p.name}: [${p.dims[1]}, ${p.dims[0]}]${p.init === undefined ? "" : ` = ${p.init}`}`;
+    return `${p.name} is declared the other way round: \`${decl}\``;
+  }
+  return undefined;
+}
+
 const matmul: ShapeRule = (args, ctx) => {
   if (!floats(args, ctx)) return undefined;
   const [a, b] = args as [Tensor, Tensor];
-  const bad = (why: string) => {
+  const bad = (why: string, help?: string) => {
     ctx.report(
       "SEQ0302",
       `cannot multiply ${fmt(ctx, a)} @ ${fmt(ctx, b)}: ${why}`,
       { loc: ctx.node.loc },
       [{ loc: ctx.argLocs[0]!, message: fmt(ctx, a) }, { loc: ctx.argLocs[1]!, message: fmt(ctx, b) }],
       whereNote(ctx, a, b),
+      help,
     );
     return undefined;
   };
   if (a.dims.length < 1 || a.dims.length > 2 || b.dims.length < 1 || b.dims.length > 2) return bad("@ takes vectors and matrices");
   const inner = a.dims[a.dims.length - 1]!;
   const other = b.dims[0]!;
-  if (!ctx.env.equal(inner, other)) return bad(`${ctx.env.format(inner)} is not ${ctx.env.format(other)}`);
+  if (!ctx.env.equal(inner, other)) return bad(`${ctx.env.format(inner)} is not ${ctx.env.format(other)}`, transposedHelp(ctx, a, b));
   return tensor([...a.dims.slice(0, -1), ...b.dims.slice(1)]);
 };
 
@@ -209,10 +256,7 @@ const fold: ShapeRule = (args, ctx) => {
   const t = x.dims[0]!;
   const steps = k >= 1 ? ctx.env.divide(t, Poly.const(k)) : undefined;
   if (!steps) {
-    ctx.report("SEQ0202", `fold<${k}> needs ${ctx.env.format(t)} to be divisible by ${k}`, { loc: ctx.node.loc, message: fmt(ctx, x) }, [], [
-      ...whereNote(ctx, x),
-      `declare the length as \`dim ${ctx.env.format(t)} multiple of ${k}\` if it is a free dim`,
-    ]);
+    ctx.report("SEQ0202", `fold<${k}> needs ${ctx.env.format(t)} to be divisible by ${k}`, { loc: ctx.node.loc, message: fmt(ctx, x) }, [], whereNote(ctx, x), multipleHelp(ctx.env, t, k) ?? `fold<${k}> joins ${k} steps into one: the length must be a multiple of ${k}`);
     return undefined;
   }
   return tensor([steps, x.dims[1]!.mul(Poly.const(k)), ...x.dims.slice(2)]);
@@ -254,7 +298,7 @@ function windowOut(n: Poly, f: number, s: number, d: number, pad: Pad, ctx: OpCt
   if (pad.kind === "same") {
     const out = env.divide(n, Poly.const(s));
     if (!out) {
-      ctx.report("SEQ0305", `padding "same" with stride ${s} needs ${env.format(n)} to be divisible by ${s}`, { loc: ctx.node.loc, message: fmt(ctx, x) }, [], whereNote(ctx, x));
+      ctx.report("SEQ0305", `padding "same" with stride ${s} needs ${env.format(n)} to be divisible by ${s}`, { loc: ctx.node.loc, message: fmt(ctx, x) }, [], whereNote(ctx, x), multipleHelp(env, n, s));
     }
     return out;
   }
@@ -272,6 +316,7 @@ function windowOut(n: Poly, f: number, s: number, d: number, pad: Pad, ctx: OpCt
       { loc: ctx.node.loc, message: fmt(ctx, x) },
       [],
       whereNote(ctx, x),
+      multipleHelp(env, numer, s),
     );
     return undefined;
   }
@@ -365,15 +410,31 @@ const pool: ShapeRule = (args, ctx) => {
 
 const SCALAR = tensor([]);
 
-function lossMismatch(ctx: OpCtx, p: Tensor, y: Tensor, why: string): undefined {
+function lossMismatch(ctx: OpCtx, p: Tensor, y: Tensor, why: string, help?: string): undefined {
   ctx.report(
     "SEQ0308",
     `${ctx.node.op} cannot compare ${fmt(ctx, p)} with ${fmt(ctx, y)}: ${why}`,
     { loc: ctx.node.loc },
     [{ loc: ctx.argLocs[0]!, message: fmt(ctx, p) }, { loc: ctx.argLocs[1]!, message: fmt(ctx, y) }],
     whereNote(ctx, p, y),
+    help,
   );
   return undefined;
+}
+
+/**
+ * Scores of the wrong width for token targets of a vocabulary of V: an output
+ * layer `dense<V>(h)` in place of the scores (or in place of the `dense<K>`
+ * that gives them).
+ */
+function outputLayerHelp(ctx: OpCtx, size: string): string {
+  const [z, y] = ctx.node.args as [Expr, Expr];
+  const denseInput = (e: Expr | undefined) => (e?.op === "call" && e.callee === "dense" && e.args.length === 1 && !e.modifier && !e.with ? e.args[0] : undefined);
+  // `logits = dense<K>(h)` ... cross_entropy(logits, y): the layer is there, with the wrong width.
+  const bound = z.op === "ref" ? denseInput(ctx.definition(z.name)) : undefined;
+  if (z.op === "ref" && bound) return `make the output layer score the vocabulary: \`${z.name} = dense<${size}>(${shortSource(ctx, bound.loc)})\``;
+  const scores = `dense<${size}>(${shortSource(ctx, (denseInput(z) ?? z).loc)})`;
+  return `score the vocabulary with an output layer: \`${ctx.node.op}(${scores}, ${shortSource(ctx, y.loc)})\``;
 }
 
 const sameShapeLoss: ShapeRule = (args, ctx) => {
@@ -395,7 +456,7 @@ const crossEntropy: ShapeRule = (args, ctx) => {
   const v = ctx.attr(`vocab:${y.vocab}`);
   const classes = z.dims[z.dims.length - 1]!;
   if (v?.kind === "dim" && !ctx.env.equal(v.poly, classes)) {
-    return lossMismatch(ctx, z, y, `${ctx.env.format(classes)} scores for a vocabulary of ${ctx.env.format(v.poly)} tokens`);
+    return lossMismatch(ctx, z, y, `${ctx.env.format(classes)} scores for a vocabulary of ${ctx.env.format(v.poly)} tokens`, outputLayerHelp(ctx, ctx.env.format(v.poly)));
   }
   return SCALAR;
 };

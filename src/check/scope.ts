@@ -3,6 +3,7 @@
  * shadow the standard library's), top-level dims and vocabularies, models.
  */
 import type { DefDecl, DimDecl, Expr, ModelDecl, VocabDecl } from "../ir/ir.js";
+import { OPS } from "../ir/ops.js";
 import type { LoadedModule, Program } from "../ir/program.js";
 
 export interface Located<T> {
@@ -35,6 +36,48 @@ export function indexProgram(program: Program): ProgramIndex {
   return { program, defs, globals, models };
 }
 
+/** The names a block binds to values: a definition's inputs, params, states and locals; a model's inputs, targets and values. */
+export function valueNames(node: DefDecl<Expr> | ModelDecl<Expr>): Set<string> {
+  const names = new Set<string>();
+  if (node.kind !== "model") for (const i of node.inputs) names.add(i.name);
+  for (const s of node.body) {
+    if (s.kind === "param" || s.kind === "state" || s.kind === "input" || s.kind === "target") names.add(s.name);
+    else if (s.kind === "assign") for (const t of s.targets) if (!t.next) names.add(t.name);
+  }
+  return names;
+}
+
+/**
+ * Whether `e` reads, as a value, a name that nothing defines: not a value of
+ * its block, nor a dim, vocabulary, generic, definition or op (those are other
+ * errors). The checker reports each such name once (SEQ0101); rules that follow
+ * values take it to stand for any value of the block (a typo of one of them),
+ * so that they add nothing about values only the typo cut off.
+ */
+export function readsUnknownName(e: Expr, node: DefDecl<Expr> | ModelDecl<Expr>, values: ReadonlySet<string>, index: ProgramIndex): boolean {
+  const known = (name: string) =>
+    values.has(name) ||
+    index.defs.has(name) ||
+    Object.hasOwn(OPS, name) ||
+    index.globals.some((g) => g.node.name === name || (g.node.kind === "vocab" && g.node.size === name)) ||
+    (node.kind !== "model" && node.generics.some((g) => g.name === name)) ||
+    node.body.some((s) => (s.kind === "dim" && s.name === name) || (s.kind === "vocab" && (s.name === name || s.size === name)));
+  // Only value positions: arguments and `with` values, not compile-time arguments or options.
+  const stack: Expr[] = [e];
+  while (stack.length > 0) {
+    const x = stack.pop()!;
+    if (x.op === "ref") {
+      if (!known(x.name)) return true;
+    } else if (x.op === "member") {
+      if (!known(x.of)) return true;
+    } else if (x.op !== "num" && x.op !== "str" && x.op !== "next") {
+      stack.push(...x.args);
+      if (x.op === "call") for (const w of x.with ?? []) stack.push(w.value);
+    }
+  }
+  return false;
+}
+
 /** Levenshtein distance, for "did you mean" suggestions. */
 function distance(a: string, b: string): number {
   const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
@@ -50,16 +93,25 @@ function distance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-/** The closest candidate within a small edit distance, as a help text. */
-export function didYouMean(name: string, candidates: Iterable<string>): string | undefined {
+/** The closest candidate within a small edit distance (about a third of the name's length). */
+export function closest(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestD = Math.max(1, Math.floor(name.length / 3)) + 1;
+  const lower = name.toLowerCase();
   for (const c of candidates) {
-    const d = distance(name.toLowerCase(), c.toLowerCase());
+    // The distance is at least the difference of the lengths: skip the far ones unmeasured.
+    if (Math.abs(c.length - name.length) >= bestD) continue;
+    const d = distance(lower, c.toLowerCase());
     if (d < bestD) {
       best = c;
       bestD = d;
     }
   }
+  return best;
+}
+
+/** The closest candidate within a small edit distance, as a help text. */
+export function didYouMean(name: string, candidates: Iterable<string>): string | undefined {
+  const best = closest(name, candidates);
   return best === undefined ? undefined : `did you mean \`${best}\`?`;
 }

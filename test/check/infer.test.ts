@@ -180,3 +180,33 @@ describe("pooling", () => {
     expect(errors(spec(2))).toEqual(["SEQ0112 4:7"]);
   });
 });
+
+describe("help where the fix is mechanical", () => {
+  const helps = (text: string) => check(text).diagnostics.map((d) => `${d.code} ${d.help ?? ""}`);
+
+  it("a length that must be a multiple: the `dim T multiple of k` that makes it one", () => {
+    const spec = (decl: string, body: string) => `model m {\n  ${decl}\n  input x: [T, 3]\n${body}\n}\n`;
+    const quarter = "  target y: [T/4, 3]\n  loss mse(y, y)";
+    expect(helps(spec("dim T", quarter))).toEqual(["SEQ0202 declare the length as `dim T multiple of 4`"]);
+    expect(helps(spec("dim T multiple of 6", quarter))).toEqual(["SEQ0202 declare the length as `dim T multiple of 12`"]);
+    const strided = "  target y: [T/2, 4]\n  h = conv1d<K=4, F=3, stride=2, pad=same>(x)\n  loss mse(h, y)";
+    expect(helps(spec("dim T", strided))).toContain("SEQ0305 declare the length as `dim T multiple of 2`");
+    // A bound dim or a vocabulary's size is not redeclared.
+    expect(helps(spec("dim T = 7", quarter))[0]).toBe("SEQ0202 declare a free dim as `dim T multiple of N`, or choose sizes that divide");
+  });
+
+  it("a weight declared the other way round: its declaration, for W @ x and x @ W", () => {
+    const fn = (decl: string, use: string) => `fn f<N>(x: [D]) -> [N] {\n  param W: ${decl} = glorot\n  out ${use}\n}\nmodel m {\n  input x: [3]\n  target y: [5]\n  loss mse(f<5>(x), y)\n}\n`;
+    expect(helps(fn("[D, N]", "W @ x"))).toEqual(["SEQ0302 W is declared the other way round: `param W: [N, D] = glorot`"]);
+    expect(helps(fn("[N, D]", "x @ W"))).toEqual(["SEQ0302 W is declared the other way round: `param W: [D, N] = glorot`"]);
+    // Not a param: the code's own help.
+    expect(helps(fn("[N, D]", "(W * 2) @ (W * 2)"))[0]).toMatch(/^SEQ0302 A @ B needs/);
+  });
+
+  it("scores of the wrong width for tokens: the output layer `dense<V>`", () => {
+    const lm = (body: string) => `model m {\n  vocab chars[V]\n  dim T\n  input x: [T] of chars\n  target y: [T] of chars\n  h = lstm<8>(one_hot(x))\n${body}\n}\n`;
+    expect(helps(lm("  loss cross_entropy(h, y)"))).toEqual(["SEQ0308 score the vocabulary with an output layer: `cross_entropy(dense<V>(h), y)`"]);
+    expect(helps(lm("  loss cross_entropy(dense<4>(h), y)"))).toEqual(["SEQ0308 score the vocabulary with an output layer: `cross_entropy(dense<V>(h), y)`"]);
+    expect(helps(lm("  z = dense<4>(h)\n  loss cross_entropy(z, y)"))).toEqual(["SEQ0308 make the output layer score the vocabulary: `z = dense<V>(h)`"]);
+  });
+});

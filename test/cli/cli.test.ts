@@ -164,7 +164,8 @@ describe("seqc check", () => {
     expect(r.stderr).toBe("");
     const report = JSON.parse(r.stdout);
     expect(report.version).toBe(1);
-    expect(report.summary).toEqual({ errors: 1, warnings: 0 });
+    expect(report.summary).toEqual({ errors: 1, warnings: 0, omitted: 0 });
+    expect(report.omitted).toEqual([]);
     expect(report.diagnostics).toHaveLength(1);
     expect(report.diagnostics[0]).toMatchObject({ code: "SEQ0308", severity: "error", file: shown(file), line: 6, column: 8, endLine: 6 });
     expect(report.diagnostics[0].labels.length).toBeGreaterThan(0);

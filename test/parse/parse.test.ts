@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
 import type { Diagnostic } from "../../src/diagnostics/diagnostic.js";
 import type { AssignStmt, AstApply, AstExpr, AstModule, DefDecl, ModelDecl, Stmt, TrainBlock } from "../../src/parse/ast.js";
-import { MAX_NESTING, parseText } from "../../src/parse/parse.js";
+import { MAX_NESTING, MAX_PARSE_ERRORS, MAX_SOURCE_CHARS, MAX_TOKENS, parseText } from "../../src/parse/parse.js";
 
 const FILE = "test.seq";
 
@@ -363,6 +363,84 @@ describe("parseText: deep nesting", () => {
   it("keeps working after a too-deep input", () => {
     parseText(FILE, deep("(", ")", MAX_NESTING * 2));
     expect(model(parseOk("model m {\n  a = f(x)\n}\n")).body).toHaveLength(1);
+  });
+});
+
+describe("parseText: one error per statement, and what to write", () => {
+  it("says how to write a vocabulary without its size dim, in one error", () => {
+    const text = "model m {\n  vocab labels = [neg, pos]  # two classes\n  dim T\n}\n";
+    const { diagnostics } = parseText(FILE, text);
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]!.message).toBe("expected the vocabulary's size dim in brackets after its name, found '='");
+    expect(start(diagnostics[0]!)).toBe(text.indexOf("="));
+    expect(diagnostics[0]!.help).toBe("write `vocab labels[L] = [neg, pos]`: L is the number of tokens, a dim the shapes can use");
+  });
+
+  it("names the size dim so that it does not clash with a declared one", () => {
+    const text = "dim L = 3\nvocab labels\nvocab chars[C]\n";
+    const { diagnostics } = parseText(FILE, text);
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]!.help).toMatch(/^write `vocab labels\[L_SIZE\]`/);
+  });
+
+  it("reports the first syntax error of a statement only", () => {
+    const text = "model m {\n  a = f(x,, y) ) z\n  b = 1\n  c = f(\n    x,, y,,\n  )\n  d = * 2\n}\n";
+    const { diagnostics } = parseText(FILE, text);
+    expect(diagnostics.map((d) => lineAt(text, start(d)))).toEqual([1, 4, 6]);
+  });
+
+  it("reports a line's unexpected characters once, with the count of the rest", () => {
+    const text = "model m {\n  a = 1 $ 2 $ 3 $\n  b = 1 ` 2\n}\n";
+    const { diagnostics } = parseText(FILE, text);
+    expect(diagnostics.map((d) => [d.code, lineAt(text, start(d))])).toEqual([["SEQ0001", 1], ["SEQ0001", 2]]);
+    expect(diagnostics[0]!.notes).toEqual(["and 2 more unexpected characters on this line"]);
+  });
+});
+
+describe("parseText: hostile input", () => {
+  it("reports a binary file (a NUL byte) once, without lexing it", () => {
+    const text = "model m {\n  a = 1\u0000\u0001\u0002 $$$ \n}\n";
+    const { diagnostics, module } = parseText(FILE, text);
+    expect(diagnostics.map((d) => d.code)).toEqual(["SEQ0001"]);
+    expect(diagnostics[0]!.message).toBe("this is a binary file, not a spec: it holds a NUL byte");
+    expect(start(diagnostics[0]!)).toBe(text.indexOf("\u0000"));
+    expect(module.items).toEqual([]);
+  });
+
+  it("reports a binary file without NUL bytes (control characters, invalid UTF-8) once", () => {
+    const text = `model m {\n  a = 1 ${"\u0001\ufffd".repeat(20)}\n}\n`;
+    const { diagnostics } = parseText(FILE, text);
+    expect(diagnostics.map((d) => d.message)).toEqual(["this is a binary file, not a spec: it holds 40 control characters or invalid UTF-8 sequences in its first 61 characters"]);
+    expect(start(diagnostics[0]!)).toBe(text.indexOf("\u0001"));
+    // A stray one is an unexpected character, as before.
+    expect(parseText(FILE, "model m {\n  a = 1 \u0001 2\n}\n").diagnostics.map((d) => d.code)).toEqual(["SEQ0001"]);
+  });
+
+  it("refuses a text longer than MAX_SOURCE_CHARS in one error", () => {
+    const { diagnostics } = parseText(FILE, "x".repeat(MAX_SOURCE_CHARS + 1));
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]!.message).toContain(`up to ${MAX_SOURCE_CHARS}`);
+  });
+
+  it("refuses more than MAX_TOKENS tokens in one error", () => {
+    const { diagnostics } = parseText(FILE, `model m {\n  a = ${"x + ".repeat(MAX_TOKENS)}x\n}\n`);
+    expect(diagnostics).toHaveLength(1);
+    expect(diagnostics[0]!.message).toContain(`more than ${MAX_TOKENS} tokens`);
+  });
+
+  it("stops after MAX_PARSE_ERRORS syntax errors and says so", () => {
+    const text = `model m {\n${"  a = = 1\n".repeat(MAX_PARSE_ERRORS * 3)}}\n`;
+    const { diagnostics } = parseText(FILE, text);
+    expect(diagnostics.length).toBeLessThanOrEqual(MAX_PARSE_ERRORS + 1);
+    expect(diagnostics.at(-1)!.message).toBe(`stopped reading after ${MAX_PARSE_ERRORS} syntax errors`);
+    // The parser is whole again for the next file.
+    expect(parseText(FILE, "model m {\n  a = f(x)\n}\n").diagnostics).toEqual([]);
+  });
+
+  it("quotes a long token in a message by its first 20 characters, control characters as code points", () => {
+    const { diagnostics } = parseText(FILE, `${"y".repeat(100_000)}\n`);
+    expect(diagnostics[0]!.message).toBe(`expected a top-level item (import, dim, vocab, cell, fn or model), found '${"y".repeat(20)}…'`);
+    expect(parseText(FILE, "model m {\n  a = 1 \u001b 2\n}\n").diagnostics[0]!.message).toBe("unexpected character '\\u001b'");
   });
 });
 

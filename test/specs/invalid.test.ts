@@ -4,8 +4,13 @@
  *
  *   # expect: SEQ0305 at line 7
  *
- * For each file: every stated (code, line) is reported in that file, no other
- * error code is reported, and there is at least one error. Together the files
+ * An expectation may be followed by the help the diagnostic must give, where
+ * the fix is mechanical:
+ *
+ *   # help: declare the length as `dim T multiple of 2`
+ *
+ * For each file: every stated (code, line) is reported in that file (with the
+ * stated help), no other error code is reported, and there is at least one error. Together the files
  * cover every error code of CODES. The CLI, run on the whole folder, fails
  * with exit status 1, without a stack trace, and reports in every file.
  *
@@ -42,15 +47,25 @@ function displayName(path: string): string {
 interface Expectation {
   code: Code;
   line: number;
+  /** The help the diagnostic gives, when stated. */
+  help?: string;
 }
 
 const EXPECT_LINE = /^# expect: (SEQ\d{4}) at line (\d+)\s*$/;
+const HELP_LINE = /^# help: (.+)$/;
 
-/** The `# expect:` lines that open a spec. Anything that looks like one but does not parse is an error. */
+/** The `# expect:` lines (each maybe with a `# help:` line) that open a spec. Anything that looks like one but does not parse is an error. */
 function expectations(path: string): Expectation[] {
   const lines = readFileSync(path, "utf8").split("\n");
   const out: Expectation[] = [];
   for (const line of lines) {
+    if (line.startsWith("# help")) {
+      const h = HELP_LINE.exec(line);
+      const last = out[out.length - 1];
+      if (!h || !last || last.help !== undefined) throw new Error(`${path}: a \`# help: TEXT\` line follows its \`# expect:\` line, once (${JSON.stringify(line)})`);
+      last.help = h[1]!;
+      continue;
+    }
     if (!line.startsWith("# expect")) break;
     const m = EXPECT_LINE.exec(line);
     if (!m) throw new Error(`${path}: malformed expectation ${JSON.stringify(line)} (write \`# expect: SEQ0305 at line 6\`)`);
@@ -68,6 +83,7 @@ interface Found {
   file: string;
   line: number;
   message: string;
+  help?: string;
 }
 
 function show(d: Found): string {
@@ -85,7 +101,7 @@ function checkSpec(path: string): Found[] {
     if (label === undefined || source === undefined) throw new Error(`${path}: ${d.code} has no primary label in a known source`);
     let line = 1;
     for (let i = 0; i < label.start; i++) if (source.charCodeAt(i) === 10) line++;
-    return { code: d.code, severity: d.severity, file, line, message: d.message };
+    return { code: d.code, severity: d.severity, file, line, message: d.message, ...(d.help !== undefined && { help: d.help }) };
   });
 }
 
@@ -119,10 +135,11 @@ describe("specs/invalid", () => {
     const all = [...new Map([...own, ...(byRoot.get(path) ?? [])].map((d) => [show(d), d])).values()];
     const report = all.map(show).join("\n") || "(nothing)";
 
-    // Every stated (code, line) is reported in this file.
+    // Every stated (code, line) is reported in this file, with the stated help.
     for (const e of expected) {
-      const hit = own.some((d) => d.code === e.code && d.line === e.line);
-      expect(hit, `${path}: expected ${e.code} at line ${e.line}; reported:\n${report}`).toBe(true);
+      const hits = own.filter((d) => d.code === e.code && d.line === e.line);
+      expect(hits.length > 0, `${path}: expected ${e.code} at line ${e.line}; reported:\n${report}`).toBe(true);
+      if (e.help !== undefined) expect(hits.map((d) => d.help), `${path}: the help of ${e.code} at line ${e.line}`).toContain(e.help);
     }
     // No other error code: neither in this file nor anywhere when this file is the root.
     const unexpected = all.filter((d) => d.severity === "error" && !codes.has(d.code));
@@ -162,13 +179,15 @@ describe("seqc check specs/invalid/*.seq", () => {
     const r = run("--format", "json");
     expect(r.stderr).not.toMatch(/^ {4}at /m);
     expect(r.status, r.stderr).toBe(1);
-    const report = JSON.parse(r.stdout) as { diagnostics: { code: string; file: string | null; line: number | null }[] };
+    const report = JSON.parse(r.stdout) as { diagnostics: { code: string; file: string | null; line: number | null; help?: string }[] };
     for (const path of FILES) {
       const file = displayName(path);
       const inFile = report.diagnostics.filter((d) => d.file === file);
       expect(inFile.length, `no diagnostic for ${file}`).toBeGreaterThan(0);
       for (const e of expectations(path)) {
-        expect(inFile.some((d) => d.code === e.code && d.line === e.line), `${file}: ${e.code} at line ${e.line} in the JSON output`).toBe(true);
+        const hits = inFile.filter((d) => d.code === e.code && d.line === e.line);
+        expect(hits.length > 0, `${file}: ${e.code} at line ${e.line} in the JSON output`).toBe(true);
+        if (e.help !== undefined) expect(hits.map((d) => d.help), `${file}: the help of ${e.code} at line ${e.line} in the JSON output`).toContain(e.help);
       }
     }
   });

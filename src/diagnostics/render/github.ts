@@ -3,12 +3,20 @@
  * which the runner turns into annotations on the changed files.
  */
 import { primaryLabel, type Diagnostic, type Sources } from "../diagnostic.js";
-import { fullMessage } from "./common.js";
+import { fullMessage, limitPerFile, omittedMessage } from "./common.js";
 import { labelRange } from "./lines.js";
 
-/** Renders one workflow command per diagnostic, each on its own line. */
+/**
+ * Renders one workflow command per diagnostic, each on its own line; past
+ * MAX_PER_FILE diagnostics in a file, one notice says how many more there are.
+ */
 export function renderGithub(diags: readonly Diagnostic[], sources: Sources): string {
-  return diags.map((d) => `${command(d, sources)}\n`).join("");
+  const shown = limitPerFile(diags);
+  const notices = shown.omitted.map((o) => {
+    const props = [...(o.file === null ? [] : [`file=${escapeProperty(o.file)}`]), "title=seqc"].join(",");
+    return `::notice ${props}::${escapeData(omittedMessage(o))}\n`;
+  });
+  return [...shown.diagnostics.map((d) => `${command(d, sources)}\n`), ...notices].join("");
 }
 
 function command(d: Diagnostic, sources: Sources): string {

@@ -18,10 +18,15 @@
  * row, if any); several such labels on a line get one row each, by column.
  * Any other secondary label gets a frame of its own, after a `-->` line when
  * it is in another file than the primary label, else after a `...` line.
+ *
+ * A frame that would show a line longer than MAX_LINE shows a window of its
+ * lines around the span instead, with `…` where they are cut; the carets
+ * still point at the span. At most MAX_PER_FILE diagnostics of a file are
+ * shown, then a line says how many more there are; the summary counts all.
  */
 import { codeFrameColumns } from "@babel/code-frame";
 import { primaryLabel, type Diagnostic, type Label, type Sources } from "../diagnostic.js";
-import { summarize, type Summary } from "./common.js";
+import { limitPerFile, omittedMessage, summarize, type Summary } from "./common.js";
 import { lineIndex, position, type LineIndex, type Position } from "./lines.js";
 
 export interface HumanOptions {
@@ -37,13 +42,31 @@ const BOLD = "1";
 const LINES_ABOVE = 2;
 const LINES_BELOW = 1;
 
+/** A frame showing a line longer than this shows a window of WINDOW columns of its lines. */
+export const MAX_LINE = 200;
+const WINDOW = 120;
+/** Columns of the window before the span's start. */
+const WINDOW_LEAD = 40;
+/** A span over more lines than this is framed by its first line only. */
+const MAX_SPAN_LINES = 8;
+const ELLIPSIS = "…";
+
 /**
  * Renders diagnostics for a terminal, followed by a summary line such as
  * "2 errors, 1 warning". Returns "" when there are no diagnostics.
  */
 export function renderHuman(diags: readonly Diagnostic[], sources: Sources, opts: HumanOptions): string {
   if (diags.length === 0) return "";
-  const blocks = diags.map((d) => renderDiagnostic(d, sources, opts.color));
+  const shown = limitPerFile(diags);
+  const blocks: string[] = [];
+  shown.diagnostics.forEach((d, i) => {
+    blocks.push(renderDiagnostic(d, sources, opts.color));
+    const file = primaryLabel(d)?.file ?? null;
+    const next = shown.diagnostics[i + 1];
+    if (next && (primaryLabel(next)?.file ?? null) === file) return;
+    const omitted = shown.omitted.find((o) => o.file === file);
+    if (omitted) blocks.push(`... ${omittedMessage(omitted)}`);
+  });
   return `${blocks.join("\n\n")}\n\n${summaryLine(summarize(diags))}\n`;
 }
 
@@ -87,33 +110,60 @@ function renderDiagnostic(d: Diagnostic, sources: Sources, color: boolean): stri
 interface Layout {
   label: Label;
   index: LineIndex;
-  /** The text as given to code-frame. */
+  /** The shown lines as given to code-frame (from line `first`), windowed when long. */
   rawLines: string;
-  /** Its lines, split as code-frame splits them. */
+  /** Line n of the file as shown is sourceLines[n - first]. */
   sourceLines: string[];
-  /** The location given to code-frame. */
+  /** The location given to code-frame (columns within the shown lines). */
   start: Position;
   end: Position;
   /** The first and last line number the frame shows. */
   first: number;
   last: number;
+  /** A column of the file's line to the column of the shown line. */
+  column: (column: number) => number;
+}
+
+/** The text of line `n` (1-based) without its terminator. */
+function lineText(index: LineIndex, n: number): string {
+  const from = index.starts[n - 1] ?? index.text.length;
+  let to = n < index.starts.length ? index.starts[n]! - 1 : index.text.length;
+  if (to > from && index.text[to - 1] === "\r") to--;
+  return index.text.slice(from, to);
 }
 
 function layout(text: string, label: Label): Layout {
   const index = lineIndex(text);
   const start = position(index, label.start);
-  const last = position(index, Math.max(label.start, label.end - 1));
+  let last = position(index, Math.max(label.start, label.end - 1));
+  // A span over many lines (a whole block) is framed by its first line, to the line's end.
+  if (last.line - start.line >= MAX_SPAN_LINES) last = { line: start.line, column: Math.max(start.column, lineText(index, start.line).length) };
+  const single = last.line === start.line;
   // code-frame takes an exclusive end column on a single line but an inclusive
   // one on the last line of a multi-line span.
-  const end = last.line === start.line ? { line: last.line, column: last.column + (label.end > label.start ? 1 : 0) } : last;
-  // code-frame also breaks lines at a lone "\r", U+2028 and U+2029; blank them
-  // (same length, so columns hold) to keep its line numbers equal to ours.
-  const rawLines = text.replace(/\r(?!\n)|[\u2028\u2029]/g, " ");
-  const sourceLines = rawLines.split(/\r?\n/);
+  const end = single ? { line: last.line, column: last.column + (label.end > label.start ? 1 : 0) } : last;
   // The window code-frame computes from linesAbove and linesBelow.
   const first = Math.max(start.line - LINES_ABOVE, 1);
-  const lastShown = Math.min(sourceLines.length, end.line + LINES_BELOW);
-  return { label, index, rawLines, sourceLines, start, end, first, last: lastShown };
+  const lastShown = Math.min(index.starts.length, end.line + LINES_BELOW);
+  // code-frame also breaks lines at a lone "\r", U+2028 and U+2029; blank them
+  // (same length, so columns hold) to keep its line numbers equal to ours.
+  // Other control characters (but tabs) would drive the terminal: show them as U+FFFD.
+  let lines: string[] = [];
+  for (let n = first; n <= lastShown; n++) {
+    lines.push(lineText(index, n).replace(/[\r\u2028\u2029]/g, " ").replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "\ufffd"));
+  }
+  let column = (c: number) => c;
+  if (lines.some((l) => l.length > MAX_LINE)) {
+    // One window for every shown line, so the lines stay aligned.
+    const from = Math.max(0, start.column - 1 - WINDOW_LEAD);
+    const to = from + WINDOW;
+    const lead = from > 0 ? ELLIPSIS.length : 0;
+    lines = lines.map((l) => `${from > 0 ? ELLIPSIS : ""}${l.slice(from, to)}${l.length > to ? ELLIPSIS : ""}`);
+    column = (c: number) => Math.min(Math.max(c - 1 - from, 0), WINDOW) + 1 + lead;
+  }
+  const shownStart = { line: start.line, column: column(start.column) };
+  const shownEnd = single ? { line: end.line, column: Math.max(column(end.column), shownStart.column + (label.end > label.start ? 1 : 0)) } : { line: end.line, column: column(end.column) };
+  return { label, index, rawLines: lines.join("\n"), sourceLines: lines, start: shownStart, end: shownEnd, first, last: lastShown, column };
 }
 
 /** A secondary label drawn inside another label's frame: a row of `-` under `line`. */
@@ -129,16 +179,20 @@ function inlineMark(frameLayout: Layout, label: Label): Mark | undefined {
   const start = position(frameLayout.index, label.start);
   const last = position(frameLayout.index, Math.max(label.start, label.end - 1));
   if (last.line !== start.line || start.line < frameLayout.first || start.line > frameLayout.last) return undefined;
-  // As many marks as code-frame would draw for this span (at least one).
-  const width = Math.max(1, label.end > label.start ? last.column + 1 - start.column : 0);
-  return { line: start.line, column: start.column, width, message: label.message };
+  // As many marks as code-frame would draw for this span (at least one), in the shown line's columns.
+  const column = frameLayout.column(start.column);
+  const width = Math.max(1, label.end > label.start ? frameLayout.column(last.column + 1) - column : 0);
+  return { line: start.line, column, width, message: label.message };
 }
+
+type FrameOptions = NonNullable<Parameters<typeof codeFrameColumns>[2]>;
 
 function frame(l: Layout, marks: readonly Mark[] = []): string {
   const out = codeFrameColumns(
     l.rawLines,
     { start: l.start, end: l.end },
-    { highlightCode: false, linesAbove: LINES_ABOVE, linesBelow: LINES_BELOW, message: l.label.message },
+    // startLine (code-frame numbers the given lines from it) is missing from its type definitions.
+    { highlightCode: false, linesAbove: LINES_ABOVE, linesBelow: LINES_BELOW, message: l.label.message, startLine: l.first } as FrameOptions,
   );
   if (marks.length === 0) return out;
   // code-frame's gutter: the line number right-aligned to the width of the
@@ -150,7 +204,7 @@ function frame(l: Layout, marks: readonly Mark[] = []): string {
       .filter((m) => m.line === line)
       .sort((a, b) => a.column - b.column || a.width - b.width)
       .map((m) => {
-        const spacing = (l.sourceLines[line - 1] ?? "").slice(0, Math.max(m.column - 1, 0)).replace(/[^\t]/g, " ");
+        const spacing = (l.sourceLines[line - l.first] ?? "").slice(0, Math.max(m.column - 1, 0)).replace(/[^\t]/g, " ");
         const rowGutter = ` ${gutter(line).replace(/\d/g, " ")} `;
         return `${rowGutter}${spacing}${"-".repeat(m.width)}${m.message ? ` ${m.message}` : ""}`;
       });

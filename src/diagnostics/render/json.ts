@@ -2,10 +2,12 @@
  * The machine-readable format: a versioned JSON document. Lines and columns
  * are 1-based, endColumn is one past the last character, and all of them are
  * null when the file's text is not among the sources (start/end still say where).
+ * At most MAX_PER_FILE diagnostics of a file are listed; `omitted` says how
+ * many more each file has, and the summary counts them all.
  */
 import type { Code } from "../codes.js";
 import { primaryLabel, type Diagnostic, type Label, type Sources } from "../diagnostic.js";
-import { summarize, type Summary } from "./common.js";
+import { limitPerFile, summarize, type Omitted, type Summary } from "./common.js";
 import { labelRange } from "./lines.js";
 
 /** 1-based; endColumn is one past the last character; null when the file's text is unknown. */
@@ -36,21 +38,31 @@ export interface JsonDiagnostic extends JsonRange {
   labels: JsonLabel[];
 }
 
+/** The counts of a report: errors and warnings found (listed or not), and how many are not listed. */
+export interface JsonSummary extends Summary {
+  omitted: number;
+}
+
 /** The document renderJson produces; bump `version` on incompatible changes. */
 export interface JsonReport {
   version: 1;
+  /** Root cause first: by file, then place; at most MAX_PER_FILE per file. */
   diagnostics: JsonDiagnostic[];
-  summary: Summary;
+  summary: JsonSummary;
+  /** Per file, how many diagnostics are not listed (empty when all are). */
+  omitted: Omitted[];
 }
 
 const NO_RANGE: JsonRange = { line: null, column: null, endLine: null, endColumn: null };
 
 /** Renders diagnostics as a JSON document (see JsonReport), indented by 2 spaces. */
 export function renderJson(diags: readonly Diagnostic[], sources: Sources): string {
+  const shown = limitPerFile(diags);
   const report: JsonReport = {
     version: 1,
-    diagnostics: diags.map((d) => locateDiagnostic(d, sources)),
-    summary: summarize(diags),
+    diagnostics: shown.diagnostics.map((d) => locateDiagnostic(d, sources)),
+    summary: { ...summarize(diags), omitted: shown.omitted.reduce((n, o) => n + o.count, 0) },
+    omitted: shown.omitted,
   };
   return `${JSON.stringify(report, null, 2)}\n`;
 }

@@ -4,7 +4,7 @@
  */
 import { ALL_CODES, CODES, type CodeInfo } from "../codes.js";
 import { primaryLabel, type Diagnostic, type Label, type Sources } from "../diagnostic.js";
-import { fullMessage } from "./common.js";
+import { fullMessage, limitPerFile, omittedMessage, type Omitted } from "./common.js";
 import { labelRange } from "./lines.js";
 
 export interface SarifOptions {
@@ -12,8 +12,13 @@ export interface SarifOptions {
   toolVersion: string;
 }
 
-/** Renders diagnostics as a SARIF 2.1.0 log, indented by 2 spaces. */
+/**
+ * Renders diagnostics as a SARIF 2.1.0 log, indented by 2 spaces. Past
+ * MAX_PER_FILE results in a file, a tool execution notification of the run's
+ * invocation says how many more there are.
+ */
 export function renderSarif(diags: readonly Diagnostic[], sources: Sources, opts: SarifOptions): string {
+  const shown = limitPerFile(diags);
   const log = {
     $schema: "https://json.schemastore.org/sarif-2.1.0.json",
     version: "2.1.0",
@@ -21,7 +26,10 @@ export function renderSarif(diags: readonly Diagnostic[], sources: Sources, opts
       {
         tool: { driver: { name: "seqc", version: opts.toolVersion, rules: ALL_CODES.map(rule) } },
         columnKind: "utf16CodeUnits",
-        results: diags.map((d) => result(d, sources)),
+        results: shown.diagnostics.map((d) => result(d, sources)),
+        ...(shown.omitted.length > 0 && {
+          invocations: [{ executionSuccessful: true, toolExecutionNotifications: shown.omitted.map(notification) }],
+        }),
       },
     ],
   };
@@ -49,6 +57,14 @@ function result(d: Diagnostic, sources: Sources) {
     message: { text: fullMessage(d) },
     ...(primary && { locations: [location(primary, sources)] }),
     ...(secondaries.length > 0 && { relatedLocations: secondaries.map((l, id) => ({ id, ...location(l, sources) })) }),
+  };
+}
+
+function notification(o: Omitted) {
+  return {
+    level: "note",
+    message: { text: omittedMessage(o) },
+    ...(o.file !== null && { locations: [{ physicalLocation: { artifactLocation: { uri: o.file.replaceAll("\\", "/") } } }] }),
   };
 }
 

@@ -1,6 +1,6 @@
 /** One block per structural rule: the errors each reports, as "CODE line:col". */
 import { describe, expect, it } from "vitest";
-import { errors, messages } from "../harness.js";
+import { check, errors, messages } from "../harness.js";
 
 const model = (body: string) => `model m {\n  input x: [3]\n  target y: [3]\n${body}\n}\n`;
 
@@ -80,5 +80,59 @@ describe("train-settings", () => {
     const spec = model("  loss mse(x, y)\n  train { optimizer: adam(lr: 0.01, beta1: 1.5), epoch: 3, batch: 0 }");
     expect(errors(spec)).toEqual(["SEQ0502 5:22", "SEQ0501 5:50", "SEQ0502 5:67"]);
     expect(messages(spec)).toContain("unknown training setting `epoch`");
+  });
+});
+
+describe("no cascades: a mistake is reported once, at its cause", () => {
+  const lstm = (use: string) =>
+    [
+      "cell my_lstm<H>(x: [X]) -> [H] {",
+      "  param W_f: [H, X] = glorot",
+      "  param W_c: [H, X] = glorot",
+      "  param U_c: [H, H] = orthogonal",
+      "  state h: [H] = 0",
+      "  state c: [H] = 0",
+      "  let f = sigmoid(W_f @ x)",
+      "  let c_tilde = tanh(W_c @ x + U_c @ h)",
+      `  c' = f * c + (1 - f) * ${use}`,
+      "  h' = tanh(c')",
+      "  out h'",
+      "}",
+      "model m {",
+      "  vocab chars[V]",
+      "  dim T",
+      "  input x: [T] of chars",
+      "  target y: [T] of chars",
+      "  h = my_lstm<16>(one_hot(x))",
+      "  logits = dense<V>(h)",
+      "  loss cross_entropy(logits, y)",
+      "  feedback x from logits",
+      "}",
+      "",
+    ].join("\n");
+
+  it("an unknown name: one error at its use; no param it cut off, no value computed from it", () => {
+    expect(errors(lstm("c_tilde"))).toEqual([]);
+    expect(errors(lstm("c_tidle"))).toEqual(["SEQ0101 9:26"]);
+    expect(check(lstm("c_tidle")).diagnostics[0]!.help).toBe("did you mean `c_tilde`?");
+  });
+
+  it("a param never read anywhere is still reported", () => {
+    expect(errors("fn f(x: [D]) -> [D] {\n  param a: [D]\n  out x\n}\n")).toEqual(["SEQ0401 2:3"]);
+  });
+
+  it("a loss reading an unknown name: no target reported as unused", () => {
+    expect(errors(model("  loss mse(x, yy)"))).toEqual(["SEQ0101 4:15"]);
+  });
+
+  it("a value whose definition failed is not unknown to feedback or a final state", () => {
+    const spec = "model m {\n  vocab v[V]\n  dim T\n  input x: [T] of v\n  target y: [T] of v\n  h = lstmm<8>(one_hot(x))\n  logits = dense<V>(h)\n  loss cross_entropy(logits, y)\n  feedback x from logits\n  c = h.c\n}\n";
+    expect(errors(spec)).toEqual(["SEQ0102 6:7"]);
+  });
+
+  it("a misspelled state's next value: one error, not also the state and its params", () => {
+    const spec = "cell c<H>(x: [X]) -> [H] {\n  param W: [H, X] = glorot\n  state h: [H] = 0\n  hh' = tanh(W @ x)\n  out h\n}\n";
+    expect(errors(spec)).toEqual(["SEQ0108 4:3"]);
+    expect(check(spec).diagnostics[0]!.help).toBe("did you mean `h`?");
   });
 });

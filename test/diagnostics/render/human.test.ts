@@ -153,3 +153,67 @@ describe("renderHuman", () => {
     expect(lines).toContain("    |     ^");
   });
 });
+
+describe("renderHuman on long lines", () => {
+  // A 200 KB line with `bad` at column 100_001, between short lines.
+  const long = `${"a".repeat(100_000)}bad${"b".repeat(100_000)}`;
+  const text = `x = 1\n${long}\ny = 2\n`;
+  const start = text.indexOf("bad");
+  const sources = new Map([["long.seq", text]]);
+
+  it("shows a window around the column with ellipses, the carets under the span", () => {
+    const d = diagnostic("SEQ0101", "unknown name `bad`", { file: "long.seq", start, end: start + 3, message: "here" });
+    const out = renderHuman([d], sources, { color: false });
+    expect(out.length).toBeLessThan(1000);
+    const lines = out.split("\n");
+    expect(lines[1]).toBe("  --> long.seq:2:100001");
+    const row = lines.find((l) => l.startsWith("> 2 | "))!;
+    expect(row).toBe(`> 2 | …${"a".repeat(40)}bad${"b".repeat(77)}…`);
+    const caret = lines[lines.indexOf(row) + 1]!;
+    // The carets sit under `bad` in the shown row.
+    expect(caret.indexOf("^^^")).toBe(row.indexOf("bad"));
+    expect(caret.endsWith("^^^ here")).toBe(true);
+    // Short context lines are cut by the same window: nothing of them is left there.
+    expect(lines).toContain("  1 | …");
+  });
+
+  it("keeps a window at the start of the line without a leading ellipsis", () => {
+    const d = diagnostic("SEQ0101", "bad start", { file: "long.seq", start: 6, end: 7 });
+    const lines = renderHuman([d], sources, { color: false }).split("\n");
+    const row = lines.find((l) => l.startsWith("> 2 | "))!;
+    expect(row).toBe(`> 2 | ${"a".repeat(120)}…`);
+    expect(lines[lines.indexOf(row) + 1]).toBe("    | ^");
+    expect(lines).toContain("  1 | x = 1");
+  });
+
+  it("clips a span wider than the window to it, and draws inline labels in window columns", () => {
+    const d = diagnostic("SEQ0301", "wide", { file: "long.seq", start: start - 5, end: start + 50_000 }, {
+      labels: [label({ file: "long.seq", start, end: start + 3 }, "bad")],
+    });
+    const lines = renderHuman([d], sources, { color: false }).split("\n");
+    const row = lines.find((l) => l.startsWith("> 2 | "))!;
+    const carets = lines[lines.indexOf(row) + 1]!;
+    expect(carets.indexOf("^")).toBe(row.indexOf("bad") - 5);
+    expect(carets.length).toBeLessThanOrEqual(row.length);
+    const mark = lines[lines.indexOf(row) + 2]!;
+    expect(mark.indexOf("--- bad")).toBe(row.indexOf("bad"));
+  });
+
+  it("frames a span over many lines by its first line", () => {
+    const many = Array.from({ length: 30 }, (_, i) => `line${i}`).join("\n");
+    const d = diagnostic("SEQ0106", "block", { file: "m.seq", start: 0, end: many.length });
+    const out = renderHuman([d], new Map([["m.seq", many]]), { color: false });
+    expect(out).toContain("> 1 | line0");
+    expect(out).not.toContain("line5");
+  });
+});
+
+describe("renderHuman on binary text", () => {
+  it("shows control characters in a frame as U+FFFD, tabs as they are", () => {
+    const text = "a\u0000\u001b[31m\tb\u007f\n";
+    const d = diagnostic("SEQ0001", "binary", { file: "b.seq", start: 1, end: 2 });
+    const out = renderHuman([d], new Map([["b.seq", text]]), { color: false });
+    expect(out).toContain("> 1 | a\ufffd\ufffd[31m\tb\ufffd");
+    expect(out).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+  });
+});

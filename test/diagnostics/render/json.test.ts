@@ -9,7 +9,8 @@ describe("renderJson", () => {
     const out = renderJson([addError(), outWarning()], SOURCES);
     expect(out.startsWith('{\n  "version": 1,')).toBe(true);
     const doc = JSON.parse(out);
-    expect(doc.summary).toEqual({ errors: 1, warnings: 1 });
+    expect(doc.summary).toEqual({ errors: 1, warnings: 1, omitted: 0 });
+    expect(doc.omitted).toEqual([]);
     expect(doc.diagnostics[0]).toEqual({
       code: "SEQ0301",
       severity: "error",
@@ -44,7 +45,7 @@ describe("renderJson", () => {
   });
 
   it("writes an empty list without diagnostics", () => {
-    expect(JSON.parse(renderJson([], SOURCES))).toEqual({ version: 1, diagnostics: [], summary: { errors: 0, warnings: 0 } });
+    expect(JSON.parse(renderJson([], SOURCES))).toEqual({ version: 1, diagnostics: [], summary: { errors: 0, warnings: 0, omitted: 0 }, omitted: [] });
   });
 });
 
