@@ -7,6 +7,7 @@
  */
 import type { IToken } from "chevrotain";
 import type { AstModule, Comments, Loc } from "./ast.js";
+import { lineIndex, startAtOrBefore } from "../diagnostics/render/lines.js";
 
 interface Attachable {
   loc: Loc;
@@ -31,26 +32,10 @@ function box(nodes: Attachable[], setEnd: (c: string[]) => void): Box {
   return { nodes, inner, endComments: [], setEnd };
 }
 
-function lineStarts(text: string): number[] {
-  const starts = [0];
-  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
-  return starts;
-}
-
-function lineOf(starts: number[], offset: number): number {
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid]! <= offset) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
 
 /** Mutates the module: fills `comments` of items, statements and train entries, and the `endComments` of blocks. */
 export function attachComments(module: AstModule, comments: IToken[], text: string): void {
-  const starts = lineStarts(text);
+  const { starts } = lineIndex(text);
   const root = box(module.items, (c) => (module.endComments = c));
   for (const c of comments) attachOne(root, c.startOffset, c.image, starts);
   const finish = (b: Box) => {
@@ -58,7 +43,7 @@ export function attachComments(module: AstModule, comments: IToken[], text: stri
     for (const inner of b.inner.values()) finish(inner);
   };
   finish(root);
-  const commentLines = new Set(comments.map((c) => lineOf(starts, c.startOffset)));
+  const commentLines = new Set(comments.map((c) => startAtOrBefore(starts, c.startOffset)));
   markGaps(root, text, starts, commentLines);
   // Top-level blocks are always set apart by a blank line.
   const isBlock = (n: Attachable) => root.inner.has(n);
@@ -68,7 +53,7 @@ export function attachComments(module: AstModule, comments: IToken[], text: stri
   }
 }
 
-function attachOne(b: Box, at: number, image: string, starts: number[]): void {
+function attachOne(b: Box, at: number, image: string, starts: readonly number[]): void {
   const inside = b.nodes.find((n) => n.loc.start <= at && at < n.loc.end);
   if (inside) {
     const inner = b.inner.get(inside);
@@ -76,9 +61,9 @@ function attachOne(b: Box, at: number, image: string, starts: number[]): void {
     ((inside.comments ??= {}).before ??= []).push(image);
     return;
   }
-  const line = lineOf(starts, at);
+  const line = startAtOrBefore(starts, at);
   const prev = b.nodes.findLast((n) => n.loc.end <= at);
-  if (prev && lineOf(starts, prev.loc.end - 1) === line) {
+  if (prev && startAtOrBefore(starts, prev.loc.end - 1) === line) {
     const cm = (prev.comments ??= {});
     cm.after = cm.after ? `${cm.after} ${image}` : image;
     return;
@@ -88,10 +73,10 @@ function attachOne(b: Box, at: number, image: string, starts: number[]): void {
   else b.endComments.push(image);
 }
 
-function markGaps(b: Box, text: string, starts: number[], commentLines: Set<number>): void {
+function markGaps(b: Box, text: string, starts: readonly number[], commentLines: Set<number>): void {
   for (let i = 1; i < b.nodes.length; i++) {
-    const from = lineOf(starts, b.nodes[i - 1]!.loc.end - 1) + 1;
-    const to = lineOf(starts, b.nodes[i]!.loc.start);
+    const from = startAtOrBefore(starts, b.nodes[i - 1]!.loc.end - 1) + 1;
+    const to = startAtOrBefore(starts, b.nodes[i]!.loc.start);
     for (let l = from; l < to; l++) {
       if (commentLines.has(l)) continue;
       if (text.slice(starts[l], starts[l + 1] ?? text.length).trim() === "") {

@@ -12,6 +12,7 @@ import { SeqParser } from "../../grammar/parser.js";
 import { SeqLexer } from "../../grammar/tokens.js";
 import type * as C from "../../grammar/generated/cst.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
+import { startAtOrBefore } from "../diagnostics/render/lines.js";
 import type { AstExpr, AstModule, Loc } from "./ast.js";
 import { buildModule } from "./build.js";
 import { attachComments } from "./comments.js";
@@ -333,16 +334,7 @@ function statementStarts(tokens: readonly IToken[], text: string): number[] {
 function firstPerStatement(diags: Diagnostic[], tokens: readonly IToken[], text: string): Diagnostic[] {
   if (diags.length <= 1) return diags;
   const starts = statementStarts(tokens, text);
-  const statementOf = (offset: number) => {
-    let lo = 0;
-    let hi = starts.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= offset) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
-  };
+  const statementOf = (offset: number) => startAtOrBefore(starts, offset);
   /** How many tokens of a statement come before an offset in it (0 when the offset opens it). */
   const tokensBefore = (s: number, offset: number) => {
     let n = 0;

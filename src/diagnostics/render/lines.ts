@@ -41,6 +41,18 @@ export function lineIndex(text: string): LineIndex {
   return index;
 }
 
+/** The index of the last of ascending `starts` that is at or before `offset` (0 when none is): the line, or statement, an offset falls in. */
+export function startAtOrBefore(starts: readonly number[], offset: number): number {
+  let lo = 0;
+  let hi = starts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (starts[mid]! <= offset) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
 /**
  * The 1-based line and column of a 0-based offset. Offsets are clamped into
  * the text (past the end means the end); an offset inside a "\r\n" or "\n"
@@ -49,13 +61,7 @@ export function lineIndex(text: string): LineIndex {
 export function position(source: string | LineIndex, offset: number): Position {
   const { text, starts } = typeof source === "string" ? lineIndex(source) : source;
   const at = Math.min(Math.max(offset, 0), text.length);
-  let lo = 0;
-  let hi = starts.length - 1;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >> 1;
-    if (starts[mid] <= at) lo = mid;
-    else hi = mid - 1;
-  }
+  const lo = startAtOrBefore(starts, at);
   const lineStart = starts[lo];
   let contentEnd = text.length;
   if (lo + 1 < starts.length) {
