@@ -13,8 +13,8 @@
  * model the target cannot compile a CompileError, an unreadable model
  * directory a ModelFileError.
  */
-import { checkModelFits, loadModel as readModelDir, ModelFileError, type ModelFile } from "./runtime/model-dir.js";
-import { modelShape } from "./graph/dims.js";
+import { ModelFileError } from "./runtime/errors.js";
+import type { ModelFile } from "./runtime/model-dir.js";
 import type { ModelInfo } from "./check/infer.js";
 import { renderSummary, summaryData, type ModelSummary } from "./check/summary.js";
 import { hasErrors, type Diagnostic, type Sources } from "./diagnostics/diagnostic.js";
@@ -203,6 +203,7 @@ export interface LoadedModel {
  * SpecError when the saved spec no longer checks.
  */
 export async function loadModel(dir: string, opts: Omit<SpecOptions, "file"> = {}): Promise<LoadedModel> {
+  const [{ loadModel: readModelDir, checkModelFits }, { modelShape }] = await Promise.all([import("./runtime/model-dir.js"), import("./graph/dims.js")]);
   const saved = readModelDir(dir);
   const { file, source } = saved.meta.spec;
   const { program, model, graph } = compiledOrThrow(compileSpec(file, { ...loadOptions(source, opts), model: saved.meta.model }));

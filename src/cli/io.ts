@@ -29,7 +29,7 @@ export function readText(path: string): string {
 }
 
 /** Writes via a temp file in the same directory and a rename; failures are I/O errors naming the file. */
-export { writeAtomic } from "../runtime/model-dir.js";
+export { writeAtomic } from "../runtime/files.js";
 
 /** Expands glob patterns (sorted); plain paths are kept as given, so a missing file is reported when read. */
 export async function expandPaths(patterns: string[]): Promise<string[]> {

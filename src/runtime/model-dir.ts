@@ -21,10 +21,13 @@
  * Runtime file: imports only its siblings and Node built-ins.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DimTable, type DimAtomInfo, type DimVocabInfo } from "./dims.js";
-import { IoError } from "./errors.js";
+import { IoError, ModelFileError } from "./errors.js";
+
+export { ModelFileError };
+import { writeAtomic } from "./files.js";
 import type { Buf, CompiledModel, DimTerms, ModelInfo } from "./model-api.js";
 import type { TrainSettings } from "./settings.js";
 import { Vocabulary, type VocabularyJSON } from "./vocab.js";
@@ -84,19 +87,6 @@ export interface SavedModel {
   weights: Map<string, { shape: number[]; values: Float32Array }>;
 }
 
-/** Writes a file through a temporary name and a rename: readers never see it half-written. A failure is an IoError naming the file. */
-export function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, data);
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    const code = (e as { code?: string }).code;
-    const why = code === "ENOENT" ? "no such folder" : code === "EACCES" || code === "EROFS" ? "permission denied" : code === "ENOSPC" ? "the disk is full" : (e as Error).message;
-    throw new IoError(`cannot write ${path}: ${why}`);
-  }
-}
 
 function sha256(data: string | Uint8Array): string {
   return createHash("sha256").update(data).digest("hex");
@@ -202,8 +192,6 @@ export function loadCheckpoint(dir: string): SavedModel & { state: SavedTrainerS
   return { ...saved, state: { progress: file.progress, optimizer: file.optimizer, tensors } };
 }
 
-/** A problem with a model directory (missing, another format, truncated weights, not this model's): exit 2. */
-export class ModelFileError extends IoError {}
 
 /** Reads a model directory: model.json checked for its form, and every weight of its manifest. */
 export function loadModel(dir: string): SavedModel {

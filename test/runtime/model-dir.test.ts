@@ -20,10 +20,10 @@ import {
   saveModel,
   savedVocabularies,
   setModelWeights,
-  writeAtomic,
   type ModelFile,
   type ModelShape,
 } from "../../src/runtime/model-dir.js";
+import { writeAtomic } from "../../src/runtime/files.js";
 import { DEFAULT_LR } from "../../src/runtime/settings.js";
 
 const tmp = mkdtempSync(join(tmpdir(), "seqc-model-dir-"));

@@ -43,7 +43,7 @@ import * as tf from "@tensorflow/tfjs";
 import { position } from "../../diagnostics/render/lines.js";
 import type { Dim, Graph, Node, Param, Source } from "../../graph/graph.js";
 import { dimValue, solveDimsFromShapes, type DimValues } from "../../graph/dims.js";
-import { writeAtomic } from "../../runtime/model-dir.js";
+import { writeAtomic } from "../../runtime/files.js";
 
 type InputNode = Extract<Node, { kind: "input" }>;
 type OpNode = Extract<Node, { kind: "op" }>;

@@ -28,7 +28,7 @@ export async function runCompile(spec: string, opts: CompileOptions): Promise<nu
   const compiled = compiledOrExit(compileSpec(spec, specFiles(spec, opts.model)), opts);
   if (typeof compiled === "number") return compiled;
   const { program, model: info, graph } = compiled;
-  const [ts, { writeAtomic }] = await Promise.all([import("../../backends/ts/compile.js"), import("../../runtime/model-dir.js")]);
+  const [ts, { writeAtomic }] = await Promise.all([import("../../backends/ts/compile.js"), import("../../runtime/files.js")]);
   let out: Record<string, string>;
   try {
     out = ts.trainerFiles(program, info, graph, { precision: opts.precision, js: opts.js });

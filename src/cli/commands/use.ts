@@ -7,7 +7,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { Graph, Node } from "../../graph/graph.js";
 import type { Dataset } from "../../backends/tfjs/dataset.js";
-import { newTally, scoresOf, type Scores } from "../../runtime/metrics.js";
+import type { Scores } from "../../runtime/metrics.js";
 import { textIds, type Vocabulary } from "../../runtime/vocab.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import type { TfModel } from "../../backends/tfjs/exec.js";
@@ -58,7 +58,7 @@ export interface Metrics {
 
 /** Loss and metrics of a model on a data set. */
 export async function evaluate(loaded: Loaded, data: Dataset): Promise<Metrics> {
-  const { batchTensors } = await import("../../backends/tfjs/train.js");
+  const [{ batchTensors }, { newTally, scoresOf }] = await Promise.all([import("../../backends/tfjs/train.js"), import("../../runtime/metrics.js")]);
   const tf = loaded.model.engine.tf;
   const lossNodes = loaded.graph.losses.map((id) => nodeById(loaded.graph, id)).filter((n): n is Extract<Node, { kind: "op" }> => n.kind === "op");
   const acc = lossNodes.map(newTally);

@@ -1,0 +1,20 @@
+/**
+ * Writing files so that a reader never sees one half-written, and a failure
+ * names the file. Runtime file: imports only its siblings and Node built-ins.
+ */
+import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { IoError } from "./errors.js";
+
+/** Writes a file through a temporary name and a rename: readers never see it half-written. A failure is an IoError naming the file. */
+export function writeAtomic(path: string, data: string | Uint8Array): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, data);
+    renameSync(tmp, path);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    const code = (e as { code?: string }).code;
+    const why = code === "ENOENT" ? "no such folder" : code === "EACCES" || code === "EROFS" ? "permission denied" : code === "ENOSPC" ? "the disk is full" : (e as Error).message;
+    throw new IoError(`cannot write ${path}: ${why}`);
+  }
+}
