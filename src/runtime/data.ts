@@ -278,7 +278,7 @@ class Reader {
     const { issues } = this;
     const known = this.knownUnits();
     const names = this.model.fields.map((f) => f.name);
-    const parsed: { line: number; fields: Map<string, Json> }[] = [];
+    const parsed: { line: number; fields: Map<string, Walked> }[] = [];
     const lines = text.split(/\r?\n/);
     for (let i = 0; i < lines.length; i++) {
       const raw = lines[i]!;
@@ -298,19 +298,23 @@ class Reader {
       }
       const obj = value as Record<string, Json>;
       const found: DataIssue[] = [];
+      const walked = new Map<string, Walked>();
       for (const f of this.fields) {
         if (!(f.name in obj)) {
           found.push({ line, field: f.name, message: `missing field ${f.name} (${f.role}: ${shapeText(f)})` });
           continue;
         }
-        const problem = this.structure(f, obj[f.name], known) ?? this.tokenProblem(f, obj[f.name]);
+        const structure = this.structure(f, obj[f.name], known);
+        const w = structure === undefined ? this.walk(f, obj[f.name]) : undefined;
+        const problem = structure ?? (typeof w === "string" ? w : this.tokenProblem(f, w!));
         if (problem) found.push({ line, field: f.name, message: problem });
+        else walked.set(f.name, w as Walked);
       }
       for (const k of Object.keys(obj)) {
         if (!names.includes(k)) found.push({ line, field: k, message: `unknown field ${k}: model ${this.model.name} has ${this.fields.map((f) => f.name).join(", ")}` });
       }
       issues.add(...found);
-      if (found.length === 0) parsed.push({ line, fields: new Map(this.fields.map((f) => [f.name, obj[f.name]])) });
+      if (found.length === 0) parsed.push({ line, fields: walked });
     }
     if (parsed.length === 0 && issues.count === 0) issues.fail({ message: "no examples: the file has no lines" });
 
@@ -322,21 +326,15 @@ class Reader {
         continue;
       }
       const tokens: string[] = [];
-      for (const f of this.fields) if (f.vocab === name) for (const p of parsed) for (const t of this.walk(f, p.fields.get(f.name)).leaves) if (typeof t === "string") tokens.push(t);
+      for (const f of this.fields) if (f.vocab === name) for (const p of parsed) for (const t of p.fields.get(f.name)!.leaves) if (typeof t === "string") tokens.push(t);
       built[name] = Vocabulary.build(tokens, { name, ...(this.opts.minCount !== undefined ? { minCount: this.opts.minCount } : {}) });
     }
 
     const units = this.knownUnits(built);
     const examples: Example[] = [];
     for (const p of parsed) {
-      const walked = new Map<string, Walked>();
       const found: DataIssue[] = [];
-      for (const f of this.fields) {
-        const w = this.walk(f, p.fields.get(f.name));
-        if (w.ragged) found.push({ line: p.line, field: f.name, message: w.ragged });
-        else walked.set(f.name, w);
-      }
-      const ex = found.length === 0 ? this.example(walked, units, built, p.line, found) : undefined;
+      const ex = this.example(p.fields, units, built, p.line, found);
       issues.add(...found);
       if (ex && issues.count === 0) examples.push(ex);
     }
@@ -443,32 +441,35 @@ class Reader {
   }
 
   /** Ids written for a vocabulary that is built from the data (their tokens are not known yet). */
-  private tokenProblem(f: DataField, value: Json): string | undefined {
+  private tokenProblem(f: DataField, w: Walked): string | undefined {
     if (f.vocab === undefined || this.vocabs.get(f.vocab) !== undefined) return undefined;
-    const w = this.walk(f, value);
     const i = w.leaves.findIndex((t) => typeof t === "number");
     if (i < 0) return undefined;
-    return `token id ${w.leaves[i]} at ${w.paths[i]}: vocabulary ${f.vocab} is built from the data, so its ids are not known; write tokens as strings (or load a saved vocabulary)`;
+    // The leaf's place: its row-major index taken apart by the extents.
+    let at = "";
+    for (let axis = w.extents.length - 1, rest = i; axis >= 0; axis--) {
+      at = `[${rest % w.extents[axis]!}]${at}`;
+      rest = Math.floor(rest / w.extents[axis]!);
+    }
+    return `token id ${w.leaves[i]} at ${f.name}${at}: vocabulary ${f.vocab} is built from the data, so its ids are not known; write tokens as strings (or load a saved vocabulary)`;
   }
 
   /**
    * The extents and leaves of a value that passed `structure` (strings at the
-   * last axis of a token field cut into tokens), or the first place where the
-   * arrays along an axis differ in length.
+   * last axis of a token field cut into tokens), or where the arrays along an
+   * axis first differ in length.
    */
-  private walk(f: DataField, value: Json): Walked & { paths: string[]; ragged?: string } {
+  private walk(f: DataField, value: Json): Walked | string {
     const rank = f.shape.length;
     const mode = f.vocab !== undefined ? this.modes.get(f.vocab)! : undefined;
     const extents: (number | undefined)[] = new Array<number | undefined>(rank).fill(undefined);
     const firstAt: string[] = new Array<string>(rank).fill("");
     const leaves: Leaf[] = [];
-    const paths: string[] = [];
     let ragged: string | undefined;
     const go = (v: Json, axis: number, at: string): void => {
       if (ragged) return;
       if (axis === rank) {
         leaves.push(v as Leaf);
-        paths.push(at);
         return;
       }
       const items: Json[] = typeof v === "string" && mode !== undefined ? splitTokens(v, mode) : (v as Json[]);
@@ -480,10 +481,11 @@ class Reader {
         ragged = `${at} has ${items.length} items but ${firstAt[axis]} has ${e}: the arrays along axis ${axis} must have one length`;
         return;
       }
-      items.forEach((x, i) => go(x, axis + 1, `${at}[${i}]`));
+      if (axis === rank - 1) for (const x of items) leaves.push(x as Leaf);
+      else items.forEach((x, i) => go(x, axis + 1, `${at}[${i}]`));
     };
     go(value, 0, f.name);
-    return { extents: extents.map((n) => n ?? 0), leaves, paths, ...(ragged !== undefined ? { ragged } : {}) };
+    return ragged ?? { extents: extents.map((n) => n ?? 0), leaves };
   }
 
   /** One example from its fields' walked values: free dims solved (found problems go to `issues`), tokens as ids. */
