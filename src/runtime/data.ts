@@ -264,7 +264,7 @@ class Reader {
 
   /** Unit values known before reading examples: bound dims and the sizes of known vocabularies. */
   knownUnits(vocabs: ReadonlyMap<string, Vocabulary | undefined> | Record<string, Vocabulary> = this.vocabs): Units {
-    return this.table.vocabUnits(vocabs, this.table.bound());
+    return this.table.unitsOf({}, vocabs);
   }
 
   /** The length an axis must have before reading (bound dims, known vocabulary sizes), or undefined for a free one. */

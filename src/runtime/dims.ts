@@ -62,14 +62,14 @@ export class DimTable {
     return value % m === 0 ? value / m : undefined;
   }
 
-  /** Unit values of the bound atoms and of the given values of free ones. */
-  unitsOf(values: Dims): Units {
+  /** Unit values of the bound atoms, of the given values of free ones, and of the sizes of the given vocabularies built from data. */
+  unitsOf(values: Dims, vocabs: Record<string, { size: number }> | ReadonlyMap<string, { size: number } | undefined> = {}): Units {
     const units = this.bound();
     for (const [name, v] of Object.entries(values)) {
       const atom = this.atoms.get(name);
       if (atom && !units.has(name)) units.set(name, v / atom.multiple);
     }
-    return units;
+    return this.vocabUnits(vocabs, units);
   }
 
   /** Values of the free atoms (not bound in the spec) among some unit values. */

@@ -478,9 +478,8 @@ function runSample(argv: string[], info: ModelInfo, create: CreateModel): number
   }
   const atom = input.shape[0] as string;
   const table = new DimTable(info.dims, info.vocabs);
-  const known = table.vocabUnits(all, table.bound());
   const shapeOf = (f: DataField, T: number): number[] => {
-    const units = new Map(known).set(atom, table.unit(atom, T) ?? T);
+    const units = table.unitsOf({ [atom]: T }, all);
     return f.shape.map((a) => {
       const n = table.evaluate(a.dim, units);
       if (n === undefined) throw new UsageError(`cannot tell the shape of ${f.role} ${f.name} (${shapeText(f)}) while sampling`);

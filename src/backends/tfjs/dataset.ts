@@ -86,13 +86,9 @@ export class Dataset {
   static assemble(model: DataModel, fields: readonly FieldSpec[], set: DataSet): Dataset {
     const table = new DimTable(model.dims, model.vocabs);
     const layout: Layout = { table, fields: [...fields], lengthAtoms: set.freeDims.filter((a) => fields.some((f) => f.shape.some((ax) => table.atomsOf(ax.dim).has(a)))) };
-    const known = table.vocabUnits(set.vocabs, table.bound());
+    const known = table.unitsOf({}, set.vocabs);
     const n = set.examples.length;
-    const unitsOf = set.examples.map((ex) => {
-      const u: Units = new Map(known);
-      for (const [a, v] of Object.entries(ex.dims)) u.set(a, table.unit(a, v) ?? v);
-      return u;
-    });
+    const unitsOf = set.examples.map((ex) => table.unitsOf(ex.dims, set.vocabs));
     const steps: Record<string, Int32Array> = {};
     const maxUnits: Units = new Map(known);
     for (const a of layout.lengthAtoms) {

@@ -320,10 +320,8 @@ async function readExamples(loaded: Loaded, path: string, fields: string[]): Pro
   const set = await readingData(() => read(path, model, { vocabularies: loaded.vocabularies, fields, format: "jsonl" }));
   if (typeof set === "number") return set;
   const table = dimTable(loaded.graph);
-  const known = table.vocabUnits(set.vocabs, table.bound());
   return set.examples.map((ex) => {
-    const units = new Map(known);
-    for (const [a, v] of Object.entries(ex.dims)) units.set(a, table.unit(a, v) ?? v);
+    const units = table.unitsOf(ex.dims, set.vocabs);
     const out: InputExample = { line: ex.line!, fields: {} };
     for (const f of model.fields.filter((f) => fields.includes(f.name))) {
       out.fields[f.name] = { data: Array.from(ex.fields[f.name]!), shape: f.shape.map((a) => table.evaluate(a.dim, units)!), dtype: f.vocab !== undefined ? "int32" : "float32" };
