@@ -15,10 +15,23 @@ export interface Scores {
   bitsPerToken?: number;
 }
 
-/** Loss and accuracy of a model on data, as `seqc eval` reports them. */
+/** Loss and accuracy of a model on data, as `seqc eval` reports them: per loss, the names of what it compares (unnamed: "prediction", "target") and its scores. */
 export interface Metrics {
   loss: number;
-  outputs: ({ loss: string; target?: string } & Scores)[];
+  outputs: ({ loss: string; prediction: string; target: string } & Scores)[];
+}
+
+/** The lines `seqc eval` and an emitted trainer's eval print. */
+export function metricsReport(m: Metrics): string {
+  const lines = [`loss ${m.loss.toFixed(5)}`];
+  for (const o of m.outputs) {
+    const parts = [`${o.loss}(${o.prediction}, ${o.target})`];
+    if (o.stepAccuracy !== undefined) parts.push(`accuracy per step ${(100 * o.stepAccuracy).toFixed(2)}%`);
+    if (o.sequenceAccuracy !== undefined) parts.push(`sequences all right ${(100 * o.sequenceAccuracy).toFixed(2)}%`);
+    if (o.perplexity !== undefined) parts.push(`perplexity ${o.perplexity.toFixed(3)}`, `bits per token ${o.bitsPerToken!.toFixed(3)}`);
+    lines.push(parts.join("   "));
+  }
+  return lines.join("\n") + "\n";
 }
 
 /** Counts over the positions a loss compares, summed batch by batch (padded steps count for nothing). */
@@ -119,6 +132,6 @@ export function evaluate(model: CompiledModel, info: ModelInfo, data: DataSet, b
   }
   return {
     loss: total / Math.max(1, n),
-    outputs: info.losses.map((l, i) => ({ loss: l.op, ...(l.target !== undefined ? { target: l.target } : {}), ...scoresOf(acc[i]!) })),
+    outputs: info.losses.map((l, i) => ({ loss: l.op, prediction: l.prediction ?? "prediction", target: l.target ?? "target", ...scoresOf(acc[i]!) })),
   };
 }

@@ -45,6 +45,8 @@ export interface LossInfo {
   op: "mse" | "cross_entropy" | "bce" | "bce_logits";
   /** The target field the loss compares against, when its second argument is one. */
   target?: string;
+  /** The spec's name of the value the loss scores (e.g. "logits"), when it has one. */
+  prediction?: string;
 }
 
 export interface TrainDefaults {

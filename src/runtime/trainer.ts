@@ -30,7 +30,7 @@ import { batchOf, carriedStates, maxDims, permutation, planBatches, validationSp
 import { dataModelOf, formatOf, loadData, resolveVocabularies, shapeText, type DataField, type DataSet, type Example, type ReadOptions } from "./data.js";
 import { DimTable } from "./dims.js";
 import { IoError, UsageError } from "./errors.js";
-import { argmax, evaluate } from "./metrics.js";
+import { argmax, evaluate, metricsReport } from "./metrics.js";
 import { checkModelFits, loadModel, modelWeights, saveModel, savedVocabularies, setModelWeights, type SavedModel } from "./model-dir.js";
 import { DataError } from "./problems.js";
 import { textIds, Vocabulary } from "./vocab.js";
@@ -426,15 +426,7 @@ function runEval(argv: string[], info: ModelInfo, create: CreateModel): number {
     out(JSON.stringify(m, null, 2) + "\n");
     return 0;
   }
-  const lines = [`loss ${m.loss.toFixed(5)}`];
-  for (const o of m.outputs) {
-    const parts = [`${o.loss}(prediction, ${o.target ?? "..."})`];
-    if (o.stepAccuracy !== undefined) parts.push(`accuracy per step ${(100 * o.stepAccuracy).toFixed(2)}%`);
-    if (o.sequenceAccuracy !== undefined) parts.push(`sequences all right ${(100 * o.sequenceAccuracy).toFixed(2)}%`);
-    if (o.perplexity !== undefined) parts.push(`perplexity ${o.perplexity.toFixed(3)}`, `bits per token ${o.bitsPerToken!.toFixed(3)}`);
-    lines.push(parts.join("   "));
-  }
-  out(lines.join("\n") + "\n");
+  out(metricsReport(m));
   return 0;
 }
 

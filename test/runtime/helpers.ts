@@ -1,6 +1,6 @@
 /**
- * Helpers for the runtime tests: the runtime's ModelInfo of an inline spec (as
- * the emitter will write it), a hand-written CompiledModel of a per-step
+ * Helpers for the runtime tests: the ModelInfo of an inline spec (the ts
+ * target's own, as emitted into model.ts), a hand-written CompiledModel of a per-step
  * softmax classifier (`logits = dense<V>(one_hot(x))`, the gradient by hand),
  * and running the trainer's main() with its output captured.
  */
@@ -9,7 +9,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { expect, vi } from "vitest";
 import { buildGraph } from "../../src/graph/build.js";
-import type { Dim, Graph, Node } from "../../src/graph/graph.js";
+import type { Graph } from "../../src/graph/graph.js";
+import { modelInfo } from "../../src/backends/ts/compile.js";
 import { specSettings } from "../../src/backends/settings.js";
 import type { Batch, Buf, Dims, ModelInfo, TrainDefaults, ValueView } from "../../src/runtime/model-api.js";
 import { initParam } from "../../src/runtime/init.js";
@@ -40,56 +41,7 @@ export function compile(source: string): { graph: Graph; info: ModelInfo; settin
   const m = r.models[0]!;
   const graph = buildGraph(m);
   const settings = specSettings(m.model);
-  return { graph, settings, info: infoOf(graph, { file: "spec.seq", source }, settings) };
-}
-
-/** A field's dim as the runtime contract writes it: a number, or the name of the one atom it is. */
-function dimName(graph: Graph, d: Dim): number | string {
-  if (d.length === 1 && d[0]![0] === "") return d[0]![1];
-  if (d.length === 1) {
-    const [atom, coef] = d[0]!;
-    const a = graph.dims.find((x) => x.name === atom);
-    if (a && coef === a.multiple) return atom;
-  }
-  throw new Error(`dim ${JSON.stringify(d)} is not one atom`);
-}
-
-/** ModelInfo of a graph, as the emitter of the ts target is to write it. */
-export function infoOf(graph: Graph, spec: { file: string; source: string }, settings: TrainDefaults): ModelInfo {
-  const inputs = graph.nodes.filter((n): n is Extract<Node, { kind: "input" }> => n.kind === "input");
-  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
-  const free = graph.dims.filter((d) => d.value === undefined).map((d) => d.name);
-  const vocabDims = graph.vocabs.flatMap((v) => (v.size.length === 1 && v.size[0]![0] !== "" ? [v.size[0]![0]] : []));
-  return {
-    name: graph.model,
-    spec,
-    dims: graph.dims.map((d) => ({ name: d.name, multiple: d.multiple, ...(d.value !== undefined ? { value: d.value } : {}) })),
-    lengthDims: free.filter((d) => !vocabDims.includes(d)),
-    vocabs: graph.vocabs.map((v) => ({
-      name: v.name,
-      ...(v.size.length === 1 && v.size[0]![0] !== "" ? { sizeDim: v.size[0]![0] } : {}),
-      ...(v.tokens ? { tokens: v.tokens } : {}),
-    })),
-    fields: inputs.map((n) => ({
-      name: n.name,
-      role: n.role,
-      dtype: n.vocab !== undefined ? "int32" : "float32",
-      shape: n.shape.map((d) => dimName(graph, d)),
-      ...(n.vocab !== undefined ? { vocab: n.vocab } : {}),
-    })),
-    params: graph.params.map((p) => ({ name: p.name, shape: p.shape, init: p.init })),
-    losses: graph.losses.map((id) => {
-      const n = byId.get(id)!;
-      if (n.kind !== "op") throw new Error("a loss that is not an op");
-      const t = byId.get(n.args[1]!)!;
-      return { op: n.op as "mse" | "cross_entropy" | "bce" | "bce_logits", ...(t.kind === "input" && t.role === "target" ? { target: t.name } : {}) };
-    }),
-    // Forward model-level scans (those the tfjs trainer carries); the specs of these tests have none.
-    scans: [],
-    settings,
-    ...(graph.feedback ? { feedback: graph.feedback } : {}),
-    precision: "f32",
-  };
+  return { graph, settings, info: modelInfo(graph, settings, { file: "spec.seq", source }, { precision: "f32" }) };
 }
 
 /** Calls recorded by a model, for the trainer's tests. */

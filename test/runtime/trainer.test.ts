@@ -128,8 +128,11 @@ describe("training", () => {
     expect(m.outputs[0].stepAccuracy).toBeCloseTo(theirs.outputs[0]!.stepAccuracy, 6);
     expect(m.outputs[0].sequenceAccuracy).toBeCloseTo(theirs.outputs[0]!.sequenceAccuracy, 6);
     expect(m.outputs[0].perplexity).toBeGreaterThan(1);
+    // The same names for what each loss compares (the spec's, not "prediction").
+    expect([m.outputs[0].prediction, m.outputs[0].target]).toEqual([theirs.outputs[0]!.prediction, theirs.outputs[0]!.target]);
+    expect([m.outputs[0].prediction, m.outputs[0].target]).toEqual(["logits", "y"]);
     const human = await run(["eval", "--model", out, "--data", test], info, bigram(info));
-    expect(human.stdout).toMatch(/^loss \d+\.\d{5}\ncross_entropy\(prediction, y\)   accuracy per step 100\.00%   sequences all right 100\.00%   perplexity \d/);
+    expect(human.stdout).toMatch(/^loss \d+\.\d{5}\ncross_entropy\(logits, y\)   accuracy per step 100\.00%   sequences all right 100\.00%   perplexity \d/);
   });
 
   it("sample continues the cycle greedily, and samples reproducibly with a seed", async () => {

@@ -76,6 +76,8 @@ export function modelInfo(graph: Graph, settings: TrainSettings, spec: { file: s
     const t = byId.get(n.args[1]!);
     const out: ModelInfo["losses"][number] = { op: n.op as ModelInfo["losses"][number]["op"] };
     if (t?.kind === "input") out.target = t.name;
+    const p = Object.entries(graph.values).find(([, id]) => id === n.args[0])?.[0];
+    if (p !== undefined) out.prediction = p;
     return out;
   });
   const info: ModelInfo = {

@@ -7,7 +7,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { Graph, Node } from "../../graph/graph.js";
 import type { Dataset } from "../../backends/tfjs/dataset.js";
-import type { Scores } from "../../runtime/metrics.js";
+import type { Metrics } from "../../runtime/metrics.js";
 import { textIds, type Vocabulary } from "../../runtime/vocab.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import type { TfModel } from "../../backends/tfjs/exec.js";
@@ -50,11 +50,6 @@ function nodeById(graph: Graph, id: number): Node {
   return graph.nodes.find((n) => n.id === id)!;
 }
 
-export interface Metrics {
-  loss: number;
-  /** Per loss: the scores that fit it (src/runtime/metrics.ts). */
-  outputs: ({ loss: string; prediction: string; target: string } & Scores)[];
-}
 
 /** Loss and metrics of a model on a data set. */
 export async function evaluate(loaded: Loaded, data: Dataset): Promise<Metrics> {
@@ -117,15 +112,8 @@ export async function runEval(dir: string, dataPath: string, opts: OutputOptions
     process.stdout.write(JSON.stringify(metrics, null, 2) + "\n");
     return 0;
   }
-  const lines = [`loss ${metrics.loss.toFixed(5)}`];
-  for (const o of metrics.outputs) {
-    const parts = [`${o.loss}(${o.prediction}, ${o.target})`];
-    if (o.stepAccuracy !== undefined) parts.push(`accuracy per step ${(100 * o.stepAccuracy).toFixed(2)}%`);
-    if (o.sequenceAccuracy !== undefined) parts.push(`sequences all right ${(100 * o.sequenceAccuracy).toFixed(2)}%`);
-    if (o.perplexity !== undefined) parts.push(`perplexity ${o.perplexity.toFixed(3)}`, `bits per token ${o.bitsPerToken!.toFixed(3)}`);
-    lines.push(parts.join("   "));
-  }
-  process.stdout.write(lines.join("\n") + "\n");
+  const { metricsReport } = await import("../../runtime/metrics.js");
+  process.stdout.write(metricsReport(metrics));
   return 0;
 }
 

@@ -149,7 +149,8 @@ export const INFO: ModelInfo = {
   "losses": [
     {
       "op": "mse",
-      "target": "y"
+      "target": "y",
+      "prediction": "p"
     }
   ],
   "scans": [
