@@ -17,6 +17,7 @@ import { loadEngine, type Engine } from "../../src/backends/tfjs/engine.js";
 import { TfModel } from "../../src/backends/tfjs/exec.js";
 import { Trainer } from "../../src/backends/tfjs/train.js";
 import type { CompiledModel, ModelInfo, ValueView } from "../../src/runtime/model-api.js";
+import type { Metrics } from "../../src/runtime/metrics.js";
 import type { CreateModel } from "../../src/runtime/trainer.js";
 import { evaluate } from "../../src/runtime/metrics.js";
 import { dataModelOf, readData } from "../../src/runtime/data.js";
@@ -56,7 +57,7 @@ function newCalls(): Calls {
 }
 
 /** seqc eval DIR --data FILE --format json (the tfjs target on the cpu backend). */
-async function seqcEval(model: string, data: string): Promise<{ loss: number; outputs: { stepAccuracy: number; sequenceAccuracy: number; perplexity?: number }[] }> {
+async function seqcEval(model: string, data: string): Promise<Metrics> {
   let out = "";
   const spy = vi.spyOn(process.stdout, "write").mockImplementation((s: string | Uint8Array) => {
     out += String(s);
