@@ -126,8 +126,8 @@ describe("training", () => {
     const theirs = await seqcEval(out, test);
     expect(m.loss).toBeCloseTo(theirs.loss, 4);
     expect(m.outputs[0].stepAccuracy).toBe(1);
-    expect(m.outputs[0].stepAccuracy).toBeCloseTo(theirs.outputs[0]!.stepAccuracy, 6);
-    expect(m.outputs[0].sequenceAccuracy).toBeCloseTo(theirs.outputs[0]!.sequenceAccuracy, 6);
+    expect(m.outputs[0].stepAccuracy).toBeCloseTo(theirs.outputs[0]!.stepAccuracy!, 6);
+    expect(m.outputs[0].sequenceAccuracy).toBeCloseTo(theirs.outputs[0]!.sequenceAccuracy!, 6);
     expect(m.outputs[0].perplexity).toBeGreaterThan(1);
     // The same names for what each loss compares (the spec's, not "prediction").
     expect([m.outputs[0].prediction, m.outputs[0].target]).toEqual([theirs.outputs[0]!.prediction, theirs.outputs[0]!.target]);
