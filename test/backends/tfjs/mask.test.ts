@@ -9,8 +9,7 @@ import type * as tfTypes from "@tensorflow/tfjs";
 import { Rng } from "../../../src/backends/init.js";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import { TfModel } from "../../../src/backends/tfjs/exec.js";
-import { buildGraph } from "../../../src/graph/build.js";
-import { check } from "../../check/harness.js";
+import { graphOf, maxTensorDiff } from "./helpers.js";
 
 let engine: Engine;
 beforeAll(async () => {
@@ -21,9 +20,7 @@ const models: TfModel[] = [];
 afterAll(() => models.forEach((m) => m.dispose()));
 
 function modelOf(spec: string): { model: TfModel; values: Record<string, number> } {
-  const r = check(spec);
-  expect(r.diagnostics).toEqual([]);
-  const graph = buildGraph(r.models[0]!);
+  const graph = graphOf(spec);
   const model = new TfModel(graph, engine, {}, 3);
   models.push(model);
   return { model, values: graph.values };
@@ -32,10 +29,6 @@ function modelOf(spec: string): { model: TfModel; values: Record<string, number>
 /** Seeded normal-ish values. */
 function tensor(rng: Rng, shape: number[]): tfTypes.Tensor {
   return engine.tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rng.uniform(1)), shape);
-}
-
-function maxDiff(a: tfTypes.Tensor, b: tfTypes.Tensor): number {
-  return engine.tf.max(engine.tf.abs(engine.tf.sub(a, b))).dataSync()[0]!;
 }
 
 describe("padding masks", () => {
@@ -61,9 +54,9 @@ describe("padding masks", () => {
     expect(both.loss.dataSync()[0]).toBeCloseTo(separate, 4);
     // The reverse scan starts at each sequence's own last real step.
     const batched = both.values.get(values["e"]!)!.slice([1, 0, 0], [1, 3, 3]);
-    expect(maxDiff(batched, one(short, 3).values.get(values["e"]!)!)).toBeLessThan(1e-5);
+    expect(maxTensorDiff(batched, one(short, 3).values.get(values["e"]!)!)).toBeLessThan(1e-5);
     // Final states are those after the last real step.
-    expect(maxDiff(both.states[`h`]!["h"]!.slice([1, 0], [1, 3]), one(short, 3).states["h"]!["h"]!)).toBeLessThan(1e-5);
+    expect(maxTensorDiff(both.states[`h`]!["h"]!.slice([1, 0], [1, 3]), one(short, 3).states["h"]!["h"]!)).toBeLessThan(1e-5);
   });
 
   it.each(["last(h)", "sum(h)", "mean(h)", "max(h)"])("%s over a padded batch equals each sequence alone", (reduction) => {
@@ -84,6 +77,6 @@ describe("padding masks", () => {
     const batch = { x: tf.concat([x1, tf.concat([x2, tf.fill([1, 2, 2], 9)], 1)]), y };
     const both = model.forward(batch, { T: 5 }, { T: [5, 3] }).values.get(values["z"]!)!;
     const alone = model.forward({ x: x2, y: y.slice([1, 0], [1, 3]) }, { T: 3 }, { T: [3] }).values.get(values["z"]!)!;
-    expect(maxDiff(both.slice([1, 0], [1, 3]), alone)).toBeLessThan(1e-5);
+    expect(maxTensorDiff(both.slice([1, 0], [1, 3]), alone)).toBeLessThan(1e-5);
   });
 });

@@ -17,6 +17,7 @@ import { fastExp, gathers } from "../../../src/backends/tfjs/custom.js";
 import { tuning } from "../../../src/backends/tfjs/ops.js";
 import type { ExecOptions } from "../../../src/backends/tfjs/optimize.js";
 import { Rng } from "../../../src/backends/init.js";
+import { maxAbsDiff } from "../../helpers/numeric.js";
 import { graphOf, randoms, randomWeights, Report } from "./helpers.js";
 
 let engine: Engine;
@@ -170,12 +171,12 @@ function compare(label: string, plain: Run, other: Run): void {
   for (const [name, g] of plain.grads) {
     const h = other.grads.get(name);
     expect(h, `${label}: gradient of ${name}`).toBeDefined();
-    const diff = g.reduce((m, v, i) => Math.max(m, Math.abs(v - h![i]!)), 0);
+    const diff = maxAbsDiff(g, h!);
     expect(diff, `${label}: gradient of ${name}`).toBeLessThan(TOL);
     worst = Math.max(worst, diff);
   }
   for (const [name, s] of plain.states) {
-    const diff = s.reduce((m, v, i) => Math.max(m, Math.abs(v - other.states.get(name)![i]!)), 0);
+    const diff = maxAbsDiff(s, other.states.get(name)!);
     expect(diff, `${label}: final state ${name}`).toBeLessThan(TOL);
   }
   // Not vacuous: the gradients are not all zero.

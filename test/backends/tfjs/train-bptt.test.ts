@@ -11,6 +11,7 @@ import { DEFAULTS, type TrainSettings } from "../../../src/backends/settings.js"
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import { TfModel, type ScanStates } from "../../../src/backends/tfjs/exec.js";
 import { Trainer, windowAxis } from "../../../src/backends/tfjs/train.js";
+import { maxAbsDiff } from "../../helpers/numeric.js";
 import { graphOf, randomTensor, randomWeights, type Tensor } from "./helpers.js";
 
 let engine: Engine;
@@ -53,12 +54,6 @@ function gradOf(model: TfModel, f: () => Tensor): Float32Array {
 }
 type tfScalar = ReturnType<Engine["tf"]["scalar"]>;
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
-  return m;
-}
-
 function clone(states: ScanStates): ScanStates {
   return Object.fromEntries(Object.entries(states).map(([k, s]) => [k, Object.fromEntries(Object.entries(s).map(([n, t]) => [n, t.clone()]))]));
 }
@@ -96,10 +91,10 @@ describe("truncated BPTT: forward with carried states", () => {
     const g2 = (initial: ScanStates) => gradOf(model, () => model.forward(second, { T: 4 }, {}, initial).loss);
     const base = g2(s);
     // The window's gradient depends on window 1 only through the carried value it is given.
-    expect(maxDiff(g2(sPerturbed), base)).toBeGreaterThan(1e-4);
+    expect(maxAbsDiff(g2(sPerturbed), base)).toBeGreaterThan(1e-4);
     // And it is truncated: full BPTT through window 1 (state computed under the tape) gives another gradient.
     const full = gradOf(model, () => model.forward(second, { T: 4 }, {}, model.forward(first, { T: 4 }).states).loss);
-    expect(maxDiff(full, base)).toBeGreaterThan(1e-4);
+    expect(maxAbsDiff(full, base)).toBeGreaterThan(1e-4);
   });
 });
 
@@ -148,7 +143,7 @@ describe("Trainer with truncated BPTT", () => {
     const l2 = sgd(() => twin.forward(w2, { T: 4 }, {}, carried).loss);
     expect(Math.abs(l1 - losses[0]!)).toBeLessThan(1e-6);
     expect(Math.abs(l2 - losses[1]!)).toBeLessThan(1e-6);
-    for (const [name, v] of model.params) expect(maxDiff(v.dataSync(), twin.params.get(name)!.dataSync())).toBeLessThan(1e-6);
+    for (const [name, v] of model.params) expect(maxAbsDiff(v.dataSync(), twin.params.get(name)!.dataSync())).toBeLessThan(1e-6);
   });
 
   it("bptt 0 keeps whole sequences: one update per batch", async () => {
