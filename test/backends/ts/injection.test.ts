@@ -28,8 +28,8 @@ import { loadProgram } from "../../../src/ir/program.js";
 import { specSettings } from "../../../src/backends/settings.js";
 import { emitFiles, runtimeSources } from "../../../src/backends/ts/compile.js";
 import type { Batch, CompiledModel, Dims, ModelInfo } from "../../../src/backends/ts/runtime/model-api.js";
-import { gradientCheck, perturb, randomBatch, Rng } from "./gradcheck.js";
-import { transpile } from "./harness.js";
+import { perturb, randomBatch, Rng, transpile } from "../../helpers/emitted.js";
+import { compiledLoss, gradientCheck } from "../../helpers/gradcheck.js";
 import { BROWSER_SAFE, optionsOf, typeCheck, writeOut } from "./tsc.js";
 
 const LS = "\u2028";
@@ -258,7 +258,7 @@ describe("names and strings that would break TypeScript", () => {
     model.backward();
     const g = Float64Array.from(model.grads);
     expect(g.every(Number.isFinite)).toBe(true);
-    const r = gradientCheck(model, batch, g, loss, rng, 1e-6);
+    const r = gradientCheck(compiledLoss(model, batch), g, loss, rng);
     expect(r.failures).toEqual([]);
     expect(r.notTiny).toBeGreaterThan(r.entries / 2);
     expect(Object.keys(model.finalStates())).toEqual(["grads.this"]);
@@ -285,7 +285,7 @@ describe("Object.prototype's names as dims", () => {
     expect(model.forward({ size: 2, dims: {}, fields })).toBe(loss);
     model.backward();
     const g = Float64Array.from(model.grads);
-    const r = gradientCheck(model, { size: 2, dims: JSON.parse('{"__proto__": 3, "constructor": 5}') as Dims, fields }, g, loss, new Rng(3), 1e-6);
+    const r = gradientCheck(compiledLoss(model, { size: 2, dims: JSON.parse('{"__proto__": 3, "constructor": 5}') as Dims, fields }), g, loss, new Rng(3));
     expect(r.failures).toEqual([]);
   });
 });

@@ -21,7 +21,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { buildGraph } from "../../../src/graph/build.js";
 import { specSettings } from "../../../src/backends/settings.js";
 import { emitFiles, RUNTIME_FILES, runtimeSources } from "../../../src/backends/ts/compile.js";
-import { checkedModels } from "./harness.js";
+import { checkFile } from "../../helpers/spec.js";
 import { BROWSER_SAFE, optionsOf, OUTPUT_TSCONFIG, typeCheck, writeOut } from "./tsc.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -49,7 +49,7 @@ beforeAll(() => {
   base = mkdtempSync(join(tmpdir(), "seqc-strict-"));
   const runtime = runtimeSources();
   for (const name of SPECS) {
-    const { models, sources, file, source } = checkedModels(join(ROOT, "specs", `${name}.seq`));
+    const { models, sources, file, source } = checkFile(join(ROOT, "specs", `${name}.seq`));
     for (const m of models) {
       for (const precision of ["f32", "f64"] as const) {
         const files = emitFiles(buildGraph(m), sources, specSettings(m.model), { file, source }, { precision }, runtime);
