@@ -33,10 +33,15 @@ export function transpile(dir: string, files: Record<string, string>): void {
 
 let counter = 0;
 
-/** Emits, writes and imports the model of a checked model. */
+/** The ts target's files for a checked model (its program's sources, the root file's name and text), as `seqc compile` makes them. */
+export function tsFiles(model: CheckedModel, sources: Map<string, string>, spec: { file: string; source: string }, precision: "f32" | "f64", graph: Graph = buildGraph(model)): Record<string, string> {
+  return emitFiles(graph, sources, specSettings(model.model), spec, { precision }, runtimeSources());
+}
+
+/** Emits, writes (into a new temporary directory) and imports the model of a checked model. */
 export async function emitModelOf(model: CheckedModel, sources: Map<string, string>, spec: { file: string; source: string }, precision: "f32" | "f64" = "f64"): Promise<Emitted> {
   const graph = buildGraph(model);
-  const files = emitFiles(graph, sources, specSettings(model.model), spec, { precision }, runtimeSources());
+  const files = tsFiles(model, sources, spec, precision, graph);
   const dir = mkdtempSync(join(tmpdir(), `seqc-ts-${counter++}-`));
   transpile(dir, files);
   const mod = (await import(pathToFileURL(join(dir, "model.js")).href)) as Pick<Emitted, "INFO" | "createModel">;
