@@ -34,11 +34,16 @@ function firstModel(text: string): string | undefined {
   return /^model\s+(\w+)/m.exec(text)?.[1];
 }
 
-/** The graph of an inline spec's model (its only one, or the one named), which must check cleanly. */
-export function graphOf(text: string, model?: string): Graph {
+/** An inline spec compiled (its first model, or the one named), which must have no errors: its checked model and graph. */
+export function checkedInline(text: string, model?: string): CompiledSpec & { model: ModelInfo; graph: Graph } {
   const c = compileInline(text, model !== undefined ? { model } : {});
   expect(c.diagnostics.filter((d) => d.severity === "error").map((d) => `${d.code} ${d.message}`)).toEqual([]);
-  return c.graph!;
+  return { ...c, model: c.model!, graph: c.graph! };
+}
+
+/** The graph of an inline spec's model (its first, or the one named), which must have no errors. */
+export function graphOf(text: string, model?: string): Graph {
+  return checkedInline(text, model).graph;
 }
 
 const graphs = new Map<string, Graph>();

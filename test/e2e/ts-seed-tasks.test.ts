@@ -7,15 +7,11 @@
  * directory the trainer saved, the trainer reads one `seqc train` saved, and
  * both give the same loss.
  */
-import { execFile, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { expectOk, ROOT, seqc } from "../helpers/cli.js";
-
-const run = promisify(execFile);
+import { expectOk, runNode, runSeqcAsync, seqc } from "../helpers/cli.js";
 
 let tmp: string;
 /** The compiled trainer of each seed task, by spec name. */
@@ -30,8 +26,7 @@ interface Metrics {
 
 /** `node DIR/train.js ARGS`: the emitted trainer on its own (paths relative to the repository root, as in the README). */
 function trainer(dir: string, ...args: string[]): string {
-  const r = spawnSync(process.execPath, [join(dir, "train.js"), ...args], { cwd: ROOT, encoding: "utf8", timeout: 60_000 });
-  return expectOk(`node ${join(dir, "train.js")} ${args.join(" ")}`, r);
+  return expectOk(`node ${join(dir, "train.js")} ${args.join(" ")}`, runNode([join(dir, "train.js"), ...args]));
 }
 
 const trainerEval = (dir: string, model: string, data: string) =>
@@ -39,22 +34,22 @@ const trainerEval = (dir: string, model: string, data: string) =>
 const seqcEval = (model: string, data: string) => JSON.parse(seqc("eval", model, "--data", data, "--format", "json")) as Metrics;
 
 beforeAll(async () => {
-  if (!existsSync(join(ROOT, "dist/src/cli/main.js"))) throw new Error("dist/ is missing: run npm run build");
   tmp = mkdtempSync(join(tmpdir(), "seqc-ts-seed-"));
   // The three compiles in parallel: each loads the compiler and TypeScript (a few seconds).
   await Promise.all(
     SPECS.map(async (name) => {
       dirs[name] = join(tmp, name);
-      await run(process.execPath, ["bin/seqc.js", "compile", `specs/${name}.seq`, "-o", dirs[name], "-q"], { cwd: ROOT, timeout: 60_000 });
+      const r = await runSeqcAsync(["compile", `specs/${name}.seq`, "-o", dirs[name], "-q"]);
+      expectOk(`seqc compile specs/${name}.seq`, r);
     }),
   );
-}, 90_000);
+});
 
 afterAll(() => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-describe("seed tasks (ts target: the emitted trainer alone)", { timeout: 60_000 }, () => {
+describe("seed tasks (ts target: the emitted trainer alone)", () => {
   it("the output imports only its own files and node: built-ins (no seqc, no @tensorflow)", () => {
     for (const name of SPECS) {
       const seen = new Set<string>();

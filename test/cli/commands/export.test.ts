@@ -6,20 +6,19 @@
  * same as for the trained model. Exit codes: 1 for a construct without a
  * tfjs-layers counterpart, 2 (UserIoError) for unreadable directories.
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { saveModel } from "../../src/backends/save.js";
-import { loadEngine } from "../../src/backends/tfjs/engine.js";
-import { loadLayersModel } from "../../src/backends/tfjs/export.js";
-import { UserIoError } from "../../src/cli/io.js";
-import { runExport, runImportWeights } from "../../src/cli/commands/export.js";
-import { seqc } from "../helpers/cli.js";
+import { saveModel } from "../../../src/backends/save.js";
+import { loadEngine } from "../../../src/backends/tfjs/engine.js";
+import { loadLayersModel } from "../../../src/backends/tfjs/export.js";
+import { UserIoError } from "../../../src/cli/io.js";
+import { runExport, runImportWeights } from "../../../src/cli/commands/export.js";
+import { seqc } from "../../helpers/cli.js";
+import { graphOf } from "../../helpers/spec.js";
 
 const out = mkdtempSync(join(tmpdir(), "seqc-export-cli-"));
-const TIMEOUT = 300_000;
 
 
 /** `seqc predict` lines: the input's label and the output (rounded to 4 digits). */
@@ -46,14 +45,9 @@ async function quietly<T>(f: () => Promise<T>): Promise<{ value: T; stderr: stri
 
 /** The prediction p of a saved mlp_xor model on rows x, run in-process by seqc's TfModel. */
 async function seqcValues(dir: string, rows: number[][]): Promise<number[]> {
-  const [{ loadModel }, { buildGraph }, { TfModel }, { check }] = await Promise.all([
-    import("../../src/backends/save.js"),
-    import("../../src/graph/build.js"),
-    import("../../src/backends/tfjs/exec.js"),
-    import("../check/harness.js"),
-  ]);
+  const [{ loadModel }, { TfModel }] = await Promise.all([import("../../../src/backends/save.js"), import("../../../src/backends/tfjs/exec.js")]);
   const saved = loadModel(dir);
-  const graph = buildGraph(check(saved.meta.spec.source).models[0]!);
+  const graph = graphOf(saved.meta.spec.source);
   const engine = await loadEngine("cpu");
   const m = new TfModel(graph, engine, saved.meta.dims, 0);
   m.setWeights(Object.fromEntries([...saved.weights].map(([k, v]) => [k, v.values])));
@@ -69,16 +63,12 @@ async function seqcValues(dir: string, rows: number[][]): Promise<number[]> {
 const human = { format: "human" as const, color: false };
 
 beforeAll(async () => {
-  if (!existsSync("dist/src/cli/main.js")) {
-    const r = spawnSync("npm", ["run", "build"], { encoding: "utf8", shell: true });
-    expect(r.status, r.stderr).toBe(0);
-  }
   await loadEngine("cpu");
-}, TIMEOUT);
+});
 
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
-describe("seqc export --to tfjs-layers / import-weights", { timeout: TIMEOUT }, () => {
+describe("seqc export --to tfjs-layers / import-weights", () => {
   it("mlp_xor: the exported model predicts what seqc predict prints; importing it back predicts the same", async () => {
     const model = join(out, "xor");
     seqc("train", "specs/mlp_xor.seq", "--data", "specs/data/xor.jsonl", "-o", model, "--epochs", "200", "--backend", "cpu", "-q");
