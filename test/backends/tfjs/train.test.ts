@@ -1,5 +1,5 @@
 /**
- * Truncated BPTT and the trainer's state: windows carrying the scans' states
+ * src/backends/tfjs/train.ts: truncated BPTT and the trainer's state: windows carrying the scans' states
  * add up to the whole sequence's loss, the gradient stops at a window's edge,
  * the Trainer's updates are those windows in order, and a trainer restored from
  * getState() continues exactly as one that was never stopped.

@@ -4,7 +4,7 @@
  * is deterministic.
  *
  * After an intended change to the emitter, regenerate the golden file with
- *   UPDATE_GOLDEN=1 npx vitest run test/backends/ts/golden.test.ts
+ *   UPDATE_GOLDEN=1 npx vitest run test/backends/ts/emit.test.ts
  * and review its diff. The golden file is text to compare, not a source of
  * this repository (tsconfig.json leaves test/backends/ts/golden/ out): that
  * emitted code type-checks is strict.test.ts's, where this model is one of
