@@ -13,7 +13,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type * as tfTypes from "@tensorflow/tfjs";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import { TfModel, type ScanStates } from "../../../src/backends/tfjs/exec.js";
-import { fastExp, gathers } from "../../../src/backends/tfjs/custom.js";
+import { gathers } from "../../../src/backends/tfjs/custom.js";
 import { tuning } from "../../../src/backends/tfjs/ops.js";
 import type { ExecOptions } from "../../../src/backends/tfjs/optimize.js";
 import { Rng } from "../../../src/backends/init.js";
@@ -279,18 +279,6 @@ describe("hoisting and fused scans agree with the plain loop (cpu)", () => {
     expect(tf.memory().numTensors).toBe(before);
     tf.dispose(Object.values(inputs));
     model.dispose();
-  });
-});
-
-describe("fastExp (the JS kernels' e^x)", () => {
-  it("is within 1e-12 of Math.exp (relative) over float32's range, and saturates like float32", () => {
-    let worst = 0;
-    for (let x = -87; x < 88; x += 0.00731) worst = Math.max(worst, Math.abs(fastExp(x) - Math.exp(x)) / Math.exp(x));
-    expect(worst).toBeLessThan(1e-12);
-    expect(Math.fround(fastExp(-200))).toBe(0);
-    expect(Math.fround(fastExp(200))).toBe(Infinity);
-    expect(fastExp(0)).toBe(1);
-    expect(Number.isNaN(fastExp(Number.NaN))).toBe(true);
   });
 });
 
