@@ -3,9 +3,10 @@ import { defineConfig } from "vitest/config";
 /**
  * Two projects. e2e: the tests that run the real CLI (test/cli/main.test.ts and
  * test/cli/commands/, one file per command), scenarios across commands
- * (test/e2e/), and those that compile, load or type-check generated trainers
- * for many models or run every target on many models: `npm run test:e2e`,
- * after building dist/ (its global setup builds it when stale). unit: the rest
+ * (test/e2e/), those that compile, load or type-check generated trainers for
+ * many models or run every target on many models, and the checker's long
+ * property runs (mutated specs, generated models): `npm run test:e2e`, after
+ * building dist/ (its global setup builds it when stale). unit: the rest
  * (under a minute): `npm run test:unit`. `npm test` runs both.
  *
  * Timeouts catch a hung test, not a slow one: on a loaded machine a test may
@@ -21,6 +22,8 @@ const E2E = [
   "test/backends/ts/gradients.test.ts",
   "test/backends/ts/injection.test.ts",
   "test/differential/**/*.test.ts",
+  "test/check/fuzz-mutants.test.ts",
+  "test/check/fuzz-models.test.ts",
 ];
 
 export default defineConfig({
