@@ -1,21 +1,44 @@
 import { defineConfig } from "vitest/config";
 
 /**
- * Tests that run the real CLI (also as installed from the packed package, and as a language server), compile and load generated trainers for many models, or every target on
- * many models: `npm run test:e2e`. The rest is `npm run test:unit` (under a minute); `npm test` runs both.
+ * Two projects. e2e: the tests that run the real CLI (test/cli/main.test.ts and
+ * test/cli/commands/, one file per command; also as installed from the packed
+ * package, and as a language server), scenarios across commands
+ * (test/e2e/), those that compile, load or type-check generated trainers for
+ * many models or run every target on many models, and the checker's long
+ * property runs (mutated specs, generated models): `npm run test:e2e`, after
+ * building dist/ (its global setup builds it when stale). unit: the rest
+ * (under a minute): `npm run test:unit`. `npm test` runs both.
+ *
+ * Timeouts catch a hung test, not a slow one: on a loaded machine a test may
+ * take several times as long as on a quiet one, so they are minutes, and no
+ * test sets a shorter one.
  */
-const E2E = ["test/cli/**/*.test.ts", "test/backends/ts/strict.test.ts", "test/backends/ts/gradients.test.ts", "test/backends/ts/injection.test.ts", "test/differential/**/*.test.ts", "test/package/**/*.test.ts", "test/lsp/server.test.ts"];
+const E2E = [
+  "test/cli/main.test.ts",
+  "test/cli/reopen.test.ts",
+  "test/cli/hostile.test.ts",
+  "test/cli/commands/**/*.test.ts",
+  "test/e2e/**/*.test.ts",
+  "test/backends/ts/strict.test.ts",
+  "test/backends/ts/gradients.test.ts",
+  "test/backends/ts/injection.test.ts",
+  "test/differential/**/*.test.ts",
+  "test/check/fuzz-mutants.test.ts",
+  "test/check/fuzz-models.test.ts",
+  "test/package/**/*.test.ts",
+  "test/lsp/server.test.ts",
+];
 
 export default defineConfig({
   test: {
-    testTimeout: 60_000,
     pool: "forks",
     // Vitest's default is one worker less than the cores: a single worker on the 2-core machines
-    // this suite runs on. Two workers halve the wall time; every timeout allows for the load.
+    // this suite runs on. Two workers halve the wall time.
     maxWorkers: 2,
     projects: [
-      { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: E2E } },
-      { extends: true, test: { name: "e2e", include: E2E } },
+      { extends: true, test: { name: "unit", include: ["test/**/*.test.ts"], exclude: E2E, testTimeout: 300_000, hookTimeout: 300_000 } },
+      { extends: true, test: { name: "e2e", include: E2E, globalSetup: ["test/helpers/build.ts"], testTimeout: 900_000, hookTimeout: 900_000 } },
     ],
   },
 });

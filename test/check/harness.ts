@@ -1,19 +1,18 @@
 /** Test harness: check a spec given inline and compare its errors as "CODE line:col" strings. */
-import { checkProgram, type CheckResult } from "../../src/check/check.js";
+import type { CheckResult } from "../../src/check/check.js";
 import { primaryLabel } from "../../src/diagnostics/diagnostic.js";
-import { loadProgram } from "../../src/ir/program.js";
+import { position } from "../../src/diagnostics/render/lines.js";
+import { checkSpec } from "../../src/driver.js";
 import { inline } from "../helpers/spec.js";
 
 /** Checks `text` as the file `spec.seq`; imports resolve against `files`. */
 export function check(text: string, files: Record<string, string> = {}): CheckResult {
-  return checkProgram(loadProgram("spec.seq", inline(text, files)));
+  return checkSpec("spec.seq", inline(text, files));
 }
 
 function lineCol(text: string, offset: number): string {
-  const before = text.slice(0, offset);
-  const line = before.split("\n").length;
-  const col = offset - before.lastIndexOf("\n");
-  return `${line}:${col}`;
+  const { line, column } = position(text, offset);
+  return `${line}:${column}`;
 }
 
 /** The errors of a spec as `SEQ0301 7:11` (primary label position in spec.seq, or `file:` prefixed for other files). */

@@ -14,8 +14,8 @@ import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { PADDING } from "../../src/backends/tfjs/padding.js";
-import { SHRINK } from "../backends/ts/gradcheck.js";
-import { graphOf, runSpec } from "./run.js";
+import { shrink, SHRINK } from "../helpers/spec.js";
+import { graphOrMessages, runSpec } from "./run.js";
 import { differentialProperty, problems, Tally } from "./property.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -87,9 +87,8 @@ describe("shipped specs: a padded batch equals its examples run one by one, on e
     .filter((f) => f.endsWith(".seq"))
     .sort()
     .flatMap((f): (readonly [string, string, string, string | undefined])[] => {
-      let text = readFileSync(join(SPEC_DIR, f), "utf8");
-      for (const [from, to] of SHRINK[f] ?? []) text = text.split(from).join(to);
-      const g = graphOf(text, f);
+      const text = shrink(f, readFileSync(join(SPEC_DIR, f), "utf8"), SHRINK[f] ?? []);
+      const g = graphOrMessages(text, f);
       if ("messages" in g) return [[f, f, text, undefined] as const];
       // Every model of the file (seq2class has two).
       const names = [...text.matchAll(/^model (\w+)/gm)].map((m) => m[1]!);

@@ -5,7 +5,7 @@
  *  - the ts target in f64 runs each example alone (its batches never pad);
  *    their mean loss and gradient are the reference;
  *  - its gradient equals 4-point central differences of its own loss
- *    (relative error <= 1e-6 where not tiny; ../backends/ts/gradcheck.ts);
+ *    (relative error <= 1e-6 where not tiny; test/helpers/gradcheck.ts);
  *  - the tfjs target (cpu, and wasm) runs all examples as one batch padded to
  *    the longest, with the per-example lengths: its loss and every gradient
  *    must equal the reference within 1e-4 of the tensor's scale.
@@ -25,9 +25,11 @@ import { emitFiles, outputFiles, runtimeSources, TsTargetError } from "../../src
 import type { Batch, CompiledModel, Dims, ModelInfo } from "../../src/runtime/model-api.js";
 import { loadEngine, type Engine } from "../../src/backends/tfjs/engine.js";
 import { TfModel } from "../../src/backends/tfjs/exec.js";
-import { axisSize, gradientCheck, perturb, Rng, vocabSize } from "../backends/ts/gradcheck.js";
+import { axisSize, perturb, randomBatch, Rng, vocabSize } from "../helpers/emitted.js";
+import { compiledLoss, F64_CHECK, gradientCheck } from "../helpers/gradcheck.js";
+import { maxAbs } from "../helpers/numeric.js";
 
-export const FD_RTOL = 1e-6;
+export const FD_RTOL = F64_CHECK.rtol;
 export const TFJS_RTOL = 1e-4;
 
 export type Verdict =
@@ -51,7 +53,7 @@ function runtime(): string {
 }
 
 /** The checked graph of the spec's model (by name; default the first), or the checker's messages. */
-export function graphOf(text: string, file = "gen.seq", name?: string): { graph: Graph; sources: Map<string, string> } | { messages: string[] } {
+export function graphOrMessages(text: string, file = "gen.seq", name?: string): { graph: Graph; sources: Map<string, string> } | { messages: string[] } {
   const c = compileInline(text, { file, ...(name !== undefined ? { model: name } : {}) });
   const errors = c.diagnostics.filter((d) => d.severity === "error");
   if (errors.length > 0 || !c.graph) return { messages: errors.map((d) => `${d.code}: ${d.message}`) };
@@ -95,25 +97,6 @@ export interface RunOptions {
   file?: string;
 }
 
-const maxAbs = (a: ArrayLike<number>): number => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
-  return m;
-};
-
-/** One example's fields: tokens uniform over the vocabulary, float inputs in [-1, 1), float targets in (0.05, 0.95). */
-function example(info: ModelInfo, dims: Dims, rng: Rng): Batch {
-  const fields: Batch["fields"] = {};
-  for (const f of info.fields) {
-    const n = f.shape.reduce<number>((a, d) => a * axisSize(d, dims), 1);
-    if (f.dtype === "int32") {
-      const V = vocabSize(info, f.vocab!, dims);
-      fields[f.name] = Int32Array.from({ length: n }, () => Math.floor(rng.next() * V));
-    } else if (f.role === "target") fields[f.name] = Float64Array.from({ length: n }, () => 0.05 + 0.9 * rng.next());
-    else fields[f.name] = Float64Array.from({ length: n }, () => rng.uniform(1));
-  }
-  return { size: 1, dims: { ...dims }, fields };
-}
 
 /**
  * The padded batch of examples as tfjs tensors: each field padded along its
@@ -153,7 +136,7 @@ function padded(tf: Engine["tf"], info: ModelInfo, examples: Batch[], maxDims: D
 /** Runs one spec on every target; see the file comment. */
 export async function runSpec(text: string, opts: RunOptions): Promise<Verdict> {
   const file = opts.file ?? "gen.seq";
-  const g = graphOf(text, file, opts.model);
+  const g = graphOrMessages(text, file, opts.model);
   if ("messages" in g) return { kind: "rejected", stage: "check", messages: g.messages };
   const { graph, sources } = g;
   let ts: TsModule;
@@ -190,7 +173,8 @@ export async function runSpec(text: string, opts: RunOptions): Promise<Verdict> 
   first.init(opts.seed);
   perturb(first, rng);
   const weights = Float64Array.from(first.params);
-  const examples = Array.from({ length: B }, (_, b) => example(info, dimsOf(b), rng));
+  // One example per batch: tokens uniform over the vocabulary, float inputs in [-1, 1), float targets in (0.05, 0.95).
+  const examples = Array.from({ length: B }, (_, b) => randomBatch(info, dimsOf(b), 1, rng, "f64"));
 
   const failures: string[] = [];
   const worst: Record<Pair, number> = { "ts-f64 vs fd": 0, "tfjs-cpu vs ts-f64": 0, "tfjs-wasm vs ts-f64": 0 };
@@ -208,7 +192,7 @@ export async function runSpec(text: string, opts: RunOptions): Promise<Verdict> 
     for (let i = 0; i < grads.length; i++) grads[i] += m.grads[i]! / B;
     if (b === 0 && !opts.noFd) {
       const g0 = Float64Array.from(m.grads);
-      const r = gradientCheck(m, examples[0]!, g0, l, new Rng(opts.seed + 1), FD_RTOL);
+      const r = gradientCheck(compiledLoss(m, examples[0]!), g0, l, new Rng(opts.seed + 1));
       worst["ts-f64 vs fd"] = r.worstRel;
       failures.push(...r.failures.map((f) => `ts-f64 vs fd: ${f}`));
     }

@@ -1,21 +1,17 @@
 /** The graph of every catalogue model agrees with the checker, and its structure is as documented. */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { checkProgram } from "../../src/check/check.js";
 import { Poly } from "../../src/check/dims.js";
 import type { ModelInfo } from "../../src/check/infer.js";
 import { formatTy } from "../../src/check/types.js";
 import { buildGraph } from "../../src/graph/build.js";
 import type { Dim, Graph, Node } from "../../src/graph/graph.js";
-import { loadProgram } from "../../src/ir/program.js";
-import { compileInline } from "../helpers/spec.js";
+import { checkedInline, checkFile } from "../helpers/spec.js";
 
 const SPECS = readdirSync("specs").filter((f) => f.endsWith(".seq")).sort();
 
 function modelsOf(file: string): ModelInfo[] {
-  const r = checkProgram(loadProgram(`specs/${file}`, { readFile: (p) => readFileSync(p, "utf8") }));
-  expect(r.diagnostics).toEqual([]);
-  return r.models;
+  return checkFile(`specs/${file}`).models;
 }
 
 function fmt(m: ModelInfo, shape: Dim[]): string {
@@ -51,9 +47,8 @@ describe("buildGraph on specs/", () => {
 });
 
 function graphOf(text: string): { g: Graph; m: ModelInfo } {
-  const c = compileInline(text);
-  expect(c.diagnostics).toEqual([]);
-  return { g: c.graph!, m: c.model! };
+  const c = checkedInline(text);
+  return { g: c.graph, m: c.model };
 }
 
 describe("graph structure", () => {

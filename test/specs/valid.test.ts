@@ -1,11 +1,10 @@
 /** Every catalogue spec checks clean, and the summaries reproduce the seed facts of MODELS.md. */
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { checkProgram } from "../../src/check/check.js";
+import { checkSpec } from "../../src/driver.js";
 import { formatCount } from "../../src/check/summary.js";
 import { formatTy } from "../../src/check/types.js";
 import type { ModelInfo } from "../../src/check/infer.js";
-import { loadProgram } from "../../src/ir/program.js";
 
 const SPECS = readdirSync("specs").filter((f) => f.endsWith(".seq")).sort();
 
@@ -17,7 +16,7 @@ const CATALOGUE = [
 ];
 
 function models(file: string): ModelInfo[] {
-  const result = checkProgram(loadProgram(`specs/${file}`, { readFile: (p) => readFileSync(p, "utf8") }));
+  const result = checkSpec(`specs/${file}`);
   expect(result.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([]);
   return result.models;
 }

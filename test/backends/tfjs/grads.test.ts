@@ -1,29 +1,22 @@
 /**
  * Gradients of TfModel's loss (tf.variableGrads) against central finite
  * differences of the loss computed with TfModel.forward itself, in float32 on
- * the cpu backend: eps = 1e-2, |analytic - numeric| <= 1e-2 * max(|a|, |n|) + 1e-3
- * at a few random coordinates of every parameter. Then one model's forward pass
- * and gradients on the wasm backend against the cpu backend.
+ * the cpu backend, with the tests' one checker (test/helpers/gradcheck.ts,
+ * F32_CHECK: step 1e-2, 1e-3 where a kink of relu or max spoils it;
+ * |g - fd| <= 1e-2 max(|g|, |fd|, 0.1)) at the largest and two random entries
+ * of every parameter. Then one model's forward pass and gradients on the wasm
+ * backend against the cpu backend.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../../src/runtime/init.js";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import type { DimValues } from "../../../src/graph/dims.js";
 import { TfModel } from "../../../src/backends/tfjs/exec.js";
+import { type Differentiable, F32_CHECK, gradientCheck, type GradientReport } from "../../helpers/gradcheck.js";
+import { maxAbsDiff } from "../../helpers/numeric.js";
 import { graphOf, randoms, randomTensor, randomTokens, randomWeights, Report, type Tensor } from "./helpers.js";
 
-const EPS = 1e-2;
-/**
- * Models with relu or max are piecewise smooth: where a kink lies within EPS of
- * the point, the central difference straddles it (one-sided slopes differ), and
- * only there the coordinate is checked again with this step.
- */
-const EPS_KINK = 1e-3;
-const RTOL = 1e-2;
-const ATOL = 1e-3;
 const B = 2;
-/** Coordinates checked per parameter. */
-const COORDS = 3;
 
 let engine: Engine;
 const report = new Report();
@@ -42,7 +35,7 @@ interface GradCase {
   free: DimValues;
   inputs: Inputs;
   fixed?: DimValues;
-  /** Has relu or max (piecewise smooth). */
+  /** Has relu or max (piecewise smooth): only such a model may need a finer step somewhere. */
   kinks?: boolean;
 }
 
@@ -151,78 +144,83 @@ const CASES: Record<string, GradCase> = {
   },
 };
 
-interface Check {
-  param: string;
-  index: number;
-  analytic: number;
-  numeric: number;
-  /** The step of the difference quotient. */
-  eps: number;
-}
-
-function agrees(analytic: number, numeric: number): boolean {
-  return Math.abs(analytic - numeric) <= RTOL * Math.max(Math.abs(analytic), Math.abs(numeric)) + ATOL;
-}
-
-/** Relative error where the gradient is not tiny (below 1e-2, float32 rounding of the loss dominates the quotient). */
-const relErr = (c: { analytic: number; numeric: number }) => (Math.max(Math.abs(c.analytic), Math.abs(c.numeric)) < 1e-2 ? 0 : Math.abs(c.analytic - c.numeric) / Math.max(Math.abs(c.analytic), Math.abs(c.numeric)));
-
-/** Analytic and finite-difference gradients at a few coordinates of every parameter. */
-function gradCheck(c: GradCase, seed: number): Check[] {
+/**
+ * A TfModel on one batch as the shared checker sees it: its parameters in
+ * order as one flat vector, the loss with one entry moved (through setWeights).
+ */
+function tfLoss(model: TfModel, inputs: Record<string, Tensor>, free: DimValues): Differentiable {
   const tf = engine.tf;
-  const graph = graphOf(c.spec);
-  const model = new TfModel(graph, engine, c.fixed ?? {}, seed);
+  const layout: Differentiable["layout"] = {};
+  const tensors: { name: string; offset: number; base: Float32Array }[] = [];
+  let offset = 0;
+  for (const [name, v] of model.params) {
+    layout[name] = { offset, size: v.size };
+    tensors.push({ name, offset, base: Float32Array.from(v.dataSync()) });
+    offset += v.size;
+  }
+  return {
+    layout,
+    lossAt(j, d) {
+      const t = tensors.findLast((x) => x.offset <= j)!;
+      const w = Float32Array.from(t.base);
+      w[j - t.offset] = t.base[j - t.offset]! + d;
+      model.setWeights({ [t.name]: w });
+      const l = tf.tidy(() => model.forward(inputs, free).loss);
+      const v = l.dataSync()[0]!;
+      l.dispose();
+      model.setWeights({ [t.name]: t.base });
+      return v;
+    },
+  };
+}
+
+/** The gradient (tf.variableGrads) against finite differences at a few entries of every parameter (test/helpers/gradcheck.ts, F32_CHECK). */
+function gradCheck(c: GradCase, seed: number, corrupt?: (g: Float64Array, layout: Differentiable["layout"]) => void): GradientReport & { loss: number } {
+  const tf = engine.tf;
+  const model = new TfModel(graphOf(c.spec), engine, c.fixed ?? {}, seed);
   const rng = new Rng(seed);
   model.setWeights(randomWeights(model, rng, 0.6));
   const inputs = c.inputs(engine, rng);
-  const lossValue = (): number => {
-    const l = tf.tidy(() => model.forward(inputs, c.free).loss);
-    const v = l.dataSync()[0]!;
-    l.dispose();
-    return v;
-  };
-  const { value, grads } = tf.tidy(() => tf.variableGrads(() => model.forward(inputs, c.free).loss));
-  value.dispose();
-  const checks: Check[] = [];
-  for (const [name, v] of model.params) {
-    const g = grads[v.name];
-    expect(g, `gradient of ${name}`).toBeDefined();
-    const ga = g!.dataSync();
-    const base = Float32Array.from(v.dataSync());
-    const picks = v.size <= COORDS ? [...Array(v.size).keys()] : [...new Set(Array.from({ length: COORDS }, () => Math.floor(rng.next() * v.size)))];
-    for (const index of picks) {
-      const at = (delta: number) => {
-        const w = Float32Array.from(base);
-        w[index] = base[index]! + delta;
-        model.setWeights({ [name]: w });
-        return lossValue();
-      };
-      const numeric = (at(EPS) - at(-EPS)) / (2 * EPS);
-      const analytic = ga[index]!;
-      if (c.kinks && (!agrees(analytic, numeric) || relErr({ analytic, numeric }) > RTOL / 10)) {
-        // A kink of relu or max within eps: the difference quotient straddles it. Closer in, it must agree.
-        const closer = (at(EPS_KINK) - at(-EPS_KINK)) / (2 * EPS_KINK);
-        checks.push({ param: name, index, analytic, numeric: closer, eps: EPS_KINK });
-      } else checks.push({ param: name, index, analytic, numeric, eps: EPS });
-      model.setWeights({ [name]: base });
-    }
+  try {
+    const { value, grads } = tf.tidy(() => tf.variableGrads(() => model.forward(inputs, c.free).loss));
+    const loss = value.dataSync()[0]!;
+    value.dispose();
+    for (const [name, v] of model.params) expect(grads[v.name], `gradient of ${name}`).toBeDefined();
+    const g = Float64Array.from([...model.params.values()].flatMap((v) => [...grads[v.name]!.dataSync()]));
+    tf.dispose(Object.values(grads));
+    const target = tfLoss(model, inputs, c.free);
+    corrupt?.(g, target.layout);
+    return { loss, ...gradientCheck(target, g, loss, rng, F32_CHECK) };
+  } finally {
+    tf.dispose(Object.values(inputs));
+    model.dispose();
   }
-  tf.dispose(Object.values(grads));
-  tf.dispose(Object.values(inputs));
-  model.dispose();
-  return checks;
 }
 
 describe("gradients equal finite differences of the loss (cpu, float32)", () => {
   it.each(Object.keys(CASES))("%s", (name) => {
-    const checks = gradCheck(CASES[name]!, 3);
-    const refined = checks.filter((c) => c.eps !== EPS).length;
-    report.add(`${name}: max abs`, Math.max(...checks.map((c) => Math.abs(c.analytic - c.numeric))));
-    report.add(`${name}: max rel (|g| >= 1e-2)${refined ? `, ${refined}/${checks.length} at eps ${EPS_KINK}` : ""}`, Math.max(...checks.map(relErr)));
-    const bad = checks.filter((c) => !agrees(c.analytic, c.numeric));
-    expect(bad).toEqual([]);
-    // Not all zero: the check is not vacuous.
-    expect(checks.some((c) => Math.abs(c.analytic) > 1e-3)).toBe(true);
+    const r = gradCheck(CASES[name]!, 3);
+    report.add(`${name}: max abs`, r.worstAbs);
+    report.add(`${name}: max rel (not tiny)${r.refined ? `, ${r.refined}/${r.entries} at a finer step (kink)` : ""}`, r.worstRel);
+    expect(r.failures).toEqual([]);
+    if (!CASES[name]!.kinks) expect(r.refined, "a smooth model compared at a finer step").toBe(0);
+    // Not vacuous: some entries are not tiny.
+    expect(r.notTiny).toBeGreaterThan(0);
+  });
+});
+
+describe("the float32 finite-difference check can fail", () => {
+  it.each([
+    ["the recurrent weights' gradient 1.1 times too large", (g: Float64Array, o: number, n: number) => g.subarray(o, o + n).forEach((v, i, a) => (a[i] = v * 1.1))],
+    ["the recurrent weights' gradient zero", (g: Float64Array, o: number, n: number) => g.fill(0, o, o + n)],
+  ] as const)("%s", (_label, corrupt) => {
+    expect(gradCheck(CASES["lstm"]!, 3).failures).toEqual([]);
+    const r = gradCheck(CASES["lstm"]!, 3, (g, layout) => {
+      const w = Object.entries(layout).find(([name]) => name.endsWith(".W"));
+      expect(w, `a weight matrix among ${Object.keys(layout).join(", ")}`).toBeDefined();
+      corrupt(g, w![1].offset, w![1].size);
+    });
+    expect(r.failures.length).toBeGreaterThan(0);
   });
 });
 
@@ -267,10 +265,9 @@ describe("the wasm backend agrees with cpu", () => {
     expect(wasm.backend).toBe("wasm");
     expect(wasm.tf.getBackend()).toBe("wasm");
     const w = await run(wasm, c);
-    const diffs = (a: Float32Array, b: Float32Array) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
     const dLoss = Math.abs(cpu.loss - w.loss);
-    const dLogits = diffs(cpu.logits, w.logits);
-    const dGrads = Math.max(...[...cpu.grads].map(([name, g]) => diffs(g, w.grads.get(name)!)));
+    const dLogits = maxAbsDiff(cpu.logits, w.logits);
+    const dGrads = Math.max(...[...cpu.grads].map(([name, g]) => maxAbsDiff(g, w.grads.get(name)!)));
     console.log(`wasm vs cpu, ${label}: loss ${dLoss.toExponential(2)}, logits ${dLogits.toExponential(2)}, gradients ${dGrads.toExponential(2)}`);
     expect(dLoss).toBeLessThanOrEqual(1e-4);
     expect(dLogits).toBeLessThanOrEqual(1e-4);

@@ -6,6 +6,7 @@ import { Rng } from "../../../src/runtime/init.js";
 import type { Engine } from "../../../src/backends/tfjs/engine.js";
 import { dimValue, type DimValues } from "../../../src/graph/dims.js";
 import { TfModel } from "../../../src/backends/tfjs/exec.js";
+import { maxAbsDiff } from "../../helpers/numeric.js";
 import { graphOf } from "../../helpers/spec.js";
 
 export { graphOf };
@@ -46,13 +47,9 @@ export function randomWeights(model: TfModel, rng: Rng, scale = 0.5): Record<str
 }
 
 /** Max |a - b| over two tensors of the same shape. */
-export function maxAbsDiff(a: Tensor, b: Tensor): number {
+export function maxTensorDiff(a: Tensor, b: Tensor): number {
   expect(a.shape).toEqual(b.shape);
-  const x = a.dataSync();
-  const y = b.dataSync();
-  let m = 0;
-  for (let i = 0; i < x.length; i++) m = Math.max(m, Math.abs(x[i]! - y[i]!));
-  return m;
+  return maxAbsDiff(a.dataSync(), b.dataSync());
 }
 
 /** Every node of a graph, scan bodies included. */

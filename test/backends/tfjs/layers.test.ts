@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../../src/runtime/init.js";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import type { DimValues } from "../../../src/graph/dims.js";
-import { checkedShape, maxAbsDiff, modelOf, randoms, randomTensor, Report, type Tensor } from "./helpers.js";
+import { checkedShape, maxTensorDiff, modelOf, randoms, randomTensor, Report, type Tensor } from "./helpers.js";
 
 const TOL = 1e-5;
 const B = 3;
@@ -142,7 +142,7 @@ function runCase(label: string, c: Case, seed: number): number {
     const y = net.predict(xIn) as Tensor;
     return c.post ? c.post(tf, y) : y;
   });
-  const diff = maxAbsDiff(ours, theirs);
+  const diff = maxTensorDiff(ours, theirs);
   report.add(label, diff);
   tf.dispose([ours, theirs, x, xIn]);
   net.dispose();
@@ -379,7 +379,7 @@ describe("initial states agree with tfjs-layers' initialState (cpu)", () => {
     const ws = cell === "lstm" ? kerasLstm(p["h.W"]!, p["h.b"]!, H, X) : kerasGru(p, "h", H, X);
     layer.setWeights(ws.map((w, i) => tf.tensor(w, shapes[i]!)));
     const theirs = layer.apply(x, { initialState }) as Tensor;
-    const diff = maxAbsDiff(ours, theirs);
+    const diff = maxTensorDiff(ours, theirs);
     report.add(`${cell} with initial states`, diff);
     expect(diff).toBeLessThanOrEqual(TOL);
     tf.dispose([ours, theirs, x, h0, c0]);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../../src/runtime/init.js";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import { TF_OPS } from "../../../src/backends/tfjs/ops.js";
-import { checkedShape, maxAbsDiff, modelOf, randoms, randomTensor, randomTokens, Report, type Tensor } from "./helpers.js";
+import { checkedShape, maxTensorDiff, modelOf, randoms, randomTensor, randomTokens, Report, type Tensor } from "./helpers.js";
 
 const TOL = 1e-5;
 const B = 3;
@@ -108,7 +108,7 @@ describe("im2col conv equals tf.conv1d / tf.conv2d on the padded input (cpu)", (
     const theirs = tf.tidy(() => tf.add(referenceConv(tf, x, tf.tensor(W, model.params.get("h.W")!.shape), c.r, c.s, c.pad, c.d), tf.tensor(b)));
     // The checker's shape, evaluated, is what both compute.
     expect(ours.shape).toEqual(checkedShape(graph, "h", {}, B));
-    const diff = maxAbsDiff(ours, theirs);
+    const diff = maxTensorDiff(ours, theirs);
     report.add(`conv ${label}`, diff);
     expect(diff).toBeLessThanOrEqual(TOL);
     tf.dispose([ours, theirs, x]);
@@ -166,7 +166,7 @@ describe("pooling equals tf.maxPool / tf.avgPool (cpu)", () => {
   it.each(exact.map((c) => [label(c), c] as const))("%s", (name, c) => {
     const { ours, theirs, shape } = run(c);
     expect(ours.shape).toEqual(shape);
-    const diff = maxAbsDiff(ours, theirs);
+    const diff = maxTensorDiff(ours, theirs);
     report.add(name, diff);
     expect(diff).toBeLessThanOrEqual(TOL);
     engine.tf.dispose([ours, theirs]);
@@ -176,7 +176,7 @@ describe("pooling equals tf.maxPool / tf.avgPool (cpu)", () => {
   const padded = cases.filter((c) => c.kind === "avg" && c.pad > 0);
   it.each(padded.map((c) => [label(c), c] as const))("%s equals tf.avgPool with padding", (name, c) => {
     const { ours, theirs } = run(c);
-    const diff = maxAbsDiff(ours, theirs);
+    const diff = maxTensorDiff(ours, theirs);
     report.add(`${name} vs tf.avgPool(pad)`, diff);
     engine.tf.dispose([ours, theirs]);
     expect(diff).toBeLessThanOrEqual(TOL);
@@ -354,7 +354,7 @@ describe("matmul in every batched / unbatched combination (cpu)", () => {
         shape = r.shape;
       }
       expect(out.shape).toEqual(batched ? [B, ...shape] : shape);
-      const diff = maxAbsDiff(out, tf.tensor(want, out.shape));
+      const diff = maxTensorDiff(out, tf.tensor(want, out.shape));
       report.add(`matmul ${label}`, diff);
       expect(diff).toBeLessThanOrEqual(TOL);
       tf.dispose([at, bt, out]);
@@ -387,7 +387,7 @@ describe("matmul in every batched / unbatched combination (cpu)", () => {
     expect(out.shape).toEqual(checkedShape(graph, "h", { T }, B));
     const want: number[] = [];
     for (let e = 0; e < B * T; e++) want.push(...c.ref(x.slice(e * size, (e + 1) * size), w).data);
-    const diff = maxAbsDiff(out, tf.tensor(want, out.shape));
+    const diff = maxTensorDiff(out, tf.tensor(want, out.shape));
     report.add(`matmul ${label} (mapped)`, diff);
     expect(diff).toBeLessThanOrEqual(TOL);
     tf.dispose([xt, out]);
@@ -419,8 +419,8 @@ describe("matmul in every batched / unbatched combination (cpu)", () => {
       const z = ex.reduce((a, b) => a + b, 0);
       wantC.push(...refMatmul(Float32Array.from(ex.map((v) => v / z)), [S], m, [S, H]).data);
     }
-    const d1 = maxAbsDiff(e, tf.tensor(wantE, [B, S]));
-    const d2 = maxAbsDiff(c, tf.tensor(wantC, [B, H]));
+    const d1 = maxTensorDiff(e, tf.tensor(wantE, [B, S]));
+    const d2 = maxTensorDiff(c, tf.tensor(wantC, [B, H]));
     report.add("matmul [S, H] @ [H] both batched (model)", d1);
     report.add("matmul [S] @ [S, H] both batched (model)", d2);
     expect(Math.max(d1, d2)).toBeLessThanOrEqual(TOL);
@@ -455,7 +455,7 @@ describe("mapped axes (cpu)", () => {
       const va = a.values.get(mapped.graph.values[name]!)!;
       const vb = b.values.get(flat.graph.values[name]!)!;
       expect(va.shape).toEqual(checkedShape(mapped.graph, name, { T }, B));
-      const diff = maxAbsDiff(va.reshape(vb.shape), vb);
+      const diff = maxTensorDiff(va.reshape(vb.shape), vb);
       report.add(`mapped over [2, ...]: ${name}`, diff);
       // The same arithmetic on differently shaped batches: equal up to float32 rounding.
       expect(diff).toBeLessThanOrEqual(1e-6);

@@ -11,8 +11,8 @@
  *    h = 1e-3; tiny entries get the absolute tolerance 1e-6 * that floor) and
  *    the handling of relu / max kinks (finer steps 1e-4 .. 1e-7 only where two
  *    steps' differences disagree, i.e. where the loss itself is not smooth;
- *    same relative tolerance, the finer step's floor) are in gradcheck.ts
- *    gradientCheck.
+ *    same relative tolerance, the finer step's floor) are in
+ *    test/helpers/gradcheck.ts (gradientCheck, F64_CHECK).
  *
  * 2. In f32, the emitted gradient against the tfjs target's (TfModel with
  *    tf.variableGrads on the cpu backend) for the same weights and batch:
@@ -29,10 +29,10 @@
  *
  * Models are small: batch 2, sequence lengths 3 (4 where a dim must be a
  * multiple of 4), data vocabularies of 5 tokens, parameters moved randomly
- * off their initial values by half their rms (gradcheck.ts perturb). Specs
+ * off their initial values by half their rms (test/helpers/emitted.ts perturb). Specs
  * whose fixed sizes would make this slow (conv nets on 19x19x192 and
  * 56x56x256 maps, hidden sizes of 256+ or 4096 features) are shrunk by exact
- * text replacements (SHRINK below): the same layers and ops, smaller numbers.
+ * text replacements (SHRINK in test/helpers/spec.ts): the same layers and ops, smaller numbers.
  */
 import { readdirSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -41,18 +41,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import { TfModel } from "../../../src/backends/tfjs/exec.js";
 import type { Batch, CompiledModel, Dims } from "../../../src/runtime/model-api.js";
-import { emitModelOf } from "./harness.js";
-import { axisSize, gradientCheck, loadSpec, type GradientReport, perturb, randomBatch, Rng, SHRINK, smallDims, type LoadedSpec } from "./gradcheck.js";
+import { axisSize, emitModelOf, perturb, randomBatch, Rng, smallDims } from "../../helpers/emitted.js";
+import { compiledLoss, F64_CHECK, gradientCheck, type GradientReport } from "../../helpers/gradcheck.js";
+import { maxAbs } from "../../helpers/numeric.js";
+import { checkFile, SHRINK, type CheckedFile } from "../../helpers/spec.js";
 
 const SPEC_DIR = join(resolve(dirname(fileURLToPath(import.meta.url)), "../../.."), "specs");
 const B = 2;
-const RTOL = 1e-6;
+const RTOL = F64_CHECK.rtol;
 const TFJS_RTOL = 1e-4;
 const SEED = 3;
 
 interface Case {
   label: string;
-  spec?: LoadedSpec;
+  spec?: CheckedFile;
   index: number;
   error?: unknown;
 }
@@ -63,7 +65,7 @@ const files = readdirSync(SPEC_DIR)
 
 const CASES: Case[] = files.flatMap((f): Case[] => {
   try {
-    const spec = loadSpec(join(SPEC_DIR, f), SHRINK[f]);
+    const spec = checkFile(join(SPEC_DIR, f), SHRINK[f]);
     return spec.models.map((m, index) => ({ label: `${f} ${m.name}`, spec, index }));
   } catch (error) {
     return [{ label: f, index: -1, error }];
@@ -84,12 +86,6 @@ async function setUp(c: Case, precision: "f32" | "f64") {
   const batch: Batch = randomBatch(em.INFO, dims, B, rng, precision);
   return { em, dims, model, batch, rng };
 }
-
-const maxAbs = (a: ArrayLike<number>): number => {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]!));
-  return m;
-};
 
 const rows: (GradientReport & { label: string })[] = [];
 
@@ -113,7 +109,7 @@ describe("ts target, f64: gradients equal 4-point central differences of the los
     const g = Float64Array.from(model.grads);
     expect(g.every(Number.isFinite)).toBe(true);
     expect(maxAbs(g), "the gradient is all zero").toBeGreaterThan(1e-6);
-    const r = gradientCheck(model, batch, g, loss, rng, RTOL);
+    const r = gradientCheck(compiledLoss(model, batch), g, loss, rng);
     rows.push({ label, ...r });
     expect(r.failures).toEqual([]);
     // Most entries are compared at the first step (the finer steps are sound but coarser, see gradientCheck).
@@ -184,9 +180,9 @@ describe("the finite-difference check can fail", () => {
     const loss = model.forward(batch);
     model.backward();
     const g = Float64Array.from(model.grads);
-    expect(gradientCheck(model, batch, g, loss, rng, RTOL).failures).toEqual([]);
+    expect(gradientCheck(compiledLoss(model, batch), g, loss, rng).failures).toEqual([]);
     const { offset, size } = model.layout["h.U"]!;
     corrupt(g, offset, size);
-    expect(gradientCheck(model, batch, g, loss, new Rng(11), RTOL).failures.length).toBeGreaterThan(0);
+    expect(gradientCheck(compiledLoss(model, batch), g, loss, new Rng(11)).failures.length).toBeGreaterThan(0);
   });
 });

@@ -13,181 +13,42 @@
  * raw U+2028 included, and they reach the emitted comments through the source
  * lines quoted there; so can the spec's file name.
  *
- * For such specs: the output passes tsc --strict (and model.ts needs no Node),
- * it runs (finite loss, gradients equal central differences), and INFO
- * carries the names, the tokens, the file name and the source exactly.
+ * For such specs (hostile-specs.ts): the output runs (finite loss, gradients
+ * equal central differences), and INFO carries the names, the tokens, the
+ * file name and the source exactly. That the output passes tsc --strict (and
+ * model.ts needs no Node) is strict.test.ts's, in its one type-check of every
+ * output.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
+import { rmSync } from "node:fs";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { checkProgram } from "../../../src/check/check.js";
-import { buildGraph } from "../../../src/graph/build.js";
-import { loadProgram } from "../../../src/ir/program.js";
-import { specSettings } from "../../../src/backends/settings.js";
-import { emitFiles, runtimeSources } from "../../../src/backends/ts/compile.js";
 import type { Batch, CompiledModel, Dims, ModelInfo } from "../../../src/runtime/model-api.js";
-import { gradientCheck, perturb, randomBatch, Rng } from "./gradcheck.js";
-import { transpile } from "./harness.js";
-import { BROWSER_SAFE, optionsOf, typeCheck, writeOut } from "./tsc.js";
+import { emitModelOf, perturb, randomBatch, Rng } from "../../helpers/emitted.js";
+import { compiledLoss, gradientCheck } from "../../helpers/gradcheck.js";
+import { compileInline } from "../../helpers/spec.js";
+import { BARE, FILE, KEYWORDS, PROTO_DIMS, STOP, TOKENS } from "./hostile-specs.js";
 
-const LS = "\u2028";
-const PS = "\u2029";
-
-/** Spec text from a template where <LS>, <PS>, <D> and <BT> stand for U+2028, U+2029, $ and a backtick (so that this file stays plain). */
-const spec = (t: string): string => t.replace(/<LS>/g, LS).replace(/<PS>/g, PS).replace(/<D>/g, "$").replace(/<BT>/g, "`");
-
-/** Tokens as the spec writes them (inside the quotes), and the strings they stand for. */
-const TOKENS: [written: string, value: string][] = [
-  [String.raw`a\"b`, 'a"b'],
-  [String.raw`\"`, '"'],
-  [String.raw`back\\slash`, "back\\slash"],
-  ["*/", "*/"],
-  ["/*", "/*"],
-  ["<D>{x}", "${x}"],
-  ["<BT>tick<BT>", "`tick`"],
-  ["<BT>; throw 1; //", "`; throw 1; //"],
-  [String.raw`new\nline`, "new\nline"],
-  [String.raw`tab\t`, "tab\t"],
-  [String.raw`\u2028sep`, `${LS}sep`],
-  [`raw<LS>sep`, `raw${LS}sep`],
-  [String.raw`para\u2029`, `para${PS}`],
-  [`raw<PS>para`, `raw${PS}para`],
-  ["\u00e9\u20ac\u{1f600}", "\u00e9\u20ac\u{1f600}"],
-  [String.raw`\ud800`, "\ud800"],
-  [String.raw`nul\u0000`, "nul\u0000"],
-  [" ", " "],
-  [String.raw`\\u0041`, "\\u0041"],
-  ["__proto__", "__proto__"],
-  ["constructor", "constructor"],
-  [String.raw`*/\u2028<BT><D>{x}<BT>`, `*/${LS}\`\${x}\``],
-];
-/** Unquoted tokens (names and numbers) after the strings. */
-const BARE: [written: string, value: string][] = [
-  ["new", "new"],
-  ["toString", "toString"],
-  ["12", "12"],
-];
-const STOP = `*/${LS}\`\${x}\``;
-
-/**
- * Keywords and the emitted class's members as names of cells, params,
- * states, dims, vocabularies, inputs, targets and model values; raw U+2028
- * and U+2029 in comments, on lines that the emitted comments quote.
- */
-const KEYWORDS = spec(`# Names that JavaScript or the emitted code use. */ /* <D>{x} <BT> raw U+2028 [<LS>] and U+2029 [<PS>]
-cell toString<valueOf>(hasOwnProperty: [X]) -> [valueOf] {
-  param constructor: [valueOf, X + valueOf] = glorot  # */ <BT><D>{ [<LS>] ends a // comment
-  param __proto__: [valueOf] = zeros
-  param prototype: [valueOf, valueOf] = orthogonal
-  state this: [valueOf] = 0
-  this' = tanh(constructor @ concat(hasOwnProperty, this) + __proto__ + prototype @ this)  # [<PS>] too
-  out this'
-}
-
-fn gemm<F>(x: [D]) -> [F] {
-  param INFO: [F, D] = glorot
-  param unit: [F] = 0.1
-  out INFO @ x + unit
-}
-
-model class {
-  vocab constructor[__proto__] = [${[...TOKENS.map(([w]) => `"${w}"`), ...BARE.map(([w]) => w)].join(", ")}]
-  dim this
-  input new: [this] of constructor
-  input Math: [this, 2]
-  target return: [this] of constructor
-  target F: [this, 1]
-  params = gemm<3>(concat(one_hot(new), Math))  # */ <D>{x} <BT> [<LS>] }
-  grads = toString<4>(params)
-  layout = dense<__proto__>(grads)
-  info = sigmoid(gemm<1>(grads))
-  init = info * 1
-  forward = first(grads)
-  initial = dense<1>(forward)
-  B = mean(initial)
-  loss cross_entropy(layout, return)
-  loss mse(init, F)
-  loss mse(B, B * 0)
-  feedback new from layout until "${STOP}"
-  train { optimizer: adam(lr: 0.01), batch: 2, epochs: 1 }
-}
-`);
-
-/** Object.prototype's names as a free length dim and a data vocabulary's size dim (a plain object's `in` sees them). */
-const PROTO_DIMS = spec(`model toString {
-  vocab hasOwnProperty[constructor]  # from the data; its size dim is "constructor"
-  dim __proto__
-  input valueOf: [__proto__] of hasOwnProperty
-  target prototype: [__proto__] of hasOwnProperty
-  __defineGetter__ = elman<4>(one_hot(valueOf))
-  isPrototypeOf = dense<constructor>(__defineGetter__)
-  loss cross_entropy(isPrototypeOf, prototype)
-}
-`);
-
-/** A file name with a line break, a comment end, a template hole and U+2028 (it is quoted in the emitted comments and INFO). */
-const FILE = spec("we\"ird */ <D>{x} <BT>\n<LS>name.seq");
-
-let base: string;
+/** The emitted models' directories, kept when a test failed. */
+const dirs: string[] = [];
 let keep = false;
 beforeEach(({ onTestFailed }) => onTestFailed(() => void (keep = true)));
 afterAll(() => {
-  if (base && !keep) rmSync(base, { recursive: true, force: true });
+  if (!keep) for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
 interface Compiled {
   files: Record<string, string>;
-  dir: string;
   info: ModelInfo;
   createModel: (dims: Dims, maxBatch: number) => CompiledModel;
 }
 
-/** Checks a spec given as text under a file name, emits it (both precisions) and imports the f64 model. */
-async function compile(text: string, file: string): Promise<Compiled & { f32dir: string }> {
-  base ??= mkdtempSync(join(tmpdir(), "seqc-injection-"));
-  const program = loadProgram(file, {
-    text,
-    cwd: "/virtual",
-    readFile: (p) => {
-      throw new Error(`no file ${p}`);
-    },
-  });
-  const result = checkProgram(program);
-  expect([...program.diagnostics, ...result.diagnostics].map((d) => `${d.code} ${d.message}`)).toEqual([]);
-  expect(result.models).toHaveLength(1);
-  const m = result.models[0]!;
-  const graph = buildGraph(m);
-  const specRef = { file: program.root.file, source: text };
-  const out: Record<string, string> = {};
-  for (const precision of ["f32", "f64"] as const) {
-    const files = emitFiles(graph, program.sources, specSettings(m.model), specRef, { precision }, runtimeSources());
-    const dir = mkdtempSync(join(base, `${m.name}-${precision}-`));
-    writeOut(dir, files);
-    out[precision] = dir;
-    if (precision === "f64") {
-      transpile(dir, files);
-      const mod = (await import(pathToFileURL(join(dir, "model.js")).href)) as { INFO: ModelInfo; createModel: Compiled["createModel"] };
-      return { files, dir, f32dir: out.f32!, info: mod.INFO, createModel: mod.createModel };
-    }
-  }
-  throw new Error("unreachable");
-}
-
-/** Both output directories pass tsc --strict, and their model.ts (with the runtime it imports) needs no Node. */
-function expectStrict(c: { dir: string; f32dir: string; files: Record<string, string> }): void {
-  const names = Object.keys(c.files).filter((f) => f.endsWith(".ts"));
-  const all = typeCheck(
-    [c.dir, c.f32dir].flatMap((d) => names.map((f) => join(d, f))),
-    optionsOf(c.dir),
-  );
-  expect(all.errors).toEqual([]);
-  const browser = typeCheck(
-    [c.dir, c.f32dir].flatMap((d) => BROWSER_SAFE.map((f) => join(d, f))),
-    optionsOf(c.dir, { types: [] }),
-  );
-  expect(browser.errors).toEqual([]);
+/** Checks a spec given as text under a file name, emits it (f64) and imports the model. */
+async function compile(text: string, file: string): Promise<Compiled> {
+  const c = compileInline(text, { file });
+  expect(c.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([]);
+  expect(c.models).toHaveLength(1);
+  const em = await emitModelOf(c.model!, c.program.sources, { file: c.program.root.file, source: text }, "f64");
+  dirs.push(em.dir);
+  return { files: em.files, info: em.INFO, createModel: em.createModel };
 }
 
 /** A batch from a seeded generator, with the dims as own properties (JSON.parse, so "__proto__" is an own key too). */
@@ -199,9 +60,9 @@ function seededBatch(info: ModelInfo, dims: Dims, seed: number): Batch {
 describe("names and strings that would break TypeScript", () => {
   let c: Awaited<ReturnType<typeof compile>>;
 
-  it("the spec checks and compiles; every output file passes tsc --strict; model.ts needs no Node", async () => {
+  it("the spec checks and compiles", async () => {
     c = await compile(KEYWORDS, FILE);
-    expectStrict(c);
+    expect(Object.keys(c.files)).toContain("model.ts");
   });
 
   it("no raw line terminator reaches the text (a U+2028 in a // comment would end it)", () => {
@@ -258,7 +119,7 @@ describe("names and strings that would break TypeScript", () => {
     model.backward();
     const g = Float64Array.from(model.grads);
     expect(g.every(Number.isFinite)).toBe(true);
-    const r = gradientCheck(model, batch, g, loss, rng, 1e-6);
+    const r = gradientCheck(compiledLoss(model, batch), g, loss, rng);
     expect(r.failures).toEqual([]);
     expect(r.notTiny).toBeGreaterThan(r.entries / 2);
     expect(Object.keys(model.finalStates())).toEqual(["grads.this"]);
@@ -268,9 +129,8 @@ describe("names and strings that would break TypeScript", () => {
 describe("Object.prototype's names as dims", () => {
   let c: Awaited<ReturnType<typeof compile>>;
 
-  it("compiles, passes tsc --strict and runs, also when a batch leaves out the dims the model was made with", async () => {
+  it("compiles and runs, also when a batch leaves out the dims the model was made with", async () => {
     c = await compile(PROTO_DIMS, "proto.seq");
-    expectStrict(c);
     expect(c.info.lengthDims).toEqual(["__proto__"]);
     expect(c.info.vocabs).toEqual([{ name: "hasOwnProperty", sizeDim: "constructor" }]);
     // JSON.parse makes "__proto__" an own property, as reading dims from a file does.
@@ -285,7 +145,7 @@ describe("Object.prototype's names as dims", () => {
     expect(model.forward({ size: 2, dims: {}, fields })).toBe(loss);
     model.backward();
     const g = Float64Array.from(model.grads);
-    const r = gradientCheck(model, { size: 2, dims: JSON.parse('{"__proto__": 3, "constructor": 5}') as Dims, fields }, g, loss, new Rng(3), 1e-6);
+    const r = gradientCheck(compiledLoss(model, { size: 2, dims: JSON.parse('{"__proto__": 3, "constructor": 5}') as Dims, fields }), g, loss, new Rng(3));
     expect(r.failures).toEqual([]);
   });
 });

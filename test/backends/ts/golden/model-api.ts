@@ -1,2 +1,0 @@
-// Lets `npm run typecheck` check the golden model against the runtime it is emitted for.
-export * from "../../../../src/runtime/model-api.js";

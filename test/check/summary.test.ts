@@ -1,0 +1,61 @@
+/** src/check/summary.ts: counts symbolic where dims are free and numeric where bound; the text table and its JSON form. */
+import { describe, expect, it } from "vitest";
+import { formatCount, renderSummary, summaryData } from "../../src/check/summary.js";
+import { checkedInline } from "../helpers/spec.js";
+
+const RNN = `model lm {
+  vocab chars[V]
+  dim T
+  dim H = 8
+  input x: [T] of chars
+  target y: [T] of chars
+  h = elman<H>(one_hot(x))
+  logits = dense<V>(h)
+  loss cross_entropy(logits, y)
+}
+`;
+
+describe("formatCount", () => {
+  it("symbolic with free dims, `= n` when every dim is bound (thousands separated), the number alone when it is all there is", () => {
+    const lm = checkedInline(RNN).model;
+    expect(formatCount(lm, lm.total)).toBe("H*H + 2*H*V + H + V");
+    const bound = checkedInline(RNN.replace("vocab chars[V]", "vocab chars[V] = [a, b, c]")).model;
+    // 8*8 + 2*8*3 + 8 + 3
+    expect(formatCount(bound, bound.total)).toBe("H*H + 2*H*V + H + V = 123");
+    const big = checkedInline("model m {\n  dim D = 1000\n  input x: [D]\n  target y: [D]\n  loss mse(dense<D>(x), y)\n}\n").model;
+    expect(formatCount(big, big.total)).toBe("D*D + D = 1,001,000");
+    const fixed = checkedInline("model m {\n  input x: [3]\n  target y: [2]\n  loss mse(dense<2>(x), y)\n}\n").model;
+    expect(formatCount(fixed, fixed.total)).toBe("8");
+  });
+});
+
+describe("renderSummary", () => {
+  const text = renderSummary(checkedInline(RNN).model);
+
+  it("names the model and its file; a row per named value with its kind, shape and parameters; the total", () => {
+    const lines = text.split("\n");
+    expect(lines[0]).toBe("model lm   (spec.seq)");
+    expect(lines[2]).toMatch(/^value\s+kind\s+shape\s+params$/);
+    expect(text).toMatch(/^x\s+input\s+\[T\] of chars\s+0$/m);
+    expect(text).toMatch(/^h\s+value\s+\[T, H\]\s+H\*H \+ H\*V \+ H$/m);
+    expect(text).toMatch(/^logits\s+value\s+\[T, V\]\s+H\*V \+ V$/m);
+    expect(text).toContain("total params: H*H + 2*H*V + H + V\n");
+  });
+
+  it("lists every parameter with its shape and count, then the dims (bound and free)", () => {
+    expect(text).toMatch(/^ {2}h\.U\s+\[H, H\]\s+H\*H = 64$/m);
+    expect(text).toMatch(/^ {2}logits\.W\s+\[V, H\]\s+H\*V$/m);
+    expect(text.trimEnd().split("\n").at(-1)).toBe("dims: H = 8, T free, V free");
+  });
+});
+
+describe("summaryData", () => {
+  it("the same facts as JSON: counts symbolic and numeric (null when free)", () => {
+    const data = summaryData(checkedInline(RNN).model) as { model: string; values: { name: string; params: unknown }[]; parameters: { name: string; shape: string[]; count: unknown }[]; total: unknown };
+    expect(data.model).toBe("lm");
+    expect(data.total).toEqual({ symbolic: "H*H + 2*H*V + H + V", value: null });
+    expect(data.parameters.find((p) => p.name === "h.U")).toEqual({ name: "h.U", shape: ["H", "H"], count: { symbolic: "H*H", value: 64 } });
+    expect(data.values.map((v) => v.name)).toEqual(["x", "y", "h", "logits"]);
+    expect(JSON.parse(JSON.stringify(data))).toEqual(data);
+  });
+});

@@ -1,0 +1,122 @@
+/**
+ * `seqc train` checkpoints with the real CLI: --resume repeats the losses of an
+ * uninterrupted run, a non-finite loss stops with exit 1 and keeps the last good
+ * checkpoint, Ctrl-C exits 130 leaving a checkpoint `seqc eval` reads and no
+ * temporary files; an output it cannot write (a log in a missing folder, a
+ * model directory onto or under a file) is refused before training, exit 2.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { runSeqc } from "../../helpers/cli.js";
+
+const out = mkdtempSync(join(tmpdir(), "seqc-ckpt-"));
+
+const seqc = (...args: string[]) => runSeqc(args);
+
+function logOf(path: string): { epoch: number; loss: number; validationLoss?: number }[] {
+  return readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { epoch: number; loss: number });
+}
+
+const XOR = ["specs/mlp_xor.seq", "--data", "specs/data/xor.jsonl", "--backend", "cpu", "-q"];
+const AB = ["specs/ab_recognizer.seq", "--data", "specs/data/ab_recognizer.jsonl", "--backend", "cpu", "-q"];
+
+describe("seqc train: checkpoints", () => {
+  it("--resume after N/2 epochs gives the same per-epoch losses as N epochs straight (sgd and adam with validation)", () => {
+    for (const [name, extra] of [
+      ["xor", [...XOR]],
+      ["ab", [...AB, "--optimizer", "adam", "--lr", "0.01", "--validation", "0.2"]],
+    ] as const) {
+      const n = name === "xor" ? 60 : 8;
+      const straight = join(out, `${name}-straight`);
+      const resumed = join(out, `${name}-resumed`);
+      expect(seqc("train", ...extra, "-o", straight, "--epochs", String(n), "--log", `${straight}.jsonl`).status).toBe(0);
+      expect(seqc("train", ...extra, "-o", resumed, "--epochs", String(n / 2), "--log", `${resumed}.jsonl`).status).toBe(0);
+      expect(logOf(`${resumed}.jsonl`)).toHaveLength(n / 2);
+      const r = seqc("train", ...extra, "-o", resumed, "--epochs", String(n), "--log", `${resumed}.jsonl`, "--resume");
+      expect(r.status, r.stderr).toBe(0);
+      const a = logOf(`${straight}.jsonl`);
+      const b = logOf(`${resumed}.jsonl`);
+      expect(a.map((l) => l.epoch)).toEqual([...Array(n).keys()].map((i) => i + 1));
+      expect(b).toEqual(a);
+      expect(readFileSync(join(resumed, "weights.bin"))).toEqual(readFileSync(join(straight, "weights.bin")));
+      console.log(`${name}: ${n} epochs straight and ${n / 2} + --resume ${n / 2}: identical losses (last ${a[n - 1]!.loss})`);
+    }
+  });
+
+  it("--resume refuses (exit 2) without a checkpoint, and for another model", () => {
+    const none = seqc("train", ...XOR, "-o", join(out, "nothing-here"), "--resume");
+    expect(none.status).toBe(2);
+    expect(none.stderr).toMatch(/--resume: there is no checkpoint in .*nothing-here/);
+    expect(seqc("train", ...XOR, "-o", join(out, "xor-other"), "--epochs", "2").status).toBe(0);
+    const other = seqc("train", ...AB, "-o", join(out, "xor-other"), "--resume");
+    expect(other.status).toBe(2);
+    expect(other.stderr).toMatch(/holds model mlp_xor, not ab_recognizer/);
+  });
+
+  it("a non-finite loss stops the run with exit 1 and keeps the last good checkpoint", () => {
+    const dir = join(out, "nan");
+    const r = seqc("train", ...XOR, "-o", dir, "--lr", "1e39", "--epochs", "50");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/seqc: the loss became (NaN|-?Infinity) in epoch \d+; training stopped\. The last good checkpoint/);
+    const failedEpoch = Number(/in epoch (\d+)/.exec(r.stderr)![1]);
+    const meta = JSON.parse(readFileSync(join(dir, "model.json"), "utf8")) as { trained: { epochs: number } };
+    // The checkpoint is from before the failing epoch (the last epoch whose weights were all finite).
+    expect(meta.trained.epochs).toBeLessThan(failedEpoch);
+    const buf = readFileSync(join(dir, "weights.bin"));
+    const weights = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
+    expect(weights.length).toBeGreaterThan(0);
+    expect([...weights].every(Number.isFinite)).toBe(true);
+    expect(seqc("eval", dir, "--data", "specs/data/xor.jsonl", "--format", "json").status).toBe(0);
+    console.log(`non-finite loss: exit 1, checkpoint of epoch ${meta.trained.epochs} kept with ${weights.length} finite weights`);
+  });
+
+  it("Ctrl-C exits 130, leaving a checkpoint seqc eval reads and no temporary files", async () => {
+    const dir = join(out, "sigint");
+    const child = spawn(process.execPath, ["bin/seqc.js", "train", ...AB, "-o", dir, "--epochs", "100000", "--log", `${dir}.jsonl`], { stdio: ["ignore", "pipe", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    let exited: number | null | undefined;
+    const exit = new Promise<number | null>((resolve) => child.on("exit", (c) => resolve((exited = c))));
+    // Wait until training runs (a few epochs logged), however long a loaded machine takes, then interrupt.
+    while (!(existsSync(`${dir}.jsonl`) && readFileSync(`${dir}.jsonl`, "utf8").split("\n").length > 3)) {
+      if (exited !== undefined) throw new Error(`training stopped before it was interrupted (exit ${exited}): ${stderr}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const sent = Date.now();
+    child.kill("SIGINT");
+    // Exit 130 long before the 100000 epochs: the interrupt stopped it (how fast depends on the machine's load; printed).
+    const code = await exit;
+    const seconds = (Date.now() - sent) / 1000;
+    expect(code, stderr).toBe(130);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    expect(readdirSync(dir).filter((f) => f.endsWith(".tmp"))).toEqual([]);
+    const r = seqc("eval", dir, "--data", "specs/data/ab_recognizer_test5.jsonl", "--format", "json");
+    expect(r.status, r.stderr).toBe(0);
+    // And the interrupted run continues.
+    const resumed = seqc("train", ...AB, "-o", dir, "--epochs", String(logOf(`${dir}.jsonl`).length + 2), "--resume", "--log", `${dir}.jsonl`);
+    expect(resumed.status, resumed.stderr).toBe(0);
+    console.log(`SIGINT: exit 130 after ${seconds.toFixed(2)} s; checkpoint read by seqc eval; resumed`);
+  });
+});
+
+describe("seqc train: an output it cannot write is refused before training", () => {
+  it("--log in a folder that does not exist: exit 2, named", () => {
+    const r = runSeqc(["train", ...XOR, "--epochs", "1", "-o", join(out, "m1"), "--log", join(out, "missing", "log.jsonl")]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/cannot write the log .*missing.*its folder does not exist/);
+    expect(r.stderr).not.toContain("epoch");
+  });
+
+  it("-o onto a file, or under one: exit 2, named", () => {
+    const file = join(out, "a-file");
+    writeFileSync(file, "x");
+    for (const out of [file, join(file, "sub")]) {
+      const r = runSeqc(["train", ...XOR, "--epochs", "1", "-o", out]);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain(`cannot write the model directory ${out}: it or a folder above it is a file`);
+    }
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * src/cli/main.ts through the real command line: usage errors (exit 2, a
+ * pointer to --help, no command run), --help and --version, and what starting
+ * a command loads (seqc check must not load TensorFlow.js).
+ */
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join, relative, resolve } from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT, runSeqc, scratch } from "../helpers/cli.js";
+
+const MAIN_JS = join(ROOT, "dist/src/cli/main.js");
+const tmp = scratch("seqc-main-");
+const run = (args: string[]) => runSeqc(args);
+
+describe("usage", () => {
+  it("exits 2 on an unknown flag with a usage message", () => {
+    const r = run(["check", "specs/ab_recognizer.seq", "--bogus"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/seqc: Unknown argument: bogus/i);
+    expect(r.stderr).toContain("seqc --help");
+  });
+
+  it("exits 2 on an unknown command with a usage message", () => {
+    const r = run(["frobnicate", "specs/ab_recognizer.seq"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/frobnicate/);
+    expect(r.stderr).toContain("seqc --help");
+    expect(r.stdout).toBe("");
+  });
+
+  it("exits 2 without a command", () => {
+    const r = run([]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("name a command");
+    expect(r.stderr).toContain("seqc --help");
+  });
+
+  it("exits 2 when a command misses its files", () => {
+    const r = run(["check"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("Not enough non-option arguments");
+    expect(r.stderr).toContain("seqc --help");
+  });
+
+  it("--help exits 0 and lists every command and format", () => {
+    const r = run(["--help"]);
+    expect(r.status).toBe(0);
+    for (const word of ["check", "summary", "ir", "fmt", "--format", "human", "json", "sarif", "github", "Exit codes"]) {
+      expect(r.stdout).toContain(word);
+    }
+    expect(r.stdout).toMatch(/seqc check/);
+    expect(r.stdout).toMatch(/seqc summary/);
+    expect(r.stdout).toMatch(/seqc ir/);
+    expect(r.stdout).toMatch(/seqc fmt/);
+  });
+
+  it("--version prints the version", () => {
+    const r = run(["--version"]);
+    expect(r.status).toBe(0);
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { version: string };
+    expect(r.stdout.trim()).toBe(pkg.version);
+  });
+
+  // Regression: on a usage error the command still ran before the error is reported: `fmt FILE --bogus`
+  it("a usage error runs no command", () => {
+    const file = tmp.file("usage_untouched.seq", "dim   A = 2\n");
+    const r = run(["fmt", file, "--bogus"]);
+    expect(r.status).toBe(2);
+    expect(readFileSync(file, "utf8")).toBe("dim   A = 2\n");
+    expect(r.stderr).not.toContain("formatted");
+  });
+
+  // Regression: `seqc check` without files prints "checked 0 files: no problems" before the
+  // usage error, and `seqc summary` without a file tries to read "undefined" instead of printing usage.
+  it("a missing positional argument is reported as usage only", () => {
+    const check = run(["check"]);
+    expect(check.stderr).not.toContain("no problems");
+    const summary = run(["summary"]);
+    expect(summary.status).toBe(2);
+    expect(summary.stderr).not.toContain("undefined");
+    expect(summary.stderr).toContain("seqc --help");
+  });
+
+  // Regression: an invalid --format choice was not a usage error: the handler ran with it and the
+  // renderer crashes ("seqc: internal error: RENDERERS[format] is not a function", exit 70).
+  it("exits 2 on an unknown --format", () => {
+    const r = run(["check", "--format", "yaml", "specs/ab_recognizer.seq"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("seqc --help");
+  });
+});
+
+describe("startup", () => {
+  /** Static import specifiers of an ES module: `import ... from "x"`, `import "x"`, `export ... from "x"`. */
+  function specifiers(code: string): string[] {
+    const out: string[] = [];
+    const re = /(?:^|[;\s])(?:import|export)\s*(?:[\w*${}\s,]+?\s*from\s*)?["']([^"']+)["']/g;
+    for (const m of code.matchAll(re)) out.push(m[1]!);
+    return out;
+  }
+
+  function packageName(spec: string): string {
+    const parts = spec.split("/");
+    return spec.startsWith("@") ? parts.slice(0, 2).join("/") : parts[0]!;
+  }
+
+  /** Walks the static import graph of the compiled CLI: visited first-party files and bare packages reached. */
+  function importGraph(entry: string): { files: string[]; packages: Set<string> } {
+    const seen = new Set<string>();
+    const packages = new Set<string>();
+    const queue = [entry];
+    while (queue.length > 0) {
+      const file = queue.pop()!;
+      if (seen.has(file)) continue;
+      seen.add(file);
+      for (const spec of specifiers(readFileSync(file, "utf8"))) {
+        if (spec.startsWith(".") || spec.startsWith("/")) {
+          const target = resolve(dirname(file), spec);
+          expect(existsSync(target), `${relative(ROOT, file)} imports missing ${spec}`).toBe(true);
+          if (/\.(?:js|mjs)$/.test(target)) queue.push(target);
+        } else if (!spec.startsWith("node:")) {
+          packages.add(packageName(spec));
+        }
+      }
+    }
+    return { files: [...seen].map((f) => relative(ROOT, f)), packages };
+  }
+
+  it("parses import specifiers", () => {
+    const code = `import { a } from "./a.js";\nimport * as b from '../b.js';\nimport "side";\nexport { c } from "@scope/pkg/sub";\nexport * from "./d.js";\nimport e, { f } from "node:fs";\nconst s = "import x from 'not/real'";`;
+    expect(specifiers(code)).toEqual(["./a.js", "../b.js", "side", "@scope/pkg/sub", "./d.js", "node:fs"]);
+    expect(packageName("@tensorflow/tfjs-node/dist/x.js")).toBe("@tensorflow/tfjs-node");
+    expect(packageName("yargs/helpers")).toBe("yargs");
+  });
+
+  it("seqc check does not load TensorFlow.js", () => {
+    const { files, packages } = importGraph(MAIN_JS);
+    // the walk really follows the CLI: its commands, the checker, the parser
+    expect(files).toEqual(expect.arrayContaining(["dist/src/cli/commands/check.js", "dist/src/check/check.js", "dist/src/parse/parse.js"]));
+    expect(packages.has("yargs")).toBe(true);
+    expect([...packages].filter((p) => p.startsWith("@tensorflow/") || p === "tensorflow")).toEqual([]);
+  });
+
+  it("seqc check does not load the language server (seqc lsp imports it when it runs)", () => {
+    const { files, packages } = importGraph(MAIN_JS);
+    expect([...packages].filter((p) => p.startsWith("vscode-"))).toEqual([]);
+    expect(files.filter((f) => f.startsWith("dist/src/lsp/"))).toEqual([]);
+    expect(importGraph(join(ROOT, "dist/src/cli/commands/lsp.js")).packages.has("vscode-languageserver")).toBe(true);
+  });
+});

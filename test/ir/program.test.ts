@@ -1,0 +1,86 @@
+/**
+ * src/ir/program.ts: a root file, what it imports (transitively, once each),
+ * and the standard library; display names relative to the working directory;
+ * a missing import and an import cycle are diagnostics at the import.
+ */
+import { describe, expect, it } from "vitest";
+import { compileText, loadProgram, loadStd } from "../../src/ir/program.js";
+
+/** Load options over virtual files under /p (cwd /p). */
+function files(fs: Record<string, string>) {
+  const reads: string[] = [];
+  return {
+    reads,
+    opts: {
+      cwd: "/p",
+      readFile: (path: string) => {
+        reads.push(path);
+        const name = path.replace(/^\/p\//, "");
+        if (!(name in fs)) throw new Error(`no ${path}`);
+        return fs[name]!;
+      },
+    },
+  };
+}
+
+describe("loadProgram", () => {
+  it("the root, its imports (each read once, however often imported) and the standard library", () => {
+    const { reads, opts } = files({
+      "main.seq": 'import "lib/a.seq"\nimport "lib/b.seq"\n',
+      "lib/a.seq": 'import "b.seq"\ndim A = 2\n',
+      "lib/b.seq": "dim B = 3\n",
+    });
+    const p = loadProgram("main.seq", opts);
+    expect(p.diagnostics).toEqual([]);
+    expect(p.root.file).toBe("main.seq");
+    expect(p.root.imports).toEqual(["lib/a.seq", "lib/b.seq"]);
+    expect(p.modules.filter((m) => !m.std).map((m) => m.file)).toEqual(["main.seq", "lib/a.seq", "lib/b.seq"]);
+    expect(reads.filter((r) => r.endsWith("b.seq"))).toHaveLength(1);
+    expect(p.modules.filter((m) => m.std).map((m) => m.file)).toEqual(loadStd().modules.map((m) => m.file));
+    expect([...p.sources.keys()]).toEqual(expect.arrayContaining(["main.seq", "lib/a.seq", "lib/b.seq", "std/recurrent.seq"]));
+  });
+
+  it("the root's text can be given (the path still resolves imports)", () => {
+    const { reads, opts } = files({ "dep.seq": "dim D = 1\n" });
+    const p = loadProgram("given.seq", { ...opts, text: 'import "dep.seq"\n' });
+    expect(p.diagnostics).toEqual([]);
+    expect(reads).toEqual(["/p/dep.seq"]);
+  });
+
+  it("a missing import: SEQ0003 at the import, naming the path as written and as resolved", () => {
+    const { opts } = files({ "main.seq": 'dim A = 1\nimport "nope.seq"\n' });
+    const p = loadProgram("main.seq", opts);
+    expect(p.diagnostics.map((d) => [d.code, d.labels[0]!.file, d.labels[0]!.start])).toEqual([["SEQ0003", "main.seq", 10]]);
+    expect(p.diagnostics[0]!.message).toBe('cannot read the imported file "nope.seq" (nope.seq)');
+  });
+
+  it("an import cycle: SEQ0004 at the import that closes it, with the whole cycle", () => {
+    const { opts } = files({ "a.seq": 'import "b.seq"\n', "b.seq": 'import "c.seq"\n', "c.seq": 'import "a.seq"\n' });
+    const p = loadProgram("a.seq", opts);
+    expect(p.diagnostics.map((d) => [d.code, d.labels[0]!.file, d.message])).toEqual([["SEQ0004", "c.seq", "import cycle: a.seq -> b.seq -> c.seq -> a.seq"]]);
+    const self = loadProgram("s.seq", { ...files({}).opts, text: 'import "s.seq"\n' });
+    expect(self.diagnostics.map((d) => d.code)).toEqual(["SEQ0004"]);
+  });
+
+  it("a file outside the working directory keeps a relative name", () => {
+    const p = loadProgram("/elsewhere/x.seq", { cwd: "/p", text: "dim X = 1\n", readFile: () => "" });
+    expect(p.root.file).toBe("../elsewhere/x.seq");
+  });
+});
+
+describe("compileText and loadStd", () => {
+  it("compileText: syntax errors stop before the schema; a clean text lowers to IR", () => {
+    expect(compileText("a.seq", "dim A = \n").diagnostics.map((d) => d.code)).toEqual(["SEQ0002"]);
+    const ok = compileText("a.seq", "dim A = 4\n");
+    expect(ok.diagnostics).toEqual([]);
+    expect(ok.ir.items.map((i) => i.kind)).toEqual(["dim"]);
+  });
+
+  it("loadStd: every file of src/std, clean, loaded once per process", () => {
+    const std = loadStd();
+    expect(std.diagnostics).toEqual([]);
+    expect(std.modules.map((m) => m.file)).toEqual(["std/conv.seq", "std/dense.seq", "std/recurrent.seq"]);
+    expect(std.modules.every((m) => m.std)).toBe(true);
+    expect(loadStd()).toBe(std);
+  });
+});
