@@ -4,7 +4,6 @@
  * never leaves a half-written file).
  */
 import { readFileSync } from "node:fs";
-import { glob, isDynamicPattern } from "tinyglobby";
 import { IoError } from "../runtime/errors.js";
 
 /** A user-facing I/O failure: reported as one line, exit code 2. The runtime's IoError (a model directory that does not fit is one too). */
@@ -28,13 +27,18 @@ export function readText(path: string): string {
   }
 }
 
-/** Writes via a temp file in the same directory and a rename; failures are I/O errors naming the file. */
-export { writeAtomic } from "../runtime/model-dir.js";
+/** Characters without which a path is no glob pattern (tinyglobby, loaded only when one has them, decides for the others). */
+const GLOB_CHARS = /[*?[\]{}()!+@]/;
 
 /** Expands glob patterns (sorted); plain paths are kept as given, so a missing file is reported when read. */
 export async function expandPaths(patterns: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const p of patterns) {
+    if (!GLOB_CHARS.test(p)) {
+      out.push(p);
+      continue;
+    }
+    const { glob, isDynamicPattern } = await import("tinyglobby");
     if (!isDynamicPattern(p)) {
       out.push(p);
       continue;

@@ -2,22 +2,26 @@
  * The seqc command line. Exit codes: 0 clean, 1 errors found in a spec, 2 usage
  * or I/O error. A user's mistake never prints a stack trace.
  */
-import yargs, { type Argv } from "yargs";
+import type { Argv } from "yargs";
 import { FORMATS, type Format } from "../diagnostics/render/index.js";
-import { runCheck } from "./commands/check.js";
-import { runFmt } from "./commands/fmt.js";
-import { runIr } from "./commands/ir.js";
-import { runSummary } from "./commands/summary.js";
-import { runTrain } from "./commands/train.js";
-import { runEval, runPredict, runSample } from "./commands/use.js";
-import { runExport, runImportWeights, EXPORT_TARGETS, type ExportTarget } from "./commands/export.js";
-import { runCompile, COMPILE_TARGETS } from "./commands/compile.js";
 import { BACKENDS, type BackendName } from "../backends/tfjs/engine.js";
 import { UsageError, UserIoError } from "./io.js";
-import { NodeError } from "../graph/graph.js";
-import { ModelChoiceError } from "../driver.js";
-import { describeSource, VERSION, type OutputOptions } from "./output.js";
+import { COMPILE_TARGETS, EXPORT_TARGETS, VERSION, type ExportTarget } from "./options.js";
+import type { OutputOptions } from "./output.js";
+import { readCheckArgs } from "./check-args.js";
 
+// Each command's module is imported when the command runs: `seqc check` loads
+// the parser and the checker, not the trainers, the ts target or the exporters.
+const commands = {
+  check: () => import("./commands/check.js"),
+  summary: () => import("./commands/summary.js"),
+  ir: () => import("./commands/ir.js"),
+  fmt: () => import("./commands/fmt.js"),
+  train: () => import("./commands/train.js"),
+  use: () => import("./commands/use.js"),
+  compile: () => import("./commands/compile.js"),
+  export: () => import("./commands/export.js"),
+};
 
 const EPILOG = `Exit codes: 0 no errors, 1 errors found in a spec, 2 usage or I/O error.
 The language: docs/language.md. Example specs: specs/*.seq.`;
@@ -33,6 +37,43 @@ function outputOptions(a: GlobalArgs): OutputOptions {
 
 /** Runs the CLI with the given arguments (without `node seqc`) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  try {
+    // The usual forms of `seqc check` skip yargs (./check-args.ts: start-up time); yargs reads every other command line.
+    const check = readCheckArgs(argv);
+    if (check) return await (await commands.check()).runCheck(check.files, { format: check.format, color: check.color, quiet: check.quiet });
+    return await runYargs(argv);
+  } catch (e) {
+    return await reportError(e);
+  }
+}
+
+/** The exit code of an error a command threw for the user to fix (printed in one line); anything else is rethrown. */
+async function reportError(e: unknown): Promise<number> {
+  if (e instanceof UsageError) {
+    process.stderr.write(`seqc: ${e.message}\nRun 'seqc --help' for usage.\n`);
+    return 2;
+  }
+  if (e instanceof UserIoError) {
+    process.stderr.write(`seqc: ${e.message}\n`);
+    return 2;
+  }
+  // The command that threw has loaded these modules already.
+  const [{ ModelChoiceError }, { NodeError }, { describeSource }] = await Promise.all([import("../driver.js"), import("../graph/graph.js"), import("./output.js")]);
+  if (e instanceof ModelChoiceError) {
+    process.stderr.write(`seqc: ${e.message}\n`);
+    return 2;
+  }
+  if (e instanceof NodeError) {
+    // A backend's error at a node of the model: a bug, but one that says where it was working.
+    process.stderr.write(`seqc: internal error at ${describeSource(e.src)}: ${e.message}\n`);
+    return 70;
+  }
+  throw e;
+}
+
+/** The command line read by yargs: every command, --help, --version. */
+async function runYargs(argv: string[]): Promise<number> {
+  const { default: yargs } = await import("yargs");
   let exit = 0;
   const cli = (yargs(argv) as Argv)
     .scriptName("seqc")
@@ -51,25 +92,25 @@ export async function main(argv: string[]): Promise<number> {
       async (a) => {
         // yargs drops a lone "-" (standard input) from the positionals: take it from the arguments.
         const files = [...(a.files as string[]), ...(argv.includes("-") ? ["-"] : [])];
-        exit = await runCheck(files, { ...outputOptions(a as GlobalArgs), quiet: a.quiet });
+        exit = await (await commands.check()).runCheck(files, { ...outputOptions(a as GlobalArgs), quiet: a.quiet });
       },
     )
     .command(
       "summary <file>",
       "print each model's values, their shapes and parameter counts (Keras-style)",
       (y) => y.positional("file", { type: "string", demandOption: true }).option("model", { alias: "m", type: "string", describe: "only this model" }),
-      (a) => {
+      async (a) => {
         const opts: OutputOptions & { model?: string } = outputOptions(a as GlobalArgs);
         if (a.model !== undefined) opts.model = a.model;
-        exit = runSummary(a.file, opts);
+        exit = (await commands.summary()).runSummary(a.file, opts);
       },
     )
     .command(
       "ir <file>",
       "print the IR of a spec as JSON",
       (y) => y.positional("file", { type: "string", demandOption: true }),
-      (a) => {
-        exit = runIr(a.file, outputOptions(a as GlobalArgs));
+      async (a) => {
+        exit = (await commands.ir()).runIr(a.file, outputOptions(a as GlobalArgs));
       },
     )
     .command(
@@ -77,7 +118,7 @@ export async function main(argv: string[]): Promise<number> {
       "format specs in place (comments are kept); --check only reports",
       (y) => y.positional("files", { type: "string", array: true, demandOption: true }).option("check", { type: "boolean", default: false, describe: "do not write; exit 1 if a file would change" }),
       async (a) => {
-        exit = await runFmt(a.files as string[], { ...outputOptions(a as GlobalArgs), check: a.check });
+        exit = await (await commands.fmt()).runFmt(a.files as string[], { ...outputOptions(a as GlobalArgs), check: a.check });
       },
     )
     .command(
@@ -110,6 +151,7 @@ export async function main(argv: string[]): Promise<number> {
             bptt: a.bptt, seed: a.seed, validation: a.validation, patience: a.patience,
           }).filter(([, v]) => v !== undefined),
         );
+        const { runTrain } = await commands.train();
         const opts: Parameters<typeof runTrain>[1] = {
           ...outputOptions(a as GlobalArgs),
           data: a.data,
@@ -129,7 +171,7 @@ export async function main(argv: string[]): Promise<number> {
       "evaluate a trained model directory on data: loss, accuracy, perplexity and bits per token",
       (y) => y.positional("model", { type: "string", demandOption: true }).option("data", { alias: "d", type: "string", demandOption: true }).option("backend", { choices: BACKENDS as unknown as string[] }),
       async (a) => {
-        exit = await runEval(a.model, a.data, { ...outputOptions(a as GlobalArgs), ...(a.backend ? { backend: a.backend as BackendName } : {}) });
+        exit = await (await commands.use()).runEval(a.model, a.data, { ...outputOptions(a as GlobalArgs), ...(a.backend ? { backend: a.backend as BackendName } : {}) });
       },
     )
     .command(
@@ -140,7 +182,7 @@ export async function main(argv: string[]): Promise<number> {
           .option("value", { type: "string", describe: "which named value to print (default: the first loss's prediction)" })
           .option("backend", { choices: BACKENDS as unknown as string[] }),
       async (a) => {
-        exit = await runPredict(a.model, a.data, { ...outputOptions(a as GlobalArgs), ...(a.backend ? { backend: a.backend as BackendName } : {}), ...(a.value ? { value: a.value } : {}) });
+        exit = await (await commands.use()).runPredict(a.model, a.data, { ...outputOptions(a as GlobalArgs), ...(a.backend ? { backend: a.backend as BackendName } : {}), ...(a.value ? { value: a.value } : {}) });
       },
     )
     .command(
@@ -160,7 +202,7 @@ export async function main(argv: string[]): Promise<number> {
           .option("compare", { type: "boolean", default: false, describe: "with --input: exact-match accuracy of greedy and beam decoding against each line's target" })
           .option("backend", { choices: BACKENDS as unknown as string[] }),
       async (a) => {
-        exit = await runSample(a.model, {
+        exit = await (await commands.use()).runSample(a.model, {
           ...outputOptions(a as GlobalArgs), prime: a.prime, length: a.length, temperature: a.temperature, greedy: a.greedy, seed: a.seed,
           alpha: a.alpha, compare: a.compare,
           ...(a.input !== undefined ? { input: a.input } : {}),
@@ -182,7 +224,7 @@ export async function main(argv: string[]): Promise<number> {
           .option("js", { type: "boolean", default: true, describe: "also write .js beside each .ts (so `node OUT/train.js` runs it); --no-js for .ts only" })
           .option("quiet", { alias: "q", type: "boolean", default: false }),
       async (a) => {
-        exit = await runCompile(a.spec, {
+        exit = await (await commands.compile()).runCompile(a.spec, {
           ...outputOptions(a as GlobalArgs), target: a.target as "ts", out: a.out, precision: a.precision as "f32" | "f64", js: a.js, quiet: a.quiet,
           ...(a.model ? { model: a.model } : {}),
         });
@@ -199,7 +241,7 @@ export async function main(argv: string[]): Promise<number> {
           .option("backend", { choices: BACKENDS as unknown as string[] })
           .option("quiet", { alias: "q", type: "boolean", default: false }),
       async (a) => {
-        exit = await runExport(a.model, {
+        exit = await (await commands.export()).runExport(a.model, {
           ...outputOptions(a as GlobalArgs), to: a.to as ExportTarget, out: a.out, quiet: a.quiet,
           ...(a.value ? { value: a.value } : {}), ...(a.backend ? { backend: a.backend as BackendName } : {}),
         });
@@ -217,7 +259,7 @@ export async function main(argv: string[]): Promise<number> {
           .option("backend", { choices: BACKENDS as unknown as string[] })
           .option("quiet", { alias: "q", type: "boolean", default: false }),
       async (a) => {
-        exit = await runImportWeights(a.spec, a.layers, {
+        exit = await (await commands.export()).runImportWeights(a.spec, a.layers, {
           ...outputOptions(a as GlobalArgs), out: a.out, quiet: a.quiet,
           ...(a.model ? { model: a.model } : {}), ...(a.value ? { value: a.value } : {}), ...(a.backend ? { backend: a.backend as BackendName } : {}),
         });
@@ -240,23 +282,6 @@ export async function main(argv: string[]): Promise<number> {
       // Throwing stops yargs before any command runs.
       throw err ?? new UsageError(msg);
     });
-  try {
-    await cli.parseAsync();
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`seqc: ${e.message}\nRun 'seqc --help' for usage.\n`);
-      return 2;
-    }
-    if (e instanceof UserIoError || e instanceof ModelChoiceError) {
-      process.stderr.write(`seqc: ${e.message}\n`);
-      return 2;
-    }
-    if (e instanceof NodeError) {
-      // A backend's error at a node of the model: a bug, but one that says where it was working.
-      process.stderr.write(`seqc: internal error at ${describeSource(e.src)}: ${e.message}\n`);
-      return 70;
-    }
-    throw e;
-  }
+  await cli.parseAsync();
   return exit;
 }

@@ -12,11 +12,10 @@ import { join } from "node:path";
 import { compileSpec } from "../../driver.js";
 import { specFiles, UserIoError } from "../io.js";
 import { compiledOrExit, describeSource, type OutputOptions } from "../output.js";
-
-export const COMPILE_TARGETS = ["ts"] as const;
+import type { CompileTarget } from "../options.js";
 
 export interface CompileOptions extends OutputOptions {
-  target: (typeof COMPILE_TARGETS)[number];
+  target: CompileTarget;
   out: string;
   model?: string;
   precision: "f32" | "f64";

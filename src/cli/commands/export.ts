@@ -16,10 +16,7 @@ import type { VocabularyJSON } from "../../runtime/vocab.js";
 import { readText, specFiles, UserIoError } from "../io.js";
 import { compiledOrExit, type OutputOptions } from "../output.js";
 import { reopen } from "../reopen.js";
-
-/** The export targets (one so far). */
-export const EXPORT_TARGETS = ["tfjs-layers"] as const;
-export type ExportTarget = (typeof EXPORT_TARGETS)[number];
+import { EXPORT_TARGETS, type ExportTarget } from "../options.js";
 
 export interface ExportCommandOptions extends OutputOptions {
   /** What to export to (`--to`; the global --format chooses how problems are reported). */
