@@ -35,8 +35,27 @@ function outputOptions(a: GlobalArgs): OutputOptions {
   return { format: a.format, color: a.color };
 }
 
+/**
+ * Output to a reader that went away (`seqc ir spec.seq | head -1`) ends seqc
+ * at once and quietly, with exit code 0: the reader has what it wanted, and the
+ * rest would go nowhere (Node reports EPIPE where other tools get SIGPIPE). Any
+ * other failure to write the output is an I/O error (exit 2).
+ */
+function endOnClosedOutput(stream: NodeJS.WriteStream, name: string): void {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    try {
+      if (name !== "standard error") process.stderr.write(`seqc: cannot write to ${name}: ${e.message}\n`);
+    } finally {
+      process.exit(2);
+    }
+  });
+}
+
 /** Runs the CLI with the given arguments (without `node seqc`) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  endOnClosedOutput(process.stdout, "standard output");
+  endOnClosedOutput(process.stderr, "standard error");
   try {
     // The usual forms of `seqc check` skip yargs (./check-args.ts: start-up time); yargs reads every other command line.
     const check = readCheckArgs(argv);
