@@ -4,7 +4,7 @@
  * never leaves a half-written file).
  */
 import { readFileSync } from "node:fs";
-import { IoError } from "../runtime/errors.js";
+import { IoError, ioReason } from "../runtime/errors.js";
 
 /** A user-facing I/O failure: reported as one line, exit code 2. The runtime's IoError (a model directory that does not fit is one too). */
 export { IoError as UserIoError };
@@ -21,9 +21,7 @@ export function readText(path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : String((e as Error).message);
-    throw new IoError(`cannot read ${path}: ${why}`);
+    throw new IoError(`cannot read ${path}: ${ioReason(e)}`);
   }
 }
 

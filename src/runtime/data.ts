@@ -20,7 +20,7 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { DimTable, type DimAtomInfo, type DimVocabInfo, type Units } from "./dims.js";
-import { IoError, UsageError } from "./errors.js";
+import { IoError, ioReason, UsageError } from "./errors.js";
 import type { DimTerms, ModelInfo } from "./model-api.js";
 import { describe, Issues, type DataIssue } from "./problems.js";
 import { EOS, showToken, splitTokens, tokenize, UNK, Vocabulary, type TokenMode } from "./vocab.js";
@@ -147,8 +147,7 @@ export function loadData(path: string, model: DataModel, opts: ReadOptions = {})
   try {
     content = readFileSync(path, "utf8");
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw new IoError(`cannot read ${path}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`);
+    throw new IoError(`cannot read ${path}: ${ioReason(e)}`);
   }
   return readData(content, model, { ...opts, format }, path);
 }

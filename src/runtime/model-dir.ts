@@ -24,7 +24,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DimTable, type DimAtomInfo, type DimVocabInfo } from "./dims.js";
-import { IoError } from "./errors.js";
+import { IoError, ioReason } from "./errors.js";
 import type { Buf, CompiledModel, DimTerms, ModelInfo } from "./model-api.js";
 import type { TrainSettings } from "./settings.js";
 import { Vocabulary, type VocabularyJSON } from "./vocab.js";
@@ -92,9 +92,7 @@ export function writeAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    const code = (e as { code?: string }).code;
-    const why = code === "ENOENT" ? "no such folder" : code === "EACCES" || code === "EROFS" ? "permission denied" : code === "ENOSPC" ? "the disk is full" : (e as Error).message;
-    throw new IoError(`cannot write ${path}: ${why}`);
+    throw new IoError(`cannot write ${path}: ${(e as { code?: string }).code === "ENOENT" ? "no such folder" : ioReason(e)}`);
   }
 }
 
@@ -212,7 +210,7 @@ export function loadModel(dir: string): SavedModel {
     meta = JSON.parse(readFileSync(join(dir, "model.json"), "utf8")) as ModelFile;
   } catch (e) {
     const code = (e as { code?: string }).code;
-    throw new ModelFileError(`cannot read ${join(dir, "model.json")}: ${code === "ENOENT" ? "no such file (is it a model directory?)" : (e as Error).message}`);
+    throw new ModelFileError(`cannot read ${join(dir, "model.json")}: ${code === "ENOENT" ? "no such file (is it a model directory?)" : ioReason(e)}`);
   }
   if (!meta || typeof meta !== "object" || Array.isArray(meta)) throw new ModelFileError(`${join(dir, "model.json")} is not a seqc model file (not a JSON object)`);
   if (meta.format !== MODEL_FORMAT || meta.version !== MODEL_VERSION) {

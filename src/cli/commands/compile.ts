@@ -11,6 +11,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { compileSpec } from "../../driver.js";
 import { specFiles, UserIoError } from "../io.js";
+import { ioReason } from "../../runtime/errors.js";
 import { compiledOrExit, describeSource, type OutputOptions } from "../output.js";
 import type { CompileTarget } from "../options.js";
 
@@ -42,7 +43,9 @@ export async function runCompile(spec: string, opts: CompileOptions): Promise<nu
     mkdirSync(opts.out, { recursive: true });
     for (const [name, text] of Object.entries(out)) writeAtomic(join(opts.out, name), text);
   } catch (e) {
-    throw new UserIoError(`cannot write ${opts.out}: ${(e as Error).message}`);
+    // writeAtomic's IoError names the file already.
+    if (e instanceof UserIoError) throw e;
+    throw new UserIoError(`cannot write ${opts.out}: ${ioReason(e)}`);
   }
   if (!opts.quiet) {
     process.stdout.write(`compiled ${info.name} (${graph.params.length} parameters, ${opts.precision}) to ${opts.out}: ${Object.keys(out).sort().join(", ")}\n`);

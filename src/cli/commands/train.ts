@@ -13,6 +13,7 @@ import { specSettings, withOverrides, type Overrides, type TrainSettings } from 
 import type { TrainerProgress } from "../../backends/tfjs/train.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import { specFiles, UserIoError } from "../io.js";
+import { ioReason } from "../../runtime/errors.js";
 import { compiledOrExit, type OutputOptions } from "../output.js";
 import { readingData } from "../data.js";
 
@@ -99,7 +100,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
       if (checkpoint) appendFileSync(opts.log, "");
       else writeFileSync(opts.log, "");
     } catch (e) {
-      throw new UserIoError(`cannot write the log ${opts.log}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "its folder does not exist" : (e as Error).message}`);
+      throw new UserIoError(`cannot write the log ${opts.log}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "its folder does not exist" : ioReason(e)}`);
     }
   }
 
@@ -243,7 +244,7 @@ function checkWritableDir(dir: string): void {
     rmSync(probe);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "EEXIST" || code === "ENOTDIR" ? "it or a folder above it is a file" : code === "EACCES" || code === "EROFS" ? "permission denied" : code === "ENOSPC" ? "the disk is full" : (e as Error).message;
+    const why = code === "EEXIST" || code === "ENOTDIR" ? "it or a folder above it is a file" : ioReason(e);
     throw new UserIoError(`cannot write the model directory ${dir}: ${why}`);
   }
 }
