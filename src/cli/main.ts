@@ -6,7 +6,7 @@ import type { Argv } from "yargs";
 import { FORMATS, type Format } from "../diagnostics/render/index.js";
 import { BACKENDS, type BackendName } from "../backends/tfjs/engine.js";
 import { UsageError, UserIoError } from "./io.js";
-import { COMPILE_TARGETS, EXPORT_TARGETS, VERSION, type ExportTarget } from "./options.js";
+import { COMPILE_TARGETS, DIM_HELP, dimTexts, EXPORT_TARGETS, parseDims, VERSION, type ExportTarget } from "./options.js";
 import type { OutputOptions } from "./output.js";
 import { readCheckArgs } from "./check-args.js";
 
@@ -59,7 +59,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // The usual forms of `seqc check` skip yargs (./check-args.ts: start-up time); yargs reads every other command line.
     const check = readCheckArgs(argv);
-    if (check) return await (await commands.check()).runCheck(check.files, { format: check.format, color: check.color, quiet: check.quiet });
+    if (check) return await (await commands.check()).runCheck(check.files, { format: check.format, color: check.color, quiet: check.quiet, dims: parseDims(check.dims) });
     return await runYargs(argv);
   } catch (e) {
     return await reportError(e);
@@ -77,9 +77,13 @@ async function reportError(e: unknown): Promise<number> {
     return 2;
   }
   // The command that threw has loaded these modules already.
-  const [{ ModelChoiceError }, { NodeError }, { describeSource }] = await Promise.all([import("../driver.js"), import("../graph/graph.js"), import("./output.js")]);
+  const [{ ModelChoiceError, DimError }, { NodeError }, { describeSource }] = await Promise.all([import("../driver.js"), import("../graph/graph.js"), import("./output.js")]);
   if (e instanceof ModelChoiceError) {
     process.stderr.write(`seqc: ${e.message}\n`);
+    return 2;
+  }
+  if (e instanceof DimError) {
+    for (const p of e.problems) process.stderr.write(`seqc: --dim ${p.name}=${p.value}: ${p.why}\n`);
     return 2;
   }
   if (e instanceof NodeError) {
@@ -107,19 +111,25 @@ async function runYargs(argv: string[]): Promise<number> {
     .command(
       "check <files..>",
       "check specs: syntax, names, every tensor shape (globs allowed: 'specs/*.seq'; - reads a spec from standard input)",
-      (y) => y.positional("files", { type: "string", array: true, demandOption: true, describe: "spec files or glob patterns" }).option("quiet", { alias: "q", type: "boolean", default: false, describe: "print nothing when there are no problems" }),
+      (y) =>
+        y.positional("files", { type: "string", array: true, demandOption: true, describe: "spec files or glob patterns" })
+          .option("quiet", { alias: "q", type: "boolean", default: false, describe: "print nothing when there are no problems" })
+          .option("dim", { type: "string", requiresArg: true, describe: DIM_HELP }),
       async (a) => {
         // yargs drops a lone "-" (standard input) from the positionals: take it from the arguments.
         const files = [...(a.files as string[]), ...(argv.includes("-") ? ["-"] : [])];
-        exit = await (await commands.check()).runCheck(files, { ...outputOptions(a as GlobalArgs), quiet: a.quiet });
+        exit = await (await commands.check()).runCheck(files, { ...outputOptions(a as GlobalArgs), quiet: a.quiet, dims: parseDims(dimTexts(a.dim)) });
       },
     )
     .command(
       "summary <file>",
       "print each model's values, their shapes and parameter counts (Keras-style)",
-      (y) => y.positional("file", { type: "string", demandOption: true }).option("model", { alias: "m", type: "string", describe: "only this model" }),
+      (y) =>
+        y.positional("file", { type: "string", demandOption: true })
+          .option("model", { alias: "m", type: "string", describe: "only this model" })
+          .option("dim", { type: "string", requiresArg: true, describe: `${DIM_HELP}: the counts become numbers` }),
       async (a) => {
-        const opts: OutputOptions & { model?: string } = outputOptions(a as GlobalArgs);
+        const opts: OutputOptions & { model?: string; dims?: ReadonlyMap<string, number> } = { ...outputOptions(a as GlobalArgs), dims: parseDims(dimTexts(a.dim)) };
         if (a.model !== undefined) opts.model = a.model;
         exit = (await commands.summary()).runSummary(a.file, opts);
       },
@@ -149,6 +159,7 @@ async function runYargs(argv: string[]): Promise<number> {
           .option("data", { alias: "d", type: "string", demandOption: true, describe: "training data: .jsonl (a field per input and target), .txt (language models) or .csv (series)" })
           .option("out", { alias: "o", type: "string", describe: "model directory to write (default out/<model>)" })
           .option("model", { alias: "m", type: "string", describe: "which model of the spec" })
+          .option("dim", { type: "string", requiresArg: true, describe: `${DIM_HELP} (the data must agree)` })
           .option("backend", { choices: BACKENDS as unknown as string[], describe: "TensorFlow.js engine (default: the fastest present)" })
           .option("epochs", { type: "number" })
           .option("batch", { type: "number" })
@@ -178,6 +189,7 @@ async function runYargs(argv: string[]): Promise<number> {
           overrides,
           quiet: a.quiet,
           resume: a.resume,
+          dims: parseDims(dimTexts(a.dim)),
         };
         if (a.log !== undefined) opts.log = a.log;
         if (a.backend !== undefined) opts.backend = a.backend as BackendName;
@@ -239,12 +251,14 @@ async function runYargs(argv: string[]): Promise<number> {
           .option("target", { choices: [...COMPILE_TARGETS], default: "ts", describe: "what to compile to" })
           .option("out", { alias: "o", type: "string", demandOption: true, describe: "the directory to write (created if needed)" })
           .option("model", { alias: "m", type: "string", describe: "the model, when the spec has several" })
+          .option("dim", { type: "string", requiresArg: true, describe: `${DIM_HELP} (fixed in the trainer)` })
           .option("precision", { choices: ["f32", "f64"], default: "f32", describe: "float type of the buffers (f64: Float64Array)" })
           .option("js", { type: "boolean", default: true, describe: "also write .js beside each .ts (so `node OUT/train.js` runs it); --no-js for .ts only" })
           .option("quiet", { alias: "q", type: "boolean", default: false }),
       async (a) => {
         exit = await (await commands.compile()).runCompile(a.spec, {
           ...outputOptions(a as GlobalArgs), target: a.target as "ts", out: a.out, precision: a.precision as "f32" | "f64", js: a.js, quiet: a.quiet,
+          dims: parseDims(dimTexts(a.dim)),
           ...(a.model ? { model: a.model } : {}),
         });
       },

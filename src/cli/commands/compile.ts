@@ -22,10 +22,12 @@ export interface CompileOptions extends OutputOptions {
   precision: "f32" | "f64";
   js: boolean;
   quiet?: boolean;
+  /** `--dim NAME=VALUE`: fixed in the emitted trainer. */
+  dims?: ReadonlyMap<string, number>;
 }
 
 export async function runCompile(spec: string, opts: CompileOptions): Promise<number> {
-  const compiled = compiledOrExit(compileSpec(spec, specFiles(spec, opts.model)), opts);
+  const compiled = compiledOrExit(compileSpec(spec, { ...specFiles(spec, opts.model), ...(opts.dims ? { dims: opts.dims } : {}) }), opts);
   if (typeof compiled === "number") return compiled;
   const { program, model: info, graph } = compiled;
   const [ts, { writeAtomic }] = await Promise.all([import("../../backends/ts/compile.js"), import("../../runtime/model-dir.js")]);

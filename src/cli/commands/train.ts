@@ -30,10 +30,12 @@ export interface TrainOptions extends OutputOptions {
   /** Append one JSON line per epoch ({epoch, loss, validationLoss?}) to this file (emptied first unless resuming). */
   log?: string;
   quiet: boolean;
+  /** `--dim NAME=VALUE`: the spec's free dims fixed before the data is read (the data must agree). */
+  dims?: ReadonlyMap<string, number>;
 }
 
 export async function runTrain(spec: string, opts: TrainOptions): Promise<number> {
-  const compiled = compiledOrExit(compileSpec(spec, specFiles(spec, opts.model)), opts);
+  const compiled = compiledOrExit(compileSpec(spec, { ...specFiles(spec, opts.model), ...(opts.dims ? { dims: opts.dims } : {}) }), opts);
   if (typeof compiled === "number") return compiled;
   const { program, model: info, graph } = compiled;
   const [data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError, windowAxis }, { saveModel, loadCheckpoint, hasModel, checkModelFits, ModelFileError }, { modelShape }, { vocabulariesToJSON, vocabulariesFromJSON }, progress] =
