@@ -302,6 +302,7 @@ async function runYargs(argv: string[]): Promise<number> {
     .example("$0 check --format sarif specs/*.seq > seqc.sarif", "report for code scanning")
     .example("$0 summary specs/conv_arith.seq", "shapes and parameter counts")
     .example("$0 fmt --check specs/*.seq", "fail CI if a spec is not formatted")
+    .completion("completion", "print a completion script for bash or zsh (by $SHELL): seqc completion >> ~/.bashrc (or ~/.zshrc)")
     .demandCommand(1, "name a command (seqc --help lists them)")
     .strict()
     .recommendCommands()
