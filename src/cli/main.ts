@@ -21,6 +21,7 @@ const commands = {
   use: () => import("./commands/use.js"),
   compile: () => import("./commands/compile.js"),
   export: () => import("./commands/export.js"),
+  init: () => import("./commands/init.js"),
 };
 
 const EPILOG = `Exit codes: 0 no errors, 1 errors found in a spec, 2 usage or I/O error.
@@ -298,6 +299,18 @@ async function runYargs(argv: string[]): Promise<number> {
         });
       },
     )
+    .command(
+      "init [dir]",
+      "write a starter project: model.seq (a character-level LSTM language model) and data.txt (a text to train it on)",
+      (y) =>
+        y.positional("dir", { type: "string", default: ".", describe: "the directory to write into (created if needed)" })
+          .option("force", { type: "boolean", default: false, describe: "replace model.seq and data.txt if they exist" })
+          .option("quiet", { alias: "q", type: "boolean", default: false }),
+      async (a) => {
+        exit = (await commands.init()).runInit(a.dir, { force: a.force, quiet: a.quiet });
+      },
+    )
+    .example("$0 init lm && $0 train lm/model.seq --data lm/data.txt -o lm/out", "a starter model, trained")
     .example("$0 check specs/*.seq", "check every spec")
     .example("$0 check --format sarif specs/*.seq > seqc.sarif", "report for code scanning")
     .example("$0 summary specs/conv_arith.seq", "shapes and parameter counts")
