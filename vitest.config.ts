@@ -18,6 +18,7 @@ const E2E = [
   "test/cli/main.test.ts",
   "test/cli/reopen.test.ts",
   "test/cli/hostile.test.ts",
+  "test/cli/check-args.test.ts",
   "test/cli/commands/**/*.test.ts",
   "test/e2e/**/*.test.ts",
   "test/backends/ts/strict.test.ts",

@@ -3,9 +3,9 @@
  * of 1k, 2k, 5k and 10k lines, in process (medians after a warm-up), with
  * references timed in the same run so that the figures compare across
  * machines: chevrotain's lexing of the same text, and a JSON round trip
- * (stringify + parse) of its IR. Then the CLI's start-up, against `node -e 0`.
+ * (stringify + parse) of its IR. The CLI's start-up is the `startup` benchmark
+ * (./startup.ts).
  */
-import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,8 +25,6 @@ export interface CheckBenchOptions {
   sizes?: number[];
   /** Timed runs per size (the median is reported); default 7 up to 2k lines, 5 above. */
   runs?: (lines: number) => number;
-  /** Runs of each command for the start-up figures (default 5). */
-  startupRuns?: number;
   /** Where to print (default console.log). */
   log?: (line: string) => void;
 }
@@ -151,21 +149,6 @@ function fixed(x: number, digits = 1): string {
   return x.toFixed(digits);
 }
 
-/** Wall times (ms) of `runs` runs of `node args` from the repository root, after one unmeasured run. */
-function spawnTimes(args: string[], runs: number, cwd: string): number[] {
-  const run = () => {
-    const t0 = performance.now();
-    const r = spawnSync(process.execPath, args, { cwd, encoding: "utf8" });
-    const ms = performance.now() - t0;
-    if (r.status !== 0) {
-      throw new Error(`bench: \`node ${args.join(" ")}\` exited with ${r.status ?? r.signal}:\n${r.stdout}${r.stderr}`);
-    }
-    return ms;
-  };
-  run();
-  return Array.from({ length: runs }, run);
-}
-
 /** Runs the check benchmark and prints its tables. Throws if a generated spec does not check clean. */
 export function benchCheck(opts: CheckBenchOptions = {}): void {
   const log = opts.log ?? ((l: string) => console.log(l));
@@ -219,14 +202,4 @@ export function benchCheck(opts: CheckBenchOptions = {}): void {
       `(${(last.irBytes / 1e6).toFixed(1)} MB) ${fixed(last.json)} ms; ` +
       `×lex and ×json are total / reference for the same spec`,
   );
-
-  // CLI start-up: a small spec, so that the figure is dominated by loading the CLI.
-  const root = repoRoot();
-  const runs = opts.startupRuns ?? 5;
-  const cli = median(spawnTimes([join(root, "bin", "seqc.js"), "check", "specs/ab_recognizer.seq"], runs, root));
-  const node = median(spawnTimes(["-e", "0"], runs, root));
-  log(`CLI start-up (wall ms, median of ${runs} after one unmeasured run):`);
-  log(`  seqc check specs/ab_recognizer.seq  ${pad(fixed(cli), 7)}`);
-  log(`  node -e 0 (reference)               ${pad(fixed(node), 7)}`);
-  log(`  ratio                               ${pad(fixed(cli / node, 2), 7)}  (${fixed(cli - node)} ms above bare node)`);
 }

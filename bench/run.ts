@@ -6,6 +6,7 @@
 import { cpus } from "node:os";
 import { benchCheck } from "./check.js";
 import { benchGemm } from "./gemm.js";
+import { benchStartup } from "./startup.js";
 import { benchTfjs, tfBenchOptionsFrom } from "./tfjs.js";
 import { benchTs, tsBenchOptionsFrom } from "./ts.js";
 
@@ -17,7 +18,12 @@ export interface Benchmark {
 
 /** The benchmarks, in order. The compile targets will add theirs here. */
 export const BENCHMARKS: Benchmark[] = [
-  { name: "check", description: "seqc check: parse, lower, validate, check; CLI start-up", run: () => benchCheck() },
+  { name: "check", description: "seqc check: parse, lower, validate, check of generated specs, in process", run: () => benchCheck() },
+  {
+    name: "startup",
+    description: "CLI start-up: `seqc check` of one spec against `node -e ''`, wall and CPU time, interleaved (--runs N)",
+    run: () => benchStartup(startupOptionsFrom(process.argv.slice(2))),
+  },
   {
     name: "tfjs",
     description: "tfjs target: char-LM LSTM training step against tfjs-layers (--backend cpu|wasm, --steps N, --ablation)",
@@ -47,7 +53,15 @@ function names(argv: string[]): string[] {
   return out;
 }
 
-const VALUED = new Set(["--backend", "--steps"]);
+const VALUED = new Set(["--backend", "--steps", "--runs"]);
+
+/** `--runs N` for the start-up benchmark. */
+function startupOptionsFrom(argv: string[]): { runs?: number } {
+  const i = argv.indexOf("--runs");
+  const runs = i >= 0 ? Number(argv[i + 1]) : undefined;
+  if (runs !== undefined && !(Number.isInteger(runs) && runs > 0)) throw new Error(`--runs takes a whole number of runs, not ${argv[i + 1]}`);
+  return runs !== undefined ? { runs } : {};
+}
 
 async function main(args: string[]): Promise<number> {
   const argv = names(args);

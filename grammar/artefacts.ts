@@ -6,7 +6,7 @@
 import { createSyntaxDiagramsCode, generateCstDts } from "./chevrotain.js";
 import { SeqParser } from "./parser.js";
 
-const seqParser = new SeqParser();
+const seqParser = new SeqParser(undefined, { validate: true });
 
 /** Paths of the generated files, relative to the repository root. */
 export const ARTEFACT_PATHS = {

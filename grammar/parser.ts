@@ -9,11 +9,19 @@ import { CstParser } from "./chevrotain.js";
 import * as T from "./tokens.js";
 
 export class SeqParser extends CstParser {
-  constructor(errorMessageProvider?: IParserErrorMessageProvider) {
+  /**
+   * `validate` runs chevrotain's grammar validations (ambiguities, left
+   * recursion, ...) when the parser is built. They find mistakes in the
+   * grammar, not in specs, and cost a third of the parser's construction at
+   * every start of the CLI: the artefacts (grammar/artefacts.ts) and a test
+   * build a validated parser; the CLI builds one without.
+   */
+  constructor(errorMessageProvider?: IParserErrorMessageProvider, opts: { validate?: boolean } = {}) {
     super(T.ALL_TOKENS, {
       recoveryEnabled: true,
       nodeLocationTracking: "onlyOffset",
       maxLookahead: 3,
+      skipValidations: !opts.validate,
       ...(errorMessageProvider ? { errorMessageProvider } : {}),
     });
     this.performSelfAnalysis();

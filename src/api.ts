@@ -11,7 +11,8 @@
  * use; none prints or exits. A spec with errors is a SpecError (its
  * diagnostics, located), a model that cannot be picked a ModelChoiceError, a
  * model the target cannot compile a CompileError, an unreadable model
- * directory a ModelFileError.
+ * directory a ModelFileError, `dims` the spec's declarations exclude a
+ * DimError.
  */
 import { ModelFileError } from "./runtime/errors.js";
 import type { ModelFile } from "./runtime/model-dir.js";
@@ -20,7 +21,8 @@ import { renderSummary, summaryData, type ModelSummary } from "./check/summary.j
 import { hasErrors, type Diagnostic, type Sources } from "./diagnostics/diagnostic.js";
 import { locateDiagnostic, type JsonDiagnostic } from "./diagnostics/render/json.js";
 import { position } from "./diagnostics/render/lines.js";
-import { checkSpec, compileSpec, ModelChoiceError, pickModel, type CompiledSpec } from "./driver.js";
+import { checkSpec, compileSpec, DimError, ModelChoiceError, pickModel, type CompiledSpec } from "./driver.js";
+import { MAX_DIM } from "./ir/schema.js";
 import type { Graph } from "./graph/graph.js";
 import type { LoadOptions, Program } from "./ir/program.js";
 import { ProgramSymbols, type Occurrence, type SymbolInfo } from "./check/symbols.js";
@@ -30,7 +32,8 @@ export type { JsonLabel as SpecLabel } from "./diagnostics/render/json.js";
 export type { Code } from "./diagnostics/codes.js";
 export type { ModelFile } from "./runtime/model-dir.js";
 export type { SymbolKind, SymbolSite } from "./check/symbols.js";
-export { ModelChoiceError, ModelFileError };
+export { DimError, ModelChoiceError, ModelFileError };
+export type { GivenDimProblem } from "./check/given.js";
 
 /**
  * A problem of a spec: its code (`SEQ0308`), severity, message, the file, line
@@ -51,6 +54,15 @@ export interface SpecOptions {
   readFile?: (path: string) => string;
   /** The directory file names are shown relative to; default process.cwd(). */
   cwd?: string;
+  /**
+   * Values for the spec's free dims (a sequence length, the size of a
+   * vocabulary built from data), as `seqc --dim NAME=VALUE`: bound in every
+   * model that declares them, so shapes and counts become numbers. A value
+   * the spec excludes (a dim it binds to another value or computes, a value
+   * that breaks `multiple of`) or a name no model declares is a DimError;
+   * one that fits the declarations but not the shapes, a diagnostic.
+   */
+  dims?: Record<string, number>;
 }
 
 /** What `check` found. */
@@ -96,11 +108,18 @@ export class CompileError extends Error {
 
 const DEFAULT_FILE = "<input>";
 
-function loadOptions(text: string, opts: SpecOptions): LoadOptions {
+function loadOptions(text: string, opts: SpecOptions): LoadOptions & { dims?: ReadonlyMap<string, number> } {
   if (typeof text !== "string") throw new TypeError(`seqc: a spec's text must be a string, not ${typeof text}`);
-  const load: LoadOptions = { text };
+  const load: LoadOptions & { dims?: ReadonlyMap<string, number> } = { text };
   if (opts.readFile) load.readFile = opts.readFile;
   if (opts.cwd !== undefined) load.cwd = opts.cwd;
+  if (opts.dims !== undefined) {
+    const dims = new Map(Object.entries(opts.dims));
+    for (const [name, v] of dims) {
+      if (!Number.isInteger(v) || v < 1 || v > MAX_DIM) throw new RangeError(`seqc: dims.${name} must be a whole number from 1 to ${MAX_DIM}, not ${String(v)}`);
+    }
+    if (dims.size > 0) load.dims = dims;
+  }
   return load;
 }
 
@@ -202,7 +221,7 @@ export interface LoadedModel {
  * a missing, foreign or damaged directory or weights that do not fit;
  * SpecError when the saved spec no longer checks.
  */
-export async function loadModel(dir: string, opts: Omit<SpecOptions, "file"> = {}): Promise<LoadedModel> {
+export async function loadModel(dir: string, opts: Omit<SpecOptions, "file" | "dims"> = {}): Promise<LoadedModel> {
   const [{ loadModel: readModelDir, checkModelFits }, { modelShape }] = await Promise.all([import("./runtime/model-dir.js"), import("./graph/dims.js")]);
   const saved = readModelDir(dir);
   const { file, source } = saved.meta.spec;

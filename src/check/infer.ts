@@ -15,6 +15,7 @@ import type { CallExpr, DefDecl, Expr, Loc, ModelDecl, OpExpr, ShapeType, Stmt }
 import { OPS, type OpInfo } from "../ir/ops.js";
 import type { LoadedModule } from "../ir/program.js";
 import { DimEnv, Poly } from "./dims.js";
+import type { GivenDims } from "./given.js";
 import { multipleHelp, OP_SHAPES, type Blame, type DeclaredParam, type Static } from "./op-shapes.js";
 import { didYouMean, type ProgramIndex } from "./scope.js";
 import { formatTy, sameDims, size, tensor, type Tensor, type Ty } from "./types.js";
@@ -148,6 +149,8 @@ export class Inference {
   constructor(
     private readonly index: ProgramIndex,
     private readonly reportTo: (d: Diagnostic) => void,
+    /** Values for free dims from outside the spec (`--dim`): bound where declared. */
+    private readonly given?: GivenDims,
   ) {}
 
   // ---------------------------------------------------------------- reporting
@@ -269,7 +272,8 @@ export class Inference {
   /** Declares a dim (top level or model) in the model's environment. */
   declareDim(d: { name: string; value?: Expr; multipleOf?: number }, f: Frame): void {
     if (d.value === undefined) {
-      f.dims.set(d.name, this.env.declare({ name: d.name, multiple: d.multipleOf ?? 1 }, true));
+      const given = this.given?.free(d.name, d.multipleOf ?? 1);
+      f.dims.set(d.name, this.env.declare({ name: d.name, multiple: d.multipleOf ?? 1, ...(given !== undefined ? { value: given } : {}) }, given === undefined));
       return;
     }
     const p = this.evalDim(d.value, f);
@@ -283,13 +287,17 @@ export class Inference {
       f.failed.add(d.name);
       return;
     }
+    if (v === undefined) this.given?.derived(d.name, this.env.format(p));
+    else this.given?.bound(d.name, v, d.value.op === "num" ? `the spec fixes ${d.name} = ${v}` : `the spec computes ${d.name} = ${this.env.format(p)} = ${v}`);
     f.dims.set(d.name, v !== undefined ? this.env.declare({ name: d.name, multiple: 1, value: v }) : p);
   }
 
   declareVocab(v: { name: string; size: string; tokens?: string[] }, f: Frame): void {
+    if (v.tokens) this.given?.bound(v.size, v.tokens.length, `the vocabulary ${v.name} lists ${v.tokens.length} tokens`);
+    const given = v.tokens ? undefined : this.given?.free(v.size, 1);
     const sizeDim = v.tokens
       ? this.env.declare({ name: v.size, multiple: 1, value: v.tokens.length })
-      : this.env.declare({ name: v.size, multiple: 1 });
+      : this.env.declare({ name: v.size, multiple: 1, ...(given !== undefined ? { value: given } : {}) });
     f.dims.set(v.size, sizeDim);
     f.vocabs.set(v.name, sizeDim);
     if (v.tokens) f.tokens.set(v.name, v.tokens);

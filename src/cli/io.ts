@@ -4,8 +4,7 @@
  * never leaves a half-written file).
  */
 import { readFileSync } from "node:fs";
-import { glob, isDynamicPattern } from "tinyglobby";
-import { IoError } from "../runtime/errors.js";
+import { IoError, ioReason } from "../runtime/errors.js";
 
 /** A user-facing I/O failure: reported as one line, exit code 2. The runtime's IoError (a model directory that does not fit is one too). */
 export { IoError as UserIoError };
@@ -22,19 +21,25 @@ export function readText(path: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : String((e as Error).message);
-    throw new IoError(`cannot read ${path}: ${why}`);
+    throw new IoError(`cannot read ${path}: ${ioReason(e)}`);
   }
 }
 
 /** Writes via a temp file in the same directory and a rename; failures are I/O errors naming the file. */
 export { writeAtomic } from "../runtime/files.js";
 
+/** Characters without which a path is no glob pattern (tinyglobby, loaded only when one has them, decides for the others). */
+const GLOB_CHARS = /[*?[\]{}()!+@]/;
+
 /** Expands glob patterns (sorted); plain paths are kept as given, so a missing file is reported when read. */
 export async function expandPaths(patterns: string[]): Promise<string[]> {
   const out: string[] = [];
   for (const p of patterns) {
+    if (!GLOB_CHARS.test(p)) {
+      out.push(p);
+      continue;
+    }
+    const { glob, isDynamicPattern } = await import("tinyglobby");
     if (!isDynamicPattern(p)) {
       out.push(p);
       continue;

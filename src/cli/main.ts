@@ -2,22 +2,28 @@
  * The seqc command line. Exit codes: 0 clean, 1 errors found in a spec, 2 usage
  * or I/O error. A user's mistake never prints a stack trace.
  */
-import yargs, { type Argv } from "yargs";
+import type { Argv } from "yargs";
 import { FORMATS, type Format } from "../diagnostics/render/index.js";
-import { runCheck } from "./commands/check.js";
-import { runFmt } from "./commands/fmt.js";
-import { runIr } from "./commands/ir.js";
-import { runSummary } from "./commands/summary.js";
-import { runTrain } from "./commands/train.js";
-import { runEval, runPredict, runSample } from "./commands/use.js";
-import { runExport, runImportWeights, EXPORT_TARGETS, type ExportTarget } from "./commands/export.js";
-import { runCompile, COMPILE_TARGETS } from "./commands/compile.js";
 import { BACKENDS, type BackendName } from "../backends/tfjs/engine.js";
 import { UsageError, UserIoError } from "./io.js";
-import { NodeError } from "../graph/graph.js";
-import { ModelChoiceError } from "../driver.js";
-import { describeSource, VERSION, type OutputOptions } from "./output.js";
+import { COMPILE_TARGETS, DIM_HELP, dimTexts, EXPORT_TARGETS, parseDims, VERSION, type ExportTarget } from "./options.js";
+import type { OutputOptions } from "./output.js";
+import { readCheckArgs } from "./check-args.js";
 
+// Each command's module is imported when the command runs: `seqc check` loads
+// the parser and the checker, not the trainers, the ts target or the exporters.
+const commands = {
+  check: () => import("./commands/check.js"),
+  summary: () => import("./commands/summary.js"),
+  ir: () => import("./commands/ir.js"),
+  fmt: () => import("./commands/fmt.js"),
+  train: () => import("./commands/train.js"),
+  use: () => import("./commands/use.js"),
+  compile: () => import("./commands/compile.js"),
+  export: () => import("./commands/export.js"),
+  init: () => import("./commands/init.js"),
+  lsp: () => import("./commands/lsp.js"),
+};
 
 const EPILOG = `Exit codes: 0 no errors, 1 errors found in a spec, 2 usage or I/O error.
 The language: docs/language.md. Example specs: specs/*.seq.`;
@@ -31,8 +37,68 @@ function outputOptions(a: GlobalArgs): OutputOptions {
   return { format: a.format, color: a.color };
 }
 
+/**
+ * Output to a reader that went away (`seqc ir spec.seq | head -1`) ends seqc
+ * at once and quietly, with exit code 0: the reader has what it wanted, and the
+ * rest would go nowhere (Node reports EPIPE where other tools get SIGPIPE). Any
+ * other failure to write the output is an I/O error (exit 2).
+ */
+function endOnClosedOutput(stream: NodeJS.WriteStream, name: string): void {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(0);
+    try {
+      if (name !== "standard error") process.stderr.write(`seqc: cannot write to ${name}: ${e.message}\n`);
+    } finally {
+      process.exit(2);
+    }
+  });
+}
+
 /** Runs the CLI with the given arguments (without `node seqc`) and returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
+  endOnClosedOutput(process.stdout, "standard output");
+  endOnClosedOutput(process.stderr, "standard error");
+  try {
+    // The usual forms of `seqc check` skip yargs (./check-args.ts: start-up time); yargs reads every other command line.
+    const check = readCheckArgs(argv);
+    if (check) return await (await commands.check()).runCheck(check.files, { format: check.format, color: check.color, quiet: check.quiet, dims: parseDims(check.dims) });
+    return await runYargs(argv);
+  } catch (e) {
+    return await reportError(e);
+  }
+}
+
+/** The exit code of an error a command threw for the user to fix (printed in one line); anything else is rethrown. */
+async function reportError(e: unknown): Promise<number> {
+  if (e instanceof UsageError) {
+    process.stderr.write(`seqc: ${e.message}\nRun 'seqc --help' for usage.\n`);
+    return 2;
+  }
+  if (e instanceof UserIoError) {
+    process.stderr.write(`seqc: ${e.message}\n`);
+    return 2;
+  }
+  // The command that threw has loaded these modules already.
+  const [{ ModelChoiceError, DimError }, { NodeError }, { describeSource }] = await Promise.all([import("../driver.js"), import("../graph/graph.js"), import("./output.js")]);
+  if (e instanceof ModelChoiceError) {
+    process.stderr.write(`seqc: ${e.message}\n`);
+    return 2;
+  }
+  if (e instanceof DimError) {
+    for (const p of e.problems) process.stderr.write(`seqc: --dim ${p.name}=${p.value}: ${p.why}\n`);
+    return 2;
+  }
+  if (e instanceof NodeError) {
+    // A backend's error at a node of the model: a bug, but one that says where it was working.
+    process.stderr.write(`seqc: internal error at ${describeSource(e.src)}: ${e.message}\n`);
+    return 70;
+  }
+  throw e;
+}
+
+/** The command line read by yargs: every command, --help, --version. */
+async function runYargs(argv: string[]): Promise<number> {
+  const { default: yargs } = await import("yargs");
   let exit = 0;
   const cli = (yargs(argv) as Argv)
     .scriptName("seqc")
@@ -47,29 +113,35 @@ export async function main(argv: string[]): Promise<number> {
     .command(
       "check <files..>",
       "check specs: syntax, names, every tensor shape (globs allowed: 'specs/*.seq'; - reads a spec from standard input)",
-      (y) => y.positional("files", { type: "string", array: true, demandOption: true, describe: "spec files or glob patterns" }).option("quiet", { alias: "q", type: "boolean", default: false, describe: "print nothing when there are no problems" }),
+      (y) =>
+        y.positional("files", { type: "string", array: true, demandOption: true, describe: "spec files or glob patterns" })
+          .option("quiet", { alias: "q", type: "boolean", default: false, describe: "print nothing when there are no problems" })
+          .option("dim", { type: "string", requiresArg: true, describe: DIM_HELP }),
       async (a) => {
         // yargs drops a lone "-" (standard input) from the positionals: take it from the arguments.
         const files = [...(a.files as string[]), ...(argv.includes("-") ? ["-"] : [])];
-        exit = await runCheck(files, { ...outputOptions(a as GlobalArgs), quiet: a.quiet });
+        exit = await (await commands.check()).runCheck(files, { ...outputOptions(a as GlobalArgs), quiet: a.quiet, dims: parseDims(dimTexts(a.dim)) });
       },
     )
     .command(
       "summary <file>",
       "print each model's values, their shapes and parameter counts (Keras-style)",
-      (y) => y.positional("file", { type: "string", demandOption: true }).option("model", { alias: "m", type: "string", describe: "only this model" }),
-      (a) => {
-        const opts: OutputOptions & { model?: string } = outputOptions(a as GlobalArgs);
+      (y) =>
+        y.positional("file", { type: "string", demandOption: true })
+          .option("model", { alias: "m", type: "string", describe: "only this model" })
+          .option("dim", { type: "string", requiresArg: true, describe: `${DIM_HELP}: the counts become numbers` }),
+      async (a) => {
+        const opts: OutputOptions & { model?: string; dims?: ReadonlyMap<string, number> } = { ...outputOptions(a as GlobalArgs), dims: parseDims(dimTexts(a.dim)) };
         if (a.model !== undefined) opts.model = a.model;
-        exit = runSummary(a.file, opts);
+        exit = (await commands.summary()).runSummary(a.file, opts);
       },
     )
     .command(
       "ir <file>",
       "print the IR of a spec as JSON",
       (y) => y.positional("file", { type: "string", demandOption: true }),
-      (a) => {
-        exit = runIr(a.file, outputOptions(a as GlobalArgs));
+      async (a) => {
+        exit = (await commands.ir()).runIr(a.file, outputOptions(a as GlobalArgs));
       },
     )
     .command(
@@ -77,7 +149,7 @@ export async function main(argv: string[]): Promise<number> {
       "format specs in place (comments are kept); --check only reports",
       (y) => y.positional("files", { type: "string", array: true, demandOption: true }).option("check", { type: "boolean", default: false, describe: "do not write; exit 1 if a file would change" }),
       async (a) => {
-        exit = await runFmt(a.files as string[], { ...outputOptions(a as GlobalArgs), check: a.check });
+        exit = await (await commands.fmt()).runFmt(a.files as string[], { ...outputOptions(a as GlobalArgs), check: a.check });
       },
     )
     .command(
@@ -89,6 +161,7 @@ export async function main(argv: string[]): Promise<number> {
           .option("data", { alias: "d", type: "string", demandOption: true, describe: "training data: .jsonl (a field per input and target), .txt (language models) or .csv (series)" })
           .option("out", { alias: "o", type: "string", describe: "model directory to write (default out/<model>)" })
           .option("model", { alias: "m", type: "string", describe: "which model of the spec" })
+          .option("dim", { type: "string", requiresArg: true, describe: `${DIM_HELP} (the data must agree)` })
           .option("backend", { choices: BACKENDS as unknown as string[], describe: "TensorFlow.js engine (default: the fastest present)" })
           .option("epochs", { type: "number" })
           .option("batch", { type: "number" })
@@ -110,6 +183,7 @@ export async function main(argv: string[]): Promise<number> {
             bptt: a.bptt, seed: a.seed, validation: a.validation, patience: a.patience,
           }).filter(([, v]) => v !== undefined),
         );
+        const { runTrain } = await commands.train();
         const opts: Parameters<typeof runTrain>[1] = {
           ...outputOptions(a as GlobalArgs),
           data: a.data,
@@ -117,6 +191,7 @@ export async function main(argv: string[]): Promise<number> {
           overrides,
           quiet: a.quiet,
           resume: a.resume,
+          dims: parseDims(dimTexts(a.dim)),
         };
         if (a.log !== undefined) opts.log = a.log;
         if (a.backend !== undefined) opts.backend = a.backend as BackendName;
@@ -129,7 +204,7 @@ export async function main(argv: string[]): Promise<number> {
       "evaluate a trained model directory on data: loss, accuracy, perplexity and bits per token",
       (y) => y.positional("model", { type: "string", demandOption: true }).option("data", { alias: "d", type: "string", demandOption: true }).option("backend", { choices: BACKENDS as unknown as string[] }),
       async (a) => {
-        exit = await runEval(a.model, a.data, { ...outputOptions(a as GlobalArgs), ...(a.backend ? { backend: a.backend as BackendName } : {}) });
+        exit = await (await commands.use()).runEval(a.model, a.data, { ...outputOptions(a as GlobalArgs), ...(a.backend ? { backend: a.backend as BackendName } : {}) });
       },
     )
     .command(
@@ -140,7 +215,7 @@ export async function main(argv: string[]): Promise<number> {
           .option("value", { type: "string", describe: "which named value to print (default: the first loss's prediction)" })
           .option("backend", { choices: BACKENDS as unknown as string[] }),
       async (a) => {
-        exit = await runPredict(a.model, a.data, { ...outputOptions(a as GlobalArgs), ...(a.backend ? { backend: a.backend as BackendName } : {}), ...(a.value ? { value: a.value } : {}) });
+        exit = await (await commands.use()).runPredict(a.model, a.data, { ...outputOptions(a as GlobalArgs), ...(a.backend ? { backend: a.backend as BackendName } : {}), ...(a.value ? { value: a.value } : {}) });
       },
     )
     .command(
@@ -160,7 +235,7 @@ export async function main(argv: string[]): Promise<number> {
           .option("compare", { type: "boolean", default: false, describe: "with --input: exact-match accuracy of greedy and beam decoding against each line's target" })
           .option("backend", { choices: BACKENDS as unknown as string[] }),
       async (a) => {
-        exit = await runSample(a.model, {
+        exit = await (await commands.use()).runSample(a.model, {
           ...outputOptions(a as GlobalArgs), prime: a.prime, length: a.length, temperature: a.temperature, greedy: a.greedy, seed: a.seed,
           alpha: a.alpha, compare: a.compare,
           ...(a.input !== undefined ? { input: a.input } : {}),
@@ -178,12 +253,14 @@ export async function main(argv: string[]): Promise<number> {
           .option("target", { choices: [...COMPILE_TARGETS], default: "ts", describe: "what to compile to" })
           .option("out", { alias: "o", type: "string", demandOption: true, describe: "the directory to write (created if needed)" })
           .option("model", { alias: "m", type: "string", describe: "the model, when the spec has several" })
+          .option("dim", { type: "string", requiresArg: true, describe: `${DIM_HELP} (fixed in the trainer)` })
           .option("precision", { choices: ["f32", "f64"], default: "f32", describe: "float type of the buffers (f64: Float64Array)" })
           .option("js", { type: "boolean", default: true, describe: "also write .js beside each .ts (so `node OUT/train.js` runs it); --no-js for .ts only" })
           .option("quiet", { alias: "q", type: "boolean", default: false }),
       async (a) => {
-        exit = await runCompile(a.spec, {
+        exit = await (await commands.compile()).runCompile(a.spec, {
           ...outputOptions(a as GlobalArgs), target: a.target as "ts", out: a.out, precision: a.precision as "f32" | "f64", js: a.js, quiet: a.quiet,
+          dims: parseDims(dimTexts(a.dim)),
           ...(a.model ? { model: a.model } : {}),
         });
       },
@@ -199,7 +276,7 @@ export async function main(argv: string[]): Promise<number> {
           .option("backend", { choices: BACKENDS as unknown as string[] })
           .option("quiet", { alias: "q", type: "boolean", default: false }),
       async (a) => {
-        exit = await runExport(a.model, {
+        exit = await (await commands.export()).runExport(a.model, {
           ...outputOptions(a as GlobalArgs), to: a.to as ExportTarget, out: a.out, quiet: a.quiet,
           ...(a.value ? { value: a.value } : {}), ...(a.backend ? { backend: a.backend as BackendName } : {}),
         });
@@ -217,7 +294,7 @@ export async function main(argv: string[]): Promise<number> {
           .option("backend", { choices: BACKENDS as unknown as string[] })
           .option("quiet", { alias: "q", type: "boolean", default: false }),
       async (a) => {
-        exit = await runImportWeights(a.spec, a.layers, {
+        exit = await (await commands.export()).runImportWeights(a.spec, a.layers, {
           ...outputOptions(a as GlobalArgs), out: a.out, quiet: a.quiet,
           ...(a.model ? { model: a.model } : {}), ...(a.value ? { value: a.value } : {}), ...(a.backend ? { backend: a.backend as BackendName } : {}),
         });
@@ -231,14 +308,26 @@ export async function main(argv: string[]): Promise<number> {
           .option("clientProcessId", { type: "number", hidden: true, describe: "set by some clients; the server also watches the processId of initialize" }),
       async () => {
         // Loaded on use: the protocol library is not needed by any other command.
-        const { runLsp } = await import("./commands/lsp.js");
-        exit = await runLsp();
+        exit = await (await commands.lsp()).runLsp();
       },
     )
+    .command(
+      "init [dir]",
+      "write a starter project: model.seq (a character-level LSTM language model) and data.txt (a text to train it on)",
+      (y) =>
+        y.positional("dir", { type: "string", default: ".", describe: "the directory to write into (created if needed)" })
+          .option("force", { type: "boolean", default: false, describe: "replace model.seq and data.txt if they exist" })
+          .option("quiet", { alias: "q", type: "boolean", default: false }),
+      async (a) => {
+        exit = (await commands.init()).runInit(a.dir, { force: a.force, quiet: a.quiet });
+      },
+    )
+    .example("$0 init lm && $0 train lm/model.seq --data lm/data.txt -o lm/out", "a starter model, trained")
     .example("$0 check specs/*.seq", "check every spec")
     .example("$0 check --format sarif specs/*.seq > seqc.sarif", "report for code scanning")
     .example("$0 summary specs/conv_arith.seq", "shapes and parameter counts")
     .example("$0 fmt --check specs/*.seq", "fail CI if a spec is not formatted")
+    .completion("completion", "print a completion script for bash or zsh (by $SHELL): seqc completion >> ~/.bashrc (or ~/.zshrc)")
     .demandCommand(1, "name a command (seqc --help lists them)")
     .strict()
     .recommendCommands()
@@ -252,23 +341,6 @@ export async function main(argv: string[]): Promise<number> {
       // Throwing stops yargs before any command runs.
       throw err ?? new UsageError(msg);
     });
-  try {
-    await cli.parseAsync();
-  } catch (e) {
-    if (e instanceof UsageError) {
-      process.stderr.write(`seqc: ${e.message}\nRun 'seqc --help' for usage.\n`);
-      return 2;
-    }
-    if (e instanceof UserIoError || e instanceof ModelChoiceError) {
-      process.stderr.write(`seqc: ${e.message}\n`);
-      return 2;
-    }
-    if (e instanceof NodeError) {
-      // A backend's error at a node of the model: a bug, but one that says where it was working.
-      process.stderr.write(`seqc: internal error at ${describeSource(e.src)}: ${e.message}\n`);
-      return 70;
-    }
-    throw e;
-  }
+  await cli.parseAsync();
   return exit;
 }

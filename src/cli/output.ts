@@ -7,8 +7,9 @@ import type { Graph, Source } from "../graph/graph.js";
 import type { ModelInfo } from "../check/infer.js";
 import type { CompiledSpec } from "../driver.js";
 import { loadStd } from "../ir/program.js";
+import { VERSION } from "./options.js";
 
-export const VERSION = "0.1.0";
+export { VERSION } from "./options.js";
 
 export interface OutputOptions {
   format: Format;

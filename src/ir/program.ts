@@ -52,22 +52,63 @@ function findStdDir(): string {
   throw new Error("seqc: cannot find the standard library (src/std)");
 }
 
+/** One file of the standard library, compiled. */
+export interface StdFile {
+  /** The file's name in src/std (`recurrent.seq`). */
+  name: string;
+  text: string;
+  ir: IrModule;
+  diagnostics: Diagnostic[];
+}
+
+/**
+ * The standard library compiled by `npm run build` (./std-cache.ts), next to
+ * program.js in dist/ (never in src/): `seqc check` of a small spec would
+ * otherwise spend more time compiling the standard library than the spec.
+ */
+export const STD_CACHE_MODULE = "std-ir.generated.json";
+
+/** The build's compiled standard library by file name; none when it is missing (running from source) or unreadable. */
+function readStdCache(): Map<string, StdFile> {
+  try {
+    const files = JSON.parse(readFileSync(new URL(`./${STD_CACHE_MODULE}`, import.meta.url), "utf8")) as StdFile[];
+    return new Map(files.map((f) => [f.name, f]));
+  } catch {
+    return new Map();
+  }
+}
+
+/**
+ * Reads and compiles every file of the standard library. A file is taken from
+ * the build's cache when its text there is the text on disk, else compiled.
+ */
+export function compileStd(cache: ReadonlyMap<string, StdFile> = new Map()): StdFile[] {
+  const dir = findStdDir();
+  return readdirSync(dir)
+    .filter((n) => n.endsWith(".seq"))
+    .sort()
+    .map((name) => {
+      const text = readFileSync(join(dir, name), "utf8");
+      const cached = cache.get(name);
+      if (cached && cached.text === text) return cached;
+      return { name, text, ...compileText(`std/${name}`, text) };
+    });
+}
+
 let stdCache: { modules: LoadedModule[]; sources: Map<string, string>; diagnostics: Diagnostic[] } | undefined;
 
 /** The standard library, loaded once per process. */
 export function loadStd(): { modules: LoadedModule[]; sources: Map<string, string>; diagnostics: Diagnostic[] } {
   if (stdCache) return stdCache;
-  const dir = findStdDir();
   const modules: LoadedModule[] = [];
   const sources = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
-  for (const name of readdirSync(dir).filter((n) => n.endsWith(".seq")).sort()) {
-    const file = `std/${name}`;
-    const text = readFileSync(join(dir, name), "utf8");
-    sources.set(file, text);
-    const c = compileText(file, text);
-    diagnostics.push(...c.diagnostics);
-    modules.push({ file, path: join(dir, name), ir: c.ir, std: true, imports: [] });
+  const dir = findStdDir();
+  for (const f of compileStd(readStdCache())) {
+    const file = `std/${f.name}`;
+    sources.set(file, f.text);
+    diagnostics.push(...f.diagnostics);
+    modules.push({ file, path: join(dir, f.name), ir: f.ir, std: true, imports: [] });
   }
   stdCache = { modules, sources, diagnostics };
   return stdCache;

@@ -7,7 +7,7 @@
 // The named export: under NodeNext, the default import of this CommonJS module is typed
 // as the whole `module.exports` object (not constructable) although Node gives the class.
 import { AJV_OPTIONS, STANDALONE_MODULE } from "./validator-options.js";
-import { Ajv2020, type ErrorObject, type ValidateFunction } from "ajv/dist/2020.js";
+import type { ErrorObject, ValidateFunction } from "ajv/dist/2020.js";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
 import type { IrModule, Loc } from "./ir.js";
 import { IR_SCHEMA, MAX_DIM } from "./schema.js";
@@ -23,10 +23,12 @@ const standalone = (await import(`./${STANDALONE_MODULE}`).catch((e: NodeJS.Errn
   throw e;
 })) as { default: ValidateFunction<IrModule> } | undefined;
 let compiled: ValidateFunction<IrModule> | undefined = standalone?.default;
+// Ajv itself (some 50 ms to load) only when there is no compiled validator.
+const ajv = compiled ? undefined : await import("ajv/dist/2020.js");
 
 /** The compiled schema; compiled on first use, then shared. */
 function validator(): ValidateFunction<IrModule> {
-  compiled ??= new Ajv2020(AJV_OPTIONS).compile<IrModule>(IR_SCHEMA);
+  compiled ??= new ajv!.Ajv2020(AJV_OPTIONS).compile<IrModule>(IR_SCHEMA);
   return compiled;
 }
 

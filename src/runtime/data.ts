@@ -20,7 +20,7 @@
 import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { DimTable, type DimAtomInfo, type DimVocabInfo, type Units } from "./dims.js";
-import { IoError, UsageError } from "./errors.js";
+import { IoError, ioReason, UsageError } from "./errors.js";
 import type { DimTerms, ModelInfo } from "./model-api.js";
 import { describe, Issues, type DataIssue } from "./problems.js";
 import { EOS, showToken, splitTokens, tokenize, UNK, Vocabulary, type TokenMode } from "./vocab.js";
@@ -147,8 +147,7 @@ export function loadData(path: string, model: DataModel, opts: ReadOptions = {})
   try {
     content = readFileSync(path, "utf8");
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    throw new IoError(`cannot read ${path}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`);
+    throw new IoError(`cannot read ${path}: ${ioReason(e)}`);
   }
   return readData(content, model, { ...opts, format }, path);
 }
@@ -213,7 +212,10 @@ export function languageModelFields(model: DataModel, table = new DimTable(model
   const [x, y] = [inputs[0]!, targets[0]!];
   for (const f of [x, y]) {
     if (f.vocab === undefined) return `plain text is read as tokens, but ${show(f)} is not a token tensor (it has no vocabulary): use JSONL or CSV`;
-    if (f.shape.length !== 1 || table.evaluate(f.shape[0]!.dim, table.bound()) !== undefined)
+    const fixed = f.shape.length === 1 ? table.evaluate(f.shape[0]!.dim, table.bound()) : undefined;
+    if (f.shape.length === 1 && fixed !== undefined)
+      return `plain text is cut into sequences of a free length, but ${show(f)} has the fixed length ${f.shape[0]!.text === String(fixed) ? fixed : `${f.shape[0]!.text} = ${fixed}`}: leave its length free, or use JSONL`;
+    if (f.shape.length !== 1)
       return `plain text is read as sequences, but ${show(f)} has shape [${f.shape.map((a) => a.text).join(", ")}], not [T] with a free T: use JSONL`;
   }
   if (x.vocab !== y.vocab) return `plain text needs the input and the target in one vocabulary, but ${x.name} is of ${x.vocab} and ${y.name} of ${y.vocab}: use JSONL`;
@@ -265,6 +267,21 @@ class Reader {
   /** Unit values known before reading examples: bound dims and the sizes of known vocabularies. */
   knownUnits(vocabs: ReadonlyMap<string, Vocabulary | undefined> | Record<string, Vocabulary> = this.vocabs): Units {
     return this.table.unitsOf({}, vocabs);
+  }
+
+  /**
+   * A vocabulary whose size the model fixes although it is not listed in the
+   * spec (`seqc --dim V=65`, a trainer compiled with it) must have that many
+   * tokens: the model has a row or a class for each.
+   */
+  private sizeIssues(vocabs: Record<string, Vocabulary>): DataIssue[] {
+    const out: DataIssue[] = [];
+    for (const [atom, name] of this.table.vocabAtoms) {
+      const fixed = this.table.atoms.get(atom)?.value;
+      const v = vocabs[name];
+      if (fixed !== undefined && v && v.size !== fixed) out.push({ message: `the vocabulary ${name} has ${v.size} tokens, but the model is built for ${atom} = ${fixed}` });
+    }
+    return out;
   }
 
   /** The length an axis must have before reading (bound dims, known vocabulary sizes), or undefined for a free one. */
@@ -329,6 +346,7 @@ class Reader {
       for (const f of this.fields) if (f.vocab === name) for (const p of parsed) for (const t of p.fields.get(f.name)!.leaves) if (typeof t === "string") tokens.push(t);
       built[name] = Vocabulary.build(tokens, { name, ...(this.opts.minCount !== undefined ? { minCount: this.opts.minCount } : {}) });
     }
+    issues.add(...this.sizeIssues(built));
 
     const units = this.knownUnits(built);
     const examples: Example[] = [];
@@ -630,6 +648,7 @@ class Reader {
     const tokens = tokenize(text, mode);
     const vocab = given ?? Vocabulary.build(tokens, { name: lm.vocab, ...(opts.minCount !== undefined ? { minCount: opts.minCount } : {}) });
     if (vocab.unk === undefined) issues.add(...unknownInText(text, mode, vocab));
+    issues.add(...this.sizeIssues({ [lm.vocab]: vocab }));
     issues.throwIfAny();
     if (tokens.length < 2) issues.fail({ message: `the text has ${tokens.length} ${mode === "char" ? "characters" : "tokens"}; a language model needs at least 2 (input text[t], target text[t+1])` });
 

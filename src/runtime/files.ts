@@ -3,7 +3,7 @@
  * names the file. Runtime file: imports only its siblings and Node built-ins.
  */
 import { renameSync, rmSync, writeFileSync } from "node:fs";
-import { IoError } from "./errors.js";
+import { IoError, ioReason } from "./errors.js";
 
 /** Writes a file through a temporary name and a rename: readers never see it half-written. A failure is an IoError naming the file. */
 export function writeAtomic(path: string, data: string | Uint8Array): void {
@@ -13,8 +13,6 @@ export function writeAtomic(path: string, data: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (e) {
     rmSync(tmp, { force: true });
-    const code = (e as { code?: string }).code;
-    const why = code === "ENOENT" ? "no such folder" : code === "EACCES" || code === "EROFS" ? "permission denied" : code === "ENOSPC" ? "the disk is full" : (e as Error).message;
-    throw new IoError(`cannot write ${path}: ${why}`);
+    throw new IoError(`cannot write ${path}: ${(e as { code?: string }).code === "ENOENT" ? "no such folder" : ioReason(e)}`);
   }
 }

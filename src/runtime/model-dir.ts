@@ -24,7 +24,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { DimTable, type DimAtomInfo, type DimVocabInfo } from "./dims.js";
-import { IoError, ModelFileError } from "./errors.js";
+import { IoError, ioReason, ModelFileError } from "./errors.js";
 
 export { ModelFileError };
 import { writeAtomic } from "./files.js";
@@ -134,7 +134,7 @@ export function saveModel(
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new IoError(`cannot create the model directory ${dir}: ${(e as Error).message}`);
+    throw new IoError(`cannot create the model directory ${dir}: ${ioReason(e)}`);
   }
   const trained: TrainedInfo = { ...meta.trained };
   delete trained.checksums;
@@ -200,7 +200,7 @@ export function loadModel(dir: string): SavedModel {
     meta = JSON.parse(readFileSync(join(dir, "model.json"), "utf8")) as ModelFile;
   } catch (e) {
     const code = (e as { code?: string }).code;
-    throw new ModelFileError(`cannot read ${join(dir, "model.json")}: ${code === "ENOENT" ? "no such file (is it a model directory?)" : (e as Error).message}`);
+    throw new ModelFileError(`cannot read ${join(dir, "model.json")}: ${code === "ENOENT" ? "no such file (is it a model directory?)" : ioReason(e)}`);
   }
   if (!meta || typeof meta !== "object" || Array.isArray(meta)) throw new ModelFileError(`${join(dir, "model.json")} is not a seqc model file (not a JSON object)`);
   if (meta.format !== MODEL_FORMAT || meta.version !== MODEL_VERSION) {

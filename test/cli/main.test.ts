@@ -1,11 +1,15 @@
 /**
  * src/cli/main.ts through the real command line: usage errors (exit 2, a
  * pointer to --help, no command run), --help and --version, and what starting
- * a command loads (seqc check must not load TensorFlow.js).
+ * a command loads (commands are imported when they run; seqc check loads the
+ * parser and the checker, not yargs, TypeScript or TensorFlow.js).
  */
-import { existsSync, readFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
+import { compileStd, STD_CACHE_MODULE } from "../../src/ir/program.js";
 import { ROOT, runSeqc, scratch } from "../helpers/cli.js";
 
 const MAIN_JS = join(ROOT, "dist/src/cli/main.js");
@@ -133,12 +137,35 @@ describe("startup", () => {
     expect(packageName("yargs/helpers")).toBe("yargs");
   });
 
-  it("seqc check does not load TensorFlow.js", () => {
+  it("the build's compiled standard library is the standard library compiled now", () => {
+    const built = JSON.parse(readFileSync(join(ROOT, "dist/src/ir", STD_CACHE_MODULE), "utf8")) as unknown;
+    expect(built).toStrictEqual(JSON.parse(JSON.stringify(compileStd())));
+  });
+
+  it("main.js imports no command: each is loaded when it runs", () => {
     const { files, packages } = importGraph(MAIN_JS);
-    // the walk really follows the CLI: its commands, the checker, the parser
-    expect(files).toEqual(expect.arrayContaining(["dist/src/cli/commands/check.js", "dist/src/check/check.js", "dist/src/parse/parse.js"]));
-    expect(packages.has("yargs")).toBe(true);
-    expect([...packages].filter((p) => p.startsWith("@tensorflow/") || p === "tensorflow")).toEqual([]);
+    expect(files).toContain("dist/src/cli/check-args.js");
+    expect(files.filter((f) => f.startsWith("dist/src/cli/commands/"))).toEqual([]);
+    expect([...packages].filter((p) => p.startsWith("@tensorflow/") || p === "typescript")).toEqual([]);
+  });
+
+  it("seqc check loads the parser and the checker, not yargs, ajv, TypeScript or TensorFlow.js", () => {
+    // Every module the process loads: ES modules through a load hook, CommonJS ones from require.cache at exit.
+    // (The hooks run on a thread of their own: a synchronous write, or the lines could be lost at exit.)
+    writeFileSync(join(tmp.dir, "trace-hooks.mjs"), `import { writeSync } from "node:fs";\nexport async function load(url, context, next) {\n  writeSync(2, "LOADED " + url + "\\n");\n  return next(url, context);\n}\n`);
+    writeFileSync(
+      join(tmp.dir, "trace.mjs"),
+      `import { register, createRequire } from "node:module";\nimport { writeSync } from "node:fs";\nregister("./trace-hooks.mjs", import.meta.url);\n` +
+        `process.on("exit", () => { for (const f of Object.keys(createRequire(import.meta.url).cache)) writeSync(2, "LOADED " + f + "\\n"); });\n`,
+    );
+    const r = spawnSync(process.execPath, ["--import", pathToFileURL(join(tmp.dir, "trace.mjs")).href, "bin/seqc.js", "check", "specs/char_lstm.seq"], { cwd: ROOT, encoding: "utf8" });
+    expect(r.status, r.stderr).toBe(0);
+    const loaded = r.stderr.split("\n").filter((l) => l.startsWith("LOADED ")).map((l) => l.slice(7));
+    // The build's standalone IR validator needs one helper of ajv's runtime (ajv/dist/runtime/ucs2length.js), not ajv.
+    const packages = new Set(loaded.filter((f) => !/node_modules\/ajv\/dist\/runtime\//.test(f)).flatMap((f) => [...f.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)].slice(-1).map((m) => m[1]!)));
+    expect(loaded.some((f) => f.endsWith("/dist/src/check/check.js"))).toBe(true);
+    expect(packages.has("chevrotain")).toBe(true);
+    expect([...packages].filter((p) => ["yargs", "ajv", "typescript", "tinyglobby", "@babel/code-frame", "vscode-languageserver"].includes(p) || p.startsWith("@tensorflow/"))).toEqual([]);
   });
 
   it("seqc check does not load the language server (seqc lsp imports it when it runs)", () => {

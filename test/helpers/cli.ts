@@ -3,7 +3,7 @@
  * trainers it writes in tests, from the repository root, as a user would; the
  * e2e project builds dist/ first when it is stale (build.ts).
  */
-import { execFile, spawnSync } from "node:child_process";
+import { execFile, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
@@ -131,4 +131,27 @@ export function scratch(prefix: string): Scratch {
       return p;
     },
   };
+}
+
+/**
+ * Runs `seqc ARGS` with one of its outputs a pipe whose reader has already
+ * gone (as `seqc ... | head -1` once head has exited): every write to it
+ * fails with EPIPE. Resolves to the exit code and what the other output got.
+ */
+export function runSeqcClosed(args: string[], closed: "stdout" | "stderr", opts: { timeout?: number } = {}): Promise<{ status: number | null; signal: NodeJS.Signals | null; other: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, ["bin/seqc.js", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined } });
+    child[closed].destroy();
+    let other = "";
+    child[closed === "stdout" ? "stderr" : "stdout"].on("data", (d: Buffer) => (other += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill();
+      fail(new Error(`seqc ${args.join(" ")} did not end within ${opts.timeout ?? 120_000} ms`));
+    }, opts.timeout ?? 120_000);
+    child.on("error", fail);
+    child.on("close", (status, signal) => {
+      clearTimeout(timer);
+      done({ status, signal, other });
+    });
+  });
 }

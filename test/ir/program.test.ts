@@ -1,10 +1,12 @@
 /**
  * src/ir/program.ts: a root file, what it imports (transitively, once each),
  * and the standard library; display names relative to the working directory;
- * a missing import and an import cycle are diagnostics at the import.
+ * a missing import and an import cycle are diagnostics at the import; the
+ * standard library's build cache is used only for the very text it was
+ * compiled from.
  */
 import { describe, expect, it } from "vitest";
-import { compileText, loadProgram, loadStd } from "../../src/ir/program.js";
+import { compileStd, compileText, loadProgram, loadStd, type StdFile } from "../../src/ir/program.js";
 
 /** Load options over virtual files under /p (cwd /p). */
 function files(fs: Record<string, string>) {
@@ -82,5 +84,30 @@ describe("compileText and loadStd", () => {
     expect(std.modules.map((m) => m.file)).toEqual(["std/conv.seq", "std/dense.seq", "std/recurrent.seq"]);
     expect(std.modules.every((m) => m.std)).toBe(true);
     expect(loadStd()).toBe(std);
+  });
+});
+
+describe("compileStd", () => {
+  const fresh = compileStd();
+
+  it("compiles every file of the standard library without diagnostics", () => {
+    expect(fresh.map((f) => f.name)).toEqual(expect.arrayContaining(["conv.seq", "dense.seq", "recurrent.seq"]));
+    for (const f of fresh) expect(f.diagnostics, f.name).toEqual([]);
+  });
+
+  it("takes a cached file whose text is the text on disk, as it is", () => {
+    const cache = new Map(fresh.map((f): [string, StdFile] => [f.name, { ...f }]));
+    const again = compileStd(cache);
+    again.forEach((f, i) => expect(f).toBe(cache.get(fresh[i]!.name)));
+  });
+
+  it("compiles a file whose cached text differs (an edited standard library)", () => {
+    const stale = new Map(fresh.map((f): [string, StdFile] => [f.name, { ...f, text: `${f.text}\n# edited`, ir: { version: 1, items: [] } }]));
+    const again = compileStd(stale);
+    expect(JSON.stringify(again)).toBe(JSON.stringify(fresh));
+  });
+
+  it("the IR survives JSON (what the cache stores)", () => {
+    expect(JSON.parse(JSON.stringify(fresh))).toStrictEqual(fresh);
   });
 });

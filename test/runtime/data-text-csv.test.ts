@@ -10,6 +10,7 @@ import { formatOf, languageModelFields } from "../../src/runtime/data.js";
 import { Vocabulary } from "../../src/runtime/vocab.js";
 import { problemLines } from "../helpers/data.js";
 import { graphOf, specGraph } from "../helpers/spec.js";
+import { compileSpec } from "../../src/driver.js";
 
 const ids = (a: ArrayLike<number>) => Array.from(a);
 const rows = (data: ArrayLike<number>, width: number) => Array.from({ length: data.length / width }, (_, i) => ids(Array.prototype.slice.call(data, i * width, (i + 1) * width)));
@@ -168,5 +169,28 @@ describe("files", () => {
     // An unreadable file is an I/O problem (IoError, exit 2 in the CLI), not a problem in the data.
     expect(() => loadDataset(join(dir, "missing.csv"), specGraph("tdnn.seq"))).toThrow(IoError);
     expect(() => loadDataset(join(dir, "missing.csv"), specGraph("tdnn.seq"))).toThrow("missing.csv: no such file");
+  });
+});
+
+describe("a vocabulary whose size the model fixes (seqc --dim V=..., a trainer compiled with it)", () => {
+  const LM = "model lm {\n  vocab chars[V]\n  dim T\n  input x: [T] of chars\n  target y: [T] of chars\n  loss cross_entropy(dense<V>(one_hot(x)), y)\n}\n";
+  const TAGS = "model t {\n  vocab words[W]\n  dim T\n  input x: [T] of words\n  target y: [T, 1]\n  loss mse(dense<1>(one_hot(x)), y)\n}\n";
+  const bound = (text: string, dims: Record<string, number>) => {
+    const c = compileSpec("spec.seq", { text, dims: new Map(Object.entries(dims)) });
+    expect(c.diagnostics).toEqual([]);
+    return c.graph!;
+  };
+
+  it("text: the data's vocabulary must have that many tokens", () => {
+    const free = parseDataset("abcabc", graphOf(LM), { format: "text" });
+    const size = free.vocabularies["chars"]!.size;
+    expect(parseDataset("abcabc", bound(LM, { V: size }), { format: "text" }).examples).toBe(1);
+    expect(() => parseDataset("abcabc", bound(LM, { V: size + 1 }), { format: "text" })).toThrow(`the vocabulary chars has ${size} tokens, but the model is built for V = ${size + 1}`);
+  });
+
+  it("JSONL: the same", () => {
+    const line = JSON.stringify({ x: ["a", "b"], y: [[1], [0]] });
+    const size = parseDataset(line, graphOf(TAGS)).vocabularies["words"]!.size;
+    expect(() => parseDataset(line, bound(TAGS, { W: size + 2 }))).toThrow(`the vocabulary words has ${size} tokens, but the model is built for W = ${size + 2}`);
   });
 });

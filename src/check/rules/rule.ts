@@ -2,6 +2,7 @@
 import type { Diagnostic } from "../../diagnostics/diagnostic.js";
 import type { DefDecl, Expr, ModelDecl, Stmt } from "../../ir/ir.js";
 import type { LoadedModule } from "../../ir/program.js";
+import type { GivenDims } from "../given.js";
 import type { ModelInfo } from "../infer.js";
 import type { ProgramIndex } from "../scope.js";
 
@@ -10,6 +11,8 @@ export interface RuleContext {
   report(d: Diagnostic): void;
   /** Filled by the shapes rule, for `seqc summary`. */
   models: ModelInfo[];
+  /** Dims given from outside the spec (`--dim`), which the shapes rule binds in each model. */
+  given?: GivenDims;
 }
 
 export type Rule = (ctx: RuleContext) => void;

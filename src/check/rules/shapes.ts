@@ -10,7 +10,7 @@ import { blocks, statementExprs, userModules, type Rule } from "./rule.js";
 export const shapes: Rule = (ctx) => {
   const used = new Set<string>();
   for (const { node, module } of ctx.index.models) {
-    const inference = new Inference(ctx.index, ctx.report);
+    const inference = new Inference(ctx.index, ctx.report, ctx.given);
     ctx.models.push(inference.checkModel(node, module));
   }
   for (const { node } of blocks(ctx)) {

@@ -11,21 +11,23 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { compileSpec } from "../../driver.js";
 import { specFiles, UserIoError } from "../io.js";
+import { ioReason } from "../../runtime/errors.js";
 import { compiledOrExit, describeSource, type OutputOptions } from "../output.js";
-
-export const COMPILE_TARGETS = ["ts"] as const;
+import type { CompileTarget } from "../options.js";
 
 export interface CompileOptions extends OutputOptions {
-  target: (typeof COMPILE_TARGETS)[number];
+  target: CompileTarget;
   out: string;
   model?: string;
   precision: "f32" | "f64";
   js: boolean;
   quiet?: boolean;
+  /** `--dim NAME=VALUE`: fixed in the emitted trainer. */
+  dims?: ReadonlyMap<string, number>;
 }
 
 export async function runCompile(spec: string, opts: CompileOptions): Promise<number> {
-  const compiled = compiledOrExit(compileSpec(spec, specFiles(spec, opts.model)), opts);
+  const compiled = compiledOrExit(compileSpec(spec, { ...specFiles(spec, opts.model), ...(opts.dims ? { dims: opts.dims } : {}) }), opts);
   if (typeof compiled === "number") return compiled;
   const { program, model: info, graph } = compiled;
   const [ts, { writeAtomic }] = await Promise.all([import("../../backends/ts/compile.js"), import("../../runtime/files.js")]);
@@ -43,7 +45,9 @@ export async function runCompile(spec: string, opts: CompileOptions): Promise<nu
     mkdirSync(opts.out, { recursive: true });
     for (const [name, text] of Object.entries(out)) writeAtomic(join(opts.out, name), text);
   } catch (e) {
-    throw new UserIoError(`cannot write ${opts.out}: ${(e as Error).message}`);
+    // writeAtomic's IoError names the file already.
+    if (e instanceof UserIoError) throw e;
+    throw new UserIoError(`cannot write ${opts.out}: ${ioReason(e)}`);
   }
   if (!opts.quiet) {
     process.stdout.write(`compiled ${info.name} (${graph.params.length} parameters, ${opts.precision}) to ${opts.out}: ${Object.keys(out).sort().join(", ")}\n`);

@@ -14,12 +14,10 @@ import { compileSpec } from "../../driver.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import type { VocabularyJSON } from "../../runtime/vocab.js";
 import { readText, specFiles, UserIoError } from "../io.js";
+import { ioReason } from "../../runtime/errors.js";
 import { compiledOrExit, type OutputOptions } from "../output.js";
 import { reopen } from "../reopen.js";
-
-/** The export targets (one so far). */
-export const EXPORT_TARGETS = ["tfjs-layers"] as const;
-export type ExportTarget = (typeof EXPORT_TARGETS)[number];
+import { EXPORT_TARGETS, type ExportTarget } from "../options.js";
 
 export interface ExportCommandOptions extends OutputOptions {
   /** What to export to (`--to`; the global --format chooses how problems are reported). */
@@ -82,7 +80,9 @@ export async function runExport(modelDir: string, opts: ExportCommandOptions): P
   try {
     await exporter.saveLayersModel(model, opts.out, { seqc: metadata });
   } catch (e) {
-    throw new UserIoError(`cannot write ${opts.out}: ${(e as Error).message}`);
+    // writeAtomic's IoError names the file already.
+    if (e instanceof UserIoError) throw e;
+    throw new UserIoError(`cannot write ${opts.out}: ${ioReason(e)}`);
   } finally {
     model.dispose();
   }
@@ -110,8 +110,7 @@ export async function runImportWeights(spec: string, layersDir: string, opts: Im
     const m = exporter.layersMetadata(layersDir)?.["seqc"];
     if (m && typeof m === "object") meta = m as Partial<SeqcMetadata>;
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new UserIoError(`cannot read the tfjs-layers model in ${layersDir}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`);
+    throw new UserIoError(`cannot read the tfjs-layers model in ${layersDir}: ${ioReason(e)}`);
   }
   let weights;
   try {
@@ -143,7 +142,9 @@ export async function runImportWeights(spec: string, layersDir: string, opts: Im
       ordered,
     );
   } catch (e) {
-    throw new UserIoError(`cannot write ${opts.out}: ${(e as Error).message}`);
+    // writeAtomic's IoError names the file already.
+    if (e instanceof UserIoError) throw e;
+    throw new UserIoError(`cannot write ${opts.out}: ${ioReason(e)}`);
   }
   say(opts, `seqc: wrote ${opts.out}: ${info.name} with the weights of ${layersDir} (${ordered.size} parameters)`);
   if (missing.length > 0) say(opts, `seqc: warning: no tokens for the data vocabular${missing.length === 1 ? "y" : "ies"} ${missing.join(", ")} (the layers model does not record them): eval, predict and sample need them`);

@@ -7,7 +7,8 @@ import type { Diagnostic } from "../../diagnostics/diagnostic.js";
 import { compileText } from "../../ir/program.js";
 import { printModule } from "../../ir/print.js";
 import { sameIr } from "../../ir/equal.js";
-import { expandPaths, readText, writeAtomic } from "../io.js";
+import { writeAtomic } from "../../runtime/files.js";
+import { expandPaths, readText } from "../io.js";
 import { emitDiagnostics, type OutputOptions } from "../output.js";
 
 export async function runFmt(files: string[], opts: OutputOptions & { check: boolean }): Promise<number> {

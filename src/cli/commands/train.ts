@@ -13,6 +13,7 @@ import { specSettings, withOverrides, type Overrides, type TrainSettings } from 
 import type { TrainerProgress } from "../../backends/tfjs/train.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import { specFiles, UserIoError } from "../io.js";
+import { ioReason } from "../../runtime/errors.js";
 import { compiledOrExit, type OutputOptions } from "../output.js";
 import { readingData } from "../data.js";
 
@@ -29,10 +30,12 @@ export interface TrainOptions extends OutputOptions {
   /** Append one JSON line per epoch ({epoch, loss, validationLoss?}) to this file (emptied first unless resuming). */
   log?: string;
   quiet: boolean;
+  /** `--dim NAME=VALUE`: the spec's free dims fixed before the data is read (the data must agree). */
+  dims?: ReadonlyMap<string, number>;
 }
 
 export async function runTrain(spec: string, opts: TrainOptions): Promise<number> {
-  const compiled = compiledOrExit(compileSpec(spec, specFiles(spec, opts.model)), opts);
+  const compiled = compiledOrExit(compileSpec(spec, { ...specFiles(spec, opts.model), ...(opts.dims ? { dims: opts.dims } : {}) }), opts);
   if (typeof compiled === "number") return compiled;
   const { program, model: info, graph } = compiled;
   const [data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError, windowAxis }, { saveModel, loadCheckpoint, hasModel, checkModelFits, ModelFileError }, { modelShape }, { vocabulariesToJSON, vocabulariesFromJSON }, progress] =
@@ -99,7 +102,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
       if (checkpoint) appendFileSync(opts.log, "");
       else writeFileSync(opts.log, "");
     } catch (e) {
-      throw new UserIoError(`cannot write the log ${opts.log}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "its folder does not exist" : (e as Error).message}`);
+      throw new UserIoError(`cannot write the log ${opts.log}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "its folder does not exist" : ioReason(e)}`);
     }
   }
 
@@ -243,7 +246,7 @@ function checkWritableDir(dir: string): void {
     rmSync(probe);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    const why = code === "EEXIST" || code === "ENOTDIR" ? "it or a folder above it is a file" : code === "EACCES" || code === "EROFS" ? "permission denied" : code === "ENOSPC" ? "the disk is full" : (e as Error).message;
+    const why = code === "EEXIST" || code === "ENOTDIR" ? "it or a folder above it is a file" : ioReason(e);
     throw new UserIoError(`cannot write the model directory ${dir}: ${why}`);
   }
 }

@@ -24,7 +24,7 @@
  * still point at the span. At most MAX_PER_FILE diagnostics of a file are
  * shown, then a line says how many more there are; the summary counts all.
  */
-import { codeFrameColumns } from "@babel/code-frame";
+import { createRequire } from "node:module";
 import { primaryLabel, type Diagnostic, type Label, type Sources } from "../diagnostic.js";
 import { limitPerFile, omittedMessage, summarize, type Summary } from "./common.js";
 import { lineIndex, position, type LineIndex, type Position } from "./lines.js";
@@ -32,6 +32,19 @@ import { lineIndex, position, type LineIndex, type Position } from "./lines.js";
 export interface HumanOptions {
   /** Use ANSI colors; when false the output contains no escape codes. */
   color: boolean;
+}
+
+type CodeFrame = typeof import("@babel/code-frame");
+let codeFrame: CodeFrame | undefined;
+
+/**
+ * @babel/code-frame, loaded on the first frame drawn: a clean `seqc check`
+ * draws none and should not pay for loading it (it is CommonJS, so it can be
+ * required synchronously).
+ */
+function codeFrameColumns(...args: Parameters<CodeFrame["codeFrameColumns"]>): string {
+  codeFrame ??= createRequire(import.meta.url)("@babel/code-frame") as CodeFrame;
+  return codeFrame.codeFrameColumns(...args);
 }
 
 const RED = "31";
