@@ -63,7 +63,7 @@ describe("modelInfo", () => {
   it("parameters as the graph has them, losses with their targets, forward scans with their states", () => {
     const c = checkedInline(SPEC);
     expect(info.params.map((p) => p.name)).toEqual(c.graph.params.map((p) => p.name));
-    expect(info.losses).toEqual([{ op: "cross_entropy", target: "y" }, { op: "mse", target: "z" }]);
+    expect(info.losses).toEqual([{ op: "cross_entropy", prediction: "logits", target: "y" }, { op: "mse", target: "z" }]);
     // The reverse scan's state is not carried from one window to the next.
     expect(info.scans).toEqual([{ name: "h", states: ["h", "c"] }]);
     expect("feedback" in info).toBe(false);
