@@ -3,11 +3,19 @@
  * names the file. Runtime file: imports only its siblings and Node built-ins.
  */
 import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { IoError, ioReason } from "./errors.js";
 
-/** Writes a file through a temporary name and a rename: readers never see it half-written. A failure is an IoError naming the file. */
+let temps = 0;
+
+/**
+ * Writes a file through a temporary file in the same folder and a rename:
+ * readers never see it half-written, and what was there stays until the new
+ * one is whole. The temporary name is short, so any name the folder can hold
+ * can be written. A failure is an IoError naming the file.
+ */
 export function writeAtomic(path: string, data: string | Uint8Array): void {
-  const tmp = `${path}.${process.pid}.tmp`;
+  const tmp = join(dirname(path), `.seqc-${process.pid}-${temps++}.tmp`);
   try {
     writeFileSync(tmp, data);
     renameSync(tmp, path);

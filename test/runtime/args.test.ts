@@ -1,0 +1,69 @@
+/**
+ * The emitted trainer's option parser (src/runtime/args.ts): `--name value`,
+ * `--name=value`, flags and short aliases, typed values, and a UsageError
+ * (exit 2) naming the option for every mistake; num's range check and str.
+ */
+import { describe, expect, it } from "vitest";
+import { num, parseArgs, str } from "../../src/runtime/args.js";
+import { UsageError } from "../../src/runtime/errors.js";
+
+const SPEC = { epochs: "int", lr: "number", out: "string", verbose: "flag" } as const;
+const ALIASES = { o: "out", v: "verbose" };
+const parse = (...argv: string[]) => Object.fromEntries(parseArgs(argv, SPEC, ALIASES).values);
+const usage = (argv: string[], message: string) => {
+  expect(() => parseArgs(argv, SPEC, ALIASES)).toThrow(UsageError);
+  expect(() => parseArgs(argv, SPEC, ALIASES)).toThrow(message);
+};
+
+describe("parseArgs", () => {
+  it("reads separate and inline values, flags and aliases, typed", () => {
+    expect(parse("--epochs", "3", "--lr=1e-3", "-o", "run/1", "-v")).toEqual({ epochs: 3, lr: 0.001, out: "run/1", verbose: true });
+    expect(parse("-o=a=b", "--verbose")).toEqual({ out: "a=b", verbose: true });
+    expect(parse()).toEqual({});
+  });
+
+  it("takes the next argument as the value even when it starts with a dash; the last of a repeat wins", () => {
+    expect(parse("--lr", "-0.5", "--out", "-x")).toEqual({ lr: -0.5, out: "-x" });
+    expect(parse("--epochs", "1", "--epochs=2")).toEqual({ epochs: 2 });
+    expect(parse("--out=")).toEqual({ out: "" });
+  });
+
+  it("refuses arguments that are no options, and unknown options", () => {
+    usage(["data.txt"], 'unexpected argument "data.txt"');
+    usage(["-"], 'unexpected argument "-"');
+    usage(["--verbose", "yes"], 'unexpected argument "yes"');
+    usage(["--nope=3"], "unknown option --nope");
+    usage(["-q"], "unknown option -q");
+  });
+
+  it("refuses a flag with a value and an option without one", () => {
+    usage(["--verbose=yes"], "--verbose takes no value");
+    usage(["-v=1"], "--verbose takes no value");
+    usage(["--epochs", "2", "--out"], "--out needs a value");
+  });
+
+  it("refuses values that are no numbers, or no whole numbers", () => {
+    usage(["--lr", "fast"], '--lr needs a number, not "fast"');
+    usage(["--lr="], '--lr needs a number, not ""');
+    usage(["--lr", " "], '--lr needs a number, not " "');
+    usage(["--lr", "Infinity"], '--lr needs a number, not "Infinity"');
+    usage(["--epochs", "2.5"], "--epochs needs a whole number, not 2.5");
+  });
+});
+
+describe("num and str", () => {
+  const a = parseArgs(["--epochs", "0", "--lr", "0.5", "--out", "dir"], SPEC);
+
+  it("give the values, undefined when not given", () => {
+    expect(num(a, "lr")).toBe(0.5);
+    expect(num(a, "lr", (n) => n > 0, "a positive number")).toBe(0.5);
+    expect(str(a, "out")).toBe("dir");
+    expect(num(parseArgs([], SPEC), "lr", () => false, "never")).toBeUndefined();
+    expect(str(parseArgs([], SPEC), "out")).toBeUndefined();
+  });
+
+  it("num refuses a value that fails its check, saying what was expected", () => {
+    expect(() => num(a, "epochs", (n) => n >= 1, "at least 1")).toThrow(UsageError);
+    expect(() => num(a, "epochs", (n) => n >= 1, "at least 1")).toThrow("--epochs 0: expected at least 1");
+  });
+});

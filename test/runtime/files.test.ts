@@ -1,0 +1,80 @@
+/**
+ * Atomic writes (src/runtime/files.ts): writeAtomic creates or replaces a
+ * file through a temporary name, leaves no temporary file behind, and a
+ * failure is an IoError naming the file that leaves what was there intact.
+ */
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { IoError } from "../../src/runtime/errors.js";
+import { writeAtomic } from "../../src/runtime/files.js";
+
+const root = mkdtempSync(join(tmpdir(), "seqc-files-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let dirs = 0;
+/** A new empty folder under the temporary root. */
+const folder = () => {
+  const d = join(root, `d${dirs++}`);
+  mkdirSync(d);
+  return d;
+};
+
+/** A name near the usual 255-byte limit of a file name. */
+const LONG = `${"m".repeat(245)}.json`;
+
+describe("writeAtomic", () => {
+  it("writes a new file and replaces an existing one, text or bytes, leaving only that file", () => {
+    const d = folder();
+    const p = join(d, "model.json");
+    writeAtomic(p, "first");
+    expect(readFileSync(p, "utf8")).toBe("first");
+    writeAtomic(p, "second, longer than the first");
+    expect(readFileSync(p, "utf8")).toBe("second, longer than the first");
+    writeAtomic(p, Uint8Array.of(0, 255, 10));
+    expect([...readFileSync(p)]).toEqual([0, 255, 10]);
+    expect(readdirSync(d)).toEqual(["model.json"]);
+  });
+
+  it("a missing folder is an IoError naming the file", () => {
+    const d = folder();
+    const p = join(d, "no", "model.json");
+    expect(() => writeAtomic(p, "x")).toThrow(IoError);
+    expect(() => writeAtomic(p, "x")).toThrow(`cannot write ${p}: no such folder`);
+    expect(readdirSync(d)).toEqual([]);
+  });
+
+  it("a directory where the file should be is an IoError naming it; the directory keeps its contents", () => {
+    const d = folder();
+    const p = join(d, "model.json");
+    mkdirSync(p);
+    writeFileSync(join(p, "inside"), "kept");
+    expect(() => writeAtomic(p, "x")).toThrow(IoError);
+    expect(() => writeAtomic(p, "x")).toThrow(`cannot write ${p}: `);
+    expect(statSync(p).isDirectory()).toBe(true);
+    expect(readFileSync(join(p, "inside"), "utf8")).toBe("kept");
+    expect(readdirSync(d)).toEqual(["model.json"]);
+  });
+
+  it("a file where a folder should be: an IoError naming the file, in words; the file there is left intact", () => {
+    const d = folder();
+    writeFileSync(join(d, "data"), "keep");
+    const p = join(d, "data", "model.json");
+    expect(() => writeAtomic(p, "x")).toThrow(IoError);
+    expect(() => writeAtomic(p, "x")).toThrow(`cannot write ${p}: a folder on its path is a file`);
+    expect(readFileSync(join(d, "data"), "utf8")).toBe("keep");
+    expect(readdirSync(d)).toEqual(["data"]);
+  });
+
+  it("any name the folder can hold can be written (the temporary name is short)", () => {
+    const d = folder();
+    writeFileSync(join(d, LONG), "old");
+    writeAtomic(join(d, LONG), "new");
+    expect(readFileSync(join(d, LONG), "utf8")).toBe("new");
+    expect(readdirSync(d)).toEqual([LONG]);
+    const tooLong = join(d, `${LONG}xxxxxxxxxx`);
+    expect(() => writeAtomic(tooLong, "x")).toThrow(IoError);
+    expect(() => writeAtomic(tooLong, "x")).toThrow(`cannot write ${tooLong}: `);
+    expect(readdirSync(d)).toEqual([LONG]);
+  });
+});
