@@ -227,6 +227,21 @@ export class DimEnv {
     return this.bind(p).constValue();
   }
 
+  /** The value when every atom is bound, exactly (a parameter count may pass 2^53, where numbers round). */
+  exactValue(p: Poly): bigint | undefined {
+    let sum = 0n;
+    for (const [key, coef] of p.terms) {
+      let term = BigInt(coef);
+      for (const name of key === "" ? [] : key.split("*")) {
+        const a = this.atoms.get(name);
+        if (a?.value === undefined) return undefined;
+        term *= BigInt(a.value / a.multiple);
+      }
+      sum += term;
+    }
+    return sum;
+  }
+
   equal(a: Poly, b: Poly): boolean {
     return this.bind(a.sub(b)).isZero();
   }

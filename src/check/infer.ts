@@ -60,6 +60,9 @@ interface Anchor {
 /** Each copy of `repeat<N>` has its own parameters: the count is bounded so a typo cannot exhaust memory. */
 export const MAX_REPEAT = 1000;
 
+/** Parameter tensors of one model or definition at most: nested repeats multiply, and each copy is checked, built and run. */
+export const MAX_PARAM_TENSORS = 100_000;
+
 
 /** Codes not reported when a definition is checked with unknown dims (nothing can be proven about them). */
 const UNPROVABLE: ReadonlySet<Code> = new Set<Code>(["SEQ0202", "SEQ0305", "SEQ0307", "SEQ0112"]);
@@ -553,7 +556,12 @@ export class Inference {
       }
     }
 
-    // Parameters of this call.
+    // Parameters of this call (nested repeats multiply: bounded before they are made).
+    const added = copies.length * repeat * inst.params.length;
+    if (f.params.length + added > MAX_PARAM_TENSORS) {
+      this.report(f, "SEQ0114", `this call makes ${added.toLocaleString("en-US")} parameter tensors (${copies.length * repeat} copies of ${def.name}'s ${inst.params.length.toLocaleString("en-US")}), more than the ${MAX_PARAM_TENSORS.toLocaleString("en-US")} a model may have`, { loc: e.loc });
+      return undefined;
+    }
     for (const copy of copies) {
       for (let r = 0; r < repeat; r++) {
         const base = [prefix, copy, repeat > 1 ? String(r) : ""].filter((s) => s !== "").join(".");

@@ -10,7 +10,7 @@ import { formatTy } from "./types.js";
 /** A count as text: `4*H*X + 4*H*H + 4*H`, with `= 2,048` appended when every dim is bound. */
 export function formatCount(info: ModelInfo, p: Poly): string {
   const symbolic = info.env.format(p);
-  const n = info.env.value(p);
+  const n = info.env.exactValue(p);
   if (n === undefined) return symbolic;
   const num = n.toLocaleString("en-US");
   return symbolic === String(n) ? num : `${symbolic} = ${num}`;
@@ -57,7 +57,10 @@ function renderDims(info: ModelInfo): string | undefined {
 /** A parameter count: symbolic (`4*H*X + 4*H`), and its value when every dim is bound (null otherwise). */
 export interface Count {
   symbolic: string;
+  /** The value as a JSON number (rounded above 2^53: then `exact` has every digit). */
   value: number | null;
+  /** The exact value in decimal digits, when it is above 2^53 (Number.MAX_SAFE_INTEGER). */
+  exact?: string;
 }
 
 /**
@@ -86,7 +89,12 @@ export interface ModelSummary {
 
 /** The summary of one model as JSON-ready data. */
 export function summaryData(info: ModelInfo): ModelSummary {
-  const count = (p: Poly): Count => ({ symbolic: info.env.format(p), value: info.env.value(p) ?? null });
+  const count = (p: Poly): Count => {
+    const exact = info.env.exactValue(p);
+    const c: Count = { symbolic: info.env.format(p), value: exact === undefined ? null : Number(exact) };
+    if (exact !== undefined && (exact > BigInt(Number.MAX_SAFE_INTEGER) || exact < -BigInt(Number.MAX_SAFE_INTEGER))) c.exact = exact.toString();
+    return c;
+  };
   return {
     model: info.name,
     file: info.file,

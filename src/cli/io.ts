@@ -3,7 +3,7 @@
  * writing files atomically (a temp file renamed over the target, so a crash
  * never leaves a half-written file).
  */
-import { readFileSync } from "node:fs";
+import { NotASpecFile, readSpecFile } from "../ir/program.js";
 import { IoError, ioReason } from "../runtime/errors.js";
 
 /** A user-facing I/O failure: reported as one line, exit code 2. The runtime's IoError (a model directory that does not fit is one too). */
@@ -12,16 +12,21 @@ export { IoError as UserIoError };
 /** A command line that cannot be run as written: reported with a pointer to --help, exit code 2. */
 export class UsageError extends Error {}
 
-/** How the CLI loads a spec for the driver: its files read with readText (an unreadable one is a UserIoError), and the model asked for. */
+/**
+ * How the CLI loads a spec for the driver: the root read with readText (an
+ * unreadable one is a UserIoError), its imports with readSpecFile (an
+ * unreadable import is a diagnostic at the import), and the model asked for.
+ */
 export function specFiles(path: string, model?: string): { readFile: (p: string) => string; text: string; model?: string } {
-  return { readFile: readText, text: readText(path), ...(model !== undefined ? { model } : {}) };
+  return { readFile: readSpecFile, text: readText(path), ...(model !== undefined ? { model } : {}) };
 }
 
+/** A spec file's text (readSpecFile: a regular file of at most 10 MiB); a failure is a UserIoError saying why in words. */
 export function readText(path: string): string {
   try {
-    return readFileSync(path, "utf8");
+    return readSpecFile(path);
   } catch (e) {
-    throw new IoError(`cannot read ${path}: ${ioReason(e)}`);
+    throw new IoError(`cannot read ${path}: ${e instanceof NotASpecFile ? e.message : ioReason(e)}`);
   }
 }
 

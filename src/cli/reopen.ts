@@ -3,7 +3,7 @@ import { loadModel, SpecError } from "../api.js";
 import type { Program } from "../ir/program.js";
 import type { Graph } from "../graph/graph.js";
 import type { SavedModel } from "../runtime/model-dir.js";
-import { readText } from "./io.js";
+import { readSpecFile } from "../ir/program.js";
 import { emitDiagnostics, type OutputOptions } from "./output.js";
 
 export interface Reopened {
@@ -20,7 +20,7 @@ export interface Reopened {
  */
 export async function reopen(dir: string, opts: OutputOptions): Promise<Reopened | number> {
   try {
-    const { meta, weights, program, graph } = await loadModel(dir, { readFile: readText });
+    const { meta, weights, program, graph } = await loadModel(dir, { readFile: readSpecFile });
     return { saved: { meta, weights }, program, graph };
   } catch (e) {
     if (e instanceof SpecError) {

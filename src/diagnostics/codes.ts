@@ -33,6 +33,7 @@ export const CODES = {
   SEQ0111: { severity: "error", title: "not-a-tensor", help: "a value of this kind cannot be used in an expression" },
   SEQ0112: { severity: "error", title: "bad-option-value" },
   SEQ0113: { severity: "error", title: "not-a-value", help: "this name is not a tensor here (a dim, a vocabulary, a cell or a function name?)" },
+  SEQ0114: { severity: "error", title: "model-too-large", help: "nested repeat<N> multiplies: a model may have at most 100,000 parameter tensors" },
 
   SEQ0201: { severity: "error", title: "unknown-dim", help: "declare it with `dim NAME` (free) or `dim NAME = 128` (bound)" },
   SEQ0202: { severity: "error", title: "not-divisible" },

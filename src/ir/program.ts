@@ -4,7 +4,7 @@
  * lowered to IR and validated against the IR schema. File access is injected so
  * that tests and the CLI decide where text comes from.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
@@ -123,9 +123,31 @@ export interface LoadOptions {
   cwd?: string;
 }
 
+/** The largest spec file seqc reads (10 MiB): a bigger one is refused unread. */
+export const MAX_SPEC_BYTES = 10 * 1024 * 1024;
+
+/** A spec file that is not one to read: a device, a pipe, a directory, or too big. Its message says why, in words. */
+export class NotASpecFile extends Error {}
+
+/**
+ * Reads a spec file: only a regular file of at most MAX_SPEC_BYTES (`/dev/zero`
+ * or a FIFO would never end, a directory is a mistake). A failure to read is
+ * the file system's error, with its code.
+ */
+export function readSpecFile(path: string): string {
+  const st = statSync(path);
+  if (st.isDirectory()) throw new NotASpecFile("it is a directory");
+  if (!st.isFile()) throw new NotASpecFile("it is not a regular file (a device, a pipe or a socket)");
+  if (st.size > MAX_SPEC_BYTES) throw new NotASpecFile(`it has ${st.size} bytes; a spec may have at most ${MAX_SPEC_BYTES} (10 MiB)`);
+  return readFileSync(path, "utf8");
+}
+
+/** A spec's text as the parser reads it: without a leading UTF-8 byte-order mark. */
+const withoutBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
 /** Loads a root file and everything it imports. Missing imports and cycles are diagnostics. */
 export function loadProgram(path: string, opts: LoadOptions = {}): Program {
-  const read = opts.readFile ?? ((p: string) => readFileSync(p, "utf8"));
+  const read = opts.readFile ?? readSpecFile;
   const cwd = opts.cwd ?? process.cwd();
   const std = loadStd();
   const sources = new Map(std.sources);
@@ -133,8 +155,9 @@ export function loadProgram(path: string, opts: LoadOptions = {}): Program {
   const byAbs = new Map<string, LoadedModule>();
   const display = (abs: string) => relative(cwd, abs) || abs;
 
-  const load = (abs: string, text: string, stack: string[]): LoadedModule => {
+  const load = (abs: string, raw: string, stack: string[]): LoadedModule => {
     const file = display(abs);
+    const text = withoutBom(raw);
     sources.set(file, text);
     const c = compileText(file, text);
     diagnostics.push(...c.diagnostics);
@@ -154,11 +177,17 @@ export function loadProgram(path: string, opts: LoadOptions = {}): Program {
         mod.imports.push(known.file);
         continue;
       }
+      // Only specs are imported: another file's text would be parsed and its lines shown in the errors.
+      if (!target.endsWith(".seq")) {
+        diagnostics.push(diagnostic("SEQ0003", `cannot import ${JSON.stringify(item.path)}: an import names a spec, a file ending in .seq (the file was not read)`, span));
+        continue;
+      }
       let imported: string;
       try {
         imported = read(target);
-      } catch {
-        diagnostics.push(diagnostic("SEQ0003", `cannot read the imported file ${JSON.stringify(item.path)} (${display(target)})`, span));
+      } catch (e) {
+        const why = e instanceof NotASpecFile ? `: ${e.message}` : "";
+        diagnostics.push(diagnostic("SEQ0003", `cannot read the imported file ${JSON.stringify(item.path)} (${display(target)})${why}`, span));
         continue;
       }
       mod.imports.push(load(target, imported, [...stack, abs]).file);

@@ -2,11 +2,42 @@
  * Writing files so that a reader never sees one half-written, and a failure
  * names the file. Runtime file: imports only its siblings and Node built-ins.
  */
-import { renameSync, rmSync, writeFileSync } from "node:fs";
+import { readdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { IoError, ioReason } from "./errors.js";
 
 let temps = 0;
+const TEMP = /^\.seqc-(\d+)-\d+\.tmp$/;
+
+/** Whether process `pid` is running (a signal 0 reaches it). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as { code?: string }).code === "EPERM";
+  }
+}
+
+/**
+ * Removes the temporary files of writes that never finished in `dir`: this
+ * process's and those of processes that are gone (killed mid-write). Another
+ * running process's are left to it.
+ */
+export function removeStaleTemps(dir: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const m = TEMP.exec(n);
+    if (!m) continue;
+    const pid = Number(m[1]);
+    if (pid === process.pid || !alive(pid)) rmSync(join(dir, n), { force: true });
+  }
+}
 
 /**
  * Writes a file through a temporary file in the same folder and a rename:

@@ -3,15 +3,24 @@
  * the model's name, the fixed dims, the vocabularies, the training settings and
  * a TensorFlow.js weights manifest) and `weights.bin` (float32, in manifest
  * order) — the TensorFlow.js weights format, so `tf.io` tools can read the
- * weights. Every file is written to a temporary name and renamed: a crash never
- * leaves a half-written model.
+ * weights. model.json records the SHA-256 of every other file, and every read
+ * checks them and that each weight is finite: flipped bits are refused, never
+ * computed with.
+ *
+ * A save replaces the directory's model as a whole or not at all: the new
+ * files are written beside the old ones as `NAME.next` (each through a
+ * temporary file and a rename), `model.json.next` last; once that exists the
+ * save is decided, and renaming the `.next` files over the old ones
+ * (model.json last) completes it. A save or read that finds a
+ * `model.json.next` completes that earlier save first; `.next` files without
+ * one are an unfinished save and are removed, as are the temporary files of
+ * writes that never finished. A kill at any moment leaves the
+ * previous model or the new one, never a mix.
  *
  * A training checkpoint adds the trainer's state for `seqc train --resume`:
  * `optimizer.json` (the run's position, the generator's state, the optimizer's
  * iteration count and a manifest) and `optimizer.bin` (the optimizer's slots and
- * any states carried between BPTT windows, float32). model.json is written last
- * and records the SHA-256 of the other files, so a checkpoint whose writing was
- * cut short is recognised as such when resuming.
+ * any states carried between BPTT windows, float32).
  *
  * Reading one for a model checks it against the model (names, shapes at the
  * saved dims, dtypes, vocabularies): a ModelFileError (exit 2) names the
@@ -21,13 +30,13 @@
  * Runtime file: imports only its siblings and Node built-ins.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { basename, join } from "node:path";
 import { DimTable, type DimAtomInfo, type DimVocabInfo } from "./dims.js";
 import { IoError, ioReason, ModelFileError } from "./errors.js";
 
 export { ModelFileError };
-import { writeAtomic } from "./files.js";
+import { removeStaleTemps, writeAtomic } from "./files.js";
 import type { Buf, CompiledModel, DimTerms, ModelInfo } from "./model-api.js";
 import type { TrainSettings } from "./settings.js";
 import { Vocabulary, type VocabularyJSON } from "./vocab.js";
@@ -60,7 +69,7 @@ export interface TrainedInfo {
   /** Completed epochs. */
   epochs: number;
   seed: number;
-  /** SHA-256 (hex) of the checkpoint's other files, by file name (absent in models saved without a trainer state). */
+  /** SHA-256 (hex) of the directory's other files, by file name (absent in models saved by seqc before 0.1). */
   checksums?: Record<string, string>;
 }
 
@@ -119,11 +128,36 @@ function unpack(buf: Uint8Array, entries: WeightEntry[], what: string): Map<stri
   return out;
 }
 
+/** The files a model directory's save writes (a trainer state's only with one). */
+const SAVED_FILES = ["optimizer.bin", "optimizer.json", "weights.bin", "model.json"] as const;
+const NEXT = ".next";
+
 /**
- * Writes a model directory (weights first, then model.json, so a readable
- * model.json always has its weights). With `state`, also the trainer's state
- * (optimizer.json, optimizer.bin, before the weights), checksummed in model.json;
- * without, a trainer state left from an earlier run is removed.
+ * Completes or discards a save that was cut short (see the file comment): with
+ * a `model.json.next`, its `.next` files are renamed into place, model.json
+ * last; without, the `.next` files are removed. Then a file of the trainer
+ * state that model.json does not record (a save without state) is removed.
+ */
+function settle(dir: string): void {
+  const committed = existsSync(join(dir, "model.json" + NEXT));
+  try {
+    removeStaleTemps(dir);
+    for (const f of SAVED_FILES) {
+      const next = join(dir, f + NEXT);
+      if (!existsSync(next)) continue;
+      if (committed) renameSync(next, join(dir, f));
+      else rmSync(next, { force: true });
+    }
+  } catch (e) {
+    throw new IoError(`cannot complete the save of ${dir}: ${ioReason(e)}`);
+  }
+}
+
+/**
+ * Writes a model directory, replacing what it held as a whole (see the file
+ * comment). With `state`, also the trainer's state (optimizer.json,
+ * optimizer.bin); without, a trainer state left from an earlier run is
+ * removed. model.json records the checksum of every other file.
  */
 export function saveModel(
   dir: string,
@@ -136,8 +170,13 @@ export function saveModel(
   } catch (e) {
     throw new IoError(`cannot create the model directory ${dir}: ${ioReason(e)}`);
   }
+  settle(dir);
   const trained: TrainedInfo = { ...meta.trained };
-  delete trained.checksums;
+  const checksums: Record<string, string> = {};
+  const put = (name: string, data: string | Uint8Array) => {
+    writeAtomic(join(dir, name + NEXT), data);
+    checksums[name] = sha256(data);
+  };
   if (state) {
     const packed = pack(state.tensors);
     const file: TrainerStateFile = {
@@ -147,18 +186,23 @@ export function saveModel(
       optimizer: state.optimizer,
       manifest: { paths: ["optimizer.bin"], weights: packed.entries },
     };
-    const json = JSON.stringify(file, null, 2) + "\n";
-    writeAtomic(join(dir, "optimizer.bin"), packed.bin);
-    writeAtomic(join(dir, "optimizer.json"), json);
-    trained.checksums = { "optimizer.json": sha256(json), "optimizer.bin": sha256(packed.bin) };
-  } else {
-    for (const f of ["optimizer.json", "optimizer.bin"]) rmSync(join(dir, f), { force: true });
+    put("optimizer.bin", packed.bin);
+    put("optimizer.json", JSON.stringify(file, null, 2) + "\n");
   }
   const { bin, entries } = pack(weights);
-  writeAtomic(join(dir, "weights.bin"), bin);
-  if (trained.checksums) trained.checksums["weights.bin"] = sha256(bin);
+  put("weights.bin", bin);
+  trained.checksums = checksums;
   const file: ModelFile = { format: MODEL_FORMAT, version: MODEL_VERSION, ...meta, trained, weightsManifest: [{ paths: ["weights.bin"], weights: entries }] };
-  writeAtomic(join(dir, "model.json"), JSON.stringify(file, null, 2) + "\n");
+  // The save is decided once model.json.next exists; settle() moves it into place.
+  writeAtomic(join(dir, "model.json" + NEXT), JSON.stringify(file, null, 2) + "\n");
+  settle(dir);
+  if (!state) {
+    try {
+      for (const f of ["optimizer.json", "optimizer.bin"]) rmSync(join(dir, f), { force: true });
+    } catch (e) {
+      throw new IoError(`cannot remove the old trainer state of ${dir}: ${ioReason(e)}`);
+    }
+  }
 }
 
 /** Whether a directory holds a model.json. */
@@ -174,7 +218,7 @@ export function hasModel(dir: string): boolean {
 export function loadCheckpoint(dir: string): SavedModel & { state: SavedTrainerState } {
   const saved = loadModel(dir);
   const sums = saved.meta.trained?.checksums;
-  if (!sums) throw new ModelFileError(`${dir} holds a model but no training state to resume from (no optimizer.json): it was saved by an older seqc or without one`);
+  if (!sums || sums["optimizer.json"] === undefined) throw new ModelFileError(`${dir} holds a model but no training state to resume from (no optimizer.json): it was saved by an older seqc or without one`);
   const read = (name: string): Buffer => {
     try {
       return readFileSync(join(dir, name));
@@ -182,9 +226,9 @@ export function loadCheckpoint(dir: string): SavedModel & { state: SavedTrainerS
       throw new ModelFileError(`cannot read ${join(dir, name)}: ${(e as Error).message}`);
     }
   };
-  const files = new Map(["optimizer.json", "optimizer.bin", "weights.bin"].map((f) => [f, read(f)]));
+  const files = new Map(["optimizer.json", "optimizer.bin"].map((f) => [f, read(f)]));
   for (const [name, data] of files) {
-    if (sums[name] !== sha256(data)) throw new ModelFileError(`${join(dir, name)} does not match ${join(dir, "model.json")} (was the checkpoint's writing interrupted?): cannot resume from it`);
+    if (sums[name] !== sha256(data)) throw new ModelFileError(`${join(dir, name)} does not match ${join(dir, "model.json")} (the file was changed or damaged after it was saved): cannot resume from it`);
   }
   const file = JSON.parse(files.get("optimizer.json")!.toString("utf8")) as TrainerStateFile;
   if (file.format !== OPTIMIZER_FORMAT || file.version !== 1) throw new ModelFileError(`${join(dir, "optimizer.json")} is not a seqc trainer state`);
@@ -195,6 +239,7 @@ export function loadCheckpoint(dir: string): SavedModel & { state: SavedTrainerS
 
 /** Reads a model directory: model.json checked for its form, and every weight of its manifest. */
 export function loadModel(dir: string): SavedModel {
+  if (existsSync(join(dir, "model.json" + NEXT))) settle(dir);
   let meta: ModelFile;
   try {
     meta = JSON.parse(readFileSync(join(dir, "model.json"), "utf8")) as ModelFile;
@@ -214,7 +259,14 @@ export function loadModel(dir: string): SavedModel {
   field("model", typeof meta.model === "string", "a string");
   field("dims", isObject(meta.dims) && Object.values(meta.dims).every((v) => Number.isInteger(v) && v > 0), "an object of whole numbers > 0");
   field("vocabularies", isObject(meta.vocabularies), "an object");
-  field("weightsManifest", Array.isArray(meta.weightsManifest) && meta.weightsManifest.every((g) => isObject(g) && Array.isArray(g.paths) && typeof g.paths[0] === "string" && Array.isArray(g.weights)), "an array of { paths, weights }");
+  field("weightsManifest", Array.isArray(meta.weightsManifest) && meta.weightsManifest.every((g) => isObject(g) && Array.isArray(g.paths) && g.paths.length === 1 && typeof g.paths[0] === "string" && Array.isArray(g.weights)), "an array of { paths: [one file name], weights }");
+  const sums = meta.trained?.checksums;
+  field("trained.checksums", sums === undefined || (isObject(sums) && Object.values(sums).every((v) => typeof v === "string")), "an object of strings");
+  for (const group of meta.weightsManifest) {
+    // A manifest names files in the directory, never a path out of it (`../../etc/passwd`).
+    const p = group.paths[0]!;
+    if (p !== basename(p) || p === "." || p === ".." || p.includes("\\") || p === "") throw new ModelFileError(`${join(dir, "model.json")}: the weights file ${JSON.stringify(p)} is not a file name in the model directory`);
+  }
   for (const group of meta.weightsManifest) {
     for (const w of group.weights) {
       field("each weight of weightsManifest", isObject(w) && typeof w.name === "string" && Array.isArray(w.shape) && w.shape.every((d) => Number.isInteger(d) && d >= 0), "{ name, shape, dtype }");
@@ -223,13 +275,20 @@ export function loadModel(dir: string): SavedModel {
   }
   const weights = new Map<string, { shape: number[]; values: Float32Array }>();
   for (const group of meta.weightsManifest) {
+    const path = join(dir, group.paths[0]!);
     let buf: Buffer;
     try {
-      buf = readFileSync(join(dir, group.paths[0]!));
+      buf = readFileSync(path);
     } catch (e) {
-      throw new ModelFileError(`cannot read the weights of ${dir}: ${(e as Error).message}`);
+      throw new ModelFileError(`cannot read the weights of ${dir}: ${ioReason(e)} (${path})`);
     }
-    for (const [name, w] of unpack(buf, group.weights, `${dir}: weights.bin`)) weights.set(name, w);
+    const sum = sums?.[group.paths[0]!];
+    if (sum !== undefined && sum !== sha256(buf)) throw new ModelFileError(`${path} does not match the checksum in ${join(dir, "model.json")}: the file was changed or damaged after it was saved`);
+    for (const [name, w] of unpack(buf, group.weights, path)) {
+      const bad = w.values.findIndex((v) => !Number.isFinite(v));
+      if (bad >= 0) throw new ModelFileError(`${path}: the weight ${name} holds ${w.values[bad]} at element ${bad}: a model's weights must be finite numbers`);
+      weights.set(name, w);
+    }
   }
   return { meta, weights };
 }

@@ -58,4 +58,17 @@ describe("summaryData", () => {
     expect(data.values.map((v) => v.name)).toEqual(["x", "y", "h", "logits"]);
     expect(JSON.parse(JSON.stringify(data))).toEqual(data);
   });
+
+  it("counts above 2^53 are exact: every digit in the table, and in `exact` beside the rounded JSON number", () => {
+    const BIG = "model big {\n  dim H = 2147483647\n  input x: [1]\n  target y: [1]\n  z = dense<H>(dense<H>(x))\n  loss mse(dense<1>(z), y)\n}\n";
+    const m = checkedInline(BIG).model;
+    // H (x) + H (bias) + H*H + H + H + 1, with H = 2^31 - 1: 4,611,686,022,722,355,198
+    const want = 2147483647n * 2147483647n + 4n * 2147483647n + 1n;
+    expect(want.toString()).toBe("4611686022722355198");
+    expect(renderSummary(m)).toContain("total params: H*H + 4*H + 1 = 4,611,686,022,722,355,198");
+    const total = (summaryData(m) as { total: { value: number; exact?: string } }).total;
+    expect(total.exact).toBe("4611686022722355198");
+    expect(total.value).toBe(Number(want));
+    expect((summaryData(checkedInline(RNN).model) as { total: object }).total).not.toHaveProperty("exact");
+  });
 });

@@ -13,8 +13,11 @@ describe("readText", () => {
   });
 
   it.each([
-    ["a missing file", () => join(tmp.dir, "missing.seq"), "no such file"],
-    ["a directory", () => tmp.dir, "it is a directory"],
+    ["a missing file", (): string => join(tmp.dir, "missing.seq"), "no such file"],
+    ["a directory", (): string => tmp.dir, "it is a directory"],
+    // Devices and pipes are refused before they are read (/dev/zero would never end).
+    ["a device", (): string => "/dev/zero", "it is not a regular file (a device, a pipe or a socket)"],
+    ["a file over 10 MiB", (): string => tmp.file("huge.seq", " ".repeat(10 * 1024 * 1024 + 1)), "it has 10485761 bytes; a spec may have at most 10485760 (10 MiB)"],
   ] as const)("%s is a UserIoError naming the path and why", (_label, path, why) => {
     const p = path();
     expect(() => readText(p)).toThrow(UserIoError);
@@ -29,14 +32,14 @@ describe("readText", () => {
 });
 
 describe("specFiles", () => {
-  it("the spec's text, a reader for its imports, and the model asked for (only when asked)", () => {
+  it("the spec's text, a reader for its imports (its failures become diagnostics at the import), and the model asked for (only when asked)", () => {
     const root = tmp.file("root.seq", "import \"lib.seq\"\n");
     const lib = tmp.file("lib.seq", "dim D = 2\n");
     const opts = specFiles(root, "m");
     expect(opts.text).toBe("import \"lib.seq\"\n");
     expect(opts.model).toBe("m");
     expect(opts.readFile(lib)).toBe("dim D = 2\n");
-    expect(() => opts.readFile(join(tmp.dir, "nope.seq"))).toThrow(UserIoError);
+    expect(() => opts.readFile(join(tmp.dir, "nope.seq"))).toThrow(/ENOENT/);
     expect("model" in specFiles(root)).toBe(false);
   });
 

@@ -5,6 +5,9 @@
  * standard library's build cache is used only for the very text it was
  * compiled from.
  */
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { compileStd, compileText, loadProgram, loadStd, type StdFile } from "../../src/ir/program.js";
 
@@ -62,6 +65,39 @@ describe("loadProgram", () => {
     expect(p.diagnostics.map((d) => [d.code, d.labels[0]!.file, d.message])).toEqual([["SEQ0004", "c.seq", "import cycle: a.seq -> b.seq -> c.seq -> a.seq"]]);
     const self = loadProgram("s.seq", { ...files({}).opts, text: 'import "s.seq"\n' });
     expect(self.diagnostics.map((d) => d.code)).toEqual(["SEQ0004"]);
+  });
+
+  it("an import of a file that is not a spec is refused unread: its text never reaches a message", () => {
+    const { reads, opts } = files({ "main.seq": 'import "/etc/passwd"\nimport "../../proc/self/environ"\n' });
+    const p = loadProgram("main.seq", opts);
+    expect(reads).toEqual(["/p/main.seq"]);
+    expect(p.diagnostics.map((d) => [d.code, d.message])).toEqual([
+      ["SEQ0003", 'cannot import "/etc/passwd": an import names a spec, a file ending in .seq (the file was not read)'],
+      ["SEQ0003", 'cannot import "../../proc/self/environ": an import names a spec, a file ending in .seq (the file was not read)'],
+    ]);
+  });
+
+  it("imports read from disk: a device, a pipe or a directory named *.seq is refused unread, saying why", () => {
+    const dir = mkdtempSync(join(tmpdir(), "seqc-program-"));
+    try {
+      mkdirSync(join(dir, "dir.seq"));
+      symlinkSync("/dev/zero", join(dir, "zero.seq"));
+      const main = join(dir, "main.seq");
+      writeFileSync(main, 'import "dir.seq"\nimport "zero.seq"\n');
+      const p = loadProgram(main);
+      expect(p.diagnostics.map((d) => d.message.replace(/ \(.*?\)/, " (PATH)"))).toEqual([
+        'cannot read the imported file "dir.seq" (PATH): it is a directory',
+        'cannot read the imported file "zero.seq" (PATH): it is not a regular file (a device, a pipe or a socket)',
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a UTF-8 byte-order mark before the spec is not part of it", () => {
+    const p = loadProgram("bom.seq", { ...files({}).opts, text: "\uFEFFdim A = 2\nmodel m {\n  input x: [A]\n  target y: [A]\n  loss mse(x, y)\n}\n" });
+    expect(p.diagnostics).toEqual([]);
+    expect(p.sources.get("bom.seq")!.startsWith("dim A")).toBe(true);
   });
 
   it("a file outside the working directory keeps a relative name", () => {

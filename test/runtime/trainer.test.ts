@@ -111,7 +111,7 @@ describe("training", () => {
     expect(saved.meta.dims).toEqual({ V: 5, T: 6 });
     expect(saved.meta.vocabularies).toEqual({ chars: { tokens: ["a", "b", "c", "<unk>", "<eos>"], unk: "<unk>", eos: "<eos>" } });
     expect(saved.meta.settings).toEqual({ ...info.settings, epochs: 6, batch: 4 });
-    expect(saved.meta.trained).toEqual({ epochs: 6, seed: 1 });
+    expect(saved.meta.trained).toEqual({ epochs: 6, seed: 1, checksums: { "weights.bin": expect.stringMatching(/^[0-9a-f]{64}$/) } });
     expect([...saved.weights.keys()]).toEqual(["logits.W", "logits.b"]);
     expect(saved.weights.get("logits.W")!.shape).toEqual([5, 5]);
     expect(saved.weights.get("logits.b")!.shape).toEqual([5]);

@@ -2,8 +2,9 @@
 import { hasErrors, type Diagnostic } from "../../diagnostics/diagnostic.js";
 import { checkSpec, DimError } from "../../driver.js";
 import { unknownDims } from "../../check/given.js";
+import { readSpecFile } from "../../ir/program.js";
 import { readFileSync } from "node:fs";
-import { expandPaths, readText, specFiles, UsageError, UserIoError } from "../io.js";
+import { expandPaths, specFiles, UsageError, UserIoError } from "../io.js";
 import { emitDiagnostics, type OutputOptions } from "../output.js";
 
 /** The name standard input's spec goes by in messages. */
@@ -33,7 +34,7 @@ export async function runCheck(files: string[], opts: CheckOptions): Promise<num
   // The dims the specs declare: a given name is unknown only if none declares it (and every spec got as far as its models).
   const declared = new Set<string>();
   let everyDeclared = true;
-  const checkOne = (p: string) => (p === "-" ? checkSpec(STDIN, { text: readStdin(), readFile: readText, ...given }) : checkSpec(p, { ...specFiles(p), ...given }));
+  const checkOne = (p: string) => (p === "-" ? checkSpec(STDIN, { text: readStdin(), readFile: readSpecFile, ...given }) : checkSpec(p, { ...specFiles(p), ...given }));
   for (const p of paths) {
     let checked: ReturnType<typeof checkSpec>;
     try {
