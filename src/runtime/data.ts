@@ -228,6 +228,10 @@ export function languageModelFields(model: DataModel, table = new DimTable(model
 type Json = unknown;
 type Leaf = string | number;
 
+/** The largest float32: a value beyond it would be Infinity in the model. */
+const F32_MAX = 3.4028234663852886e38;
+const F32_MAX_TEXT = "3.4e38";
+
 /** A field's value as walked: its extents and leaves (row-major; tokens not yet ids). */
 interface Walked {
   extents: number[];
@@ -417,6 +421,7 @@ class Reader {
       if (axis === rank) {
         if (f.vocab !== undefined) token(v, at, depth, "either");
         else if (typeof v !== "number" || !Number.isFinite(v)) report(depth, `expected a number at ${at}, found ${describe(v)}`);
+        else if (Math.abs(v) > F32_MAX) report(depth, `${v} at ${at} is too large for a float32 (at most ${F32_MAX_TEXT} in size)`);
         return;
       }
       if (f.vocab !== undefined && axis === rank - 1) {
@@ -738,6 +743,7 @@ class Reader {
         const cell = cells[c]!;
         const n = cell === "" ? NaN : Number(cell);
         if (!Number.isFinite(n)) issues.add({ line: i + 1, message: `column ${header[c]}: ${cell === "" ? "empty cell" : `not a number: ${JSON.stringify(cell)}`}` });
+        else if (Math.abs(n) > F32_MAX) issues.add({ line: i + 1, message: `column ${header[c]}: ${cell} is too large for a float32 (at most ${F32_MAX_TEXT} in size)` });
         cols.get(c)!.push(n);
       }
     }

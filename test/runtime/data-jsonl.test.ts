@@ -52,6 +52,21 @@ describe("problems are reported by line and all collected", () => {
     ]);
   });
 
+  it("numbers a float32 cannot hold, and tokens with control characters, which are shown escaped", () => {
+    const data = jsonl(
+      good,
+      { x: "AB", y: [[1e39], [0]] }, // 2: overflows float32
+      '{"x": "AB", "y": [[-1e308], [0]]}', // 3
+      { x: "A\u001b[2JB", y: [[0], [1], [0], [0], [0], [0]] }, // 4: an escape sequence
+      { x: "AB", y: [[3.4e38], [0]] }, // 5: fits
+    );
+    expect(problemLines(() => parseDataset(data, ab(), {}, "ab.jsonl"))).toEqual([
+      "line 2: field y: 1e+39 at y[0][0] is too large for a float32 (at most 3.4e38 in size)",
+      "line 3: field y: -1e+308 at y[0][0] is too large for a float32 (at most 3.4e38 in size)",
+      'line 4: field x: unknown token "\\u001b" at x[1]: vocabulary abc has A, B, C and no <unk>',
+    ]);
+  });
+
   it("throws a DataError with { line, field, message } and a summary", () => {
     let err: unknown;
     try {
