@@ -10,7 +10,7 @@ let temps = 0;
 const TEMP = /^\.seqc-(\d+)-\d+\.tmp$/;
 
 /** Whether process `pid` is running (a signal 0 reaches it). */
-function alive(pid: number): boolean {
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -30,13 +30,13 @@
  * Runtime file: imports only its siblings and Node built-ins.
  */
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { DimTable, type DimAtomInfo, type DimVocabInfo } from "./dims.js";
 import { IoError, ioReason, ModelFileError } from "./errors.js";
 
 export { ModelFileError };
-import { removeStaleTemps, writeAtomic } from "./files.js";
+import { alive, removeStaleTemps, writeAtomic } from "./files.js";
 import type { Buf, CompiledModel, DimTerms, ModelInfo } from "./model-api.js";
 import type { TrainSettings } from "./settings.js";
 import { Vocabulary, type VocabularyJSON } from "./vocab.js";
@@ -203,6 +203,56 @@ export function saveModel(
       throw new IoError(`cannot remove the old trainer state of ${dir}: ${ioReason(e)}`);
     }
   }
+}
+
+/** The lock file of a model directory a training run writes: the run's process id. */
+export const LOCK_FILE = ".seqc-lock";
+
+/**
+ * Holds a model directory for one training run, so that two runs never write
+ * one directory: DIR/.seqc-lock, created only if absent, holds the process id.
+ * A lock of a running process is refused (an IoError, exit 2); one whose
+ * process is gone (a killed run) is taken over. The lock goes when the
+ * returned function is called, or when the process exits.
+ */
+export function lockModelDir(dir: string): () => void {
+  const path = join(dir, LOCK_FILE);
+  try {
+    mkdirSync(dir, { recursive: true });
+  } catch (e) {
+    throw new IoError(`cannot create the model directory ${dir}: ${ioReason(e)}`);
+  }
+  for (let attempt = 0; attempt < 3; attempt++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: "wx" });
+    } catch (e) {
+      if ((e as { code?: string }).code !== "EEXIST") throw new IoError(`cannot write ${path}: ${ioReason(e)}`);
+      let pid = NaN;
+      try {
+        pid = Number(readFileSync(path, "utf8").trim());
+      } catch {
+        // Gone since: try again.
+      }
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
+        throw new IoError(`${dir} is being written by another training run (process ${pid}): wait for it to end, or choose another output directory (if no such run is going, remove ${path})`);
+      }
+      rmSync(path, { force: true });
+      continue;
+    }
+    const release = () => {
+      try {
+        if (readFileSync(path, "utf8").trim() === String(process.pid)) rmSync(path, { force: true });
+      } catch {
+        // Already gone.
+      }
+    };
+    process.once("exit", release);
+    return () => {
+      process.off("exit", release);
+      release();
+    };
+  }
+  throw new IoError(`cannot lock ${dir}: another process keeps creating ${path}`);
 }
 
 /** Whether a directory holds a model.json. */

@@ -31,7 +31,7 @@ import { dataModelOf, formatOf, loadData, resolveVocabularies, shapeText, type D
 import { DimTable } from "./dims.js";
 import { IoError, UsageError } from "./errors.js";
 import { argmax, evaluate, metricsReport } from "./metrics.js";
-import { checkModelFits, loadModel, modelWeights, saveModel, savedVocabularies, setModelWeights, type SavedModel } from "./model-dir.js";
+import { checkModelFits, loadModel, lockModelDir, modelWeights, saveModel, savedVocabularies, setModelWeights, type SavedModel } from "./model-dir.js";
 import { DataError } from "./problems.js";
 import { textIds, Vocabulary } from "./vocab.js";
 
@@ -260,6 +260,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   const updates = plan0.reduce((n, b) => n + windowsOf(b, atom, settings.bptt).length, 0);
   const tty = process.stdout.isTTY === true && !quiet;
 
+  const unlock = lockModelDir(outDir);
   let interrupted = false;
   const onSigint = () => {
     interrupted = true;
@@ -340,20 +341,24 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
       if (tty) out("\n");
       save(good.params, good.epoch);
       err(`${PROG}: ${e.message}; training stopped. The last good weights (epoch ${good.epoch}${good.epoch === 0 ? ": the initial ones" : ""}) are saved in ${outDir}\nTry a smaller learning rate (--lr) or gradient clipping (--clip 5).\n`);
+      unlock();
       return 1;
     } else throw e;
   } finally {
     process.off("SIGINT", onSigint);
   }
+  // The lock goes at each return below (and at exit, should anything throw).
   if (interrupted) {
     if (tty) out("\n");
     save(model.params, epoch);
     err(`${PROG}: interrupted in epoch ${epoch + 1}; the weights so far are saved in ${outDir}\n`);
+    unlock();
     return 130;
   }
   if (saved !== epoch || epoch === 0) save(model.params, epoch);
   const secs = (performance.now() - started) / 1000;
   const lossText = last ? `, loss ${last.loss.toFixed(5)}${last.validation !== undefined ? `, validation ${last.validation.toFixed(5)}` : ""}` : "";
+  unlock();
   out(`trained ${info.name}: ${epoch} ${epoch === 1 ? "epoch" : "epochs"} on ${train.length} examples${lossText} (${secs.toFixed(1)} s); saved ${outDir}\n`);
   return 0;
 }

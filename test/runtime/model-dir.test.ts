@@ -7,6 +7,7 @@
  * weights file. A save stopped at any file operation (node:fs is wrapped to
  * die at the n-th) leaves the previous model or the new one, never a mix.
  */
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +19,8 @@ import {
   checkModelFits,
   loadCheckpoint,
   loadModel,
+  LOCK_FILE,
+  lockModelDir,
   ModelFileError,
   modelWeights,
   saveModel,
@@ -304,5 +307,29 @@ describe("a save is all or nothing", () => {
     plain(d);
     expect(readdirSync(d).sort()).toEqual(["model.json", "weights.bin"]);
     expect(() => loadCheckpoint(d)).toThrow(/no training state to resume from/);
+  });
+});
+
+describe("one training run writes a model directory at a time", () => {
+  it("a lock of a running process is refused, naming it; a gone process's is taken over; releasing removes it", () => {
+    const d = join(tmp, "locked");
+    const release = lockModelDir(d);
+    expect(readFileSync(join(d, LOCK_FILE), "utf8")).toBe(`${process.pid}\n`);
+    release();
+    expect(readdirSync(d)).toEqual([]);
+    // Another run that is going: the parent of this test process.
+    writeFileSync(join(d, LOCK_FILE), `${process.ppid}\n`);
+    expect(() => lockModelDir(d)).toThrow(IoError);
+    expect(() => lockModelDir(d)).toThrow(`${d} is being written by another training run (process ${process.ppid}): wait for it to end, or choose another output directory (if no such run is going, remove ${join(d, LOCK_FILE)})`);
+    // A run that was killed: its process is gone.
+    const gone = spawnSync(process.execPath, ["-e", "process.stdout.write(String(process.pid))"], { encoding: "utf8" }).stdout;
+    writeFileSync(join(d, LOCK_FILE), `${gone}\n`);
+    const again = lockModelDir(d);
+    expect(readFileSync(join(d, LOCK_FILE), "utf8")).toBe(`${process.pid}\n`);
+    again();
+    // Garbage in the lock file is no run.
+    writeFileSync(join(d, LOCK_FILE), "not a pid");
+    lockModelDir(d)();
+    expect(readdirSync(d)).toEqual([]);
   });
 });

@@ -7,7 +7,7 @@
  * eval's accuracy follows seqc eval, sample generates, and bad input gives a
  * message and an exit code, never a stack trace.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { parseDataset } from "../../src/backends/tfjs/dataset.js";
@@ -101,6 +101,17 @@ describe("training", () => {
     // Shuffled: the order of the lengths differs between epochs.
     const order = (e: number) => calls.forwards.slice(10 * e, 10 * e + 10).map((f) => f.dims["T"]).join();
     expect(new Set([0, 1, 2, 3, 4, 5].map(order)).size).toBeGreaterThan(1);
+  });
+
+  it("leaves no lock, and refuses (exit 2) a directory another run is training into, before training", async () => {
+    expect(existsSync(join(out, ".seqc-lock"))).toBe(false);
+    const busy = join(dir, "busy");
+    mkdirSync(busy, { recursive: true });
+    writeFileSync(join(busy, ".seqc-lock"), `${process.ppid}\n`);
+    const r = await run(["--data", train, "--out", busy, "--epochs", "1"], info, bigram(info));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${busy} is being written by another training run (process ${process.ppid})`);
+    expect(existsSync(join(busy, "model.json"))).toBe(false);
   });
 
   it("writes seqc's model directory, which seqc's reader loads", () => {

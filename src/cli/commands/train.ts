@@ -38,7 +38,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
   const compiled = compiledOrExit(compileSpec(spec, { ...specFiles(spec, opts.model), ...(opts.dims ? { dims: opts.dims } : {}) }), opts);
   if (typeof compiled === "number") return compiled;
   const { program, model: info, graph } = compiled;
-  const [data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError, windowAxis }, { saveModel, loadCheckpoint, hasModel, checkModelFits, ModelFileError }, { modelShape }, { vocabulariesToJSON, vocabulariesFromJSON }, progress] =
+  const [data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError, windowAxis }, { saveModel, loadCheckpoint, hasModel, checkModelFits, lockModelDir, ModelFileError }, { modelShape }, { vocabulariesToJSON, vocabulariesFromJSON }, progress] =
     await Promise.all([
       import("../../backends/tfjs/dataset.js"),
       import("../../backends/tfjs/engine.js"),
@@ -53,8 +53,12 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
 
   // --resume: the checkpoint in `out` must come from this spec and model; its settings are the base, flags still override.
   let checkpoint: ReturnType<typeof loadCheckpoint> | undefined;
+  // One training run writes a model directory at a time (released at each return, and at exit).
+  let unlock: (() => void) | undefined;
   if (opts.resume) {
     if (!hasModel(opts.out)) throw new UserIoError(`--resume: there is no checkpoint in ${opts.out} (no model.json): train without --resume first`);
+    // Held from before the checkpoint is read: no other run writes it meanwhile.
+    unlock = lockModelDir(opts.out);
     try {
       checkpoint = loadCheckpoint(opts.out);
     } catch (e) {
@@ -77,6 +81,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
   const dataset = await readingData(() => loadTrainingData(data, opts.data, graph, settings, opts.seqLength, loadOpts));
   if (typeof dataset === "number") return dataset;
   checkWritableDir(opts.out);
+  unlock ??= lockModelDir(opts.out);
   const engine = await loadEngine(opts.backend);
   const log = (s: string) => {
     if (!opts.quiet) process.stderr.write(s + "\n");
@@ -178,6 +183,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
       if (good && good !== written) write(good);
       const kept = written ? `The last good checkpoint (epoch ${written.epoch}${written.epoch === 0 ? ": the initial weights" : ""}) is in ${opts.out}` : `No checkpoint was written`;
       process.stderr.write(`seqc: ${e.message}; training stopped. ${kept}\nTry a smaller learning rate (--lr) or gradient clipping (--clip 5).\n`);
+      unlock();
       return 1;
     }
     throw e;
@@ -192,6 +198,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
   }
   trainer.dispose();
   model.dispose();
+  unlock();
   log(interrupted ? `seqc: interrupted; checkpoint saved in ${opts.out} (epoch ${trainer.epoch}${trainer.midEpoch ? ` and part of ${trainer.epoch + 1}` : ""}); continue with --resume` : `seqc: saved ${opts.out}`);
   return interrupted ? 130 : 0;
 }

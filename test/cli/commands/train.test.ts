@@ -119,4 +119,19 @@ describe("seqc train: an output it cannot write is refused before training", () 
       expect(r.stderr).toContain(`cannot write the model directory ${out}: it or a folder above it is a file`);
     }
   });
+
+  it("a directory another run is training into: exit 2 before training, its files untouched (with --resume too)", () => {
+    const d = join(out, "busy");
+    expect(runSeqc(["train", ...XOR, "--epochs", "1", "-o", d]).status).toBe(0);
+    const before = readFileSync(join(d, "weights.bin"));
+    // The lock of a run that is going: this test's process.
+    writeFileSync(join(d, ".seqc-lock"), `${process.pid}\n`);
+    for (const extra of [[], ["--resume"]]) {
+      const r = runSeqc(["train", ...XOR, "--epochs", "2", "-o", d, ...extra]);
+      expect(r.status, r.stderr).toBe(2);
+      expect(r.stderr).toContain(`seqc: ${d} is being written by another training run (process ${process.pid})`);
+    }
+    expect(readFileSync(join(d, "weights.bin")).equals(before)).toBe(true);
+    expect(readFileSync(join(d, ".seqc-lock"), "utf8")).toBe(`${process.pid}\n`);
+  });
 });
