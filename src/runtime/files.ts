@@ -59,3 +59,29 @@ export function writeAtomic(path: string, data: string | Uint8Array): void {
     throw new IoError(`cannot write ${path}: ${(e as { code?: string }).code === "ENOENT" ? "no such folder" : ioReason(e)}`);
   }
 }
+
+/**
+ * Writes several files into a folder all or none: each first as NAME.next
+ * (through writeAtomic), and only when every one is written are they renamed
+ * into place. A failure while writing (a full disk) removes the .next files
+ * and leaves the folder as it was; an IoError names the file.
+ */
+export function writeAllAtomic(dir: string, files: Record<string, string | Uint8Array>): void {
+  const written: string[] = [];
+  try {
+    for (const [name, data] of Object.entries(files)) {
+      writeAtomic(join(dir, `${name}.next`), data);
+      written.push(name);
+    }
+  } catch (e) {
+    for (const name of written) rmSync(join(dir, `${name}.next`), { force: true });
+    throw e;
+  }
+  for (const name of written) {
+    try {
+      renameSync(join(dir, `${name}.next`), join(dir, name));
+    } catch (e) {
+      throw new IoError(`cannot write ${join(dir, name)}: ${ioReason(e)}`);
+    }
+  }
+}

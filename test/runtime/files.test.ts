@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { IoError } from "../../src/runtime/errors.js";
-import { writeAtomic } from "../../src/runtime/files.js";
+import { writeAllAtomic, writeAtomic } from "../../src/runtime/files.js";
 
 const root = mkdtempSync(join(tmpdir(), "seqc-files-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -76,5 +76,24 @@ describe("writeAtomic", () => {
     expect(() => writeAtomic(tooLong, "x")).toThrow(IoError);
     expect(() => writeAtomic(tooLong, "x")).toThrow(`cannot write ${tooLong}: `);
     expect(readdirSync(d)).toEqual([LONG]);
+  });
+});
+
+describe("writeAllAtomic", () => {
+  it("writes every file, leaving nothing else", () => {
+    const d = folder();
+    writeFileSync(join(d, "a.ts"), "old a");
+    writeAllAtomic(d, { "a.ts": "new a", "b.ts": "new b", "c.bin": Uint8Array.of(1, 2) });
+    expect(readdirSync(d).sort()).toEqual(["a.ts", "b.ts", "c.bin"]);
+    expect(readFileSync(join(d, "a.ts"), "utf8")).toBe("new a");
+  });
+
+  it("a file that cannot be written (here: its .next is a folder) leaves the folder as it was", () => {
+    const d = folder();
+    writeFileSync(join(d, "a.ts"), "old a");
+    mkdirSync(join(d, "c.ts.next"));
+    expect(() => writeAllAtomic(d, { "a.ts": "new a", "b.ts": "new b", "c.ts": "new c" })).toThrow(IoError);
+    expect(readdirSync(d).sort()).toEqual(["a.ts", "c.ts.next"]);
+    expect(readFileSync(join(d, "a.ts"), "utf8")).toBe("old a");
   });
 });

@@ -30,7 +30,7 @@ export async function runCompile(spec: string, opts: CompileOptions): Promise<nu
   const compiled = compiledOrExit(compileSpec(spec, { ...specFiles(spec, opts.model), ...(opts.dims ? { dims: opts.dims } : {}) }), opts);
   if (typeof compiled === "number") return compiled;
   const { program, model: info, graph } = compiled;
-  const [ts, { writeAtomic }] = await Promise.all([import("../../backends/ts/compile.js"), import("../../runtime/files.js")]);
+  const [ts, { writeAllAtomic }] = await Promise.all([import("../../backends/ts/compile.js"), import("../../runtime/files.js")]);
   let out: Record<string, string>;
   try {
     out = ts.trainerFiles(program, info, graph, { precision: opts.precision, js: opts.js });
@@ -43,7 +43,8 @@ export async function runCompile(spec: string, opts: CompileOptions): Promise<nu
   }
   try {
     mkdirSync(opts.out, { recursive: true });
-    for (const [name, text] of Object.entries(out)) writeAtomic(join(opts.out, name), text);
+    // All or none: a full disk leaves the folder as it was, not half a trainer.
+    writeAllAtomic(opts.out, out);
   } catch (e) {
     // writeAtomic's IoError names the file already.
     if (e instanceof UserIoError) throw e;
