@@ -9,8 +9,8 @@ import { IoError, ioReason } from "../runtime/errors.js";
 /** A user-facing I/O failure: reported as one line, exit code 2. The runtime's IoError (a model directory that does not fit is one too). */
 export { IoError as UserIoError };
 
-/** A command line that cannot be run as written: reported with a pointer to --help, exit code 2. */
-export class UsageError extends Error {}
+/** A command line that cannot be run as written: reported with a pointer to --help, exit code 2 (the runtime's, so a runtime step's usage error is one too). */
+export { UsageError } from "../runtime/errors.js";
 
 /**
  * How the CLI loads a spec for the driver: the root read with readText (an

@@ -175,6 +175,7 @@ async function runYargs(argv: string[]): Promise<number> {
           .option("patience", { type: "number", describe: "early stopping after this many epochs without improvement" })
           .option("resume", { type: "boolean", default: false, describe: "continue the run checkpointed in --out (weights, optimizer state, generator, position) up to --epochs" })
           .option("log", { type: "string", describe: "append one JSON line per epoch ({epoch, loss, validationLoss}) to this file (emptied first unless --resume)" })
+          .option("max-memory", { type: "number", describe: "GB: refuse a model whose parameters, gradients and optimizer slots need more (default 4)" })
           .option("quiet", { alias: "q", type: "boolean", default: false }),
       async (a) => {
         const overrides = Object.fromEntries(
@@ -194,6 +195,7 @@ async function runYargs(argv: string[]): Promise<number> {
           dims: parseDims(dimTexts(a.dim)),
         };
         if (a.log !== undefined) opts.log = a.log;
+        if (a.maxMemory !== undefined) opts.maxMemory = a.maxMemory;
         if (a.backend !== undefined) opts.backend = a.backend as BackendName;
         if (a.model !== undefined) opts.model = a.model;
         exit = await runTrain(a.spec, opts);

@@ -31,6 +31,7 @@ import { dataModelOf, formatOf, loadData, resolveVocabularies, shapeText, type D
 import { DimTable } from "./dims.js";
 import { IoError, UsageError } from "./errors.js";
 import { argmax, evaluate, metricsReport } from "./metrics.js";
+import { checkTrainingMemory, DEFAULT_MAX_MEMORY_GB, maxMemoryOf } from "./memory.js";
 import { checkModelFits, loadModel, lockModelDir, modelWeights, saveModel, savedVocabularies, setModelWeights, type SavedModel } from "./model-dir.js";
 import { DataError } from "./problems.js";
 import { textIds, Vocabulary } from "./vocab.js";
@@ -69,6 +70,7 @@ Training options (defaults from the spec's train block):
   --validation F       fraction of the examples held out (${s.validation})
   --patience N         stop after N epochs without a better validation loss, 0 for never (${s.patience})
   --seq-length N       text and CSV: steps per sequence (default: the bptt window, else ${DEFAULT_SEQUENCE})
+  --max-memory GB      refuse a model whose parameters, gradients and optimizer slots need more (default ${DEFAULT_MAX_MEMORY_GB})
   --quiet, -q          print only the final summary
 
 Eval options: --model DIR, --data FILE, --batch N (64), --format human|json.
@@ -139,6 +141,7 @@ const TRAIN_OPTIONS: Record<string, OptKind> = {
   validation: "number",
   patience: "int",
   "seq-length": "int",
+  "max-memory": "number",
   quiet: "flag",
 };
 
@@ -240,6 +243,10 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   const { train, validation } = split(data.examples, settings.validation, settings.seed);
   const free = maxDims(data.examples, data.freeDims);
   const vocabDims = dimsOf.vocabSizes(data.vocabs);
+  // Refused before anything is allocated when its parameters alone would not fit.
+  const units = dimsOf.unitsOf({ ...free, ...vocabDims });
+  const paramCount = info.params.reduce((n, p) => n + p.shape.reduce((m, d) => m * (dimsOf.evaluate(d, units) ?? 1), 1), 0);
+  checkTrainingMemory(info.name, paramCount, info.precision === "f64" ? 8 : 4, settings.optimizer.name, maxMemoryOf(num(a, "max-memory")));
   const model = createFor(info, create, { ...free, ...vocabDims }, settings.batch);
   if (init) setModelWeights(info, model.layout, model.params, init.saved, initPath!);
   else model.init(settings.seed);

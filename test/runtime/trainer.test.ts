@@ -114,6 +114,13 @@ describe("training", () => {
     expect(existsSync(join(busy, "model.json"))).toBe(false);
   });
 
+  it("refuses (exit 2) a model whose parameters need more than --max-memory, before allocating it", async () => {
+    const r = await run(["--data", train, "--out", join(dir, "never"), "--max-memory", "0.0000001"], info, bigram(info));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("model bigram has 30 parameters: training it needs at least 480 bytes (4-byte values for the parameters, their gradients and adam's 2 slots each), more than --max-memory 1e-7 GB");
+    expect(existsSync(join(dir, "never"))).toBe(false);
+  });
+
   it("writes seqc's model directory, which seqc's reader loads", () => {
     const saved = loadModel(out);
     expect(saved.meta.format).toBe("seqc-model");

@@ -32,13 +32,15 @@ export interface TrainOptions extends OutputOptions {
   quiet: boolean;
   /** `--dim NAME=VALUE`: the spec's free dims fixed before the data is read (the data must agree). */
   dims?: ReadonlyMap<string, number>;
+  /** --max-memory, in GB: the most the parameters, gradients and optimizer slots may need (default 4). */
+  maxMemory?: number;
 }
 
 export async function runTrain(spec: string, opts: TrainOptions): Promise<number> {
   const compiled = compiledOrExit(compileSpec(spec, { ...specFiles(spec, opts.model), ...(opts.dims ? { dims: opts.dims } : {}) }), opts);
   if (typeof compiled === "number") return compiled;
   const { program, model: info, graph } = compiled;
-  const [data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError, windowAxis }, { saveModel, loadCheckpoint, hasModel, checkModelFits, lockModelDir, ModelFileError }, { modelShape }, { vocabulariesToJSON, vocabulariesFromJSON }, progress] =
+  const [data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError, windowAxis }, { saveModel, loadCheckpoint, hasModel, checkModelFits, lockModelDir, ModelFileError }, { modelShape, dimValue }, { checkTrainingMemory, maxMemoryOf }, { vocabulariesToJSON, vocabulariesFromJSON }, progress] =
     await Promise.all([
       import("../../backends/tfjs/dataset.js"),
       import("../../backends/tfjs/engine.js"),
@@ -46,6 +48,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
       import("../../backends/tfjs/train.js"),
       import("../../runtime/model-dir.js"),
       import("../../graph/dims.js"),
+      import("../../runtime/memory.js"),
       import("../../runtime/vocab.js"),
       import("cli-progress"),
     ]);
@@ -80,6 +83,9 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
   const loadOpts = checkpoint ? { vocabularies: vocabulariesFromJSON(checkpoint.meta.vocabularies) } : {};
   const dataset = await readingData(() => loadTrainingData(data, opts.data, graph, settings, opts.seqLength, loadOpts));
   if (typeof dataset === "number") return dataset;
+  // Refused before anything is allocated when its parameters alone would not fit (float32 in TensorFlow.js).
+  const paramCount = graph.params.reduce((n, p) => n + p.shape.reduce((m, d) => m * dimValue(graph, d, dataset.dims), 1), 0);
+  checkTrainingMemory(info.name, paramCount, 4, settings.optimizer.name, maxMemoryOf(opts.maxMemory));
   checkWritableDir(opts.out);
   unlock ??= lockModelDir(opts.out);
   const engine = await loadEngine(opts.backend);

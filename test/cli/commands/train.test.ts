@@ -120,6 +120,17 @@ describe("seqc train: an output it cannot write is refused before training", () 
     }
   });
 
+  it("a model whose parameters need more than --max-memory: exit 2 with the figures, before training, nothing written", () => {
+    const spec = join(out, "huge.seq");
+    writeFileSync(spec, "model huge {\n  dim H = 40000\n  input x: [H]\n  target y: [H]\n  loss mse(dense<H>(x), y)\n}\n");
+    const row = `[${Array(40000).fill(0).join(",")}]`;
+    writeFileSync(join(out, "huge.jsonl"), `{"x":${row},"y":${row}}\n`);
+    const r = runSeqc(["train", spec, "--data", join(out, "huge.jsonl"), "-o", join(out, "huge"), "--backend", "cpu"]);
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain("seqc: model huge has 1,600,040,000 parameters: training it needs at least 23.8 GB (4-byte values for the parameters, their gradients and adam's 2 slots each), more than --max-memory 4 GB");
+    expect(existsSync(join(out, "huge"))).toBe(false);
+  });
+
   it("a directory another run is training into: exit 2 before training, its files untouched (with --resume too)", () => {
     const d = join(out, "busy");
     expect(runSeqc(["train", ...XOR, "--epochs", "1", "-o", d]).status).toBe(0);
