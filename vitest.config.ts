@@ -1,4 +1,35 @@
+import { relative } from "node:path";
 import { defineConfig } from "vitest/config";
+import { BaseSequencer, type TestSpecification } from "vitest/node";
+
+/**
+ * The longest files, longest first: started first so that the two workers end
+ * together (without vitest's cache of durations, as on a fresh CI machine, it
+ * would start them in path order and one could run alone at the end).
+ */
+const LONGEST = [
+  "test/package/pack.test.ts",
+  "test/e2e/seq2seq.test.ts",
+  "test/backends/ts/gradients.test.ts",
+  "test/differential/differential.test.ts",
+  "test/e2e/seed-tasks.test.ts",
+  "test/cli/commands/compile.test.ts",
+  "test/cli/commands/train.test.ts",
+  "test/cli/hostile.test.ts",
+  "test/e2e/ts-seed-tasks.test.ts",
+  "test/e2e/kill.test.ts",
+];
+
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const sorted = await super.sort(files);
+    const rank = (f: TestSpecification) => {
+      const i = LONGEST.indexOf(relative(process.cwd(), f.moduleId));
+      return i < 0 ? LONGEST.length : i;
+    };
+    return [...sorted].sort((a, b) => rank(a) - rank(b));
+  }
+}
 
 /**
  * Two projects. e2e: the tests that run the real CLI (test/cli/main.test.ts and
@@ -34,6 +65,7 @@ const E2E = [
 export default defineConfig({
   test: {
     pool: "forks",
+    sequence: { sequencer: LongestFirst },
     // Vitest's default is one worker less than the cores: a single worker on the 2-core machines
     // this suite runs on. Two workers halve the wall time.
     maxWorkers: 2,

@@ -269,8 +269,12 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
 
   const unlock = lockModelDir(outDir);
   let interrupted = false;
+  // Ctrl-C: finish the batch, save and stop. A second Ctrl-C (no handler by then) stops at once, even inside
+  // a long batch; a checkpoint is replaced whole or not at all, so outDir keeps a complete one.
   const onSigint = () => {
     interrupted = true;
+    process.off("SIGINT", onSigint);
+    err(`${PROG}: interrupted: saving after this batch (Ctrl-C again to stop at once; ${outDir} keeps its last complete checkpoint)\n`);
   };
   process.on("SIGINT", onSigint);
   let good = { params: model.params.slice(), epoch: 0 };

@@ -5,6 +5,7 @@
  * (predict, sample and export reopen it the same way, src/cli/reopen.ts) and
  * train --resume. Each case edits a copy of a freshly trained directory.
  */
+import { createHash } from "node:crypto";
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -46,12 +47,29 @@ function edited(name: string, edit: (meta: ModelFile, weights: Buffer) => Buffer
   const meta = JSON.parse(readFileSync(join(dir, "model.json"), "utf8")) as ModelFile;
   const weights = readFileSync(join(dir, "weights.bin"));
   const changed = edit(meta, weights);
+  // The edit is the model's own (its checksum follows): these cases are about fitting the model.
+  if (changed) meta.trained.checksums!["weights.bin"] = createHash("sha256").update(changed).digest("hex");
   writeFileSync(join(dir, "model.json"), JSON.stringify(meta));
   if (changed) writeFileSync(join(dir, "weights.bin"), changed);
   return dir;
 }
 
 const entries = (m: ModelFile) => m.weightsManifest[0]!.weights;
+
+describe("a damaged weights file", () => {
+  it("one flipped bit: eval, predict, sample and export refuse it (exit 2, the checksum), before computing anything", () => {
+    const dir = join(out, "flipped");
+    cpSync(trained, dir, { recursive: true });
+    const w = readFileSync(join(dir, "weights.bin"));
+    w[5]! ^= 0x40;
+    writeFileSync(join(dir, "weights.bin"), w);
+    for (const args of [["eval", dir, "--data", text], ["predict", dir, "--data", text], ["sample", dir, "--prime", "a", "--length", "3"], ["export", dir, "-o", join(out, "flipped-export")]]) {
+      const r = seqc(...args, "--backend", "cpu");
+      expect(r.status, `${args[0]}: ${r.stderr}`).toBe(2);
+      expect(r.stderr).toContain(`${join(dir, "weights.bin")} does not match the checksum in ${join(dir, "model.json")}`);
+    }
+  });
+});
 
 describe("a model directory that does not fit its model", () => {
   it("the untouched directory evaluates", () => {

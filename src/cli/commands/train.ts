@@ -151,8 +151,12 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
   };
   let good = await capture();
   let interrupted = false;
+  // Ctrl-C: finish the batch, save and stop. A second Ctrl-C (no handler by then) stops at once, even inside
+  // a long batch; a checkpoint is replaced whole or not at all, so the directory keeps a complete one.
   const onSigint = () => {
     interrupted = true;
+    process.off("SIGINT", onSigint);
+    if (!opts.quiet) process.stderr.write(`seqc: interrupted: saving after this batch (Ctrl-C again to stop at once; ${opts.out} keeps its last complete checkpoint)\n`);
   };
   process.on("SIGINT", onSigint);
   const bar = opts.quiet || !process.stderr.isTTY
