@@ -4,7 +4,7 @@
  * regressions it found, and on every shipped spec, each on a batch of
  * examples of different lengths (run.ts says what is compared and how close).
  *
- * SEQC_DIFF_RUNS sets the number of generated models (default 100, the fewest that reach every feature its coverage check asks for; `npm run fuzz` runs many more) and
+ * SEQC_DIFF_RUNS sets the number of generated models (default 100; 60 do not reach every feature its coverage check asks for; `npm run fuzz` runs many more) and
  * SEQC_FUZZ_SEED replays a run; fast-check prints the seed and the shrunk
  * model of a failure. A shrunk failure becomes a file in regressions/.
  */
