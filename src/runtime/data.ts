@@ -23,7 +23,7 @@ import { DimTable, type DimAtomInfo, type DimVocabInfo, type Units } from "./dim
 import { IoError, ioReason, UsageError } from "./errors.js";
 import type { DimTerms, ModelInfo } from "./model-api.js";
 import { describe, Issues, type DataIssue } from "./problems.js";
-import { EOS, showToken, splitTokens, tokenize, UNK, Vocabulary, type TokenMode } from "./vocab.js";
+import { charCounts, charCountsOfBytes, charIds, charIdsOfBytes, EOS, showToken, splitTokens, tokenIdArray, tokenize, UNK, Vocabulary, type TokenIds, type TokenMode } from "./vocab.js";
 
 // ---------------------------------------------------------------------- the model as data sees it
 
@@ -84,7 +84,7 @@ export function shapeText(f: DataField): string {
 
 // ---------------------------------------------------------------------- data as read
 
-export type FieldData = Int32Array | Float64Array;
+export type FieldData = TokenIds | Float64Array;
 
 /** One example: each field row-major at its own shape, and the values of its free dims (its lengths). */
 export interface Example {
@@ -143,13 +143,15 @@ export function formatOf(path: string, format?: DataFormat): DataFormat {
 /** Reads a data file for a model. Unreadable: IoError; not fitting: DataError listing every problem. */
 export function loadData(path: string, model: DataModel, opts: ReadOptions = {}): DataSet {
   const format = formatOf(path, opts.format);
-  let content: string;
+  let bytes: Buffer;
   try {
-    content = readFileSync(path, "utf8");
+    bytes = readFileSync(path);
   } catch (e) {
     throw new IoError(`cannot read ${path}: ${ioReason(e)}`);
   }
-  return readData(content, model, { ...opts, format }, path);
+  // Text is read from its bytes (a corpus of hundreds of MB never becomes one string when read per character).
+  if (format === "text") return new Reader(model, { ...opts, format }, path).text(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes);
+  return readData(bytes.toString("utf8"), model, { ...opts, format }, path);
 }
 
 /** Reads data given as text (the contents of a file in `opts.format`, JSONL by default). */
@@ -644,20 +646,45 @@ class Reader {
 
   // ------------------------------------------------------------------ text
 
-  text(text: string): DataSet {
+  /** A language model's text: a string, or its UTF-8 bytes (a file). */
+  text(content: string | Uint8Array): DataSet {
     const { issues, opts } = this;
+    let decoded: string | undefined = typeof content === "string" ? content : undefined;
+    const text = () => (decoded ??= new TextDecoder().decode(content as Uint8Array));
     const lm = languageModelFields(this.model, this.table);
     if (typeof lm === "string") return issues.fail({ message: lm });
     const given = this.vocabs.get(lm.vocab);
     const mode: TokenMode = opts.mode ?? (given && !given.isChars ? "word" : "char");
-    const tokens = tokenize(text, mode);
-    const vocab = given ?? Vocabulary.build(tokens, { name: lm.vocab, ...(opts.minCount !== undefined ? { minCount: opts.minCount } : {}) });
-    if (vocab.unk === undefined) issues.add(...unknownInText(text, mode, vocab));
+    const build = { name: lm.vocab, ...(opts.minCount !== undefined ? { minCount: opts.minCount } : {}) };
+    // Characters are counted and encoded straight from the text, into ids of one or two bytes where the
+    // vocabulary allows: no list of hundreds of millions of one-character strings. Words are split first.
+    let vocab: Vocabulary;
+    let ids: TokenIds;
+    let unknown: number;
+    if (mode === "char" && typeof content !== "string") {
+      const { counts, length } = charCountsOfBytes(content);
+      vocab = given ?? Vocabulary.fromCounts(counts, build);
+      ({ ids, unknown } = charIdsOfBytes(content, length, vocab));
+    } else if (mode === "char") {
+      const { counts, length } = charCounts(text());
+      vocab = given ?? Vocabulary.fromCounts(counts, build);
+      ({ ids, unknown } = charIds(text(), length, vocab));
+    } else {
+      const tokens = tokenize(text(), mode);
+      vocab = given ?? Vocabulary.build(tokens, build);
+      ids = tokenIdArray(vocab.size, tokens.length);
+      unknown = 0;
+      tokens.forEach((t, i) => {
+        if (vocab.has(t) || vocab.unk !== undefined) ids[i] = vocab.id(t);
+        else unknown++;
+      });
+    }
+    if (unknown > 0) issues.add(...unknownInText(text(), mode, vocab));
     issues.add(...this.sizeIssues({ [lm.vocab]: vocab }));
     issues.throwIfAny();
-    if (tokens.length < 2) issues.fail({ message: `the text has ${tokens.length} ${mode === "char" ? "characters" : "tokens"}; a language model needs at least 2 (input text[t], target text[t+1])` });
+    if (ids.length < 2) issues.fail({ message: `the text has ${ids.length} ${mode === "char" ? "characters" : "tokens"}; a language model needs at least 2 (input text[t], target text[t+1])` });
 
-    const available = tokens.length - 1;
+    const available = ids.length - 1;
     // seqLength is a maximum: a text shorter than that is one sequence.
     const L = Math.min(opts.seqLength ?? available, available);
     const vocabs: Record<string, Vocabulary> = {};
@@ -665,7 +692,6 @@ class Reader {
       if (name === lm.vocab) vocabs[name] = vocab;
       else if (v) vocabs[name] = v;
     }
-    const ids = vocab.ids(tokens);
     const examples = this.sequences("seqLength", L, opts.stride ?? L, [lm.x, lm.y], () => [L], this.knownUnits(vocabs), available, (f, s) => (f === lm.x ? ids.subarray(s, s + L) : ids.subarray(s + 1, s + L + 1)));
     return { examples, vocabs, freeDims: freeDimsOf(this.model, this.table) };
   }

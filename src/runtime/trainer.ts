@@ -247,12 +247,15 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   const units = dimsOf.unitsOf({ ...free, ...vocabDims });
   const paramCount = info.params.reduce((n, p) => n + p.shape.reduce((m, d) => m * (dimsOf.evaluate(d, units) ?? 1), 1), 0);
   checkTrainingMemory(info.name, paramCount, info.precision === "f64" ? 8 : 4, settings.optimizer.name, maxMemoryOf(num(a, "max-memory")));
-  const model = createFor(info, create, { ...free, ...vocabDims }, settings.batch);
+  const atom = settings.bptt > 0 ? windowDim(info, data) : undefined;
+  // With truncated BPTT the model runs one window at a time: its buffers need the window's length, not the
+  // examples' (a text laid out as streams has examples millions of steps long).
+  const runDims = atom !== undefined ? { ...free, [atom]: Math.min(free[atom] ?? settings.bptt, settings.bptt) } : free;
+  const model = createFor(info, create, { ...runDims, ...vocabDims }, settings.batch);
   if (init) setModelWeights(info, model.layout, model.params, init.saved, initPath!);
   else model.init(settings.seed);
   const opt = createOptimizer(settings.optimizer, model.params.length, info.precision);
   const rng = new Rng(settings.seed);
-  const atom = settings.bptt > 0 ? windowDim(info, data) : undefined;
   const meta = { dims: savedDims(info, dimsOf, data.vocabs, free), vocabularies: data.vocabs, settings };
 
   log(`training ${info.name} on ${train.length} examples${validation.length > 0 ? ` (${validation.length} held out)` : ""}${init ? `, starting from ${initPath}` : ""}`);
@@ -322,6 +325,8 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
             await new Promise<void>((resolve) => setImmediate(resolve));
             lastBreath = performance.now();
           }
+          // Ctrl-C between two windows: a batch of long streams has thousands of them.
+          if (interrupted) break;
         }
         model.setInitialStates(undefined);
         stats.examples += items.length;

@@ -74,10 +74,15 @@ export class Vocabulary {
    * `<eos>` in the data are not counted as ordinary tokens.
    */
   static build(tokens: Iterable<string>, opts: BuildOptions = {}): Vocabulary {
-    const minCount = opts.minCount ?? 1;
     const counts = new Map<string, number>();
-    for (const t of tokens) if (t !== UNK && t !== EOS) counts.set(t, (counts.get(t) ?? 0) + 1);
-    const kept = [...counts].filter(([, c]) => c >= minCount).map(([t]) => t);
+    for (const t of tokens) counts.set(t, (counts.get(t) ?? 0) + 1);
+    return Vocabulary.fromCounts(counts, opts);
+  }
+
+  /** A vocabulary built from data, from each token's count (see `build`). */
+  static fromCounts(counts: ReadonlyMap<string, number>, opts: BuildOptions = {}): Vocabulary {
+    const minCount = opts.minCount ?? 1;
+    const kept = [...counts].filter(([t, c]) => c >= minCount && t !== UNK && t !== EOS).map(([t]) => t);
     kept.sort(compareTokens);
     return new Vocabulary([...kept, UNK, EOS], { unk: UNK, eos: EOS, ...(opts.name !== undefined ? { name: opts.name } : {}) });
   }
@@ -181,6 +186,144 @@ export function tokenize(text: string, mode: TokenMode): string[] {
     out.push(...words, EOS);
   }
   return out;
+}
+
+/** Token ids in the smallest typed array that holds the vocabulary's ids: a corpus of 500 M characters is 500 MB, not 2 GB. */
+export type TokenIds = Uint8Array | Uint16Array | Int32Array;
+
+/** An array of n token ids for a vocabulary of `size` tokens. */
+export function tokenIdArray(size: number, n: number): TokenIds {
+  return size <= 0x100 ? new Uint8Array(n) : size <= 0x10000 ? new Uint16Array(n) : new Int32Array(n);
+}
+
+/**
+ * The code points of UTF-8 bytes, one at a time (an invalid byte is U+FFFD):
+ * a corpus is read as its bytes and never becomes one huge string.
+ */
+function eachCodePoint(bytes: Uint8Array, f: (cp: number) => void): void {
+  const n = bytes.length;
+  for (let i = 0; i < n; ) {
+    const b = bytes[i]!;
+    if (b < 0x80) {
+      f(b);
+      i++;
+      continue;
+    }
+    const len = b >= 0xf0 && b < 0xf5 ? 4 : b >= 0xe0 ? 3 : b >= 0xc2 && b < 0xe0 ? 2 : 0;
+    let cp = len === 4 ? b & 0x07 : len === 3 ? b & 0x0f : b & 0x1f;
+    let ok = len > 0 && i + len <= n;
+    for (let k = 1; ok && k < len; k++) {
+      const c = bytes[i + k]!;
+      if ((c & 0xc0) !== 0x80) ok = false;
+      else cp = (cp << 6) | (c & 0x3f);
+    }
+    if (ok && ((len === 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (len === 4 && (cp < 0x10000 || cp > 0x10ffff)))) ok = false;
+    if (ok) {
+      f(cp);
+      i += len;
+    } else {
+      f(0xfffd);
+      i++;
+    }
+  }
+}
+
+/** charCounts of a text given as its UTF-8 bytes. */
+export function charCountsOfBytes(bytes: Uint8Array): { counts: Map<string, number>; length: number } {
+  const counts = new Float64Array(0x110000);
+  let length = 0;
+  eachCodePoint(bytes, (cp) => {
+    counts[cp]!++;
+    length++;
+  });
+  const out = new Map<string, number>();
+  for (let cp = 0; cp < counts.length; cp++) if (counts[cp]! > 0) out.set(String.fromCodePoint(cp), counts[cp]!);
+  return { counts: out, length };
+}
+
+/** charIds of a text given as its UTF-8 bytes. */
+export function charIdsOfBytes(bytes: Uint8Array, length: number, vocab: Vocabulary): { ids: TokenIds; unknown: number } {
+  const ids = tokenIdArray(vocab.size, length);
+  const unk = vocab.unkId;
+  const table = new Map<number, number>();
+  let unknown = 0;
+  let k = 0;
+  eachCodePoint(bytes, (cp) => {
+    let id = table.get(cp);
+    if (id === undefined) {
+      const ch = String.fromCodePoint(cp);
+      id = vocab.has(ch) ? vocab.id(ch) : unk ?? -1;
+      table.set(cp, id);
+    }
+    if (id < 0) {
+      unknown++;
+      id = 0;
+    }
+    ids[k++] = id;
+  });
+  return { ids, unknown };
+}
+
+/** Each character (code point) of a text and how often it occurs, read without a list of the characters (a corpus may be hundreds of MB). */
+export function charCounts(text: string): { counts: Map<string, number>; length: number } {
+  const bmp = new Float64Array(0x10000);
+  const astral = new Map<string, number>();
+  let length = 0;
+  for (let i = 0; i < text.length; i++, length++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        const ch = text.slice(i, i + 2);
+        astral.set(ch, (astral.get(ch) ?? 0) + 1);
+        i++;
+        continue;
+      }
+    }
+    bmp[c]!++;
+  }
+  const counts = new Map<string, number>();
+  for (let c = 0; c < 0x10000; c++) if (bmp[c]! > 0) counts.set(String.fromCharCode(c), bmp[c]!);
+  for (const [ch, n] of astral) counts.set(ch, n);
+  return { counts, length };
+}
+
+/**
+ * A text's characters as ids of a character vocabulary, in a compact array
+ * (`length`: its number of code points, from charCounts). A character not in
+ * the vocabulary is `<unk>`; without one, -1 marks it in `unknown` (the caller
+ * reports it) and the id written is 0.
+ */
+export function charIds(text: string, length: number, vocab: Vocabulary): { ids: TokenIds; unknown: number } {
+  const ids = tokenIdArray(vocab.size, length);
+  const unk = vocab.unkId;
+  const table = new Int32Array(0x10000).fill(-2);
+  let unknown = 0;
+  const idOf = (ch: string): number => {
+    if (vocab.has(ch)) return vocab.id(ch);
+    if (unk !== undefined) return unk;
+    unknown++;
+    return 0;
+  };
+  for (let i = 0, k = 0; i < text.length; i++, k++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
+      const d = text.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        ids[k] = idOf(text.slice(i, i + 2));
+        i++;
+        continue;
+      }
+    }
+    let id = table[c]!;
+    if (id === -2) {
+      const ch = String.fromCharCode(c);
+      id = vocab.has(ch) ? vocab.id(ch) : -1;
+      table[c] = id;
+    }
+    ids[k] = id >= 0 ? id : idOf(String.fromCharCode(c));
+  }
+  return { ids, unknown };
 }
 
 /** Splits a string written for a token field: per character, or per whitespace-separated word. */

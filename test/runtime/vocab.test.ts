@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { EOS, textIds, tokenize, UNK, Vocabulary, vocabulariesFromJSON, vocabulariesToJSON } from "../../src/runtime/vocab.js";
+import { charCounts, charCountsOfBytes, charIds, charIdsOfBytes, EOS, textIds, tokenIdArray, tokenize, UNK, Vocabulary, vocabulariesFromJSON, vocabulariesToJSON } from "../../src/runtime/vocab.js";
 
 describe("fixed vocabularies", () => {
   it("uses exactly the listed tokens, in order", () => {
@@ -103,5 +103,55 @@ describe("text given on a command line (textIds): the one tokeniser of seqc samp
   });
   it("names the option and the token when there is no <unk>", () => {
     expect(() => textIds(strict, "the dog", "--prime")).toThrow('--prime: the token "dog" is not in the vocabulary (vocabulary w has the, cat) and there is no <unk>');
+  });
+});
+
+describe("a corpus read per character, without a list of characters", () => {
+  const TEXTS = ["", "abc\nab", "héllo wörld ∑ — 😀 ok 😀\r\n", "\u{10FFFF}x\u0000y", "a".repeat(1000) + "é".repeat(300)];
+
+  it("counts and ids from the string equal the old per-token path (tokenize, build, ids)", () => {
+    for (const t of TEXTS) {
+      const { counts, length } = charCounts(t);
+      expect(length).toBe(Array.from(t).length);
+      const v = Vocabulary.fromCounts(counts, { name: "c" });
+      expect(v.tokens).toEqual(Vocabulary.build(tokenize(t, "char"), { name: "c" }).tokens);
+      const { ids, unknown } = charIds(t, length, v);
+      expect(unknown).toBe(0);
+      expect(Array.from(ids)).toEqual(Array.from(v.ids(tokenize(t, "char"))));
+    }
+  });
+
+  it("counts and ids from the UTF-8 bytes equal those of the decoded string", () => {
+    for (const t of TEXTS) {
+      const bytes = new TextEncoder().encode(t);
+      const fromBytes = charCountsOfBytes(bytes);
+      const fromString = charCounts(t);
+      expect(fromBytes.length).toBe(fromString.length);
+      expect(new Map([...fromBytes.counts].sort())).toEqual(new Map([...fromString.counts].sort()));
+      const v = Vocabulary.fromCounts(fromString.counts);
+      expect(Array.from(charIdsOfBytes(bytes, fromBytes.length, v).ids)).toEqual(Array.from(charIds(t, fromString.length, v).ids));
+    }
+  });
+
+  it("invalid UTF-8 bytes read as U+FFFD, as Node's decoder reads a lone byte", () => {
+    const bytes = Uint8Array.of(0x61, 0xff, 0x62, 0xc3, 0x63, 0xed, 0xa0, 0x80);
+    const { counts, length } = charCountsOfBytes(bytes);
+    expect(length).toBe(Array.from(Buffer.from(bytes).toString("utf8")).length);
+    expect(counts.get("\uFFFD")).toBe(5);
+  });
+
+  it("a character not in a vocabulary: <unk>, or counted as unknown without one", () => {
+    const withUnk = Vocabulary.build(["a", "b"]);
+    expect(Array.from(charIds("abz", 3, withUnk).ids)).toEqual([0, 1, withUnk.unkId]);
+    const fixed = Vocabulary.fixed(["a", "b"]);
+    expect(charIds("abzz", 4, fixed).unknown).toBe(2);
+    expect(charIdsOfBytes(new TextEncoder().encode("a😀"), 2, fixed).unknown).toBe(1);
+  });
+
+  it("ids take one byte for up to 256 tokens, two up to 65,536, else four", () => {
+    expect(tokenIdArray(256, 3)).toBeInstanceOf(Uint8Array);
+    expect(tokenIdArray(257, 3)).toBeInstanceOf(Uint16Array);
+    expect(tokenIdArray(65536, 3)).toBeInstanceOf(Uint16Array);
+    expect(tokenIdArray(65537, 3)).toBeInstanceOf(Int32Array);
   });
 });

@@ -14,14 +14,14 @@ import { loadData, readData, type DataField as FieldSpec, type DataModel, type D
 import { dataModel } from "../../graph/data-model.js";
 import type { Graph } from "../../graph/graph.js";
 import { DimTable, type Units } from "../../runtime/dims.js";
-import type { Vocabulary } from "../../runtime/vocab.js";
+import { tokenIdArray, type TokenIds, type Vocabulary } from "../../runtime/vocab.js";
 
 export interface DataField {
   role: "input" | "target";
   /** `int32` for token ids, `float32` otherwise. */
   dtype: "int32" | "float32";
-  /** Row-major [examples, ...shape]. */
-  data: Float32Array | Int32Array;
+  /** Row-major [examples, ...shape]; token ids in the smallest array that holds the vocabulary's (a tensor is int32). */
+  data: Float32Array | TokenIds;
   /** The shape of one example, padded to the longest example. */
   shape: number[];
   /** Each example's real length along `lengthAxis` (the field's first axis that depends on a free dim such as T). */
@@ -100,7 +100,7 @@ export class Dataset {
     for (const f of layout.fields) {
       const shape = f.shape.map((ax) => evaluateOrThrow(table, ax, maxUnits, f.name));
       const size = shape.reduce((a, b) => a * b, 1);
-      const data = f.vocab !== undefined ? new Int32Array(n * size) : new Float32Array(n * size);
+      const data = f.vocab !== undefined ? tokenIdArray(set.vocabs[f.vocab]?.size ?? 0x7fffffff, n * size) : new Float32Array(n * size);
       const extentsOf = set.examples.map((_, i) => f.shape.map((ax) => evaluateOrThrow(table, ax, unitsOf[i]!, f.name)));
       set.examples.forEach((ex, i) => copyBlock(ex.fields[f.name]!, 0, extentsOf[i]!, data, i * size, shape));
       const field: DataField = { role: f.role, dtype: f.vocab !== undefined ? "int32" : "float32", data, shape, ...(f.vocab !== undefined ? { vocab: f.vocab } : {}) };
@@ -138,7 +138,7 @@ export class Dataset {
       const shape = units ? f.shape.map((ax) => evaluateOrThrow(this.layout.table, ax, units, f.name)) : old.shape;
       const oldSize = old.shape.reduce((a, b) => a * b, 1);
       const size = shape.reduce((a, b) => a * b, 1);
-      const data = old.dtype === "int32" ? new Int32Array(idx.length * size) : new Float32Array(idx.length * size);
+      const data = new (old.data.constructor as new (n: number) => DataField["data"])(idx.length * size);
       idx.forEach((src, i) => copyBlock(old.data, src * oldSize, old.shape, data, i * size, shape));
       fields[f.name] = { ...old, data, shape, ...(old.lengths ? { lengths: Int32Array.from(idx, (i) => old.lengths![i]!) } : {}) };
     }
@@ -208,7 +208,7 @@ function dimValues(table: DimTable, units: Units): Record<string, number> {
 }
 
 /** Copies the block of shape `ss` at `so` into the block of shape `ds` at `dOff`, over the region both cover (the rest stays 0). */
-function copyBlock(src: ArrayLike<number>, so: number, ss: readonly number[], dst: Float32Array | Int32Array, dOff: number, ds: readonly number[]): void {
+function copyBlock(src: ArrayLike<number>, so: number, ss: readonly number[], dst: DataField["data"], dOff: number, ds: readonly number[]): void {
   const rank = ds.length;
   if (rank === 0) {
     dst[dOff] = src[so]!;

@@ -203,21 +203,33 @@ export class Trainer {
     return Math.max(1, Math.ceil(longest / this.settings.bptt));
   }
 
-  /** Window k of a batch: steps [k * bptt, (k + 1) * bptt) of every field, with the lengths inside the window. */
-  private windowFeed(batch: Dataset, full: Feed, k: number): Feed {
+  /**
+   * Window k of a batch: steps [k * bptt, (k + 1) * bptt) of every field, with
+   * the lengths inside the window. Without windows, the whole batch (`full`,
+   * made once). A window's tensors are copied from the batch's arrays, so a
+   * batch of streams millions of steps long is never one tensor.
+   */
+  private windowFeed(batch: Dataset, full: () => Feed, k: number): Feed {
     const axis = this.settings.bptt > 0 ? windowAxis(batch) : undefined;
-    if (axis === undefined) return full;
+    if (axis === undefined) return full();
     const steps = batch.steps[axis]!;
     const longest = Math.max(0, ...steps);
     const t0 = k * this.settings.bptt;
     const w = Math.min(this.settings.bptt, longest - t0);
     const tf = this.tf;
     const inputs: Record<string, Tensor> = {};
-    for (const [name, t] of Object.entries(full.inputs)) inputs[name] = tf.slice(t, [0, t0], [-1, w]);
+    for (const [name, f] of Object.entries(batch.fields)) {
+      // Time is the field's first axis (windowAxis): row r's steps [t0, t0 + w) are one run of its values.
+      const T = f.shape[0]!;
+      const per = f.shape.slice(1).reduce((a, b) => a * b, 1);
+      const out = f.dtype === "int32" ? new Int32Array(batch.examples * w * per) : new Float32Array(batch.examples * w * per);
+      for (let r = 0; r < batch.examples; r++) out.set(f.data.subarray((r * T + t0) * per, (r * T + t0 + w) * per), r * w * per);
+      inputs[name] = tf.tensor(out, [batch.examples, w, ...f.shape.slice(1)], f.dtype);
+    }
     const lens = Int32Array.from(steps, (l) => Math.max(0, Math.min(w, l - t0)));
     let tokens = 0;
     for (const l of lens) tokens += l;
-    return { inputs, free: { ...full.free, [axis]: w }, lengths: { ...full.lengths, [axis]: lens }, rows: batch.examples, tokens };
+    return { inputs, free: { ...batch.dims, [axis]: w }, lengths: { ...batch.steps, [axis]: lens }, rows: batch.examples, tokens };
   }
 
   /** Mean loss over a data set (no update), weighted as the training loss is (windows carry state as in training). */
@@ -227,7 +239,8 @@ export class Trainer {
     let rows = 0;
     const carry = this.carriedScans();
     for (const batch of data.batches(this.settings.batch, 0, false)) {
-      const full = this.feed(batch);
+      let whole: Feed | undefined;
+      const full = () => (whole ??= this.feed(batch));
       const n = this.windowCount(batch);
       let states: ScanStates | undefined;
       for (let k = 0; k < n; k++) {
@@ -240,10 +253,10 @@ export class Trainer {
         }) * feed.rows;
         rows += feed.rows;
         if (previous) disposeStates(previous);
-        if (feed !== full) for (const t of Object.values(feed.inputs)) t.dispose();
+        if (feed !== whole) for (const t of Object.values(feed.inputs)) t.dispose();
       }
       if (states) disposeStates(states);
-      for (const t of Object.values(full.inputs)) t.dispose();
+      if (whole) for (const t of Object.values(whole.inputs)) t.dispose();
     }
     return total / Math.max(1, rows);
   }
@@ -286,7 +299,8 @@ export class Trainer {
           step += windows;
           continue;
         }
-        const full = this.feed(batch);
+        let whole: Feed | undefined;
+        const full = () => (whole ??= this.feed(batch));
         step += p.window;
         try {
           while (p.window < windows) {
@@ -301,13 +315,13 @@ export class Trainer {
               step++;
               opts.onStep?.({ epoch: p.epoch + 1, step, steps, loss, tokens: p.tokens });
             } finally {
-              if (feed !== full) for (const t of Object.values(feed.inputs)) t.dispose();
+              if (feed !== whole) for (const t of Object.values(feed.inputs)) t.dispose();
             }
             await this.breathe();
             if (opts.shouldStop?.() && p.window < windows) return reports;
           }
         } finally {
-          for (const t of Object.values(full.inputs)) t.dispose();
+          if (whole) for (const t of Object.values(whole.inputs)) t.dispose();
         }
         this.setCarried(undefined);
         p.window = 0;
