@@ -122,6 +122,13 @@ export interface ReadOptions {
   mode?: TokenMode;
   /** Text: steps per sequence (a maximum). Default: the whole text as one sequence. */
   seqLength?: number;
+  /**
+   * Text trained with truncated BPTT, without seqLength: laid out as streams,
+   * about `batch` consecutive parts of the text (one more share when some are
+   * held out), one example each, which the trainer's windows walk, so that row
+   * i of each update continues the text where row i of the previous one stopped.
+   */
+  streams?: { bptt: number; batch: number; validation: number };
   /** Text and CSV: steps between the starts of consecutive sequences. Default: seqLength / window (no overlap). */
   stride?: number;
   /** CSV: rows per sequence (a maximum). Default: the whole series as one sequence. */
@@ -686,7 +693,13 @@ class Reader {
 
     const available = ids.length - 1;
     // seqLength is a maximum: a text shorter than that is one sequence.
-    const L = Math.min(opts.seqLength ?? available, available);
+    let seqLength = opts.seqLength;
+    if (seqLength === undefined && opts.streams) {
+      const { bptt, batch, validation } = opts.streams;
+      const wanted = validation > 0 ? Math.ceil(batch / (1 - validation)) : batch;
+      seqLength = Math.floor(available / Math.max(1, Math.min(wanted, Math.floor(available / bptt))));
+    }
+    const L = Math.min(seqLength ?? available, available);
     const vocabs: Record<string, Vocabulary> = {};
     for (const [name, v] of this.vocabs) {
       if (name === lm.vocab) vocabs[name] = vocab;

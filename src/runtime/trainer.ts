@@ -164,22 +164,14 @@ function settingsOf(defaults: TrainDefaults, a: ParsedArgs): TrainDefaults {
 }
 
 /**
- * The training data, as `seqc train` loads it. Text trained with truncated
- * BPTT (and no --seq-length) is laid out as streams: about `batch` consecutive
- * parts of the text, one example each, which the windows then walk, so row i
- * of each update continues the text where row i of the previous one stopped.
+ * The training data, as `seqc train` loads it: text trained with truncated
+ * BPTT (and no --seq-length) as streams (ReadOptions.streams), else cut into
+ * sequences of --seq-length, the bptt window or DEFAULT_SEQUENCE steps.
  */
 function loadTrainingData(path: string, info: ModelInfo, s: TrainDefaults, seqLength: number | undefined, vocabularies: Record<string, Vocabulary> | undefined): DataSet {
   const format = formatOf(path);
   const base: ReadOptions = { format, ...(vocabularies ? { vocabularies } : {}) };
-  if (format === "text" && s.bptt > 0 && seqLength === undefined) {
-    const whole = loadData(path, dataModelOf(info), base);
-    const atom = whole.freeDims[0]!;
-    const available = Math.max(...whole.examples.map((e) => e.dims[atom] ?? 0));
-    const wanted = s.validation > 0 ? Math.ceil(s.batch / (1 - s.validation)) : s.batch;
-    const streams = Math.max(1, Math.min(wanted, Math.floor(available / s.bptt)));
-    return loadData(path, dataModelOf(info), { ...base, vocabularies: { ...(vocabularies ?? {}), ...whole.vocabs }, seqLength: Math.floor(available / streams) });
-  }
+  if (format === "text" && s.bptt > 0 && seqLength === undefined) return loadData(path, dataModelOf(info), { ...base, streams: { bptt: s.bptt, batch: s.batch, validation: s.validation } });
   const steps = seqLength ?? (s.bptt || DEFAULT_SEQUENCE);
   return loadData(path, dataModelOf(info), { ...base, ...(format === "text" ? { seqLength: steps } : format === "csv" ? { window: steps } : {}) });
 }

@@ -194,3 +194,20 @@ describe("a vocabulary whose size the model fixes (seqc --dim V=..., a trainer c
     expect(() => parseDataset(line, bound(TAGS, { W: size + 2 }))).toThrow(`the vocabulary words has ${size} tokens, but the model is built for W = ${size + 2}`);
   });
 });
+
+describe("text laid out as streams for truncated BPTT", () => {
+  const LM = "model lm {\n  vocab chars[V]\n  dim T\n  input x: [T] of chars\n  target y: [T] of chars\n  loss cross_entropy(dense<V>(one_hot(x)), y)\n}\n";
+  const text = "abcdefghij".repeat(100);
+
+  it("about `batch` consecutive parts, one more share per held-out fraction, each one example; no more parts than windows", () => {
+    const read = (streams: { bptt: number; batch: number; validation: number }) => parseDataset(text, graphOf(LM), { format: "text", streams });
+    // 999 steps (input text[t], target text[t+1]) in 4 streams of 249.
+    const four = read({ bptt: 10, batch: 4, validation: 0 });
+    expect([four.examples, four.dims["T"]]).toEqual([4, 249]);
+    expect(Array.from(four.fields["x"]!.data.subarray(249, 252))).toEqual(Array.from(four.fields["x"]!.data.subarray(9, 12)));
+    // batch 4 with a fifth held out: ceil(4 / 0.8) = 5 streams of 199.
+    expect([read({ bptt: 10, batch: 4, validation: 0.2 }).examples, read({ bptt: 10, batch: 4, validation: 0.2 }).dims["T"]]).toEqual([5, 199]);
+    // 999 steps hold only 3 windows of 300: 3 streams.
+    expect(read({ bptt: 300, batch: 8, validation: 0 }).examples).toBe(3);
+  });
+});

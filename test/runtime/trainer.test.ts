@@ -249,6 +249,8 @@ describe("truncated BPTT", () => {
     expect(r.code).toBe(0);
     // Per epoch: a batch of 2 and one of 1, each cut into windows of 3, 3 and 1 steps.
     expect(calls.forwards.map((f) => `${f.size}x${f.dims["T"]}`)).toEqual(["2x3", "2x3", "2x1", "1x3", "1x3", "1x1", "2x3", "2x3", "2x1", "1x3", "1x3", "1x1"]);
+    // The model is made for a window (T = 3), not for the examples' 7 steps.
+    expect(calls.created.map((c) => c.dims["T"])).toEqual([3]);
     for (let k = 0; k < calls.forwards.length; k += 3) {
       expect(calls.initialStates[k], `window 1 of batch ${k / 3}`).toBeUndefined();
       const [w1, w2] = [calls.forwards[k]!, calls.forwards[k + 1]!];

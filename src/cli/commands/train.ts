@@ -214,11 +214,8 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
 }
 
 /**
- * The training data. Text for a model trained with truncated BPTT is laid out
- * as streams: the text is cut into about `batch` consecutive parts (one more
- * share when some are held out for validation), one example each, which the
- * trainer cuts into windows of `bptt` steps, so that row i of every update
- * continues the text where row i of the previous one stopped.
+ * The training data: text trained with truncated BPTT (and no --seq-length) as
+ * streams (ReadOptions.streams), else cut into sequences.
  */
 function loadTrainingData(
   data: typeof import("../../backends/tfjs/dataset.js"),
@@ -229,12 +226,7 @@ function loadTrainingData(
   extra: Pick<import("../../backends/tfjs/dataset.js").LoadOptions, "vocabularies">,
 ) {
   if (settings.bptt > 0 && seqLength === undefined && /\.txt$/i.test(path)) {
-    const whole = data.loadDataset(path, graph, extra);
-    const available = Math.max(...whole.steps[Object.keys(whole.steps)[0]!]!);
-    const wanted = settings.validation > 0 ? Math.ceil(settings.batch / (1 - settings.validation)) : settings.batch;
-    const streams = Math.max(1, Math.min(wanted, Math.floor(available / settings.bptt)));
-    const length = Math.floor(available / streams);
-    return data.loadDataset(path, graph, { ...extra, vocabularies: { ...(extra.vocabularies ?? {}), ...whole.vocabularies }, seqLength: length });
+    return data.loadDataset(path, graph, { ...extra, streams: { bptt: settings.bptt, batch: settings.batch, validation: settings.validation } });
   }
   return data.loadDataset(path, graph, { ...extra, ...sequenceOptions(path, seqLength ?? (settings.bptt || DEFAULT_SEQUENCE)) });
 }
