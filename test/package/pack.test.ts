@@ -1,6 +1,8 @@
 /**
  * The npm package as a user gets it: `npm pack` of a clean copy of the
- * repository (its tracked and new files, no dist/: packing builds it), then
+ * repository (its tracked and new files, and this checkout's dist/, which the
+ * e2e setup keeps fresh: packing with `prepare` would build the same again,
+ * and CI's own install runs `prepare` on a clean clone), then
  * `npm install ./seqc-X.tgz` in an empty project outside the repository, and
  * there: the CLI through npx (version, check, compile), the API through
  * `import("seqc")`, and a TypeScript file type-checked against the shipped
@@ -13,7 +15,7 @@
  * from the registry.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -71,7 +73,8 @@ beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), "seqc-pack-"));
   const clone = join(tmp, "clone");
   cleanCopy(clone);
-  const out = ok("npm", ["pack", "--json", "--pack-destination", tmp], clone);
+  cpSync(join(ROOT, "dist"), join(clone, "dist"), { recursive: true });
+  const out = ok("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", tmp], clone);
   const [info] = JSON.parse(out.slice(out.indexOf("["))) as { filename: string; files: { path: string }[] }[];
   packed = info!.files.map((f) => f.path);
   project = join(tmp, "project");

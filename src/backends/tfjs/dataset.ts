@@ -3,14 +3,15 @@
  * input and target, examples first, each example padded with 0 to the longest
  * (`shape` is the padded shape of one example); `lengths` gives each
  * example's real length along its first free axis, so padded steps can be
- * masked. Made from the examples the runtime's reader gives
+ * masked. The arrays are made when read, from the examples, which every
+ * subset shares: a corpus is held once (truncated BPTT copies only windows). Made from the examples the runtime's reader gives
  * (src/runtime/data.ts) for the graph's data model (src/graph/data-model.ts). `split` holds out a validation set; `batches` yields
  * batches in the same layout, every example once per epoch, shuffled by a
  * seeded generator.
  */
 import { Rng } from "../../runtime/init.js";
 import { permutation, validationSplit } from "../../runtime/batches.js";
-import { loadData, readData, type DataField as FieldSpec, type DataModel, type DataSet, type ReadOptions } from "../../runtime/data.js";
+import { loadData, readData, type DataField as FieldSpec, type DataModel, type DataSet, type Example, type ReadOptions } from "../../runtime/data.js";
 import { dataModel } from "../../graph/data-model.js";
 import type { Graph } from "../../graph/graph.js";
 import { DimTable, type Units } from "../../runtime/dims.js";
@@ -52,8 +53,22 @@ export interface BatchOptions {
   dropLast?: boolean;
 }
 
+/** The examples a data set and all its subsets read from: the reader's (views of its arrays, never copied whole). */
+interface Source {
+  examples: Example[];
+  /** Each example's extents (unpadded shape) by field: example i's are [i * rank, (i + 1) * rank). */
+  extents: Record<string, Int32Array>;
+  /** Token fields: the size of their vocabulary (the ids' array type). */
+  vocabSizes: Record<string, number>;
+}
+
 export class Dataset {
   readonly examples: number;
+  /**
+   * The fields, padded: each field's `data` is made when it is first read
+   * (training with truncated BPTT never reads it: windows are copied from the
+   * examples), so a corpus is not copied for the data set, its split and every batch.
+   */
   readonly fields: Record<string, DataField>;
   /** Values of the dims: bound ones, data vocabulary sizes (V), and free lengths at their padded value (T = max length). */
   readonly dims: Record<string, number>;
@@ -63,55 +78,106 @@ export class Dataset {
   /** The positions of these examples in the data set they were loaded as. */
   readonly indices: Int32Array;
   private readonly layout: Layout;
+  private readonly source: Source;
+  /** This data set's examples: positions in source.examples. */
+  private readonly rows: Int32Array;
 
-  constructor(init: {
-    examples: number;
-    fields: Record<string, DataField>;
+  private constructor(init: {
+    fields: Record<string, Omit<DataField, "data">>;
     dims: Record<string, number>;
     steps: Record<string, Int32Array>;
     vocabularies: Record<string, Vocabulary>;
     indices?: Int32Array;
     layout: Layout;
+    source: Source;
+    rows: Int32Array;
   }) {
-    this.examples = init.examples;
-    this.fields = init.fields;
+    this.examples = init.rows.length;
     this.dims = init.dims;
     this.steps = init.steps;
     this.vocabularies = init.vocabularies;
-    this.indices = init.indices ?? Int32Array.from({ length: init.examples }, (_, i) => i);
+    this.indices = init.indices ?? Int32Array.from({ length: this.examples }, (_, i) => i);
     this.layout = init.layout;
+    this.source = init.source;
+    this.rows = init.rows;
+    const fields: Record<string, DataField> = {};
+    for (const [name, meta] of Object.entries(init.fields)) {
+      let data: DataField["data"] | undefined;
+      const self = this;
+      fields[name] = Object.defineProperty({ ...meta } as DataField, "data", { enumerable: true, get: () => (data ??= self.padded(name, meta.shape)) });
+    }
+    this.fields = fields;
   }
 
-  /** The runtime's examples of some fields of a model, padded into one data set. */
+  /** The runtime's examples of some fields of a model, as one data set (padded when a field's data is read). */
   static assemble(model: DataModel, fields: readonly FieldSpec[], set: DataSet): Dataset {
     const table = new DimTable(model.dims, model.vocabs);
     const layout: Layout = { table, fields: [...fields], lengthAtoms: set.freeDims.filter((a) => fields.some((f) => f.shape.some((ax) => table.atomsOf(ax.dim).has(a)))) };
     const known = table.unitsOf({}, set.vocabs);
-    const n = set.examples.length;
     const unitsOf = set.examples.map((ex) => table.unitsOf(ex.dims, set.vocabs));
     const steps: Record<string, Int32Array> = {};
     const maxUnits: Units = new Map(known);
     for (const a of layout.lengthAtoms) {
-      const s = Int32Array.from(set.examples, (ex) => ex.dims[a] ?? 0);
-      steps[a] = s;
-      maxUnits.set(a, Math.max(0, ...unitsOf.map((u) => u.get(a) ?? 0)));
+      steps[a] = Int32Array.from(set.examples, (ex) => ex.dims[a] ?? 0);
+      maxUnits.set(a, unitsOf.reduce((m, u) => Math.max(m, u.get(a) ?? 0), 0));
     }
-    const out: Record<string, DataField> = {};
+    const source: Source = { examples: set.examples, extents: {}, vocabSizes: {} };
+    const out: Record<string, Omit<DataField, "data">> = {};
     for (const f of layout.fields) {
       const shape = f.shape.map((ax) => evaluateOrThrow(table, ax, maxUnits, f.name));
-      const size = shape.reduce((a, b) => a * b, 1);
-      const data = f.vocab !== undefined ? tokenIdArray(set.vocabs[f.vocab]?.size ?? 0x7fffffff, n * size) : new Float32Array(n * size);
-      const extentsOf = set.examples.map((_, i) => f.shape.map((ax) => evaluateOrThrow(table, ax, unitsOf[i]!, f.name)));
-      set.examples.forEach((ex, i) => copyBlock(ex.fields[f.name]!, 0, extentsOf[i]!, data, i * size, shape));
-      const field: DataField = { role: f.role, dtype: f.vocab !== undefined ? "int32" : "float32", data, shape, ...(f.vocab !== undefined ? { vocab: f.vocab } : {}) };
+      const rank = f.shape.length;
+      const extents = new Int32Array(unitsOf.length * rank);
+      unitsOf.forEach((u, i) => f.shape.forEach((ax, k) => (extents[i * rank + k] = evaluateOrThrow(table, ax, u, f.name))));
+      source.extents[f.name] = extents;
+      if (f.vocab !== undefined) source.vocabSizes[f.name] = set.vocabs[f.vocab]?.size ?? 0x7fffffff;
+      const field: Omit<DataField, "data"> = { role: f.role, dtype: f.vocab !== undefined ? "int32" : "float32", shape, ...(f.vocab !== undefined ? { vocab: f.vocab } : {}) };
       const axis = lengthAxis(layout, f);
       if (axis !== undefined) {
         field.lengthAxis = axis;
-        field.lengths = Int32Array.from(extentsOf, (e) => e[axis]!);
+        field.lengths = Int32Array.from({ length: unitsOf.length }, (_, i) => extents[i * rank + axis]!);
       }
       out[f.name] = field;
     }
-    return new Dataset({ examples: n, fields: out, dims: dimValues(table, maxUnits), steps, vocabularies: set.vocabs, layout });
+    const rows = Int32Array.from({ length: set.examples.length }, (_, i) => i);
+    return new Dataset({ fields: out, dims: dimValues(table, maxUnits), steps, vocabularies: set.vocabs, layout, source, rows });
+  }
+
+  /** A new array for n values of a field: token ids in the smallest type their vocabulary allows, else float32. */
+  private arrayFor(name: string, n: number): DataField["data"] {
+    const size = this.source.vocabSizes[name];
+    return size !== undefined ? tokenIdArray(size, n) : new Float32Array(n);
+  }
+
+  /** The unpadded shape of a field of source example `src`. */
+  private extentsOf(name: string, src: number): Int32Array {
+    const rank = this.layout.fields.find((f) => f.name === name)!.shape.length;
+    return this.source.extents[name]!.subarray(src * rank, (src + 1) * rank);
+  }
+
+  /** A field's values for these examples, each padded with 0 to `shape`. */
+  private padded(name: string, shape: readonly number[]): DataField["data"] {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const data = this.arrayFor(name, this.examples * size);
+    this.rows.forEach((src, i) => copyBlock(this.source.examples[src]!.fields[name]!, 0, this.extentsOf(name, src), data, i * size, shape));
+    return data;
+  }
+
+  /**
+   * Steps [t0, t0 + w) of a field whose first axis is time, for every example:
+   * [examples, w, ...rest], padded with 0 (a BPTT window, copied from the
+   * examples without padding the whole field).
+   */
+  window(name: string, t0: number, w: number): DataField["data"] {
+    const shape = this.fields[name]!.shape;
+    const dst = [w, ...shape.slice(1)];
+    const size = dst.reduce((a, b) => a * b, 1);
+    const out = this.arrayFor(name, this.examples * size);
+    this.rows.forEach((src, i) => {
+      const e = this.extentsOf(name, src);
+      const per = e.slice(1).reduce((a, b) => a * b, 1);
+      if (e[0]! > t0) copyBlock(this.source.examples[src]!.fields[name]!, t0 * per, [e[0]! - t0, ...e.subarray(1)], out, i * size, dst);
+    });
+    return out;
   }
 
   /** The examples at `indices` (positions in this data set), in that order. With `trim`, padded only to their own longest. */
@@ -132,24 +198,30 @@ export class Dataset {
       for (const a of this.layout.lengthAtoms) units.set(a, table.unit(a, Math.max(...steps[a]!))!);
       dims = dimValues(table, units);
     }
-    const fields: Record<string, DataField> = {};
+    const fields: Record<string, Omit<DataField, "data">> = {};
     for (const f of this.layout.fields) {
       const old = this.fields[f.name]!;
       const shape = units ? f.shape.map((ax) => evaluateOrThrow(this.layout.table, ax, units, f.name)) : old.shape;
-      const oldSize = old.shape.reduce((a, b) => a * b, 1);
-      const size = shape.reduce((a, b) => a * b, 1);
-      const data = new (old.data.constructor as new (n: number) => DataField["data"])(idx.length * size);
-      idx.forEach((src, i) => copyBlock(old.data, src * oldSize, old.shape, data, i * size, shape));
-      fields[f.name] = { ...old, data, shape, ...(old.lengths ? { lengths: Int32Array.from(idx, (i) => old.lengths![i]!) } : {}) };
+      // Its metadata only: reading `data` would pad the whole field.
+      const { role, dtype, vocab, lengthAxis, lengths } = old;
+      fields[f.name] = {
+        role,
+        dtype,
+        shape,
+        ...(vocab !== undefined ? { vocab } : {}),
+        ...(lengthAxis !== undefined ? { lengthAxis } : {}),
+        ...(lengths ? { lengths: Int32Array.from(idx, (i) => lengths[i]!) } : {}),
+      };
     }
     return new Dataset({
-      examples: idx.length,
       fields,
       dims: { ...dims },
       steps,
       vocabularies: this.vocabularies,
       indices: Int32Array.from(idx, (i) => this.indices[i]!),
       layout: this.layout,
+      source: this.source,
+      rows: Int32Array.from(idx, (i) => this.rows[i]!),
     });
   }
 
@@ -208,7 +280,7 @@ function dimValues(table: DimTable, units: Units): Record<string, number> {
 }
 
 /** Copies the block of shape `ss` at `so` into the block of shape `ds` at `dOff`, over the region both cover (the rest stays 0). */
-function copyBlock(src: ArrayLike<number>, so: number, ss: readonly number[], dst: DataField["data"], dOff: number, ds: readonly number[]): void {
+function copyBlock(src: ArrayLike<number>, so: number, ss: ArrayLike<number>, dst: DataField["data"], dOff: number, ds: ArrayLike<number>): void {
   const rank = ds.length;
   if (rank === 0) {
     dst[dOff] = src[so]!;

@@ -15,7 +15,7 @@
  * losses of an uninterrupted one.
  */
 import type * as tfTypes from "@tensorflow/tfjs";
-import type { Dataset } from "./dataset.js";
+import type { DataField, Dataset } from "./dataset.js";
 import { Rng } from "../../runtime/init.js";
 import type { TrainSettings } from "../settings.js";
 import type { Tf } from "./engine.js";
@@ -28,9 +28,14 @@ type Tensor = tfTypes.Tensor;
 export function batchTensors(tf: Tf, batch: Dataset): { inputs: Record<string, Tensor>; free: DimValues; lengths: Record<string, Int32Array> } {
   const inputs: Record<string, Tensor> = {};
   for (const [name, f] of Object.entries(batch.fields)) {
-    inputs[name] = tf.tensor(f.data, [batch.examples, ...f.shape], f.dtype);
+    inputs[name] = tensorOf(tf, f.data, [batch.examples, ...f.shape], f.dtype);
   }
   return { inputs, free: { ...batch.dims }, lengths: batch.steps };
+}
+
+/** A tensor of a field's values: token ids kept in one or two bytes become int32 (tf.tensor takes no Uint16Array). */
+function tensorOf(tf: Tf, data: DataField["data"], shape: number[], dtype: DataField["dtype"]): Tensor {
+  return tf.tensor(data instanceof Uint16Array ? Int32Array.from(data) : data, shape, dtype);
 }
 
 function optimizer(tf: Tf, s: TrainSettings): tfTypes.Optimizer {
@@ -206,7 +211,7 @@ export class Trainer {
   /**
    * Window k of a batch: steps [k * bptt, (k + 1) * bptt) of every field, with
    * the lengths inside the window. Without windows, the whole batch (`full`,
-   * made once). A window's tensors are copied from the batch's arrays, so a
+   * made once). A window's tensors are copied from the examples (Dataset.window), so a
    * batch of streams millions of steps long is never one tensor.
    */
   private windowFeed(batch: Dataset, full: () => Feed, k: number): Feed {
@@ -218,14 +223,8 @@ export class Trainer {
     const w = Math.min(this.settings.bptt, longest - t0);
     const tf = this.tf;
     const inputs: Record<string, Tensor> = {};
-    for (const [name, f] of Object.entries(batch.fields)) {
-      // Time is the field's first axis (windowAxis): row r's steps [t0, t0 + w) are one run of its values.
-      const T = f.shape[0]!;
-      const per = f.shape.slice(1).reduce((a, b) => a * b, 1);
-      const out = f.dtype === "int32" ? new Int32Array(batch.examples * w * per) : new Float32Array(batch.examples * w * per);
-      for (let r = 0; r < batch.examples; r++) out.set(f.data.subarray((r * T + t0) * per, (r * T + t0 + w) * per), r * w * per);
-      inputs[name] = tf.tensor(out, [batch.examples, w, ...f.shape.slice(1)], f.dtype);
-    }
+    // Time is each field's first axis (windowAxis): the window is copied from the examples (Dataset.window).
+    for (const [name, f] of Object.entries(batch.fields)) inputs[name] = tensorOf(tf, batch.window(name, t0, w), [batch.examples, w, ...f.shape.slice(1)], f.dtype);
     const lens = Int32Array.from(steps, (l) => Math.max(0, Math.min(w, l - t0)));
     let tokens = 0;
     for (const l of lens) tokens += l;

@@ -2,7 +2,9 @@
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../../src/runtime/init.js";
 import { parseDataset } from "../../../src/backends/tfjs/dataset.js";
-import { specGraph } from "../../helpers/spec.js";
+import { loadEngine } from "../../../src/backends/tfjs/engine.js";
+import { batchTensors } from "../../../src/backends/tfjs/train.js";
+import { graphOf, specGraph } from "../../helpers/spec.js";
 
 const ids = (a: ArrayLike<number>) => Array.from(a);
 const rows = (data: ArrayLike<number>, width: number) => Array.from({ length: data.length / width }, (_, i) => ids(Array.prototype.slice.call(data, i * width, (i + 1) * width)));
@@ -84,5 +86,38 @@ describe("Dataset", () => {
     expect(ds.split(0, 1).validation.examples).toBe(0);
     expect(ds.split(0.01, 1).validation.examples).toBe(1);
     expect(() => ds.split(1, 1)).toThrow("not in [0, 1)");
+  });
+});
+
+describe("a corpus is held once", () => {
+  const LM = "model lm {\n  vocab chars[V]\n  dim T\n  input x: [T] of chars\n  target y: [T] of chars\n  loss cross_entropy(dense<V>(one_hot(x)), y)\n}\n";
+
+  it("windows copied from the examples equal the padded fields' steps, in every subset", () => {
+    const ds = parseDataset("the cat sat on the mat. ".repeat(20), graphOf(LM), { format: "text", seqLength: 37 });
+    const sub = ds.subset([3, 0, 5], { trim: true });
+    for (const set of [ds, sub]) {
+      const T = set.fields.x!.shape[0]!;
+      for (const [t0, w] of [[0, 10], [30, 10], [10, 27]] as const) {
+        const win = set.window("x", t0, w);
+        for (let r = 0; r < set.examples; r++) {
+          const want = Array.from({ length: w }, (_, t) => (t0 + t < T ? set.fields.x!.data[r * T + t0 + t]! : 0));
+          expect(ids(win.subarray(r * w, (r + 1) * w)), `row ${r} at ${t0}`).toEqual(want);
+        }
+      }
+    }
+  });
+
+  it("ids of a vocabulary over 256 tokens take two bytes, and become int32 tensors of the same values", async () => {
+    const chars = Array.from({ length: 300 }, (_, i) => String.fromCodePoint(0x100 + i)).join("");
+    const ds = parseDataset(chars + chars, graphOf(LM), { format: "text", seqLength: 50 });
+    expect(ds.vocabularies["chars"]!.size).toBe(302);
+    expect(ds.fields.x!.data).toBeInstanceOf(Uint16Array);
+    const { tf } = await loadEngine("cpu");
+    const batch = ds.subset([4, 5]);
+    const { inputs } = batchTensors(tf, batch);
+    expect(inputs["x"]!.dtype).toBe("int32");
+    expect(ids(inputs["x"]!.dataSync())).toEqual(ids(batch.fields.x!.data));
+    expect(Math.max(...ids(batch.fields.x!.data))).toBeGreaterThan(255);
+    for (const t of Object.values(inputs)) t.dispose();
   });
 });
