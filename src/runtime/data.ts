@@ -237,6 +237,9 @@ export function languageModelFields(model: DataModel, table = new DimTable(model
 type Json = unknown;
 type Leaf = string | number;
 
+/** Values per arena of examples' fields (see Reader.take). */
+const ARENA = 1 << 16;
+
 /** The largest float32: a value beyond it would be Infinity in the model. */
 const F32_MAX = 3.4028234663852886e38;
 const F32_MAX_TEXT = "3.4e38";
@@ -308,23 +311,19 @@ class Reader {
     const { issues } = this;
     const known = this.knownUnits();
     const names = this.model.fields.map((f) => f.name);
-    const parsed: { line: number; fields: Map<string, Walked> }[] = [];
-    const lines = text.split(/\r?\n/);
-    for (let i = 0; i < lines.length; i++) {
-      const raw = lines[i]!;
-      if (raw.trim() === "") continue;
-      const line = i + 1;
+    /** A line's fields checked and walked, or undefined with its problems reported (when `report`). */
+    const readLine = (raw: string, line: number, report: boolean): Map<string, Walked> | undefined => {
       let value: Json;
       try {
         value = JSON.parse(raw);
       } catch (e) {
         const msg = (e as Error).message.replace(/\s+/g, " ");
-        issues.add({ line, message: `not valid JSON: ${msg.length > 120 ? `${msg.slice(0, 117)}...` : msg}` });
-        continue;
+        if (report) issues.add({ line, message: `not valid JSON: ${msg.length > 120 ? `${msg.slice(0, 117)}...` : msg}` });
+        return undefined;
       }
       if (!value || typeof value !== "object" || Array.isArray(value)) {
-        issues.add({ line, message: `expected a JSON object with the fields ${this.fields.map((f) => f.name).join(", ")}, found ${describe(value)}` });
-        continue;
+        if (report) issues.add({ line, message: `expected a JSON object with the fields ${this.fields.map((f) => f.name).join(", ")}, found ${describe(value)}` });
+        return undefined;
       }
       const obj = value as Record<string, Json>;
       const found: DataIssue[] = [];
@@ -343,32 +342,57 @@ class Reader {
       for (const k of Object.keys(obj)) {
         if (!names.includes(k)) found.push({ line, field: k, message: `unknown field ${k}: model ${this.model.name} has ${this.fields.map((f) => f.name).join(", ")}` });
       }
-      issues.add(...found);
-      if (found.length === 0) parsed.push({ line, fields: walked });
-    }
-    if (parsed.length === 0 && issues.count === 0) issues.fail({ message: "no examples: the file has no lines" });
-
-    // The vocabularies built from the data: every string token of the fields that use them.
-    const built: Record<string, Vocabulary> = {};
-    for (const [name, v] of this.vocabs) {
-      if (v) {
-        built[name] = v;
-        continue;
+      if (report) issues.add(...found);
+      return found.length === 0 ? walked : undefined;
+    };
+    /** Each non-blank line with its number, without splitting the text into a list of lines (a file may have millions). */
+    const eachLine = (f: (raw: string, line: number) => void): void => {
+      for (let start = 0, line = 1; start < text.length; line++) {
+        let end = text.indexOf("\n", start);
+        if (end < 0) end = text.length;
+        const raw = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
+        if (raw.trim() !== "") f(raw, line);
+        start = end + 1;
       }
-      const tokens: string[] = [];
-      for (const f of this.fields) if (f.vocab === name) for (const p of parsed) for (const t of p.fields.get(f.name)!.leaves) if (typeof t === "string") tokens.push(t);
-      built[name] = Vocabulary.build(tokens, { name, ...(this.opts.minCount !== undefined ? { minCount: this.opts.minCount } : {}) });
+    };
+
+    // The vocabularies built from the data: every string token of the fields that use them, counted in a first
+    // pass that keeps nothing else; the examples are made in a second pass (lines are parsed twice, not held).
+    const built: Record<string, Vocabulary> = {};
+    const counts = new Map<string, Map<string, number>>();
+    for (const [name, v] of this.vocabs) {
+      if (v) built[name] = v;
+      else counts.set(name, new Map());
+    }
+    let good = 0;
+    const bad = new Set<number>();
+    if (counts.size > 0) {
+      eachLine((raw, line) => {
+        const w = readLine(raw, line, true);
+        if (!w) return void bad.add(line);
+        good++;
+        for (const f of this.fields) {
+          const c = f.vocab !== undefined ? counts.get(f.vocab) : undefined;
+          if (c) for (const t of w.get(f.name)!.leaves) if (typeof t === "string") c.set(t, (c.get(t) ?? 0) + 1);
+        }
+      });
+      for (const [name, c] of counts) built[name] = Vocabulary.fromCounts(c, { name, ...(this.opts.minCount !== undefined ? { minCount: this.opts.minCount } : {}) });
     }
     issues.add(...this.sizeIssues(built));
 
     const units = this.knownUnits(built);
     const examples: Example[] = [];
-    for (const p of parsed) {
+    eachLine((raw, line) => {
+      if (bad.has(line)) return;
+      const w = readLine(raw, line, counts.size === 0);
+      if (!w) return;
+      if (counts.size === 0) good++;
       const found: DataIssue[] = [];
-      const ex = this.example(p.fields, units, built, p.line, found);
+      const ex = this.example(w, units, built, line, found);
       issues.add(...found);
       if (ex && issues.count === 0) examples.push(ex);
-    }
+    });
+    if (good === 0 && issues.count === 0) issues.fail({ message: "no examples: the file has no lines" });
     issues.throwIfAny();
     return { examples, vocabs: built, freeDims: freeDimsOf(this.model, this.table) };
   }
@@ -538,10 +562,33 @@ class Reader {
       const leaves = walked.get(f.name)!.leaves;
       if (f.vocab !== undefined) {
         const v = vocabs[f.vocab]!;
-        fields[f.name] = Int32Array.from(leaves, (t) => (typeof t === "number" ? t : v.id(t)));
-      } else fields[f.name] = Float64Array.from(leaves as number[]);
+        const out = this.take(f.name, leaves.length, () => tokenIdArray(v.size, ARENA));
+        leaves.forEach((t, i) => (out[i] = typeof t === "number" ? t : v.id(t)));
+        fields[f.name] = out;
+      } else {
+        const out = this.take(f.name, leaves.length, () => new Float64Array(ARENA));
+        out.set(leaves as number[]);
+        fields[f.name] = out;
+      }
     }
     return { line, dims: this.lengths(units), fields };
+  }
+
+  /** Where each field's examples are stored: views of shared arrays, not an array each (a file may hold millions). */
+  private readonly arenas = new Map<string, { data: FieldData; used: number }>();
+
+  /** n values of a field's next example: a view of its arena, a new arena (`make`, or one that fits) when full. */
+  private take(field: string, n: number, make: () => FieldData): FieldData {
+    let a = this.arenas.get(field);
+    if (!a || a.used + n > a.data.length) {
+      let data = make();
+      if (data.length < n) data = new (data.constructor as new (n: number) => FieldData)(n);
+      a = { data, used: 0 };
+      this.arenas.set(field, a);
+    }
+    const out = a.data.subarray(a.used, a.used + n);
+    a.used += n;
+    return out;
   }
 
   /** The values of the free length dims among some unit values. */

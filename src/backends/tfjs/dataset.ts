@@ -114,27 +114,38 @@ export class Dataset {
     const table = new DimTable(model.dims, model.vocabs);
     const layout: Layout = { table, fields: [...fields], lengthAtoms: set.freeDims.filter((a) => fields.some((f) => f.shape.some((ax) => table.atomsOf(ax.dim).has(a)))) };
     const known = table.unitsOf({}, set.vocabs);
-    const unitsOf = set.examples.map((ex) => table.unitsOf(ex.dims, set.vocabs));
+    const n = set.examples.length;
     const steps: Record<string, Int32Array> = {};
     const maxUnits: Units = new Map(known);
     for (const a of layout.lengthAtoms) {
-      steps[a] = Int32Array.from(set.examples, (ex) => ex.dims[a] ?? 0);
-      maxUnits.set(a, unitsOf.reduce((m, u) => Math.max(m, u.get(a) ?? 0), 0));
+      steps[a] = new Int32Array(n);
+      maxUnits.set(a, 0);
     }
+    // One pass over the examples (a file may hold millions): their lengths, the longest, each field's extents.
     const source: Source = { examples: set.examples, extents: {}, vocabSizes: {} };
+    for (const f of layout.fields) source.extents[f.name] = new Int32Array(n * f.shape.length);
+    set.examples.forEach((ex, i) => {
+      const u = table.unitsOf(ex.dims, set.vocabs);
+      for (const a of layout.lengthAtoms) {
+        steps[a]![i] = ex.dims[a] ?? 0;
+        maxUnits.set(a, Math.max(maxUnits.get(a)!, u.get(a) ?? 0));
+      }
+      for (const f of layout.fields) {
+        const e = source.extents[f.name]!;
+        f.shape.forEach((ax, k) => (e[i * f.shape.length + k] = evaluateOrThrow(table, ax, u, f.name)));
+      }
+    });
     const out: Record<string, Omit<DataField, "data">> = {};
     for (const f of layout.fields) {
       const shape = f.shape.map((ax) => evaluateOrThrow(table, ax, maxUnits, f.name));
       const rank = f.shape.length;
-      const extents = new Int32Array(unitsOf.length * rank);
-      unitsOf.forEach((u, i) => f.shape.forEach((ax, k) => (extents[i * rank + k] = evaluateOrThrow(table, ax, u, f.name))));
-      source.extents[f.name] = extents;
+      const extents = source.extents[f.name]!;
       if (f.vocab !== undefined) source.vocabSizes[f.name] = set.vocabs[f.vocab]?.size ?? 0x7fffffff;
       const field: Omit<DataField, "data"> = { role: f.role, dtype: f.vocab !== undefined ? "int32" : "float32", shape, ...(f.vocab !== undefined ? { vocab: f.vocab } : {}) };
       const axis = lengthAxis(layout, f);
       if (axis !== undefined) {
         field.lengthAxis = axis;
-        field.lengths = Int32Array.from({ length: unitsOf.length }, (_, i) => extents[i * rank + axis]!);
+        field.lengths = Int32Array.from({ length: n }, (_, i) => extents[i * rank + axis]!);
       }
       out[f.name] = field;
     }
