@@ -23,7 +23,7 @@ import { DimTable, type DimAtomInfo, type DimVocabInfo, type Units } from "./dim
 import { IoError, ioReason, UsageError } from "./errors.js";
 import type { DimTerms, ModelInfo } from "./model-api.js";
 import { describe, Issues, type DataIssue } from "./problems.js";
-import { charCounts, charCountsOfBytes, charIds, charIdsOfBytes, EOS, showToken, splitTokens, tokenIdArray, tokenize, UNK, Vocabulary, type TokenIds, type TokenMode } from "./vocab.js";
+import { charCountsOfBytes, charIdsOfBytes, EOS, showToken, splitTokens, tokenIdArray, tokenize, UNK, Vocabulary, type TokenIds, type TokenMode } from "./vocab.js";
 
 // ---------------------------------------------------------------------- the model as data sees it
 
@@ -715,14 +715,11 @@ class Reader {
     let vocab: Vocabulary;
     let ids: TokenIds;
     let unknown: number;
-    if (mode === "char" && typeof content !== "string") {
-      const { counts, length } = charCountsOfBytes(content);
+    if (mode === "char") {
+      const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
+      const { counts, length } = charCountsOfBytes(bytes);
       vocab = given ?? Vocabulary.fromCounts(counts, build);
-      ({ ids, unknown } = charIdsOfBytes(content, length, vocab));
-    } else if (mode === "char") {
-      const { counts, length } = charCounts(text());
-      vocab = given ?? Vocabulary.fromCounts(counts, build);
-      ({ ids, unknown } = charIds(text(), length, vocab));
+      ({ ids, unknown } = charIdsOfBytes(bytes, length, vocab));
     } else {
       const tokens = tokenize(text(), mode);
       vocab = given ?? Vocabulary.build(tokens, build);

@@ -228,7 +228,7 @@ function eachCodePoint(bytes: Uint8Array, f: (cp: number) => void): void {
   }
 }
 
-/** charCounts of a text given as its UTF-8 bytes. */
+/** Each character (code point) of a text, given as its UTF-8 bytes, and how often it occurs: read without a list of the characters or one string of the text (a corpus may be hundreds of MB). */
 export function charCountsOfBytes(bytes: Uint8Array): { counts: Map<string, number>; length: number } {
   const counts = new Float64Array(0x110000);
   let length = 0;
@@ -241,7 +241,12 @@ export function charCountsOfBytes(bytes: Uint8Array): { counts: Map<string, numb
   return { counts: out, length };
 }
 
-/** charIds of a text given as its UTF-8 bytes. */
+/**
+ * A text's characters (its UTF-8 bytes) as ids of a character vocabulary, in a
+ * compact array (`length`: its number of code points, from
+ * charCountsOfBytes). A character not in the vocabulary is `<unk>`; without
+ * one it is counted in `unknown` (the caller reports it) and the id written is 0.
+ */
 export function charIdsOfBytes(bytes: Uint8Array, length: number, vocab: Vocabulary): { ids: TokenIds; unknown: number } {
   const ids = tokenIdArray(vocab.size, length);
   const unk = vocab.unkId;
@@ -261,68 +266,6 @@ export function charIdsOfBytes(bytes: Uint8Array, length: number, vocab: Vocabul
     }
     ids[k++] = id;
   });
-  return { ids, unknown };
-}
-
-/** Each character (code point) of a text and how often it occurs, read without a list of the characters (a corpus may be hundreds of MB). */
-export function charCounts(text: string): { counts: Map<string, number>; length: number } {
-  const bmp = new Float64Array(0x10000);
-  const astral = new Map<string, number>();
-  let length = 0;
-  for (let i = 0; i < text.length; i++, length++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        const ch = text.slice(i, i + 2);
-        astral.set(ch, (astral.get(ch) ?? 0) + 1);
-        i++;
-        continue;
-      }
-    }
-    bmp[c]!++;
-  }
-  const counts = new Map<string, number>();
-  for (let c = 0; c < 0x10000; c++) if (bmp[c]! > 0) counts.set(String.fromCharCode(c), bmp[c]!);
-  for (const [ch, n] of astral) counts.set(ch, n);
-  return { counts, length };
-}
-
-/**
- * A text's characters as ids of a character vocabulary, in a compact array
- * (`length`: its number of code points, from charCounts). A character not in
- * the vocabulary is `<unk>`; without one, -1 marks it in `unknown` (the caller
- * reports it) and the id written is 0.
- */
-export function charIds(text: string, length: number, vocab: Vocabulary): { ids: TokenIds; unknown: number } {
-  const ids = tokenIdArray(vocab.size, length);
-  const unk = vocab.unkId;
-  const table = new Int32Array(0x10000).fill(-2);
-  let unknown = 0;
-  const idOf = (ch: string): number => {
-    if (vocab.has(ch)) return vocab.id(ch);
-    if (unk !== undefined) return unk;
-    unknown++;
-    return 0;
-  };
-  for (let i = 0, k = 0; i < text.length; i++, k++) {
-    const c = text.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff && i + 1 < text.length) {
-      const d = text.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        ids[k] = idOf(text.slice(i, i + 2));
-        i++;
-        continue;
-      }
-    }
-    let id = table[c]!;
-    if (id === -2) {
-      const ch = String.fromCharCode(c);
-      id = vocab.has(ch) ? vocab.id(ch) : -1;
-      table[c] = id;
-    }
-    ids[k] = id >= 0 ? id : idOf(String.fromCharCode(c));
-  }
   return { ids, unknown };
 }
 

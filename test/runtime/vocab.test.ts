@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { charCounts, charCountsOfBytes, charIds, charIdsOfBytes, EOS, textIds, tokenIdArray, tokenize, UNK, Vocabulary, vocabulariesFromJSON, vocabulariesToJSON } from "../../src/runtime/vocab.js";
+import { charCountsOfBytes, charIdsOfBytes, EOS, textIds, tokenIdArray, tokenize, UNK, Vocabulary, vocabulariesFromJSON, vocabulariesToJSON } from "../../src/runtime/vocab.js";
 
 describe("fixed vocabularies", () => {
   it("uses exactly the listed tokens, in order", () => {
@@ -109,27 +109,16 @@ describe("text given on a command line (textIds): the one tokeniser of seqc samp
 describe("a corpus read per character, without a list of characters", () => {
   const TEXTS = ["", "abc\nab", "héllo wörld ∑ — 😀 ok 😀\r\n", "\u{10FFFF}x\u0000y", "a".repeat(1000) + "é".repeat(300)];
 
-  it("counts and ids from the string equal the old per-token path (tokenize, build, ids)", () => {
+  it("counts and ids from the UTF-8 bytes equal those of the per-token path (tokenize, build, ids) on the decoded string", () => {
     for (const t of TEXTS) {
-      const { counts, length } = charCounts(t);
+      const bytes = new TextEncoder().encode(t);
+      const { counts, length } = charCountsOfBytes(bytes);
       expect(length).toBe(Array.from(t).length);
       const v = Vocabulary.fromCounts(counts, { name: "c" });
       expect(v.tokens).toEqual(Vocabulary.build(tokenize(t, "char"), { name: "c" }).tokens);
-      const { ids, unknown } = charIds(t, length, v);
+      const { ids, unknown } = charIdsOfBytes(bytes, length, v);
       expect(unknown).toBe(0);
       expect(Array.from(ids)).toEqual(Array.from(v.ids(tokenize(t, "char"))));
-    }
-  });
-
-  it("counts and ids from the UTF-8 bytes equal those of the decoded string", () => {
-    for (const t of TEXTS) {
-      const bytes = new TextEncoder().encode(t);
-      const fromBytes = charCountsOfBytes(bytes);
-      const fromString = charCounts(t);
-      expect(fromBytes.length).toBe(fromString.length);
-      expect(new Map([...fromBytes.counts].sort())).toEqual(new Map([...fromString.counts].sort()));
-      const v = Vocabulary.fromCounts(fromString.counts);
-      expect(Array.from(charIdsOfBytes(bytes, fromBytes.length, v).ids)).toEqual(Array.from(charIds(t, fromString.length, v).ids));
     }
   });
 
@@ -142,9 +131,10 @@ describe("a corpus read per character, without a list of characters", () => {
 
   it("a character not in a vocabulary: <unk>, or counted as unknown without one", () => {
     const withUnk = Vocabulary.build(["a", "b"]);
-    expect(Array.from(charIds("abz", 3, withUnk).ids)).toEqual([0, 1, withUnk.unkId]);
+    const enc = (t: string) => new TextEncoder().encode(t);
+    expect(Array.from(charIdsOfBytes(enc("abz"), 3, withUnk).ids)).toEqual([0, 1, withUnk.unkId]);
     const fixed = Vocabulary.fixed(["a", "b"]);
-    expect(charIds("abzz", 4, fixed).unknown).toBe(2);
+    expect(charIdsOfBytes(enc("abzz"), 4, fixed).unknown).toBe(2);
     expect(charIdsOfBytes(new TextEncoder().encode("a😀"), 2, fixed).unknown).toBe(1);
   });
 
