@@ -93,12 +93,17 @@ function distance(a: string, b: string): number {
   return prev[b.length]!;
 }
 
-/** The closest candidate within a small edit distance (about a third of the name's length). */
+/**
+ * The closest candidate within a small edit distance (about a third of the
+ * name's length); failing that, the one candidate the name begins, when it
+ * has three letters or more (`embed` for `embedding`).
+ */
 export function closest(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestD = Math.max(1, Math.floor(name.length / 3)) + 1;
   const lower = name.toLowerCase();
-  for (const c of candidates) {
+  const all = [...candidates];
+  for (const c of all) {
     // The distance is at least the difference of the lengths: skip the far ones unmeasured.
     if (Math.abs(c.length - name.length) >= bestD) continue;
     const d = distance(lower, c.toLowerCase());
@@ -106,6 +111,10 @@ export function closest(name: string, candidates: Iterable<string>): string | un
       best = c;
       bestD = d;
     }
+  }
+  if (best === undefined && lower.length >= 3) {
+    const longer = all.filter((c) => c.length > lower.length && c.toLowerCase().startsWith(lower));
+    if (longer.length === 1) best = longer[0];
   }
   return best;
 }

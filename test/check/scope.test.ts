@@ -34,6 +34,14 @@ describe("didYouMean", () => {
     expect(didYouMean("clip", ["seed"])).toBeUndefined();
   });
 
+  it("failing a close name, the one name the given one begins (three letters or more)", () => {
+    expect(didYouMean("embed", ["embedding", "dense", "lstm"])).toBe("did you mean `embedding`?");
+    expect(didYouMean("Embed", ["embedding"])).toBe("did you mean `embedding`?");
+    // Two names begin with it, or it is too short to say: nothing.
+    expect(didYouMean("conv", ["conv1d", "conv2d", "dense"])).toBeUndefined();
+    expect(didYouMean("em", ["embedding"])).toBeUndefined();
+  });
+
   it("the first of equally close names", () => {
     expect(didYouMean("bat", ["bar", "bag"])).toBe("did you mean `bar`?");
   });
