@@ -389,6 +389,9 @@ class Reader {
       if (counts.size === 0) good++;
       const found: DataIssue[] = [];
       const ex = this.example(w, units, built, line, found);
+      // Lengths that disagree where a string of a vocabulary built from the data holds spaces: words were meant.
+      const spaced = this.fields.find((f) => f.vocab !== undefined && !this.vocabs.get(f.vocab) && this.modes.get(f.vocab) === "char" && w.get(f.name)!.leaves.includes(" "));
+      if (spaced) for (const i of found) if (i.message.includes(" has length ")) i.message += `; ${spaced.name} is read one token per character (its string holds spaces): for words, write an array of tokens such as ["the", "cat"]`;
       issues.add(...found);
       if (ex && issues.count === 0) examples.push(ex);
     });

@@ -67,6 +67,14 @@ describe("problems are reported by line and all collected", () => {
     ]);
   });
 
+  it("lengths that disagree where a string of a data vocabulary holds spaces: a hint that strings are read per character", () => {
+    const TAGGER = "model tagger {\n  vocab words[W]\n  vocab tags[K]\n  dim T\n  input x: [T] of words\n  target y: [T] of tags\n  loss cross_entropy(dense<K>(one_hot(x)), y)\n}\n";
+    const data = jsonl({ x: "the cat sat", y: ["DT", "NN", "VB"] }, { x: ["the", "cat", "sat"], y: ["DT", "NN", "VB"] });
+    expect(problemLines(() => parseDataset(data, graphOf(TAGGER), {}, "t.jsonl"))).toEqual([
+      'line 1: field y: y has length 3, but x has length 11 (both are T); x is read one token per character (its string holds spaces): for words, write an array of tokens such as ["the", "cat"]',
+    ]);
+  });
+
   it("throws a DataError with { line, field, message } and a summary", () => {
     let err: unknown;
     try {
