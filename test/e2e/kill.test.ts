@@ -26,13 +26,28 @@ const SPEC = "model wide {\n  input x: [2]\n  target y: [1]\n  h = tanh(dense<51
 const DATA = "specs/data/xor.jsonl";
 const rng = new Rng(20261203);
 
-/** Runs `node ARGS` and sends it `signals` (SIGKILL; or SIGINT twice, 30 ms apart) after `ms` if it is still running: how it ended. */
-function killAfter(args: string[], ms: number, signals: NodeJS.Signals[] = ["SIGKILL"]): Promise<{ killed: boolean; signal: NodeJS.Signals | null; code: number | null; stderr: string }> {
+/**
+ * Runs `node ARGS` and sends it `signals` (SIGKILL; or SIGINT twice, 30 ms apart) `ms` after it started, or `ms`
+ * after its output first matched `started` (so that a loaded machine's slow start-up does not decide the test):
+ * how it ended.
+ */
+function killAfter(args: string[], ms: number, signals: NodeJS.Signals[] = ["SIGKILL"], started?: RegExp): Promise<{ killed: boolean; signal: NodeJS.Signals | null; code: number | null; stderr: string }> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let stderr = "";
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => signals.forEach((s, i) => setTimeout(() => child.kill(s), 30 * i)), ms);
+    let output = "";
+    let timer: NodeJS.Timeout | undefined;
+    const arm = () => (timer ??= setTimeout(() => signals.forEach((s, i) => setTimeout(() => child.kill(s), 30 * i)), ms));
+    const seen = (d: Buffer) => {
+      output += d.toString();
+      if (started === undefined || started.test(output)) arm();
+    };
+    child.stdout.on("data", seen);
+    child.stderr.on("data", (d: Buffer) => {
+      stderr += d.toString();
+      seen(d);
+    });
+    if (started === undefined) arm();
     child.on("error", fail);
     child.on("close", (code, signal) => {
       clearTimeout(timer);
@@ -40,6 +55,9 @@ function killAfter(args: string[], ms: number, signals: NodeJS.Signals[] = ["SIG
     });
   });
 }
+
+/** A progress line of either trainer: the training loop (and its Ctrl-C handler) is running. */
+const TRAINING = /epoch \d+\//;
 
 const delay = () => 700 + Math.floor(rng.next() * 1500);
 
@@ -101,12 +119,12 @@ describe("SIGKILL at random moments", () => {
   it("Ctrl-C twice stops at once (no second save awaited), leaving a complete checkpoint, in both trainers", async () => {
     const d = join(tmp, "twice");
     seqc("train", spec, "--data", DATA, "-o", d, "--epochs", "1", "--backend", "cpu", "-q");
-    const r = await killAfter(["bin/seqc.js", "train", spec, "--data", DATA, "-o", d, "--resume", "--epochs", "1000000", "--backend", "cpu"], 1800, ["SIGINT", "SIGINT"]);
+    const r = await killAfter(["bin/seqc.js", "train", spec, "--data", DATA, "-o", d, "--resume", "--epochs", "1000000", "--backend", "cpu"], 300, ["SIGINT", "SIGINT"], TRAINING);
     // Killed by the second SIGINT, or done with the first one's save within the 30 ms.
     expect(r.signal === "SIGINT" || r.code === 130, r.stderr).toBe(true);
     expect(r.stderr).toContain("seqc: interrupted: saving after this batch (Ctrl-C again to stop at once;");
     expect(loadCheckpoint(d).meta.model).toBe("wide");
-    const t = await killAfter([join(trainerDir, "train.js"), "--data", DATA, "--out", join(tmp, "twice-out"), "--epochs", "1000000", "--init", d], 1800, ["SIGINT", "SIGINT"]);
+    const t = await killAfter([join(trainerDir, "train.js"), "--data", DATA, "--out", join(tmp, "twice-out"), "--epochs", "1000000", "--init", d], 300, ["SIGINT", "SIGINT"], TRAINING);
     expect(t.signal === "SIGINT" || t.code === 130, t.stderr).toBe(true);
     expect(t.stderr).toContain("train.js: interrupted: saving after this batch (Ctrl-C again to stop at once;");
     if (existsSync(join(tmp, "twice-out", "model.json"))) expect(loadModel(join(tmp, "twice-out")).meta.model).toBe("wide");
