@@ -1,7 +1,7 @@
 /**
  * `npm run web`: builds the playground, then serves web/ from 127.0.0.1 (port
  * PORT, default 8080; 0 picks a free one) with a tiny static server, and
- * prints the page's URL. Only files under web/ are served, and only by GET.
+ * prints the page's URL. Only files under web/ are served, by GET and HEAD.
  */
 import { createReadStream, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
@@ -40,13 +40,18 @@ function fileOf(root: string, urlPath: string): string | undefined {
 /** Serves the files under `root` on 127.0.0.1:`port`; resolves with the URL once listening. */
 export function serveStatic(root: string, port = 0): Promise<{ url: string; server: Server }> {
   const server = createServer((req, res) => {
-    const file = req.method === "GET" ? fileOf(root, req.url ?? "/") : undefined;
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res.writeHead(405, { "content-type": "text/plain", allow: "GET, HEAD" }).end("only GET and HEAD\n");
+      return;
+    }
+    const file = fileOf(root, req.url ?? "/");
     if (!file) {
-      res.writeHead(req.method === "GET" ? 404 : 405, { "content-type": "text/plain" }).end("not found\n");
+      res.writeHead(404, { "content-type": "text/plain" }).end("not found\n");
       return;
     }
     res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "cache-control": "no-cache" });
-    createReadStream(file).pipe(res);
+    if (req.method === "HEAD") res.end();
+    else createReadStream(file).pipe(res);
   });
   return new Promise((done, fail) => {
     server.once("error", fail);
