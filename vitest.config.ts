@@ -60,6 +60,7 @@ const E2E = [
   "test/check/fuzz-models.test.ts",
   "test/package/**/*.test.ts",
   "test/lsp/server.test.ts",
+  "test/web/playground.test.ts",
 ];
 
 export default defineConfig({

@@ -78,40 +78,58 @@ function readStdCache(): Map<string, StdFile> {
   }
 }
 
-/**
- * Reads and compiles every file of the standard library. A file is taken from
- * the build's cache when its text there is the text on disk, else compiled.
- */
-export function compileStd(cache: ReadonlyMap<string, StdFile> = new Map()): StdFile[] {
-  const dir = findStdDir();
-  return readdirSync(dir)
-    .filter((n) => n.endsWith(".seq"))
-    .sort()
-    .map((name) => {
-      const text = readFileSync(join(dir, name), "utf8");
-      const cached = cache.get(name);
-      if (cached && cached.text === text) return cached;
-      return { name, text, ...compileText(`std/${name}`, text) };
-    });
+/** The standard library's files: each one's name in src/std and its text, and the directory they are in. */
+export interface StdSources {
+  dir: string;
+  files: readonly { name: string; text: string }[];
 }
 
-let stdCache: { modules: LoadedModule[]; sources: Map<string, string>; diagnostics: Diagnostic[] } | undefined;
+/** The standard library as it is on disk (src/std/*.seq), by name. */
+function readStdDir(): StdSources {
+  const dir = findStdDir();
+  const names = readdirSync(dir).filter((n) => n.endsWith(".seq")).sort();
+  return { dir, files: names.map((name) => ({ name, text: readFileSync(join(dir, name), "utf8") })) };
+}
 
-/** The standard library, loaded once per process. */
-export function loadStd(): { modules: LoadedModule[]; sources: Map<string, string>; diagnostics: Diagnostic[] } {
-  if (stdCache) return stdCache;
+/**
+ * Compiles every file of the standard library (by default read from disk). A
+ * file is taken from the build's cache when its text there is its text, else compiled.
+ */
+export function compileStd(cache: ReadonlyMap<string, StdFile> = new Map(), std: StdSources = readStdDir()): StdFile[] {
+  return std.files.map(({ name, text }) => {
+    const cached = cache.get(name);
+    if (cached && cached.text === text) return cached;
+    return { name, text, ...compileText(`std/${name}`, text) };
+  });
+}
+
+type LoadedStd = { modules: LoadedModule[]; sources: Map<string, string>; diagnostics: Diagnostic[] };
+
+let stdCache: LoadedStd | undefined;
+const givenStd = new WeakMap<StdSources, LoadedStd>();
+
+/**
+ * The standard library, loaded once per process: from disk with the build's
+ * cache, or from the sources given (a browser has no disk: web/ bundles them), once per given object.
+ */
+export function loadStd(given?: StdSources): LoadedStd {
+  if (!given) return (stdCache ??= loadStdFrom(readStdDir(), readStdCache()));
+  let loaded = givenStd.get(given);
+  if (!loaded) givenStd.set(given, (loaded = loadStdFrom(given, new Map())));
+  return loaded;
+}
+
+function loadStdFrom(std: StdSources, cache: ReadonlyMap<string, StdFile>): LoadedStd {
   const modules: LoadedModule[] = [];
   const sources = new Map<string, string>();
   const diagnostics: Diagnostic[] = [];
-  const dir = findStdDir();
-  for (const f of compileStd(readStdCache())) {
+  for (const f of compileStd(cache, std)) {
     const file = `std/${f.name}`;
     sources.set(file, f.text);
     diagnostics.push(...f.diagnostics);
-    modules.push({ file, path: join(dir, f.name), ir: f.ir, std: true, imports: [] });
+    modules.push({ file, path: join(std.dir, f.name), ir: f.ir, std: true, imports: [] });
   }
-  stdCache = { modules, sources, diagnostics };
-  return stdCache;
+  return { modules, sources, diagnostics };
 }
 
 export interface LoadOptions {
@@ -121,6 +139,8 @@ export interface LoadOptions {
   text?: string;
   /** Working directory for display names. */
   cwd?: string;
+  /** The standard library's sources; default src/std on disk (and the build's compiled cache). */
+  std?: StdSources;
 }
 
 /** The largest spec file seqc reads (10 MiB): a bigger one is refused unread. */
@@ -149,7 +169,7 @@ const withoutBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? text.slice
 export function loadProgram(path: string, opts: LoadOptions = {}): Program {
   const read = opts.readFile ?? readSpecFile;
   const cwd = opts.cwd ?? process.cwd();
-  const std = loadStd();
+  const std = loadStd(opts.std);
   const sources = new Map(std.sources);
   const diagnostics: Diagnostic[] = [...std.diagnostics];
   const byAbs = new Map<string, LoadedModule>();

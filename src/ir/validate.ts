@@ -17,11 +17,16 @@ import { depth, isUnder, segments } from "./json-pointer.js";
 export const MAX_SCHEMA_DIAGNOSTICS = 20;
 
 // The build writes the compiled validator as code: loading it is much faster than compiling the schema.
-// Tests run from source, where it does not exist, and compile instead.
-const standalone = (await import(`./${STANDALONE_MODULE}`).catch((e: NodeJS.ErrnoException) => {
-  if (e.code === "ERR_MODULE_NOT_FOUND") return undefined;
-  throw e;
-})) as { default: ValidateFunction<IrModule> } | undefined;
+// Tests run from source, where it does not exist, and compile instead; so does a browser (web/ bundles
+// seqc without it). Imported by URL, which a bundler leaves alone (it would bundle every file here).
+const standalone = (
+  typeof process === "undefined"
+    ? undefined
+    : await import(new URL(`./${STANDALONE_MODULE}`, import.meta.url).href).catch((e: NodeJS.ErrnoException) => {
+        if (e.code === "ERR_MODULE_NOT_FOUND") return undefined;
+        throw e;
+      })
+) as { default: ValidateFunction<IrModule> } | undefined;
 let compiled: ValidateFunction<IrModule> | undefined = standalone?.default;
 // Ajv itself (some 50 ms to load) only when there is no compiled validator.
 const ajv = compiled ? undefined : await import("ajv/dist/2020.js");

@@ -3,7 +3,7 @@
  * and the standard library; display names relative to the working directory;
  * a missing import and an import cycle are diagnostics at the import; the
  * standard library's build cache is used only for the very text it was
- * compiled from.
+ * compiled from; its sources can be given instead of read.
  */
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -120,6 +120,18 @@ describe("compileText and loadStd", () => {
     expect(std.modules.map((m) => m.file)).toEqual(["std/conv.seq", "std/dense.seq", "std/recurrent.seq"]);
     expect(std.modules.every((m) => m.std)).toBe(true);
     expect(loadStd()).toBe(std);
+  });
+
+  it("loadStd and loadProgram take the standard library's sources when given (no disk: the playground's), once per object", () => {
+    const given = { dir: "/std", files: [{ name: "tiny.seq", text: "fn twice(x: [N]) {\n  out x + x\n}\n" }] };
+    const std = loadStd(given);
+    expect(std.modules.map((m) => [m.file, m.path, m.std])).toEqual([["std/tiny.seq", "/std/tiny.seq", true]]);
+    expect(loadStd(given)).toBe(std);
+    const { opts } = files({});
+    const p = loadProgram("main.seq", { ...opts, std: given, text: "dim D = 2\n" });
+    expect(p.diagnostics).toEqual([]);
+    expect(p.modules.filter((m) => m.std).map((m) => m.file)).toEqual(["std/tiny.seq"]);
+    expect(p.sources.get("std/tiny.seq")).toBe(given.files[0]!.text);
   });
 });
 
