@@ -8,7 +8,7 @@
  * Without Chromium (`apt-get install chromium`) the test is skipped with that
  * reason (the verbose reporter prints it).
  */
-import { existsSync, mkdtempSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import type { Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -20,8 +20,20 @@ import { analyse } from "../../web/src/analyse.js";
 import { BAD_SHAPES } from "../helpers/cli.js";
 
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+await chromiumInstalled(process.env.SEQC_CHROMIUM_PENDING);
 const hasChromium = existsSync(CHROMIUM);
 const NO_CHROMIUM = `no browser at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM)`;
+
+/**
+ * .ci/run installs Chromium alongside `npm ci` and names the file its install writes its exit code to when
+ * done: wait for it (up to 5 minutes), and say if the install failed.
+ */
+async function chromiumInstalled(done: string | undefined): Promise<void> {
+  if (done === undefined) return;
+  for (let waited = 0; !existsSync(done) && waited < 300_000; waited += 500) await new Promise((r) => setTimeout(r, 500));
+  const code = existsSync(done) ? readFileSync(done, "utf8").trim() : "still running after 5 minutes";
+  if (code !== "0") console.log(`installing Chromium for this test: ${code === "still running after 5 minutes" ? code : `apt-get exit ${code}`} (see ${done.replace(/\.done$/, ".log")})`);
+}
 
 describe("the playground in Chromium", () => {
   let server: Server | undefined;
