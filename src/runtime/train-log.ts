@@ -36,10 +36,10 @@ export interface LogRecord {
 /** The fields a record must have as numbers. */
 const NUMBERS = ["epoch", "step", "time", "loss", "lr", "tokensPerSecond"] as const;
 
-/** A record as one line of JSON (with its newline); times to the millisecond. */
+/** A record as one line of JSON (with its newline), its fields in one order; times to the millisecond, tokens per second whole. */
 export function logLine(r: LogRecord): string {
-  const { validationLoss, ...rest } = r;
-  return JSON.stringify({ ...rest, time: Math.round(r.time * 1000) / 1000, ...(validationLoss !== undefined ? { validationLoss } : {}) }) + "\n";
+  const { kind, epoch, step, time, loss, validationLoss, lr, tokensPerSecond } = r;
+  return JSON.stringify({ kind, epoch, step, time: Math.round(time * 1000) / 1000, loss, ...(validationLoss !== undefined ? { validationLoss } : {}), lr, tokensPerSecond: Math.round(tokensPerSecond) }) + "\n";
 }
 
 /** Running sums of the updates since the last `steps` record. */
