@@ -22,6 +22,7 @@ import type { CreateModel } from "../../src/runtime/trainer.js";
 import { evaluate } from "../../src/runtime/metrics.js";
 import { dataModelOf, readData } from "../../src/runtime/data.js";
 import { runEval } from "../../src/cli/commands/use.js";
+import { parseLog } from "../../src/runtime/train-log.js";
 import { BIGRAM_SPEC, bigram, compile, epochLosses, run, tempDir, type Calls } from "./helpers.js";
 
 let engine: Engine;
@@ -77,7 +78,15 @@ describe("training", () => {
   const calls = newCalls();
 
   beforeAll(async () => {
-    trained = await run(["--data", train, "--out", out, "--epochs", "6", "--batch", "4"], info, bigram(info, calls));
+    trained = await run(["--data", train, "--out", out, "--epochs", "6", "--batch", "4", "--log", `${out}.jsonl`], info, bigram(info, calls));
+  });
+
+  it("--log: seqc's training log, a record per 10 updates and per epoch, the epochs' losses those printed", () => {
+    const { records, problems } = parseLog(readFileSync(`${out}.jsonl`, "utf8"));
+    expect(problems).toEqual([]);
+    expect(records.map((r) => `${r.kind} ${r.epoch} ${r.step}`)).toEqual([1, 2, 3, 4, 5, 6].flatMap((e) => [`steps ${e} ${e * 10}`, `epoch ${e} ${e * 10}`]));
+    expect(records.filter((r) => r.kind === "epoch").map((r) => r.loss.toFixed(5))).toEqual(epochLosses(trained.stdout).map((l) => l.toFixed(5)));
+    expect(records.every((r) => r.lr === info.settings.optimizer.lr && r.tokensPerSecond > 0 && r.validationLoss === undefined)).toBe(true);
   });
 
   it("lowers the loss, one progress line per epoch, and saves", () => {
