@@ -40,6 +40,14 @@ export function ticks(lo: number, hi: number, count = 6): number[] {
   return out;
 }
 
+/** The least and greatest x (axis 0) or y (axis 1) of the series' points (without spreading: a long run has many). */
+function extent(series: readonly Series[], axis: 0 | 1): [number, number] {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const s of series) for (const p of s.points) [lo, hi] = [Math.min(lo, p[axis]), Math.max(hi, p[axis])];
+  return [lo, hi];
+}
+
 /** A tick's text: few digits, no float noise. */
 function tickText(v: number): string {
   if (v === 0) return "0";
@@ -65,10 +73,9 @@ export function plotSvg(series: readonly Series[], x: PlotAxis, title = "trainin
   const legendRows = series.length;
   const m = { left: 70, right: 20, top: 40, bottom: 60 + 18 * legendRows };
   const height = H + 18 * legendRows;
-  const xs = series.flatMap((s) => s.points.map((p) => p[0]));
-  const ys = series.flatMap((s) => s.points.map((p) => p[1]));
-  let [x0, x1] = [Math.min(0, ...xs), Math.max(...xs)];
-  let [y0, y1] = [Math.min(...ys), Math.max(...ys)];
+  let [x0, x1] = extent(series, 0);
+  let [y0, y1] = extent(series, 1);
+  x0 = Math.min(0, x0);
   if (!(x1 > x0)) x1 = x0 + 1;
   if (!(y1 > y0)) [y0, y1] = [y0 - 0.5, y1 + 0.5];
   const pad = (y1 - y0) * 0.05;
@@ -124,8 +131,7 @@ function valueAt(points: readonly [number, number][], x: number): number {
 export async function plotTerminal(series: readonly Series[], x: PlotAxis, opts: { width: number; height: number; color: boolean }): Promise<string> {
   const asciichart = await import("asciichart");
   const palette = [asciichart.blue, asciichart.red, asciichart.green, asciichart.yellow, asciichart.magenta, asciichart.cyan, asciichart.lightgray];
-  const xs = series.flatMap((s) => s.points.map((p) => p[0]));
-  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  const [x0, x1] = extent(series, 0);
   const columns = Math.max(2, opts.width);
   const grid = [...Array(columns).keys()].map((i) => x0 + ((x1 - x0) * i) / (columns - 1));
   const colors = series.map((_, i) => (opts.color ? palette[i % palette.length] : undefined));

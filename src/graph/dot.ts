@@ -221,7 +221,7 @@ class DotWriter {
       const to = g.values[g.feedback.input];
       if (from !== undefined && to !== undefined) {
         const until = g.feedback.until !== undefined ? ` until ${g.feedback.until}` : "";
-        this.lines.push(`  n${from} -> n${to} [label=${quoted(`feedback (generation)${until}`)}, style=dotted, color="#059669", fontcolor="#059669", constraint=false];`);
+        this.lines.push(`  ${this.from(from).node} -> n${to} [label=${quoted(`feedback (generation)${until}`)}, style=dotted, color="#059669", fontcolor="#059669", constraint=false];`);
       }
     }
     this.lines.push("}");
