@@ -122,16 +122,12 @@ describe("the npm package, installed from its tarball", { timeout: STEP_TIMEOUT 
     expect(ok(process.execPath, ["trainer/train.js", "--help"], project)).toContain("--data");
   });
 
-  it("npx seqc graph draws SVG with the installed Graphviz in WebAssembly, and seqc plot draws a log in the terminal", () => {
+  it("npx seqc graph draws SVG with the installed Graphviz in WebAssembly", () => {
     const r = npxSeqc("graph", "ab_recognizer.seq", "--expand", "-o", "ab.svg");
     expect(r.status, r.stderr).toBe(0);
     const svg = readFileSync(join(project, "ab.svg"), "utf8");
     expect(svg).toMatch(/<svg width="\d+pt"/);
     expect(svg).toContain("model ab_recognizer");
-    writeFileSync(join(project, "log.jsonl"), [1, 2].map((e) => JSON.stringify({ kind: "epoch", epoch: e, step: e, time: e, loss: 1 / e, lr: 0.1, tokensPerSecond: 10 })).join("\n") + "\n");
-    const plot = npxSeqc("plot", "log.jsonl", "--terminal");
-    expect(plot.status, plot.stderr).toBe(0);
-    expect(plot.stdout).toContain("─── log: loss (2 points, step 1 to 2)");
   });
 
   it("import('seqc'): check reports a bad spec's diagnostics with line and column", () => {
