@@ -267,6 +267,9 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   const updates = plan0.reduce((n, b) => n + windowsOf(b, atom, settings.bptt).length, 0);
   const tty = process.stdout.isTTY === true && !quiet;
 
+  // Before training: a log that cannot be written is the user's to fix, not an error after the work.
+  const logPath = str(a, "log");
+  const writeLog = logPath !== undefined ? openLog(logPath, false) : undefined;
   const unlock = lockModelDir(outDir);
   let interrupted = false;
   // Ctrl-C: finish the batch, save and stop. A second Ctrl-C (no handler by then) stops at once, even inside
@@ -292,8 +295,6 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
     lastSave = performance.now();
   };
   const started = performance.now();
-  const logPath = str(a, "log");
-  const writeLog = logPath !== undefined ? openLog(logPath, false) : undefined;
   const window = new StepWindow(started);
   let steps = 0;
   try {

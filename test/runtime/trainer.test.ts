@@ -7,7 +7,7 @@
  * eval's accuracy follows seqc eval, sample generates, and bad input gives a
  * message and an exit code, never a stack trace.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { parseDataset } from "../../src/backends/tfjs/dataset.js";
@@ -349,6 +349,15 @@ describe("eval's accuracy", () => {
 });
 
 describe("bad input", () => {
+  it("a --log it cannot write: exit 2 naming it, before training (and no lock left)", async () => {
+    const out = join(dir, "log-out");
+    const r = await run(["--data", train, "--out", out, "--log", join(dir, "no", "log.jsonl")], info, bigram(info, newCalls()));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`train.js: cannot write the log ${join(dir, "no", "log.jsonl")}: its folder does not exist\n`);
+    expect(r.stdout).not.toContain("epoch");
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+  });
+
   it("reports bad data with line numbers and exit 1, before training", async () => {
     const file = join(dir, "bad.jsonl");
     writeFileSync(file, ['{"x": "ab", "y": "bc"}', '{"x": "ab", "y": "b"}', "", '{"x": "ab"}', "{nope", '{"x": [1], "y": "a"}', '{"x": "a", "y": "b", "z": 1}'].join("\n") + "\n");
