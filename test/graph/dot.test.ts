@@ -4,10 +4,10 @@
  * summary's), the expanded cells with their equations, states and recurrent
  * edges, the feedback edge, and the same text every time.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { summaryData } from "../../src/check/summary.js";
-import { compileSpec } from "../../src/driver.js";
+import { checkSpec, compileSpec } from "../../src/driver.js";
 import { graphDot, type DotOptions } from "../../src/graph/dot.js";
 
 function dotOf(file: string, opts: DotOptions & { dims?: Record<string, number> } = {}) {
@@ -94,6 +94,23 @@ describe("graphDot", () => {
     expect(labelOf(dot, idsOf(dot, "alpha")[0]!)).toBe("alpha  softmax | alpha = softmax(e) | [S]");
     expect(labelOf(dot, idsOf(dot, "mem")[0]!)).toBe("mem  context | [S, H]");
     expect(labelOf(dot, idsOf(dot, "matmul").find((id) => labelOf(dot, id).includes("dec.W_a"))!)).toBe("matmul | [H] = [64] | dec.W_a: H*H = 4,096 params");
+  });
+
+  it("every edge joins drawn nodes, for every model of every shipped spec, plain and expanded", () => {
+    for (const f of readdirSync("specs").filter((n) => n.endsWith(".seq"))) {
+      const path = `specs/${f}`;
+      const text = readFileSync(path, "utf8");
+      for (const m of checkSpec(path, { text }).models) {
+        const c = compileSpec(path, { text, model: m.name });
+        for (const expand of [false, true]) {
+          const dot = graphDot(c.graph!, c.model!, { expand, sources: c.program.sources });
+          const drawn = new Set([...dot.matchAll(/^\s*(n\d+) \[/gm)].map((x) => x[1]));
+          const ends = [...dot.matchAll(/^\s*(n\d+) -> (n\d+)/gm)].flatMap((e) => [e[1], e[2]]);
+          expect(ends.length, `${f} ${m.name}`).toBeGreaterThan(0);
+          expect(ends.filter((id) => !drawn.has(id)), `${f} ${m.name}${expand ? " --expand" : ""}`).toEqual([]);
+        }
+      }
+    }
   });
 
   it("is the same text every time", () => {
