@@ -14,8 +14,8 @@ import { formatCount } from "../check/summary.js";
 import { dimTable, formatDim } from "./dims.js";
 import type { Graph, Node, Scan } from "./graph.js";
 
-export const RANKDIRS = ["TB", "LR"] as const;
-export type Rankdir = (typeof RANKDIRS)[number];
+/** Graphviz's rankdir: top to bottom or left to right. */
+export type Rankdir = "TB" | "LR";
 
 export interface DotOptions {
   /** Top to bottom (the default) or left to right. */
@@ -212,7 +212,7 @@ class DotWriter {
   write(): string {
     const g = this.graph;
     this.lines.push(`digraph ${quoted(g.model)} {`);
-    this.lines.push(`  graph [rankdir=${this.opts.rankdir ?? "TB"}, fontname="Helvetica", fontsize=12, labelloc=t, compound=true, label=${this.label(`<b>model ${html(g.model)}</b>`, [`${g.file}; ${this.countText(g.params.map((p) => p.id)) ?? "no params"}`])}];`);
+    this.lines.push(`  graph [rankdir=${this.opts.rankdir ?? "TB"}, fontname="Helvetica", fontsize=12, labelloc=t, label=${this.label(`<b>model ${html(g.model)}</b>`, [`${g.file}; ${this.countText(g.params.map((p) => p.id)) ?? "no params"}`])}];`);
     this.lines.push(`  node [fontname="Helvetica", fontsize=12];`);
     this.lines.push(`  edge [fontname="Helvetica", fontsize=10];`);
     this.block(g.nodes, "  ");
