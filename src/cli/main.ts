@@ -6,15 +6,19 @@ import type { Argv } from "yargs";
 import { FORMATS, type Format } from "../diagnostics/render/index.js";
 import { BACKENDS, type BackendName } from "../backends/tfjs/engine.js";
 import { UsageError, UserIoError } from "./io.js";
-import { COMPILE_TARGETS, DIM_HELP, dimTexts, EXPORT_TARGETS, parseDims, VERSION, type ExportTarget } from "./options.js";
+import { COMPILE_TARGETS, DIM_HELP, dimTexts, EXPORT_TARGETS, GRAPH_FORMATS, parseDims, PLOT_AXES, VERSION, type ExportTarget, type GraphFormat, type PlotAxis } from "./options.js";
 import type { OutputOptions } from "./output.js";
+import type { Rankdir } from "../graph/dot.js";
 import { readCheckArgs } from "./check-args.js";
+import { LOG_WINDOW } from "../runtime/train-log.js";
 
 // Each command's module is imported when the command runs: `seqc check` loads
 // the parser and the checker, not the trainers, the ts target or the exporters.
 const commands = {
   check: () => import("./commands/check.js"),
   summary: () => import("./commands/summary.js"),
+  graph: () => import("./commands/graph.js"),
+  plot: () => import("./commands/plot.js"),
   ir: () => import("./commands/ir.js"),
   fmt: () => import("./commands/fmt.js"),
   train: () => import("./commands/train.js"),
@@ -137,6 +141,38 @@ async function runYargs(argv: string[]): Promise<number> {
       },
     )
     .command(
+      "graph <spec>",
+      "draw a model as a diagram: each value's name, op, shape and parameters; --expand draws each cell's step with its recurrent edges (SVG rendered offline by Graphviz in WebAssembly, or DOT; no PNG)",
+      (y) =>
+        y.positional("spec", { type: "string", demandOption: true })
+          .option("out", { alias: "o", type: "string", describe: "the file to write: .svg, or .dot/.gv for Graphviz's text (default: SVG on standard output)" })
+          .option("to", { choices: [...GRAPH_FORMATS], describe: "svg or dot, whatever -o is called" })
+          .option("model", { alias: "m", type: "string", describe: "the model, when the spec has several" })
+          .option("dim", { type: "string", requiresArg: true, describe: `${DIM_HELP}: shapes and counts become numbers too` })
+          .option("expand", { type: "boolean", default: false, describe: "draw each cell (scan) as a cluster: its step's equations, states and the edge from each next state back" })
+          .option("rankdir", { choices: ["TB", "LR"] satisfies Rankdir[], default: "TB", describe: "top to bottom or left to right" }),
+      async (a) => {
+        exit = await (await commands.graph()).runGraph(a.spec, {
+          ...outputOptions(a as GlobalArgs), expand: a.expand, rankdir: a.rankdir as Rankdir, dims: parseDims(dimTexts(a.dim)),
+          ...(a.out !== undefined ? { out: a.out } : {}), ...(a.to !== undefined ? { to: a.to as GraphFormat } : {}), ...(a.model !== undefined ? { model: a.model } : {}),
+        });
+      },
+    )
+    .command(
+      "plot <logs..>",
+      "draw training curves (loss and validation loss) of one or several --log files of seqc train or an emitted trainer: an SVG chart, or in the terminal",
+      (y) =>
+        y.positional("logs", { type: "string", array: true, demandOption: true, describe: "training logs (JSON lines)" })
+          .option("out", { alias: "o", type: "string", describe: "the SVG file to write" })
+          .option("terminal", { type: "boolean", default: false, describe: "draw the chart on standard output" })
+          .option("x", { choices: [...PLOT_AXES], default: "step", describe: "draw against updates or seconds" }),
+      async (a) => {
+        exit = await (await commands.plot()).runPlot(a.logs as string[], {
+          terminal: a.terminal, x: a.x as PlotAxis, ...(a.out !== undefined ? { out: a.out } : {}), ...((a as GlobalArgs).color !== undefined ? { color: (a as GlobalArgs).color! } : {}),
+        });
+      },
+    )
+    .command(
       "ir <file>",
       "print the IR of a spec as JSON",
       (y) => y.positional("file", { type: "string", demandOption: true }),
@@ -174,7 +210,7 @@ async function runYargs(argv: string[]): Promise<number> {
           .option("validation", { type: "number", describe: "fraction of the data held out" })
           .option("patience", { type: "number", describe: "early stopping after this many epochs without improvement" })
           .option("resume", { type: "boolean", default: false, describe: "continue the run checkpointed in --out (weights, optimizer state, generator, position) up to --epochs" })
-          .option("log", { type: "string", describe: "append one JSON line per epoch ({epoch, loss, validationLoss}) to this file (emptied first unless --resume)" })
+          .option("log", { type: "string", describe: `write one JSON line per ${LOG_WINDOW} updates (kind "steps") and per epoch (kind "epoch"): step, epoch, time, loss, validationLoss, lr, tokensPerSecond (emptied first unless --resume; seqc plot draws it)` })
           .option("max-memory", { type: "number", describe: "GB: refuse a model whose parameters, gradients and optimizer slots need more (default 4)" })
           .option("quiet", { alias: "q", type: "boolean", default: false }),
       async (a) => {
@@ -328,6 +364,8 @@ async function runYargs(argv: string[]): Promise<number> {
     .example("$0 check specs/*.seq", "check every spec")
     .example("$0 check --format sarif specs/*.seq > seqc.sarif", "report for code scanning")
     .example("$0 summary specs/conv_arith.seq", "shapes and parameter counts")
+    .example("$0 graph specs/char_lstm.seq --expand -o char_lstm.svg", "the model as a diagram")
+    .example("$0 train specs/mlp_xor.seq -d specs/data/xor.jsonl --log xor.jsonl && $0 plot xor.jsonl -o curves.svg", "training curves")
     .example("$0 fmt --check specs/*.seq", "fail CI if a spec is not formatted")
     .completion("completion", "print a completion script for bash or zsh (by $SHELL): seqc completion >> ~/.bashrc (or ~/.zshrc)")
     .demandCommand(1, "name a command (seqc --help lists them)")

@@ -46,3 +46,11 @@ export function dimTexts(option: unknown): string[] {
   if (option === undefined) return [];
   return (Array.isArray(option) ? option : [option]).map(String);
 }
+
+/** `seqc graph --to`: what Graphviz in WebAssembly renders (no PNG), or the DOT text itself. */
+export const GRAPH_FORMATS = ["svg", "dot"] as const;
+export type GraphFormat = (typeof GRAPH_FORMATS)[number];
+
+/** `seqc plot --x`: what the curves are drawn against. */
+export const PLOT_AXES = ["step", "time"] as const;
+export type PlotAxis = (typeof PLOT_AXES)[number];

@@ -35,6 +35,7 @@ import { checkTrainingMemory, DEFAULT_MAX_MEMORY_GB, maxMemoryOf } from "./memor
 import { checkModelFits, loadModel, lockModelDir, modelWeights, saveModel, savedVocabularies, setModelWeights, type SavedModel } from "./model-dir.js";
 import { DataError } from "./problems.js";
 import { textIds, Vocabulary } from "./vocab.js";
+import { LOG_WINDOW, openLog, StepWindow } from "./train-log.js";
 
 export type CreateModel = (dims: Dims, maxBatch: number) => CompiledModel;
 
@@ -71,6 +72,7 @@ Training options (defaults from the spec's train block):
   --patience N         stop after N epochs without a better validation loss, 0 for never (${s.patience})
   --seq-length N       text and CSV: steps per sequence (default: the bptt window, else ${DEFAULT_SEQUENCE})
   --max-memory GB      refuse a model whose parameters, gradients and optimizer slots need more (default ${DEFAULT_MAX_MEMORY_GB})
+  --log FILE           write one JSON line per ${LOG_WINDOW} updates and per epoch (loss, time, ...; seqc plot draws it)
   --quiet, -q          print only the final summary
 
 Eval options: --model DIR, --data FILE, --batch N (64), --format human|json.
@@ -142,6 +144,7 @@ const TRAIN_OPTIONS: Record<string, OptKind> = {
   patience: "int",
   "seq-length": "int",
   "max-memory": "number",
+  log: "string",
   quiet: "flag",
 };
 
@@ -208,6 +211,8 @@ interface EpochStats {
   rows: number;
   examples: number;
   updates: number;
+  /** Examples times steps of the first free length dim, as in the log's tokensPerSecond. */
+  tokens: number;
 }
 
 async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): Promise<number> {
@@ -262,6 +267,9 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   const updates = plan0.reduce((n, b) => n + windowsOf(b, atom, settings.bptt).length, 0);
   const tty = process.stdout.isTTY === true && !quiet;
 
+  // Before training: a log that cannot be written is the user's to fix, not an error after the work.
+  const logPath = str(a, "log");
+  const writeLog = logPath !== undefined ? openLog(logPath, false) : undefined;
   const unlock = lockModelDir(outDir);
   let interrupted = false;
   // Ctrl-C: finish the batch, save and stop. A second Ctrl-C (no handler by then) stops at once, even inside
@@ -287,10 +295,12 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
     lastSave = performance.now();
   };
   const started = performance.now();
+  const window = new StepWindow(started);
+  let steps = 0;
   try {
     while (epoch < settings.epochs) {
       const t0 = performance.now();
-      const stats: EpochStats = { loss: 0, rows: 0, examples: 0, updates: 0 };
+      const stats: EpochStats = { loss: 0, rows: 0, examples: 0, updates: 0, tokens: 0 };
       const batches = planBatches(train, permutation(train.length, rng), settings.batch, data.freeDims);
       for (const items of batches) {
         const wins = windowsOf(items, atom, settings.bptt);
@@ -308,6 +318,14 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
           stats.loss += loss * batch.size;
           stats.rows += batch.size;
           stats.updates++;
+          steps++;
+          const tokens = batch.size * (data.freeDims[0] !== undefined ? (batch.dims[data.freeDims[0]] ?? 1) : 1);
+          stats.tokens += tokens;
+          if (writeLog) {
+            const now = performance.now();
+            const r = window.add(loss, tokens, now, { epoch: epoch + 1, step: steps, time: (now - started) / 1000, lr: settings.optimizer.lr });
+            if (r) writeLog(r);
+          }
           if (tty && performance.now() - lastDraw > 100) {
             lastDraw = performance.now();
             const secs = Math.max(1e-9, (performance.now() - t0) / 1000);
@@ -330,6 +348,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
       last = { loss: stats.loss / Math.max(1, stats.rows) };
       if (validation.length > 0) last.validation = validationLoss(model, info, validation, data, settings, vocabDims, atom);
       if (Number.isFinite(last.loss)) good = { params: model.params.slice(), epoch };
+      writeLog?.({ kind: "epoch", epoch, step: steps, time: (performance.now() - started) / 1000, loss: last.loss, ...(last.validation !== undefined ? { validationLoss: last.validation } : {}), lr: settings.optimizer.lr, tokensPerSecond: stats.tokens / Math.max(seconds, 1e-9) });
       if (!quiet) {
         out(`${tty ? "\r" : ""}epoch ${epoch}/${settings.epochs}  step ${stats.updates}/${updates}  loss ${last.loss.toFixed(5)}${last.validation !== undefined ? `  validation ${last.validation.toFixed(5)}` : ""}  ${Math.round(stats.examples / Math.max(seconds, 1e-9))} examples/s${tty ? "\u001b[K" : ""}\n`);
       }

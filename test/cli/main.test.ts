@@ -56,6 +56,9 @@ describe("usage", () => {
     expect(r.stdout).toMatch(/seqc summary/);
     expect(r.stdout).toMatch(/seqc ir/);
     expect(r.stdout).toMatch(/seqc fmt/);
+    expect(r.stdout).toMatch(/seqc graph <spec> +draw a model as a diagram/);
+    expect(r.stdout).toMatch(/seqc plot <logs\.\.> +draw training curves/);
+    expect(r.stdout).toContain("no PNG");
   });
 
   it("--version prints the version", () => {

@@ -35,6 +35,8 @@ describe("every I/O failure is exit 2, in one line naming the path", () => {
     ["export under a file", ["export", model, "-o", join(file, "sub"), "--backend", "cpu"], join(file, "sub")],
     ["import-weights from a missing layers model", ["import-weights", "specs/mlp_xor.seq", missing, "-o", join(tmp.dir, "iw"), "--backend", "cpu"], missing],
     ["train with a log that is a directory", [...XOR, "-o", join(tmp.dir, "m3"), "--log", dir], dir],
+    ["graph onto a directory", ["graph", "specs/mlp_xor.seq", "--to", "dot", "-o", dir], dir],
+    ["plot of a directory", ["plot", dir, "--terminal"], dir],
   ];
 
   // The paths exist once beforeAll has run: the cases are listed by name and built in the test.

@@ -122,6 +122,14 @@ describe("the npm package, installed from its tarball", { timeout: STEP_TIMEOUT 
     expect(ok(process.execPath, ["trainer/train.js", "--help"], project)).toContain("--data");
   });
 
+  it("npx seqc graph draws SVG with the installed Graphviz in WebAssembly", () => {
+    const r = npxSeqc("graph", "ab_recognizer.seq", "--expand", "-o", "ab.svg");
+    expect(r.status, r.stderr).toBe(0);
+    const svg = readFileSync(join(project, "ab.svg"), "utf8");
+    expect(svg).toMatch(/<svg width="\d+pt"/);
+    expect(svg).toContain("model ab_recognizer");
+  });
+
   it("import('seqc'): check reports a bad spec's diagnostics with line and column", () => {
     const script = `import("seqc").then((m) => {
       const r = m.check(require("node:fs").readFileSync("bad.seq", "utf8"), { file: "bad.seq" });

@@ -7,7 +7,7 @@
  * eval's accuracy follows seqc eval, sample generates, and bad input gives a
  * message and an exit code, never a stack trace.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { parseDataset } from "../../src/backends/tfjs/dataset.js";
@@ -22,6 +22,7 @@ import type { CreateModel } from "../../src/runtime/trainer.js";
 import { evaluate } from "../../src/runtime/metrics.js";
 import { dataModelOf, readData } from "../../src/runtime/data.js";
 import { runEval } from "../../src/cli/commands/use.js";
+import { parseLog } from "../../src/runtime/train-log.js";
 import { BIGRAM_SPEC, bigram, compile, epochLosses, run, tempDir, type Calls } from "./helpers.js";
 
 let engine: Engine;
@@ -77,7 +78,15 @@ describe("training", () => {
   const calls = newCalls();
 
   beforeAll(async () => {
-    trained = await run(["--data", train, "--out", out, "--epochs", "6", "--batch", "4"], info, bigram(info, calls));
+    trained = await run(["--data", train, "--out", out, "--epochs", "6", "--batch", "4", "--log", `${out}.jsonl`], info, bigram(info, calls));
+  });
+
+  it("--log: seqc's training log, a record per 10 updates and per epoch, the epochs' losses those printed", () => {
+    const { records, problems } = parseLog(readFileSync(`${out}.jsonl`, "utf8"));
+    expect(problems).toEqual([]);
+    expect(records.map((r) => `${r.kind} ${r.epoch} ${r.step}`)).toEqual([1, 2, 3, 4, 5, 6].flatMap((e) => [`steps ${e} ${e * 10}`, `epoch ${e} ${e * 10}`]));
+    expect(records.filter((r) => r.kind === "epoch").map((r) => r.loss.toFixed(5))).toEqual(epochLosses(trained.stdout).map((l) => l.toFixed(5)));
+    expect(records.every((r) => r.lr === info.settings.optimizer.lr && r.tokensPerSecond > 0 && r.validationLoss === undefined)).toBe(true);
   });
 
   it("lowers the loss, one progress line per epoch, and saves", () => {
@@ -340,6 +349,15 @@ describe("eval's accuracy", () => {
 });
 
 describe("bad input", () => {
+  it("a --log it cannot write: exit 2 naming it, before training (and no lock left)", async () => {
+    const out = join(dir, "log-out");
+    const r = await run(["--data", train, "--out", out, "--log", join(dir, "no", "log.jsonl")], info, bigram(info, newCalls()));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`train.js: cannot write the log ${join(dir, "no", "log.jsonl")}: its folder does not exist\n`);
+    expect(r.stdout).not.toContain("epoch");
+    expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
+  });
+
   it("reports bad data with line numbers and exit 1, before training", async () => {
     const file = join(dir, "bad.jsonl");
     writeFileSync(file, ['{"x": "ab", "y": "bc"}', '{"x": "ab", "y": "b"}', "", '{"x": "ab"}', "{nope", '{"x": [1], "y": "a"}', '{"x": "a", "y": "b", "z": 1}'].join("\n") + "\n");

@@ -6,7 +6,7 @@
  * directory. `--resume` continues a checkpointed run exactly where it stopped.
  * TensorFlow.js is imported here only, lazily.
  */
-import { appendFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { compileSpec } from "../../driver.js";
 import { specSettings, withOverrides, type Overrides, type TrainSettings } from "../../backends/settings.js";
@@ -14,6 +14,7 @@ import type { TrainerProgress } from "../../backends/tfjs/train.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import { specFiles, UserIoError } from "../io.js";
 import { ioReason } from "../../runtime/errors.js";
+import { openLog, StepWindow } from "../../runtime/train-log.js";
 import { compiledOrExit, type OutputOptions } from "../output.js";
 import { readingData } from "../data.js";
 
@@ -27,7 +28,7 @@ export interface TrainOptions extends OutputOptions {
   seqLength?: number;
   /** Continue the run checkpointed in `out` (weights, optimizer state, generator, position) up to the settings' epochs. */
   resume?: boolean;
-  /** Append one JSON line per epoch ({epoch, loss, validationLoss?}) to this file (emptied first unless resuming). */
+  /** Write the training log (src/runtime/train-log.ts) to this file (emptied first unless resuming). */
   log?: string;
   quiet: boolean;
   /** `--dim NAME=VALUE`: the spec's free dims fixed before the data is read (the data must agree). */
@@ -107,15 +108,9 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
       ? `seqc: truncated BPTT: windows of ${settings.bptt} steps, states carried across windows`
       : `seqc: note: --bptt ${settings.bptt} is not used: the data cannot be cut into windows (every input and target needs the sequence axis first)`);
   }
-  if (opts.log !== undefined) {
-    // Before the first epoch: a log that cannot be written is the user's to fix, not an error after the work.
-    try {
-      if (checkpoint) appendFileSync(opts.log, "");
-      else writeFileSync(opts.log, "");
-    } catch (e) {
-      throw new UserIoError(`cannot write the log ${opts.log}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "its folder does not exist" : ioReason(e)}`);
-    }
-  }
+  // Before the first epoch: a log that cannot be written is the user's to fix, not an error after the work.
+  const writeLog = opts.log !== undefined ? openLog(opts.log, checkpoint !== undefined) : undefined;
+  const lr = settings.optimizer.lr;
 
   // Checkpoints: prepared after every epoch whose weights are finite (the last good one, kept in memory),
   // written at most every CHECKPOINT_SECONDS (tiny epochs would spend their time writing files), and always
@@ -167,16 +162,29 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
       );
   const steps = trainer.stepsPerEpoch(train);
   let epochStart = performance.now();
+  const runStart = epochStart;
+  const window = new StepWindow(runStart);
+  let tokensBefore = 0;
   try {
     await trainer.fit(train, {
       ...(validation ? { validation } : {}),
       onStep: (s) => {
         if (s.step === 1 || !bar?.isActive) bar?.start(steps, s.step - 1, { epoch: s.epoch, epochs: settings.epochs, loss: "-", tps: "-" });
         bar?.update(s.step, { epoch: s.epoch, loss: s.loss.toFixed(4), tps: Math.round(s.tokens / Math.max(1e-9, (performance.now() - epochStart) / 1000)) });
+        if (writeLog) {
+          const now = performance.now();
+          const r = window.add(s.loss, s.tokens - tokensBefore, now, { epoch: s.epoch, step: (s.epoch - 1) * steps + s.step, time: (now - runStart) / 1000, lr });
+          if (r) writeLog(r);
+        }
+        tokensBefore = s.tokens;
       },
       onEpoch: async (r) => {
         bar?.stop();
-        if (opts.log !== undefined) appendFileSync(opts.log, JSON.stringify({ epoch: r.epoch, loss: r.loss, ...(r.validationLoss !== undefined ? { validationLoss: r.validationLoss } : {}) }) + "\n");
+        tokensBefore = 0;
+        writeLog?.({
+          kind: "epoch", epoch: r.epoch, step: r.epoch * steps, time: (performance.now() - runStart) / 1000, loss: r.loss,
+          ...(r.validationLoss !== undefined ? { validationLoss: r.validationLoss } : {}), lr, tokensPerSecond: r.tokensPerSecond,
+        });
         good = (await capture()) ?? good;
         if (good && good.epoch === r.epoch && (interrupted || r.epoch === settings.epochs || performance.now() - lastSave > CHECKPOINT_SECONDS * 1000)) write(good);
         epochStart = performance.now();

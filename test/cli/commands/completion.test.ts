@@ -35,6 +35,8 @@ describe("seqc completion", () => {
     expect(commands.stdout.split("\n")).toEqual(expect.arrayContaining(["check", "summary", "train", "compile"]));
     const formats = runSeqc(["--get-yargs-completions", "seqc", "check", "--format", ""], { env: { SHELL: "/bin/bash" } });
     expect(formats.stdout.split("\n")).toEqual(expect.arrayContaining(["human", "json", "sarif", "github"]));
+    expect(runSeqc(["--get-yargs-completions", "seqc", "p"], { env: { SHELL: "/bin/bash" } }).stdout.split("\n")).toEqual(expect.arrayContaining(["plot", "predict"]));
+    expect(runSeqc(["--get-yargs-completions", "seqc", "graph", "specs/char_lstm.seq", "--rankdir", ""], { env: { SHELL: "/bin/bash" } }).stdout.split("\n")).toEqual(expect.arrayContaining(["TB", "LR"]));
   });
 
   it("sourced in bash, completes `seqc ch` to `check`", () => {

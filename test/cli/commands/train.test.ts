@@ -11,13 +11,15 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { runSeqc } from "../../helpers/cli.js";
+import { parseLog } from "../../../src/runtime/train-log.js";
 
 const out = mkdtempSync(join(tmpdir(), "seqc-ckpt-"));
 
 const seqc = (...args: string[]) => runSeqc(args);
 
-function logOf(path: string): { epoch: number; loss: number; validationLoss?: number }[] {
-  return readFileSync(path, "utf8").trim().split("\n").map((l) => JSON.parse(l) as { epoch: number; loss: number });
+/** A --log's epoch records, without what differs between runs (time, speed). */
+function logOf(path: string): { epoch: number; step: number; loss: number; validationLoss?: number }[] {
+  return parseLog(readFileSync(path, "utf8")).records.filter((r) => r.kind === "epoch").map(({ epoch, step, loss, validationLoss }) => ({ epoch, step, loss, ...(validationLoss !== undefined ? { validationLoss } : {}) }));
 }
 
 const XOR = ["specs/mlp_xor.seq", "--data", "specs/data/xor.jsonl", "--backend", "cpu", "-q"];
