@@ -1,5 +1,5 @@
 /**
- * web/src/analyse.ts (and the temporary web/src/dot.ts): what the playground
+ * web/src/analyse.ts: what the playground
  * shows for a spec, computed in Node over the very sources the page bundles
  * (web/build.ts's webSources): the report `seqc check` prints, located
  * diagnostics, the summary table, each model's DOT; imports read from the
@@ -47,11 +47,12 @@ describe("analyse", () => {
     expect(a.models.map((m) => m.name)).toEqual(["m"]);
     const dot = a.models[0]!.dot!;
     expect(dot).toMatch(/^digraph "m" \{/);
-    for (const label of ["p.W\\n[2, H]", "p.b\\n[2]", "input x\\n[H]", "target y\\n[2]", "matmul\\n[2]", "p = add\\n[2]", "mse\\n[]"]) {
-      expect(dot).toContain(`label="${label}"`);
+    // seqc graph's DOT (src/graph/dot.ts): names, ops, shapes (numeric where bound) and parameter counts.
+    for (const label of ["<b>x</b>  <i>input</i>", "[H] = [4]", "<b>y</b>  <i>target</i>", "<i>matmul</i>", "p.W: 2*H = 8 params", "<b>p</b>  <i>add</i>", "p.b: 2 params", "<i>loss: mse</i>"]) {
+      expect(dot).toContain(label);
     }
-    // x, p.W -> matmul -> add (with p.b) -> mse (with y): six edges.
-    expect(dot.match(/ -> /g)).toHaveLength(6);
+    // x -> matmul -> add -> mse <- y: four edges (the parameters are in their ops' boxes).
+    expect(dot.match(/ -> /g)).toHaveLength(4);
   });
 
   it("the same diagnostics as the checker on disk, for every shipped spec; a graph for each model of those that check", () => {

@@ -10,8 +10,8 @@ import { render } from "../../src/diagnostics/render/index.js";
 import { locateDiagnostic, type JsonDiagnostic } from "../../src/diagnostics/render/json.js";
 import { checkSpec } from "../../src/driver.js";
 import { buildGraph } from "../../src/graph/build.js";
+import { graphDot } from "../../src/graph/dot.js";
 import type { StdSources } from "../../src/ir/program.js";
-import { graphDot } from "./dot.js";
 
 /** The name the typed spec has in diagnostics; it lives in `/`, beside the shipped specs it may import. */
 export const SPEC_FILE = "playground.seq";
@@ -51,7 +51,7 @@ export function analyse(text: string, files: Files): Analysis {
     summary: models.map(renderSummary).join("\n"),
     models: models.map((m) => {
       try {
-        return { name: m.name, dot: graphDot(buildGraph(m)) };
+        return { name: m.name, dot: graphDot(buildGraph(m), m, { sources: program.sources }) };
       } catch (e) {
         return { name: m.name, error: e instanceof Error ? e.message : String(e) };
       }
