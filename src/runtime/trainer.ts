@@ -207,7 +207,15 @@ interface EpochStats {
   loss: number;
   rows: number;
   examples: number;
+  /** Positions along the windowed axis trained on (truncated BPTT), e.g. characters of a text. */
+  tokens: number;
   updates: number;
+}
+
+/** The epoch's speed so far: tokens/s with truncated BPTT (a batch of text streams is a whole epoch, so examples/s says nothing), else examples/s. */
+function speed(stats: EpochStats, windowed: boolean, ms: number): string {
+  const secs = Math.max(ms, 1e-6) / 1000;
+  return windowed ? `${Math.round(stats.tokens / secs)} tokens/s` : `${Math.round(stats.examples / secs)} examples/s`;
 }
 
 async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): Promise<number> {
@@ -264,12 +272,12 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
 
   const unlock = lockModelDir(outDir);
   let interrupted = false;
-  // Ctrl-C: finish the batch, save and stop. A second Ctrl-C (no handler by then) stops at once, even inside
-  // a long batch; a checkpoint is replaced whole or not at all, so outDir keeps a complete one.
+  // Ctrl-C: finish the update (one window with truncated BPTT), save and stop. A second Ctrl-C (no handler by
+  // then) stops at once; a checkpoint is replaced whole or not at all, so outDir keeps a complete one.
   const onSigint = () => {
     interrupted = true;
     process.off("SIGINT", onSigint);
-    err(`${PROG}: interrupted: saving after this batch (Ctrl-C again to stop at once; ${outDir} keeps its last complete checkpoint)\n`);
+    err(`${tty ? "\n" : ""}${PROG}: interrupted: saving after this step (Ctrl-C again to stop at once; ${outDir} keeps its last complete checkpoint)\n`);
   };
   process.on("SIGINT", onSigint);
   let good = { params: model.params.slice(), epoch: 0 };
@@ -290,7 +298,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   try {
     while (epoch < settings.epochs) {
       const t0 = performance.now();
-      const stats: EpochStats = { loss: 0, rows: 0, examples: 0, updates: 0 };
+      const stats: EpochStats = { loss: 0, rows: 0, examples: 0, tokens: 0, updates: 0 };
       const batches = planBatches(train, permutation(train.length, rng), settings.batch, data.freeDims);
       for (const items of batches) {
         const wins = windowsOf(items, atom, settings.bptt);
@@ -307,11 +315,11 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
           opt.step(model.params, model.grads);
           stats.loss += loss * batch.size;
           stats.rows += batch.size;
+          stats.tokens += batch.size * (wins[k]?.w ?? 0);
           stats.updates++;
           if (tty && performance.now() - lastDraw > 100) {
             lastDraw = performance.now();
-            const secs = Math.max(1e-9, (performance.now() - t0) / 1000);
-            out(`\repoch ${epoch + 1}/${settings.epochs}  step ${stats.updates}/${updates}  loss ${loss.toFixed(5)}  ${Math.round(stats.examples / secs)} examples/s\u001b[K`);
+            out(`\repoch ${epoch + 1}/${settings.epochs}  step ${stats.updates}/${updates}  loss ${loss.toFixed(5)}  ${speed(stats, atom !== undefined, performance.now() - t0)}\u001b[K`);
           }
           if (performance.now() - lastBreath > 50) {
             await new Promise<void>((resolve) => setImmediate(resolve));
@@ -331,7 +339,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
       if (validation.length > 0) last.validation = validationLoss(model, info, validation, data, settings, vocabDims, atom);
       if (Number.isFinite(last.loss)) good = { params: model.params.slice(), epoch };
       if (!quiet) {
-        out(`${tty ? "\r" : ""}epoch ${epoch}/${settings.epochs}  step ${stats.updates}/${updates}  loss ${last.loss.toFixed(5)}${last.validation !== undefined ? `  validation ${last.validation.toFixed(5)}` : ""}  ${Math.round(stats.examples / Math.max(seconds, 1e-9))} examples/s${tty ? "\u001b[K" : ""}\n`);
+        out(`${tty ? "\r" : ""}epoch ${epoch}/${settings.epochs}  step ${stats.updates}/${updates}  loss ${last.loss.toFixed(5)}${last.validation !== undefined ? `  validation ${last.validation.toFixed(5)}` : ""}  ${speed(stats, atom !== undefined, seconds * 1000)}${tty ? "\u001b[K" : ""}\n`);
       }
       if (performance.now() - lastSave > 2000) save(model.params, epoch);
       if (last.validation !== undefined && settings.patience > 0) {
@@ -357,7 +365,6 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   }
   // The lock goes at each return below (and at exit, should anything throw).
   if (interrupted) {
-    if (tty) out("\n");
     save(model.params, epoch);
     err(`${PROG}: interrupted in epoch ${epoch + 1}; the weights so far are saved in ${outDir}\n`);
     unlock();
