@@ -6,7 +6,8 @@
 import { cpus } from "node:os";
 import { benchCheck } from "./check.js";
 import { benchGemm } from "./gemm.js";
-import { benchLm, lmBenchOptionsFrom } from "./lm.js";
+import { benchLm } from "./lm.js";
+import { lmBenchOptionsFrom } from "./lm-config.js";
 import { benchStartup } from "./startup.js";
 import { benchTfjs, tfBenchOptionsFrom } from "./tfjs.js";
 import { benchTs, tsBenchOptionsFrom } from "./ts.js";

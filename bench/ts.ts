@@ -58,7 +58,8 @@ import { checkProgram } from "../src/check/check.js";
 import { buildGraph } from "../src/graph/build.js";
 import { loadProgram } from "../src/ir/program.js";
 import { median } from "./check.js";
-import { layersCharLm, option, tokens } from "./tfjs.js";
+import { option } from "./args.js";
+import { layersCharLm, tokens } from "./tfjs.js";
 
 export interface TsBenchOptions {
   /** tfjs backend of the references (default wasm). */
