@@ -327,9 +327,9 @@ async function rounds(contenders: Contender[], x: Int32Array, y: Int32Array, n: 
   return rows;
 }
 
-/** Median CPU and wall ms per step over the timed rounds (the first timing is the warm-up). */
+/** Median CPU and wall ms per step over the timed rounds (the first timing is the warm-up, used only when there are none). */
 function perStep(row: Row, stepsOf: (c: Contender) => number): { cpu: number; wall: number } {
-  const timed = row.timings.slice(1);
+  const timed = row.timings.length > 1 ? row.timings.slice(1) : row.timings;
   const n = stepsOf(row.c);
   return { cpu: median(timed.map((t) => t.cpu / n)), wall: median(timed.map((t) => t.wall / n)) };
 }
@@ -368,18 +368,21 @@ async function base(engine: Engine, torch: { python: string } | undefined, opts:
   for (const c of contenders) await c.dispose();
 }
 
+/** FLOPs per step above which a step takes seconds: its scaling row times the first step alone (the warm-up would double a long run for little). */
+const BIG_STEP = 20e9;
+
 async function scaling(torch: { python: string } | undefined, opts: LmBenchOptions): Promise<void> {
   const { log } = opts;
   const n = Math.max(1, Math.min(2, opts.rounds));
-  log(`\n### Scaling: B=${B}, V=${V}, H x T; ts target${torch ? " and PyTorch" : ""}, interleaved, median of ${n} rounds of 1 step after a warm-up step; GFLOP/s from the shapes over CPU time\n`);
+  log(`\n### Scaling: B=${B}, V=${V}, H x T; ts target${torch ? " and PyTorch" : ""}, interleaved, median of ${n} rounds of 1 step after a warm-up step (over ${BIG_STEP / 1e9} GFLOP per step: the first step alone); GFLOP/s from the shapes over CPU time\n`);
   const table: (string | number)[][] = [];
   for (const size of opts.sizes) {
     const contenders = [await tsContender(size, LR_TIMING)];
     if (torch) contenders.push(await torchContender(torch.python, size, LR_TIMING));
     const x = randomTokens(B * size.T, 1);
     const y = randomTokens(B * size.T, 2);
-    const rows = await rounds(contenders, x, y, n, () => 1);
     const flops = lstmStepFlops(B, size.T, V, size.H);
+    const rows = await rounds(contenders, x, y, flops > BIG_STEP ? 0 : n, () => 1);
     const [ts, py] = rows.map((r) => perStep(r, () => 1));
     // Each size as it is done (a large grid takes a while): the table follows.
     process.stderr.write(`scaling H=${size.H} T=${size.T}: ts ${fmt(ts!.cpu)} ms CPU, ${fmt(ts!.wall)} ms wall${py ? `; PyTorch ${fmt(py.cpu)} ms CPU, ${fmt(py.wall)} ms wall` : ""}\n`);
