@@ -356,14 +356,14 @@ async function base(engine: Engine, torch: { python: string } | undefined, opts:
   const table: (string | number)[][] = [];
   for (const r of rows) {
     const ms = perStep(r, stepsOf);
-    table.push([r.c.label, r.c.params, fmt(ms.cpu), fmt(ms.wall), `${(ms.cpu / refMs.cpu).toFixed(2)}x`, ((flops / ms.cpu) * 1e-6).toFixed(2), r.timings[0]!.first.toFixed(4), r.timings[r.timings.length - 1]!.last.toFixed(4)]);
+    table.push([r.c.label, r.c.params, fmt(ms.cpu), fmt(ms.wall), `${(ms.cpu / refMs.cpu).toFixed(2)}x`, ((flops / ms.cpu) * 1e-6).toFixed(2), 1 + opts.rounds * stepsOf(r.c), r.timings[0]!.first.toFixed(4), r.timings[r.timings.length - 1]!.last.toFixed(4)]);
     if (r.c.params !== rows[0]!.c.params) problems.push(`${r.c.label}: ${r.c.params} parameters, tfjs-layers has ${rows[0]!.c.params}`);
     const first = r.timings[0]!.first;
     const want = rows[0]!.timings[0]!.first;
     if (Math.abs(first - want) > 1e-3 * want) problems.push(`${r.c.label}: first loss ${first}, tfjs-layers ${want}: not the same model`);
     if (!(r.timings[r.timings.length - 1]!.last < first)) problems.push(`${r.c.label}: the loss did not decrease`);
   }
-  log(markdownTable(["contender", "params", "CPU ms/step", "wall ms/step", "CPU ratio", "GFLOP/s (CPU)", "first loss", "last loss"], table));
+  log(markdownTable(["contender", "params", "CPU ms/step", "wall ms/step", "CPU ratio", "GFLOP/s (CPU)", "steps", "first loss", "last loss"], table));
   log(`\nAll start from the tfjs-layers model's initial weights (PyTorch: bias_hh 0); the first loss is of the same weights and batch (seqc's scale: summed over T, mean over B).`);
   for (const c of contenders) await c.dispose();
 }
