@@ -6,6 +6,8 @@
 import { cpus } from "node:os";
 import { benchCheck } from "./check.js";
 import { benchGemm } from "./gemm.js";
+import { benchLm } from "./lm.js";
+import { lmBenchOptionsFrom } from "./lm-config.js";
 import { benchStartup } from "./startup.js";
 import { benchTfjs, tfBenchOptionsFrom } from "./tfjs.js";
 import { benchTs, tsBenchOptionsFrom } from "./ts.js";
@@ -35,6 +37,12 @@ export const BENCHMARKS: Benchmark[] = [
     run: () => benchTs(tsBenchOptionsFrom(process.argv.slice(2))),
   },
   {
+    name: "lm",
+    description:
+      "char-LM LSTM: tfjs-layers, seqc tfjs and ts targets, PyTorch; CPU and wall ms/step interleaved, H x T scaling with GFLOP/s, peak memory, validation bits/char at equal wall-clock (--quick, --sizes 64x50,..., --budget S, --rounds N, --parts base,scaling,memory,quality)",
+    run: () => benchLm(lmBenchOptionsFrom(process.argv.slice(2))),
+  },
+  {
     name: "gemm",
     description: "ts target runtime: GEMM on the char-LM and Elman shapes against a naive loop and tf.matMul (--backend cpu|wasm)",
     run: () => benchGemm({ tfjs: tfBenchOptionsFrom(process.argv.slice(2)).backend ?? "wasm" }),
@@ -53,7 +61,7 @@ function names(argv: string[]): string[] {
   return out;
 }
 
-const VALUED = new Set(["--backend", "--steps", "--runs"]);
+const VALUED = new Set(["--backend", "--steps", "--runs", "--sizes", "--budget", "--rounds", "--parts"]);
 
 /** `--runs N` for the start-up benchmark. */
 function startupOptionsFrom(argv: string[]): { runs?: number } {

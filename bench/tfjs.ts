@@ -16,6 +16,7 @@ import { loadProgram } from "../src/ir/program.js";
 import { loadEngine, type BackendName, type Engine } from "../src/backends/tfjs/engine.js";
 import { TfModel, type ExecOptions } from "../src/backends/tfjs/exec.js";
 import { tuning } from "../src/backends/tfjs/ops.js";
+import { option } from "./args.js";
 import { median } from "./check.js";
 
 const B = 32;
@@ -43,12 +44,6 @@ export interface TfBenchOptions {
   /** Also time seqc with each optimisation switched off. */
   ablation?: boolean;
   log?: (line: string) => void;
-}
-
-/** The value after `name` in argv (the benchmarks' options). */
-export function option(argv: string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i >= 0 ? argv[i + 1] : undefined;
 }
 
 /** Options from the command line (`--backend NAME`, `--steps N`, `--ablation`) and the environment. */

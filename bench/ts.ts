@@ -58,7 +58,8 @@ import { checkProgram } from "../src/check/check.js";
 import { buildGraph } from "../src/graph/build.js";
 import { loadProgram } from "../src/ir/program.js";
 import { median } from "./check.js";
-import { layersCharLm, option, tokens } from "./tfjs.js";
+import { option } from "./args.js";
+import { layersCharLm, tokens } from "./tfjs.js";
 
 export interface TsBenchOptions {
   /** tfjs backend of the references (default wasm). */
@@ -94,29 +95,32 @@ const ELMAN_SPEC = `model elman_toy {
 }
 `;
 
-const LSTM_SPEC = `model char_lstm {
+/** The char-LM spec of ANCHORS.md with `H` hidden units and Adam at `lr`. */
+export function charLmSpec(H: number, lr = 0.001): string {
+  return `model char_lstm {
   vocab chars[V]
-  dim H = ${LSTM.H}
+  dim H = ${H}
   dim T
   input x: [T] of chars
   target y: [T] of chars
   h = lstm<H>(one_hot(x))
   logits = dense<V>(h)
   loss cross_entropy(logits, y)
-  train { optimizer: adam(lr: 0.001) }
+  train { optimizer: adam(lr: ${lr}) }
 }
 `;
+}
 
 // ------------------------------------------------------------------ the emitted trainer
 
-interface Trainer {
+export interface Trainer {
   model: CompiledModel;
   info: ModelInfo;
   makeOptimizer: () => ReturnType<typeof createOptimizer>;
 }
 
 /** Compiles an inline spec with the ts target, transpiles and imports model.js and optim.js from a temporary directory. */
-async function emitTrainer(file: string, text: string, precision: "f32" | "f64", dims: Dims, maxBatch: number): Promise<Trainer> {
+export async function emitTrainer(file: string, text: string, precision: "f32" | "f64", dims: Dims, maxBatch: number): Promise<Trainer> {
   const program = loadProgram(file, {
     text,
     readFile: () => {
@@ -370,6 +374,30 @@ async function benchElman(engine: Engine, reps: number, log: (l: string) => void
 
 // ------------------------------------------------------------------ 2. char-LM LSTM
 
+/**
+ * The weights of the tfjs-layers char-LM (lstm kernel, recurrent kernel, bias, dense kernel, dense bias, as
+ * getWeights gives them) as the seqc char-LM's parameters by name. Keras: z = x K + h R + b, gate blocks
+ * (i, f, c, o) along columns; seqc: W [h; x] + b, blocks (i, f, o, g) along rows.
+ */
+export function kerasCharLmToSeqc([k, rk, b, dk, db]: ArrayLike<number>[], H: number, V: number): Record<string, Float32Array> {
+  const W = new Float32Array(4 * H * (H + V));
+  const bias = new Float32Array(4 * H);
+  const G = 4 * H;
+  const keras = [0, 1, 3, 2]; // seqc block -> Keras block
+  for (let blk = 0; blk < 4; blk++) {
+    for (let j = 0; j < H; j++) {
+      const row = blk * H + j;
+      const col = keras[blk]! * H + j;
+      for (let i = 0; i < H; i++) W[row * (H + V) + i] = rk![i * G + col]!;
+      for (let i = 0; i < V; i++) W[row * (H + V) + H + i] = k![i * G + col]!;
+      bias[row] = b![col]!;
+    }
+  }
+  const dense = new Float32Array(V * H);
+  putTransposed(dense, 0, V, H, dk!);
+  return { "h.W": W, "h.b": bias, "logits.W": dense, "logits.b": Float32Array.from(db!) };
+}
+
 async function benchLstm(engine: Engine, reps: number, log: (l: string) => void): Promise<string[]> {
   const tf = engine.tf;
   const { B, T, V, H } = LSTM;
@@ -389,28 +417,13 @@ async function benchLstm(engine: Engine, reps: number, log: (l: string) => void)
   const anchorsImpl = impl("tfjs-layers lstm (ANCHORS: hardSigmoid gates)", anchors.countParams(), async () => (await anchors.trainOnBatch(xs, ys)) as number);
   const sigmImpl = impl("tfjs-layers lstm, recurrentActivation sigmoid", sigm.countParams(), async () => (await sigm.trainOnBatch(xs, ys)) as number);
 
-  // Keras: z = x K + h R + b, gate blocks (i, f, c, o) along columns; seqc: W [h; x] + b, blocks (i, f, o, g) along rows.
   const [k, rk, b, dk, db] = initial.map((w) => w.dataSync());
   const problems: string[] = [];
   const seqc: Impl[] = [];
   for (const precision of ["f32", "f64"] as const) {
-    const t = await emitTrainer("bench_char_lstm.seq", LSTM_SPEC, precision, { V, T }, B);
+    const t = await emitTrainer("bench_char_lstm.seq", charLmSpec(LSTM.H), precision, { V, T }, B);
     const p = t.model.params;
-    const W = param(t.model, "h.W").offset;
-    const bias = param(t.model, "h.b").offset;
-    const G = 4 * H;
-    const keras = [0, 1, 3, 2]; // seqc block -> Keras block
-    for (let blk = 0; blk < 4; blk++) {
-      for (let j = 0; j < H; j++) {
-        const row = blk * H + j;
-        const col = keras[blk]! * H + j;
-        for (let i = 0; i < H; i++) p[W + row * (H + V) + i] = rk![i * G + col]!;
-        for (let i = 0; i < V; i++) p[W + row * (H + V) + H + i] = k![i * G + col]!;
-        p[bias + row] = b![col]!;
-      }
-    }
-    putTransposed(p, param(t.model, "logits.W").offset, V, H, dk!);
-    p.set(db!, param(t.model, "logits.b").offset);
+    for (const [name, values] of Object.entries(kerasCharLmToSeqc([k!, rk!, b!, dk!, db!], H, V))) p.set(values, param(t.model, name).offset);
     const batch: Batch = { size: B, dims: { T }, fields: { x: xData, y: yData } };
     const { step } = trainerStepper(t, batch, T);
     const s = impl(`seqc ts target, emitted trainer (${precision})`, p.length, step);

@@ -215,6 +215,12 @@ interface EpochStats {
   tokens: number;
 }
 
+/** The epoch's speed so far: tokens/s with truncated BPTT (a batch of text streams is a whole epoch, so examples/s says nothing), else examples/s. */
+function speed(stats: EpochStats, windowed: boolean, ms: number): string {
+  const secs = Math.max(ms, 1e-6) / 1000;
+  return windowed ? `${Math.round(stats.tokens / secs)} tokens/s` : `${Math.round(stats.examples / secs)} examples/s`;
+}
+
 async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): Promise<number> {
   const a = parseArgs(argv, TRAIN_OPTIONS, { o: "out", q: "quiet" });
   const dataPath = str(a, "data");
@@ -272,12 +278,12 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   const writeLog = logPath !== undefined ? openLog(logPath, false) : undefined;
   const unlock = lockModelDir(outDir);
   let interrupted = false;
-  // Ctrl-C: finish the batch, save and stop. A second Ctrl-C (no handler by then) stops at once, even inside
-  // a long batch; a checkpoint is replaced whole or not at all, so outDir keeps a complete one.
+  // Ctrl-C: finish the update (one window with truncated BPTT), save and stop. A second Ctrl-C (no handler by
+  // then) stops at once; a checkpoint is replaced whole or not at all, so outDir keeps a complete one.
   const onSigint = () => {
     interrupted = true;
     process.off("SIGINT", onSigint);
-    err(`${PROG}: interrupted: saving after this batch (Ctrl-C again to stop at once; ${outDir} keeps its last complete checkpoint)\n`);
+    err(`${tty ? "\n" : ""}${PROG}: interrupted: saving after this step (Ctrl-C again to stop at once; ${outDir} keeps its last complete checkpoint)\n`);
   };
   process.on("SIGINT", onSigint);
   let good = { params: model.params.slice(), epoch: 0 };
@@ -328,8 +334,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
           }
           if (tty && performance.now() - lastDraw > 100) {
             lastDraw = performance.now();
-            const secs = Math.max(1e-9, (performance.now() - t0) / 1000);
-            out(`\repoch ${epoch + 1}/${settings.epochs}  step ${stats.updates}/${updates}  loss ${loss.toFixed(5)}  ${Math.round(stats.examples / secs)} examples/s\u001b[K`);
+            out(`\repoch ${epoch + 1}/${settings.epochs}  step ${stats.updates}/${updates}  loss ${loss.toFixed(5)}  ${speed(stats, atom !== undefined, performance.now() - t0)}\u001b[K`);
           }
           if (performance.now() - lastBreath > 50) {
             await new Promise<void>((resolve) => setImmediate(resolve));
@@ -350,7 +355,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
       if (Number.isFinite(last.loss)) good = { params: model.params.slice(), epoch };
       writeLog?.({ kind: "epoch", epoch, step: steps, time: (performance.now() - started) / 1000, loss: last.loss, ...(last.validation !== undefined ? { validationLoss: last.validation } : {}), lr: settings.optimizer.lr, tokensPerSecond: stats.tokens / Math.max(seconds, 1e-9) });
       if (!quiet) {
-        out(`${tty ? "\r" : ""}epoch ${epoch}/${settings.epochs}  step ${stats.updates}/${updates}  loss ${last.loss.toFixed(5)}${last.validation !== undefined ? `  validation ${last.validation.toFixed(5)}` : ""}  ${Math.round(stats.examples / Math.max(seconds, 1e-9))} examples/s${tty ? "\u001b[K" : ""}\n`);
+        out(`${tty ? "\r" : ""}epoch ${epoch}/${settings.epochs}  step ${stats.updates}/${updates}  loss ${last.loss.toFixed(5)}${last.validation !== undefined ? `  validation ${last.validation.toFixed(5)}` : ""}  ${speed(stats, atom !== undefined, seconds * 1000)}${tty ? "\u001b[K" : ""}\n`);
       }
       if (performance.now() - lastSave > 2000) save(model.params, epoch);
       if (last.validation !== undefined && settings.patience > 0) {
@@ -376,7 +381,6 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   }
   // The lock goes at each return below (and at exit, should anything throw).
   if (interrupted) {
-    if (tty) out("\n");
     save(model.params, epoch);
     err(`${PROG}: interrupted in epoch ${epoch + 1}; the weights so far are saved in ${outDir}\n`);
     unlock();

@@ -126,7 +126,7 @@ describe("SIGKILL at random moments", () => {
     expect(loadCheckpoint(d).meta.model).toBe("wide");
     const t = await killAfter([join(trainerDir, "train.js"), "--data", DATA, "--out", join(tmp, "twice-out"), "--epochs", "1000000", "--init", d], 300, ["SIGINT", "SIGINT"], TRAINING);
     expect(t.signal === "SIGINT" || t.code === 130, t.stderr).toBe(true);
-    expect(t.stderr).toContain("train.js: interrupted: saving after this batch (Ctrl-C again to stop at once;");
+    expect(t.stderr).toContain("train.js: interrupted: saving after this step (Ctrl-C again to stop at once;");
     if (existsSync(join(tmp, "twice-out", "model.json"))) expect(loadModel(join(tmp, "twice-out")).meta.model).toBe("wide");
   });
 });

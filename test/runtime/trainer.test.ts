@@ -223,6 +223,34 @@ describe("agreement with the tfjs target", () => {
     got.forEach((l, i) => expect(l, `epoch ${i + 1}`).toBeCloseTo(want[i]!, 3));
   });
 
+  it("Ctrl-C in the middle of a text stream's windows stops after that step, saves a loadable model and says so", async () => {
+    // One batch of 2 streams of ~44 characters in windows of 2: 22 updates in the only batch of each epoch.
+    const calls = newCalls();
+    const create = bigram(info, calls);
+    const interrupting: typeof create = (dims, maxBatch) => {
+      const model = create(dims, maxBatch);
+      const forward = model.forward.bind(model);
+      model.forward = (batch) => {
+        // The trainer's handler is the last one added; Ctrl-C arrives during the third update.
+        if (calls.forwards.length === 2) (process.listeners("SIGINT").at(-1) as () => void)();
+        return forward(batch);
+      };
+      return model;
+    };
+    const out = join(dir, "interrupted");
+    const listeners = process.listenerCount("SIGINT");
+    const r = await run(["--data", text, "--out", out, "--epochs", "5", "--batch", "2", "--bptt", "2", "--validation", "0"], info, interrupting);
+    expect(r.code, r.stderr).toBe(130);
+    expect(calls.forwards).toHaveLength(3);
+    expect(calls.forwards.every((f) => f.dims["T"] === 2)).toBe(true);
+    expect(r.stderr).toContain("train.js: interrupted: saving after this step (Ctrl-C again to stop at once;");
+    expect(r.stderr).toContain(`train.js: interrupted in epoch 1; the weights so far are saved in ${out}`);
+    const saved = loadModel(out);
+    expect(saved.meta.trained.epochs).toBe(0);
+    expect(saved.weights.has("logits.W")).toBe(true);
+    expect(process.listenerCount("SIGINT")).toBe(listeners);
+  });
+
   it("--init starts from a model directory seqc saved (weights and vocabulary)", async () => {
     const seqcDir = join(dir, "from-seqc");
     const data = parseDataset(TEXT, graph, { format: "text", seqLength: 10 });
