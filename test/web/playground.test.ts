@@ -91,7 +91,7 @@ describe("the playground in Chromium", () => {
     await editor.evaluate((el, at) => (el as unknown as { setSelectionRange(from: number, to: number): void }).setSelectionRange(at, at + 1), at);
     await page.keyboard.type("2");
     await page.locator("#diagram svg").first().waitFor();
-    expect(await page.locator("#diagram svg").first().textContent()).toContain("p = add");
+    expect(await page.locator("#diagram svg").first().textContent()).toContain("p.W: 2*H = 8 params");
     expect(await diagnostics.textContent()).toBe("no problems");
     expect(await page.locator("#summary").textContent()).toContain("total params: 2*H + 2 = 10");
     expect(await page.locator("#gutter .error").count()).toBe(0);
