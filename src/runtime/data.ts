@@ -165,10 +165,8 @@ function read(src: ByteSource, model: DataModel, opts: ReadOptions, file: string
       return r.jsonl(src);
     case "text":
       return r.text(src);
-    case "csv": {
-      const text = new TextDecoder().decode(bytesOf(src));
-      return r.csv(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
-    }
+    case "csv":
+      return r.csv(new TextDecoder().decode(bytesOf(src))); // (the decoder drops a byte-order mark)
   }
 }
 
