@@ -4,7 +4,8 @@
  * Batch of some examples. Runtime file: imports only its siblings.
  */
 import type { Batch, Buf, CompiledModel, Dims, ModelInfo } from "./model-api.js";
-import type { DataSet, Example } from "./data.js";
+import type { DataSet } from "./data.js";
+import type { Examples } from "./examples.js";
 import { Rng } from "./init.js";
 
 /** A Fisher-Yates shuffle of 0..n-1 (the order of the tfjs target's batches for the same generator). */
@@ -36,26 +37,28 @@ export function validationSplit(n: number, fraction: number, seed: number): { tr
 }
 
 /**
- * Batches of examples of identical lengths: walking `order`, each example
- * joins the open batch of its lengths (a new one when there is none or it is
- * full). Batches come in the order they were opened, so with one length they
- * are consecutive runs of `order`, as the tfjs target's.
+ * Batches of examples of identical lengths: walking `order` (default: the
+ * examples in order), each example joins the open batch of its lengths (a
+ * new one when there is none or it is full). Batches come in the order they
+ * were opened, so with one length they are consecutive runs of `order`, as
+ * the tfjs target's. Each batch is a subset of `examples` (no object per example).
  */
-export function planBatches(examples: readonly Example[], order: readonly number[], size: number, freeDims: readonly string[]): Example[][] {
-  const open = new Map<string, Example[]>();
-  const all: Example[][] = [];
-  for (const i of order) {
-    const ex = examples[i]!;
-    const key = freeDims.map((d) => ex.dims[d] ?? 0).join(",");
+export function planBatches(examples: Examples, order: readonly number[] | undefined, size: number, freeDims: readonly string[]): Examples[] {
+  const open = new Map<string, number[]>();
+  const all: number[][] = [];
+  const n = order ? order.length : examples.length;
+  for (let k = 0; k < n; k++) {
+    const i = order ? order[k]! : k;
+    const key = freeDims.map((d) => examples.dim(d, i) ?? 0).join(",");
     let b = open.get(key);
     if (!b || b.length >= size) {
       b = [];
       open.set(key, b);
       all.push(b);
     }
-    b.push(ex);
+    b.push(i);
   }
-  return all;
+  return all.map((b) => examples.subset(b));
 }
 
 /** A window along the time dim: steps [t0, t0 + w). */
@@ -71,25 +74,24 @@ export function windowDim(info: ModelInfo, data: DataSet): string | undefined {
   return info.fields.every((f) => f.shape[0] === atom) ? atom : undefined;
 }
 
-export function windowsOf(batch: readonly Example[], atom: string | undefined, bptt: number): (Window | undefined)[] {
+export function windowsOf(batch: Examples, atom: string | undefined, bptt: number): (Window | undefined)[] {
   if (atom === undefined || bptt <= 0) return [undefined];
-  const T = batch[0]!.dims[atom] ?? 0;
+  const T = batch.dim(atom, 0) ?? 0;
   const out: Window[] = [];
   for (let t0 = 0; t0 < T; t0 += bptt) out.push({ t0, w: Math.min(bptt, T - t0) });
   return out.length > 0 ? out : [undefined];
 }
 
 /** The model's Batch of some examples (of identical lengths), or of their window along `atom`. */
-export function batchOf(info: ModelInfo, items: readonly Example[], extraDims: Dims, atom?: string, win?: Window): Batch {
-  const first = items[0]!;
-  const dims: Dims = { ...extraDims, ...first.dims };
+export function batchOf(info: ModelInfo, items: Examples, extraDims: Dims, atom?: string, win?: Window): Batch {
+  const dims: Dims = { ...extraDims, ...items.dims(0) };
   if (atom !== undefined && win) dims[atom] = win.w;
   const fields: Record<string, Buf | Int32Array> = {};
   for (const f of info.fields) {
-    const rows = items.map((ex) => {
-      const d = ex.fields[f.name]!;
+    const rows = Array.from({ length: items.length }, (_, i) => {
+      const d = items.field(f.name, i);
       if (atom === undefined || !win) return d;
-      const per = d.length / (ex.dims[atom] ?? 1);
+      const per = d.length / (items.dim(atom, i) ?? 1);
       return d.subarray(win.t0 * per, (win.t0 + win.w) * per);
     });
     const n = rows.reduce((s, r) => s + r.length, 0);
@@ -122,9 +124,9 @@ export function carriedStates(model: CompiledModel, info: ModelInfo): Record<str
 }
 
 /** Values of the free dims at their maxima over some examples. */
-export function maxDims(examples: readonly Example[], freeDims: readonly string[]): Dims {
+export function maxDims(examples: Examples, freeDims: readonly string[]): Dims {
   const out: Dims = {};
   for (const d of freeDims) out[d] = 0;
-  for (const ex of examples) for (const d of freeDims) out[d] = Math.max(out[d]!, ex.dims[d] ?? 0);
+  for (let i = 0; i < examples.length; i++) for (const d of freeDims) out[d] = Math.max(out[d]!, examples.dim(d, i) ?? 0);
   return out;
 }

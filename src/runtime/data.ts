@@ -17,13 +17,16 @@
  *
  * Runtime file: imports only its siblings and Node built-ins.
  */
-import { readFileSync } from "node:fs";
 import { extname } from "node:path";
 import { DimTable, type DimAtomInfo, type DimVocabInfo, type Units } from "./dims.js";
-import { IoError, ioReason, UsageError } from "./errors.js";
+import { UsageError } from "./errors.js";
+import { ExamplePacker, Examples, type Column, type FieldData } from "./examples.js";
+import { bytesOf, eachLine, type ByteSource } from "./lines.js";
 import type { DimTerms, ModelInfo } from "./model-api.js";
 import { describe, Issues, type DataIssue } from "./problems.js";
-import { charCountsOfBytes, charIdsOfBytes, EOS, showToken, splitTokens, tokenIdArray, tokenize, UNK, Vocabulary, type TokenIds, type TokenMode } from "./vocab.js";
+import { charCountsOfBytes, charIdsOfBytes, eachWord, EOS, showToken, splitTokens, tokenIdArray, UNK, Vocabulary, type BuildOptions, type TokenIds, type TokenMode } from "./vocab.js";
+
+export { Examples, type Example, type FieldData } from "./examples.js";
 
 // ---------------------------------------------------------------------- the model as data sees it
 
@@ -84,19 +87,9 @@ export function shapeText(f: DataField): string {
 
 // ---------------------------------------------------------------------- data as read
 
-export type FieldData = TokenIds | Float64Array;
-
-/** One example: each field row-major at its own shape, and the values of its free dims (its lengths). */
-export interface Example {
-  /** The JSONL line it came from. */
-  line?: number;
-  /** Values of the free dims this example gives (e.g. T), not the vocabularies'. */
-  dims: Record<string, number>;
-  fields: Record<string, FieldData>;
-}
-
 export interface DataSet {
-  examples: Example[];
+  /** The examples, as columns (src/runtime/examples.ts): a file of millions of them holds no object per example. */
+  examples: Examples;
   /** Every vocabulary of the model: the spec's, the saved ones, or built from this data. */
   vocabs: Record<string, Vocabulary>;
   /** The free dims the examples' lengths give (e.g. T), in the order the fields use them. */
@@ -135,6 +128,10 @@ export interface ReadOptions {
   window?: number;
   /** CSV: the column(s) of a field, when not named after it: `{ y_prev: "y" }`, `{ x: ["a", "b"] }`. */
   columns?: Record<string, string | string[]>;
+  /** Floats are kept as float32 (the default) or float64 (a trainer with `--precision f64`). */
+  floats?: "f32" | "f64";
+  /** JSONL and word-level text are read from a file this many bytes at a time (default 4 MB; small in tests). */
+  chunkSize?: number;
 }
 
 /** The format of a data file, from the option or the file's extension (an unknown one is a UsageError). */
@@ -147,31 +144,29 @@ export function formatOf(path: string, format?: DataFormat): DataFormat {
   throw new UsageError(`cannot tell the format of ${path} from its extension "${ext}": use .jsonl, .txt or .csv`);
 }
 
-/** Reads a data file for a model. Unreadable: IoError; not fitting: DataError listing every problem. */
+/**
+ * Reads a data file for a model. Unreadable: IoError; not fitting: DataError
+ * listing every problem. JSONL and word-level text are read a chunk at a
+ * time and character-level text as its bytes: none of them becomes one string.
+ */
 export function loadData(path: string, model: DataModel, opts: ReadOptions = {}): DataSet {
-  const format = formatOf(path, opts.format);
-  let bytes: Buffer;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new IoError(`cannot read ${path}: ${ioReason(e)}`);
-  }
-  // Text is read from its bytes (a corpus of hundreds of MB never becomes one string when read per character).
-  if (format === "text") return new Reader(model, { ...opts, format }, path).text(bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf ? bytes.subarray(3) : bytes);
-  return readData(bytes.toString("utf8"), model, { ...opts, format }, path);
+  return read({ path }, model, { ...opts, format: formatOf(path, opts.format) }, path);
 }
 
 /** Reads data given as text (the contents of a file in `opts.format`, JSONL by default). */
 export function readData(content: string, model: DataModel, opts: ReadOptions = {}, file = "<data>"): DataSet {
-  const text = content.charCodeAt(0) === 0xfeff ? content.slice(1) : content;
+  return read({ bytes: new TextEncoder().encode(content) }, model, opts, file);
+}
+
+function read(src: ByteSource, model: DataModel, opts: ReadOptions, file: string): DataSet {
   const r = new Reader(model, opts, file);
   switch (opts.format ?? "jsonl") {
     case "jsonl":
-      return r.jsonl(text);
+      return r.jsonl(src);
     case "text":
-      return r.text(text);
+      return r.text(src);
     case "csv":
-      return r.csv(text);
+      return r.csv(new TextDecoder().decode(bytesOf(src))); // (the decoder drops a byte-order mark)
   }
 }
 
@@ -236,9 +231,6 @@ export function languageModelFields(model: DataModel, table = new DimTable(model
 
 type Json = unknown;
 type Leaf = string | number;
-
-/** Values per arena of examples' fields (see Reader.take). */
-const ARENA = 1 << 16;
 
 /** The largest float32: a value beyond it would be Infinity in the model. */
 const F32_MAX = 3.4028234663852886e38;
@@ -307,7 +299,7 @@ class Reader {
 
   // ------------------------------------------------------------------ JSONL
 
-  jsonl(text: string): DataSet {
+  jsonl(src: ByteSource): DataSet {
     const { issues } = this;
     const known = this.knownUnits();
     const names = this.model.fields.map((f) => f.name);
@@ -345,16 +337,15 @@ class Reader {
       if (report) issues.add(...found);
       return found.length === 0 ? walked : undefined;
     };
-    /** Each non-blank line with its number, without splitting the text into a list of lines (a file may have millions). */
-    const eachLine = (f: (raw: string, line: number) => void): void => {
-      for (let start = 0, line = 1; start < text.length; line++) {
-        let end = text.indexOf("\n", start);
-        if (end < 0) end = text.length;
-        const raw = text.charCodeAt(end - 1) === 13 ? text.slice(start, end - 1) : text.slice(start, end);
-        if (raw.trim() !== "") f(raw, line);
-        start = end + 1;
-      }
-    };
+    /** Each non-blank line with its number, read a chunk at a time (a file may have millions). */
+    const eachExampleLine = (f: (raw: string, line: number) => void): void =>
+      eachLine(
+        src,
+        (raw, line) => {
+          if (raw.trim() !== "") f(raw, line);
+        },
+        this.opts.chunkSize,
+      );
 
     // The vocabularies built from the data: every string token of the fields that use them, counted in a first
     // pass that keeps nothing else; the examples are made in a second pass (lines are parsed twice, not held).
@@ -367,7 +358,7 @@ class Reader {
     let good = 0;
     const bad = new Set<number>();
     if (counts.size > 0) {
-      eachLine((raw, line) => {
+      eachExampleLine((raw, line) => {
         const w = readLine(raw, line, true);
         if (!w) return void bad.add(line);
         good++;
@@ -381,23 +372,33 @@ class Reader {
     issues.add(...this.sizeIssues(built));
 
     const units = this.knownUnits(built);
-    const examples: Example[] = [];
-    eachLine((raw, line) => {
+    const freeDims = freeDimsOf(this.model, this.table);
+    const packer = new ExamplePacker(
+      this.fields.map((f) => ({ name: f.name, make: f.vocab !== undefined ? (n: number) => tokenIdArray(built[f.vocab!]?.size ?? 0x7fffffff, n) : (n: number) => this.floatArray(n) })),
+      freeDims,
+    );
+    eachExampleLine((raw, line) => {
       if (bad.has(line)) return;
       const w = readLine(raw, line, counts.size === 0);
       if (!w) return;
       if (counts.size === 0) good++;
       const found: DataIssue[] = [];
-      const ex = this.example(w, units, built, line, found);
+      const dims = this.exampleDims(w, units, line, found);
       // Lengths that disagree where a string of a vocabulary built from the data holds spaces: words were meant.
       const spaced = this.fields.find((f) => f.vocab !== undefined && !this.vocabs.get(f.vocab) && this.modes.get(f.vocab) === "char" && w.get(f.name)!.leaves.includes(" "));
       if (spaced) for (const i of found) if (i.message.includes(" has length ")) i.message += `; ${spaced.name} is read one token per character (its string holds spaces): for words, write an array of tokens such as ["the", "cat"]`;
       issues.add(...found);
-      if (ex && issues.count === 0) examples.push(ex);
+      // Once there is a problem nothing is kept: the reading goes on only to find the others.
+      if (dims && issues.count === 0) this.pack(packer, w, built, line, dims);
     });
     if (good === 0 && issues.count === 0) issues.fail({ message: "no examples: the file has no lines" });
     issues.throwIfAny();
-    return { examples, vocabs: built, freeDims: freeDimsOf(this.model, this.table) };
+    return { examples: packer.done(), vocabs: built, freeDims };
+  }
+
+  /** A new array of n floats, in the precision asked for. */
+  floatArray(n: number): Float32Array | Float64Array {
+    return this.opts.floats === "f64" ? new Float64Array(n) : new Float32Array(n);
   }
 
   /**
@@ -547,8 +548,8 @@ class Reader {
     return ragged ?? { extents: extents.map((n) => n ?? 0), leaves };
   }
 
-  /** One example from its fields' walked values: free dims solved (found problems go to `issues`), tokens as ids. */
-  private example(walked: Map<string, Walked>, known: Units, vocabs: Record<string, Vocabulary>, line: number, issues: DataIssue[]): Example | undefined {
+  /** The free dims of one example from its fields' walked values, or undefined when they do not fit (found problems go to `issues`). */
+  private exampleDims(walked: Map<string, Walked>, known: Units, line: number, issues: DataIssue[]): Record<string, number> | undefined {
     const units: Units = new Map(known);
     const problems = this.solveAxes(this.fields, new Map([...walked].map(([k, w]) => [k, w.extents])), units);
     if (problems.length > 0) {
@@ -560,38 +561,20 @@ class Reader {
       issues.push({ line, message: `the example is ${short}` });
       return undefined;
     }
-    const fields: Record<string, FieldData> = {};
-    for (const f of this.fields) {
-      const leaves = walked.get(f.name)!.leaves;
-      if (f.vocab !== undefined) {
-        const v = vocabs[f.vocab]!;
-        const out = this.take(f.name, leaves.length, () => tokenIdArray(v.size, ARENA));
-        leaves.forEach((t, i) => (out[i] = typeof t === "number" ? t : v.id(t)));
-        fields[f.name] = out;
-      } else {
-        const out = this.take(f.name, leaves.length, () => new Float64Array(ARENA));
-        out.set(leaves as number[]);
-        fields[f.name] = out;
-      }
-    }
-    return { line, dims: this.lengths(units), fields };
+    return this.lengths(units);
   }
 
-  /** Where each field's examples are stored: views of shared arrays, not an array each (a file may hold millions). */
-  private readonly arenas = new Map<string, { data: FieldData; used: number }>();
-
-  /** n values of a field's next example: a view of its arena, a new arena (`make`, or one that fits) when full. */
-  private take(field: string, n: number, make: () => FieldData): FieldData {
-    let a = this.arenas.get(field);
-    if (!a || a.used + n > a.data.length) {
-      let data = make();
-      if (data.length < n) data = new (data.constructor as new (n: number) => FieldData)(n);
-      a = { data, used: 0 };
-      this.arenas.set(field, a);
+  /** Adds one example (its fields' walked values, tokens as ids) to the packed examples. */
+  private pack(packer: ExamplePacker, walked: Map<string, Walked>, vocabs: Record<string, Vocabulary>, line: number, dims: Record<string, number>): void {
+    for (const f of this.fields) {
+      const leaves = walked.get(f.name)!.leaves;
+      const out = packer.values(f.name, leaves.length);
+      if (f.vocab !== undefined) {
+        const v = vocabs[f.vocab]!;
+        leaves.forEach((t, i) => (out[i] = typeof t === "number" ? t : v.id(t)));
+      } else out.set(leaves as number[]);
     }
-    const out = a.data.subarray(a.used, a.used + n);
-    a.used += n;
-    return out;
+    packer.add(line, dims);
   }
 
   /** The values of the free length dims among some unit values. */
@@ -686,7 +669,8 @@ class Reader {
   }
 
   /** Sequences of L steps every `stride` steps, as examples, after checking that L fits the model (`what`: seqLength or window). */
-  private sequences(what: string, L: number, stride: number, fields: DataField[], extents: (f: DataField) => number[], known: Units, available: number, slice: (f: DataField, s: number) => FieldData): Example[] {
+  /** (`column(f, count)`: where each sequence's values of f are.) */
+  private sequences(what: string, L: number, stride: number, fields: DataField[], extents: (f: DataField) => number[], known: Units, available: number, column: (f: DataField, count: number) => Column): Examples {
     const { issues } = this;
     checkWhole(issues, what, L);
     checkWhole(issues, "stride", stride);
@@ -695,45 +679,35 @@ class Reader {
     if (problems.length > 0) issues.fail({ message: `${what} ${L} does not fit the model: ${problems[0]!.message}` });
     const short = this.tooShort(units);
     if (short) issues.fail({ message: `${what} ${L} is ${short}` });
-    const dims = this.lengths(units);
-    const out: Example[] = [];
-    for (let s = 0; s + L <= available; s += stride) out.push({ dims, fields: Object.fromEntries(fields.map((f) => [f.name, slice(f, s)])) });
-    return out;
+    const count = L <= available ? Math.floor((available - L) / stride) + 1 : 0;
+    const dims = Object.fromEntries(Object.entries(this.lengths(units)).map(([d, v]) => [d, new Int32Array(count).fill(v)]));
+    return new Examples({ count, fields: Object.fromEntries(fields.map((f) => [f.name, column(f, count)])), dims });
   }
 
   // ------------------------------------------------------------------ text
 
   /** A language model's text: a string, or its UTF-8 bytes (a file). */
-  text(content: string | Uint8Array): DataSet {
+  text(src: ByteSource): DataSet {
     const { issues, opts } = this;
-    let decoded: string | undefined = typeof content === "string" ? content : undefined;
-    const text = () => (decoded ??= new TextDecoder().decode(content as Uint8Array));
     const lm = languageModelFields(this.model, this.table);
     if (typeof lm === "string") return issues.fail({ message: lm });
     const given = this.vocabs.get(lm.vocab);
     const mode: TokenMode = opts.mode ?? (given && !given.isChars ? "word" : "char");
     const build = { name: lm.vocab, ...(opts.minCount !== undefined ? { minCount: opts.minCount } : {}) };
-    // Characters are counted and encoded straight from the text, into ids of one or two bytes where the
-    // vocabulary allows: no list of hundreds of millions of one-character strings. Words are split first.
+    // Characters are counted and encoded straight from the text's bytes, words a line at a time from a chunk
+    // of the file at a time, into ids of one or two bytes where the vocabulary allows: no list of hundreds
+    // of millions of strings, and no string of the whole text.
     let vocab: Vocabulary;
     let ids: TokenIds;
-    let unknown: number;
     if (mode === "char") {
-      const bytes = typeof content === "string" ? new TextEncoder().encode(content) : content;
+      const all = bytesOf(src);
+      const bytes = all[0] === 0xef && all[1] === 0xbb && all[2] === 0xbf ? all.subarray(3) : all;
       const { counts, length } = charCountsOfBytes(bytes);
       vocab = given ?? Vocabulary.fromCounts(counts, build);
+      let unknown: number;
       ({ ids, unknown } = charIdsOfBytes(bytes, length, vocab));
-    } else {
-      const tokens = tokenize(text(), mode);
-      vocab = given ?? Vocabulary.build(tokens, build);
-      ids = tokenIdArray(vocab.size, tokens.length);
-      unknown = 0;
-      tokens.forEach((t, i) => {
-        if (vocab.has(t) || vocab.unk !== undefined) ids[i] = vocab.id(t);
-        else unknown++;
-      });
-    }
-    if (unknown > 0) issues.add(...unknownInText(text(), mode, vocab));
+      if (unknown > 0) issues.add(...unknownChars(new TextDecoder().decode(bytes), vocab));
+    } else ({ vocab, ids } = this.words(src, given, build));
     issues.add(...this.sizeIssues({ [lm.vocab]: vocab }));
     issues.throwIfAny();
     if (ids.length < 2) issues.fail({ message: `the text has ${ids.length} ${mode === "char" ? "characters" : "tokens"}; a language model needs at least 2 (input text[t], target text[t+1])` });
@@ -752,8 +726,49 @@ class Reader {
       if (name === lm.vocab) vocabs[name] = vocab;
       else if (v) vocabs[name] = v;
     }
-    const examples = this.sequences("seqLength", L, opts.stride ?? L, [lm.x, lm.y], () => [L], this.knownUnits(vocabs), available, (f, s) => (f === lm.x ? ids.subarray(s, s + L) : ids.subarray(s + 1, s + L + 1)));
+    const stride = opts.stride ?? L;
+    const examples = this.sequences("seqLength", L, stride, [lm.x, lm.y], () => [L], this.knownUnits(vocabs), available, (f) => ({ data: ids, first: f === lm.x ? 0 : 1, stride, size: L }));
     return { examples, vocabs, freeDims: freeDimsOf(this.model, this.table) };
+  }
+
+  /**
+   * A text's words (each non-empty line's, then <eos>) as ids, read a line at
+   * a time: counted in a first pass (the vocabulary, unless given, and the
+   * number of tokens), encoded in a second. A word not in a vocabulary
+   * without <unk> is reported at its first line and column.
+   */
+  private words(src: ByteSource, given: Vocabulary | undefined, build: BuildOptions): { vocab: Vocabulary; ids: TokenIds } {
+    const chunk = this.opts.chunkSize;
+    const counts = new Map<string, number>();
+    let n = 0;
+    eachLine(
+      src,
+      (line) => {
+        const k = eachWord(line, given ? () => {} : (w) => counts.set(w, (counts.get(w) ?? 0) + 1));
+        if (k > 0) n += k + 1;
+      },
+      chunk,
+    );
+    const vocab = given ?? Vocabulary.fromCounts(counts, build);
+    counts.clear();
+    const ids = tokenIdArray(vocab.size, n);
+    const seen = new Set<string>();
+    let at = 0;
+    const idOf = (w: string, line: number, col: number): number => {
+      if (vocab.has(w) || vocab.unk !== undefined) return vocab.id(w);
+      if (!seen.has(w)) this.issues.add(unknownToken("word", w, line, col, vocab));
+      seen.add(w);
+      return 0;
+    };
+    eachLine(
+      src,
+      (line, lineNo) => {
+        if (eachWord(line, (w, col) => (ids[at++] = idOf(w, lineNo, col))) > 0) ids[at++] = vocab.has(EOS) || vocab.unk !== undefined ? vocab.id(EOS) : 0;
+      },
+      chunk,
+    );
+    if (n > 0 && !vocab.has(EOS) && vocab.unk === undefined) this.issues.add({ message: `word mode ends each line with ${EOS}, but ${vocab.describe()} and no ${EOS} or ${UNK}` });
+    return { vocab, ids };
   }
 
   // ------------------------------------------------------------------ CSV
@@ -840,13 +855,16 @@ class Reader {
 
     // window is a maximum: a series shorter than that is one sequence.
     const W = Math.min(opts.window ?? steps, steps);
-    const slice = (f: DataField, s: number): Float64Array => {
+    const stride = opts.stride ?? W;
+    /** A field's windows, one after another: [W, k] each. */
+    const column = (f: DataField, count: number): Column => {
       const cs = columnsOf.get(f.name)!;
-      const data = new Float64Array(W * cs.length);
-      for (let t = 0; t < W; t++) for (let j = 0; j < cs.length; j++) data[t * cs.length + j] = series.get(cs[j]!)![s + t]!;
-      return data;
+      const size = W * cs.length;
+      const data = this.floatArray(count * size);
+      for (let e = 0; e < count; e++) for (let t = 0; t < W; t++) for (let j = 0; j < cs.length; j++) data[e * size + t * cs.length + j] = series.get(cs[j]!)![e * stride + t]!;
+      return { data, first: 0, stride: size, size };
     };
-    const examples = this.sequences("window", W, opts.stride ?? W, fields, (f) => (f.shape.length === 2 ? [W, widths.get(f.name)!] : [W]), bound, steps, slice);
+    const examples = this.sequences("window", W, stride, fields, (f) => (f.shape.length === 2 ? [W, widths.get(f.name)!] : [W]), bound, steps, column);
     return { examples, vocabs: {}, freeDims: freeDimsOf(this.model, this.table) };
   }
 }
@@ -855,30 +873,29 @@ function checkWhole(issues: Issues, name: string, n: number): void {
   if (!Number.isInteger(n) || n < 1) issues.fail({ message: `${name} ${n} is not a whole number >= 1` });
 }
 
-/** Tokens of a text that a vocabulary without <unk> does not have, with their line and column. */
-function unknownInText(text: string, mode: TokenMode, vocab: Vocabulary): DataIssue[] {
+/** A token of a text that a vocabulary without <unk> does not have, at its line and column. */
+function unknownToken(mode: TokenMode, token: string, line: number, col: number, vocab: Vocabulary): DataIssue {
+  return { line, message: `column ${col}: ${mode === "char" ? "character" : "word"} ${JSON.stringify(token)} is not in the vocabulary: ${vocab.describe()} and no ${UNK}` };
+}
+
+/** Characters of a text that a vocabulary without <unk> does not have, each at its first line and column. */
+function unknownChars(text: string, vocab: Vocabulary): DataIssue[] {
   const out: DataIssue[] = [];
   const seen = new Set<string>();
-  const report = (tok: string, line: number, col: number) => {
-    if (seen.has(tok)) return;
-    seen.add(tok);
-    out.push({ line, message: `column ${col}: ${mode === "char" ? "character" : "word"} ${JSON.stringify(tok)} is not in the vocabulary: ${vocab.describe()} and no ${UNK}` });
+  const report = (c: string, line: number, col: number) => {
+    if (seen.has(c)) return;
+    seen.add(c);
+    out.push(unknownToken("char", c, line, col, vocab));
   };
   const lines = text.split(/\r?\n/);
   lines.forEach((lineText, i) => {
-    if (mode === "char") {
-      let col = 1;
-      for (const c of lineText) {
-        if (!vocab.has(c)) report(c, i + 1, col);
-        col++;
-      }
-      if (i < lines.length - 1 && !vocab.has("\n")) report("\n", i + 1, col);
-    } else {
-      const re = /\S+/g;
-      for (let m = re.exec(lineText); m; m = re.exec(lineText)) if (!vocab.has(m[0])) report(m[0], i + 1, m.index + 1);
+    let col = 1;
+    for (const c of lineText) {
+      if (!vocab.has(c)) report(c, i + 1, col);
+      col++;
     }
+    if (i < lines.length - 1 && !vocab.has("\n")) report("\n", i + 1, col);
   });
-  if (mode === "word" && !vocab.has(EOS) && /\S/.test(text)) out.push({ message: `word mode ends each line with ${EOS}, but ${vocab.describe()} and no ${EOS} or ${UNK}` });
   return out;
 }
 

@@ -82,7 +82,7 @@ export function evaluate(model: CompiledModel, info: ModelInfo, data: DataSet, b
   const acc = info.losses.map(newTally);
   let total = 0;
   let n = 0;
-  for (const items of planBatches(data.examples, data.examples.map((_, i) => i), batchSize, data.freeDims)) {
+  for (const items of planBatches(data.examples, undefined, batchSize, data.freeDims)) {
     const batch = batchOf(info, items, vocabDims);
     model.setInitialStates(undefined);
     total += model.forward(batch) * batch.size;

@@ -27,7 +27,7 @@ import { applyWeightDecay, clipByGlobalNorm, createOptimizer } from "./optim.js"
 import { OPTIMIZERS, withOverrides, type OptimizerName } from "./settings.js";
 import { num, parseArgs, str, type OptKind, type ParsedArgs } from "./args.js";
 import { batchOf, carriedStates, maxDims, permutation, planBatches, validationSplit, windowDim, windowsOf } from "./batches.js";
-import { dataModelOf, formatOf, loadData, resolveVocabularies, shapeText, type DataField, type DataSet, type Example, type ReadOptions } from "./data.js";
+import { dataModelOf, formatOf, loadData, resolveVocabularies, shapeText, type DataField, type DataSet, type Examples, type ReadOptions } from "./data.js";
 import { DimTable } from "./dims.js";
 import { IoError, UsageError } from "./errors.js";
 import { argmax, evaluate, metricsReport } from "./metrics.js";
@@ -173,16 +173,16 @@ function settingsOf(defaults: TrainDefaults, a: ParsedArgs): TrainDefaults {
  */
 function loadTrainingData(path: string, info: ModelInfo, s: TrainDefaults, seqLength: number | undefined, vocabularies: Record<string, Vocabulary> | undefined): DataSet {
   const format = formatOf(path);
-  const base: ReadOptions = { format, ...(vocabularies ? { vocabularies } : {}) };
+  const base: ReadOptions = { format, floats: info.precision, ...(vocabularies ? { vocabularies } : {}) };
   if (format === "text" && s.bptt > 0 && seqLength === undefined) return loadData(path, dataModelOf(info), { ...base, streams: { bptt: s.bptt, batch: s.batch, validation: s.validation } });
   const steps = seqLength ?? (s.bptt || DEFAULT_SEQUENCE);
   return loadData(path, dataModelOf(info), { ...base, ...(format === "text" ? { seqLength: steps } : format === "csv" ? { window: steps } : {}) });
 }
 
 /** Holds out a fraction of the examples, chosen by the seed (as the tfjs target's split). */
-function split(examples: Example[], fraction: number, seed: number): { train: Example[]; validation: Example[] } {
+function split(examples: Examples, fraction: number, seed: number): { train: Examples; validation: Examples } {
   const { train, validation } = validationSplit(examples.length, fraction, seed);
-  return { train: train.map((i) => examples[i]!), validation: validation.map((i) => examples[i]!) };
+  return { train: examples.subset(train), validation: examples.subset(validation) };
 }
 
 /** Every dim of the model as the saved model.json gives it: fixed ones, vocabulary sizes and the free ones at their maxima. */
@@ -395,10 +395,10 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
 }
 
 /** Mean loss over held-out examples, weighted as the training loss (windows carry states as in training). */
-function validationLoss(model: CompiledModel, info: ModelInfo, examples: Example[], data: DataSet, s: TrainDefaults, vocabDims: Dims, atom: string | undefined): number {
+function validationLoss(model: CompiledModel, info: ModelInfo, examples: Examples, data: DataSet, s: TrainDefaults, vocabDims: Dims, atom: string | undefined): number {
   let total = 0;
   let rows = 0;
-  for (const items of planBatches(examples, examples.map((_, i) => i), s.batch, data.freeDims)) {
+  for (const items of planBatches(examples, undefined, s.batch, data.freeDims)) {
     const wins = windowsOf(items, atom, s.bptt);
     let carried: Record<string, Buf> | undefined;
     for (let k = 0; k < wins.length; k++) {
@@ -454,7 +454,7 @@ function runEval(argv: string[], info: ModelInfo, create: CreateModel): number {
   if (format !== "human" && format !== "json") throw new UsageError(`--format ${format}: use human or json`);
   const batchSize = num(a, "batch", (n) => n >= 1, "a whole number >= 1") ?? 64;
   const dir = readModelDir(dirPath, info);
-  const data = loadData(dataPath, dataModelOf(info), { vocabularies: dir.vocabs, seqLength: EVAL_SEQUENCE, window: EVAL_SEQUENCE });
+  const data = loadData(dataPath, dataModelOf(info), { vocabularies: dir.vocabs, seqLength: EVAL_SEQUENCE, window: EVAL_SEQUENCE, floats: info.precision });
   if (data.examples.length === 0) throw new DataError(dataPath, [{ message: "no examples" }], 0, info.name);
   const model = openModel(dirPath, info, create, dir, data.vocabs, maxDims(data.examples, data.freeDims), batchSize);
   const m = evaluate(model, info, data, batchSize);

@@ -180,12 +180,16 @@ export function vocabulariesFromJSON(json: unknown): Record<string, Vocabulary> 
 export function tokenize(text: string, mode: TokenMode): string[] {
   if (mode === "char") return Array.from(text);
   const out: string[] = [];
-  for (const line of text.split(/\r?\n/)) {
-    const words = line.split(/\s+/).filter((w) => w !== "");
-    if (words.length === 0) continue;
-    out.push(...words, EOS);
-  }
+  for (const line of text.split(/\r?\n/)) if (eachWord(line, (w) => out.push(w)) > 0) out.push(EOS);
   return out;
+}
+
+/** Calls `f` with each whitespace-separated word of a text and its column (from 1, in UTF-16 units); returns their number. */
+export function eachWord(text: string, f: (word: string, col: number) => void): number {
+  const re = /\S+/g;
+  let n = 0;
+  for (let m = re.exec(text); m; m = re.exec(text), n++) f(m[0], m.index + 1);
+  return n;
 }
 
 /** Token ids in the smallest typed array that holds the vocabulary's ids: a corpus of 500 M characters is 500 MB, not 2 GB. */
@@ -271,7 +275,10 @@ export function charIdsOfBytes(bytes: Uint8Array, length: number, vocab: Vocabul
 
 /** Splits a string written for a token field: per character, or per whitespace-separated word. */
 export function splitTokens(text: string, mode: TokenMode): string[] {
-  return mode === "char" ? Array.from(text) : text.split(/\s+/).filter((w) => w !== "");
+  if (mode === "char") return Array.from(text);
+  const out: string[] = [];
+  eachWord(text, (w) => out.push(w));
+  return out;
 }
 
 /** Code-point order, so that a vocabulary's order does not depend on the locale. */

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { batchOf, maxDims, permutation, planBatches, validationSplit, windowsOf } from "../../src/runtime/batches.js";
-import type { Example } from "../../src/runtime/data.js";
+import { Examples, type Example } from "../../src/runtime/data.js";
 import { Rng } from "../../src/runtime/init.js";
 import type { ModelInfo } from "../../src/runtime/model-api.js";
 import { BIGRAM_SPEC, compile } from "./helpers.js";
@@ -62,40 +62,43 @@ describe("validationSplit", () => {
 
 describe("planBatches, windows and maxima", () => {
   const ex = (dims: Record<string, number>): Example => ({ dims, fields: {} });
+  /** Examples whose lines are their positions, so that a batch's examples can be told apart. */
+  const of = (...list: Example[]) => Examples.of(list.map((e, line) => ({ ...e, line })));
+  const positions = (plan: Examples[]) => plan.map((b) => b.map((e) => e.line));
 
   it("batches by every free dim, only the examples of the order", () => {
-    const examples = [ex({ T: 2, S: 3 }), ex({ T: 2, S: 4 }), ex({ T: 2, S: 3 }), ex({ T: 9 })];
-    const plan = planBatches(examples, [3, 1, 0, 2], 5, ["T", "S"]);
-    expect(plan.map((b) => b.map((e) => examples.indexOf(e)))).toEqual([[3], [1], [0, 2]]);
-    expect(planBatches(examples, [2, 0], 1, ["T", "S"]).map((b) => b.map((e) => examples.indexOf(e)))).toEqual([[2], [0]]);
+    const examples = of(ex({ T: 2, S: 3 }), ex({ T: 2, S: 4 }), ex({ T: 2, S: 3 }), ex({ T: 9 }));
+    expect(positions(planBatches(examples, [3, 1, 0, 2], 5, ["T", "S"]))).toEqual([[3], [1], [0, 2]]);
+    expect(positions(planBatches(examples, [2, 0], 1, ["T", "S"]))).toEqual([[2], [0]]);
+    expect(positions(planBatches(examples, undefined, 2, ["T", "S"]))).toEqual([[0, 2], [1], [3]]);
     expect(planBatches(examples, [], 4, ["T"])).toEqual([]);
   });
 
   it("cuts the time dim into windows of bptt steps, the last one shorter", () => {
-    const ten = [ex({ T: 10 })];
+    const ten = of(ex({ T: 10 }));
     expect(windowsOf(ten, "T", 4)).toEqual([{ t0: 0, w: 4 }, { t0: 4, w: 4 }, { t0: 8, w: 2 }]);
     expect(windowsOf(ten, "T", 5)).toEqual([{ t0: 0, w: 5 }, { t0: 5, w: 5 }]);
     expect(windowsOf(ten, "T", 50)).toEqual([{ t0: 0, w: 10 }]);
   });
 
   it("gives one whole pass without a time dim, without bptt, or without steps", () => {
-    expect(windowsOf([ex({ T: 10 })], undefined, 4)).toEqual([undefined]);
-    expect(windowsOf([ex({ T: 10 })], "T", 0)).toEqual([undefined]);
-    expect(windowsOf([ex({ T: 0 })], "T", 4)).toEqual([undefined]);
-    expect(windowsOf([ex({})], "T", 4)).toEqual([undefined]);
+    expect(windowsOf(of(ex({ T: 10 })), undefined, 4)).toEqual([undefined]);
+    expect(windowsOf(of(ex({ T: 10 })), "T", 0)).toEqual([undefined]);
+    expect(windowsOf(of(ex({ T: 0 })), "T", 4)).toEqual([undefined]);
+    expect(windowsOf(of(ex({})), "T", 4)).toEqual([undefined]);
   });
 
   it("maxDims: each free dim's largest value, 0 when no example gives it", () => {
-    expect(maxDims([ex({ T: 3, S: 1 }), ex({ T: 5 }), ex({ T: 2, S: 7 })], ["T", "S", "U"])).toEqual({ T: 5, S: 7, U: 0 });
-    expect(maxDims([], ["T"])).toEqual({ T: 0 });
-    expect(maxDims([ex({ T: 3 })], [])).toEqual({});
+    expect(maxDims(of(ex({ T: 3, S: 1 }), ex({ T: 5 }), ex({ T: 2, S: 7 })), ["T", "S", "U"])).toEqual({ T: 5, S: 7, U: 0 });
+    expect(maxDims(of(), ["T"])).toEqual({ T: 0 });
+    expect(maxDims(of(ex({ T: 3 })), [])).toEqual({});
   });
 });
 
 describe("batchOf", () => {
   const { info } = compile(BIGRAM_SPEC); // x, y: [T] of chars
   const tokens = (x: number[], y: number[]): Example => ({ dims: { T: x.length }, fields: { x: Int32Array.from(x), y: Int32Array.from(y) } });
-  const pair = [tokens([1, 2, 3], [2, 3, 4]), tokens([4, 5, 6], [5, 6, 0])];
+  const pair = Examples.of([tokens([1, 2, 3], [2, 3, 4]), tokens([4, 5, 6], [5, 6, 0])]);
 
   it("concatenates the examples' rows, their dims over the extra ones", () => {
     const b = batchOf(info, pair, { V: 7, T: 99 });
@@ -115,10 +118,10 @@ describe("batchOf", () => {
 
   it("makes floats in the model's precision; a window takes whole steps", () => {
     const series: ModelInfo = { ...info, fields: [{ name: "s", role: "input", dtype: "float32", shape: ["T", 2] }] };
-    const items: Example[] = [
+    const items = Examples.of([
       { dims: { T: 3 }, fields: { s: Float64Array.of(0.1, 1, 2, 3, 4, 5) } },
       { dims: { T: 3 }, fields: { s: Float64Array.of(10, 11, 12, 13, 14, 15) } },
-    ];
+    ]);
     const f32 = batchOf(series, items, {}).fields["s"]!;
     expect(f32).toBeInstanceOf(Float32Array);
     expect(f32[0]).toBe(Math.fround(0.1));

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { parseDataset } from "../../src/backends/tfjs/dataset.js";
 import { dataModel } from "../../src/graph/data-model.js";
+import { readData, type DataSet } from "../../src/runtime/data.js";
 import { DataError } from "../../src/runtime/problems.js";
 import { formatIssue } from "../../src/runtime/problems.js";
 import { Vocabulary } from "../../src/runtime/vocab.js";
@@ -224,5 +225,46 @@ describe("free dims", () => {
       "line 1: field x: x[1] has 1 items but x[0] has 2: the arrays along axis 1 must have one length",
     ]);
     expect(problemLines(() => parseDataset(jsonl({ x: [[1, 2], [3, 4]], y: [[1], [3]] }), g))).toEqual(["line 1: field y: axis 1 of y has length 1, but axis 1 of x has length 2 (both are D)"]);
+  });
+});
+
+describe("JSONL read a chunk at a time", () => {
+  const model = dataModel(graphOf("model t {\n  vocab words[W]\n  dim T\n  input x: [T] of words\n  target y: [T, 2]\n  loss mse(dense<2>(one_hot(x)), y)\n}\n"));
+  const lines = [
+    "\ufeff" + JSON.stringify({ x: ["the", "cät"], y: [[0.1, 1], [2, 3]] }),
+    "",
+    JSON.stringify({ x: ["😀", "€", "the"], y: [[1, 1], [2, 2], [3, 3.5]] }) + "\r",
+    "   ",
+    JSON.stringify({ x: Array.from({ length: 40 }, (_, i) => `wörd${i % 9}`), y: Array.from({ length: 40 }, (_, i) => [i, -i]) }),
+    JSON.stringify({ x: ["the"], y: [[5, 6]] }),
+  ];
+  const plain = (ds: DataSet) => ({ vocabs: ds.vocabs["words"]!.toJSON(), examples: ds.examples.map((e) => ({ ...e, fields: Object.fromEntries(Object.entries(e.fields).map(([k, v]) => [k, Array.from(v)])) })) });
+
+  it("gives the examples and vocabulary of the whole string, for every chunk size, with or without a final newline", () => {
+    for (const text of [lines.join("\n"), lines.join("\n") + "\n"]) {
+      const whole = plain(readData(text, model, { chunkSize: 1 << 20 }));
+      expect(whole.examples.map((e) => [e.line, e.dims["T"], e.fields["y"]!.length])).toEqual([
+        [1, 2, 4],
+        [3, 3, 6],
+        [5, 40, 80],
+        [6, 1, 2],
+      ]);
+      for (const chunkSize of [1, 2, 3, 7, 50]) expect(plain(readData(text, model, { chunkSize })), `chunks of ${chunkSize}`).toEqual(whole);
+    }
+  });
+
+  it("keeps token ids and floats in typed arrays (float64 when asked for)", () => {
+    const text = lines.join("\n");
+    const ds = readData(text, model, { chunkSize: 5 });
+    expect(ds.examples.field("x", 0)).toBeInstanceOf(Uint8Array);
+    expect(ds.examples.field("y", 0)).toEqual(Float32Array.of(0.1, 1, 2, 3));
+    expect(readData(text, model, { floats: "f64", chunkSize: 5 }).examples.field("y", 0)).toEqual(Float64Array.of(0.1, 1, 2, 3));
+  });
+
+  it("reports problems at the same lines, for every chunk size", () => {
+    const text = ["", JSON.stringify({ x: ["a"], y: [[1, 2]] }), '{"x": ["é"], "y": [[1]]}\r', "{bad", JSON.stringify({ x: ["a", "b"], y: [[1, 2]] })].join("\r\n");
+    const want = problemLines(() => readData(text, model, {}, "w.jsonl"));
+    expect(want.map((l) => l.slice(0, 8))).toEqual(["line 3: ", "line 4: ", "line 5: "]);
+    for (const chunkSize of [1, 3, 16]) expect(problemLines(() => readData(text, model, { chunkSize }, "w.jsonl"))).toEqual(want);
   });
 });

@@ -6,8 +6,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import { loadDataset, parseDataset } from "../../src/backends/tfjs/dataset.js";
 import { dataModel } from "../../src/graph/data-model.js";
 import { IoError, UsageError } from "../../src/runtime/errors.js";
-import { formatOf, languageModelFields } from "../../src/runtime/data.js";
-import { Vocabulary } from "../../src/runtime/vocab.js";
+import { formatOf, languageModelFields, loadData, readData, type DataSet } from "../../src/runtime/data.js";
+import { tokenize, Vocabulary } from "../../src/runtime/vocab.js";
 import { problemLines } from "../helpers/data.js";
 import { graphOf, specGraph } from "../helpers/spec.js";
 import { compileSpec } from "../../src/driver.js";
@@ -52,6 +52,58 @@ describe("plain text for language models", () => {
     const rare = parseDataset("the cat sat\nthe dog sat\n", g, { format: "text", mode: "word", minCount: 2 });
     expect(rare.vocabularies.chars!.tokens).toEqual(["sat", "the", "<unk>", "<eos>"]);
     expect(ids(rare.fields.x!.data).slice(0, 3)).toEqual([1, 2, 0]);
+  });
+
+  describe("words read a chunk of the file at a time", () => {
+    const model = dataModel(specGraph("char_lstm.seq"));
+    const dir = mkdtempSync(join(tmpdir(), "seqc-words-"));
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+    /** The whole text as the examples give it back: x of the one sequence, then y's last token. */
+    const tokensOf = (ds: DataSet) => {
+      const v = ds.vocabs["chars"]!;
+      const ex = ds.examples.at(0);
+      return [...ex.fields["x"]!, ex.fields["y"]![ex.fields["y"]!.length - 1]!].map((i) => v.token(i));
+    };
+    const TEXTS = [
+      "the cat sat\r\non the mat\n\n\n  a dog  \t barked\nlast line",
+      "\ufeffcafé über naïve\nthe 😀 cat 😀😀\n€uro €\n",
+      "wide\u3000space and\u00a0nbsp\u2028line sep\n\n",
+      "one " + "wörd€ ".repeat(200) + "\n" + "x".repeat(500) + "\nend\n",
+    ];
+    for (const [k, text] of TEXTS.entries()) {
+      it(`as cutting the whole string gives them (text ${k + 1}), for every chunk size`, () => {
+        const want = tokenize(text.replace(/^\ufeff/, ""), "word");
+        const vocab = Vocabulary.build(want, { name: "chars" });
+        for (const chunkSize of [1, 2, 3, 5, 64, undefined]) {
+          const ds = readData(text, model, { format: "text", mode: "word", ...(chunkSize ? { chunkSize } : {}) });
+          expect(ds.vocabs["chars"]!.toJSON(), `chunks of ${chunkSize}`).toEqual(vocab.toJSON());
+          expect(tokensOf(ds), `chunks of ${chunkSize}`).toEqual(want);
+        }
+      });
+    }
+
+    it("from a file, in ids as small as the vocabulary allows", () => {
+      const text = Array.from({ length: 300 }, (_, i) => `w${i} w${i % 7} and\u00a0more`).join("\r\n");
+      const path = join(dir, "words.txt");
+      writeFileSync(path, text);
+      const ds = loadData(path, model, { mode: "word", chunkSize: 7 });
+      expect(tokensOf(ds)).toEqual(tokenize(text, "word"));
+      expect(ds.examples.field("x", 0)).toBeInstanceOf(Uint16Array);
+    });
+
+    it("reports each unknown word at its first line and column, and a vocabulary without <eos>, for every chunk size", () => {
+      const chars = new Vocabulary(["the", "cat", "<eos>"], { eos: "<eos>", name: "chars" });
+      const text = "the cat\nthe  dög cat\r\ncat dög émû\n";
+      const want = [
+        'line 2: column 6: word "dög" is not in the vocabulary: vocabulary chars has the, cat, <eos> and no <unk>',
+        'line 3: column 9: word "émû" is not in the vocabulary: vocabulary chars has the, cat, <eos> and no <unk>',
+      ];
+      for (const chunkSize of [1, 4, 100]) expect(problemLines(() => readData(text, model, { format: "text", vocabularies: { chars }, chunkSize }))).toEqual(want);
+      const noEos = new Vocabulary(["the", "cat"], { name: "chars" });
+      expect(problemLines(() => readData("the cat\n", model, { format: "text", mode: "word", vocabularies: { chars: noEos }, chunkSize: 2 }))).toEqual([
+        "word mode ends each line with <eos>, but vocabulary chars has the, cat and no <eos> or <unk>",
+      ]);
+    });
   });
 
   it("reuses a saved vocabulary", () => {

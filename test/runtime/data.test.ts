@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import type { Dataset } from "../../src/backends/tfjs/dataset.js";
 import { parseDataset, type LoadOptions } from "../../src/backends/tfjs/dataset.js";
 import { planBatches } from "../../src/runtime/batches.js";
-import { dataModelOf, readData, type DataSet, type Example, type ReadOptions } from "../../src/runtime/data.js";
+import { dataModelOf, Examples, readData, type DataSet, type Example, type ReadOptions } from "../../src/runtime/data.js";
 import { Vocabulary } from "../../src/runtime/vocab.js";
 import { BIGRAM_SPEC, compile } from "./helpers.js";
 
@@ -16,12 +16,12 @@ import { BIGRAM_SPEC, compile } from "./helpers.js";
 function expectSame(ours: DataSet, theirs: Dataset): void {
   expect(ours.examples).toHaveLength(theirs.examples);
   expect(Object.fromEntries(Object.entries(ours.vocabs).map(([k, v]) => [k, v.toJSON()]))).toEqual(Object.fromEntries(Object.entries(theirs.vocabularies).map(([k, v]) => [k, v.toJSON()])));
-  ours.examples.forEach((ex, i) => {
+  ours.examples.map((ex, i) => {
     for (const [atom, steps] of Object.entries(theirs.steps)) expect(ex.dims[atom], `example ${i} ${atom}`).toBe(steps[i]);
     for (const [name, f] of Object.entries(theirs.fields)) {
       const per = f.shape.reduce((a, b) => a * b, 1);
       const row = Array.from(f.data.subarray(i * per, (i + 1) * per));
-      // Floats are kept in float64 until a batch is made in the model's precision; seqc keeps float32.
+      // Floats are kept as float32 here (float64 for a trainer in f64), as seqc keeps them.
       const mine = Array.from(ex.fields[name]!, (v) => (f.data instanceof Float32Array ? Math.fround(v) : v));
       // The real steps come first in a padded row (the length axis is the first).
       expect(mine, `example ${i} field ${name}`).toEqual(row.slice(0, mine.length));
@@ -76,7 +76,7 @@ describe("the data of seqc train", () => {
     const words = [{ x: "the cat sat", f: [[1, 1], [2, 2], [3, 3]], y: "NVD" }, { x: "the dog", f: [[1, 1], [2, 2]], y: "NV" }].map((l) => JSON.stringify(l)).join("\n");
     const withSaved = readData(words, dataModelOf(info), { vocabularies: { words: saved } });
     expectSame(withSaved, parseDataset(words, graph, { vocabularies: { words: new Vocabulary(saved.tokens, { unk: "<unk>", name: "words" }) } }));
-    expect(Array.from(withSaved.examples[1]!.fields["x"]!)).toEqual([0, 3]);
+    expect(Array.from(withSaved.examples.at(1).fields["x"]!)).toEqual([0, 3]);
   });
 
   it("text: characters with a vocabulary built from the data, cut into sequences", () => {
@@ -117,13 +117,13 @@ describe("the data of seqc train", () => {
   });
 
   it("batches hold examples of one length, in the order their first example comes", () => {
-    const ex = (T: number): Example => ({ dims: { T }, fields: {} });
-    const examples = [ex(2), ex(3), ex(2), ex(2), ex(3), ex(2), ex(4)];
-    const batches = planBatches(examples, [0, 1, 2, 3, 4, 5, 6], 2, ["T"]);
-    expect(batches.map((b) => b.map((e) => examples.indexOf(e)))).toEqual([[0, 2], [1, 4], [3, 5], [6]]);
+    // Each example's line is its position, so that a batch's examples can be told apart.
+    const of = (...Ts: number[]) => Examples.of(Ts.map((T, line): Example => ({ line, dims: { T }, fields: {} })));
+    const positions = (plan: Examples[]) => plan.map((b) => b.map((e) => e.line));
+    const examples = of(2, 3, 2, 2, 3, 2, 4);
+    expect(positions(planBatches(examples, [0, 1, 2, 3, 4, 5, 6], 2, ["T"]))).toEqual([[0, 2], [1, 4], [3, 5], [6]]);
     // One length: consecutive runs of the order, as the tfjs target's batches.
-    const same = [ex(5), ex(5), ex(5), ex(5), ex(5)];
-    expect(planBatches(same, [4, 0, 3, 1, 2], 2, ["T"]).map((b) => b.map((e) => same.indexOf(e)))).toEqual([[4, 0], [3, 1], [2]]);
+    expect(positions(planBatches(of(5, 5, 5, 5, 5), [4, 0, 3, 1, 2], 2, ["T"]))).toEqual([[4, 0], [3, 1], [2]]);
   });
 });
 

@@ -11,7 +11,7 @@
  */
 import { Rng } from "../../runtime/init.js";
 import { permutation, validationSplit } from "../../runtime/batches.js";
-import { loadData, readData, type DataField as FieldSpec, type DataModel, type DataSet, type Example, type ReadOptions } from "../../runtime/data.js";
+import { loadData, readData, type DataField as FieldSpec, type DataModel, type DataSet, type Examples, type ReadOptions } from "../../runtime/data.js";
 import { dataModel } from "../../graph/data-model.js";
 import type { Graph } from "../../graph/graph.js";
 import { DimTable, type Units } from "../../runtime/dims.js";
@@ -53,9 +53,9 @@ export interface BatchOptions {
   dropLast?: boolean;
 }
 
-/** The examples a data set and all its subsets read from: the reader's (views of its arrays, never copied whole). */
+/** The examples a data set and all its subsets read from: the reader's (its columns, never copied whole). */
 interface Source {
-  examples: Example[];
+  examples: Examples;
   /** Each example's extents (unpadded shape) by field: example i's are [i * rank, (i + 1) * rank). */
   extents: Record<string, Int32Array>;
   /** Token fields: the size of their vocabulary (the ids' array type). */
@@ -124,17 +124,18 @@ export class Dataset {
     // One pass over the examples (a file may hold millions): their lengths, the longest, each field's extents.
     const source: Source = { examples: set.examples, extents: {}, vocabSizes: {} };
     for (const f of layout.fields) source.extents[f.name] = new Int32Array(n * f.shape.length);
-    set.examples.forEach((ex, i) => {
-      const u = table.unitsOf(ex.dims, set.vocabs);
+    for (let i = 0; i < n; i++) {
+      const dims = set.examples.dims(i);
+      const u = table.unitsOf(dims, set.vocabs);
       for (const a of layout.lengthAtoms) {
-        steps[a]![i] = ex.dims[a] ?? 0;
+        steps[a]![i] = dims[a] ?? 0;
         maxUnits.set(a, Math.max(maxUnits.get(a)!, u.get(a) ?? 0));
       }
       for (const f of layout.fields) {
         const e = source.extents[f.name]!;
         f.shape.forEach((ax, k) => (e[i * f.shape.length + k] = evaluateOrThrow(table, ax, u, f.name)));
       }
-    });
+    }
     const out: Record<string, Omit<DataField, "data">> = {};
     for (const f of layout.fields) {
       const shape = f.shape.map((ax) => evaluateOrThrow(table, ax, maxUnits, f.name));
@@ -169,7 +170,7 @@ export class Dataset {
   private padded(name: string, shape: readonly number[]): DataField["data"] {
     const size = shape.reduce((a, b) => a * b, 1);
     const data = this.arrayFor(name, this.examples * size);
-    this.rows.forEach((src, i) => copyBlock(this.source.examples[src]!.fields[name]!, 0, this.extentsOf(name, src), data, i * size, shape));
+    this.rows.forEach((src, i) => copyBlock(this.source.examples.field(name, src), 0, this.extentsOf(name, src), data, i * size, shape));
     return data;
   }
 
@@ -186,7 +187,7 @@ export class Dataset {
     this.rows.forEach((src, i) => {
       const e = this.extentsOf(name, src);
       const per = e.slice(1).reduce((a, b) => a * b, 1);
-      if (e[0]! > t0) copyBlock(this.source.examples[src]!.fields[name]!, t0 * per, [e[0]! - t0, ...e.subarray(1)], out, i * size, dst);
+      if (e[0]! > t0) copyBlock(this.source.examples.field(name, src), t0 * per, [e[0]! - t0, ...e.subarray(1)], out, i * size, dst);
     });
     return out;
   }
