@@ -52,8 +52,8 @@ const PAGE = 65536;
  * The SIMD product from the module's bytes in base64, or undefined where
  * WebAssembly SIMD is missing (the module does not validate) or cannot be
  * compiled here. Its memory grows to the largest product seen: its operands
- * as copied (A, B, C) plus packed blocks of at most 128 x 256 of A and
- * 256 x n of B.
+ * as copied (A, B, C) plus a packed block of at most 128 x 256 of A and a
+ * packed panel of 256 rows of B.
  */
 export function simdGemm(base64: string): Gemm | undefined {
   const g = globalThis as { WebAssembly?: WasmApi; atob?: (text: string) => string };
@@ -96,7 +96,7 @@ export function simdGemm(base64: string): Gemm | undefined {
     const paAt = aligned(cAt + ((m - 1) * ldcW + n) * size);
     const kc = k < KC ? k : KC;
     const pbAt = paAt + Math.min(m + 3, MC) * kc * size;
-    const end = pbAt + (n + 32 / size) * kc * size;
+    const end = pbAt + kc * 32;
     if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / PAGE));
     if (memory.buffer !== buffer) {
       buffer = memory.buffer;

@@ -16,12 +16,12 @@
 ;; and it holds the module's one memory, exported as "memory":
 ;;   bytes [0, 128): the edge tile (a micro-tile stored there when only part of it is C's).
 ;;
-;; The product is GotoBLAS's: depth blocks of KC = 256 terms; per block, B's
-;; KC rows packed in panels of {NR} columns, then A in blocks of MC = 128
-;; rows packed in panels of 4 rows, both p-major, so the micro-kernel reads
-;; both with unit stride whatever the transposes and leading dims. A panel
-;; of B (8 KB) stays in L1 while every A panel of the block (4 or 8 KB each)
-;; passes it. The micro-kernel keeps a 4 x {NR} tile of C in 8 vectors (no FMA
+;; The product is GotoBLAS's, in depth blocks of KC = 256 terms: A in blocks
+;; of MC = 128 rows packed in panels of 4 rows, then B one panel of {NR}
+;; columns at a time, both p-major, so the micro-kernel reads both with unit
+;; stride whatever the transposes and leading dims. The panel of B (8 KB),
+;; packed just before, stays in L1 while every A panel of the block (4 or
+;; 8 KB each) passes it; packing B per block of A costs 1/MC of the product. The micro-kernel keeps a 4 x {NR} tile of C in 8 vectors (no FMA
 ;; in baseline SIMD: a mul and an add); sums are in {T}, like BLAS.
 
   ;; dst[panel][p][r] = src(panel * w + r, p) for p < kc and lanes r < w,
@@ -153,18 +153,16 @@
   ;; C (acc ? += : =) A B, all of them in this memory: A(i, p) at a + i*ai + p*ap,
   ;; B(p, j) at b + p*bp + j*bj, C(i, j) at c + i*ldc + j*{E} (strides in
   ;; bytes). pa: room for MC rows (rounded up to 4) x KC of packed A;
-  ;; pb: for n columns (rounded up to {NR}) x KC of packed B. m, n, k > 0.
+  ;; pb: for a panel of B ({NR} columns x KC). m, n, k > 0.
   (func (export "gemm_{T}") (param $m i32) (param $n i32) (param $k i32)
       (param $a i32) (param $ai i32) (param $ap i32) (param $b i32) (param $bp i32) (param $bj i32)
       (param $c i32) (param $ldc i32) (param $acc i32) (param $pa i32) (param $pb i32)
-    (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32) (local $more i32)
+    (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32) (local $nr i32) (local $more i32)
     (loop $depth
       (local.set $kc (select (i32.const 256) (i32.sub (local.get $k) (local.get $pc))
                              (i32.gt_u (i32.sub (local.get $k) (local.get $pc)) (i32.const 256))))
       ;; Depth blocks after the first add to what it stored.
       (local.set $more (i32.or (local.get $acc) (i32.ne (local.get $pc) (i32.const 0))))
-      (call $pack_{T} (i32.add (local.get $b) (i32.mul (local.get $pc) (local.get $bp))) (local.get $bj) (local.get $bp)
-                      (local.get $n) (local.get $kc) (local.get $pb) (i32.const {NR}))
       (local.set $ic (i32.const 0))
       (loop $rows
         (local.set $mc (select (i32.const 128) (i32.sub (local.get $m) (local.get $ic))
@@ -173,16 +171,21 @@
                         (local.get $ai) (local.get $ap) (local.get $mc) (local.get $kc) (local.get $pa) (i32.const 4))
         (local.set $jr (i32.const 0))
         (loop $cols
+          ;; The panel of B for these columns, packed where the tiles below read it at once (from L1).
+          (call $pack_{T} (i32.add (local.get $b) (i32.add (i32.mul (local.get $pc) (local.get $bp)) (i32.mul (local.get $jr) (local.get $bj))))
+                          (local.get $bj) (local.get $bp) (local.tee $nr (select (i32.const {NR}) (i32.sub (local.get $n) (local.get $jr))
+                                                                                  (i32.gt_u (i32.sub (local.get $n) (local.get $jr)) (i32.const {NR}))))
+                          (local.get $kc) (local.get $pb) (i32.const {NR}))
           (local.set $ir (i32.const 0))
           (loop $tiles
             (call $kernel_{T} (local.get $kc)
               (i32.add (local.get $pa) (i32.mul (local.get $ir) (i32.shl (local.get $kc) (i32.const {LOG}))))
-              (i32.add (local.get $pb) (i32.mul (local.get $jr) (i32.shl (local.get $kc) (i32.const {LOG}))))
+              (local.get $pb)
               (i32.add (local.get $c) (i32.add (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $ldc))
                                                (i32.shl (local.get $jr) (i32.const {LOG}))))
               (local.get $ldc) (local.get $more)
               (select (i32.const 4) (i32.sub (local.get $mc) (local.get $ir)) (i32.gt_u (i32.sub (local.get $mc) (local.get $ir)) (i32.const 4)))
-              (select (i32.const {NR}) (i32.sub (local.get $n) (local.get $jr)) (i32.gt_u (i32.sub (local.get $n) (local.get $jr)) (i32.const {NR}))))
+              (local.get $nr))
             (br_if $tiles (i32.lt_u (local.tee $ir (i32.add (local.get $ir) (i32.const 4))) (local.get $mc))))
           (br_if $cols (i32.lt_u (local.tee $jr (i32.add (local.get $jr) (i32.const {NR}))) (local.get $n))))
         (br_if $rows (i32.lt_u (local.tee $ic (i32.add (local.get $ic) (i32.const 128))) (local.get $m))))
