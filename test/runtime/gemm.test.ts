@@ -1,15 +1,20 @@
 /**
- * The matrix product of the standalone TypeScript runtime
- * (../../src/runtime/gemm.ts) against a naive triple loop in doubles:
- * every combination of transA/transB/accumulate, padded leading dimensions,
- * offsets into bigger buffers, Float32Array and Float64Array, sizes from 0 up,
- * both the direct path (small products, m = 1, n = 1) and the packed one
- * (including several cache blocks along m, n and k). Elements of C outside the
- * sub-matrix must be left exactly as they were.
+ * The matrix products of the standalone TypeScript runtime
+ * (../../src/runtime/gemm.ts) against a naive triple loop in doubles, each
+ * of its two implementations (WebAssembly SIMD, gemm-simd.ts; plain JS,
+ * gemm-js.ts): every combination of transA/transB/accumulate, padded leading
+ * dimensions, offsets into bigger buffers, Float32Array and Float64Array,
+ * sizes from 0 up, the JS product's direct path (small products, m = 1, n = 1)
+ * and its packed one, edge tiles of both, and several cache blocks along m, n
+ * and k of both. Elements of C outside the sub-matrix must be left exactly as
+ * they were. Then which one gemm runs, and the fallback where WebAssembly
+ * SIMD is missing.
  */
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
-import { gemm, type Buf } from "../../src/runtime/gemm.js";
+import { describe, expect, it, vi } from "vitest";
+import { gemm, GEMM_KIND, gemmJs, gemmSimd, type Buf, type Gemm } from "../../src/runtime/gemm.js";
+import { simdGemm } from "../../src/runtime/gemm-simd.js";
+import { GEMM_WASM } from "../../src/runtime/gemm-wasm.js";
 
 type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
 
@@ -48,7 +53,18 @@ function filled(ctor: Ctor, length: number, next: () => number): Buf {
   return x;
 }
 
-/** Runs gemm on the case and checks every element of C against the naive product. */
+/**
+ * The two implementations. f32Sums: the product sums Float32Array operands
+ * in f32 (the SIMD one, like BLAS), so its error is bounded by k + 1 f32
+ * roundings of the sum of the terms' magnitudes (recursive summation, C
+ * included); the JS one sums in doubles and rounds to f32 once per block of k.
+ */
+const IMPLS: { name: string; gemm: Gemm; f32Sums: boolean }[] = [
+  { name: "gemmSimd", gemm: gemmSimd!, f32Sums: true },
+  { name: "gemmJs", gemm: gemmJs, f32Sums: false },
+];
+
+/** Runs each implementation on the case and checks every element of its C against the naive product. */
 function check(c0: Case): void {
   const { m, n, k, transA, transB, accumulate, f64, aOff, bOff, cOff } = c0;
   const ctor: Ctor = f64 ? Float64Array : Float32Array;
@@ -60,12 +76,14 @@ function check(c0: Case): void {
   // Buffers with slack after the last row as well (a sub-matrix of something bigger).
   const a = filled(ctor, aOff + aRows * lda + 3, next);
   const b = filled(ctor, bOff + bRows * ldb + 3, next);
-  const c = filled(ctor, cOff + m * ldc + 3, next);
-  const before = c.slice();
+  const before = filled(ctor, cOff + m * ldc + 3, next);
+  const results = IMPLS.map(({ gemm }) => {
+    const c = before.slice();
+    gemm(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, accumulate);
+    return c;
+  });
 
-  gemm(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, accumulate);
-
-  const inC = new Uint8Array(c.length);
+  const inC = new Uint8Array(before.length);
   const rel = f64 ? 1e-12 : 1e-5;
   for (let i = 0; i < m; i++) {
     for (let j = 0; j < n; j++) {
@@ -79,18 +97,23 @@ function check(c0: Case): void {
         s += av * bv;
         mag += Math.abs(av * bv);
       }
-      // Relative to the result, plus the rounding of a k-term double sum (both
-      // sides) or, in f32, of the partial sums stored in C between blocks of k.
-      const tol = rel * Math.abs(s) + (f64 ? 1e-13 : 1e-7) * mag;
-      const got = c[o]!;
-      if (!(Math.abs(got - s) <= tol)) {
-        expect.fail(`C(${i},${j}) = ${got}, expected ${s} (tolerance ${tol}) in ${JSON.stringify(c0)}`);
-      }
+      IMPLS.forEach(({ name, f32Sums }, q) => {
+        // Relative to the result, plus the rounding of a k-term double sum (both
+        // sides) or, in f32, of the partial sums (see IMPLS).
+        const tol = rel * Math.abs(s) + (f64 ? 1e-13 : f32Sums ? (k + 2) * 2 ** -24 : 1e-7) * mag;
+        const got = results[q]![o]!;
+        if (!(Math.abs(got - s) <= tol)) {
+          expect.fail(`${name}: C(${i},${j}) = ${got}, expected ${s} (tolerance ${tol}) in ${JSON.stringify(c0)}`);
+        }
+      });
     }
   }
-  for (let o = 0; o < c.length; o++) {
-    if (!inC[o] && !Object.is(c[o], before[o])) expect.fail(`C[${o}] outside the sub-matrix changed in ${JSON.stringify(c0)}`);
-  }
+  IMPLS.forEach(({ name }, q) => {
+    const c = results[q]!;
+    for (let o = 0; o < c.length; o++) {
+      if (!inC[o] && !Object.is(c[o], before[o])) expect.fail(`${name}: C[${o}] outside the sub-matrix changed in ${JSON.stringify(c0)}`);
+    }
+  });
 }
 
 const FLAGS = [false, true].flatMap((transA) =>
@@ -125,7 +148,7 @@ function caseArb(maxDim: number): fc.Arbitrary<Case> {
   });
 }
 
-describe("gemm against a naive triple loop", () => {
+describe("gemmSimd and gemmJs against a naive triple loop", () => {
   it("random sizes 0..40, all flags, padded leading dims, offsets, f32 and f64", () => {
     fc.assert(
       fc.property(caseArb(40), (c) => check(c)),
@@ -169,7 +192,7 @@ describe("gemm against a naive triple loop", () => {
     }
   }
 
-  it("k = 0 writes zeros, or leaves C alone when accumulating", () => {
+  it.each(IMPLS)("$name: k = 0 writes zeros, or leaves C alone when accumulating", ({ gemm }) => {
     const c = new Float32Array([1, 2, 3, 4, 5, 6, 7]);
     const empty = new Float32Array(0);
     gemm(2, 2, 0, empty, 0, 0, false, empty, 0, 2, false, c, 1, 3, true);
@@ -178,7 +201,7 @@ describe("gemm against a naive triple loop", () => {
     expect([...c]).toEqual([1, 0, 0, 4, 0, 0, 7]);
   });
 
-  it("a small exact example in each layout", () => {
+  it.each(IMPLS)("$name: a small exact example in each layout", ({ gemm }) => {
     // A = [[1, 2, 3], [4, 5, 6]], B = [[1, 0], [0, 1], [1, 1]]: A B = [[4, 5], [10, 11]].
     const a = new Float64Array([1, 2, 3, 4, 5, 6]);
     const aT = new Float64Array([1, 4, 2, 5, 3, 6]);
@@ -209,7 +232,19 @@ describe("gemm against a naive triple loop", () => {
     });
   }
 
-  // Block sizes of gemm.ts: MC = 120 rows of A, NC = 1020 columns of B, KC = 1024 terms of k.
+  // Odd sizes around the tile edges of both (JS: 2 x 3; SIMD: 4 x 8 in f32, 4 x 4 in f64), every layout.
+  it("odd sizes 1..130, all flags, padded leading dims, offsets, f32 and f64", () => {
+    const sizes = [1, 3, 7, 17, 33, 65, 130];
+    sizes.forEach((m, i) => {
+      const n = sizes[(i + 2) % sizes.length]!, k = sizes[(i + 4) % sizes.length]!;
+      FLAGS.forEach((f, j) => {
+        for (const f64 of [false, true]) check({ ...base, ...f, f64, m, n, k, padA: 2, padB: 1, padC: 3, aOff: 3, bOff: 1, cOff: 2, seed: 7 * i + j });
+      });
+    });
+  });
+
+  // Block sizes of gemm-js.ts: MC = 120 rows of A, NC = 1020 columns of B, KC = 1024 terms of k;
+  // of gemm.wat: MC = 128 rows, KC = 256 terms (n in one block).
   const blocked: [string, number, number, number][] = [
     ["m (3 blocks of rows)", 250, 5, 4],
     ["n (3 blocks of columns)", 3, 2100, 3],
@@ -226,7 +261,45 @@ describe("gemm against a naive triple loop", () => {
   it("gives the same result again after the scratch grew and shrank", () => {
     const c1 = { ...base, m: 37, n: 29, k: 41, transA: true, transB: false, accumulate: false, f64: false, seed: 5 };
     check(c1);
-    check({ ...c1, m: 200, n: 300, k: 300, seed: 6 });
+    check({ ...c1, m: 140, n: 200, k: 300, seed: 6 });
     check(c1);
+  });
+});
+
+describe("the product gemm runs", () => {
+  it("is the SIMD one in Node 20 (so the tests above test it)", () => {
+    expect(gemmSimd).toBeDefined();
+    expect(GEMM_KIND).toBe("wasm-simd");
+  });
+
+  it("runs small products in JS and the others on SIMD, with the same results as each", () => {
+    for (const [m, n, k, which] of [[10, 4, 4, gemmJs], [8, 8, 8, gemmJs], [8, 8, 9, gemmSimd!], [33, 17, 300, gemmSimd!]] as const) {
+      const next = filler(m * n + k);
+      const a = filled(Float32Array, m * k, next), b = filled(Float32Array, k * n, next);
+      const c = filled(Float32Array, m * n, next), expected = c.slice();
+      gemm(m, n, k, a, 0, k, false, b, 0, n, false, c, 0, n, true);
+      which(m, n, k, a, 0, k, false, b, 0, n, false, expected, 0, n, true);
+      expect([...c], `${m}x${k} @ ${k}x${n}`).toEqual([...expected]);
+    }
+  });
+
+  it("is not there when the module does not validate", () => {
+    expect(simdGemm(btoa("\0asm\x01\0\0\0\xff"))).toBeUndefined();
+    expect(simdGemm(GEMM_WASM)).toBeDefined();
+  });
+
+  it("falls back to JS at load time where WebAssembly is missing", async () => {
+    vi.stubGlobal("WebAssembly", undefined);
+    vi.resetModules();
+    try {
+      expect(simdGemm(GEMM_WASM)).toBeUndefined();
+      const fresh = await import("../../src/runtime/gemm.js");
+      expect(fresh.GEMM_KIND).toBe("js");
+      expect(fresh.gemmSimd).toBeUndefined();
+      expect(fresh.gemm).toBe(fresh.gemmJs);
+    } finally {
+      vi.unstubAllGlobals();
+      vi.resetModules();
+    }
   });
 });
