@@ -464,12 +464,15 @@ class Lowering {
       const [wId, cId] = b.args as [number, number];
       const w = this.paramById.get(wId);
       const c = body.get(cId);
-      if (!w || w.shape.length !== 2 || !c || c.kind !== "op" || c.op !== "concat" || uses.get(cId) !== 1 || c.shape.length !== 1) continue;
+      if (!w || w.shape.length !== 2 || !c || c.shape.length !== 1) continue;
+      // W @ concat(a, b, ...) by blocks; W @ v (hoistGrads) as a product of one block when v is a step of an input or stepped.
+      const concat = c.kind === "op" && c.op === "concat" && uses.get(cId) === 1;
+      if (!concat && (!this.options.hoistGrads || !(steps.has(cId) || steppedVector(c)))) continue;
       const m = this.dim(w.shape[0]!);
       const K = this.dim(w.shape[1]!);
       let col: E = ZERO;
       const parts: SplitProduct["parts"] = [];
-      for (const a of c.args) {
+      for (const a of concat ? (c as OpNode).args : [cId]) {
         const an = body.get(a);
         const width = an ? this.dim(an.shape[an.shape.length - 1]!) : this.valOf(a).ext.slice(-1)[0]!;
         const part: SplitProduct["parts"][number] = { arg: a, col, width };
@@ -484,7 +487,7 @@ class Lowering {
         col = eAdd(col, width);
       }
       if (parts.every((p) => p.arg !== wId)) {
-        this.elided.add(cId);
+        if (concat) this.elided.add(cId);
         this.splits.set(b.id, { w: wId, m, K, parts });
       }
     }
@@ -512,7 +515,8 @@ class Lowering {
   }
 
   private forwardSplit(node: OpNode, sp: SplitProduct, N: E, T: E): void {
-    this.note(node, `${node.name ?? "matmul"}: W @ concat(...) as one product per column block of W`);
+    if (sp.parts.length > 1) this.note(node, `${node.name ?? "matmul"}: W @ concat(...) as one product per column block of W`);
+    else this.note(node, `${node.name ?? "matmul"}: matmul`);
     const out = this.valOf(node.id);
     let first = true;
     for (const part of sp.parts) {
@@ -530,7 +534,7 @@ class Lowering {
   private backwardSplit(node: OpNode, sp: SplitProduct, N: E): void {
     const dout = this.dvals.get(node.id);
     if (!dout) return;
-    this.note(node, `d ${node.name ?? "matmul"}: adjoint of W @ concat(...), block by block`);
+    this.note(node, sp.parts.length > 1 ? `d ${node.name ?? "matmul"}: adjoint of W @ concat(...), block by block` : `d ${node.name ?? "matmul"}: adjoint of matmul`);
     for (const part of sp.parts) {
       if (part.hoisted) {
         // Kept for the product over all steps after the loop.

@@ -242,6 +242,8 @@ class Model implements CompiledModel {
   private readonly mse: Float32Array;
   /** state h of h before each step (slot 0: initial) */
   private readonly h_h: Float32Array;
+  /** the product of W's columns for the input at every step, hoisted out of h's loop */
+  private readonly z_in: Float32Array;
   /** matmul in h, every step (the current step's; the backward pass does not read it) */
   private readonly matmul_2: Float32Array;
   /** matmul in h, every step (the current step's; the backward pass does not read it) */
@@ -258,11 +260,13 @@ class Model implements CompiledModel {
   private readonly dmse: Float32Array;
   /** adjoint of state h of h, carried back one step at a time */
   private readonly dh_h_carry: Float32Array;
+  /** adjoint of z_in at every step */
+  private readonly dz_in: Float32Array;
   /** adjoint of h (placeholder) in h at the current step */
   private readonly dh_2: Float32Array;
   /** adjoint of matmul in h at the current step */
   private readonly dmatmul_2: Float32Array;
-  /** adjoint of matmul in h at the current step */
+  /** adjoint of matmul in h at every step */
   private readonly dmatmul_3: Float32Array;
 
   constructor(dims: Dims, maxBatch: number) {
@@ -292,6 +296,7 @@ class Model implements CompiledModel {
     this.p = new F($B * $D_T);
     this.mse = new F($B);
     this.h_h = new F(($D_T + 1) * ($B * 4));
+    this.z_in = new F($D_T * ($B * 4));
     this.matmul_2 = new F($B * 4);
     this.matmul_3 = new F($B * 4);
     this.h_next = new F($D_T * ($B * 4));
@@ -300,9 +305,10 @@ class Model implements CompiledModel {
     this.dadd = new F($B * $D_T);
     this.dmse = new F($B);
     this.dh_h_carry = new F($B * 4);
+    this.dz_in = new F($D_T * ($B * 4));
     this.dh_2 = new F($B * 4);
     this.dmatmul_2 = new F($B * 4);
-    this.dmatmul_3 = new F($B * 4);
+    this.dmatmul_3 = new F($D_T * ($B * 4));
     this.layout["h.W"] = { offset: 0, size: 12, shape: [4, 3] };
     this.layout["h.U"] = { offset: 12, size: 16, shape: [4, 4] };
     this.layout["h.b"] = { offset: 28, size: 4, shape: [4] };
@@ -373,10 +379,32 @@ class Model implements CompiledModel {
         }
       }
     }
+    // matmul: the input's product for every step at once, before the loop: W's column of each token (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+    {
+      const z_in = this.z_in, h_W = this.h_W, in_x = this.in_x;
+      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
+      for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
+        const $p0_1 = $p0_0 + $i0 * 4, $p1_1 = $p1_0, $p2_1 = $p2_0 + $i0;
+        for (let $i1 = 0; $i1 < 4; $i1++) {
+          const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1 * 3, $p2_2 = $p2_1;
+          z_in[$p0_2] = h_W[$p1_2 + in_x[$p2_2]];
+        }
+      }
+    }
     for (let $k = 0; $k < $D_T; $k++) {
       const $t = $k;
       // matmul: matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-      gemm($B, 4, 3, this.one_hot, $t * 3, $D_T * 3, false, this.h_W, 0, 3, true, this.matmul_2, 0, 4, false);
+      {
+        const matmul_2 = this.matmul_2, z_in = this.z_in;
+        const $p0_0 = 0, $p1_0 = $t * 4;
+        for (let $i0 = 0; $i0 < $B; $i0++) {
+          const $p0_1 = $p0_0 + $i0 * 4, $p1_1 = $p1_0 + $i0 * ($D_T * 4);
+          for (let $i1 = 0; $i1 < 4; $i1++) {
+            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1;
+            matmul_2[$p0_2] = z_in[$p1_2];
+          }
+        }
+      }
       // matmul: matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
       gemm($B, 4, 4, this.h_h, $k * ($B * 4), 4, false, this.U, 0, 4, true, this.matmul_3, 0, 4, false);
       {
@@ -490,7 +518,7 @@ class Model implements CompiledModel {
       this.dh_2.fill(0, 0, $B * 4);
       {
         const dh = this.dh, dh_h_carry = this.dh_h_carry, h_next = this.h_next, dh_b = this.dh_b, dmatmul_2 = this.dmatmul_2, dmatmul_3 = this.dmatmul_3;
-        const $p0_0 = $t * 4, $p1_0 = 0, $p2_0 = $k * ($B * 4), $p3_0 = 0, $p4_0 = 0, $p5_0 = 0;
+        const $p0_0 = $t * 4, $p1_0 = 0, $p2_0 = $k * ($B * 4), $p3_0 = 0, $p4_0 = 0, $p5_0 = $k * ($B * 4);
         for (let $i0 = 0; $i0 < $B; $i0++) {
           const $p0_1 = $p0_0 + $i0 * ($D_T * 4), $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4, $p3_1 = $p3_0, $p4_1 = $p4_0 + $i0 * 4, $p5_1 = $p5_0 + $i0 * 4;
           for (let $i1 = 0; $i1 < 4; $i1++) {
@@ -509,19 +537,35 @@ class Model implements CompiledModel {
         }
       }
       // d matmul: adjoint of matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-      gemm($B, 4, 4, this.dmatmul_3, 0, 4, false, this.U, 0, 4, false, this.dh_2, 0, 4, true);
-      gemm(4, 4, $B, this.dmatmul_3, 0, 4, true, this.h_h, $k * ($B * 4), 4, false, this.dU, 0, 4, true);
-      // d matmul: adjoint of matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-      gemm(4, 3, $B, this.dmatmul_2, 0, 4, true, this.one_hot, $t * 3, $D_T * 3, false, this.dh_W, 0, 3, true);
+      gemm($B, 4, 4, this.dmatmul_3, $k * ($B * 4), 4, false, this.U, 0, 4, false, this.dh_2, 0, 4, true);
       {
-        const dh_h_carry = this.dh_h_carry, dh_2 = this.dh_2;
-        const $p0_0 = 0, $p1_0 = 0;
-        for (let $i0 = 0; $i0 < $B * 4; $i0++) {
-          const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0;
-          dh_h_carry[$p0_1] = dh_2[$p1_1];
+        const dz_in = this.dz_in, dmatmul_2 = this.dmatmul_2, dh_h_carry = this.dh_h_carry, dh_2 = this.dh_2;
+        const $p0_0 = $t * 4, $p1_0 = 0, $p2_0 = 0, $p3_0 = 0;
+        for (let $i0 = 0; $i0 < $B; $i0++) {
+          const $p0_1 = $p0_0 + $i0 * ($D_T * 4), $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4, $p3_1 = $p3_0 + $i0 * 4;
+          for (let $i1 = 0; $i1 < 4; $i1++) {
+            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1;
+            // d matmul: adjoint of matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+            dz_in[$p0_2] = dmatmul_2[$p1_2];
+            dh_h_carry[$p2_2] = dh_2[$p3_2];
+          }
         }
       }
     }
+    // d matmul: the gradient of the hoisted product, each token's column at once
+    {
+      const dh_W = this.dh_W, in_x = this.in_x, dz_in = this.dz_in;
+      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
+      for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
+        const $p0_1 = $p0_0, $p1_1 = $p1_0 + $i0, $p2_1 = $p2_0 + $i0 * 4;
+        for (let $i1 = 0; $i1 < 4; $i1++) {
+          const $p0_2 = $p0_1 + $i1 * 3, $p1_2 = $p1_1, $p2_2 = $p2_1 + $i1;
+          dh_W[$p0_2 + in_x[$p1_2]] += dz_in[$p2_2];
+        }
+      }
+    }
+    // d matmul: the gradient of W's block for h, over every step at once (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+    gemm(4, 4, $D_T * $B, this.dmatmul_3, 0, 4, true, this.h_h, 0, 4, false, this.dU, 0, 4, true);
   }
 
   value(name: string): ValueView {
