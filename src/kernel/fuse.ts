@@ -10,9 +10,10 @@
  *    or not).
  * 2. A fill with zeros followed by the first map that writes the region, adding
  *    into all of it, becomes that map setting it (an adjoint's first term).
- * 3. A value of a scan's step body that the backward pass does not read keeps
- *    one slot instead of one per step (`keepLess`): per step, only what the
- *    adjoint rules read stays (an LSTM's activated gates and cell state).
+ * 3. Maps and fills into a buffer that nothing reads are dropped, and a value
+ *    of a scan's step body that the backward pass does not read keeps one slot
+ *    instead of one per step (`keepLess`): per step, only what the adjoint
+ *    rules read stays (an LSTM's activated gates and cell state).
  * 4. Consecutive maps over the same space run as one loop (`fuse`) when every
  *    buffer that one of them writes and another touches is accessed at the same
  *    element by both, through a view that writes each element once; a buffer
@@ -33,7 +34,10 @@ export function fuseProgram(program: KernelProgram, options: KernelOptions): Ker
   forward = zeroFillsAsSets(forward);
   backward = zeroFillsAsSets(backward);
   let buffers = program.buffers;
-  if (options.keepLess) ({ forward, buffers } = keepLess(program, forward, backward));
+  if (options.keepLess) {
+    ({ forward, backward } = dropUnread(program, forward, backward));
+    ({ forward, buffers } = keepLess(program, forward, backward));
+  }
   if (options.fuse) {
     forward = fuseMaps(forward);
     backward = fuseMaps(backward);
@@ -161,11 +165,41 @@ function zeroFillsAsSets(stmts: Stmt[]): Stmt[] {
 
 // ------------------------------------------------------------------ 3. one slot for what backward does not read
 
+/** The buffers the program's views name (values, losses, states): what the runtime reads. */
+const viewedBuffers = (program: KernelProgram): Set<BufId> =>
+  new Set([...program.losses, ...program.lossArgs, ...program.lossTargets, ...program.values.map((x) => x.val), ...program.states.flatMap((s) => [s.first, s.last])].flatMap((v) => (v.num === undefined ? [v.buf] : [])));
+
+/** Without the maps and fills into float buffers that nothing reads (a one_hot(x) whose only product became a gather). */
+function dropUnread(program: KernelProgram, forward: Stmt[], backward: Stmt[]): { forward: Stmt[]; backward: Stmt[] } {
+  const read = viewedBuffers(program);
+  eachStmt([...forward, ...backward], (s) => {
+    if (s.s === "map") s.ins.forEach((o) => viewed(o).forEach((b) => read.add(b)));
+    if (s.s === "map" && s.out.gather) read.add(s.out.gather.buf);
+    if (s.s === "map" && s.mode !== "set") read.add(s.out.buf);
+    if (s.s === "gemm") [s.a.buf, s.b.buf, ...(s.acc ? [s.c.buf] : [])].forEach((b) => read.add(b));
+  });
+  const dead = (b: BufId) => program.buffers[b]!.kind === "float" && !read.has(b);
+  const keep = (stmts: Stmt[]): Stmt[] => {
+    const out: Stmt[] = [];
+    for (const s of stmts) {
+      if ((s.s === "map" && dead(s.out.buf)) || (s.s === "fill" && dead(s.buf))) {
+        while (out.at(-1)?.s === "note") out.pop(); // its op's note
+        continue;
+      }
+      if (s.s === "loop" || s.s === "unlessInitial") out.push({ ...s, body: keep(s.body) });
+      else if (s.s === "initial") out.push({ ...s, otherwise: keep(s.otherwise) });
+      else out.push(s);
+    }
+    return out;
+  };
+  return { forward: keep(forward), backward: keep(backward) };
+}
+
 function keepLess(program: KernelProgram, forward: Stmt[], backward: Stmt[]): { forward: Stmt[]; buffers: KernelProgram["buffers"] } {
   const read = new Set<BufId>();
   for (const st of backward) touches(st).forEach((b) => read.add(b));
-  const viewed = new Set([...program.losses, ...program.lossArgs, ...program.lossTargets, ...program.values.map((x) => x.val), ...program.states.flatMap((s) => [s.first, s.last])].map((v) => v.buf));
-  const one = new Set(program.buffers.flatMap((b, id) => (b.slot !== undefined && !read.has(id) && !viewed.has(id) ? [id] : [])));
+  const views = viewedBuffers(program);
+  const one = new Set(program.buffers.flatMap((b, id) => (b.slot !== undefined && !read.has(id) && !views.has(id) ? [id] : [])));
   if (one.size === 0) return { forward, buffers: program.buffers };
   const at0 = <T extends { buf: BufId; off: E }>(x: T): T => (one.has(x.buf) ? { ...x, off: atStep(x.off, ZERO) } : x);
   const rewritten = mapStmts(forward, (s) => {

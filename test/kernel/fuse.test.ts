@@ -18,7 +18,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { outputFiles } from "../../src/backends/ts/compile.js";
 import type { CompiledModel, Dims, ModelInfo } from "../../src/runtime/model-api.js";
-import { fuseProgram } from "../../src/kernel/fuse.js";
+import { fuseProgram, storedBuffers } from "../../src/kernel/fuse.js";
 import { KERNEL_DEFAULTS, lowerGraph, type KernelOptions } from "../../src/kernel/lower.js";
 import { isSize, sameSize, type Stmt } from "../../src/kernel/program.js";
 import { bufferNames, sizeText } from "../../src/backends/ts/names.js";
@@ -76,6 +76,10 @@ describe("an LSTM step (fuseProgram after lowerGraph)", () => {
     expect(scatter?.mode).toBe("add");
     expect(p.forward.some((s) => s.s === "map" && s.ins.some((o) => o.gather !== undefined))).toBe(true);
     expect(p.forward.filter((s) => s.s === "gemm").map((g) => isSize((g as Extract<Stmt, { s: "gemm" }>).k, 3))).toEqual([true]);
+    // Nothing reads one_hot(x) any more: it is neither computed nor allocated.
+    const oneHot = names.indexOf("one_hot");
+    expect(oneHot).toBeGreaterThanOrEqual(0);
+    expect(storedBuffers(p).has(oneHot)).toBe(false);
   });
 
   it("with the choices off, is the plain program: a product per block in each loop, every value at every step", () => {

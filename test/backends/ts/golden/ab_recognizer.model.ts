@@ -228,8 +228,6 @@ class Model implements CompiledModel {
   private readonly in_x: Int32Array;
   /** target y */
   private readonly in_y: Float32Array;
-  /** one_hot */
-  private readonly one_hot: Float32Array;
   /** h (scan of elman) */
   private readonly h: Float32Array;
   /** matmul */
@@ -289,7 +287,6 @@ class Model implements CompiledModel {
     this.dp_dense_b = this.grads.subarray(36, 36 + 1);
     this.in_x = new Int32Array($B * $D_T);
     this.in_y = new F($B * $D_T);
-    this.one_hot = new F($B * ($D_T * 3));
     this.h = new F($B * ($D_T * 4));
     this.matmul = new F($B * $D_T);
     this.add = new F($B * $D_T);
@@ -348,18 +345,6 @@ class Model implements CompiledModel {
       const $n = $B * $D_T;
       if ($f.length < $n) throw new Error(`target y has ${$f.length} values, not ${$n}`);
       this.in_y.set($f.subarray(0, $n));
-    }
-    // one_hot: one_hot (specs/ab_recognizer.seq:15: h = elman<H=4>(one_hot(x))  # scans over T -> [T, 4])
-    {
-      const one_hot = this.one_hot, in_x = this.in_x;
-      const $p0_0 = 0, $p1_0 = 0;
-      for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
-        const $p0_1 = $p0_0 + $i0 * 3, $p1_1 = $p1_0 + $i0;
-        for (let $i1 = 0; $i1 < 3; $i1++) {
-          const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1;
-          one_hot[$p0_2] = ($i1 === in_x[$p1_2] ? 1 : 0);
-        }
-      }
     }
     // h: scan of elman over time (specs/ab_recognizer.seq:15: h = elman<H=4>(one_hot(x))  # scans over T -> [T, 4])
     {
