@@ -26,7 +26,7 @@ import { KERNEL_DEFAULTS, type KernelOptions } from "../src/kernel/lower.js";
 import type { CompiledModel, Dims, ModelInfo } from "../src/runtime/model-api.js";
 import type { createOptimizer } from "../src/runtime/optim.js";
 import { median } from "./check.js";
-import { option } from "./tfjs.js";
+import { option } from "./args.js";
 
 const argv = process.argv.slice(2);
 const which = argv[0] === "elman" ? "elman" : "lstm";
