@@ -16,7 +16,7 @@ import { ADJOINT } from "./adjoint.js";
 import { constVal, isContiguous, val, type AdjointCall, type Builder, type OpCall, type Space, type Val } from "./api.js";
 import { FORWARD } from "./forward.js";
 import { matmulAdjoint, matmulForm } from "./matmul.js";
-import { BATCH, contiguous, dimVar, eAdd, eMul, eProd, eSub, IDX, int, isSize, ONE, sameSize, SIZE, STEP, TIME, fn, NUM, ZERO, type BufferDecl, type BufId, type E, type Label, type Operand, type Scalar, type Stmt } from "./program.js";
+import { atStep, BATCH, contiguous, dimVar, eAdd, eMul, eProd, eSub, IDX, int, isSize, ONE, sameSize, SIZE, STEP, TIME, fn, NUM, ZERO, type BufferDecl, type BufId, type E, type Label, type Operand, type Scalar, type Stmt } from "./program.js";
 
 export interface ProgramParam {
   name: string;
@@ -65,7 +65,27 @@ export interface KernelProgram {
   states: { key: string; last: Val; first: Val; size: E }[];
 }
 
+/** Choices of the lowering that change how fast the program runs, never what it computes (each on by default; off for comparisons). */
+export interface KernelOptions {
+  /** A scan's weight gradients of products over a stepped value (`W_h @ h`) as one product over all steps after the loop, not one per step. */
+  hoistGrads: boolean;
+  /** Consecutive maps over one space as one loop, with variables for what nothing else reads (fuse.ts). */
+  fuse: boolean;
+  /** A step body's values kept at every step only when the backward pass reads them (fuse.ts). */
+  keepLess: boolean;
+  /** A scan's input one_hot(x) multiplied by gathering W's columns for the tokens, its gradient by scattering into them. */
+  gather: boolean;
+}
+
+export const KERNEL_DEFAULTS: KernelOptions = { hoistGrads: true, fuse: true, keepLess: true, gather: true };
+
 type OpNode = Extract<Node, { kind: "op" }>;
+
+/** A body value stored at every step as [T][N][width] (a state, or a batched op's vector): the rows of a product over all steps. */
+function steppedVector(n: Node | undefined): boolean {
+  if (!n || n.shape.length !== 1 || !n.batched) return false;
+  return (n.kind === "placeholder" && n.role === "state") || n.kind === "op";
+}
 
 /** Runs a rule of a node; an error names the node's place in the spec (NodeError). */
 function located(n: OpNode, rule: () => void): void {
@@ -81,7 +101,7 @@ interface SplitProduct {
   w: number;
   m: E;
   K: E;
-  parts: { arg: number; col: E; width: E; hoisted?: { buf: BufId; dbuf?: BufId; seqArg: number; lead: number } }[];
+  parts: { arg: number; col: E; width: E; hoisted?: { buf: BufId; dbuf?: BufId; seqArg: number; lead: number; ids?: Val }; gradAfter?: true }[];
 }
 type ScanNode = Extract<Node, { kind: "scan" }>;
 
@@ -109,7 +129,10 @@ class Lowering {
   private readonly states: KernelProgram["states"] = [];
   private frame: Frame = { stmts: [] };
 
-  constructor(private readonly graph: Graph) {
+  constructor(
+    private readonly graph: Graph,
+    private readonly options: KernelOptions,
+  ) {
     this.dims = graph.dims.map((a) => {
       const unit = a.value !== undefined ? int(a.value / a.multiple) : dimVar(a.name);
       this.unit.set(a.name, unit);
@@ -160,6 +183,7 @@ class Lowering {
         const scan = this.frame.scan;
         const stepped = keep && scan !== undefined;
         const name = this.declare("tmp", stepped ? eMul(scan.T, per) : per, "float", doc);
+        if (stepped) this.buffers[name]!.slot = per;
         return val(name, stepped ? eMul(STEP, per) : ZERO, space.n === null ? null : eProd(space.ext), space.ext);
       },
     };
@@ -440,12 +464,15 @@ class Lowering {
       const [wId, cId] = b.args as [number, number];
       const w = this.paramById.get(wId);
       const c = body.get(cId);
-      if (!w || w.shape.length !== 2 || !c || c.kind !== "op" || c.op !== "concat" || uses.get(cId) !== 1 || c.shape.length !== 1) continue;
+      if (!w || w.shape.length !== 2 || !c || c.shape.length !== 1) continue;
+      // W @ concat(a, b, ...) by blocks; W @ v (hoistGrads) as a product of one block when v is a step of an input or stepped.
+      const concat = c.kind === "op" && c.op === "concat" && uses.get(cId) === 1;
+      if (!concat && (!this.options.hoistGrads || !(steps.has(cId) || steppedVector(c)))) continue;
       const m = this.dim(w.shape[0]!);
       const K = this.dim(w.shape[1]!);
       let col: E = ZERO;
       const parts: SplitProduct["parts"] = [];
-      for (const a of c.args) {
+      for (const a of concat ? (c as OpNode).args : [cId]) {
         const an = body.get(a);
         const width = an ? this.dim(an.shape[an.shape.length - 1]!) : this.valOf(a).ext.slice(-1)[0]!;
         const part: SplitProduct["parts"][number] = { arg: a, col, width };
@@ -453,15 +480,26 @@ class Lowering {
         if (seqArg !== undefined && body.get(a)!.shape.length === 1) {
           const buf = this.declare(`${b.name ?? "z"}_in`, eMul(T, eMul(N, m)), "float", `the product of W's columns for ${this.graph.nodes.find((x) => x.id === seqArg)?.name ?? "the input"} at every step, hoisted out of ${s.name}'s loop`);
           part.hoisted = { buf, seqArg, lead };
-        }
+          const ids = this.options.gather ? this.oneHotIds(seqArg, lead) : undefined;
+          if (ids) part.hoisted.ids = ids;
+        } else if (this.options.hoistGrads && steppedVector(an)) part.gradAfter = true;
         parts.push(part);
         col = eAdd(col, width);
       }
       if (parts.every((p) => p.arg !== wId)) {
-        this.elided.add(cId);
+        if (concat) this.elided.add(cId);
         this.splits.set(b.id, { w: wId, m, K, parts });
       }
     }
+  }
+
+  /** The token ids x of a value one_hot(x), as [N, T] rows one after another, when it is that (its products are gathers). */
+  private oneHotIds(id: number, lead: number): Val | undefined {
+    const n = this.graph.nodes.find((m) => m.id === id);
+    if (!n || n.kind !== "op" || n.op !== "one_hot") return undefined;
+    const x = this.folded(this.valOf(n.args[0]!), lead);
+    if (!x.int || x.n === null || x.ext.length !== 1 || !isSize(x.str[0]!, 1) || !sameSize(x.n, x.ext[0]!)) return undefined;
+    return x;
   }
 
   /** W's column block [m, width] at col (of the params or of the grads). */
@@ -477,7 +515,8 @@ class Lowering {
   }
 
   private forwardSplit(node: OpNode, sp: SplitProduct, N: E, T: E): void {
-    this.note(node, `${node.name ?? "matmul"}: W @ concat(...) as one product per column block of W`);
+    if (sp.parts.length > 1) this.note(node, `${node.name ?? "matmul"}: W @ concat(...) as one product per column block of W`);
+    else this.note(node, `${node.name ?? "matmul"}: matmul`);
     const out = this.valOf(node.id);
     let first = true;
     for (const part of sp.parts) {
@@ -495,17 +534,19 @@ class Lowering {
   private backwardSplit(node: OpNode, sp: SplitProduct, N: E): void {
     const dout = this.dvals.get(node.id);
     if (!dout) return;
-    this.note(node, `d ${node.name ?? "matmul"}: adjoint of W @ concat(...), block by block`);
+    this.note(node, sp.parts.length > 1 ? `d ${node.name ?? "matmul"}: adjoint of W @ concat(...), block by block` : `d ${node.name ?? "matmul"}: adjoint of matmul`);
     for (const part of sp.parts) {
       if (part.hoisted) {
         // Kept for the product over all steps after the loop.
-        const d = part.hoisted.dbuf!;
-        this.map({ n: N, ext: [sp.m] }, val(d, eMul(TIME, sp.m), eMul(this.frame.scan!.T, sp.m), [sp.m]), [dout], ([v]) => v!, "set");
+        const d = part.hoisted.dbuf;
+        if (d !== undefined) this.map({ n: N, ext: [sp.m] }, val(d, eMul(TIME, sp.m), eMul(this.frame.scan!.T, sp.m), [sp.m]), [dout], ([v]) => v!, "set");
         continue;
       }
       const form = matmulForm(this.block(sp, part, false), this.valOf(part.arg), this.valOf(node.id), N);
       const { swapped: _, ...f } = form;
-      for (const g of matmulAdjoint(f, this.dvalOf(part.arg), this.block(sp, part, true), dout)) this.frame.stmts.push({ s: "gemm", ...g, acc: true });
+      // W's block: here, or after the loop over every step at once (gradAfter).
+      const dw = part.gradAfter ? null : this.block(sp, part, true);
+      for (const g of matmulAdjoint(f, this.dvalOf(part.arg), dw, dout)) this.frame.stmts.push({ s: "gemm", ...g, acc: true });
     }
   }
 
@@ -545,6 +586,13 @@ class Lowering {
         if (!part.hoisted) continue;
         const { rows, seq, width } = this.hoistedViews(part, N, T);
         const w = this.block(sp, part, false);
+        const ids = part.hoisted.ids;
+        if (ids) {
+          // one_hot(x) @ W^T: row (n, t) is W's column x[n, t].
+          this.note(b, `${b.name ?? "matmul"}: the input's product for every step at once, before the loop: W's column of each token`);
+          outer.stmts.push({ s: "map", shape: [rows, sp.m], out: { buf: part.hoisted.buf, off: ZERO, strides: [sp.m, ONE] }, ins: [{ buf: w.buf, off: w.off, strides: [ZERO, sp.K], gather: { buf: ids.buf, off: ids.off, strides: [ONE, ZERO], scale: ONE } }], expr: { k: "in", i: 0 }, mode: "set" });
+          continue;
+        }
         this.note(b, `${b.name ?? "matmul"}: the input's product for every step at once, before the loop`);
         outer.stmts.push({ s: "gemm", count: ONE, m: rows, n: sp.m, k: width, a: { buf: seq.buf, off: seq.off, ld: width, trans: false, bstride: ZERO }, b: { buf: w.buf, off: w.off, ld: sp.K, trans: true, bstride: ZERO }, c: { buf: part.hoisted.buf, off: ZERO, ld: sp.m, trans: false, bstride: ZERO }, acc: false });
       }
@@ -559,6 +607,7 @@ class Lowering {
       const ext = this.shape(b);
       const per = eProd(ext);
       const buf = this.declare(b.name ?? b.op, eMul(T, b.batched ? eMul(N, per) : per), "float", `${describe(b, b.name)} in ${s.name}, every step`);
+      this.buffers[buf]!.slot = b.batched ? eMul(N, per) : per;
       this.vals.set(b.id, val(buf, eMul(STEP, b.batched ? eMul(N, per) : per), b.batched ? per : null, ext));
     }
     for (const b of s.body) {
@@ -630,7 +679,9 @@ class Lowering {
     for (const b of s.body) {
       const sp = this.splits.get(b.id);
       if (!sp || !this.needs.has(b.id)) continue;
-      for (const part of sp.parts) if (part.hoisted) part.hoisted.dbuf = this.declare(["d", { buf: part.hoisted.buf }], eMul(T, eMul(N, sp.m)), "float", ["adjoint of ", { buf: part.hoisted.buf }, " at every step"]);
+      // A gathered input's gradient is scattered from the adjoint kept at every step when there is one (gradAfter).
+      const kept = sp.parts.some((p) => p.gradAfter);
+      for (const part of sp.parts) if (part.hoisted && !(part.hoisted.ids && kept)) part.hoisted.dbuf = this.declare(["d", { buf: part.hoisted.buf }], eMul(T, eMul(N, sp.m)), "float", ["adjoint of ", { buf: part.hoisted.buf }, " at every step"]);
     }
     const loop: Stmt[] = [];
     this.frame = { stmts: loop, scan: { T, N } };
@@ -643,8 +694,13 @@ class Lowering {
       if ((b.kind === "op" && !this.elided.has(b.id)) || (b.kind === "placeholder" && b.role === "state")) {
         const ext = this.shape(b);
         const per = eProd(ext);
-        const buf = this.declare(`d${b.name ?? (b as OpNode).op}`, b.batched ? eMul(N, per) : per, "float", `adjoint of ${describe(b, b.name)} in ${s.name} at the current step`);
-        const d = val(buf, ZERO, b.batched ? per : null, ext);
+        // A product whose weight gradient is taken after the loop keeps its adjoint at every step.
+        const kept = this.splits.get(b.id)?.parts.some((p) => p.gradAfter) === true;
+        const slot = b.batched ? eMul(N, per) : per;
+        const buf = kept
+          ? this.declare(`d${b.name ?? (b as OpNode).op}`, eMul(T, slot), "float", `adjoint of ${describe(b, b.name)} in ${s.name} at every step`)
+          : this.declare(`d${b.name ?? (b as OpNode).op}`, slot, "float", `adjoint of ${describe(b, b.name)} in ${s.name} at the current step`);
+        const d = val(buf, kept ? eMul(STEP, slot) : ZERO, b.batched ? per : null, ext);
         this.dvals.set(b.id, d);
         temps.push(d);
       }
@@ -683,10 +739,24 @@ class Lowering {
       const sp = this.splits.get(b.id);
       if (!sp || !this.needs.has(b.id)) continue;
       for (const part of sp.parts) {
-        if (!part.hoisted?.dbuf) continue;
+        if (!part.hoisted) continue;
         const { rows, seq, width } = this.hoistedViews(part, N, T);
         const dw = this.block(sp, part, true);
         const dp = part.hoisted.dbuf;
+        const ids = part.hoisted.ids;
+        if (ids) {
+          // dW's column x[n, t] += the adjoint of row (n, t): a scatter-add, from dbuf ([N][T] rows) or else from the adjoint kept at every step ([step][N] rows).
+          outer.stmts.push({ s: "note", text: `d ${b.name ?? "matmul"}: the gradient of the hoisted product, each token's column at once` });
+          const gather = (strides: E[], off: E) => ({ buf: dw.buf, off: dw.off, strides: [...strides.map(() => ZERO), sp.K], gather: { buf: ids.buf, off, strides: [...strides, ZERO], scale: ONE } });
+          if (dp !== undefined) outer.stmts.push({ s: "map", shape: [rows, sp.m], out: gather([ONE], ids.off), ins: [{ buf: dp, off: ZERO, strides: [sp.m, ONE] }], expr: { k: "in", i: 0 }, mode: "add" });
+          else {
+            const dz = this.dvals.get(b.id)!;
+            const first = s.reverse ? eAdd(ids.off, eSub(T, ONE)) : ids.off;
+            outer.stmts.push({ s: "map", shape: [T, N, sp.m], out: gather([s.reverse ? int(-1) : ONE, ids.n!], first), ins: [{ buf: dz.buf, off: atStep(dz.off, ZERO), strides: [eMul(N, sp.m), sp.m, ONE] }], expr: { k: "in", i: 0 }, mode: "add" });
+          }
+          continue;
+        }
+        if (dp === undefined) continue;
         outer.stmts.push({ s: "note", text: `d ${b.name ?? "matmul"}: the gradient of the hoisted product, over every step at once` });
         outer.stmts.push({ s: "gemm", count: ONE, m: sp.m, n: width, k: rows, a: { buf: dp, off: ZERO, ld: sp.m, trans: true, bstride: ZERO }, b: { buf: seq.buf, off: seq.off, ld: width, trans: false, bstride: ZERO }, c: { buf: dw.buf, off: dw.off, ld: sp.K, trans: false, bstride: ZERO }, acc: true });
         const dseq = this.dvalOf(part.hoisted.seqArg);
@@ -695,6 +765,19 @@ class Lowering {
           const w = this.block(sp, part, false);
           outer.stmts.push({ s: "gemm", count: ONE, m: rows, n: width, k: sp.m, a: { buf: dp, off: ZERO, ld: sp.m, trans: false, bstride: ZERO }, b: { buf: w.buf, off: w.off, ld: sp.K, trans: false, bstride: ZERO }, c: { buf: d.buf, off: d.off, ld: width, trans: false, bstride: ZERO }, acc: true });
         }
+      }
+    }
+    // Weight gradients of products over stepped values: dW += dZ^T @ X, the rows of every step at once.
+    for (const b of s.body) {
+      const sp = this.splits.get(b.id);
+      const dz = this.dvals.get(b.id);
+      if (!sp || !dz || !this.needs.has(b.id)) continue;
+      for (const part of sp.parts) {
+        if (!part.gradAfter) continue;
+        const x = this.valOf(part.arg);
+        const dw = this.block(sp, part, true);
+        outer.stmts.push({ s: "note", text: `d ${b.name ?? "matmul"}: the gradient of W's block for ${body.get(part.arg)?.name ?? "a stepped value"}, over every step at once`, ...(b.src ? { src: b.src } : {}) });
+        outer.stmts.push({ s: "gemm", count: ONE, m: sp.m, n: part.width, k: eMul(T, N), a: { buf: dz.buf, off: atStep(dz.off, ZERO), ld: sp.m, trans: true, bstride: ZERO }, b: { buf: x.buf, off: atStep(x.off, ZERO), ld: part.width, trans: false, bstride: ZERO }, c: { buf: dw.buf, off: dw.off, ld: sp.K, trans: false, bstride: ZERO }, acc: true });
       }
     }
     // The initial states' adjoints (unless BPTT gave the initial values: then the gradient stops there).
@@ -731,6 +814,6 @@ function describe(n: Node, name: string | undefined): string {
 }
 
 /** The kernel program of a model's graph. */
-export function lowerGraph(graph: Graph): KernelProgram {
-  return new Lowering(graph).lower();
+export function lowerGraph(graph: Graph, options: Partial<KernelOptions> = {}): KernelProgram {
+  return new Lowering(graph, { ...KERNEL_DEFAULTS, ...options }).lower();
 }

@@ -52,11 +52,17 @@ export type Scalar =
 /** A buffer: its index in the program's buffers. */
 export type BufId = number;
 
-/** A strided view of a buffer: element (i0, i1, ...) of the iteration space is buf[off + i0*strides[0] + ...]. */
+/**
+ * A strided view of a buffer: element (i0, i1, ...) of the iteration space is
+ * buf[off + i0*strides[0] + ...]; with `gather`, plus `scale` times the integer
+ * that a view of the index buffer holds there (a row or column picked by a token
+ * id: one_hot(x) @ W as a gather of W, its gradient as a scatter-add).
+ */
 export interface Operand {
   buf: BufId;
   off: E;
   strides: E[];
+  gather?: { buf: BufId; off: E; strides: E[]; scale: E };
 }
 
 /** A matrix operand of a product: element (r, c) is buf[off + r*ld + c] (trans: buf[off + c*ld + r]); batch element e adds e*bstride. */
@@ -83,6 +89,13 @@ export type Stmt =
   | { s: "initial"; key: string; buf: BufId; size: E; otherwise: Stmt[] }
   /** Runs body unless an initial state was given for `key` (the gradient stops at given states). */
   | { s: "unlessInitial"; key: string; body: Stmt[] }
+  /**
+   * Maps over one space as one loop: each element goes through the maps in
+   * order (fuse.ts makes these where that is the same as running the maps one
+   * after another). `locals`: buffers no statement outside reads, held in a
+   * variable of the loop's body instead of memory.
+   */
+  | { s: "fused"; shape: E[]; body: (Extract<Stmt, { s: "map" }> | Extract<Stmt, { s: "note" }>)[]; locals: BufId[] }
   /** A line of explanation before the next statement: what it does, and where in the spec it comes from. */
   | { s: "note"; text: string; src?: Source };
 
@@ -103,6 +116,12 @@ export interface BufferDecl {
   off?: E;
   /** What it holds, for a comment. */
   doc: Label;
+  /**
+   * A value of a scan's step body: one slot of this many elements per step, the
+   * forward loop writing and reading slot STEP only. fuse.ts keeps one slot
+   * when the backward pass reads none.
+   */
+  slot?: E;
 }
 
 // ------------------------------------------------------------------ size expressions
@@ -147,6 +166,17 @@ export function eMul(a: E, b: E): E {
 /** The product of several sizes. */
 export function eProd(xs: E[]): E {
   return xs.reduce((a, b) => eMul(a, b), ONE);
+}
+
+/** e with the loop's step replaced by `step` (an offset of a step's slot as the offset of slot `step`). */
+export function atStep(e: E, step: E): E {
+  switch (e.k) {
+    case "step": return step;
+    case "add": return eAdd(atStep(e.a, step), atStep(e.b, step));
+    case "sub": return eSub(atStep(e.a, step), atStep(e.b, step));
+    case "mul": return eMul(atStep(e.a, step), atStep(e.b, step));
+    default: return e;
+  }
 }
 
 /** Row-major strides of a shape. */

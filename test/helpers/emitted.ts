@@ -11,6 +11,7 @@ import { pathToFileURL } from "node:url";
 import type { ModelInfo as CheckedModel } from "../../src/check/infer.js";
 import { buildGraph } from "../../src/graph/build.js";
 import type { Graph } from "../../src/graph/graph.js";
+import type { KernelOptions } from "../../src/kernel/lower.js";
 import { Rng } from "../../src/runtime/init.js";
 import { specSettings } from "../../src/backends/settings.js";
 import { emitFiles, outputFiles, runtimeSources } from "../../src/backends/ts/compile.js";
@@ -33,9 +34,9 @@ export function transpile(dir: string, files: Record<string, string>): void {
 
 let counter = 0;
 
-/** The ts target's files for a checked model (its program's sources, the root file's name and text), as `seqc compile` makes them. */
-export function tsFiles(model: CheckedModel, sources: Map<string, string>, spec: { file: string; source: string }, precision: "f32" | "f64", graph: Graph = buildGraph(model)): Record<string, string> {
-  return emitFiles(graph, sources, specSettings(model.model), spec, { precision }, runtimeSources());
+/** The ts target's files for a checked model (its program's sources, the root file's name and text), as `seqc compile` makes them (`kernel`: the lowering's speed choices, all on unless given). */
+export function tsFiles(model: CheckedModel, sources: Map<string, string>, spec: { file: string; source: string }, precision: "f32" | "f64", graph: Graph = buildGraph(model), kernel: Partial<KernelOptions> = {}): Record<string, string> {
+  return emitFiles(graph, sources, specSettings(model.model), spec, { precision, kernel }, runtimeSources());
 }
 
 /** Emits, writes (into a new temporary directory) and imports the model of a checked model. */

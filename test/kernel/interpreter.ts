@@ -63,7 +63,7 @@ export class Interpreter {
   private readonly data: Float64Array[] = [];
   private readonly ids = new Map<string, BufId>();
   /** Statements run, by kind (what a rule asked for). */
-  readonly counts: Record<Stmt["s"], number> = { map: 0, gemm: 0, fill: 0, loop: 0, time: 0, initial: 0, unlessInitial: 0, note: 0 };
+  readonly counts: Record<Stmt["s"], number> = { map: 0, gemm: 0, fill: 0, loop: 0, time: 0, initial: 0, unlessInitial: 0, fused: 0, note: 0 };
   private temps = 0;
 
   constructor(readonly env: Record<string, number> = {}) {}

@@ -11,7 +11,8 @@ import { fileURLToPath } from "node:url";
 import ts from "typescript";
 import { NodeError, type Dim, type Graph, type Source } from "../../graph/graph.js";
 import { dimTable, vocabInfos } from "../../graph/dims.js";
-import { lowerGraph } from "../../kernel/lower.js";
+import { fuseProgram } from "../../kernel/fuse.js";
+import { KERNEL_DEFAULTS, lowerGraph, type KernelOptions } from "../../kernel/lower.js";
 import type { ModelInfo as CheckedModel } from "../../check/infer.js";
 import type { Program } from "../../ir/program.js";
 import { specSettings, type TrainSettings } from "../settings.js";
@@ -21,6 +22,8 @@ import type { FieldInfo, ModelInfo } from "../../runtime/model-api.js";
 
 export interface TsOptions {
   precision: "f32" | "f64";
+  /** The lowering's speed choices (all on unless given; the benchmark turns them off one at a time). */
+  kernel?: Partial<KernelOptions>;
 }
 
 /** A compile problem that is the spec's, not a bug: reported to the user with exit code 1 (`src`: where in the spec). */
@@ -112,7 +115,8 @@ main(process.argv.slice(2), INFO, createModel).then((code) => {
 export function emitFiles(graph: Graph, sources: Map<string, string>, settings: TrainSettings, spec: { file: string; source: string }, opts: TsOptions, runtime: Record<string, string>): Record<string, string> {
   let program;
   try {
-    program = lowerGraph(graph);
+    const kernel = { ...KERNEL_DEFAULTS, ...opts.kernel };
+    program = fuseProgram(lowerGraph(graph, kernel), kernel);
   } catch (e) {
     if (e instanceof Error && /ts target/.test(e.message)) throw new TsTargetError(e.message, e instanceof NodeError ? e.src : undefined);
     throw e;

@@ -13,7 +13,8 @@ import { lineIndex, position } from "../../diagnostics/render/lines.js";
 import type { Source } from "../../graph/graph.js";
 import type { Val } from "../../kernel/api.js";
 import type { KernelProgram } from "../../kernel/lower.js";
-import { BATCH, eMul, isSize, ONE, sameSize, STEP, TIME, type BufId, type Scalar, type Stmt } from "../../kernel/program.js";
+import { storedBuffers } from "../../kernel/fuse.js";
+import { BATCH, eMul, isSize, ONE, sameSize, STEP, TIME, type BufId, type E, type Operand, type Scalar, type Stmt } from "../../kernel/program.js";
 import { bufferNames, labelText, paren, sizeText } from "./names.js";
 import type { ModelInfo } from "../../runtime/model-api.js";
 
@@ -74,13 +75,37 @@ class Printer {
   }
 }
 
-/** One map: nested loops over its space, with per-operand offsets computed level by level. */
-function emitMap(p: Printer, st: Extract<Stmt, { s: "map" }>): void {
-  const ops = [st.out, ...st.ins];
+type MapStmt = Extract<Stmt, { s: "map" }>;
+
+/** The view of the index buffer of a gathering operand. */
+const gatherView = (g: NonNullable<Operand["gather"]>): Operand => ({ buf: g.buf, off: g.off, strides: g.strides });
+
+/**
+ * Maps over one space (one map, or a fused run of them) as one loop nest: the
+ * buffers by their names, an offset per distinct view computed level by level,
+ * and in the innermost body each map's assignment in order; a local (a buffer
+ * only this loop names) is a variable of the body named like its buffer.
+ */
+function emitMaps(p: Printer, shape: E[], body: (MapStmt | Extract<Stmt, { s: "note" }>)[], locals: ReadonlySet<BufId>): void {
+  const maps = body.filter((b): b is MapStmt => b.s === "map");
+  const key = (o: Operand) => `${o.buf}:${sizeText(o.off)}:${o.strides.map(sizeText).join(",")}`;
+  const views = new Map<string, Operand>();
+  const see = (o: Operand) => {
+    if (!views.has(key(o))) views.set(key(o), o);
+  };
+  for (const m of maps) {
+    for (const o of [m.out, ...m.ins]) {
+      if (locals.has(o.buf)) continue;
+      // A gathering view: its own offset and its index buffer's, added at the element (gatherView).
+      see({ buf: o.buf, off: o.off, strides: o.strides });
+      if (o.gather) see(gatherView(o.gather));
+    }
+  }
+  const ops = [...views.values()];
   const used = new Set<number>();
-  collectIdx(st.expr, used);
-  // Axes: drop size-1 axes, merge neighbours that are contiguous for every operand.
-  let axes = st.shape.map((ext, i) => ({ ext, strides: ops.map((o) => o.strides[i]!), idx: used.has(i) ? i : -1 }));
+  for (const m of maps) collectIdx(m.expr, used);
+  // Axes: drop size-1 axes, merge neighbours that are contiguous for every view.
+  let axes = shape.map((ext, i) => ({ ext, strides: ops.map((o) => o.strides[i]!), idx: used.has(i) ? i : -1 }));
   axes = axes.filter((a) => !isSize(a.ext, 1) || a.idx >= 0);
   for (let j = axes.length - 2; j >= 0; j--) {
     const a = axes[j]!;
@@ -90,29 +115,44 @@ function emitMap(p: Printer, st: Extract<Stmt, { s: "map" }>): void {
     axes.splice(j, 2, { ext: eMul(a.ext, b.ext), strides: b.strides, idx: -1 });
   }
   const idxVar = new Map<number, string>();
-  const bufs = ops.map((o, i) => `${i === 0 ? "$o" : `$a${i - 1}`} = ${p.buf(o.buf)}`);
+  const names = [...new Set(ops.map((o) => o.buf))].map((b) => `${p.bufs[b]!} = ${p.buf(b)}`);
   p.open(`{`);
-  p.line(`const ${bufs.join(", ")};`);
-  // Offsets at each level: $p{op}_{level}
-  const base = ops.map((o, i) => `${i === 0 ? "$po" : `$pa${i - 1}`}`);
-  p.line(`const ${ops.map((o, i) => `${base[i]}_0 = ${sizeText(o.off)}`).join(", ")};`);
+  if (names.length > 0) p.line(`const ${names.join(", ")};`);
+  // Offsets at each level: $p{view}_{level}
+  if (ops.length > 0) p.line(`const ${ops.map((o, i) => `$p${i}_0 = ${sizeText(o.off)}`).join(", ")};`);
   axes.forEach((a, level) => {
     const v = `$i${level}`;
     if (a.idx >= 0) idxVar.set(a.idx, v);
     p.open(`for (let ${v} = 0; ${v} < ${sizeText(a.ext)}; ${v}++) {`);
-    const parts = ops.map((o, i) => {
+    const parts = ops.map((_, i) => {
       const s = a.strides[i]!;
-      const prev = `${base[i]}_${level}`;
-      return `${base[i]}_${level + 1} = ${isSize(s, 0) ? prev : isSize(s, 1) ? `${prev} + ${v}` : `${prev} + ${v} * ${paren(s)}`}`;
+      const prev = `$p${i}_${level}`;
+      return `$p${i}_${level + 1} = ${isSize(s, 0) ? prev : isSize(s, 1) ? `${prev} + ${v}` : `${prev} + ${v} * ${paren(s)}`}`;
     });
-    p.line(`const ${parts.join(", ")};`);
+    if (parts.length > 0) p.line(`const ${parts.join(", ")};`);
   });
-  const at = (i: number) => `${base[i]}_${axes.length}`;
-  const expr = scalar(st.expr, (i) => `$a${i}[${at(i + 1)}]`, (axis) => idxVar.get(axis) ?? "0");
-  const target = `$o[${at(0)}]`;
-  if (st.mode === "set") p.line(`${target} = ${expr};`);
-  else if (st.mode === "add") p.line(`${target} += ${expr};`);
-  else p.line(`{ const $v = ${expr}; if ($v > ${target}) ${target} = $v; }`);
+  const index = new Map(ops.map((o, i) => [key(o), i]));
+  const place = (o: Operand) => `$p${index.get(key({ buf: o.buf, off: o.off, strides: o.strides }))!}_${axes.length}`;
+  const at = (o: Operand) => {
+    if (locals.has(o.buf)) return p.bufs[o.buf]!;
+    if (!o.gather) return `${p.bufs[o.buf]!}[${place(o)}]`;
+    const id = `${p.bufs[o.gather.buf]!}[${place(gatherView(o.gather))}]`;
+    return `${p.bufs[o.buf]!}[${place(o)} + ${isSize(o.gather.scale, 1) ? id : `${id} * ${paren(o.gather.scale)}`}]`;
+  };
+  const declared = new Set<BufId>();
+  for (const st of body) {
+    if (st.s === "note") {
+      if (maps.length > 1) p.note(st.text, st.src);
+      continue;
+    }
+    const expr = scalar(st.expr, (i) => at(st.ins[i]!), (axis) => idxVar.get(axis) ?? "0");
+    const target = at(st.out);
+    const fresh = locals.has(st.out.buf) && !declared.has(st.out.buf);
+    if (fresh) declared.add(st.out.buf);
+    if (st.mode === "set") p.line(`${fresh ? "let " : ""}${target} = ${expr};`);
+    else if (st.mode === "add") p.line(`${target} += ${expr};`);
+    else p.line(`{ const $v = ${expr}; if ($v > ${target}) ${target} = $v; }`);
+  }
   for (let i = 0; i < axes.length; i++) p.close();
   p.close();
 }
@@ -174,7 +214,10 @@ function emitStmt(p: Printer, st: Stmt): void {
       p.note(st.text, st.src);
       return;
     case "map":
-      emitMap(p, st);
+      emitMaps(p, st.shape, [st], new Set());
+      return;
+    case "fused":
+      emitMaps(p, st.shape, st.body, new Set(st.locals));
       return;
     case "fill":
       p.line(`${p.buf(st.buf)}.fill(${num(st.value)}, ${sizeText(st.off)}, ${isSize(st.off, 0) ? sizeText(st.size) : `${paren(st.off)} + ${paren(st.size)}`});`);
@@ -264,7 +307,9 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.line(`private B = 0;`);
   for (const d of free) p.line(`private ${sizeText(d.unit)} = 0;`);
   p.line(`private initial: Record<string, Buf> | undefined = undefined;`);
+  const stored = storedBuffers(program);
   program.buffers.forEach((b, id) => {
+    if (!stored.has(id)) return;
     p.line(`/** ${commentText(labelText(b.doc, p.bufs)).replace(/\*\//g, "* /")} */`);
     p.line(`private readonly ${p.bufs[id]!}: ${b.kind === "int" ? "Int32Array" : F};`);
   });
@@ -279,6 +324,7 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.line(`this.params = new F(${paramTotal});`);
   p.line(`this.grads = new F(${paramTotal});`);
   program.buffers.forEach((b, id) => {
+    if (!stored.has(id)) return;
     if (b.kind === "param" || b.kind === "grad") {
       const src = b.kind === "param" ? "params" : "grads";
       p.line(`${p.buf(id)} = this.${src}.subarray(${sizeText(b.off!)}, ${isSize(b.off!, 0) ? paren(b.size) : `${paren(b.off!)} + ${paren(b.size)}`});`);

@@ -228,8 +228,6 @@ class Model implements CompiledModel {
   private readonly in_x: Int32Array;
   /** target y */
   private readonly in_y: Float32Array;
-  /** one_hot */
-  private readonly one_hot: Float32Array;
   /** h (scan of elman) */
   private readonly h: Float32Array;
   /** matmul */
@@ -242,14 +240,12 @@ class Model implements CompiledModel {
   private readonly mse: Float32Array;
   /** state h of h before each step (slot 0: initial) */
   private readonly h_h: Float32Array;
-  /** matmul in h, every step */
+  /** the product of W's columns for the input at every step, hoisted out of h's loop */
+  private readonly z_in: Float32Array;
+  /** matmul in h, every step (the current step's; the backward pass does not read it) */
   private readonly matmul_2: Float32Array;
-  /** matmul in h, every step */
+  /** matmul in h, every step (the current step's; the backward pass does not read it) */
   private readonly matmul_3: Float32Array;
-  /** add in h, every step */
-  private readonly add_2: Float32Array;
-  /** add in h, every step */
-  private readonly add_3: Float32Array;
   /** h' (tanh) in h, every step */
   private readonly h_next: Float32Array;
   /** adjoint of h (scan of elman) */
@@ -258,24 +254,18 @@ class Model implements CompiledModel {
   private readonly dmatmul: Float32Array;
   /** adjoint of add */
   private readonly dadd: Float32Array;
-  /** adjoint of p (sigmoid) */
-  private readonly dp: Float32Array;
   /** adjoint of mse */
   private readonly dmse: Float32Array;
   /** adjoint of state h of h, carried back one step at a time */
   private readonly dh_h_carry: Float32Array;
+  /** adjoint of z_in at every step */
+  private readonly dz_in: Float32Array;
   /** adjoint of h (placeholder) in h at the current step */
   private readonly dh_2: Float32Array;
   /** adjoint of matmul in h at the current step */
   private readonly dmatmul_2: Float32Array;
-  /** adjoint of matmul in h at the current step */
+  /** adjoint of matmul in h at every step */
   private readonly dmatmul_3: Float32Array;
-  /** adjoint of add in h at the current step */
-  private readonly dadd_2: Float32Array;
-  /** adjoint of add in h at the current step */
-  private readonly dadd_3: Float32Array;
-  /** adjoint of h' (tanh) in h at the current step */
-  private readonly dh_next: Float32Array;
 
   constructor(dims: Dims, maxBatch: number) {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error("the batch size must be a whole number >= 1");
@@ -297,30 +287,25 @@ class Model implements CompiledModel {
     this.dp_dense_b = this.grads.subarray(36, 36 + 1);
     this.in_x = new Int32Array($B * $D_T);
     this.in_y = new F($B * $D_T);
-    this.one_hot = new F($B * ($D_T * 3));
     this.h = new F($B * ($D_T * 4));
     this.matmul = new F($B * $D_T);
     this.add = new F($B * $D_T);
     this.p = new F($B * $D_T);
     this.mse = new F($B);
     this.h_h = new F(($D_T + 1) * ($B * 4));
-    this.matmul_2 = new F($D_T * ($B * 4));
-    this.matmul_3 = new F($D_T * ($B * 4));
-    this.add_2 = new F($D_T * ($B * 4));
-    this.add_3 = new F($D_T * ($B * 4));
+    this.z_in = new F($D_T * ($B * 4));
+    this.matmul_2 = new F($B * 4);
+    this.matmul_3 = new F($B * 4);
     this.h_next = new F($D_T * ($B * 4));
     this.dh = new F($B * ($D_T * 4));
     this.dmatmul = new F($B * $D_T);
     this.dadd = new F($B * $D_T);
-    this.dp = new F($B * $D_T);
     this.dmse = new F($B);
     this.dh_h_carry = new F($B * 4);
+    this.dz_in = new F($D_T * ($B * 4));
     this.dh_2 = new F($B * 4);
     this.dmatmul_2 = new F($B * 4);
-    this.dmatmul_3 = new F($B * 4);
-    this.dadd_2 = new F($B * 4);
-    this.dadd_3 = new F($B * 4);
-    this.dh_next = new F($B * 4);
+    this.dmatmul_3 = new F($D_T * ($B * 4));
     this.layout["h.W"] = { offset: 0, size: 12, shape: [4, 3] };
     this.layout["h.U"] = { offset: 12, size: 16, shape: [4, 4] };
     this.layout["h.b"] = { offset: 28, size: 4, shape: [4] };
@@ -361,18 +346,6 @@ class Model implements CompiledModel {
       if ($f.length < $n) throw new Error(`target y has ${$f.length} values, not ${$n}`);
       this.in_y.set($f.subarray(0, $n));
     }
-    // one_hot: one_hot (specs/ab_recognizer.seq:15: h = elman<H=4>(one_hot(x))  # scans over T -> [T, 4])
-    {
-      const $o = this.one_hot, $a0 = this.in_x;
-      const $po_0 = 0, $pa0_0 = 0;
-      for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
-        const $po_1 = $po_0 + $i0 * 3, $pa0_1 = $pa0_0 + $i0;
-        for (let $i1 = 0; $i1 < 3; $i1++) {
-          const $po_2 = $po_1 + $i1, $pa0_2 = $pa0_1;
-          $o[$po_2] = ($i1 === $a0[$pa0_2] ? 1 : 0);
-        }
-      }
-    }
     // h: scan of elman over time (specs/ab_recognizer.seq:15: h = elman<H=4>(one_hot(x))  # scans over T -> [T, 4])
     {
       const $given = this.initial?.["h.h"];
@@ -382,68 +355,59 @@ class Model implements CompiledModel {
       }
       else {
         {
-          const $o = this.h_h;
-          const $po_0 = 0;
+          const h_h = this.h_h;
+          const $p0_0 = 0;
           for (let $i0 = 0; $i0 < $B * 4; $i0++) {
-            const $po_1 = $po_0 + $i0;
-            $o[$po_1] = 0;
+            const $p0_1 = $p0_0 + $i0;
+            h_h[$p0_1] = 0;
           }
+        }
+      }
+    }
+    // matmul: the input's product for every step at once, before the loop: W's column of each token (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+    {
+      const z_in = this.z_in, h_W = this.h_W, in_x = this.in_x;
+      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
+      for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
+        const $p0_1 = $p0_0 + $i0 * 4, $p1_1 = $p1_0, $p2_1 = $p2_0 + $i0;
+        for (let $i1 = 0; $i1 < 4; $i1++) {
+          const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1 * 3, $p2_2 = $p2_1;
+          z_in[$p0_2] = h_W[$p1_2 + in_x[$p2_2]];
         }
       }
     }
     for (let $k = 0; $k < $D_T; $k++) {
       const $t = $k;
       // matmul: matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-      gemm($B, 4, 3, this.one_hot, $t * 3, $D_T * 3, false, this.h_W, 0, 3, true, this.matmul_2, $k * ($B * 4), 4, false);
+      {
+        const matmul_2 = this.matmul_2, z_in = this.z_in;
+        const $p0_0 = 0, $p1_0 = $t * 4;
+        for (let $i0 = 0; $i0 < $B; $i0++) {
+          const $p0_1 = $p0_0 + $i0 * 4, $p1_1 = $p1_0 + $i0 * ($D_T * 4);
+          for (let $i1 = 0; $i1 < 4; $i1++) {
+            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1;
+            matmul_2[$p0_2] = z_in[$p1_2];
+          }
+        }
+      }
       // matmul: matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-      gemm($B, 4, 4, this.h_h, $k * ($B * 4), 4, false, this.U, 0, 4, true, this.matmul_3, $k * ($B * 4), 4, false);
-      // add: add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+      gemm($B, 4, 4, this.h_h, $k * ($B * 4), 4, false, this.U, 0, 4, true, this.matmul_3, 0, 4, false);
       {
-        const $o = this.add_2, $a0 = this.matmul_2, $a1 = this.matmul_3;
-        const $po_0 = $k * ($B * 4), $pa0_0 = $k * ($B * 4), $pa1_0 = $k * ($B * 4);
-        for (let $i0 = 0; $i0 < $B * 4; $i0++) {
-          const $po_1 = $po_0 + $i0, $pa0_1 = $pa0_0 + $i0, $pa1_1 = $pa1_0 + $i0;
-          $o[$po_1] = ($a0[$pa0_1] + $a1[$pa1_1]);
-        }
-      }
-      // add: add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-      {
-        const $o = this.add_3, $a0 = this.add_2, $a1 = this.h_b;
-        const $po_0 = $k * ($B * 4), $pa0_0 = $k * ($B * 4), $pa1_0 = 0;
+        const matmul_2 = this.matmul_2, matmul_3 = this.matmul_3, h_b = this.h_b, h_next = this.h_next, h = this.h, h_h = this.h_h;
+        const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0, $p3_0 = $k * ($B * 4), $p4_0 = $t * 4, $p5_0 = ($k + 1) * ($B * 4);
         for (let $i0 = 0; $i0 < $B; $i0++) {
-          const $po_1 = $po_0 + $i0 * 4, $pa0_1 = $pa0_0 + $i0 * 4, $pa1_1 = $pa1_0;
+          const $p0_1 = $p0_0 + $i0 * 4, $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0, $p3_1 = $p3_0 + $i0 * 4, $p4_1 = $p4_0 + $i0 * ($D_T * 4), $p5_1 = $p5_0 + $i0 * 4;
           for (let $i1 = 0; $i1 < 4; $i1++) {
-            const $po_2 = $po_1 + $i1, $pa0_2 = $pa0_1 + $i1, $pa1_2 = $pa1_1 + $i1;
-            $o[$po_2] = ($a0[$pa0_2] + $a1[$pa1_2]);
+            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1, $p4_2 = $p4_1 + $i1, $p5_2 = $p5_1 + $i1;
+            // add: add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+            let add_2 = (matmul_2[$p0_2] + matmul_3[$p1_2]);
+            // add: add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+            let add_3 = (add_2 + h_b[$p2_2]);
+            // h': tanh (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+            h_next[$p3_2] = Math.tanh(add_3);
+            h[$p4_2] = h_next[$p3_2];
+            h_h[$p5_2] = h_next[$p3_2];
           }
-        }
-      }
-      // h': tanh (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-      {
-        const $o = this.h_next, $a0 = this.add_3;
-        const $po_0 = $k * ($B * 4), $pa0_0 = $k * ($B * 4);
-        for (let $i0 = 0; $i0 < $B * 4; $i0++) {
-          const $po_1 = $po_0 + $i0, $pa0_1 = $pa0_0 + $i0;
-          $o[$po_1] = Math.tanh($a0[$pa0_1]);
-        }
-      }
-      {
-        const $o = this.h, $a0 = this.h_next;
-        const $po_0 = $t * 4, $pa0_0 = $k * ($B * 4);
-        for (let $i0 = 0; $i0 < $B; $i0++) {
-          const $po_1 = $po_0 + $i0 * ($D_T * 4), $pa0_1 = $pa0_0 + $i0 * 4;
-          for (let $i1 = 0; $i1 < 4; $i1++) {
-            const $po_2 = $po_1 + $i1, $pa0_2 = $pa0_1 + $i1;
-            $o[$po_2] = $a0[$pa0_2];
-          }
-        }
-      }
-      {
-        const $o = this.h_h, $a0 = this.h_next;
-        const $po_0 = ($k + 1) * ($B * 4), $pa0_0 = $k * ($B * 4);
-        for (let $i0 = 0; $i0 < $B * 4; $i0++) {
-          const $po_1 = $po_0 + $i0, $pa0_1 = $pa0_0 + $i0;
-          $o[$po_1] = $a0[$pa0_1];
         }
       }
     }
@@ -451,32 +415,32 @@ class Model implements CompiledModel {
     gemm($B * $D_T, 1, 4, this.h, 0, 4, false, this.p_dense_W, 0, 4, true, this.matmul, 0, 1, false);
     // add: add (std/dense.seq:8: out W @ x + b)
     {
-      const $o = this.add, $a0 = this.matmul, $a1 = this.p_dense_b;
-      const $po_0 = 0, $pa0_0 = 0, $pa1_0 = 0;
+      const add = this.add, matmul = this.matmul, p_dense_b = this.p_dense_b;
+      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
       for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
-        const $po_1 = $po_0 + $i0, $pa0_1 = $pa0_0 + $i0, $pa1_1 = $pa1_0;
-        $o[$po_1] = ($a0[$pa0_1] + $a1[$pa1_1]);
+        const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0, $p2_1 = $p2_0;
+        add[$p0_1] = (matmul[$p1_1] + p_dense_b[$p2_1]);
       }
     }
     // p: sigmoid (specs/ab_recognizer.seq:16: p = sigmoid(dense<1>(h))  # maps over T -> [T, 1])
     {
-      const $o = this.p, $a0 = this.add;
-      const $po_0 = 0, $pa0_0 = 0;
+      const p = this.p, add = this.add;
+      const $p0_0 = 0, $p1_0 = 0;
       for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
-        const $po_1 = $po_0 + $i0, $pa0_1 = $pa0_0 + $i0;
-        $o[$po_1] = (1 / (1 + Math.exp(-$a0[$pa0_1])));
+        const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0;
+        p[$p0_1] = (1 / (1 + Math.exp(-add[$p1_1])));
       }
     }
     // mse: mse (specs/ab_recognizer.seq:17: loss mse(p, y)  # 1/2 sum_t sum_i (p - y)^2)
     this.mse.fill(0, 0, $B);
     {
-      const $o = this.mse, $a0 = this.p, $a1 = this.in_y;
-      const $po_0 = 0, $pa0_0 = 0, $pa1_0 = 0;
+      const mse = this.mse, p = this.p, in_y = this.in_y;
+      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
       for (let $i0 = 0; $i0 < $B; $i0++) {
-        const $po_1 = $po_0 + $i0, $pa0_1 = $pa0_0 + $i0 * $D_T, $pa1_1 = $pa1_0 + $i0 * $D_T;
+        const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0 * $D_T, $p2_1 = $p2_0 + $i0 * $D_T;
         for (let $i1 = 0; $i1 < $D_T; $i1++) {
-          const $po_2 = $po_1, $pa0_2 = $pa0_1 + $i1, $pa1_2 = $pa1_1 + $i1;
-          $o[$po_2] += (0.5 * (($a0[$pa0_2] - $a1[$pa1_2]) * ($a0[$pa0_2] - $a1[$pa1_2])));
+          const $p0_2 = $p0_1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1;
+          mse[$p0_2] += (0.5 * ((p[$p1_2] - in_y[$p2_2]) * (p[$p1_2] - in_y[$p2_2])));
         }
       }
     }
@@ -496,54 +460,37 @@ class Model implements CompiledModel {
     this.dp_dense_W.fill(0, 0, 4);
     this.dp_dense_b.fill(0, 0, 1);
     this.dh.fill(0, 0, $B * ($D_T * 4));
-    this.dmatmul.fill(0, 0, $B * $D_T);
-    this.dadd.fill(0, 0, $B * $D_T);
-    this.dp.fill(0, 0, $B * $D_T);
     this.dmse.fill(0, 0, $B);
     {
-      const $o = this.dmse;
-      const $po_0 = 0;
+      const dmse = this.dmse;
+      const $p0_0 = 0;
       for (let $i0 = 0; $i0 < $B; $i0++) {
-        const $po_1 = $po_0 + $i0;
-        $o[$po_1] = (1 / ($B));
+        const $p0_1 = $p0_0 + $i0;
+        dmse[$p0_1] = (1 / ($B));
       }
     }
-    // d mse: adjoint of mse (specs/ab_recognizer.seq:17: loss mse(p, y)  # 1/2 sum_t sum_i (p - y)^2)
     {
-      const $o = this.dp, $a0 = this.dmse, $a1 = this.p, $a2 = this.in_y;
-      const $po_0 = 0, $pa0_0 = 0, $pa1_0 = 0, $pa2_0 = 0;
+      const dmse = this.dmse, p = this.p, in_y = this.in_y, dadd = this.dadd;
+      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0, $p3_0 = 0;
       for (let $i0 = 0; $i0 < $B; $i0++) {
-        const $po_1 = $po_0 + $i0 * $D_T, $pa0_1 = $pa0_0 + $i0, $pa1_1 = $pa1_0 + $i0 * $D_T, $pa2_1 = $pa2_0 + $i0 * $D_T;
+        const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0 * $D_T, $p2_1 = $p2_0 + $i0 * $D_T, $p3_1 = $p3_0 + $i0 * $D_T;
         for (let $i1 = 0; $i1 < $D_T; $i1++) {
-          const $po_2 = $po_1 + $i1, $pa0_2 = $pa0_1, $pa1_2 = $pa1_1 + $i1, $pa2_2 = $pa2_1 + $i1;
-          $o[$po_2] += ($a0[$pa0_2] * ($a1[$pa1_2] - $a2[$pa2_2]));
+          const $p0_2 = $p0_1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1;
+          // d mse: adjoint of mse (specs/ab_recognizer.seq:17: loss mse(p, y)  # 1/2 sum_t sum_i (p - y)^2)
+          let dp = (dmse[$p0_2] * (p[$p1_2] - in_y[$p2_2]));
+          // d p: adjoint of sigmoid (specs/ab_recognizer.seq:16: p = sigmoid(dense<1>(h))  # maps over T -> [T, 1])
+          dadd[$p3_2] = (dp * (p[$p1_2] * (1 - p[$p1_2])));
         }
       }
     }
-    // d p: adjoint of sigmoid (specs/ab_recognizer.seq:16: p = sigmoid(dense<1>(h))  # maps over T -> [T, 1])
     {
-      const $o = this.dadd, $a0 = this.dp, $a1 = this.p, $a2 = this.add;
-      const $po_0 = 0, $pa0_0 = 0, $pa1_0 = 0, $pa2_0 = 0;
+      const dmatmul = this.dmatmul, dadd = this.dadd, dp_dense_b = this.dp_dense_b;
+      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
       for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
-        const $po_1 = $po_0 + $i0, $pa0_1 = $pa0_0 + $i0, $pa1_1 = $pa1_0 + $i0, $pa2_1 = $pa2_0 + $i0;
-        $o[$po_1] += ($a0[$pa0_1] * ($a1[$pa1_1] * (1 - $a1[$pa1_1])));
-      }
-    }
-    // d add: adjoint of add (std/dense.seq:8: out W @ x + b)
-    {
-      const $o = this.dmatmul, $a0 = this.dadd, $a1 = this.add, $a2 = this.matmul, $a3 = this.p_dense_b;
-      const $po_0 = 0, $pa0_0 = 0, $pa1_0 = 0, $pa2_0 = 0, $pa3_0 = 0;
-      for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
-        const $po_1 = $po_0 + $i0, $pa0_1 = $pa0_0 + $i0, $pa1_1 = $pa1_0 + $i0, $pa2_1 = $pa2_0 + $i0, $pa3_1 = $pa3_0;
-        $o[$po_1] += $a0[$pa0_1];
-      }
-    }
-    {
-      const $o = this.dp_dense_b, $a0 = this.dadd, $a1 = this.add, $a2 = this.matmul, $a3 = this.p_dense_b;
-      const $po_0 = 0, $pa0_0 = 0, $pa1_0 = 0, $pa2_0 = 0, $pa3_0 = 0;
-      for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
-        const $po_1 = $po_0, $pa0_1 = $pa0_0 + $i0, $pa1_1 = $pa1_0 + $i0, $pa2_1 = $pa2_0 + $i0, $pa3_1 = $pa3_0;
-        $o[$po_1] += $a0[$pa0_1];
+        const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0, $p2_1 = $p2_0;
+        // d add: adjoint of add (std/dense.seq:8: out W @ x + b)
+        dmatmul[$p0_1] = dadd[$p1_1];
+        dp_dense_b[$p2_1] += dadd[$p1_1];
       }
     }
     // d matmul: adjoint of matmul (std/dense.seq:8: out W @ x + b)
@@ -554,93 +501,56 @@ class Model implements CompiledModel {
     for (let $k = $D_T - 1; $k >= 0; $k--) {
       const $t = $k;
       this.dh_2.fill(0, 0, $B * 4);
-      this.dmatmul_2.fill(0, 0, $B * 4);
-      this.dmatmul_3.fill(0, 0, $B * 4);
-      this.dadd_2.fill(0, 0, $B * 4);
-      this.dadd_3.fill(0, 0, $B * 4);
-      this.dh_next.fill(0, 0, $B * 4);
       {
-        const $o = this.dh_next, $a0 = this.dh;
-        const $po_0 = 0, $pa0_0 = $t * 4;
+        const dh = this.dh, dh_h_carry = this.dh_h_carry, h_next = this.h_next, dh_b = this.dh_b, dmatmul_2 = this.dmatmul_2, dmatmul_3 = this.dmatmul_3;
+        const $p0_0 = $t * 4, $p1_0 = 0, $p2_0 = $k * ($B * 4), $p3_0 = 0, $p4_0 = 0, $p5_0 = $k * ($B * 4);
         for (let $i0 = 0; $i0 < $B; $i0++) {
-          const $po_1 = $po_0 + $i0 * 4, $pa0_1 = $pa0_0 + $i0 * ($D_T * 4);
+          const $p0_1 = $p0_0 + $i0 * ($D_T * 4), $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4, $p3_1 = $p3_0, $p4_1 = $p4_0 + $i0 * 4, $p5_1 = $p5_0 + $i0 * 4;
           for (let $i1 = 0; $i1 < 4; $i1++) {
-            const $po_2 = $po_1 + $i1, $pa0_2 = $pa0_1 + $i1;
-            $o[$po_2] += $a0[$pa0_2];
+            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1, $p4_2 = $p4_1 + $i1, $p5_2 = $p5_1 + $i1;
+            let dh_next = dh[$p0_2];
+            dh_next += dh_h_carry[$p1_2];
+            // d h': adjoint of tanh (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+            let dadd_3 = (dh_next * (1 - (h_next[$p2_2] * h_next[$p2_2])));
+            // d add: adjoint of add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+            let dadd_2 = dadd_3;
+            dh_b[$p3_2] += dadd_3;
+            // d add: adjoint of add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+            dmatmul_2[$p4_2] = dadd_2;
+            dmatmul_3[$p5_2] = dadd_2;
           }
-        }
-      }
-      {
-        const $o = this.dh_next, $a0 = this.dh_h_carry;
-        const $po_0 = 0, $pa0_0 = 0;
-        for (let $i0 = 0; $i0 < $B * 4; $i0++) {
-          const $po_1 = $po_0 + $i0, $pa0_1 = $pa0_0 + $i0;
-          $o[$po_1] += $a0[$pa0_1];
-        }
-      }
-      // d h': adjoint of tanh (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-      {
-        const $o = this.dadd_3, $a0 = this.dh_next, $a1 = this.h_next, $a2 = this.add_3;
-        const $po_0 = 0, $pa0_0 = 0, $pa1_0 = $k * ($B * 4), $pa2_0 = $k * ($B * 4);
-        for (let $i0 = 0; $i0 < $B * 4; $i0++) {
-          const $po_1 = $po_0 + $i0, $pa0_1 = $pa0_0 + $i0, $pa1_1 = $pa1_0 + $i0, $pa2_1 = $pa2_0 + $i0;
-          $o[$po_1] += ($a0[$pa0_1] * (1 - ($a1[$pa1_1] * $a1[$pa1_1])));
-        }
-      }
-      // d add: adjoint of add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-      {
-        const $o = this.dadd_2, $a0 = this.dadd_3, $a1 = this.add_3, $a2 = this.add_2, $a3 = this.h_b;
-        const $po_0 = 0, $pa0_0 = 0, $pa1_0 = $k * ($B * 4), $pa2_0 = $k * ($B * 4), $pa3_0 = 0;
-        for (let $i0 = 0; $i0 < $B; $i0++) {
-          const $po_1 = $po_0 + $i0 * 4, $pa0_1 = $pa0_0 + $i0 * 4, $pa1_1 = $pa1_0 + $i0 * 4, $pa2_1 = $pa2_0 + $i0 * 4, $pa3_1 = $pa3_0;
-          for (let $i1 = 0; $i1 < 4; $i1++) {
-            const $po_2 = $po_1 + $i1, $pa0_2 = $pa0_1 + $i1, $pa1_2 = $pa1_1 + $i1, $pa2_2 = $pa2_1 + $i1, $pa3_2 = $pa3_1 + $i1;
-            $o[$po_2] += $a0[$pa0_2];
-          }
-        }
-      }
-      {
-        const $o = this.dh_b, $a0 = this.dadd_3, $a1 = this.add_3, $a2 = this.add_2, $a3 = this.h_b;
-        const $po_0 = 0, $pa0_0 = 0, $pa1_0 = $k * ($B * 4), $pa2_0 = $k * ($B * 4), $pa3_0 = 0;
-        for (let $i0 = 0; $i0 < $B; $i0++) {
-          const $po_1 = $po_0, $pa0_1 = $pa0_0 + $i0 * 4, $pa1_1 = $pa1_0 + $i0 * 4, $pa2_1 = $pa2_0 + $i0 * 4, $pa3_1 = $pa3_0;
-          for (let $i1 = 0; $i1 < 4; $i1++) {
-            const $po_2 = $po_1 + $i1, $pa0_2 = $pa0_1 + $i1, $pa1_2 = $pa1_1 + $i1, $pa2_2 = $pa2_1 + $i1, $pa3_2 = $pa3_1 + $i1;
-            $o[$po_2] += $a0[$pa0_2];
-          }
-        }
-      }
-      // d add: adjoint of add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-      {
-        const $o = this.dmatmul_2, $a0 = this.dadd_2, $a1 = this.add_2, $a2 = this.matmul_2, $a3 = this.matmul_3;
-        const $po_0 = 0, $pa0_0 = 0, $pa1_0 = $k * ($B * 4), $pa2_0 = $k * ($B * 4), $pa3_0 = $k * ($B * 4);
-        for (let $i0 = 0; $i0 < $B * 4; $i0++) {
-          const $po_1 = $po_0 + $i0, $pa0_1 = $pa0_0 + $i0, $pa1_1 = $pa1_0 + $i0, $pa2_1 = $pa2_0 + $i0, $pa3_1 = $pa3_0 + $i0;
-          $o[$po_1] += $a0[$pa0_1];
-        }
-      }
-      {
-        const $o = this.dmatmul_3, $a0 = this.dadd_2, $a1 = this.add_2, $a2 = this.matmul_2, $a3 = this.matmul_3;
-        const $po_0 = 0, $pa0_0 = 0, $pa1_0 = $k * ($B * 4), $pa2_0 = $k * ($B * 4), $pa3_0 = $k * ($B * 4);
-        for (let $i0 = 0; $i0 < $B * 4; $i0++) {
-          const $po_1 = $po_0 + $i0, $pa0_1 = $pa0_0 + $i0, $pa1_1 = $pa1_0 + $i0, $pa2_1 = $pa2_0 + $i0, $pa3_1 = $pa3_0 + $i0;
-          $o[$po_1] += $a0[$pa0_1];
         }
       }
       // d matmul: adjoint of matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-      gemm($B, 4, 4, this.dmatmul_3, 0, 4, false, this.U, 0, 4, false, this.dh_2, 0, 4, true);
-      gemm(4, 4, $B, this.dmatmul_3, 0, 4, true, this.h_h, $k * ($B * 4), 4, false, this.dU, 0, 4, true);
-      // d matmul: adjoint of matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-      gemm(4, 3, $B, this.dmatmul_2, 0, 4, true, this.one_hot, $t * 3, $D_T * 3, false, this.dh_W, 0, 3, true);
+      gemm($B, 4, 4, this.dmatmul_3, $k * ($B * 4), 4, false, this.U, 0, 4, false, this.dh_2, 0, 4, true);
       {
-        const $o = this.dh_h_carry, $a0 = this.dh_2;
-        const $po_0 = 0, $pa0_0 = 0;
-        for (let $i0 = 0; $i0 < $B * 4; $i0++) {
-          const $po_1 = $po_0 + $i0, $pa0_1 = $pa0_0 + $i0;
-          $o[$po_1] = $a0[$pa0_1];
+        const dz_in = this.dz_in, dmatmul_2 = this.dmatmul_2, dh_h_carry = this.dh_h_carry, dh_2 = this.dh_2;
+        const $p0_0 = $t * 4, $p1_0 = 0, $p2_0 = 0, $p3_0 = 0;
+        for (let $i0 = 0; $i0 < $B; $i0++) {
+          const $p0_1 = $p0_0 + $i0 * ($D_T * 4), $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4, $p3_1 = $p3_0 + $i0 * 4;
+          for (let $i1 = 0; $i1 < 4; $i1++) {
+            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1;
+            // d matmul: adjoint of matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+            dz_in[$p0_2] = dmatmul_2[$p1_2];
+            dh_h_carry[$p2_2] = dh_2[$p3_2];
+          }
         }
       }
     }
+    // d matmul: the gradient of the hoisted product, each token's column at once
+    {
+      const dh_W = this.dh_W, in_x = this.in_x, dz_in = this.dz_in;
+      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
+      for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
+        const $p0_1 = $p0_0, $p1_1 = $p1_0 + $i0, $p2_1 = $p2_0 + $i0 * 4;
+        for (let $i1 = 0; $i1 < 4; $i1++) {
+          const $p0_2 = $p0_1 + $i1 * 3, $p1_2 = $p1_1, $p2_2 = $p2_1 + $i1;
+          dh_W[$p0_2 + in_x[$p1_2]] += dz_in[$p2_2];
+        }
+      }
+    }
+    // d matmul: the gradient of W's block for h, over every step at once (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+    gemm(4, 4, $D_T * $B, this.dmatmul_3, 0, 4, true, this.h_h, 0, 4, false, this.dU, 0, 4, true);
   }
 
   value(name: string): ValueView {

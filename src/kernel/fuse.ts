@@ -1,0 +1,307 @@
+/**
+ * Kernel program -> the same program with fewer, larger loops and less memory
+ * kept per step. Nothing here knows an op or a derivative: the forward and
+ * adjoint rules (forward.ts, adjoint.ts) wrote every map, and these passes only
+ * change how the maps are grouped and where their values live, so each op's
+ * rule stays in one place for every target.
+ *
+ * 1. A map's operands that its expression does not read are dropped (an
+ *    adjoint rule is given the op's result and arguments whether it reads them
+ *    or not).
+ * 2. A fill with zeros followed by the first map that writes the region, adding
+ *    into all of it, becomes that map setting it (an adjoint's first term).
+ * 3. Maps and fills into a buffer that nothing reads are dropped, and a value
+ *    of a scan's step body that the backward pass does not read keeps one slot
+ *    instead of one per step (`keepLess`): per step, only what the adjoint
+ *    rules read stays (an LSTM's activated gates and cell state).
+ * 4. Consecutive maps over the same space run as one loop (`fuse`) when every
+ *    buffer that one of them writes and another touches is accessed at the same
+ *    element by both, through a view that writes each element once; a buffer
+ *    that only such a loop touches, and sets before it reads, is a variable of
+ *    the loop's body and no longer a buffer (a cell's intermediate values).
+ */
+import type { KernelOptions, KernelProgram } from "./lower.js";
+import { atStep, eMul, isSize, ONE, sameSize, ZERO, type BufId, type E, type Operand, type Scalar, type Stmt } from "./program.js";
+
+type MapStmt = Extract<Stmt, { s: "map" }>;
+type NoteStmt = Extract<Stmt, { s: "note" }>;
+type FusedStmt = Extract<Stmt, { s: "fused" }>;
+
+/** The program after the passes the options turn on (the first two always run). */
+export function fuseProgram(program: KernelProgram, options: KernelOptions): KernelProgram {
+  let forward = program.forward.map(pruneOperands);
+  let backward = program.backward.map(pruneOperands);
+  forward = zeroFillsAsSets(forward);
+  backward = zeroFillsAsSets(backward);
+  let buffers = program.buffers;
+  if (options.keepLess) {
+    ({ forward, backward } = dropUnread(program, forward, backward));
+    ({ forward, buffers } = keepLess(program, forward, backward));
+  }
+  if (options.fuse) {
+    forward = fuseMaps(forward);
+    backward = fuseMaps(backward);
+  }
+  const out = { ...program, buffers, forward, backward };
+  if (options.fuse) markLocals(out);
+  return out;
+}
+
+// ------------------------------------------------------------------ walking statements
+
+/** Calls f on each statement, nested ones included (the bodies of loops, initial states and fused maps). */
+function eachStmt(stmts: readonly Stmt[], f: (st: Stmt) => void): void {
+  for (const st of stmts) {
+    f(st);
+    if (st.s === "loop" || st.s === "unlessInitial" || st.s === "fused") eachStmt(st.body, f);
+    if (st.s === "initial") eachStmt(st.otherwise, f);
+  }
+}
+
+/** The same statements with f applied to each, nested ones first. */
+function mapStmts(stmts: readonly Stmt[], f: (st: Stmt) => Stmt): Stmt[] {
+  return stmts.map((st) => {
+    if (st.s === "loop" || st.s === "unlessInitial") return f({ ...st, body: mapStmts(st.body, f) });
+    if (st.s === "initial") return f({ ...st, otherwise: mapStmts(st.otherwise, f) });
+    return f(st);
+  });
+}
+
+/** The buffers an operand reads: its own, and its index buffer when it gathers. */
+const viewed = (o: Operand): BufId[] => (o.gather ? [o.buf, o.gather.buf] : [o.buf]);
+
+/** The buffers a statement (nested ones included) reads or writes. */
+function touches(st: Stmt): Set<BufId> {
+  const out = new Set<BufId>();
+  eachStmt([st], (s) => {
+    if (s.s === "map") for (const o of [s.out, ...s.ins]) viewed(o).forEach((b) => out.add(b));
+    if (s.s === "gemm") for (const m of [s.a, s.b, s.c]) out.add(m.buf);
+    if (s.s === "fill" || s.s === "initial") out.add(s.buf);
+  });
+  return out;
+}
+
+/** How many times each buffer is named: by statements (each operand, matrix, fill) and by the program's views and tables. */
+function references(program: KernelProgram): Map<BufId, number> {
+  const n = new Map<BufId, number>();
+  const add = (b: BufId) => n.set(b, (n.get(b) ?? 0) + 1);
+  const stmts = (ss: readonly Stmt[]) =>
+    eachStmt(ss, (s) => {
+      if (s.s === "map") [s.out, ...s.ins].forEach((o) => viewed(o).forEach(add));
+      if (s.s === "gemm") [s.a, s.b, s.c].forEach((m) => add(m.buf));
+      if (s.s === "fill" || s.s === "initial") add(s.buf);
+    });
+  stmts(program.forward);
+  stmts(program.backward);
+  for (const v of [...program.losses, ...program.lossArgs, ...program.lossTargets, ...program.values.map((x) => x.val), ...program.states.flatMap((s) => [s.first, s.last])]) if (v.num === undefined) add(v.buf);
+  for (const p of program.params) [p.buf, p.grad].forEach(add);
+  for (const i of program.inputs) add(i.buf);
+  return n;
+}
+
+/** The buffers model.ts allocates: those named anywhere but as a fused loop's variables. */
+export function storedBuffers(program: KernelProgram): Set<BufId> {
+  const locals = new Set<BufId>();
+  for (const list of [program.forward, program.backward]) eachStmt(list, (s) => s.s === "fused" && s.locals.forEach((b) => locals.add(b)));
+  return new Set([...references(program).keys()].filter((b) => !locals.has(b)));
+}
+
+// ------------------------------------------------------------------ 1. operands the expression reads
+
+function readsOf(s: Scalar, out: Set<number>): Set<number> {
+  if (s.k === "in") out.add(s.i);
+  if (s.k === "fn") s.args.forEach((a) => readsOf(a, out));
+  return out;
+}
+
+function renumber(s: Scalar, to: Map<number, number>): Scalar {
+  if (s.k === "in") return { k: "in", i: to.get(s.i)! };
+  if (s.k === "fn") return { ...s, args: s.args.map((a) => renumber(a, to)) };
+  return s;
+}
+
+function pruneOperands(st: Stmt): Stmt {
+  return mapStmts([st], (s) => {
+    if (s.s !== "map") return s;
+    const used = readsOf(s.expr, new Set());
+    if (used.size === s.ins.length) return s;
+    const kept = s.ins.map((_, i) => i).filter((i) => used.has(i));
+    return { ...s, ins: kept.map((i) => s.ins[i]!), expr: renumber(s.expr, new Map(kept.map((i, j) => [i, j]))) };
+  })[0]!;
+}
+
+// ------------------------------------------------------------------ 2. zero fills as the first write
+
+/** Whether a map's view of its out visits exactly the elements [off, off + size), each once. */
+function covers(shape: E[], o: Operand, off: E, size: E): boolean {
+  if (o.gather || !sameSize(o.off, off)) return false;
+  let expected: E = ONE;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    if (isSize(shape[i]!, 1)) continue;
+    if (!sameSize(o.strides[i]!, expected)) return false;
+    expected = eMul(expected, shape[i]!);
+  }
+  return sameSize(expected, size);
+}
+
+function zeroFillsAsSets(stmts: Stmt[]): Stmt[] {
+  const out = stmts.map((st) => {
+    if (st.s === "loop" || st.s === "unlessInitial") return { ...st, body: zeroFillsAsSets(st.body) };
+    if (st.s === "initial") return { ...st, otherwise: zeroFillsAsSets(st.otherwise) };
+    return st;
+  });
+  for (let i = 0; i < out.length; i++) {
+    const f = out[i]!;
+    if (f.s !== "fill" || f.value !== 0) continue;
+    const j = out.findIndex((st, k) => k > i && touches(st).has(f.buf));
+    const m = out[j];
+    if (!m || m.s !== "map" || m.mode !== "add" || m.out.buf !== f.buf || m.ins.some((o) => o.buf === f.buf) || !covers(m.shape, m.out, f.off, f.size)) continue;
+    out[j] = { ...m, mode: "set" };
+    out.splice(i, 1);
+    i--;
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ 3. one slot for what backward does not read
+
+/** The buffers the program's views name (values, losses, states): what the runtime reads. */
+const viewedBuffers = (program: KernelProgram): Set<BufId> =>
+  new Set([...program.losses, ...program.lossArgs, ...program.lossTargets, ...program.values.map((x) => x.val), ...program.states.flatMap((s) => [s.first, s.last])].flatMap((v) => (v.num === undefined ? [v.buf] : [])));
+
+/** Without the maps and fills into float buffers that nothing reads (a one_hot(x) whose only product became a gather). */
+function dropUnread(program: KernelProgram, forward: Stmt[], backward: Stmt[]): { forward: Stmt[]; backward: Stmt[] } {
+  const read = viewedBuffers(program);
+  eachStmt([...forward, ...backward], (s) => {
+    if (s.s === "map") s.ins.forEach((o) => viewed(o).forEach((b) => read.add(b)));
+    if (s.s === "map" && s.out.gather) read.add(s.out.gather.buf);
+    if (s.s === "map" && s.mode !== "set") read.add(s.out.buf);
+    if (s.s === "gemm") [s.a.buf, s.b.buf, ...(s.acc ? [s.c.buf] : [])].forEach((b) => read.add(b));
+  });
+  const dead = (b: BufId) => program.buffers[b]!.kind === "float" && !read.has(b);
+  const keep = (stmts: Stmt[]): Stmt[] => {
+    const out: Stmt[] = [];
+    for (const s of stmts) {
+      if ((s.s === "map" && dead(s.out.buf)) || (s.s === "fill" && dead(s.buf))) {
+        while (out.at(-1)?.s === "note") out.pop(); // its op's note
+        continue;
+      }
+      if (s.s === "loop" || s.s === "unlessInitial") out.push({ ...s, body: keep(s.body) });
+      else if (s.s === "initial") out.push({ ...s, otherwise: keep(s.otherwise) });
+      else out.push(s);
+    }
+    return out;
+  };
+  return { forward: keep(forward), backward: keep(backward) };
+}
+
+function keepLess(program: KernelProgram, forward: Stmt[], backward: Stmt[]): { forward: Stmt[]; buffers: KernelProgram["buffers"] } {
+  const read = new Set<BufId>();
+  for (const st of backward) touches(st).forEach((b) => read.add(b));
+  const views = viewedBuffers(program);
+  const one = new Set(program.buffers.flatMap((b, id) => (b.slot !== undefined && !read.has(id) && !views.has(id) ? [id] : [])));
+  if (one.size === 0) return { forward, buffers: program.buffers };
+  const at0 = <T extends { buf: BufId; off: E }>(x: T): T => (one.has(x.buf) ? { ...x, off: atStep(x.off, ZERO) } : x);
+  const rewritten = mapStmts(forward, (s) => {
+    if (s.s === "map") return { ...s, out: at0(s.out), ins: s.ins.map(at0) };
+    if (s.s === "gemm") return { ...s, a: at0(s.a), b: at0(s.b), c: at0(s.c) };
+    if (s.s === "fill") return at0(s);
+    return s;
+  });
+  return { forward: rewritten, buffers: program.buffers.map((b, id) => (one.has(id) ? { ...b, size: b.slot!, doc: [...b.doc, " (the current step's; the backward pass does not read it)"] } : b)) };
+}
+
+// ------------------------------------------------------------------ 4. maps over one space as one loop
+
+/** Whether two views are the same elements (a gathering view is like no other: its elements depend on data). */
+const sameOperand = (a: Operand, b: Operand): boolean => !a.gather && !b.gather && a.buf === b.buf && sameSize(a.off, b.off) && a.strides.every((s, i) => sameSize(s, b.strides[i]!));
+
+/** Whether a view visits each element of its buffer at most once over the space (no broadcast axis, no gather). */
+const oneToOne = (shape: E[], o: Operand): boolean => !o.gather && shape.every((ext, i) => isSize(ext, 1) || !isSize(o.strides[i]!, 0));
+
+interface Access {
+  op: Operand;
+  write: boolean;
+}
+
+/** A map's accesses: its out written, its ins read, and the index buffers its gathering views read. */
+const accesses = (m: MapStmt): Access[] => [
+  { op: m.out, write: true },
+  ...m.ins.map((op) => ({ op, write: false })),
+  ...[m.out, ...m.ins].flatMap((o) => (o.gather ? [{ op: { buf: o.gather.buf, off: o.gather.off, strides: o.gather.strides }, write: false }] : [])),
+];
+
+/** Whether m can join maps (their accesses given) in one loop: whatever one writes, the other touches at the same element, written once each. */
+function fits(shape: E[], group: Access[], m: MapStmt): boolean {
+  if (m.shape.length !== shape.length || !m.shape.every((e, i) => sameSize(e, shape[i]!))) return false;
+  for (const a of accesses(m)) {
+    for (const g of group) {
+      if (g.op.buf !== a.op.buf || (!a.write && !g.write)) continue;
+      if (!sameOperand(a.op, g.op)) return false;
+      if ((a.write && !oneToOne(shape, a.op)) || (g.write && !oneToOne(shape, g.op))) return false;
+    }
+  }
+  return true;
+}
+
+function fuseMaps(stmts: Stmt[]): Stmt[] {
+  const out: Stmt[] = [];
+  let group: MapStmt[] = [];
+  let body: FusedStmt["body"] = [];
+  let seen: Access[] = [];
+  let notes: NoteStmt[] = [];
+  const close = () => {
+    if (group.length === 1) out.push(...body);
+    else if (group.length > 1) out.push({ s: "fused", shape: group[0]!.shape, body, locals: [] });
+    group = [];
+    body = [];
+    seen = [];
+  };
+  for (const st of stmts) {
+    if (st.s === "note") {
+      notes.push(st);
+      continue;
+    }
+    if (st.s === "map" && group.length > 0 && fits(group[0]!.shape, seen, st)) {
+      body.push(...notes, st);
+    } else {
+      close();
+      if (st.s === "map") body.push(...notes, st);
+      else out.push(...notes);
+    }
+    notes = [];
+    if (st.s === "map") {
+      group.push(st);
+      seen.push(...accesses(st));
+      continue;
+    }
+    if (st.s === "loop" || st.s === "unlessInitial") out.push({ ...st, body: fuseMaps(st.body) });
+    else if (st.s === "initial") out.push({ ...st, otherwise: fuseMaps(st.otherwise) });
+    else out.push(st);
+  }
+  close();
+  out.push(...notes);
+  return out;
+}
+
+/** A fused loop's variables: buffers named only by it, at one element per iteration, set before they are read. */
+function markLocals(program: KernelProgram): void {
+  const refs = references(program);
+  for (const list of [program.forward, program.backward]) {
+    eachStmt(list, (st) => {
+      if (st.s !== "fused") return;
+      const maps = st.body.filter((b): b is MapStmt => b.s === "map");
+      const mine = new Map<BufId, number>();
+      for (const m of maps) for (const a of accesses(m)) mine.set(a.op.buf, (mine.get(a.op.buf) ?? 0) + 1);
+      for (const [buf, n] of mine) {
+        if (refs.get(buf) !== n || program.buffers[buf]!.kind !== "float") continue;
+        const first = maps.find((m) => accesses(m).some((a) => a.op.buf === buf))!;
+        if (first.out.buf !== buf || first.mode !== "set" || first.ins.some((o) => o.buf === buf)) continue;
+        if (maps.some((m) => m.out.buf === buf && m.mode === "max")) continue;
+        if (!maps.every((m) => accesses(m).every((a) => a.op.buf !== buf || sameOperand(a.op, first.out)))) continue;
+        if (!oneToOne(st.shape, first.out)) continue;
+        st.locals.push(buf);
+      }
+    });
+  }
+}

@@ -1,0 +1,149 @@
+/**
+ * The passes of src/kernel/fuse.ts and the lowering's speed choices
+ * (KernelOptions): on an LSTM over one_hot tokens, the loop of a step holds
+ * one product forward and one backward, the cell's elementwise chain runs as
+ * one loop each way with its intermediates as variables, only what the
+ * backward pass reads is kept per step, the recurrent weight's gradient is one
+ * product over all steps after the loop, and the one-hot input is a gather
+ * and a scatter-add. Then, on several recurrent models, the choices all off
+ * give the same loss and gradients (f64) as all on: they change speed, never
+ * results (all on is what test/backends/ts/gradients.test.ts checks against
+ * finite differences on every spec; bench/ts-steps.ts prints the loss of each
+ * choice off).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, describe, expect, it } from "vitest";
+import { outputFiles } from "../../src/backends/ts/compile.js";
+import type { CompiledModel, Dims, ModelInfo } from "../../src/runtime/model-api.js";
+import { fuseProgram, storedBuffers } from "../../src/kernel/fuse.js";
+import { KERNEL_DEFAULTS, lowerGraph, type KernelOptions } from "../../src/kernel/lower.js";
+import { isSize, sameSize, type Stmt } from "../../src/kernel/program.js";
+import { bufferNames, sizeText } from "../../src/backends/ts/names.js";
+import { perturb, randomBatch, Rng, smallDims, transpile, tsFiles } from "../helpers/emitted.js";
+import { checkedInline, graphOf } from "../helpers/spec.js";
+
+const LSTM = `model m {
+  vocab chars[V]
+  dim H = 3
+  dim T
+  input x: [T] of chars
+  target y: [T] of chars
+  h = lstm<H>(one_hot(x))
+  loss cross_entropy(dense<V>(h), y)
+}
+`;
+
+const programOf = (text: string, options: Partial<KernelOptions> = {}) => {
+  const o = { ...KERNEL_DEFAULTS, ...options };
+  return fuseProgram(lowerGraph(graphOf(text), o), o);
+};
+const loops = (stmts: Stmt[]) => stmts.filter((s): s is Extract<Stmt, { s: "loop" }> => s.s === "loop");
+const count = (stmts: Stmt[], kind: Stmt["s"]) => stmts.filter((s) => s.s === kind).length;
+
+describe("an LSTM step (fuseProgram after lowerGraph)", () => {
+  const p = programOf(LSTM);
+  const names = bufferNames(p.buffers);
+  const name = (id: number) => names[id]!;
+  const [fwd] = loops(p.forward);
+  const [bwd] = loops(p.backward);
+
+  it("runs one product per step forward and one backward (dx), the cell's chain as one loop each way", () => {
+    expect(count(fwd!.body, "gemm")).toBe(1);
+    expect(count(bwd!.body, "gemm")).toBe(1);
+    const fused = fwd!.body.filter((s): s is Extract<Stmt, { s: "fused" }> => s.s === "fused");
+    const cell = fused.find((f) => f.locals.map(name).includes("i"))!;
+    expect(cell.locals.map(name)).toEqual(expect.arrayContaining(["i", "f", "o", "g", "mul", "mul_2", "h_next"]));
+    const back = bwd!.body.find((s): s is Extract<Stmt, { s: "fused" }> => s.s === "fused" && s.body.filter((b) => b.s === "map").length >= 10);
+    expect(back, "the cell's adjoint chain in one loop").toBeDefined();
+  });
+
+  it("keeps per step only what the backward pass reads: the activated gates, tanh(c'), the states", () => {
+    const perStep = p.buffers.flatMap((b, id) => (b.slot !== undefined && !sameSize(b.size, b.slot) ? [name(id)] : []));
+    expect(perStep.sort()).toEqual(["sigmoid", "sigmoid_2", "sigmoid_3", "tanh", "tanh_2"].sort());
+    const add = p.buffers.findIndex((b, id) => name(id) === "add_2"); // W @ concat(h, x) + b (add: the dense layer's)
+    expect(sameSize(p.buffers[add]!.size, p.buffers[add]!.slot!)).toBe(true);
+  });
+
+  it("takes W_h's gradient after the loop as one product of T*B rows, and gathers and scatters the one-hot input", () => {
+    const after = p.backward.slice(p.backward.indexOf(bwd!) + 1);
+    const gemms = after.filter((s): s is Extract<Stmt, { s: "gemm" }> => s.s === "gemm");
+    expect(gemms.map((g) => sizeText(g.k))).toEqual(["$D_T * $B"]);
+    expect(p.buffers[gemms[0]!.c.buf]!.kind).toBe("grad");
+    const scatter = after.find((s): s is Extract<Stmt, { s: "map" }> => s.s === "map" && s.out.gather !== undefined);
+    expect(scatter?.mode).toBe("add");
+    expect(p.forward.some((s) => s.s === "map" && s.ins.some((o) => o.gather !== undefined))).toBe(true);
+    expect(p.forward.filter((s) => s.s === "gemm").map((g) => isSize((g as Extract<Stmt, { s: "gemm" }>).k, 3))).toEqual([true]);
+    // Nothing reads one_hot(x) any more: it is neither computed nor allocated.
+    const oneHot = names.indexOf("one_hot");
+    expect(oneHot).toBeGreaterThanOrEqual(0);
+    expect(storedBuffers(p).has(oneHot)).toBe(false);
+  });
+
+  it("with the choices off, is the plain program: a product per block in each loop, every value at every step", () => {
+    const plain = programOf(LSTM, { hoistGrads: false, fuse: false, keepLess: false, gather: false });
+    expect(count(loops(plain.backward)[0]!.body, "gemm")).toBe(2);
+    expect(count(loops(plain.forward)[0]!.body, "fused")).toBe(0);
+    expect(plain.buffers.every((b) => b.slot === undefined || !sameSize(b.size, b.slot))).toBe(true);
+    // The input's product over all steps and the dense layer's, both GEMMs.
+    expect(plain.forward.filter((s) => s.s === "gemm")).toHaveLength(2);
+  });
+});
+
+const MODELS: Record<string, string> = {
+  "LSTM over one_hot": LSTM,
+  "GRU, reversed, over floats": `model m {
+  dim T
+  input x: [T, 2]
+  target y: [T, 1]
+  h = gru<3>(flip(x))
+  loss mse(dense<1>(h), y)
+}
+`,
+  "bidirectional LSTM over one_hot (the backward direction reversed)": `model m {
+  vocab chars[V]
+  dim T
+  input x: [T] of chars
+  target y: [T] of chars
+  f = lstm<3>(one_hot(x))
+  b = flip(lstm<3>(flip(one_hot(x))))
+  loss cross_entropy(dense<V>(concat(f, b)), y)
+}
+`,
+};
+
+describe("the speed choices change no result", () => {
+  // One directory: the runtime once, then each model's model.ts with the choices on and off (transpiling is the slow part).
+  const dir = mkdtempSync(join(tmpdir(), "seqc-fuse-"));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  let runtime = false;
+  const allOff = Object.fromEntries(Object.keys(KERNEL_DEFAULTS).map((k) => [k, false]));
+
+  Object.entries(MODELS).forEach(([what, text], m) => {
+    it(`${what}: all choices off give all on's loss and gradients`, async () => {
+      const c = checkedInline(text);
+      const run = async (kernel: Partial<KernelOptions>, file: string) => {
+        const files = tsFiles(c.model, c.program.sources, { file: "spec.seq", source: text }, "f64", c.graph, kernel);
+        if (!runtime) {
+          transpile(dir, files);
+          runtime = true;
+        }
+        writeFileSync(join(dir, file), outputFiles({ "model.ts": files["model.ts"]! }, { js: true })["model.js"]!);
+        const mod = (await import(pathToFileURL(join(dir, file)).href)) as { INFO: ModelInfo; createModel: (dims: Dims, maxBatch: number) => CompiledModel };
+        const dims = smallDims(mod.INFO, 4, 5);
+        const model = mod.createModel(dims, 3);
+        model.init(3);
+        perturb(model, new Rng(5));
+        const loss = model.forward(randomBatch(mod.INFO, dims, 3, new Rng(9), "f64"));
+        model.backward();
+        return { loss, grads: Array.from(model.grads) };
+      };
+      const on = await run({}, `m${m}-on.js`);
+      const off = await run(allOff, `m${m}-off.js`);
+      expect(off.loss).toBeCloseTo(on.loss, 12);
+      expect(Math.max(...off.grads.map((g, i) => Math.abs(g - on.grads[i]!)))).toBeLessThan(1e-12);
+    });
+  });
+});
