@@ -17,6 +17,7 @@ import type { LoadedModule } from "../ir/program.js";
 import { DimEnv, Poly } from "./dims.js";
 import type { GivenDims } from "./given.js";
 import { multipleHelp, OP_SHAPES, type Blame, type DeclaredParam, type Static } from "./op-shapes.js";
+import { MISSING_OPS } from "./missing-ops.js";
 import { didYouMean, type ProgramIndex } from "./scope.js";
 import { formatTy, sameDims, size, tensor, type Tensor, type Ty } from "./types.js";
 import { MAX_DIM } from "../ir/schema.js";
@@ -455,8 +456,10 @@ export class Inference {
     const found = this.index.defs.get(e.callee);
     if (!found) {
       const isOp = Object.hasOwn(OPS, e.callee);
-      const msg = isOp ? `\`${e.callee}\` is a builtin op: it takes no modifier and no \`with\`` : `unknown cell or fn \`${e.callee}\``;
-      this.report(f, isOp ? "SEQ0106" : "SEQ0102", msg, { loc: e.calleeLoc }, [], [], isOp ? undefined : didYouMean(e.callee, [...this.index.defs.keys(), ...Object.keys(OPS)]));
+      const missing = Object.hasOwn(MISSING_OPS, e.callee) ? MISSING_OPS[e.callee] : undefined;
+      const msg = isOp ? `\`${e.callee}\` is a builtin op: it takes no modifier and no \`with\`` : `unknown cell or fn \`${e.callee}\`${missing ? `: ${missing.what}` : ""}`;
+      const help = isOp ? undefined : missing ? missing.help : didYouMean(e.callee, [...this.index.defs.keys(), ...Object.keys(OPS)]);
+      this.report(f, isOp ? "SEQ0106" : "SEQ0102", msg, { loc: e.calleeLoc }, [], [], help);
       return undefined;
     }
     const def = found.node;

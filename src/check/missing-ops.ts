@@ -1,0 +1,29 @@
+/**
+ * Well-known layers, activations and losses that seqc's language does not
+ * have (yet), by the names users reach for: an unknown fn of one of these
+ * names says so, and what to write instead, rather than only "unknown".
+ */
+const NOT_YET = "is not in the language yet";
+const NORM = `normalisation ${NOT_YET}`;
+/** A layer norm without gain and bias, as a fn of builtin ops (checked by test/check/missing-ops.test.ts). */
+const NORM_HELP = "without a learned gain and bias it can be written as a fn: `fn norm(x: [N]) -> [N] { out (x - mean(x)) / sqrt(mean(square(x - mean(x))) + 0.00001) }`";
+
+/** Name -> what the message adds, and the help (what to write instead), if there is one. */
+export const MISSING_OPS: Readonly<Record<string, { what: string; help?: string }>> = {
+  dropout: { what: `dropout ${NOT_YET}`, help: "train without it for now (weight_decay in train { } regularises)" },
+  zoneout: { what: `zoneout ${NOT_YET}` },
+  layer_norm: { what: `layer ${NORM}`, help: NORM_HELP },
+  layernorm: { what: `layer ${NORM}`, help: NORM_HELP },
+  batch_norm: { what: `batch ${NORM} (running statistics for eval included)` },
+  batchnorm: { what: `batch ${NORM} (running statistics for eval included)` },
+  gelu: { what: `gelu ${NOT_YET}`, help: "write it from builtin ops, e.g. the tanh form: `0.5 * x * (1 + tanh(0.7978845608 * (x + 0.044715 * x * x * x)))`" },
+  silu: { what: `silu ${NOT_YET}`, help: "write it from builtin ops: `x * sigmoid(x)`" },
+  swish: { what: `swish ${NOT_YET}`, help: "write it from builtin ops: `x * sigmoid(x)`" },
+  softsign: { what: `softsign ${NOT_YET}`, help: "write it from builtin ops: `x / (1 + abs(x))`" },
+  hard_sigmoid: { what: `hard_sigmoid ${NOT_YET}`, help: "write it from builtin ops: `maximum(0, minimum(1, 0.2 * x + 0.5))`" },
+  huber: { what: `a huber loss ${NOT_YET}`, help: "the losses are mse, cross_entropy, bce and bce_logits" },
+  mae: { what: `a mean absolute error loss ${NOT_YET}`, help: "the losses are mse, cross_entropy, bce and bce_logits" },
+  l1: { what: `an L1 loss ${NOT_YET}`, help: "the losses are mse, cross_entropy, bce and bce_logits" },
+  nll: { what: `an nll loss on log-probabilities ${NOT_YET}`, help: "cross_entropy takes the scores (logits) and applies the softmax itself" },
+  attention: { what: `attention is not a builtin`, help: "write it as specs/seq2seq_attention.seq does: scores of the memory against the state, softmax, a weighted sum" },
+};
