@@ -65,23 +65,7 @@ export function lstmShapes(H: number, elman = false): Shape[] {
 export const GEMM_SHAPES: Shape[] = lstmShapes(128, true);
 
 /** The reference: one dot product per element of C, in doubles, same operand layout as gemm. */
-export function naiveGemm(
-  m: number,
-  n: number,
-  k: number,
-  a: Buf,
-  aOff: number,
-  lda: number,
-  transA: boolean,
-  b: Buf,
-  bOff: number,
-  ldb: number,
-  transB: boolean,
-  c: Buf,
-  cOff: number,
-  ldc: number,
-  accumulate: boolean,
-): void {
+export const naiveGemm: Gemm = (m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, accumulate) => {
   const ai = transA ? 1 : lda, ak = transA ? lda : 1;
   const bk = transB ? 1 : ldb, bj = transB ? ldb : 1;
   for (let i = 0; i < m; i++) {
@@ -92,7 +76,7 @@ export function naiveGemm(
       c[o] = accumulate ? c[o]! + s : s;
     }
   }
-}
+};
 
 function random(n: number, seed: number): Float32Array {
   const x = new Float32Array(n);

@@ -29,7 +29,7 @@
  * C is rounded once per element, plus once per extra block of KC terms of k.
  */
 
-import type { Buf } from "./model-api.js";
+import type { Buf, Gemm } from "./model-api.js";
 
 /** Rows of the micro-kernel's block of C (A panel width). */
 const MR = 2;
@@ -55,28 +55,8 @@ let work: number[] = [0.5];
  * C must not overlap A or B. Allocates nothing, but for growing its packing
  * scratch to the largest (min(m,120) + min(n,1020)) * min(k,1024) doubles seen.
  */
-export function gemmJs(
-  m: number,
-  n: number,
-  k: number,
-  a: Buf,
-  aOff: number,
-  lda: number,
-  transA: boolean,
-  b: Buf,
-  bOff: number,
-  ldb: number,
-  transB: boolean,
-  c: Buf,
-  cOff: number,
-  ldc: number,
-  accumulate: boolean,
-): void {
-  if (m <= 0 || n <= 0) return;
-  if (k <= 0) {
-    if (!accumulate) for (let i = 0; i < m; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + n);
-    return;
-  }
+export const gemmJs: Gemm = (m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, accumulate) => {
+  if (emptyProduct(m, n, k, c, cOff, ldc, accumulate)) return;
   // Strides of A along i and k, of B along k and j.
   const ai = transA ? 1 : lda;
   const ak = transA ? lda : 1;
@@ -117,6 +97,17 @@ export function gemmJs(
       }
     }
   }
+};
+
+/**
+ * The products with nothing to sum or nothing to write, done: m or n <= 0 writes
+ * nothing, k <= 0 zeroes C (or leaves it, accumulating). True when it was one.
+ */
+export function emptyProduct(m: number, n: number, k: number, c: Buf, cOff: number, ldc: number, accumulate: boolean): boolean {
+  if (m <= 0 || n <= 0) return true;
+  if (k > 0) return false;
+  if (!accumulate) for (let i = 0; i < m; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + n);
+  return true;
 }
 
 /**

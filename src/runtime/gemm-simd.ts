@@ -7,26 +7,9 @@
  * output: it uses no Node built-ins (WebAssembly and atob are globals of
  * Node and of browsers) and imports only the runtime.
  */
-import type { Buf } from "./model-api.js";
+import { emptyProduct } from "./gemm-js.js";
+import type { Buf, Gemm } from "./model-api.js";
 
-/** gemm's signature and contract (gemm.ts documents them). */
-export type Gemm = (
-  m: number,
-  n: number,
-  k: number,
-  a: Buf,
-  aOff: number,
-  lda: number,
-  transA: boolean,
-  b: Buf,
-  bOff: number,
-  ldb: number,
-  transB: boolean,
-  c: Buf,
-  cOff: number,
-  ldc: number,
-  accumulate: boolean,
-) => void;
 
 /** The parts of the WebAssembly API used here (lib ES2022 has none of it). */
 interface WasmApi {
@@ -77,11 +60,7 @@ export function simdGemm(base64: string): Gemm | undefined {
   let f64 = new Float64Array(buffer);
 
   return function gemm(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, accumulate) {
-    if (m <= 0 || n <= 0) return;
-    if (k <= 0) {
-      if (!accumulate) for (let i = 0; i < m; i++) c.fill(0, cOff + i * ldc, cOff + i * ldc + n);
-      return;
-    }
+    if (emptyProduct(m, n, k, c, cOff, ldc, accumulate)) return;
     const wide = c instanceof Float64Array;
     const size = wide ? 8 : 4;
     // A and B as stored: rows of `len` elements; their leading dims in memory.

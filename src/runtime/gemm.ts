@@ -12,7 +12,8 @@
  *   is missing, and for products too small to pay for the SIMD path's copies.
  */
 import { gemmJs } from "./gemm-js.js";
-import { simdGemm, type Gemm } from "./gemm-simd.js";
+import { simdGemm } from "./gemm-simd.js";
+import type { Gemm } from "./model-api.js";
 import { GEMM_WASM } from "./gemm-wasm.js";
 
 export type { Buf } from "./model-api.js";

@@ -8,6 +8,25 @@
 /** A float buffer: Float32Array by default, Float64Array with `--precision f64`. */
 export type Buf = Float32Array | Float64Array;
 
+/** The matrix product model.ts calls (gemm.ts documents the contract; gemm-js.ts and gemm-simd.ts implement it). */
+export type Gemm = (
+  m: number,
+  n: number,
+  k: number,
+  a: Buf,
+  aOff: number,
+  lda: number,
+  transA: boolean,
+  b: Buf,
+  bOff: number,
+  ldb: number,
+  transB: boolean,
+  c: Buf,
+  cOff: number,
+  ldc: number,
+  accumulate: boolean,
+) => void;
+
 /** Values of dim atoms by name (fixed dims of the spec, and free ones: lengths, data vocabularies). */
 export type Dims = Record<string, number>;
 
