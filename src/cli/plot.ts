@@ -4,6 +4,7 @@
  * SVG written here (axes, ticks, legend, one polyline per run and series), or
  * for a terminal with asciichart. Pure: the command reads and writes the files.
  */
+import { escapeXml } from "../graph/dot.js";
 import type { LogRecord } from "../runtime/train-log.js";
 import type { PlotAxis } from "./options.js";
 
@@ -56,9 +57,6 @@ function tickText(v: number): string {
   return String(Number(v.toPrecision(4)));
 }
 
-function esc(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
 
 /** The runs' colors (a run's validation loss is dashed in its color). */
 const COLORS = ["#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#db2777", "#0891b2", "#4b5563"];
@@ -88,7 +86,7 @@ export function plotSvg(series: readonly Series[], x: PlotAxis, title = "trainin
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${height}" viewBox="0 0 ${W} ${height}" font-family="Helvetica, Arial, sans-serif" font-size="12">`,
     `<rect width="${W}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${esc(title)}</text>`,
+    `<text x="${W / 2}" y="22" text-anchor="middle" font-size="15" font-weight="bold">${escapeXml(title)}</text>`,
   ];
   for (const t of ticks(x0, x1)) {
     out.push(`<line x1="${f(sx(t))}" y1="${m.top}" x2="${f(sx(t))}" y2="${m.top + ph}" stroke="#e5e7eb"/>`);
@@ -106,11 +104,11 @@ export function plotSvg(series: readonly Series[], x: PlotAxis, title = "trainin
     const dash = s.kind === "validation loss" ? ` stroke-dasharray="6 4"` : "";
     const name = `${s.run}: ${s.kind}`;
     const pts = s.points.map(([a, b]) => `${f(sx(a))},${f(sy(b))}`).join(" ");
-    out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.8"${dash} points="${pts}"><title>${esc(name)}</title></polyline>`);
+    out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.8"${dash} points="${pts}"><title>${escapeXml(name)}</title></polyline>`);
     if (s.points.length === 1) out.push(`<circle cx="${f(sx(s.points[0]![0]))}" cy="${f(sy(s.points[0]![1]))}" r="3" fill="${color}"/>`);
     const ly = m.top + ph + 56 + 18 * i;
     out.push(`<line x1="${m.left}" y1="${ly - 4}" x2="${m.left + 30}" y2="${ly - 4}" stroke="${color}" stroke-width="2"${dash}/>`);
-    out.push(`<text x="${m.left + 38}" y="${ly}">${esc(name)}</text>`);
+    out.push(`<text x="${m.left + 38}" y="${ly}">${escapeXml(name)}</text>`);
   });
   out.push(`</svg>`);
   return out.join("\n") + "\n";

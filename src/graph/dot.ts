@@ -26,8 +26,8 @@ export interface DotOptions {
   sources?: ReadonlyMap<string, string>;
 }
 
-/** Text in an HTML-like label. */
-function html(s: string): string {
+/** Text in XML: a Graphviz HTML-like label here, SVG text in seqc plot. */
+export function escapeXml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 }
 
@@ -74,7 +74,7 @@ class DotWriter {
     const units = table.unitsOf({});
     const values = n.shape.map((d) => table.evaluate(d, units));
     const numeric = `[${values.join(", ")}]`;
-    if (n.shape.length === 0 || values.some((v) => v === undefined) || numeric === symbolic.replace(/ of .*$/, "")) return symbolic;
+    if (values.some((v) => v === undefined) || numeric === symbolic.replace(/ of .*$/, "")) return symbolic;
     return `${symbolic} = ${numeric}`;
   }
 
@@ -111,7 +111,7 @@ class DotWriter {
   }
 
   private label(title: string, lines: (string | undefined)[]): string {
-    const rest = lines.filter((l): l is string => l !== undefined).map((l) => `<br/><font point-size="10">${html(l)}</font>`);
+    const rest = lines.filter((l): l is string => l !== undefined).map((l) => `<br/><font point-size="10">${escapeXml(l)}</font>`);
     return `<${title}${rest.join("")}>`;
   }
 
@@ -122,7 +122,7 @@ class DotWriter {
     const paramNames = [...params].map((p) => this.paramCounts.get(p)!.name);
     switch (n.kind) {
       case "input": {
-        const title = `<b>${html(n.name)}</b>  <i>${n.role}</i>`;
+        const title = `<b>${escapeXml(n.name)}</b>  <i>${n.role}</i>`;
         this.lines.push(`${indent}${id} [shape=box, style="rounded,filled", fillcolor="${n.role === "input" ? "#dbeafe" : "#fde68a"}", label=${this.label(title, [this.shapeText(n)])}];`);
         return;
       }
@@ -130,19 +130,19 @@ class DotWriter {
         this.lines.push(`${indent}${id} [shape=plaintext, label=${quoted(String(n.value))}];`);
         return;
       case "placeholder": {
-        const title = `<b>${html(n.name)}</b>  <i>${n.role === "step" ? "step input" : n.role === "ctx" ? "context" : "state"}</i>`;
+        const title = `<b>${escapeXml(n.name)}</b>  <i>${n.role === "step" ? "step input" : n.role === "ctx" ? "context" : "state"}</i>`;
         this.lines.push(`${indent}${id} [shape=box, style="rounded,dashed", label=${this.label(title, [this.shapeText(n)])}];`);
         return;
       }
       case "scan": {
-        const title = `<b>${html(n.scan.name)}</b>  <i>${html(n.scan.cell)}</i>`;
+        const title = `<b>${escapeXml(n.scan.name)}</b>  <i>${escapeXml(n.scan.cell)}</i>`;
         const states = n.scan.states.map((s) => s.name).join(", ");
         this.lines.push(`${indent}${id} [shape=box, style="filled", fillcolor="#e9d5ff", label=${this.label(title, [`scan${n.scan.reverse ? " (reversed)" : ""}, states ${states}`, this.shapeText(n), this.countText(params)])}];`);
         return;
       }
       case "op": {
         const statement = this.statement(n);
-        const title = n.name !== undefined ? `<b>${html(n.name)}</b>  <i>${html(this.opText(n))}</i>` : `<i>${html(loss ? `loss: ${this.opText(n)}` : this.opText(n))}</i>`;
+        const title = n.name !== undefined ? `<b>${escapeXml(n.name)}</b>  <i>${escapeXml(this.opText(n))}</i>` : `<i>${escapeXml(loss ? `loss: ${this.opText(n)}` : this.opText(n))}</i>`;
         const count = this.countText(params);
         const lines = [statement, this.shapeText(n), count !== undefined ? `${paramNames.join(", ")}: ${count}` : undefined];
         this.lines.push(`${indent}${id} [shape=box, ${loss ? 'peripheries=2, style="filled", fillcolor="#fecaca", ' : ""}label=${this.label(title, lines)}];`);
@@ -196,7 +196,7 @@ class DotWriter {
       const init = this.nodes.get(s.init)!;
       return init.kind === "const" ? `${s.name} = ${init.value}` : `${s.name} given`;
     });
-    const title = `<b>${html(scan.name)}</b>  <i>${html(scan.cell)}</i>`;
+    const title = `<b>${escapeXml(scan.name)}</b>  <i>${escapeXml(scan.cell)}</i>`;
     const lines = [`scan${scan.reverse ? " (reversed)" : ""} over each step; states ${states.join(", ")}`, this.shapeText(n), params];
     this.lines.push(`${indent}subgraph cluster_n${n.id} {`);
     this.lines.push(`${inner}label=${this.label(title, lines)};`);
@@ -212,7 +212,7 @@ class DotWriter {
   write(): string {
     const g = this.graph;
     this.lines.push(`digraph ${quoted(g.model)} {`);
-    this.lines.push(`  graph [rankdir=${this.opts.rankdir ?? "TB"}, fontname="Helvetica", fontsize=12, labelloc=t, label=${this.label(`<b>model ${html(g.model)}</b>`, [`${g.file}; ${this.countText(g.params.map((p) => p.id)) ?? "no params"}`])}];`);
+    this.lines.push(`  graph [rankdir=${this.opts.rankdir ?? "TB"}, fontname="Helvetica", fontsize=12, labelloc=t, label=${this.label(`<b>model ${escapeXml(g.model)}</b>`, [`${g.file}; ${this.countText(g.params.map((p) => p.id)) ?? "no params"}`])}];`);
     this.lines.push(`  node [fontname="Helvetica", fontsize=12];`);
     this.lines.push(`  edge [fontname="Helvetica", fontsize=10];`);
     this.block(g.nodes, "  ");
