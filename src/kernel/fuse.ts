@@ -81,6 +81,10 @@ function touches(st: Stmt): Set<BufId> {
   return out;
 }
 
+/** The buffers behind the program's views: losses, their arguments, named values, states. */
+const viewedBuffers = (program: KernelProgram): Set<BufId> =>
+  new Set([...program.losses, ...program.lossArgs, ...program.lossTargets, ...program.values.map((x) => x.val), ...program.states.flatMap((s) => [s.first, s.last])].flatMap((v) => (v.num === undefined ? [v.buf] : [])));
+
 /** How many times each buffer is named: by statements (each operand, matrix, fill) and by the program's views and tables. */
 function references(program: KernelProgram): Map<BufId, number> {
   const n = new Map<BufId, number>();
@@ -93,7 +97,7 @@ function references(program: KernelProgram): Map<BufId, number> {
     });
   stmts(program.forward);
   stmts(program.backward);
-  for (const v of [...program.losses, ...program.lossArgs, ...program.lossTargets, ...program.values.map((x) => x.val), ...program.states.flatMap((s) => [s.first, s.last])]) if (v.num === undefined) add(v.buf);
+  viewedBuffers(program).forEach(add);
   for (const p of program.params) [p.buf, p.grad].forEach(add);
   for (const i of program.inputs) add(i.buf);
   return n;
@@ -166,9 +170,6 @@ function zeroFillsAsSets(stmts: Stmt[]): Stmt[] {
 // ------------------------------------------------------------------ 3. one slot for what backward does not read
 
 /** The buffers the program's views name (values, losses, states): what the runtime reads. */
-const viewedBuffers = (program: KernelProgram): Set<BufId> =>
-  new Set([...program.losses, ...program.lossArgs, ...program.lossTargets, ...program.values.map((x) => x.val), ...program.states.flatMap((s) => [s.first, s.last])].flatMap((v) => (v.num === undefined ? [v.buf] : [])));
-
 /** Without the maps and fills into float buffers that nothing reads (a one_hot(x) whose only product became a gather). */
 function dropUnread(program: KernelProgram, forward: Stmt[], backward: Stmt[]): { forward: Stmt[]; backward: Stmt[] } {
   const read = viewedBuffers(program);

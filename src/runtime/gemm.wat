@@ -1,6 +1,6 @@
 ;; The SIMD matrix product of the ts target's runtime (src/runtime/gemm-simd.ts
-;; calls it). scripts/assemble-gemm.ts assembles it with wabt into
-;; src/runtime/gemm-wasm.ts (base64); test/scripts/assemble-gemm.test.ts
+;; calls it). scripts/gemm-wasm.ts assembles it with wabt into
+;; src/runtime/gemm-wasm.ts (base64); test/scripts/gemm-wasm.test.ts
 ;; checks that file is fresh.
 ;;
 ;; This text is the body of the module once per element type: the assembler
