@@ -31,6 +31,9 @@ describe("Examples", () => {
     expect(sub.map((e) => e.line)).toEqual([4, 1]);
     expect(sub.subset([1]).at(0).line).toBe(1);
     expect(sub.field("x", 0).buffer).toBe(ex.field("x", 2).buffer);
+    expect(Array.from(sub.field("x", 0))).toEqual(Array.from(ex.field("x", 2)));
+    expect(Array.from(sub.field("x", 1))).toEqual(Array.from(ex.field("x", 0)));
+    expect(Array.from(sub.field("x", 0))).not.toEqual(Array.from(sub.field("x", 1)));
     expect(() => sub.at(2)).toThrow(new RangeError("example 2 is out of range 0..1"));
     expect(() => ex.subset([3])).toThrow(RangeError);
   });
