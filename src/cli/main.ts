@@ -10,7 +10,7 @@ import { COMPILE_TARGETS, DIM_HELP, dimTexts, EXPORT_TARGETS, GRAPH_FORMATS, par
 import type { OutputOptions } from "./output.js";
 import type { Rankdir } from "../graph/dot.js";
 import { readCheckArgs } from "./check-args.js";
-import { LOG_WINDOW } from "../runtime/train-log.js";
+import { LOG_WINDOW } from "../runtime/settings.js";
 
 // Each command's module is imported when the command runs: `seqc check` loads
 // the parser and the checker, not the trainers, the ts target or the exporters.

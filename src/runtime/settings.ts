@@ -9,6 +9,9 @@ export type TrainSettings = TrainDefaults;
 export type OptimizerSettings = TrainSettings["optimizer"];
 export type OptimizerName = OptimizerSettings["name"];
 
+/** Updates per `steps` record of a training log (train-log.ts): each holds the mean loss of the last LOG_WINDOW updates (windows count across epochs). */
+export const LOG_WINDOW = 10;
+
 export const OPTIMIZERS: readonly OptimizerName[] = ["sgd", "momentum", "adam", "rmsprop"];
 
 /** Default learning rates when only the optimizer's name is given. */

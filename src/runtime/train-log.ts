@@ -9,9 +9,8 @@
  */
 import { appendFileSync, writeFileSync } from "node:fs";
 import { IoError, ioReason } from "./errors.js";
+import { LOG_WINDOW } from "./settings.js";
 
-/** Updates per `steps` record: each holds the mean loss of the last LOG_WINDOW updates (windows count across epochs). */
-export const LOG_WINDOW = 10;
 
 /** One line of a training log. */
 export interface LogRecord {

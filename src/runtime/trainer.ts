@@ -24,7 +24,7 @@
 import { Rng } from "./init.js";
 import type { Buf, CompiledModel, Dims, ModelInfo, TrainDefaults } from "./model-api.js";
 import { applyWeightDecay, clipByGlobalNorm, createOptimizer } from "./optim.js";
-import { OPTIMIZERS, withOverrides, type OptimizerName } from "./settings.js";
+import { LOG_WINDOW, OPTIMIZERS, withOverrides, type OptimizerName } from "./settings.js";
 import { num, parseArgs, str, type OptKind, type ParsedArgs } from "./args.js";
 import { batchOf, carriedStates, maxDims, permutation, planBatches, validationSplit, windowDim, windowsOf } from "./batches.js";
 import { dataModelOf, formatOf, loadData, resolveVocabularies, shapeText, type DataField, type DataSet, type Examples, type ReadOptions } from "./data.js";
@@ -35,7 +35,7 @@ import { checkTrainingMemory, DEFAULT_MAX_MEMORY_GB, maxMemoryOf } from "./memor
 import { checkModelFits, loadModel, lockModelDir, modelWeights, saveModel, savedVocabularies, setModelWeights, type SavedModel } from "./model-dir.js";
 import { DataError } from "./problems.js";
 import { textIds, Vocabulary } from "./vocab.js";
-import { LOG_WINDOW, openLog, StepWindow } from "./train-log.js";
+import { openLog, StepWindow } from "./train-log.js";
 
 export type CreateModel = (dims: Dims, maxBatch: number) => CompiledModel;
 

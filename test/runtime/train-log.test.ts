@@ -7,7 +7,8 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { LOG_WINDOW, logLine, openLog, parseLog, StepWindow, type LogRecord } from "../../src/runtime/train-log.js";
+import { LOG_WINDOW } from "../../src/runtime/settings.js";
+import { logLine, openLog, parseLog, StepWindow, type LogRecord } from "../../src/runtime/train-log.js";
 import { IoError } from "../../src/runtime/errors.js";
 
 describe("StepWindow", () => {
