@@ -13,20 +13,11 @@
  * median CPU time (user + system) and wall time per step over the timed steps
  * after two warm-up steps, and the process's peak RSS.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { pathToFileURL } from "node:url";
-import { specSettings } from "../src/backends/settings.js";
-import { emitFiles, outputFiles, runtimeSources } from "../src/backends/ts/compile.js";
-import { checkProgram } from "../src/check/check.js";
-import { buildGraph } from "../src/graph/build.js";
-import { loadProgram } from "../src/ir/program.js";
 import { KERNEL_DEFAULTS, type KernelOptions } from "../src/kernel/lower.js";
-import type { CompiledModel, Dims, ModelInfo } from "../src/runtime/model-api.js";
-import type { createOptimizer } from "../src/runtime/optim.js";
+import type { Dims } from "../src/runtime/model-api.js";
 import { median } from "./check.js";
 import { option } from "./args.js";
+import { charLmSpec, ELMAN, ELMAN_SPEC, emitTrainer } from "./ts.js";
 
 const argv = process.argv.slice(2);
 const which = argv[0] === "elman" ? "elman" : "lstm";
@@ -35,50 +26,14 @@ const off = (option(argv, "--off") ?? "").split(",").filter((s) => s !== "");
 for (const k of off) if (!(k in KERNEL_DEFAULTS)) throw new Error(`ts-steps: --off ${k}: not one of ${Object.keys(KERNEL_DEFAULTS).join(", ")}`);
 const kernel: Partial<KernelOptions> = Object.fromEntries(off.map((k) => [k, false]));
 
-const cfg = which === "lstm" ? { B: num("B", 32), T: num("T", 50), V: num("V", 64), H: num("H", 128) } : { B: 10, T: 5, V: 3, H: 4 };
+const cfg = which === "lstm" ? { B: num("B", 32), T: num("T", 50), V: num("V", 64), H: num("H", 128) } : ELMAN;
 const steps = num("steps", which === "lstm" ? 10 : 2000);
 
-const spec =
-  which === "lstm"
-    ? `model char_lstm {
-  vocab chars[V]
-  dim H = ${cfg.H}
-  dim T
-  input x: [T] of chars
-  target y: [T] of chars
-  h = lstm<H>(one_hot(x))
-  logits = dense<V>(h)
-  loss cross_entropy(logits, y)
-  train { optimizer: adam(lr: 0.001) }
-}
-`
-    : `model elman_toy {
-  vocab sym[V]
-  dim H = ${cfg.H}
-  dim T
-  input x: [T] of sym
-  target y: [T, 1]
-  h = elman<H>(one_hot(x))
-  p = sigmoid(dense<1>(h))
-  loss mse(p, y)
-  train { optimizer: sgd(lr: 0.2) }
-}
-`;
-
-const program = loadProgram("steps.seq", { text: spec, readFile: () => { throw new Error("imports nothing"); } });
-const checked = checkProgram(program).models[0]!;
-const files = emitFiles(buildGraph(checked), program.sources, specSettings(checked.model), { file: "steps.seq", source: spec }, { precision: "f32", kernel }, runtimeSources());
-const dir = mkdtempSync(join(tmpdir(), "seqc-ts-steps-"));
-for (const [name, body] of Object.entries(outputFiles(files, { js: true }))) writeFileSync(join(dir, name), body);
-const mod = (await import(pathToFileURL(join(dir, "model.js")).href)) as { INFO: ModelInfo; createModel: (dims: Dims, maxBatch: number) => CompiledModel };
-const optim = (await import(pathToFileURL(join(dir, "optim.js")).href)) as { createOptimizer: typeof createOptimizer };
-rmSync(dir, { recursive: true, force: true });
-
+const spec = which === "lstm" ? charLmSpec(cfg.H) : ELMAN_SPEC;
 const rssBefore = process.memoryUsage().rss;
 const dims: Dims = { T: cfg.T, V: cfg.V };
-const model = mod.createModel(dims, cfg.B);
-model.init(1);
-const opt = optim.createOptimizer(mod.INFO.settings.optimizer, model.params.length, "f32");
+const { model, makeOptimizer } = await emitTrainer("steps.seq", spec, "f32", dims, cfg.B, kernel);
+const opt = makeOptimizer();
 let seed = 7;
 const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
 const x = Int32Array.from({ length: cfg.B * cfg.T }, () => Math.floor(rand() * cfg.V));
@@ -108,5 +63,5 @@ for (let r = 0; r < Math.ceil(steps / group); r++) {
 }
 const unit = which === "lstm" ? { f: 1, u: "ms" } : { f: 1000, u: "us" };
 console.log(
-  `${which} ${JSON.stringify(cfg)} off=[${off.join(",")}]: CPU ${(median(cpu) * unit.f).toFixed(which === "lstm" ? 1 : 2)} ${unit.u}/step, wall ${(median(wall) * unit.f).toFixed(which === "lstm" ? 1 : 2)} ${unit.u}/step (median of ${cpu.length} x ${group} steps), loss ${first.toFixed(5)} -> ${last.toFixed(5)}, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (${(rssBefore / 2 ** 20).toFixed(0)} MB before the model was made)`,
+  `${which} ${JSON.stringify(cfg)} off=[${off.join(",")}]: CPU ${(median(cpu) * unit.f).toFixed(which === "lstm" ? 1 : 2)} ${unit.u}/step, wall ${(median(wall) * unit.f).toFixed(which === "lstm" ? 1 : 2)} ${unit.u}/step (median of ${cpu.length} x ${group} steps), loss ${first.toFixed(5)} -> ${last.toFixed(5)}, peak RSS ${(process.resourceUsage().maxRSS / 1024).toFixed(0)} MB (${(rssBefore / 2 ** 20).toFixed(0)} MB before compiling)`,
 );

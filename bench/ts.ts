@@ -57,6 +57,7 @@ import type { createOptimizer } from "../src/runtime/optim.js";
 import { checkProgram } from "../src/check/check.js";
 import { buildGraph } from "../src/graph/build.js";
 import { loadProgram } from "../src/ir/program.js";
+import type { KernelOptions } from "../src/kernel/lower.js";
 import { median } from "./check.js";
 import { option } from "./args.js";
 import { layersCharLm, tokens } from "./tfjs.js";
@@ -79,10 +80,10 @@ export function tsBenchOptionsFrom(argv: string[]): TsBenchOptions {
 
 // ------------------------------------------------------------------ specs
 
-const ELMAN = { B: 10, T: 5, V: 3, H: 4 };
+export const ELMAN = { B: 10, T: 5, V: 3, H: 4 };
 const LSTM = { B: 32, T: 50, V: 64, H: 128 };
 
-const ELMAN_SPEC = `model elman_toy {
+export const ELMAN_SPEC = `model elman_toy {
   vocab sym[V]
   dim H = ${ELMAN.H}
   dim T
@@ -119,8 +120,11 @@ export interface Trainer {
   makeOptimizer: () => ReturnType<typeof createOptimizer>;
 }
 
-/** Compiles an inline spec with the ts target, transpiles and imports model.js and optim.js from a temporary directory. */
-export async function emitTrainer(file: string, text: string, precision: "f32" | "f64", dims: Dims, maxBatch: number): Promise<Trainer> {
+/**
+ * Compiles an inline spec with the ts target, transpiles and imports model.js and optim.js from a temporary
+ * directory. `kernel`: the lowering's speed choices (all on unless given; bench/ts-steps.ts turns them off).
+ */
+export async function emitTrainer(file: string, text: string, precision: "f32" | "f64", dims: Dims, maxBatch: number, kernel: Partial<KernelOptions> = {}): Promise<Trainer> {
   const program = loadProgram(file, {
     text,
     readFile: () => {
@@ -131,7 +135,7 @@ export async function emitTrainer(file: string, text: string, precision: "f32" |
   const errors = [...program.diagnostics, ...result.diagnostics];
   if (errors.length > 0) throw new Error(`bench ts: ${file} does not check: ${errors.map((d) => d.message).join("; ")}`);
   const checked = result.models[0]!;
-  const files = emitFiles(buildGraph(checked), program.sources, specSettings(checked.model), { file, source: text }, { precision }, runtimeSources());
+  const files = emitFiles(buildGraph(checked), program.sources, specSettings(checked.model), { file, source: text }, { precision, kernel }, runtimeSources());
   const dir = mkdtempSync(join(tmpdir(), "seqc-bench-ts-"));
   try {
     for (const [name, body] of Object.entries(outputFiles(files, { js: true }))) writeFileSync(join(dir, name), body);
