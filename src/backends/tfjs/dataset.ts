@@ -75,31 +75,27 @@ export class Dataset {
   /** Each example's value of each free length dim, e.g. steps.T[i]. */
   readonly steps: Record<string, Int32Array>;
   readonly vocabularies: Record<string, Vocabulary>;
-  /** The positions of these examples in the data set they were loaded as. */
+  /** The positions of these examples in the data set they were loaded as (and in source.examples). */
   readonly indices: Int32Array;
   private readonly layout: Layout;
   private readonly source: Source;
-  /** This data set's examples: positions in source.examples. */
-  private readonly rows: Int32Array;
 
   private constructor(init: {
     fields: Record<string, Omit<DataField, "data">>;
     dims: Record<string, number>;
     steps: Record<string, Int32Array>;
     vocabularies: Record<string, Vocabulary>;
-    indices?: Int32Array;
+    indices: Int32Array;
     layout: Layout;
     source: Source;
-    rows: Int32Array;
   }) {
-    this.examples = init.rows.length;
+    this.examples = init.indices.length;
     this.dims = init.dims;
     this.steps = init.steps;
     this.vocabularies = init.vocabularies;
-    this.indices = init.indices ?? Int32Array.from({ length: this.examples }, (_, i) => i);
+    this.indices = init.indices;
     this.layout = init.layout;
     this.source = init.source;
-    this.rows = init.rows;
     const fields: Record<string, DataField> = {};
     for (const [name, meta] of Object.entries(init.fields)) {
       let data: DataField["data"] | undefined;
@@ -150,8 +146,8 @@ export class Dataset {
       }
       out[f.name] = field;
     }
-    const rows = Int32Array.from({ length: set.examples.length }, (_, i) => i);
-    return new Dataset({ fields: out, dims: dimValues(table, maxUnits), steps, vocabularies: set.vocabs, layout, source, rows });
+    const indices = Int32Array.from({ length: set.examples.length }, (_, i) => i);
+    return new Dataset({ fields: out, dims: dimValues(table, maxUnits), steps, vocabularies: set.vocabs, layout, source, indices });
   }
 
   /** A new array for n values of a field: token ids in the smallest type their vocabulary allows, else float32. */
@@ -170,7 +166,7 @@ export class Dataset {
   private padded(name: string, shape: readonly number[]): DataField["data"] {
     const size = shape.reduce((a, b) => a * b, 1);
     const data = this.arrayFor(name, this.examples * size);
-    this.rows.forEach((src, i) => copyBlock(this.source.examples.field(name, src), 0, this.extentsOf(name, src), data, i * size, shape));
+    this.indices.forEach((src, i) => copyBlock(this.source.examples.field(name, src), 0, this.extentsOf(name, src), data, i * size, shape));
     return data;
   }
 
@@ -184,7 +180,7 @@ export class Dataset {
     const dst = [w, ...shape.slice(1)];
     const size = dst.reduce((a, b) => a * b, 1);
     const out = this.arrayFor(name, this.examples * size);
-    this.rows.forEach((src, i) => {
+    this.indices.forEach((src, i) => {
       const e = this.extentsOf(name, src);
       const per = e.slice(1).reduce((a, b) => a * b, 1);
       if (e[0]! > t0) copyBlock(this.source.examples.field(name, src), t0 * per, [e[0]! - t0, ...e.subarray(1)], out, i * size, dst);
@@ -233,7 +229,6 @@ export class Dataset {
       indices: Int32Array.from(idx, (i) => this.indices[i]!),
       layout: this.layout,
       source: this.source,
-      rows: Int32Array.from(idx, (i) => this.rows[i]!),
     });
   }
 
