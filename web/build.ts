@@ -16,7 +16,7 @@ import type { StdSources } from "../src/ir/program.js";
 const WEB = dirname(fileURLToPath(import.meta.url));
 const ROOT = dirname(WEB);
 export const OUT_DIR = join(WEB, "dist");
-export const BUNDLE = join(OUT_DIR, "playground.js");
+const BUNDLE = join(OUT_DIR, "playground.js");
 
 /** The .seq files of a directory, by name, in name order. */
 function seqFiles(dir: string): [name: string, text: string][] {
@@ -73,7 +73,7 @@ export interface WebBuild {
 
 /** Graphviz, bundled on its own: most of the page's bytes, which the page fetches for its first diagram. */
 const GRAPHVIZ = "@hpcc-js/wasm-graphviz";
-export const GRAPHVIZ_BUNDLE = join(OUT_DIR, "graphviz.js");
+const GRAPHVIZ_BUNDLE = join(OUT_DIR, "graphviz.js");
 
 /** For the page's bundle: Graphviz is the module beside it. */
 const graphvizBeside: Plugin = {

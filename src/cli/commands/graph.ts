@@ -25,7 +25,7 @@ export interface GraphOptions extends OutputOptions {
 }
 
 /** The format to write: the one asked for, else the output file's extension's. */
-export function graphFormat(out: string | undefined, to: GraphFormat | undefined): GraphFormat {
+function graphFormat(out: string | undefined, to: GraphFormat | undefined): GraphFormat {
   if (to !== undefined) return to;
   if (out === undefined || /\.svg$/i.test(out)) return "svg";
   if (/\.(dot|gv)$/i.test(out)) return "dot";

@@ -35,7 +35,6 @@ describe("seqc graph", () => {
     const c = compileSpec("specs/char_lstm.seq", { text: readFileSync("specs/char_lstm.seq", "utf8"), dims: new Map([["V", 65]]) });
     const dot = graphDot(c.graph!, c.model!, { expand: true, rankdir: "TB", sources: c.program.sources });
     expect(await renderSvg(dot)).toBe(svg);
-    expect(await renderSvg(dot)).toBe(svg);
   });
 
   it("writes DOT for .dot (or --to dot to standard output), left to right with --rankdir LR; one model of several with --model", () => {
