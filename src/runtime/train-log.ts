@@ -67,15 +67,56 @@ export class StepWindow {
   }
 }
 
-/** Opens a log for writing: emptied, or kept when a resumed run appends. A file it cannot write is an IoError. */
-export function openLog(path: string, append: boolean): (r: LogRecord) => void {
-  try {
-    if (append) appendFileSync(path, "");
-    else writeFileSync(path, "");
-  } catch (e) {
-    throw new IoError(`cannot write the log ${path}: ${(e as { code?: string }).code === "ENOENT" ? "its folder does not exist" : ioReason(e)}`);
+/**
+ * A run's training log, as both trainers write it: opened before training (a file it cannot write is an
+ * IoError then, not after the work), `begin` when the run starts, `update` after each update (a `steps` record
+ * every LOG_WINDOW of them) and `epoch` at the end of each epoch. Times are seconds since `begin`.
+ */
+export class TrainLog {
+  private started = performance.now();
+  private window = new StepWindow(this.started);
+
+  private constructor(
+    private readonly path: string,
+    private readonly lr: number,
+  ) {}
+
+  /** Opens PATH: emptied, or kept when a resumed run appends. */
+  static open(path: string, append: boolean, lr: number): TrainLog {
+    try {
+      if (append) appendFileSync(path, "");
+      else writeFileSync(path, "");
+    } catch (e) {
+      throw new IoError(`cannot write the log ${path}: ${(e as { code?: string }).code === "ENOENT" ? "its folder does not exist" : ioReason(e)}`);
+    }
+    return new TrainLog(path, lr);
   }
-  return (r) => appendFileSync(path, logLine(r));
+
+  /** The run starts now. */
+  begin(): void {
+    this.started = performance.now();
+    this.window = new StepWindow(this.started);
+  }
+
+  /** One update: its batch's mean loss and tokens, its epoch (from 1) and the updates so far. */
+  update(loss: number, tokens: number, epoch: number, step: number): void {
+    const now = performance.now();
+    const r = this.window.add(loss, tokens, now, { epoch, step, time: this.seconds(now), lr: this.lr });
+    if (r) this.write(r);
+  }
+
+  /** The end of an epoch: its mean loss, validation loss (with held-out data) and speed. */
+  epoch(epoch: number, step: number, loss: number, validationLoss: number | undefined, tokensPerSecond: number): void {
+    this.write({ kind: "epoch", epoch, step, time: this.seconds(performance.now()), loss, ...(validationLoss !== undefined ? { validationLoss } : {}), lr: this.lr, tokensPerSecond });
+  }
+
+  private seconds(now: number): number {
+    return (now - this.started) / 1000;
+  }
+
+  private write(r: LogRecord): void {
+    appendFileSync(this.path, logLine(r));
+  }
 }
 
 /** A line of a log that is not a record, by its line number (from 1). */

@@ -35,7 +35,7 @@ import { checkTrainingMemory, DEFAULT_MAX_MEMORY_GB, maxMemoryOf } from "./memor
 import { checkModelFits, loadModel, lockModelDir, modelWeights, saveModel, savedVocabularies, setModelWeights, type SavedModel } from "./model-dir.js";
 import { DataError } from "./problems.js";
 import { textIds, Vocabulary } from "./vocab.js";
-import { openLog, StepWindow } from "./train-log.js";
+import { TrainLog } from "./train-log.js";
 
 export type CreateModel = (dims: Dims, maxBatch: number) => CompiledModel;
 
@@ -275,7 +275,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
 
   // Before training: a log that cannot be written is the user's to fix, not an error after the work.
   const logPath = str(a, "log");
-  const writeLog = logPath !== undefined ? openLog(logPath, false) : undefined;
+  const trainLog = logPath !== undefined ? TrainLog.open(logPath, false, settings.optimizer.lr) : undefined;
   const unlock = lockModelDir(outDir);
   let interrupted = false;
   // Ctrl-C: finish the update (one window with truncated BPTT), save and stop. A second Ctrl-C (no handler by
@@ -301,7 +301,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
     lastSave = performance.now();
   };
   const started = performance.now();
-  const window = new StepWindow(started);
+  trainLog?.begin();
   let steps = 0;
   try {
     while (epoch < settings.epochs) {
@@ -327,11 +327,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
           steps++;
           const tokens = batch.size * (data.freeDims[0] !== undefined ? (batch.dims[data.freeDims[0]] ?? 1) : 1);
           stats.tokens += tokens;
-          if (writeLog) {
-            const now = performance.now();
-            const r = window.add(loss, tokens, now, { epoch: epoch + 1, step: steps, time: (now - started) / 1000, lr: settings.optimizer.lr });
-            if (r) writeLog(r);
-          }
+          trainLog?.update(loss, tokens, epoch + 1, steps);
           if (tty && performance.now() - lastDraw > 100) {
             lastDraw = performance.now();
             out(`\repoch ${epoch + 1}/${settings.epochs}  step ${stats.updates}/${updates}  loss ${loss.toFixed(5)}  ${speed(stats, atom !== undefined, performance.now() - t0)}\u001b[K`);
@@ -353,7 +349,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
       last = { loss: stats.loss / Math.max(1, stats.rows) };
       if (validation.length > 0) last.validation = validationLoss(model, info, validation, data, settings, vocabDims, atom);
       if (Number.isFinite(last.loss)) good = { params: model.params.slice(), epoch };
-      writeLog?.({ kind: "epoch", epoch, step: steps, time: (performance.now() - started) / 1000, loss: last.loss, ...(last.validation !== undefined ? { validationLoss: last.validation } : {}), lr: settings.optimizer.lr, tokensPerSecond: stats.tokens / Math.max(seconds, 1e-9) });
+      trainLog?.epoch(epoch, steps, last.loss, last.validation, stats.tokens / Math.max(seconds, 1e-9));
       if (!quiet) {
         out(`${tty ? "\r" : ""}epoch ${epoch}/${settings.epochs}  step ${stats.updates}/${updates}  loss ${last.loss.toFixed(5)}${last.validation !== undefined ? `  validation ${last.validation.toFixed(5)}` : ""}  ${speed(stats, atom !== undefined, seconds * 1000)}${tty ? "\u001b[K" : ""}\n`);
       }

@@ -14,7 +14,7 @@ import type { TrainerProgress } from "../../backends/tfjs/train.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import { specFiles, UserIoError } from "../io.js";
 import { ioReason } from "../../runtime/errors.js";
-import { openLog, StepWindow } from "../../runtime/train-log.js";
+import { TrainLog } from "../../runtime/train-log.js";
 import { compiledOrExit, type OutputOptions } from "../output.js";
 import { readingData } from "../data.js";
 
@@ -109,8 +109,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
       : `seqc: note: --bptt ${settings.bptt} is not used: the data cannot be cut into windows (every input and target needs the sequence axis first)`);
   }
   // Before the first epoch: a log that cannot be written is the user's to fix, not an error after the work.
-  const writeLog = opts.log !== undefined ? openLog(opts.log, checkpoint !== undefined) : undefined;
-  const lr = settings.optimizer.lr;
+  const trainLog = opts.log !== undefined ? TrainLog.open(opts.log, checkpoint !== undefined, settings.optimizer.lr) : undefined;
 
   // Checkpoints: prepared after every epoch whose weights are finite (the last good one, kept in memory),
   // written at most every CHECKPOINT_SECONDS (tiny epochs would spend their time writing files), and always
@@ -162,8 +161,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
       );
   const steps = trainer.stepsPerEpoch(train);
   let epochStart = performance.now();
-  const runStart = epochStart;
-  const window = new StepWindow(runStart);
+  trainLog?.begin();
   let tokensBefore = 0;
   try {
     await trainer.fit(train, {
@@ -171,20 +169,13 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
       onStep: (s) => {
         if (s.step === 1 || !bar?.isActive) bar?.start(steps, s.step - 1, { epoch: s.epoch, epochs: settings.epochs, loss: "-", tps: "-" });
         bar?.update(s.step, { epoch: s.epoch, loss: s.loss.toFixed(4), tps: Math.round(s.tokens / Math.max(1e-9, (performance.now() - epochStart) / 1000)) });
-        if (writeLog) {
-          const now = performance.now();
-          const r = window.add(s.loss, s.tokens - tokensBefore, now, { epoch: s.epoch, step: (s.epoch - 1) * steps + s.step, time: (now - runStart) / 1000, lr });
-          if (r) writeLog(r);
-        }
+        trainLog?.update(s.loss, s.tokens - tokensBefore, s.epoch, (s.epoch - 1) * steps + s.step);
         tokensBefore = s.tokens;
       },
       onEpoch: async (r) => {
         bar?.stop();
         tokensBefore = 0;
-        writeLog?.({
-          kind: "epoch", epoch: r.epoch, step: r.epoch * steps, time: (performance.now() - runStart) / 1000, loss: r.loss,
-          ...(r.validationLoss !== undefined ? { validationLoss: r.validationLoss } : {}), lr, tokensPerSecond: r.tokensPerSecond,
-        });
+        trainLog?.epoch(r.epoch, r.epoch * steps, r.loss, r.validationLoss, r.tokensPerSecond);
         good = (await capture()) ?? good;
         if (good && good.epoch === r.epoch && (interrupted || r.epoch === settings.epochs || performance.now() - lastSave > CHECKPOINT_SECONDS * 1000)) write(good);
         epochStart = performance.now();
