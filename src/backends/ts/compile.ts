@@ -132,6 +132,47 @@ export const OUTPUT_TSCONFIG = {
 };
 
 /**
+ * The runtime's and train.ts's JavaScript, transpiled by `npm run build`
+ * (./runtime-cache.ts), next to compile.js in dist/ (never in src/): every
+ * `seqc compile` would otherwise spend half a second transpiling the same
+ * files again.
+ */
+export const RUNTIME_JS_MODULE = "runtime-js.generated.json";
+
+/** One transpiled file: its TypeScript text and the JavaScript made from it. */
+export interface TranspiledFile {
+  text: string;
+  js: string;
+}
+
+/** The build's transpiled runtime by TypeScript text; empty when it is missing (running from source) or unreadable. */
+function readRuntimeJs(): Map<string, string> {
+  try {
+    const files = JSON.parse(readFileSync(new URL(`./${RUNTIME_JS_MODULE}`, import.meta.url), "utf8")) as TranspiledFile[];
+    return new Map(files.map((f) => [f.text, f.js]));
+  } catch {
+    return new Map();
+  }
+}
+
+/** The files whose text never changes between models (the runtime and train.ts), with their JavaScript once made. */
+let constantJs: Map<string, string> | undefined;
+
+/** How the output's .ts files become JavaScript: ES2022 modules, types removed. */
+export const TRANSPILE_OPTIONS: ts.TranspileOptions = { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 } };
+
+/** A .ts file of the output as JavaScript (TRANSPILE_OPTIONS). */
+export function transpile(name: string, text: string): string {
+  constantJs ??= readRuntimeJs();
+  const known = constantJs.get(text);
+  if (known !== undefined) return known;
+  const js = ts.transpileModule(text, { ...TRANSPILE_OPTIONS, fileName: name }).outputText;
+  // model.ts differs for every model: only the constant files are kept, so the map stays as small as the runtime.
+  if (name !== "model.ts") constantJs.set(text, js);
+  return js;
+}
+
+/**
  * The output directory of `seqc compile`: the files, package.json (ES modules),
  * tsconfig.json, and (js) a .js beside each .ts, so `node DIR/train.js` runs.
  */
@@ -139,8 +180,7 @@ export function outputFiles(files: Record<string, string>, opts: { js: boolean }
   const out: Record<string, string> = { ...files, "package.json": `${JSON.stringify({ type: "module", private: true }, null, 2)}\n`, "tsconfig.json": `${JSON.stringify(OUTPUT_TSCONFIG, null, 2)}\n` };
   if (opts.js) {
     for (const [name, text] of Object.entries(files)) {
-      if (!name.endsWith(".ts")) continue;
-      out[name.replace(/\.ts$/, ".js")] = ts.transpileModule(text, { compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022 }, fileName: name }).outputText;
+      if (name.endsWith(".ts")) out[name.replace(/\.ts$/, ".js")] = transpile(name, text);
     }
   }
   return out;

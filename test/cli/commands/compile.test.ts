@@ -9,7 +9,8 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { outputFiles } from "../../../src/backends/ts/compile.js";
+import ts from "typescript";
+import { outputFiles, RUNTIME_JS_MODULE, runtimeSources, TRAIN_TS, TRANSPILE_OPTIONS, type TranspiledFile } from "../../../src/backends/ts/compile.js";
 import { BAD_SHAPES, expectNoStack, ROOT, runNode, runSeqc, scratch } from "../../helpers/cli.js";
 import { tsFiles } from "../../helpers/emitted.js";
 import { checkFile } from "../../helpers/spec.js";
@@ -60,6 +61,16 @@ describe("seqc compile --target ts", () => {
       const want = outputFiles(tsFiles(models[0]!, sources, { file, source }, precision), { js: true });
       expect(readdirSync(out).sort()).toEqual(Object.keys(want).sort());
       for (const [name, text] of Object.entries(want)) expect(readFileSync(join(out, name), "utf8"), `${precision} ${name}`).toBe(text);
+    }
+  });
+
+  it("the build's transpiled runtime is the runtime and train.ts transpiled now", () => {
+    const built = JSON.parse(readFileSync(join(ROOT, "dist/src/backends/ts", RUNTIME_JS_MODULE), "utf8")) as TranspiledFile[];
+    const now = Object.entries({ ...runtimeSources(), "train.ts": TRAIN_TS });
+    expect(built.map((f) => f.text)).toEqual(now.map(([, text]) => text));
+    for (const [name, text] of now) {
+      const js = ts.transpileModule(text, { ...TRANSPILE_OPTIONS, fileName: name }).outputText;
+      expect(built.find((f) => f.text === text)!.js, name).toBe(js);
     }
   });
 
