@@ -12,6 +12,7 @@ const LONGEST = [
   "test/e2e/seq2seq.test.ts",
   "test/backends/ts/gradients.test.ts",
   "test/differential/differential.test.ts",
+  "test/typecheck.test.ts",
   "test/e2e/seed-tasks.test.ts",
   "test/cli/commands/compile.test.ts",
   "test/cli/commands/train.test.ts",

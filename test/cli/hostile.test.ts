@@ -72,7 +72,7 @@ function expectBounded(r: Run, max = MAX_OUTPUT): void {
 }
 
 describe("seqc check on hostile input", () => {
-  it.each(HOSTILE)("%s: exit 1, bounded output, no crash (every format)", (name, make, max) => {
+  it.each(HOSTILE)("%s: exit 1, bounded output, no crash (human and json; sarif and github for a thousand mistakes)", (name, make, max) => {
     const file = join(tmp, `${name.replace(/\W+/g, "_")}.seq`);
     writeFileSync(file, make());
     const human = check(file, "human");
@@ -84,7 +84,8 @@ describe("seqc check on hostile input", () => {
     expect(report.diagnostics.length).toBeGreaterThan(0);
     expect(report.diagnostics.length).toBeLessThanOrEqual(50);
     expect(report.summary.errors).toBe(report.diagnostics.length + report.summary.omitted);
-    for (const format of ["sarif", "github"]) expectBounded(check(file, format), max);
+    // The other formats render the same diagnostics: spawned where there are the most of them.
+    if (max === MAX_MANY) for (const format of ["sarif", "github"]) expectBounded(check(file, format), max);
   });
 
   it("shows the line of a 200 KB line around the column, not whole", () => {

@@ -26,11 +26,11 @@ describe("seqc init", () => {
     expect(check.stderr).toContain("checked 1 file: no problems");
     expect(runSeqc(["fmt", "--check", spec]).status).toBe(0);
     const out = join(dir, "out");
-    const train = runSeqc(["train", spec, "--data", join(dir, "data.txt"), "-o", out, "--epochs", "1", "--backend", "cpu"]);
+    const train = runSeqc(["train", spec, "--data", join(dir, "data.txt"), "-o", out, "--epochs", "1"]);
     expect(train.status, train.stderr).toBe(0);
     expect(train.stderr).toMatch(/epoch 1\/1 {2}loss \d/);
     expect(existsSync(join(out, "model.json"))).toBe(true);
-    const sample = runSeqc(["sample", out, "--prime", "The ", "--length", "40", "--backend", "cpu"]);
+    const sample = runSeqc(["sample", out, "--prime", "The ", "--length", "40"]);
     expect(sample.status, sample.stderr).toBe(0);
     expect(sample.stdout.startsWith("The ")).toBe(true);
     const summary = runSeqc(["summary", spec]);
