@@ -74,7 +74,7 @@ export const TORCH_LAYERS: Record<string, TorchLayer> = {
     recurrent: true,
     gates: 1,
     params: { W: key("weight_ih"), U: key("weight_hh"), b: { kind: "sum", parts: [key("bias_ih"), key("bias_hh")] } },
-    note: "nonlinearity tanh (the default): a state_dict does not record it, and seqc's elman is tanh",
+    note: "nonlinearity tanh only (the default; a state_dict does not record it)",
   },
   lstm: {
     torch: "nn.LSTM",
@@ -91,7 +91,7 @@ export const TORCH_LAYERS: Record<string, TorchLayer> = {
     recurrent: true,
     gates: 3,
     params: { W: key("weight_ih"), U: key("weight_hh"), b: key("bias_ih"), b_U: key("bias_hh") },
-    note: "gates r, z, n in both",
+    note: "the same gate order r, z, n (seqc calls n h)",
   },
 };
 
@@ -120,11 +120,10 @@ function describe(m: Make, recurrent: boolean): string {
  * test/backends/torch/weights.test.ts checks that it is this).
  */
 export function torchMappingTable(): string {
-  const rows = ["| seqc (std) | torch | seqc parameter | from the state_dict |", "|---|---|---|---|"];
+  const rows = ["| seqc (std) | torch | seqc parameters, from the state_dict | note |", "|---|---|---|---|"];
   for (const [name, layer] of Object.entries(TORCH_LAYERS)) {
-    for (const [param, make] of Object.entries(layer.params)) {
-      rows.push(`| \`${name}\` | ${layer.torch}${layer.note ? ` (${layer.note})` : ""} | \`${param}\` | ${describe(make, layer.recurrent)} |`);
-    }
+    const params = Object.entries(layer.params).map(([param, make]) => `\`${param}\` = ${describe(make, layer.recurrent)}`);
+    rows.push(`| \`${name}\` | ${layer.torch} | ${params.join("<br>")} | ${layer.note ?? ""} |`);
   }
   return rows.join("\n") + "\n";
 }
