@@ -326,7 +326,7 @@ async function runYargs(argv: string[]): Promise<number> {
       (y) =>
         y.positional("spec", { type: "string", demandOption: true })
           .positional("weights", { type: "string", demandOption: true, describe: "a tfjs-layers model directory (model.json + weights), or a PyTorch .pt file holding a state_dict" })
-          .option("from", { choices: [...IMPORT_FORMATS], describe: "the weights' format (default: tfjs-layers for a directory, torch for a file)" })
+          .option("from", { choices: [...IMPORT_FORMATS], describe: "the weights' format (default: torch for a file or a path ending in .pt or .pth, else tfjs-layers)" })
           .option("out", { alias: "o", type: "string", demandOption: true })
           .option("model", { alias: "m", type: "string" })
           .option("value", { type: "string", describe: "tfjs-layers: the value the layers model computes (default: the first loss's prediction)" })

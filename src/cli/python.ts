@@ -24,7 +24,7 @@ export interface NoTorch {
   missing: string;
 }
 
-let found: TorchPython | NoTorch | undefined;
+const found = new Map<string, TorchPython | NoTorch>();
 
 /** The candidates, in the order they are tried. */
 export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[] {
@@ -33,16 +33,26 @@ export function pythonCandidates(env: NodeJS.ProcessEnv = process.env): string[]
 }
 
 /**
- * The first candidate that imports torch (found once per process), or why
- * there is none, in one line that says how to get one.
+ * The first candidate that imports torch (each list of candidates is tried
+ * once per process), or why there is none, in one line that says how to get
+ * one.
  */
-export function findTorchPython(): TorchPython | NoTorch {
-  if (found) return found;
+export function findTorchPython(env: NodeJS.ProcessEnv = process.env): TorchPython | NoTorch {
+  const candidates = pythonCandidates(env);
+  const key = candidates.join("\0");
+  const known = found.get(key);
+  if (known) return known;
   const tried: string[] = [];
-  for (const python of pythonCandidates()) {
+  let result: TorchPython | NoTorch | undefined;
+  for (const python of candidates) {
     const r = spawnSync(python, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" });
-    if (r.status === 0) return (found = { python, version: r.stdout.trim() });
+    if (r.status === 0) {
+      result = { python, version: r.stdout.trim() };
+      break;
+    }
     tried.push(`${python}: ${r.error ? r.error.message : (r.stderr.trim().split("\n").pop() ?? `exit ${r.status}`)}`);
   }
-  return (found = { missing: `no Python imports torch (${tried.join("; ")}); install PyTorch (Debian: apt-get install python3-torch) or set ${PYTHON_ENV} to a Python that has it` });
+  result ??= { missing: `no Python imports torch (${tried.join("; ")}); install PyTorch (Debian: apt-get install python3-torch) or set ${PYTHON_ENV} to a Python that has it` };
+  found.set(key, result);
+  return result;
 }

@@ -34,7 +34,7 @@ export interface ExportCommandOptions extends OutputOptions {
 }
 
 export interface ImportWeightsOptions extends OutputOptions {
-  /** The weights' format; default: tfjs-layers for a directory, torch for a file. */
+  /** The weights' format; default: torch for a file or a path ending in .pt/.pth, else tfjs-layers. */
   from?: ImportFormat;
   /** The seqc model directory to write. */
   out: string;
@@ -99,12 +99,12 @@ export async function runExport(modelDir: string, opts: ExportCommandOptions): P
 /**
  * `seqc import-weights SPEC WEIGHTS -o DIR`: a seqc model directory for the
  * spec's model with the weights of a tfjs-layers model directory or of a
- * PyTorch state_dict (`--from`; by default a directory is tfjs-layers, a file
- * a state_dict).
+ * PyTorch state_dict (`--from`; by default a file, or a path ending in .pt or
+ * .pth, is a state_dict, anything else a tfjs-layers directory).
  */
 export async function runImportWeights(spec: string, from: string, opts: ImportWeightsOptions): Promise<number> {
   if (/\.(pt|pth|bin|ckpt)$/i.test(spec) && /\.seq$/i.test(from)) throw new UsageError(`the spec comes first: seqc import-weights ${from} ${spec} -o DIR`);
-  const format = opts.from ?? (existsSync(from) && statSync(from).isDirectory() ? "tfjs-layers" : "torch");
+  const format = opts.from ?? (/\.(pt|pth)$/i.test(from) || (existsSync(from) && statSync(from).isFile()) ? "torch" : "tfjs-layers");
   const compiled = compiledOrExit(compileSpec(spec, specFiles(spec, opts.model)), opts);
   if (typeof compiled === "number") return compiled;
   const imported = format === "torch" ? await fromTorch(spec, compiled.graph, from, opts) : await fromLayers(spec, compiled, from, opts);
