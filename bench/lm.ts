@@ -7,7 +7,7 @@
  * - the seqc tfjs target (TfModel, tf.variableGrads, tf.train.adam) on the same backend;
  * - the seqc ts target: the emitted trainer (f32), imported as bench/ts.ts does, through its public model API;
  * - PyTorch (bench/torch_lstm.py, nn.LSTM + nn.Linear) in a child process with OPENBLAS_NUM_THREADS=1 and
- *   torch.set_num_threads(1), when `python3` or `/usr/bin/python3` imports torch (else its rows are skipped,
+ *   torch.set_num_threads(1), when a Python imports torch (`$SEQC_PYTHON`, `python3` or `/usr/bin/python3`: src/cli/python.ts) (else its rows are skipped,
  *   saying why, and ratios are to tfjs-layers).
  *
  * Four tables:
@@ -44,6 +44,7 @@ import type { Batch, Buf } from "../src/runtime/model-api.js";
 import { median, repoRoot } from "./check.js";
 import { B, BASE, byteIds, LR_QUALITY, LR_TIMING, lstmStepFlops, markdownTable, repositoryText, streamWindows, V, type LmBenchOptions, type Size } from "./lm-config.js";
 import { charLmSpec, emitTrainer, kerasCharLmToSeqc } from "./ts.js";
+import { findTorchPython, type NoTorch } from "../src/cli/python.js";
 
 /** Random tokens of the timing batch (an LCG: the same in every run). */
 function randomTokens(n: number, seed: number): Int32Array {
@@ -230,17 +231,6 @@ export async function memoryContender(who: "ts" | "tfjs" | "layers", size: Size,
 }
 
 // ------------------------------------------------------------------ PyTorch in a child process
-
-/** The Python that imports torch: `python3`, else `/usr/bin/python3`; or why there is none. */
-export function findTorch(): { python: string; version: string } | { skipped: string } {
-  const tried: string[] = [];
-  for (const python of ["python3", "/usr/bin/python3"]) {
-    const r = spawnSync(python, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" });
-    if (r.status === 0) return { python, version: r.stdout.trim() };
-    tried.push(`${python}: ${r.error ? r.error.message : (r.stderr.trim().split("\n").pop() ?? `exit ${r.status}`)}`);
-  }
-  return { skipped: `no python3 imports torch (${tried.join("; ")}); Debian: apt-get install python3-torch` };
-}
 
 class TorchProcess {
   private readonly child: ChildProcessWithoutNullStreams;
@@ -479,12 +469,12 @@ async function quality(engine: Engine, torch: { python: string } | undefined, op
 
 export async function benchLm(opts: LmBenchOptions): Promise<void> {
   const { log } = opts;
-  const found = findTorch();
+  const found = findTorchPython();
   const torch = "python" in found ? found : undefined;
   const engine = await loadEngine(opts.backend);
   const cpu = cpus();
   log(`## char-LM LSTM: tfjs-layers, seqc tfjs and ts targets, PyTorch\n`);
-  log(`Machine: ${cpu[0]?.model.trim() ?? "unknown CPU"} x ${cpu.length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; tfjs ${engine.tf.version.tfjs} (${engine.backend}); ${torch ? `PyTorch ${torch.version} via ${torch.python}, OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)` : `PyTorch row skipped: ${(found as { skipped: string }).skipped}`}. Parts: ${opts.parts.join(", ")}.`);
+  log(`Machine: ${cpu[0]?.model.trim() ?? "unknown CPU"} x ${cpu.length}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; node ${process.version}; tfjs ${engine.tf.version.tfjs} (${engine.backend}); ${torch ? `PyTorch ${torch.version} via ${torch.python}, OPENBLAS_NUM_THREADS=1, torch.set_num_threads(1)` : `PyTorch row skipped: ${(found as NoTorch).missing}`}. Parts: ${opts.parts.join(", ")}.`);
   const problems: string[] = [];
   if (opts.parts.includes("base")) await base(engine, torch, opts, problems);
   if (opts.parts.includes("scaling")) await scaling(torch, opts);

@@ -6,7 +6,7 @@ import type { Argv } from "yargs";
 import { FORMATS, type Format } from "../diagnostics/render/index.js";
 import { BACKENDS, type BackendName } from "../backends/tfjs/engine.js";
 import { UsageError, UserIoError } from "./io.js";
-import { COMPILE_TARGETS, DIM_HELP, dimTexts, EXPORT_TARGETS, GRAPH_FORMATS, parseDims, PLOT_AXES, VERSION, type ExportTarget, type GraphFormat, type PlotAxis } from "./options.js";
+import { COMPILE_TARGETS, DIM_HELP, dimTexts, EXPORT_TARGETS, GRAPH_FORMATS, IMPORT_FORMATS, parseDims, PLOT_AXES, VERSION, type ExportTarget, type GraphFormat, type ImportFormat, type PlotAxis } from "./options.js";
 import type { OutputOptions } from "./output.js";
 import type { Rankdir } from "../graph/dot.js";
 import { readCheckArgs } from "./check-args.js";
@@ -321,19 +321,21 @@ async function runYargs(argv: string[]): Promise<number> {
       },
     )
     .command(
-      "import-weights <spec> <layers>",
-      "write a seqc model directory whose weights come from a tfjs-layers model of the same architecture",
+      "import-weights <spec> <weights>",
+      "write a seqc model directory whose weights come from a tfjs-layers model or a PyTorch state_dict of the same architecture (docs/pytorch.md)",
       (y) =>
         y.positional("spec", { type: "string", demandOption: true })
-          .positional("layers", { type: "string", demandOption: true, describe: "a tfjs-layers model directory (model.json + weights)" })
+          .positional("weights", { type: "string", demandOption: true, describe: "a tfjs-layers model directory (model.json + weights), or a PyTorch .pt file holding a state_dict" })
+          .option("from", { choices: [...IMPORT_FORMATS], describe: "the weights' format (default: torch for a file or a path ending in .pt or .pth, else tfjs-layers)" })
           .option("out", { alias: "o", type: "string", demandOption: true })
           .option("model", { alias: "m", type: "string" })
-          .option("value", { type: "string" })
+          .option("value", { type: "string", describe: "tfjs-layers: the value the layers model computes (default: the first loss's prediction)" })
           .option("backend", { choices: BACKENDS as unknown as string[] })
           .option("quiet", { alias: "q", type: "boolean", default: false }),
       async (a) => {
-        exit = await (await commands.export()).runImportWeights(a.spec, a.layers, {
+        exit = await (await commands.export()).runImportWeights(a.spec, a.weights, {
           ...outputOptions(a as GlobalArgs), out: a.out, quiet: a.quiet,
+          ...(a.from ? { from: a.from as ImportFormat } : {}),
           ...(a.model ? { model: a.model } : {}), ...(a.value ? { value: a.value } : {}), ...(a.backend ? { backend: a.backend as BackendName } : {}),
         });
       },

@@ -18,6 +18,10 @@ export type CompileTarget = (typeof COMPILE_TARGETS)[number];
 export const EXPORT_TARGETS = ["tfjs-layers"] as const;
 export type ExportTarget = (typeof EXPORT_TARGETS)[number];
 
+/** `seqc import-weights --from`: the formats whose weights import (docs/pytorch.md for torch). */
+export const IMPORT_FORMATS = ["tfjs-layers", "torch"] as const;
+export type ImportFormat = (typeof IMPORT_FORMATS)[number];
+
 /** What `--dim` says about itself in messages and help. */
 export const DIM_HELP = "NAME=VALUE: a value for a free dim of the spec (a sequence length, the size of a vocabulary built from data); repeat for several";
 

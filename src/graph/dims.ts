@@ -63,3 +63,9 @@ export function dimValue(graph: Graph, d: Dim, free: DimValues): number {
 export function solveDimsFromShapes(graph: Graph, dims: DimValues, shapes: Map<string, number[]>): DimValues {
   return dimTable(graph).solveFromShapes(graph.params, dims, shapes);
 }
+
+/** The free dims' values implied by weights' shapes (e.g. a vocabulary's size), merged over `dims`: what a model directory records. */
+export function dimsFromWeights(graph: Graph, weights: ReadonlyMap<string, { shape: number[] }>, dims: DimValues = {}): DimValues {
+  const solved = solveDimsFromShapes(graph, dims, new Map([...weights].map(([k, v]) => [k, v.shape])));
+  return Object.fromEntries(Object.entries(solved).filter(([k]) => graph.dims.some((a) => a.name === k && a.value === undefined)));
+}

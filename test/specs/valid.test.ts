@@ -65,6 +65,14 @@ describe("seed facts", () => {
     expect(m.env.format(count)).toBe("4*H*H + 4*H*V + 4*H");
   });
 
+  it("gru_reset_after<32> on [T, 16] has 3*32*(16 + 32) + 6*32 = 4,800 parameters, as nn.GRU(16, 32)", () => {
+    const m = model("gru_reset_after.seq");
+    const gru = m.values.find((v) => v.name === "h")!;
+    const count = gru.params.reduce((acc, p) => acc.add(p.count), gru.params[0]!.count.sub(gru.params[0]!.count));
+    expect(m.env.value(count)).toBe(4800);
+    expect(shape(m, "h")).toBe("[T, 32]");
+  });
+
   it("LeNet-5 has 61,706 parameters; AlphaGo's policy net keeps 19x19 through 12 layers", () => {
     const lenet = model("lenet5.seq");
     expect(lenet.env.value(lenet.total)).toBe(61706);

@@ -820,12 +820,6 @@ export function importLayersWeights(graph: Graph, model: tf.LayersModel, opts: E
   return out;
 }
 
-/** The free dims' values implied by seqc weights' shapes (e.g. a vocabulary's size), merged over `dims`. */
-export function dimsFromWeights(graph: Graph, weights: SeqcWeights, dims: DimValues = {}): DimValues {
-  const solved = solveDimsFromShapes(graph, dims, new Map([...weights].map(([k, v]) => [k, v.shape])));
-  return Object.fromEntries(Object.entries(solved).filter(([k]) => graph.dims.some((a) => a.name === k && a.value === undefined)));
-}
-
 // ------------------------------------------------------------------ files
 
 interface LayersModelJSON {

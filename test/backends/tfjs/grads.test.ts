@@ -89,6 +89,7 @@ const CASES: Record<string, GradCase> = {
   elman: scanCase("elman<3>", 2, 3),
   lstm: scanCase("lstm<3>", 2, 3),
   gru: scanCase("gru<3>", 2, 3),
+  gru_reset_after: scanCase("gru_reset_after<3>", 2, 3),
   gru_simplified: scanCase("gru_simplified<3>", 2, 3),
   lstm_peephole: scanCase("lstm_peephole<3>", 2, 3),
   mut1: scanCase("mut1<3>", 3, 3),

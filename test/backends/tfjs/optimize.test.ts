@@ -188,6 +188,7 @@ const CASES: Record<string, Case> = {
   elman: { spec: tokenSpec("elman<5>"), inputs: tokens },
   lstm: { spec: tokenSpec("lstm<5>"), inputs: tokens },
   gru: { spec: tokenSpec("gru<5>"), inputs: tokens },
+  gru_reset_after: { spec: floatSpec("gru_reset_after<4>", 3, 4), inputs: floats(3, 4) },
   gru_simplified: { spec: floatSpec("gru_simplified<4>", 3, 4), inputs: floats(3, 4) },
   lstm_peephole: { spec: floatSpec("lstm_peephole<4>", 3, 4), inputs: floats(3, 4) },
   mut1: { spec: floatSpec("mut1<4>", 4, 4), inputs: floats(4, 4) },
