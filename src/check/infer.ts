@@ -817,8 +817,10 @@ export class Inference {
         }
         case "loss": {
           const t = this.evalExpr(st.value, f);
-          if (t?.kind === "tensor" && t.dims.length > 0) {
-            this.report(f, "SEQ0308", `a loss must be a scalar per example, but this is ${this.fmt(t)}`, { loc: st.value.loc, message: this.fmt(t) }, [], [], "use mse, cross_entropy, bce or bce_logits (they sum over time and units)");
+          // Any expression that is one float per example is a loss (`0.5 * mse(p, y) + sum(sum(abs(r)))`).
+          if (t?.kind === "tensor" && (t.dims.length > 0 || t.vocab !== undefined)) {
+            const what = t.vocab !== undefined ? `tokens of ${t.vocab}, not a number to minimise` : this.fmt(t);
+            this.report(f, "SEQ0316", `a loss must be a scalar per example, but this is ${what}`, { loc: st.value.loc, message: this.fmt(t) }, [], this.where(t));
           }
           break;
         }

@@ -11,7 +11,7 @@
  * the initial value, slot k + 1 the value after step k). Mapped axes (`lead`)
  * fold into the batch axis (N = B * lead).
  */
-import { NodeError, type Dim, type Graph, type InitSpec, type Node, type Param, type Source } from "../graph/graph.js";
+import { lossTerms, NodeError, type Dim, type Graph, type InitSpec, type Node, type Param, type Source } from "../graph/graph.js";
 import { ADJOINT } from "./adjoint.js";
 import { constVal, isContiguous, val, type AdjointCall, type Builder, type OpCall, type Space, type Val } from "./api.js";
 import { FORWARD } from "./forward.js";
@@ -55,9 +55,9 @@ export interface KernelProgram {
   backward: Stmt[];
   /** Per-example loss values ([B] when batched) whose sum, averaged over the batch, is the loss. */
   losses: Val[];
-  /** The first argument (the prediction) of each loss, as a model-level view. */
+  /** The first argument (the prediction) of each builtin loss of the losses (lossTerms), as a model-level view. */
   lossArgs: Val[];
-  /** The second argument (the target) of each loss. */
+  /** The second argument (the target) of each of them. */
   lossTargets: Val[];
   /** Named model values (inputs, targets, bindings) and the views that hold them after forward. */
   values: { name: string; val: Val }[];
@@ -359,7 +359,8 @@ class Lowering {
     for (const [, d] of this.dvals) this.fill(d, 0);
     for (const id of g.losses) {
       const d = this.dvals.get(id);
-      if (d) this.map({ n: d.n === null ? null : BATCH, ext: d.ext }, d, [], () => (d.n === null ? NUM(1) : fn("div", NUM(1), SIZE(BATCH))), "set");
+      // "add": a value that is the root of two loss statements is seeded twice.
+      if (d) this.map({ n: d.n === null ? null : BATCH, ext: d.ext }, d, [], () => (d.n === null ? NUM(1) : fn("div", NUM(1), SIZE(BATCH))), "add");
     }
     for (let i = g.nodes.length - 1; i >= 0; i--) {
       const n = g.nodes[i]!;
@@ -375,8 +376,8 @@ class Lowering {
       forward,
       backward,
       losses: g.losses.map((id) => this.valOf(id)),
-      lossArgs: g.losses.map((id) => this.valOf((g.nodes.find((m) => m.id === id) as OpNode).args[0]!)),
-      lossTargets: g.losses.map((id) => this.valOf((g.nodes.find((m) => m.id === id) as OpNode).args[1]!)),
+      lossArgs: lossTerms(g).map((n) => this.valOf(n.args[0]!)),
+      lossTargets: lossTerms(g).map((n) => this.valOf(n.args[1]!)),
       values,
       states: this.states,
     };

@@ -5,7 +5,7 @@
  * (autoregressive generation along the spec's `feedback` edge).
  */
 import type * as tfTypes from "@tensorflow/tfjs";
-import type { Graph, Node } from "../../graph/graph.js";
+import { lossTerms, type Graph, type Node } from "../../graph/graph.js";
 import type { Dataset } from "../../backends/tfjs/dataset.js";
 import type { Metrics } from "../../runtime/metrics.js";
 import { textIds, type Vocabulary } from "../../runtime/vocab.js";
@@ -55,7 +55,7 @@ function nodeById(graph: Graph, id: number): Node {
 export async function evaluate(loaded: Loaded, data: Dataset): Promise<Metrics> {
   const [{ batchTensors }, { newTally, scoresOf }] = await Promise.all([import("../../backends/tfjs/train.js"), import("../../runtime/metrics.js")]);
   const tf = loaded.model.engine.tf;
-  const lossNodes = loaded.graph.losses.map((id) => nodeById(loaded.graph, id)).filter((n): n is Extract<Node, { kind: "op" }> => n.kind === "op");
+  const lossNodes = lossTerms(loaded.graph);
   const acc = lossNodes.map(newTally);
   let total = 0;
   for (const batch of data.batches(64, 0, false)) {
@@ -130,12 +130,14 @@ export async function runPredict(dir: string, dataPath: string, opts: OutputOpti
   const tf = loaded.model.engine.tf;
   const data = await dataFor(loaded, dataPath);
   if (typeof data === "number") return data;
-  const lossNode = nodeById(loaded.graph, loaded.graph.losses[0]!);
-  const valueId = opts.value !== undefined ? loaded.graph.values[opts.value] : lossNode.kind === "op" ? lossNode.args[0] : undefined;
-  if (valueId === undefined) throw new UserIoError(`the model has no value ${opts.value}`);
+  const lossNode = lossTerms(loaded.graph)[0];
+  const valueId = opts.value !== undefined ? loaded.graph.values[opts.value] : lossNode?.args[0];
+  if (valueId === undefined) {
+    throw new UserIoError(opts.value !== undefined ? `the model has no value ${opts.value}` : `the model's loss has no builtin loss whose prediction predict could print: name the value with --value`);
+  }
   const inputNode = loaded.graph.nodes.find((n): n is Extract<Node, { kind: "input" }> => n.kind === "input" && n.role === "input")!;
   // Token outputs: the logits of a cross-entropy against tokens, labelled by their most likely token.
-  const targetNode = lossNode.kind === "op" && lossNode.op === "cross_entropy" && valueId === lossNode.args[0] ? nodeById(loaded.graph, lossNode.args[1]!) : undefined;
+  const targetNode = lossNode?.op === "cross_entropy" && valueId === lossNode.args[0] ? nodeById(loaded.graph, lossNode.args[1]!) : undefined;
   const labels = targetNode?.vocab !== undefined ? loaded.vocabularies[targetNode.vocab] : undefined;
   const json = opts.format === "json";
   const out: string[] = [];
@@ -435,9 +437,7 @@ async function decodeFile(loaded: Loaded, path: string, opts: SampleOptions): Pr
 
 /** The target that --compare scores decodings against: the token target of the feedback source's loss. */
 function compareTarget(loaded: Loaded, fb: NonNullable<Graph["feedback"]>, fbInput: InputNode): InputNode {
-  const lossNode = loaded.graph.losses
-    .map((id) => nodeById(loaded.graph, id))
-    .find((n): n is Extract<Node, { kind: "op" }> => n.kind === "op" && n.args[0] === loaded.graph.values[fb.source]);
+  const lossNode = lossTerms(loaded.graph).find((n) => n.args[0] === loaded.graph.values[fb.source]);
   const targetNode = lossNode ? nodeById(loaded.graph, lossNode.args[1]!) : undefined;
   if (!targetNode || targetNode.kind !== "input" || targetNode.vocab !== fbInput.vocab) {
     throw new UserIoError(`--compare: no target of ${fb.source}'s loss to compare with`);
