@@ -85,12 +85,27 @@ export interface Param {
   src?: Source;
 }
 
+/**
+ * A `const` of the spec: a fixed tensor with the spec's values, referenced by
+ * id as a param is, but not a parameter: it gets no gradient, no optimizer
+ * slot and no place in the saved weights (the spec's text holds it).
+ */
+export interface Constant {
+  id: number;
+  name: string;
+  shape: Dim[];
+  /** Row-major. */
+  values: number[];
+  src?: Source;
+}
+
 export interface Graph {
   model: string;
   file: string;
   dims: DimAtom[];
   vocabs: { name: string; size: Dim; tokens?: string[] }[];
   params: Param[];
+  constants: Constant[];
   /** The model body, in evaluation order (inputs first). */
   nodes: Node[];
   /** Named values of the model (inputs, targets and bindings) by name. */

@@ -11,7 +11,7 @@
  * the initial value, slot k + 1 the value after step k). Mapped axes (`lead`)
  * fold into the batch axis (N = B * lead).
  */
-import { lossTerms, NodeError, type Dim, type Graph, type InitSpec, type Node, type Param, type Source } from "../graph/graph.js";
+import { lossTerms, NodeError, type Constant, type Dim, type Graph, type InitSpec, type Node, type Param, type Source } from "../graph/graph.js";
 import { ADJOINT } from "./adjoint.js";
 import { constVal, isContiguous, val, type AdjointCall, type Builder, type OpCall, type Space, type Val } from "./api.js";
 import { FORWARD } from "./forward.js";
@@ -125,6 +125,8 @@ class Lowering {
   /** Buffers saved by forward rules for the adjoint, per node. */
   private readonly saved = new Map<number, Record<string, Val>>();
   private readonly paramById = new Map<number, Param>();
+  /** The spec's consts and their buffers (no adjoint: nothing flows into them). */
+  private readonly constById = new Map<number, { c: Constant; buf: BufId }>();
   private readonly needs = new Set<number>();
   private readonly states: KernelProgram["states"] = [];
   private frame: Frame = { stmts: [] };
@@ -281,6 +283,8 @@ class Lowering {
   private valOf(id: number): Val {
     const p = this.paramById.get(id);
     if (p) return val(this.params.find((q) => q.name === p.name)!.buf, ZERO, null, p.shape.map((d) => this.dim(d)));
+    const k = this.constById.get(id);
+    if (k) return val(k.buf, ZERO, null, k.c.shape.map((d) => this.dim(d)));
     const v = this.vals.get(id);
     if (!v) throw new Error(`kernel: node ${id} has no value yet`);
     return v;
@@ -311,6 +315,11 @@ class Lowering {
       this.buffers[p.buf]!.off = off;
       this.buffers[p.grad]!.off = off;
       off = eAdd(off, p.size);
+    }
+    for (const c of g.constants) {
+      const buf = this.declare(c.name.split(".").pop()!, int(c.values.length), "const", `const ${c.name}`);
+      this.buffers[buf]!.values = c.values;
+      this.constById.set(c.id, { c, buf });
     }
     this.analyse(g.nodes);
     const live = this.live();
