@@ -939,8 +939,18 @@ export class Inference {
       this.report(f, "SEQ0101", `unknown name \`${missing}\``, { loc: st.loc }, [], [], didYouMean(missing, f.values.keys()));
       return;
     }
-    if (x.kind !== "tensor" || x.vocab === undefined) {
-      this.report(f, "SEQ0315", `feedback needs ${st.input} to be a token input, but it is ${this.fmt(x)}`, { loc: st.loc });
+    const isInput = f.model?.body.some((s) => s.kind === "input" && s.name === st.input) ?? false;
+    if (x.kind !== "tensor" || !isInput) {
+      this.report(f, "SEQ0315", `feedback needs ${st.input} to be an input of the model, but it is ${this.fmt(x)}`, { loc: st.loc });
+      return;
+    }
+    if (x.vocab === undefined) {
+      // Real values: in closed loop the source's value at step t is the input at step t (the prediction replaces the observed series).
+      if (z.kind !== "tensor" || z.vocab !== undefined || !sameDims(z.dims, x.dims, this.env)) {
+        this.report(f, "SEQ0315", `feedback feeds ${st.source} back as ${st.input} ${this.fmt(x)}, so it must have that shape, but it is ${this.fmt(z)}`, { loc: st.loc }, [], this.where(x));
+      } else if (st.until !== undefined) {
+        this.report(f, "SEQ0315", `a stop token needs a token input; ${st.input} is real-valued`, { loc: st.loc });
+      }
       return;
     }
     const v = f.vocabs.get(x.vocab)!;
