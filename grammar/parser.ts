@@ -150,13 +150,14 @@ export class SeqParser extends CstParser {
     this.CONSUME(T.RCurly);
   });
 
-  /** statement := dimDecl | vocabDecl | ioDecl | varDecl | letStmt | assignStmt | outStmt | lossStmt | trainBlock | feedbackStmt */
+  /** statement := dimDecl | vocabDecl | ioDecl | varDecl | constDecl | letStmt | assignStmt | outStmt | lossStmt | trainBlock | feedbackStmt */
   public statement = this.RULE("statement", () => {
     this.OR([
       { ALT: () => this.SUBRULE(this.dimDecl) },
       { ALT: () => this.SUBRULE(this.vocabDecl) },
       { ALT: () => this.SUBRULE(this.ioDecl) },
       { ALT: () => this.SUBRULE(this.varDecl) },
+      { ALT: () => this.SUBRULE(this.constDecl) },
       { ALT: () => this.SUBRULE(this.letStmt) },
       { ALT: () => this.SUBRULE(this.assignStmt) },
       { ALT: () => this.SUBRULE(this.outStmt) },
@@ -184,6 +185,31 @@ export class SeqParser extends CstParser {
       this.CONSUME(T.Equals);
       this.SUBRULE(this.expression);
     });
+  });
+
+  /** constDecl := "const" Identifier ":" shapeType "=" tensorLiteral */
+  public constDecl = this.RULE("constDecl", () => {
+    this.CONSUME(T.Const);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.shapeType);
+    this.CONSUME(T.Equals);
+    this.SUBRULE(this.tensorLiteral);
+  });
+
+  /** tensorLiteral := "[" (tensorItem ("," tensorItem)*)? "]" */
+  public tensorLiteral = this.RULE("tensorLiteral", () => {
+    this.CONSUME(T.LBracket);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.tensorItem) });
+    this.CONSUME(T.RBracket);
+  });
+
+  /** tensorItem := tensorLiteral | "-"? Number */
+  public tensorItem = this.RULE("tensorItem", () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.tensorLiteral) },
+      { ALT: () => { this.OPTION(() => this.CONSUME(T.Minus)); this.CONSUME(T.NumberLit); } },
+    ]);
   });
 
   /** letStmt := "let" assignTarget ("," assignTarget)* "=" expression */

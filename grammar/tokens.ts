@@ -28,6 +28,7 @@ export const Target = keyword("target");
 export const Cell = keyword("cell");
 export const Fn = keyword("fn");
 export const Param = keyword("param");
+export const Const = keyword("const");
 export const State = keyword("state");
 export const Let = keyword("let");
 export const Out = keyword("out");
@@ -70,7 +71,7 @@ export const Slash = createToken({ name: "Slash", pattern: /\// });
 export const At = createToken({ name: "At", pattern: /@/ });
 
 export const KEYWORDS: TokenType[] = [
-  Import, Dim, Multiple, Of, Vocab, Input, Target, Cell, Fn, Param, State, Let, Out, Model,
+  Import, Dim, Multiple, Of, Vocab, Input, Target, Cell, Fn, Param, Const, State, Let, Out, Model,
   Loss, Train, Feedback, From, Until, With, Ctx, Reverse, Bidirectional, Repeat,
 ];
 

@@ -168,6 +168,7 @@ export type StatementCstChildren = {
   vocabDecl?: VocabDeclCstNode[];
   ioDecl?: IoDeclCstNode[];
   varDecl?: VarDeclCstNode[];
+  constDecl?: ConstDeclCstNode[];
   letStmt?: LetStmtCstNode[];
   assignStmt?: AssignStmtCstNode[];
   outStmt?: OutStmtCstNode[];
@@ -202,6 +203,43 @@ export type VarDeclCstChildren = {
   shapeType: ShapeTypeCstNode[];
   Equals?: IToken[];
   expression?: ExpressionCstNode[];
+};
+
+export interface ConstDeclCstNode extends CstNode {
+  name: "constDecl";
+  children: ConstDeclCstChildren;
+}
+
+export type ConstDeclCstChildren = {
+  Const: IToken[];
+  Identifier: IToken[];
+  Colon: IToken[];
+  shapeType: ShapeTypeCstNode[];
+  Equals: IToken[];
+  tensorLiteral: TensorLiteralCstNode[];
+};
+
+export interface TensorLiteralCstNode extends CstNode {
+  name: "tensorLiteral";
+  children: TensorLiteralCstChildren;
+}
+
+export type TensorLiteralCstChildren = {
+  LBracket: IToken[];
+  tensorItem?: TensorItemCstNode[];
+  Comma?: IToken[];
+  RBracket: IToken[];
+};
+
+export interface TensorItemCstNode extends CstNode {
+  name: "tensorItem";
+  children: TensorItemCstChildren;
+}
+
+export type TensorItemCstChildren = {
+  tensorLiteral?: TensorLiteralCstNode[];
+  Minus?: IToken[];
+  NumberLit?: IToken[];
 };
 
 export interface LetStmtCstNode extends CstNode {
@@ -463,6 +501,9 @@ export interface SeqCstVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   statement(children: StatementCstChildren, param?: IN): OUT;
   ioDecl(children: IoDeclCstChildren, param?: IN): OUT;
   varDecl(children: VarDeclCstChildren, param?: IN): OUT;
+  constDecl(children: ConstDeclCstChildren, param?: IN): OUT;
+  tensorLiteral(children: TensorLiteralCstChildren, param?: IN): OUT;
+  tensorItem(children: TensorItemCstChildren, param?: IN): OUT;
   letStmt(children: LetStmtCstChildren, param?: IN): OUT;
   assignStmt(children: AssignStmtCstChildren, param?: IN): OUT;
   assignTarget(children: AssignTargetCstChildren, param?: IN): OUT;

@@ -11,7 +11,7 @@
  */
 import type { Code } from "../diagnostics/codes.js";
 import { diagnostic, label, type Diagnostic, type Label } from "../diagnostics/diagnostic.js";
-import type { CallExpr, DefDecl, Expr, Loc, ModelDecl, OpExpr, ShapeType, Stmt } from "../ir/ir.js";
+import { walkExpr, type CallExpr, type ConstDecl, type DefDecl, type Expr, type Loc, type ModelDecl, type OpExpr, type ShapeType, type Stmt, type TensorLiteral } from "../ir/ir.js";
 import { OPS, type OpInfo } from "../ir/ops.js";
 import type { LoadedModule } from "../ir/program.js";
 import { DimEnv, Poly } from "./dims.js";
@@ -27,6 +27,12 @@ export interface ParamInfo {
   name: string;
   dims: Poly[];
   count: Poly;
+  /**
+   * The entries that get a gradient, when fewer than `count`: a param used only
+   * as `W * mask` with a const mask (LeNet-5's C3 connection table) trains the
+   * entries where the broadcast mask is not 0.
+   */
+  trainable?: number;
   init?: Expr;
 }
 
@@ -109,6 +115,8 @@ export class Frame {
   next = new Map<string, Ty>();
   finals = new Map<string, Map<string, Tensor>>();
   params: ParamInfo[] = [];
+  /** The consts declared in this block: their shapes and values, row-major. */
+  consts = new Map<string, { shape: number[]; data: number[] }>();
   /** In a model: the value being bound, which names the params of nested calls. */
   binding = "";
   private callCounts = new Map<string, number>();
@@ -690,7 +698,7 @@ export class Inference {
         const t = this.evalShape(st.type, f);
         if (!t) return undefined;
         f.states.set(st.name, t);
-      }
+      } else if (st.kind === "const") this.declareConst(st, f);
     }
     for (const st of def.body) {
       if (st.kind === "state" && st.init && st.init.op !== "num" && def.kind === "cell") {
@@ -711,6 +719,7 @@ export class Inference {
       }
     }
     if (!out) return undefined;
+    this.countMasked(def, f);
     if (def.output) {
       const declared = this.evalShape(def.output, f);
       if (declared && !sameDims(declared.dims, out.dims, this.env)) {
@@ -815,10 +824,15 @@ export class Inference {
           });
           break;
         }
+        case "const":
+          this.declareConst(st, f);
+          break;
         case "loss": {
           const t = this.evalExpr(st.value, f);
-          if (t?.kind === "tensor" && t.dims.length > 0) {
-            this.report(f, "SEQ0308", `a loss must be a scalar per example, but this is ${this.fmt(t)}`, { loc: st.value.loc, message: this.fmt(t) }, [], [], "use mse, cross_entropy, bce or bce_logits (they sum over time and units)");
+          // Any expression that is one float per example is a loss (`0.5 * mse(p, y) + sum(sum(abs(r)))`).
+          if (t?.kind === "tensor" && (t.dims.length > 0 || t.vocab !== undefined)) {
+            const what = t.vocab !== undefined ? `tokens of ${t.vocab}, not a number to minimise` : this.fmt(t);
+            this.report(f, "SEQ0316", `a loss must be a scalar per example, but this is ${what}`, { loc: st.value.loc, message: this.fmt(t) }, [], this.where(t));
           }
           break;
         }
@@ -829,8 +843,90 @@ export class Inference {
           break;
       }
     }
-    const total = f.params.reduce((acc, p) => acc.add(p.count), Poly.const(0));
+    // Masked weights count as the entries they train (trainable), as LeNet-5's figure counts C3's connections.
+    const total = f.params.reduce((acc, p) => acc.add(p.trainable !== undefined ? Poly.const(p.trainable) : p.count), Poly.const(0));
     return { frame: f, model, name: model.name, file: module.file, loc: model.loc, env: this.env, values, params: f.params, total };
+  }
+
+  /** `const NAME: [shape] = [...]`: a tensor of the spec's numbers; its shape must be numbers and the literal must fill it. */
+  private declareConst(st: ConstDecl<Expr>, f: Frame): void {
+    const t = this.evalShape(st.type, f);
+    if (!t) {
+      f.failed.add(st.name);
+      return;
+    }
+    const shape = t.dims.map((d) => this.env.exactValue(d));
+    if (t.vocab !== undefined || shape.some((n) => n === undefined)) {
+      f.failed.add(st.name);
+      this.report(f, "SEQ0317", `const ${st.name} needs a shape of numbers (bound dims), but it is ${this.fmt(t)}`, { loc: st.type.loc, message: this.fmt(t) }, [], this.where(t));
+      return;
+    }
+    const dims = shape.map(Number);
+    const data: number[] = [];
+    const fill = (v: TensorLiteral, axis: number, at: string): string | undefined => {
+      if (axis === dims.length) {
+        if (Array.isArray(v)) return `${at} is a list where a number belongs`;
+        data.push(v);
+        return undefined;
+      }
+      if (!Array.isArray(v)) return `${at} is a number where a list of ${dims[axis]} belongs`;
+      if (v.length !== dims[axis]) return `${at} has ${v.length} entries, but axis ${axis} of ${this.fmt(t)} has ${dims[axis]}`;
+      for (let i = 0; i < v.length; i++) {
+        const why = fill(v[i]!, axis + 1, `${at}[${i}]`);
+        if (why) return why;
+      }
+      return undefined;
+    };
+    const why = fill(st.value, 0, "the value");
+    if (why) {
+      f.failed.add(st.name);
+      this.report(f, "SEQ0317", `const ${st.name}: ${why}`, { loc: st.valueLoc }, [{ loc: st.type.loc, message: this.fmt(t) }]);
+      return;
+    }
+    f.values.set(st.name, t);
+    f.consts.set(st.name, { shape: dims, data });
+  }
+
+  /**
+   * A param of this definition read only as `W * mask` (either order) with one
+   * const `mask` trains only the entries where the mask, broadcast to W's
+   * shape, is not 0: that number is its `trainable` count.
+   */
+  private countMasked(def: DefDecl<Expr>, f: Frame): void {
+    const exprs = def.body.flatMap((s) => (s.kind === "assign" || s.kind === "out" ? [s.value] : []));
+    for (const p of f.params) {
+      const masks = new Set<string>();
+      let bare = 0;
+      for (const e of exprs) {
+        walkExpr(e, (x) => {
+          if (x.op === "mul") {
+            const [a, b] = x.args;
+            const mask = a?.op === "ref" && a.name === p.name && b?.op === "ref" ? b.name : b?.op === "ref" && b.name === p.name && a?.op === "ref" ? a.name : undefined;
+            if (mask !== undefined && f.consts.has(mask)) masks.add(mask);
+          }
+          if (x.op === "ref" && x.name === p.name) bare++;
+        });
+      }
+      // Every read of p is one operand of a masking product.
+      const mask = masks.size === 1 ? f.consts.get([...masks][0]!)! : undefined;
+      if (!mask || bare !== this.maskedReads(exprs, p.name, [...masks][0]!)) continue;
+      const shape = p.dims.map((d) => this.env.exactValue(d));
+      if (shape.some((n) => n === undefined)) continue;
+      p.trainable = countNonzero(shape.map(Number), mask);
+    }
+  }
+
+  /** How many times `param * mask` or `mask * param` occurs in the expressions. */
+  private maskedReads(exprs: Expr[], param: string, mask: string): number {
+    let n = 0;
+    for (const e of exprs) {
+      walkExpr(e, (x) => {
+        if (x.op !== "mul") return;
+        const names = x.args.map((a) => (a.op === "ref" ? a.name : ""));
+        if ((names[0] === param && names[1] === mask) || (names[0] === mask && names[1] === param)) n++;
+      });
+    }
+    return n;
   }
 
   private checkFeedback(st: Extract<Stmt<Expr>, { kind: "feedback" }>, f: Frame): void {
@@ -843,8 +939,18 @@ export class Inference {
       this.report(f, "SEQ0101", `unknown name \`${missing}\``, { loc: st.loc }, [], [], didYouMean(missing, f.values.keys()));
       return;
     }
-    if (x.kind !== "tensor" || x.vocab === undefined) {
-      this.report(f, "SEQ0315", `feedback needs ${st.input} to be a token input, but it is ${this.fmt(x)}`, { loc: st.loc });
+    const isInput = f.model?.body.some((s) => s.kind === "input" && s.name === st.input) ?? false;
+    if (x.kind !== "tensor" || !isInput) {
+      this.report(f, "SEQ0315", `feedback needs ${st.input} to be an input of the model, but it is ${this.fmt(x)}`, { loc: st.loc });
+      return;
+    }
+    if (x.vocab === undefined) {
+      // Real values: in closed loop the source's value at step t is the input at step t (the prediction replaces the observed series).
+      if (z.kind !== "tensor" || z.vocab !== undefined || !sameDims(z.dims, x.dims, this.env)) {
+        this.report(f, "SEQ0315", `feedback feeds ${st.source} back as ${st.input} ${this.fmt(x)}, so it must have that shape, but it is ${this.fmt(z)}`, { loc: st.loc }, [], this.where(x));
+      } else if (st.until !== undefined) {
+        this.report(f, "SEQ0315", `a stop token needs a token input; ${st.input} is real-valued`, { loc: st.loc });
+      }
       return;
     }
     const v = f.vocabs.get(x.vocab)!;
@@ -899,4 +1005,25 @@ function isWordParam(def: DefDecl<Expr>, name: string): boolean {
 
 function formatDecl(t: ShapeType<Expr>): string {
   return `[${t.dims.map((d) => (d.op === "ref" ? d.name : d.op === "num" ? String(d.value) : "…")).join(", ")}]`;
+}
+
+/** The entries of a tensor of `shape` where `mask`, broadcast to it (trailing axes aligned), is not 0. */
+function countNonzero(shape: number[], mask: { shape: number[]; data: number[] }): number {
+  const total = shape.reduce((a, b) => a * b, 1);
+  const lead = shape.length - mask.shape.length;
+  let n = 0;
+  for (let i = 0; i < total; i++) {
+    let rest = i;
+    let at = 0;
+    let stride = 1;
+    for (let axis = shape.length - 1; axis >= 0; axis--) {
+      const k = rest % shape[axis]!;
+      rest = Math.floor(rest / shape[axis]!);
+      const m = axis - lead;
+      if (m >= 0 && mask.shape[m]! > 1) at += k * stride;
+      if (m >= 0) stride *= mask.shape[m]!;
+    }
+    if (mask.data[at] !== 0) n++;
+  }
+  return n;
 }

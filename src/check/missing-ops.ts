@@ -21,9 +21,9 @@ export const MISSING_OPS: Readonly<Record<string, { what: string; help?: string 
   swish: { what: `swish ${NOT_YET}`, help: "write it from builtin ops: `x * sigmoid(x)`" },
   softsign: { what: `softsign ${NOT_YET}`, help: "write it from builtin ops: `x / (1 + abs(x))`" },
   hard_sigmoid: { what: `hard_sigmoid ${NOT_YET}`, help: "write it from builtin ops: `maximum(0, minimum(1, 0.2 * x + 0.5))`" },
-  huber: { what: `a huber loss ${NOT_YET}`, help: "the losses are mse, cross_entropy, bce and bce_logits" },
-  mae: { what: `a mean absolute error loss ${NOT_YET}`, help: "the losses are mse, cross_entropy, bce and bce_logits" },
-  l1: { what: `an L1 loss ${NOT_YET}`, help: "the losses are mse, cross_entropy, bce and bce_logits" },
+  huber: { what: "a huber loss is not a builtin", help: "write it as a loss expression, with delta 1: `loss sum(minimum(abs(p - y), 1) * (abs(p - y) - 0.5 * minimum(abs(p - y), 1)))`" },
+  mae: { what: "a mean absolute error loss is not a builtin", help: "write it as a loss expression: `loss mean(abs(p - y))`" },
+  l1: { what: "an L1 loss is not a builtin", help: "write it as a loss expression: `loss sum(abs(p - y))`" },
   nll: { what: `an nll loss on log-probabilities ${NOT_YET}`, help: "cross_entropy takes the scores (logits) and applies the softmax itself" },
   attention: { what: `attention is not a builtin`, help: "write it as specs/seq2seq_attention.seq does: scores of the memory against the state, softmax, a weighted sum" },
 };

@@ -41,7 +41,7 @@ export function valueNames(node: DefDecl<Expr> | ModelDecl<Expr>): Set<string> {
   const names = new Set<string>();
   if (node.kind !== "model") for (const i of node.inputs) names.add(i.name);
   for (const s of node.body) {
-    if (s.kind === "param" || s.kind === "state" || s.kind === "input" || s.kind === "target") names.add(s.name);
+    if (s.kind === "param" || s.kind === "state" || s.kind === "const" || s.kind === "input" || s.kind === "target") names.add(s.name);
     else if (s.kind === "assign") for (const t of s.targets) if (!t.next) names.add(t.name);
   }
   return names;

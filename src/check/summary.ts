@@ -2,9 +2,11 @@
  * `seqc summary`: a Keras-style table of a checked model. Each named value with
  * its shape and the parameters its expression creates, every parameter, and
  * the total, symbolic where dims are free and numeric where they are bound.
+ * A param masked by a const (`W * table`) counts as the entries it trains:
+ * its row shows both, the value's and the total's counts the trained ones.
  */
 import { Poly } from "./dims.js";
-import type { ModelInfo, ValueInfo } from "./infer.js";
+import type { ModelInfo, ParamInfo, ValueInfo } from "./infer.js";
 import { formatTy } from "./types.js";
 
 /** A count as text: `4*H*X + 4*H*H + 4*H`, with `= 2,048` appended when every dim is bound. */
@@ -14,6 +16,11 @@ export function formatCount(info: ModelInfo, p: Poly): string {
   if (n === undefined) return symbolic;
   const num = n.toLocaleString("en-US");
   return symbolic === String(n) ? num : `${symbolic} = ${num}`;
+}
+
+/** What a param counts for in the totals: its trained entries. */
+function trained(p: ParamInfo): Poly {
+  return p.trainable !== undefined ? Poly.const(p.trainable) : p.count;
 }
 
 function table(rows: string[][]): string[] {
@@ -26,7 +33,7 @@ export function renderSummary(info: ModelInfo): string {
   const lines: string[] = [`model ${info.name}   (${info.file})`, ""];
   const valueRows = [["value", "kind", "shape", "params"]];
   for (const v of info.values) {
-    const count = v.params.reduce((acc, p) => acc.add(p.count), Poly.const(0));
+    const count = v.params.reduce((acc, p) => acc.add(trained(p)), Poly.const(0));
     valueRows.push([v.name, v.kind, formatTy(v.ty, info.env), v.params.length === 0 ? "0" : formatCount(info, count)]);
   }
   const valueLines = table(valueRows);
@@ -35,7 +42,8 @@ export function renderSummary(info: ModelInfo): string {
   lines.push(`total params: ${formatCount(info, info.total)}`);
   if (info.params.length > 0) {
     lines.push("", "parameters");
-    lines.push(...table(info.params.map((p) => [`  ${p.name}`, `[${p.dims.map((d) => info.env.format(d)).join(", ")}]`, formatCount(info, p.count)])));
+    const count = (p: ParamInfo) => formatCount(info, p.count) + (p.trainable !== undefined ? `, ${p.trainable.toLocaleString("en-US")} trained (masked by a const)` : "");
+    lines.push(...table(info.params.map((p) => [`  ${p.name}`, `[${p.dims.map((d) => info.env.format(d)).join(", ")}]`, count(p)])));
   }
   const dims = renderDims(info);
   if (dims) lines.push("", dims);
@@ -83,7 +91,8 @@ export interface ModelSummary {
     /** The parameters this value's expression creates. */
     params: Count;
   }[];
-  parameters: { name: string; shape: string[]; count: Count }[];
+  /** `trainable`: the entries a const mask lets train, when fewer than `count`. */
+  parameters: { name: string; shape: string[]; count: Count; trainable?: number }[];
   total: Count;
 }
 
@@ -104,9 +113,9 @@ export function summaryData(info: ModelInfo): ModelSummary {
       shape: formatTy(v.ty, info.env),
       dtype: v.ty.kind === "tensor" && v.ty.vocab !== undefined ? "int32" : "float32",
       ...(v.ty.kind === "tensor" && v.ty.vocab !== undefined ? { vocab: v.ty.vocab } : {}),
-      params: count(v.params.reduce((acc, p) => acc.add(p.count), Poly.const(0))),
+      params: count(v.params.reduce((acc, p) => acc.add(trained(p)), Poly.const(0))),
     })),
-    parameters: info.params.map((p) => ({ name: p.name, shape: p.dims.map((d) => info.env.format(d)), count: count(p.count) })),
+    parameters: info.params.map((p) => ({ name: p.name, shape: p.dims.map((d) => info.env.format(d)), count: count(p.count), ...(p.trainable !== undefined ? { trainable: p.trainable } : {}) })),
     total: count(info.total),
   };
 }

@@ -16,7 +16,7 @@
  * them, a definition's insides as the definition checked on its own, in its
  * own dims (`[4*H, H + X]`).
  */
-import type { DefDecl, DimDecl, Expr, GenericParam, IoDecl, Item, Loc, ModelDecl, ParamDecl, ShapeType, SigParam, StateDecl, Stmt, TrainBlock, VocabDecl } from "../ir/ir.js";
+import type { ConstDecl, DefDecl, DimDecl, Expr, GenericParam, IoDecl, Item, Loc, ModelDecl, ParamDecl, ShapeType, SigParam, StateDecl, Stmt, TrainBlock, VocabDecl } from "../ir/ir.js";
 import { isOpExpr } from "../ir/ir.js";
 import { OPS, type OpInfo } from "../ir/ops.js";
 import { declaration, expr as printExpr, signature } from "../ir/print.js";
@@ -31,7 +31,7 @@ import { formatTy, type Ty } from "./types.js";
 
 /** What a name is. The last four are builtins, declared by seqc rather than in a spec. */
 export type SymbolKind =
-  | "model" | "cell" | "fn" | "dim" | "vocab" | "input" | "target" | "value" | "param" | "state" | "option"
+  | "model" | "cell" | "fn" | "dim" | "vocab" | "input" | "target" | "value" | "param" | "state" | "const" | "option"
   | "op" | "initialiser" | "optimizer" | "setting";
 
 /** Where a symbol is declared: the file (as diagnostics name it, and its absolute path), the declaration's offsets and its name's. */
@@ -346,7 +346,7 @@ export class ProgramSymbols {
     const { module } = scope;
     for (const s of model.body) {
       if (s.kind === "dim" || s.kind === "vocab") this.dimOrVocab(s, scope);
-      else if (s.kind === "input" || s.kind === "target") scope.values.set(s.name, this.decl(this.declIn(s.kind, s.name, s.loc, module, model, s), scope));
+      else if (s.kind === "input" || s.kind === "target" || s.kind === "const") scope.values.set(s.name, this.decl(this.declIn(s.kind, s.name, s.loc, module, model, s), scope));
       else if (s.kind === "assign") this.assignTargets(s, scope);
     }
     const text = this.text(module);
@@ -357,6 +357,7 @@ export class ProgramSymbols {
           break;
         case "input":
         case "target":
+        case "const":
           this.shape(s.type, s.loc.end, scope);
           break;
         case "assign":
@@ -408,13 +409,15 @@ export class ProgramSymbols {
     for (const s of def.body) {
       if (s.kind === "param") scope.values.set(s.name, this.decl(this.declIn("param", s.name, s.loc, module, def, s), scope));
       else if (s.kind === "state") scope.states.set(s.name, this.decl(this.declIn("state", s.name, s.loc, module, def, s), scope));
+      else if (s.kind === "const") scope.values.set(s.name, this.decl(this.declIn("const", s.name, s.loc, module, def, s), scope));
     }
     for (const s of def.body) if (s.kind === "assign") this.assignTargets(s, scope);
     for (const g of def.generics) if (g.default && !isWordParam(def, g)) this.expr(g.default, scope, "dim");
     for (const p of def.inputs) this.shape(p.type, p.loc.end, scope);
     if (def.output) this.shape(def.output, def.output.loc.end, scope);
     for (const s of def.body) {
-      if (s.kind === "param" || s.kind === "state") {
+      if (s.kind === "const") this.shape(s.type, s.type.loc.end, scope);
+      else if (s.kind === "param" || s.kind === "state") {
         this.shape(s.type, s.type.loc.end, scope);
         if (s.init) this.expr(s.init, scope, s.kind === "param" ? "init" : "value");
       } else this.statement(s, scope);
@@ -617,6 +620,13 @@ export class ProgramSymbols {
         const g = d.node as GenericParam<Expr>;
         info.detail = `${g.name}${g.default ? ` = ${printExpr(g.default, true)}` : ""}`;
         info.binding = `a compile-time option of ${def?.kind} ${def?.name}${g.default ? `, default ${printExpr(g.default, true)}` : ""}`;
+        return;
+      }
+      case "const": {
+        const c = d.node as ConstDecl<Expr>;
+        this.typed(info, model ? model.frame.values.get(d.name) : alone?.frame.values.get(d.name), model?.env ?? alone?.env);
+        info.detail = `const ${d.name}: ${shapeText(c.type)}`;
+        info.notes = ["a fixed tensor written in the spec: not a parameter, no gradient"];
         return;
       }
       case "input":

@@ -53,7 +53,9 @@ export const CODES = {
   SEQ0311: { severity: "error", title: "token-type-mismatch", help: "token inputs (`[T] of vocab`) are integers: turn them into vectors with one_hot(x) or embedding" },
   SEQ0313: { severity: "error", title: "repeat-shape-mismatch", help: "repeat<N> feeds each output to the next copy, so output and input shapes must agree" },
   SEQ0314: { severity: "error", title: "initial-state-mismatch" },
-  SEQ0315: { severity: "error", title: "feedback-mismatch", help: "`feedback x from logits` needs x to be a token input and logits to score that vocabulary at every step" },
+  SEQ0315: { severity: "error", title: "feedback-mismatch", help: "`feedback x from logits` needs x to be a token input and logits to score that vocabulary at every step, or x a real-valued input and the source of x's shape" },
+  SEQ0316: { severity: "error", title: "loss-not-scalar", help: "reduce it to one number per example: sum(x) and mean(x) drop the time axis, sum(x, axis: k) another; mse, cross_entropy, bce and bce_logits sum over time and units themselves" },
+  SEQ0317: { severity: "error", title: "const-shape-mismatch", help: "write one nested list per axis: `const m: [2, 3] = [[1, 0, 1], [0, 1, 0]]`; the shape's dims must be bound" },
 
   SEQ0401: { severity: "error", title: "unused-parameter", help: "a parameter that never reaches the output gets no gradient; use it or remove it" },
   SEQ0402: { severity: "error", title: "state-not-updated", help: "give the state its next value with `NAME' = ...`" },

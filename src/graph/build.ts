@@ -9,7 +9,7 @@ import { Poly } from "../check/dims.js";
 import type { Tensor, Ty } from "../check/types.js";
 import type { CallExpr, Expr, OpExpr, Stmt } from "../ir/ir.js";
 import { OPS, type OpInfo } from "../ir/ops.js";
-import type { Attr, Dim, Graph, InitSpec, Node, Param, Scan } from "./graph.js";
+import type { Attr, Constant, Dim, Graph, InitSpec, Node, Param, Scan } from "./graph.js";
 
 /** A node before it has an id (Omit distributed over the union). */
 type NewNode = Node extends infer N ? (N extends Node ? Omit<N, "id"> : never) : never;
@@ -32,6 +32,8 @@ class Builder {
   private nextId = 0;
   readonly params: Param[] = [];
   private readonly paramIds = new Map<string, number>();
+  readonly constants: Constant[] = [];
+  private readonly constIds = new Map<string, number>();
   private readonly shapes = new Map<number, { shape: Dim[]; batched: boolean }>();
 
   constructor(private readonly info: ModelInfo) {}
@@ -88,6 +90,8 @@ class Builder {
       } else if (st.kind === "assign") {
         this.assign(st, scope);
         for (const tg of st.targets) values[tg.name] = scope.values.get(tg.name)!;
+      } else if (st.kind === "const") {
+        this.declareConst(info.frame, st.name, "", st.loc);
       } else if (st.kind === "loss") {
         losses.push(this.expr(st.value, scope));
       } else if (st.kind === "feedback") {
@@ -104,6 +108,7 @@ class Builder {
       dims: info.env.all().filter((a) => !a.name.startsWith("?")).map((a) => ({ ...a })),
       vocabs,
       params: this.params,
+      constants: this.constants,
       nodes,
       values,
       losses,
@@ -153,7 +158,7 @@ class Builder {
       case "str":
         throw new Error("graph: a string is not a value");
       case "ref": {
-        const id = scope.values.get(e.name) ?? this.paramIds.get(`${scope.prefix}${e.name}`);
+        const id = scope.values.get(e.name) ?? this.paramIds.get(`${scope.prefix}${e.name}`) ?? this.constIds.get(`${scope.prefix}${e.name}`);
         if (id === undefined) throw new Error(`graph: unbound name ${e.name}`);
         return id;
       }
@@ -264,9 +269,22 @@ class Builder {
     return last;
   }
 
-  /** Creates the params of one instantiation (once per name). */
+  /** A const of a frame (the checker has its values), once per instance name. */
+  private declareConst(frame: Frame, name: string, prefix: string, loc: { start: number; end: number }): void {
+    const full = `${prefix}${name}`;
+    if (this.constIds.has(full)) return;
+    const c = frame.consts.get(name)!;
+    const id = this.nextId++;
+    const shape = c.shape.map((n) => this.dim(Poly.const(n)));
+    this.constants.push({ id, name: full, shape, values: c.data, src: { file: frame.module.file, loc } });
+    this.constIds.set(full, id);
+    this.shapes.set(id, { shape, batched: false });
+  }
+
+  /** Creates the params (and consts) of one instantiation (once per name). */
   private declareParams(callee: Frame, prefix: string): void {
     for (const st of callee.def!.body) {
+      if (st.kind === "const") this.declareConst(callee, st.name, `${prefix}.`, st.loc);
       if (st.kind !== "param") continue;
       const name = `${prefix}.${st.name}`;
       if (this.paramIds.has(name)) continue;

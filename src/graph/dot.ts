@@ -40,6 +40,8 @@ class DotWriter {
   private readonly lines: string[] = [];
   private readonly nodes = new Map<number, Node>();
   private readonly paramCounts = new Map<number, { name: string; count: Poly }>();
+  /** The spec's consts: read by ops like params, not drawn. */
+  private readonly constants = new Set<number>();
   /** The scans drawn as clusters, by node id. */
   private readonly expanded = new Set<number>();
   /** Nodes that something draws an edge from (consts and finals are drawn only then). */
@@ -52,6 +54,7 @@ class DotWriter {
   ) {
     const counts = new Map(info.params.map((p) => [p.name, p.count]));
     for (const p of graph.params) this.paramCounts.set(p.id, { name: p.name, count: counts.get(p.name) ?? Poly.const(0) });
+    for (const c of graph.constants) this.constants.add(c.id);
     const index = (ns: Node[]) => {
       for (const n of ns) {
         this.nodes.set(n.id, n);
@@ -179,7 +182,7 @@ class DotWriter {
       else if (n.kind !== "const" || this.used.has(n.id)) this.nodeLine(n, indent);
     }
     for (const n of ns) {
-      if (n.kind === "op") for (const a of n.args) if (!this.paramCounts.has(a)) this.edge(a, `n${n.id}`, indent);
+      if (n.kind === "op") for (const a of n.args) if (!this.paramCounts.has(a) && !this.constants.has(a)) this.edge(a, `n${n.id}`, indent);
       if (n.kind === "scan" && !this.expanded.has(n.id)) {
         for (const s of n.scan.seq) this.edge(s.arg, `n${n.id}`, indent);
         for (const c of n.scan.ctx) this.edge(c.arg, `n${n.id}`, indent, "context", true);

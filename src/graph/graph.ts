@@ -13,7 +13,7 @@
  * Backends can fold those axes into the batch axis.
  */
 import type { Loc } from "../ir/ir.js";
-import type { OpKind } from "../ir/ops.js";
+import { LOSS_OPS, type OpKind } from "../ir/ops.js";
 
 /** A symbolic dim: terms of a polynomial over dim atoms, as [monomial, coefficient] (see Poly). */
 export type Dim = [monomial: string, coefficient: number][];
@@ -85,18 +85,59 @@ export interface Param {
   src?: Source;
 }
 
+/**
+ * A `const` of the spec: a fixed tensor with the spec's values, referenced by
+ * id as a param is, but not a parameter: it gets no gradient, no optimizer
+ * slot and no place in the saved weights (the spec's text holds it).
+ */
+export interface Constant {
+  id: number;
+  name: string;
+  shape: Dim[];
+  /** Row-major. */
+  values: number[];
+  src?: Source;
+}
+
 export interface Graph {
   model: string;
   file: string;
   dims: DimAtom[];
   vocabs: { name: string; size: Dim; tokens?: string[] }[];
   params: Param[];
+  constants: Constant[];
   /** The model body, in evaluation order (inputs first). */
   nodes: Node[];
   /** Named values of the model (inputs, targets and bindings) by name. */
   values: Record<string, number>;
+  /** The roots of the `loss` statements: scalars per example, summed (see lossTerms for the builtin losses inside them). */
   losses: number[];
   feedback?: { input: string; source: string; until?: string };
+}
+
+export type OpNode = Extract<Node, { kind: "op" }>;
+
+/**
+ * The builtin losses (mse, cross_entropy, bce, bce_logits) the model's `loss`
+ * statements are made of, in the order written, each once: the loss itself
+ * for `loss mse(p, y)`, both terms of `loss 0.5 * mse(p, y) + cross_entropy(z, c)`,
+ * none for `loss sum(abs(p - y))`. Their arguments are what eval scores
+ * (prediction against target), predict prints and export outputs by default.
+ */
+export function lossTerms(graph: Graph): OpNode[] {
+  const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+  const terms: OpNode[] = [];
+  const seen = new Set<number>();
+  const visit = (id: number): void => {
+    const n = byId.get(id);
+    if (!n || seen.has(id)) return;
+    seen.add(id);
+    if (n.kind !== "op") return;
+    if ((LOSS_OPS as readonly OpKind[]).includes(n.op)) terms.push(n);
+    else n.args.forEach(visit);
+  };
+  graph.losses.forEach(visit);
+  return terms;
 }
 
 /**

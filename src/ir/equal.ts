@@ -1,7 +1,7 @@
 /** IR equality that ignores source offsets (the same spec printed differently has other offsets). */
 import type { IrModule } from "./ir.js";
 
-const POSITION_KEYS = new Set(["loc", "nameLoc", "calleeLoc"]);
+const POSITION_KEYS = new Set(["loc", "nameLoc", "calleeLoc", "valueLoc"]);
 
 /** The IR without offsets, as canonical JSON text. */
 export function withoutOffsets(ir: IrModule): string {

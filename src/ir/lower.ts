@@ -36,6 +36,7 @@ function mapModule<A, B>(m: ModuleOf<A>, f: (e: A) => B): ModuleOf<B> {
         return s;
       case "input":
       case "target":
+      case "const":
         return { ...s, type: shape(s.type) };
       case "param":
       case "state":

@@ -4,7 +4,7 @@
  * same text. Comments and single blank lines between statements are kept.
  */
 import { KEYWORDS } from "../../grammar/tokens.js";
-import type { Arg, Comments, DefDecl, DimDecl, Expr, IoDecl, IrModule, Item, ParamDecl, ShapeType, StateDecl, Stmt, VocabDecl } from "./ir.js";
+import type { Arg, Comments, ConstDecl, DefDecl, DimDecl, Expr, IoDecl, IrModule, Item, ParamDecl, ShapeType, StateDecl, Stmt, TensorLiteral, VocabDecl } from "./ir.js";
 import { OPS, type OpKind } from "./ops.js";
 
 const INDENT = "  ";
@@ -94,6 +94,8 @@ function stmtLines(s: Stmt<Expr>, indent: string, ctx: Context): string[] {
     case "param":
     case "state":
       return [`${s.kind} ${s.name}: ${shape(s.type)}${s.init ? ` = ${expr(s.init)}` : ""}`];
+    case "const":
+      return constLines(s, indent);
     case "assign": {
       const targets = s.targets.map((t) => t.name + (t.next ? "'" : "")).join(", ");
       const useLet = ctx === "def" && s.targets.every((t) => !t.next);
@@ -119,6 +121,20 @@ function stmtLines(s: Stmt<Expr>, indent: string, ctx: Context): string[] {
       return ["train {", ...inner, "}"];
     }
   }
+}
+
+/** `const NAME: [shape] = [...]` on one line when it fits, else one row of the outermost axis per line. */
+function constLines(s: ConstDecl<Expr>, indent: string): string[] {
+  const head = `const ${s.name}: ${shape(s.type)} = `;
+  const v = s.value;
+  const oneLine = head + literal(v);
+  if (!Array.isArray(v) || v.length === 0 || indent.length + oneLine.length <= MAX_LINE) return [oneLine];
+  const rows = v.map((row, i) => `${INDENT}${literal(row)}${i < v.length - 1 ? "," : ""}`);
+  return [`${head}[`, ...rows, "]"];
+}
+
+function literal(v: TensorLiteral): string {
+  return Array.isArray(v) ? `[${v.map(literal).join(", ")}]` : String(v);
 }
 
 function shape(t: ShapeType<Expr>): string {

@@ -195,6 +195,7 @@ export const IR_SCHEMA: JsonSchema = {
       [["input", "target"], "io"],
       [["param"], "param"],
       [["state"], "state"],
+      [["const"], "const"],
       [["assign"], "assign"],
       [["out"], "out"],
       [["loss"], "loss"],
@@ -204,6 +205,11 @@ export const IR_SCHEMA: JsonSchema = {
     io: closed({ kind: kind("input", "target"), name: ref("name"), type: ref("shapeType"), ...node }, ["kind", "name", "type", "loc"]),
     param: closed({ kind: kind("param"), name: ref("name"), type: ref("shapeType"), init: ref("expr"), ...node }, ["kind", "name", "type", "loc"]),
     state: closed({ kind: kind("state"), name: ref("name"), type: ref("shapeType"), init: ref("expr"), ...node }, ["kind", "name", "type", "loc"]),
+    const: closed(
+      { kind: kind("const"), name: ref("name"), type: ref("shapeType"), value: ref("tensorLiteral"), valueLoc: ref("loc"), ...node },
+      ["kind", "name", "type", "value", "valueLoc", "loc"],
+    ),
+    tensorLiteral: { anyOf: [{ type: "number", minimum: -MAX_ABS_NUMBER, maximum: MAX_ABS_NUMBER }, { type: "array", items: ref("tensorLiteral") }] },
     assign: closed(
       { kind: kind("assign"), targets: { type: "array", items: ref("assignTarget"), minItems: 1 }, value: ref("expr"), ...node },
       ["kind", "targets", "value", "loc"],

@@ -11,7 +11,7 @@
  * the initial value, slot k + 1 the value after step k). Mapped axes (`lead`)
  * fold into the batch axis (N = B * lead).
  */
-import { NodeError, type Dim, type Graph, type InitSpec, type Node, type Param, type Source } from "../graph/graph.js";
+import { lossTerms, NodeError, type Constant, type Dim, type Graph, type InitSpec, type Node, type Param, type Source } from "../graph/graph.js";
 import { ADJOINT } from "./adjoint.js";
 import { constVal, isContiguous, val, type AdjointCall, type Builder, type OpCall, type Space, type Val } from "./api.js";
 import { FORWARD } from "./forward.js";
@@ -55,9 +55,9 @@ export interface KernelProgram {
   backward: Stmt[];
   /** Per-example loss values ([B] when batched) whose sum, averaged over the batch, is the loss. */
   losses: Val[];
-  /** The first argument (the prediction) of each loss, as a model-level view. */
+  /** The first argument (the prediction) of each builtin loss of the losses (lossTerms), as a model-level view. */
   lossArgs: Val[];
-  /** The second argument (the target) of each loss. */
+  /** The second argument (the target) of each of them. */
   lossTargets: Val[];
   /** Named model values (inputs, targets, bindings) and the views that hold them after forward. */
   values: { name: string; val: Val }[];
@@ -125,6 +125,8 @@ class Lowering {
   /** Buffers saved by forward rules for the adjoint, per node. */
   private readonly saved = new Map<number, Record<string, Val>>();
   private readonly paramById = new Map<number, Param>();
+  /** The spec's consts and their buffers (no adjoint: nothing flows into them). */
+  private readonly constById = new Map<number, { c: Constant; buf: BufId }>();
   private readonly needs = new Set<number>();
   private readonly states: KernelProgram["states"] = [];
   private frame: Frame = { stmts: [] };
@@ -281,6 +283,8 @@ class Lowering {
   private valOf(id: number): Val {
     const p = this.paramById.get(id);
     if (p) return val(this.params.find((q) => q.name === p.name)!.buf, ZERO, null, p.shape.map((d) => this.dim(d)));
+    const k = this.constById.get(id);
+    if (k) return val(k.buf, ZERO, null, k.c.shape.map((d) => this.dim(d)));
     const v = this.vals.get(id);
     if (!v) throw new Error(`kernel: node ${id} has no value yet`);
     return v;
@@ -311,6 +315,11 @@ class Lowering {
       this.buffers[p.buf]!.off = off;
       this.buffers[p.grad]!.off = off;
       off = eAdd(off, p.size);
+    }
+    for (const c of g.constants) {
+      const buf = this.declare(c.name.split(".").pop()!, int(c.values.length), "const", `const ${c.name}`);
+      this.buffers[buf]!.values = c.values;
+      this.constById.set(c.id, { c, buf });
     }
     this.analyse(g.nodes);
     const live = this.live();
@@ -359,7 +368,8 @@ class Lowering {
     for (const [, d] of this.dvals) this.fill(d, 0);
     for (const id of g.losses) {
       const d = this.dvals.get(id);
-      if (d) this.map({ n: d.n === null ? null : BATCH, ext: d.ext }, d, [], () => (d.n === null ? NUM(1) : fn("div", NUM(1), SIZE(BATCH))), "set");
+      // "add": a value that is the root of two loss statements is seeded twice.
+      if (d) this.map({ n: d.n === null ? null : BATCH, ext: d.ext }, d, [], () => (d.n === null ? NUM(1) : fn("div", NUM(1), SIZE(BATCH))), "add");
     }
     for (let i = g.nodes.length - 1; i >= 0; i--) {
       const n = g.nodes[i]!;
@@ -375,8 +385,8 @@ class Lowering {
       forward,
       backward,
       losses: g.losses.map((id) => this.valOf(id)),
-      lossArgs: g.losses.map((id) => this.valOf((g.nodes.find((m) => m.id === id) as OpNode).args[0]!)),
-      lossTargets: g.losses.map((id) => this.valOf((g.nodes.find((m) => m.id === id) as OpNode).args[1]!)),
+      lossArgs: lossTerms(g).map((n) => this.valOf(n.args[0]!)),
+      lossTargets: lossTerms(g).map((n) => this.valOf(n.args[1]!)),
       values,
       states: this.states,
     };

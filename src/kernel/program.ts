@@ -111,9 +111,11 @@ export interface BufferDecl {
   name: Label;
   /** Element count at the model's maxima. */
   size: E;
-  /** `param`/`grad`: a view of the flat params/grads at `off`; `int`: Int32Array; `float`: the model's float type. */
-  kind: "float" | "int" | "param" | "grad";
+  /** `param`/`grad`: a view of the flat params/grads at `off`; `int`: Int32Array; `float`: the model's float type; `const`: a spec's const, filled with `values` once. */
+  kind: "float" | "int" | "param" | "grad" | "const";
   off?: E;
+  /** A const's values, row-major. */
+  values?: number[];
   /** What it holds, for a comment. */
   doc: Label;
   /**

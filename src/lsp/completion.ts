@@ -14,6 +14,7 @@ export const COMPLETION_KINDS: Record<SpecSymbol["kind"], CompletionItemKind> = 
   target: CompletionItemKind.Variable,
   value: CompletionItemKind.Variable,
   param: CompletionItemKind.Field,
+  const: CompletionItemKind.Constant,
   state: CompletionItemKind.Property,
   option: CompletionItemKind.TypeParameter,
   op: CompletionItemKind.Function,

@@ -17,6 +17,7 @@ const KIND_WORDS: Record<SpecSymbol["kind"], string> = {
   value: "value",
   param: "param",
   state: "state",
+  const: "const (a fixed tensor, not trained)",
   option: "compile-time option",
   op: "builtin op",
   initialiser: "initialiser",

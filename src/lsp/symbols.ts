@@ -15,6 +15,7 @@ export const SYMBOL_KINDS: Record<SpecSymbol["kind"], SymbolKind> = {
   value: SymbolKind.Variable,
   param: SymbolKind.Field,
   state: SymbolKind.Property,
+  const: SymbolKind.Constant,
   option: SymbolKind.TypeParameter,
   op: SymbolKind.Operator,
   initialiser: SymbolKind.Constant,

@@ -116,6 +116,18 @@ export interface StateDecl<E> extends Node {
   init?: E;
 }
 
+/** Nested lists of numbers: `[[1, 0], [0, 1]]`, row-major like the shape's axes. */
+export type TensorLiteral = number | TensorLiteral[];
+
+/** `const table: [6, 16] = [[1, 0, ...], ...]`: a fixed, non-trainable tensor written in the spec. */
+export interface ConstDecl<E> extends Node {
+  kind: "const";
+  name: string;
+  type: ShapeType<E>;
+  value: TensorLiteral;
+  valueLoc: Loc;
+}
+
 export interface AssignTarget {
   name: string;
   /** `h'`: the state's next value. */
@@ -165,6 +177,7 @@ export type Stmt<E> =
   | IoDecl<E>
   | ParamDecl<E>
   | StateDecl<E>
+  | ConstDecl<E>
   | AssignStmt<E>
   | OutStmt<E>
   | LossStmt<E>

@@ -7,7 +7,7 @@ import type { CstNode, ICstVisitor, IToken } from "chevrotain";
 import type * as C from "../../grammar/generated/cst.js";
 import type {
   Arg, AssignTarget, AstApply, AstExpr, AstModule, DefDecl, DimDecl, GenericParam, Item, Loc, ParamDecl, ShapeType,
-  SigParam, StateDecl, Stmt, TrainEntry, VocabDecl,
+  SigParam, StateDecl, Stmt, TensorLiteral, TrainEntry, VocabDecl,
 } from "./ast.js";
 
 /** Thrown inside the builder when a recovered CST node is too incomplete to use; caught per node. */
@@ -151,7 +151,7 @@ const RULES = {
   /** A statement is one of its alternatives: the builder of that rule. */
   statement: (n: C.StatementCstNode): Stmt<AstExpr> => {
     const c = n.children;
-    const alternative: CstNode[] | undefined = c.dimDecl ?? c.vocabDecl ?? c.ioDecl ?? c.varDecl ?? c.letStmt ?? c.assignStmt ?? c.outStmt ?? c.lossStmt ?? c.trainBlock ?? c.feedbackStmt;
+    const alternative: CstNode[] | undefined = c.dimDecl ?? c.vocabDecl ?? c.ioDecl ?? c.varDecl ?? c.constDecl ?? c.letStmt ?? c.assignStmt ?? c.outStmt ?? c.lossStmt ?? c.trainBlock ?? c.feedbackStmt;
     return rule(node(alternative)) as Stmt<AstExpr>;
   },
   ioDecl: (n: C.IoDeclCstNode): Stmt<AstExpr> => {
@@ -163,6 +163,18 @@ const RULES = {
     const s: ParamDecl<AstExpr> | StateDecl<AstExpr> = { kind: c.Param ? "param" : "state", name: tok(c.Identifier).image, type: RULES.shapeType(node(c.shapeType)), loc: cstLoc(n) };
     if (c.expression) s.init = RULES.expression(node(c.expression));
     return s;
+  },
+  constDecl: (n: C.ConstDeclCstNode): Stmt<AstExpr> => {
+    const c = n.children;
+    const literal = node(c.tensorLiteral);
+    return { kind: "const", name: tok(c.Identifier).image, type: RULES.shapeType(node(c.shapeType)), value: RULES.tensorLiteral(literal), valueLoc: cstLoc(literal), loc: cstLoc(n) };
+  },
+  tensorLiteral: (n: C.TensorLiteralCstNode): TensorLiteral => (n.children.tensorItem ?? []).map((i) => RULES.tensorItem(i)),
+  tensorItem: (n: C.TensorItemCstNode): TensorLiteral => {
+    const c = n.children;
+    if (c.tensorLiteral) return RULES.tensorLiteral(node(c.tensorLiteral));
+    const v = Number(tok(c.NumberLit).image);
+    return c.Minus ? -v : v;
   },
   letStmt: (n: C.LetStmtCstNode): Stmt<AstExpr> => assignment(n, n.children.assignTarget, n.children.expression),
   assignStmt: (n: C.AssignStmtCstNode): Stmt<AstExpr> => assignment(n, n.children.assignTarget, n.children.expression),

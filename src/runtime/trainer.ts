@@ -475,6 +475,7 @@ function runSample(argv: string[], info: ModelInfo, create: CreateModel): number
   const fb = info.feedback;
   if (!fb) throw new UsageError(`model ${info.name} has no \`feedback x from logits\`: nothing says how to generate`);
   const input = info.fields.find((f) => f.name === fb.input);
+  if (input && input.vocab === undefined) throw new UsageError(`the feedback input ${fb.input} is real-valued: this trainer samples tokens only; \`seqc sample DIR --input FILE\` runs the model closed loop`);
   if (!input || input.vocab === undefined || input.shape.length !== 1 || typeof input.shape[0] !== "string") throw new UsageError(`the feedback input ${fb.input} must be a sequence of tokens, [T] of a vocabulary`);
   const others = info.fields.filter((f) => f.role === "input" && f.name !== fb.input);
   if (others.length > 0) throw new UsageError(`the model needs ${others.map((f) => f.name).join(", ")} to generate; this trainer samples from a prime only (seqc sample --input decodes such models)`);

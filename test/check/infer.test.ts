@@ -165,6 +165,17 @@ describe("ops", () => {
   });
 });
 
+describe("feedback of real values", () => {
+  const narx = (source: string, extra = "") => `model m {\n  dim T\n  input x: [T, 1]\n  input y_prev: [T, 1]\n  target y: [T, 1]\n  p = dense<1>(concat(x, shift<1>(y_prev)))\n  q = dense<2>(x)\n  loss mse(p, y) + sum(sum(q))\n  feedback y_prev from ${source}${extra}\n}\n`;
+
+  it("takes a source of the input's shape; refuses another shape, a stop token, a target", () => {
+    expect(errors(narx("p"))).toEqual([]);
+    expect(errors(narx("q"))).toEqual(["SEQ0315 9:3"]);
+    expect(errors(narx("p", ' until "x"'))).toEqual(["SEQ0315 9:3"]);
+    expect(errors(narx("p").replace("feedback y_prev", "feedback y"))).toEqual(["SEQ0315 9:3"]);
+  });
+});
+
 describe("compile-time options", () => {
   it("accepts a negative axis", () => {
     const spec = "model m {\n  dim T\n  input x: [T, 3]\n  target y: [T]\n  q = mean(x, axis: -1)\n  loss mse(q, y)\n}\n";

@@ -72,3 +72,37 @@ describe("summaryData", () => {
     expect((summaryData(checkedInline(RNN).model) as { total: object }).total).not.toHaveProperty("exact");
   });
 });
+
+describe("a param masked by a const", () => {
+  const MASKED = `fn masked<K>(x: [C]) {
+  const mask: [2, 3] = [[1, 0, 1], [0, 0, 1]]
+  param W: [K, C] = glorot
+  out (W * mask) @ x
+}
+
+fn unmasked<K>(x: [C]) {
+  const mask: [2, 3] = [[1, 0, 1], [0, 0, 1]]
+  param W: [K, C] = glorot
+  out (W * mask) @ x + W @ x
+}
+
+model m {
+  input x: [3]
+  target y: [2]
+  loss mse(masked<K=2>(x), y) + mse(unmasked<K=2>(x), y)
+}
+`;
+
+  it("counts the entries the mask keeps (3 of 6) in its row, its value and the total; a param also read unmasked counts whole", () => {
+    const m = checkedInline(MASKED).model;
+    expect(m.params.map((p) => [p.name, m.env.value(p.count), p.trainable])).toEqual([
+      ["masked.W", 6, 3],
+      ["unmasked.W", 6, undefined],
+    ]);
+    expect(m.env.value(m.total)).toBe(9);
+    const text = renderSummary(m);
+    expect(text).toMatch(/^ {2}masked\.W\s+\[2, 3\]\s+6, 3 trained \(masked by a const\)$/m);
+    expect(text).toContain("total params: 9\n");
+    expect(summaryData(m).parameters.map((p) => p.trainable)).toEqual([3, undefined]);
+  });
+});

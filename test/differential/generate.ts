@@ -5,8 +5,8 @@
  * square and rectangular kernels in every pad mode with strides and dilations
  * that fit, pools, fold, shift, flip, reverse and bidirectional scans, ctx
  * memories with dot and additive attention, given initial states, repeat,
- * every loss, token and real inputs. Lengths stay free (`dim T`) wherever the
- * construct allows, so the runner can give each example its own.
+ * every loss and loss expressions, token and real inputs. Lengths stay free
+ * (`dim T`) wherever the construct allows, so the runner can give each example its own.
  *
  * Every draw goes through `Choose.int(lo, hi)`, and `lo` is always the
  * simplest option, so fast-check shrinks a failing model towards a small one.
@@ -652,10 +652,12 @@ export function generateModel(c: Choose): Generated {
   b.feature(`loss:${["mse", "cross_entropy", "bce", "bce_logits", "cross_entropy (probabilities)"][loss]}${perStep ? " per step" : ""}`);
   b.decls.push(`  target y: ${target}`);
   if (b.oneIn(4)) {
-    // A second loss on a side value.
-    b.stmts.push(`  loss mse(tanh(dense<1>(${v.name})), y2)`);
+    // A second loss on a side value, written as an expression: a mean over the (ragged) time axis when per step.
+    const r = `tanh(dense<1>(${v.name})) - y2`;
+    b.stmts.push(perStep ? `  loss 0.5 * mean(sum(square(${r}), axis: 1))` : `  loss 0.5 * sum(square(${r}))`);
     b.decls.push(`  target y2: [${[...lead, 1].join(", ")}]`);
     b.feature("two losses");
+    b.feature(perStep ? "loss expression (mean over time)" : "loss expression");
   }
   const dims = [b.usesT ? `  dim T${b.multiple > 1 ? ` multiple of ${b.multiple}` : ""}` : "", b.usesS ? "  dim S" : ""].filter(Boolean);
   const text = `${HELPERS}\n${b.defs.join("\n\n")}\n\nmodel gen {\n${[...dims, ...b.decls].join("\n")}\n\n${b.stmts.join("\n")}\n}\n`;

@@ -73,9 +73,11 @@ describe("seed facts", () => {
     expect(shape(m, "h")).toBe("[T, 32]");
   });
 
-  it("LeNet-5 has 61,706 parameters; AlphaGo's policy net keeps 19x19 through 12 layers", () => {
+  it("LeNet-5 has 60,806 parameters (C3 trains the 1,500 weights its connection table keeps of 2,400); AlphaGo's policy net keeps 19x19 through 12 layers", () => {
     const lenet = model("lenet5.seq");
-    expect(lenet.env.value(lenet.total)).toBe(61706);
+    expect(lenet.env.value(lenet.total)).toBe(60806);
+    const c3 = lenet.params.find((p) => p.name === "c3.c3_conv.W")!;
+    expect([lenet.env.value(c3.count), c3.trainable]).toEqual([2400, 1500]);
     const ag = model("alphago_policy.seq");
     expect(shape(ag, "h12")).toBe("[19, 19, K]");
     expect(shape(ag, "z")).toBe("[361]");

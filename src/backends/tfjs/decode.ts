@@ -276,3 +276,58 @@ export function beamSearch(model: TfModel, graph: Graph, fixedInputs: Record<str
   // Stable: among equal scores the earlier (finished first, then more likely) wins.
   return all.sort((a, b) => b.score - a.score);
 }
+
+/**
+ * Closed-loop generation along `feedback x from p` with real-valued x (NARX's
+ * parallel form): training fed the observed series as x (teacher forcing);
+ * here the model's own prediction replaces it, step by step: x[t] = p[t] once
+ * p[t] is computed from x[0 .. t-1]. The model must read x only through a delay
+ * (shift<1>, a causal window of a shifted x), so p[t] does not depend on x[t]:
+ * checked once, on the first step, and a DecodeError if it does. `fixedInputs`
+ * hold every other input over the whole horizon (the exogenous series), each
+ * [rows, T, ...]; the result is p for every row and step, [rows][T][...]
+ * flattened per row. Each step runs the whole forward pass (series are short).
+ */
+export function closedLoop(model: TfModel, graph: Graph, fixedInputs: Record<string, Tensor>, steps: number): Float32Array[] {
+  const fb = graph.feedback;
+  if (!fb) throw new DecodeError("the model has no `feedback x from p`: nothing says what to feed back");
+  const input = graph.nodes.find((n): n is InputNode => n.kind === "input" && n.name === fb.input)!;
+  if (input.vocab !== undefined) throw new DecodeError(`the feedback input ${fb.input} is tokens: sample or decode it instead`);
+  const sourceId = graph.values[fb.source]!;
+  const tf = model.engine.tf;
+  const inputs = graph.nodes.filter((n): n is InputNode => n.kind === "input");
+  const rows = Object.values(fixedInputs)[0]?.shape[0] ?? 1;
+  const free: DimValues = { ...solved(graph, input.shape[0]!, steps) };
+  for (const n of inputs) {
+    const t = fixedInputs[n.name];
+    if (t) n.shape.forEach((d, i) => Object.assign(free, solved(graph, d, t.shape[i + 1]!)));
+    else if (n.role === "input" && n.name !== fb.input) throw new DecodeError(`closed-loop generation needs the input ${n.name}`);
+  }
+  const shapeOf = (n: InputNode) => [rows, ...n.shape.map((d) => dimValue(graph, d, { ...model.fixedDims, ...free }))];
+  const fbShape = shapeOf(input);
+  const per = fbShape.slice(2).reduce((a, b) => a * b, 1);
+  const fed = Array.from({ length: rows }, () => new Float32Array(steps * per));
+  /** p for every row at every step, with x as fed so far. */
+  const run = (): Float32Array[] =>
+    tf.tidy(() => {
+      const feed: Record<string, Tensor> = { [fb.input]: tf.tensor(Float32Array.from(fed.flatMap((r) => Array.from(r))), fbShape) };
+      for (const n of inputs) {
+        if (n.name === fb.input) continue;
+        feed[n.name] = fixedInputs[n.name] ?? (n.vocab !== undefined ? tf.zeros(shapeOf(n), "int32") : tf.zeros(shapeOf(n)));
+      }
+      const p = model.forward(feed, free).values.get(sourceId)!.dataSync() as Float32Array;
+      return fed.map((_, r) => p.slice(r * steps * per, (r + 1) * steps * per));
+    });
+  for (let t = 0; t < steps; t++) {
+    const p = run();
+    if (t === 0) {
+      // Causality: p[0] must not change when x[0] does.
+      fed.forEach((r) => r.fill(1, 0, per));
+      const moved = run().some((q, r) => q.subarray(0, per).some((v, i) => Math.abs(v - p[r]![i]!) > 1e-6 * (1 + Math.abs(v))));
+      fed.forEach((r) => r.fill(0, 0, per));
+      if (moved) throw new DecodeError(`${fb.source} at a step reads ${fb.input} at the same step, so it cannot be fed back: read ${fb.input} through a delay (shift<1>(${fb.input}))`);
+    }
+    fed.forEach((r, i) => r.set(p[i]!.subarray(t * per, (t + 1) * per), t * per));
+  }
+  return fed;
+}

@@ -39,6 +39,8 @@ export class TfModel {
   /** Scans run fused (one op with its own gradient, see fused.ts) so far. */
   fusedScans = 0;
   private readonly byId = new Map<number, Param>();
+  /** The spec's consts: fixed tensors, not variables (no gradient reaches them). */
+  private readonly constants = new Map<number, Tensor>();
   /** Whether each node's value has the batch axis (known from the graph; params and constants do not). */
   private readonly batched = new Map<number, boolean>();
 
@@ -58,6 +60,11 @@ export class TfModel {
       initial.dispose();
       this.byId.set(p.id, p);
       this.batched.set(p.id, false);
+    }
+    for (const c of graph.constants) {
+      this.constants.set(c.id, engine.tf.tensor(Float32Array.from(c.values), c.shape.map((d) => dimValue(graph, d, fixedDims))));
+      this.shapes.set(c.id, c.shape);
+      this.batched.set(c.id, false);
     }
     for (const n of collect(graph.nodes)) {
       this.batched.set(n.id, n.batched);
@@ -79,6 +86,8 @@ export class TfModel {
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
     this.params.clear();
+    for (const c of this.constants.values()) c.dispose();
+    this.constants.clear();
   }
 
   /** Sets parameter values (e.g. from a checkpoint or another target), by name. */
@@ -293,6 +302,8 @@ export class TfModel {
   private value(id: number, env: Map<number, Tensor>): Arg {
     const p = this.byId.get(id);
     if (p) return { t: this.params.get(p.name)!, batched: false };
+    const c = this.constants.get(id);
+    if (c) return { t: c, batched: false };
     const t = env.get(id);
     if (!t) throw new Error(`node ${id} has no value yet`);
     return { t, batched: this.batched.get(id)! };
@@ -354,7 +365,7 @@ export class TfModel {
       transposes: this.transposes,
       param: (id) => {
         const p = this.byId.get(id);
-        return p ? this.params.get(p.name) : undefined;
+        return p ? this.params.get(p.name) : this.constants.get(id);
       },
       dim: (d) => dimValue(this.graph, d, dims),
       attrs: (node) => (node.op === "one_hot" ? { ...node.attrs, depth: dimValue(this.graph, node.shape[node.shape.length - 1]!, dims) } : node.attrs),

@@ -41,7 +41,7 @@ import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { position } from "../../diagnostics/render/lines.js";
-import type { Dim, Graph, Node, Param, Source } from "../../graph/graph.js";
+import { lossTerms, type Dim, type Graph, type Node, type Param, type Source } from "../../graph/graph.js";
 import { dimValue, solveDimsFromShapes, type DimValues } from "../../graph/dims.js";
 import { writeAtomic } from "../../runtime/files.js";
 
@@ -638,8 +638,8 @@ class Planner {
       if (id === undefined) throw new ExportError(value, undefined, `the model ${this.graph.model} has no value ${value}`);
       return id;
     }
-    const loss = this.node(this.graph.losses[0] ?? -1);
-    if (loss?.kind !== "op") throw new ExportError("model", undefined, `the model ${this.graph.model} has no loss: give the value to export`);
+    const loss = lossTerms(this.graph)[0];
+    if (!loss) throw new ExportError("model", undefined, `the model ${this.graph.model} has no builtin loss whose prediction to export: give the value to export`);
     return loss.args[0]!;
   }
 }

@@ -9,7 +9,7 @@ import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import ts from "typescript";
-import { NodeError, type Dim, type Graph, type Source } from "../../graph/graph.js";
+import { lossTerms, NodeError, type Dim, type Graph, type Source } from "../../graph/graph.js";
 import { dimTable, vocabInfos } from "../../graph/dims.js";
 import { fuseProgram } from "../../kernel/fuse.js";
 import { KERNEL_DEFAULTS, lowerGraph, type KernelOptions } from "../../kernel/lower.js";
@@ -73,9 +73,7 @@ export function modelInfo(graph: Graph, settings: TrainSettings, spec: { file: s
     fields.push(f);
   }
   const byId = new Map(graph.nodes.map((n) => [n.id, n]));
-  const losses = graph.losses.map((id) => {
-    const n = byId.get(id)!;
-    if (n.kind !== "op") throw new Error("ts target: a loss that is not an op");
+  const losses = lossTerms(graph).map((n) => {
     const t = byId.get(n.args[1]!);
     const out: ModelInfo["losses"][number] = { op: n.op as ModelInfo["losses"][number]["op"] };
     if (t?.kind === "input") out.target = t.name;

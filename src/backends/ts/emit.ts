@@ -328,7 +328,8 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
     if (b.kind === "param" || b.kind === "grad") {
       const src = b.kind === "param" ? "params" : "grads";
       p.line(`${p.buf(id)} = this.${src}.subarray(${sizeText(b.off!)}, ${isSize(b.off!, 0) ? paren(b.size) : `${paren(b.off!)} + ${paren(b.size)}`});`);
-    } else p.line(`${p.buf(id)} = new ${b.kind === "int" ? "Int32Array" : "F"}(${sizeText(b.size)});`);
+    } else if (b.kind === "const") p.line(`${p.buf(id)} = F.from(${JSON.stringify(b.values)});`);
+    else p.line(`${p.buf(id)} = new ${b.kind === "int" ? "Int32Array" : "F"}(${sizeText(b.size)});`);
   });
   for (const q of program.params) {
     const off = program.buffers[q.buf]!.off!;

@@ -8,7 +8,7 @@ export const assignedOnce: Rule = (ctx) => {
     const declared = new Map<string, Loc>();
     if (node.kind !== "model") for (const i of node.inputs) declared.set(i.name, i.loc);
     for (const s of node.body) {
-      if (s.kind === "param" || s.kind === "state" || s.kind === "input" || s.kind === "target") declared.set(s.name, s.loc);
+      if (s.kind === "param" || s.kind === "state" || s.kind === "const" || s.kind === "input" || s.kind === "target") declared.set(s.name, s.loc);
     }
     const seen = new Map<string, Loc>();
     for (const s of node.body) {

@@ -41,6 +41,7 @@ export function statementExprs(s: Stmt<Expr>): Expr[] {
       return [...s.type.dims, ...(s.init ? [s.init] : [])];
     case "input":
     case "target":
+    case "const":
       return s.type.dims;
     case "dim":
       return s.value ? [s.value] : [];

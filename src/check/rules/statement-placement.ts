@@ -9,9 +9,9 @@ import type { Stmt, Expr } from "../../ir/ir.js";
 import { blocks, type Rule } from "./rule.js";
 
 const ALLOWED: Record<"cell" | "fn" | "model", ReadonlySet<Stmt<Expr>["kind"]>> = {
-  cell: new Set(["param", "state", "assign", "out"]),
-  fn: new Set(["param", "assign", "out"]),
-  model: new Set(["dim", "vocab", "input", "target", "assign", "loss", "train", "feedback"]),
+  cell: new Set(["param", "state", "const", "assign", "out"]),
+  fn: new Set(["param", "const", "assign", "out"]),
+  model: new Set(["dim", "vocab", "input", "target", "const", "assign", "loss", "train", "feedback"]),
 };
 
 const WHERE: Partial<Record<Stmt<Expr>["kind"], string>> = {

@@ -44,7 +44,7 @@ export const uniqueNames: Rule = (ctx) => {
       for (const i of node.inputs) names.push({ name: i.name, span: at(i.loc), what: "input" });
     }
     for (const s of node.body) {
-      if (s.kind === "param" || s.kind === "state" || s.kind === "input" || s.kind === "target" || s.kind === "dim") {
+      if (s.kind === "param" || s.kind === "state" || s.kind === "const" || s.kind === "input" || s.kind === "target" || s.kind === "dim") {
         names.push({ name: s.name, span: at(s.loc), what: s.kind });
       } else if (s.kind === "vocab") {
         names.push({ name: s.name, span: at(s.loc), what: "vocab" }, { name: s.size, span: at(s.loc), what: `dim of vocab ${s.name}` });

@@ -5,7 +5,7 @@
  * (autoregressive generation along the spec's `feedback` edge).
  */
 import type * as tfTypes from "@tensorflow/tfjs";
-import type { Graph, Node } from "../../graph/graph.js";
+import { lossTerms, type Graph, type Node } from "../../graph/graph.js";
 import type { Dataset } from "../../backends/tfjs/dataset.js";
 import type { Metrics } from "../../runtime/metrics.js";
 import { textIds, type Vocabulary } from "../../runtime/vocab.js";
@@ -55,7 +55,7 @@ function nodeById(graph: Graph, id: number): Node {
 export async function evaluate(loaded: Loaded, data: Dataset): Promise<Metrics> {
   const [{ batchTensors }, { newTally, scoresOf }] = await Promise.all([import("../../backends/tfjs/train.js"), import("../../runtime/metrics.js")]);
   const tf = loaded.model.engine.tf;
-  const lossNodes = loaded.graph.losses.map((id) => nodeById(loaded.graph, id)).filter((n): n is Extract<Node, { kind: "op" }> => n.kind === "op");
+  const lossNodes = lossTerms(loaded.graph);
   const acc = lossNodes.map(newTally);
   let total = 0;
   for (const batch of data.batches(64, 0, false)) {
@@ -130,12 +130,14 @@ export async function runPredict(dir: string, dataPath: string, opts: OutputOpti
   const tf = loaded.model.engine.tf;
   const data = await dataFor(loaded, dataPath);
   if (typeof data === "number") return data;
-  const lossNode = nodeById(loaded.graph, loaded.graph.losses[0]!);
-  const valueId = opts.value !== undefined ? loaded.graph.values[opts.value] : lossNode.kind === "op" ? lossNode.args[0] : undefined;
-  if (valueId === undefined) throw new UserIoError(`the model has no value ${opts.value}`);
+  const lossNode = lossTerms(loaded.graph)[0];
+  const valueId = opts.value !== undefined ? loaded.graph.values[opts.value] : lossNode?.args[0];
+  if (valueId === undefined) {
+    throw new UserIoError(opts.value !== undefined ? `the model has no value ${opts.value}` : `the model's loss has no builtin loss whose prediction predict could print: name the value with --value`);
+  }
   const inputNode = loaded.graph.nodes.find((n): n is Extract<Node, { kind: "input" }> => n.kind === "input" && n.role === "input")!;
   // Token outputs: the logits of a cross-entropy against tokens, labelled by their most likely token.
-  const targetNode = lossNode.kind === "op" && lossNode.op === "cross_entropy" && valueId === lossNode.args[0] ? nodeById(loaded.graph, lossNode.args[1]!) : undefined;
+  const targetNode = lossNode?.op === "cross_entropy" && valueId === lossNode.args[0] ? nodeById(loaded.graph, lossNode.args[1]!) : undefined;
   const labels = targetNode?.vocab !== undefined ? loaded.vocabularies[targetNode.vocab] : undefined;
   const json = opts.format === "json";
   const out: string[] = [];
@@ -260,6 +262,11 @@ export async function runSample(dir: string, opts: SampleOptions): Promise<numbe
   const loaded = await open(dir, opts.backend, opts);
   if (typeof loaded === "number") return loaded;
   try {
+    const fbInput = loaded.graph.feedback && loaded.graph.nodes.find((n): n is InputNode => n.kind === "input" && n.name === loaded.graph.feedback!.input);
+    if (fbInput && fbInput.vocab === undefined) {
+      if (opts.input === undefined) throw new UserIoError(`closed-loop generation of ${fbInput.name} needs the model's other inputs over the horizon: give a data file with --input FILE`);
+      return await closedLoopFile(loaded, opts.input, opts);
+    }
     if (opts.input !== undefined) return await decodeFile(loaded, opts.input, opts);
     if (opts.compare) throw new UserIoError("--compare needs --input FILE.jsonl (examples with their targets)");
     const { vocab, stopId } = feedbackOf(loaded);
@@ -273,6 +280,59 @@ export async function runSample(dir: string, opts: SampleOptions): Promise<numbe
   } finally {
     loaded.model.dispose();
   }
+}
+
+/**
+ * `seqc sample DIR --input FILE` for real-valued feedback: each example of the
+ * data (read as train reads it, e.g. CSV windows) generated closed loop, the
+ * model's predictions fed back in place of the observed series; one line per
+ * example, then the root-mean-square error of closed and open loop (teacher
+ * forcing) against the target the source's loss compares with.
+ */
+async function closedLoopFile(loaded: Loaded, path: string, opts: SampleOptions): Promise<number> {
+  const [dec, { batchTensors }] = await Promise.all([import("../../backends/tfjs/decode.js"), import("../../backends/tfjs/train.js")]);
+  const tf = loaded.model.engine.tf;
+  const fb = loaded.graph.feedback!;
+  const data = await dataFor(loaded, path);
+  if (typeof data === "number") return data;
+  const term = lossTerms(loaded.graph).find((n) => n.args[0] === loaded.graph.values[fb.source]);
+  const target = term ? nodeById(loaded.graph, term.args[1]!) : undefined;
+  const targetName = target?.kind === "input" ? target.name : undefined;
+  const err = { closed: 0, open: 0, n: 0 };
+  const out: string[] = [];
+  for (const batch of data.batches(64, 0, false)) {
+    const { inputs, free, lengths } = batchTensors(tf, batch);
+    const steps = inputs[fb.input]!.shape[1]!;
+    const fixed = Object.fromEntries(Object.entries(inputs).filter(([k]) => k !== fb.input));
+    let closed: Float32Array[];
+    try {
+      closed = dec.closedLoop(loaded.model, loaded.graph, fixed, steps);
+    } catch (e) {
+      if (e instanceof dec.DecodeError) throw new UserIoError(e.message);
+      throw e;
+    }
+    const open = tf.tidy(() => loaded.model.forward(inputs, free, lengths).values.get(loaded.graph.values[fb.source]!)!.dataSync() as Float32Array);
+    const y = targetName ? batch.fields[targetName]!.data : undefined;
+    closed.forEach((p, r) => {
+      if (y) {
+        for (let i = 0; i < p.length; i++) {
+          const want = y[r * p.length + i]!;
+          err.closed += (p[i]! - want) ** 2;
+          err.open += (open[r * p.length + i]! - want) ** 2;
+        }
+        err.n += p.length;
+      }
+      const row = Array.from(p);
+      out.push(opts.format === "json" ? JSON.stringify({ example: batch.indices[r]! + 1, output: row }) : `${batch.indices[r]! + 1}\t${JSON.stringify(roundDeep(row, 4))}`);
+    });
+    for (const t of Object.values(inputs)) t.dispose();
+  }
+  process.stdout.write(out.join("\n") + "\n");
+  if (targetName && err.n > 0) {
+    const rmse = (s: number) => Math.sqrt(s / err.n).toFixed(5);
+    process.stderr.write(`closed loop (${fb.source} fed back as ${fb.input}): rmse ${rmse(err.closed)} against ${targetName}; open loop (teacher forcing): ${rmse(err.open)}\n`);
+  }
+  return 0;
 }
 
 /** One sequence from `start`: beam search (--beam), greedy (--greedy) or sampling (--temperature, --seed). */
@@ -435,9 +495,7 @@ async function decodeFile(loaded: Loaded, path: string, opts: SampleOptions): Pr
 
 /** The target that --compare scores decodings against: the token target of the feedback source's loss. */
 function compareTarget(loaded: Loaded, fb: NonNullable<Graph["feedback"]>, fbInput: InputNode): InputNode {
-  const lossNode = loaded.graph.losses
-    .map((id) => nodeById(loaded.graph, id))
-    .find((n): n is Extract<Node, { kind: "op" }> => n.kind === "op" && n.args[0] === loaded.graph.values[fb.source]);
+  const lossNode = lossTerms(loaded.graph).find((n) => n.args[0] === loaded.graph.values[fb.source]);
   const targetNode = lossNode ? nodeById(loaded.graph, lossNode.args[1]!) : undefined;
   if (!targetNode || targetNode.kind !== "input" || targetNode.vocab !== fbInput.vocab) {
     throw new UserIoError(`--compare: no target of ${fb.source}'s loss to compare with`);

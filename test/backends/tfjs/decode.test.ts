@@ -2,11 +2,13 @@
  * Decoding along the feedback edge (src/backends/tfjs/decode.ts) on tiny
  * hand-made models: a bigram model whose next-token distribution is a table
  * set by hand (so greedy traps and length trade-offs can be built exactly),
- * and a conditioned model whose fixed input (a "source") changes the output.
+ * and a conditioned model whose fixed input (a "source") changes the output;
+ * and closed-loop generation of a real-valued series (NARX's parallel form)
+ * against the recursion written out.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Rng } from "../../../src/runtime/init.js";
-import { beamSearch, DecodeError, greedyDecode, normalisedScore, sampleDecode } from "../../../src/backends/tfjs/decode.js";
+import { beamSearch, closedLoop, DecodeError, greedyDecode, normalisedScore, sampleDecode } from "../../../src/backends/tfjs/decode.js";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import type { TfModel } from "../../../src/backends/tfjs/exec.js";
 import type { Graph } from "../../../src/graph/graph.js";
@@ -254,5 +256,42 @@ describe("sampling", () => {
       seen.add(JSON.stringify(h.ids));
     }
     expect(seen).toEqual(new Set([JSON.stringify([A, C]), JSON.stringify([B, D])]));
+  });
+});
+
+describe("closed loop (real-valued feedback)", () => {
+  const AR = (past: string) => `model ar {
+  dim T
+  input x: [T, 1]
+  input y_prev: [T, 1]
+  target y: [T, 1]
+  p = dense<1>(concat(x, ${past}))
+  loss mse(p, y)
+  feedback y_prev from p
+}
+`;
+
+  it("feeds each prediction back: p_t = W [x_t, p_(t-1)] + b from p_(-1) = 0, for every row", () => {
+    const m = modelOf(AR("shift<1>(y_prev)"), engine);
+    models.push(m.model);
+    m.model.setWeights({ "p.W": [0.5, 0.8], "p.b": [0.1] });
+    const xs = [[1, -1, 0.5, 2], [0, 0.3, -0.2, 1]];
+    const x = engine.tf.tensor(xs.flat(), [2, 4, 1]);
+    const out = closedLoop(m.model, m.graph, { x }, 4);
+    xs.forEach((row, r) => {
+      let prev = 0;
+      const want = row.map((xt) => (prev = 0.5 * xt + 0.8 * prev + 0.1));
+      expect(Array.from(out[r]!).map((v) => Number(v.toFixed(5)))).toEqual(want.map((v) => Number(v.toFixed(5))));
+    });
+    x.dispose();
+  });
+
+  it("refuses a model whose prediction at a step reads the fed-back input at that step", () => {
+    const m = modelOf(AR("y_prev"), engine);
+    models.push(m.model);
+    m.model.setWeights({ "p.W": [0.5, 0.8], "p.b": [0.1] });
+    const x = engine.tf.tensor([1, 2, 3], [1, 3, 1]);
+    expect(() => closedLoop(m.model, m.graph, { x }, 3)).toThrow(/reads y_prev at the same step.*shift<1>\(y_prev\)/);
+    x.dispose();
   });
 });

@@ -2,7 +2,8 @@
  * src/backends/tfjs/padding.ts: a batch of sequences of different lengths
  * gives the same losses and values as each sequence run alone — per-step
  * losses, reverse scans (which start at each sequence's own last step), final
- * states, last/sum/mean/max over time, softmax and convolutions over time; an
+ * states, last/sum/mean/max over time (in a loss expression too), softmax and
+ * convolutions over time; an
  * op that cannot respect the padding of an axis refuses it (PaddingError), and
  * the model then runs its ragged batches by length, with the same values.
  */
@@ -81,6 +82,24 @@ describe("padding masks", () => {
     const both = model.forward(batch, { T: 5 }, { T: [5, 3] }).values.get(values["z"]!)!;
     const alone = model.forward({ x: x2, y: y.slice([1, 0], [1, 3]) }, { T: 3 }, { T: [3] }).values.get(values["z"]!)!;
     expect(maxTensorDiff(both.slice([1, 0], [1, 3]), alone)).toBeLessThan(1e-5);
+  });
+
+  it.each([
+    "sum(sum(abs(p - y)))",
+    "0.5 * mean(sum(square(p - y), axis: 1)) + 0.1 * mse(p, y)",
+    "sum(sum(minimum(abs(p - y), 1) * (abs(p - y) - 0.5 * minimum(abs(p - y), 1))))",
+  ])("loss %s over a padded batch is the mean of each sequence's alone (padded steps ignored)", (loss) => {
+    const tf = engine.tf;
+    const rng = new Rng(6);
+    const { model } = modelOf(`model m {\n  dim T\n  input x: [T, 2]\n  target y: [T, 3]\n  p = elman<3>(x)\n  loss ${loss}\n}\n`);
+    const long = { x: tensor(rng, [1, 5, 2]), y: tensor(rng, [1, 5, 3]) };
+    const short = { x: tensor(rng, [1, 3, 2]), y: tensor(rng, [1, 3, 3]) };
+    // Padding of 9s: counted, it would dominate every loss here.
+    const pad = (t: tfTypes.Tensor) => tf.concat([t, tf.fill([1, 2, t.shape[2]!], 9)], 1);
+    const batch = { x: tf.concat([long.x, pad(short.x)]), y: tf.concat([long.y, pad(short.y)]) };
+    const both = model.forward(batch, { T: 5 }, { T: [5, 3] }).loss.dataSync()[0]!;
+    const alone = (model.forward(long, { T: 5 }, { T: [5] }).loss.dataSync()[0]! + model.forward(short, { T: 3 }, { T: [3] }).loss.dataSync()[0]!) / 2;
+    expect(both).toBeCloseTo(alone, 4);
   });
 
   it.each([

@@ -460,7 +460,6 @@ class Model implements CompiledModel {
     this.dp_dense_W.fill(0, 0, 4);
     this.dp_dense_b.fill(0, 0, 1);
     this.dh.fill(0, 0, $B * ($D_T * 4));
-    this.dmse.fill(0, 0, $B);
     {
       const dmse = this.dmse;
       const $p0_0 = 0;
