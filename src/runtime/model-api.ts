@@ -78,6 +78,10 @@ export interface TrainDefaults {
   seed: number;
   validation: number;
   patience: number;
+  /** How the learning rate changes with the updates (settings.ts, learningRate); absent: constant. */
+  lrSchedule?: { name: "constant" | "step" | "exponential" | "cosine"; options: Record<string, number> };
+  /** Updates over which the rate rises linearly to the optimizer's lr before the schedule starts; absent: 0. */
+  warmup?: number;
 }
 
 export interface ModelInfo {

@@ -17,6 +17,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { DataField, Dataset } from "./dataset.js";
 import { Rng } from "../../runtime/init.js";
+import { learningRate } from "../../runtime/settings.js";
 import type { TrainSettings } from "../settings.js";
 import type { Tf } from "./engine.js";
 import type { DimValues } from "../../graph/dims.js";
@@ -52,6 +53,14 @@ function optimizer(tf: Tf, s: TrainSettings): tfTypes.Optimizer {
   }
 }
 
+/** Sets a tf.train optimizer's learning rate for its next update (sgd and momentum keep it as a tensor). */
+function setRate(opt: tfTypes.Optimizer, lr: number): void {
+  const o = opt as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
+  if (o.learningRate === lr) return;
+  if (o.setLearningRate) o.setLearningRate(lr);
+  else o.learningRate = lr;
+}
+
 /** Where a run is: what a checkpoint needs besides the weights and the optimizer's slots. JSON-safe. */
 export interface TrainerProgress {
   /** Completed epochs. */
@@ -69,6 +78,8 @@ export interface TrainerProgress {
   /** Early stopping: best validation loss so far (null: none yet) and epochs since. */
   best: number | null;
   sinceBest: number;
+  /** Updates since the run began (the learning-rate schedule's clock); absent in checkpoints older than schedules. */
+  updates?: number;
 }
 
 /** The trainer's state for a checkpoint: progress and the optimizer's iteration count as JSON, slots and carried states as named arrays. */
@@ -110,6 +121,8 @@ export interface StepInfo {
   loss: number;
   /** Examples times steps of the first free length dim (tokens for sequence models). */
   tokens: number;
+  /** The learning rate of this update. */
+  lr: number;
 }
 
 export interface EpochReport {
@@ -119,6 +132,8 @@ export interface EpochReport {
   validationLoss?: number;
   seconds: number;
   tokensPerSecond: number;
+  /** The learning rate of the epoch's last update. */
+  lr: number;
 }
 
 export class NonFiniteLossError extends Error {}
@@ -136,7 +151,12 @@ export class Trainer {
   ) {
     this.opt = optimizer(model.engine.tf, settings);
     this.rng = new Rng(settings.seed);
-    this.progress = { epoch: 0, batch: 0, window: 0, rng: this.rng.getState(), lossSum: 0, rows: 0, tokens: 0, best: null, sinceBest: 0 };
+    this.progress = { epoch: 0, batch: 0, window: 0, rng: this.rng.getState(), lossSum: 0, rows: 0, tokens: 0, best: null, sinceBest: 0, updates: 0 };
+  }
+
+  /** The learning rate of the next update (the settings' schedule at the run's update count). */
+  get rate(): number {
+    return learningRate(this.settings, this.progress.updates ?? 0);
   }
 
   /** Completed epochs. */
@@ -184,6 +204,7 @@ export class Trainer {
       }
       const lossValue = value.dataSync()[0]!;
       if (!Number.isFinite(lossValue)) return lossValue;
+      setRate(this.opt, this.rate);
       this.opt.applyGradients(named);
       return lossValue;
     });
@@ -305,14 +326,16 @@ export class Trainer {
           while (p.window < windows) {
             const feed = this.windowFeed(batch, full, p.window);
             try {
+              const lr = this.rate;
               const { loss, states } = this.update(feed, this.carried);
+              p.updates = (p.updates ?? 0) + 1;
               this.setCarried(windows > 1 ? states : undefined, states);
               p.lossSum += loss * feed.rows;
               p.rows += feed.rows;
               p.tokens += feed.tokens;
               p.window++;
               step++;
-              opts.onStep?.({ epoch: p.epoch + 1, step, steps, loss, tokens: p.tokens });
+              opts.onStep?.({ epoch: p.epoch + 1, step, steps, loss, tokens: p.tokens, lr });
             } finally {
               if (feed !== whole) for (const t of Object.values(feed.inputs)) t.dispose();
             }
@@ -329,7 +352,7 @@ export class Trainer {
         if (opts.shouldStop?.() && b < train.batchCount(this.settings.batch)) return reports;
       }
       const seconds = (performance.now() - started) / 1000;
-      const report: EpochReport = { epoch: p.epoch + 1, loss: p.lossSum / Math.max(1, p.rows), seconds, tokensPerSecond: (p.tokens - tokensBefore) / Math.max(seconds, 1e-9) };
+      const report: EpochReport = { epoch: p.epoch + 1, loss: p.lossSum / Math.max(1, p.rows), seconds, tokensPerSecond: (p.tokens - tokensBefore) / Math.max(seconds, 1e-9), lr: learningRate(this.settings, Math.max(0, (p.updates ?? 0) - 1)) };
       Object.assign(p, { epoch: p.epoch + 1, batch: 0, window: 0, lossSum: 0, rows: 0, tokens: 0 });
       if (opts.validation && opts.validation.examples > 0) report.validationLoss = this.evaluate(opts.validation);
       let patienceOut = false;
