@@ -21,7 +21,7 @@
  *
  * Runtime file: imports only its siblings and Node built-ins.
  */
-import { Rng } from "./init.js";
+import { dropoutSeed, Rng } from "./init.js";
 import type { Buf, CompiledModel, Dims, ModelInfo, TrainDefaults } from "./model-api.js";
 import { applyWeightDecay, clipByGlobalNorm, createOptimizer } from "./optim.js";
 import { learningRate, LOG_WINDOW, OPTIMIZERS, parseSchedule, rateText, withOverrides, type LrSchedule, type OptimizerName } from "./settings.js";
@@ -335,6 +335,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
         for (let k = 0; k < wins.length; k++) {
           model.setInitialStates(carried);
           const batch = batchOf(info, items, vocabDims, atom, wins[k]);
+          model.setDropout?.(dropoutSeed(settings.seed, steps));
           const loss = model.forward(batch);
           if (!Number.isFinite(loss)) throw new NonFiniteLoss(`the loss became ${loss} in epoch ${epoch + 1}`);
           carried = wins.length > 1 ? carriedStates(model, info) : undefined;
@@ -369,6 +370,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
       epoch++;
       const seconds = (performance.now() - t0) / 1000;
       last = { loss: stats.loss / Math.max(1, stats.rows) };
+      model.setDropout?.(undefined);
       if (validation.length > 0) last.validation = validationLoss(model, info, validation, data, settings, vocabDims, atom);
       if (Number.isFinite(last.loss)) good = { params: model.params.slice(), epoch };
       trainLog?.epoch(epoch, steps, last.loss, last.validation, lr, stats.tokens / Math.max(seconds, 1e-9));

@@ -16,7 +16,7 @@
  */
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { DataField, Dataset } from "./dataset.js";
-import { Rng } from "../../runtime/init.js";
+import { dropoutSeed, Rng } from "../../runtime/init.js";
 import { learningRate } from "../../runtime/settings.js";
 import type { TrainSettings } from "../settings.js";
 import type { Tf } from "./engine.js";
@@ -183,14 +183,31 @@ export class Trainer {
    * window) the final states of the scans.
    */
   private update(feed: Feed, initial: ScanStates | undefined): { loss: number; states: ScanStates } {
-    const tf = this.tf;
     const vars = [...this.model.params.values()];
     const carry = this.carriedScans();
     let states: ScanStates = {};
-    const loss = tf.tidy(() => {
+    // Dropout while training only: masks of their own for each update, from the run's seed.
+    this.model.dropout = dropoutSeed(this.settings.seed, this.progress.updates ?? 0);
+    let loss: number;
+    try {
+      loss = this.step(feed, initial, vars, carry, (s) => (states = s));
+    } finally {
+      this.model.dropout = undefined;
+    }
+    if (!Number.isFinite(loss)) {
+      disposeStates(states);
+      throw new NonFiniteLossError(`the loss became ${loss} in epoch ${this.progress.epoch + 1}`);
+    }
+    return { loss, states };
+  }
+
+  /** The loss of one batch and, when it is finite, the update of the weights from its gradient. */
+  private step(feed: Feed, initial: ScanStates | undefined, vars: tfTypes.Variable[], carry: Set<string>, keep: (states: ScanStates) => void): number {
+    const tf = this.tf;
+    return tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         const r = this.model.forward(feed.inputs, feed.free, feed.lengths, initial ?? {});
-        states = keepStates(tf, r.states, carry);
+        keep(keepStates(tf, r.states, carry));
         return r.loss;
       }, vars);
       let named: Record<string, Tensor> = grads;
@@ -208,11 +225,6 @@ export class Trainer {
       this.opt.applyGradients(named);
       return lossValue;
     });
-    if (!Number.isFinite(loss)) {
-      disposeStates(states);
-      throw new NonFiniteLossError(`the loss became ${loss} in epoch ${this.progress.epoch + 1}`);
-    }
-    return { loss, states };
   }
 
   /** A whole batch as one feed. */
