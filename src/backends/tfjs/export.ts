@@ -543,7 +543,7 @@ class Planner {
         const x = this.build(n.args[0]!);
         const rate = Number(n.attrs["rate"]);
         if (n.attrs["per"] !== "sequence") return this.layer(`${name}_dropout`, [x], (_, name) => tf.layers.dropout({ name, rate }));
-        if (this.rank(arg(0)!) !== 2) return this.fail(n, "dropout per sequence of a value that is not [T, C]", "tfjs-layers' SpatialDropout1D shares a mask over the time of [T, C] values only");
+        if (n.shape.length !== 2) return this.fail(n, "dropout per sequence of a value that is not [T, C]", "tfjs-layers' SpatialDropout1D shares a mask over the time of [T, C] values only");
         return this.layer(`${name}_dropout`, [x], (_, name) => tf.layers.spatialDropout1d({ name, rate }));
       }
       case "leaky_relu": {
