@@ -23,6 +23,7 @@ import { evaluate } from "../../src/runtime/metrics.js";
 import { dataModelOf, readData } from "../../src/runtime/data.js";
 import { runEval } from "../../src/cli/commands/use.js";
 import { parseLog } from "../../src/runtime/train-log.js";
+import { dropoutSeed } from "../../src/runtime/init.js";
 import { BIGRAM_SPEC, bigram, compile, epochLosses, run, tempDir, type Calls } from "./helpers.js";
 
 let engine: Engine;
@@ -87,6 +88,16 @@ describe("training", () => {
     expect(records.map((r) => `${r.kind} ${r.epoch} ${r.step}`)).toEqual([1, 2, 3, 4, 5, 6].flatMap((e) => [`steps ${e} ${e * 10}`, `epoch ${e} ${e * 10}`]));
     expect(records.filter((r) => r.kind === "epoch").map((r) => r.loss.toFixed(5))).toEqual(epochLosses(trained.stdout).map((l) => l.toFixed(5)));
     expect(records.every((r) => r.lr === info.settings.optimizer.lr && r.tokensPerSecond > 0 && r.validationLoss === undefined)).toBe(true);
+  });
+
+  it("gives each update's forward pass the dropout seed of that update (dropoutSeed of the run's seed), eval none", async () => {
+    expect(calls.forwards).toHaveLength(60);
+    expect(calls.forwards.map((f) => f.dropout)).toEqual(Array.from({ length: 60 }, (_, k) => dropoutSeed(info.settings.seed, k)));
+    const evalCalls = newCalls();
+    const r = await run(["eval", "--model", out, "--data", test], info, bigram(info, evalCalls));
+    expect(r.code).toBe(0);
+    expect(evalCalls.forwards.length).toBeGreaterThan(0);
+    expect(evalCalls.forwards.every((f) => f.dropout === undefined)).toBe(true);
   });
 
   it("lowers the loss, one progress line per epoch, and saves", () => {
