@@ -4,7 +4,7 @@
  * defaults are the runtime's (src/runtime/settings.ts).
  */
 import type { Expr, ModelDecl } from "../ir/ir.js";
-import { DEFAULT_LR, type OptimizerSettings, type TrainSettings } from "../runtime/settings.js";
+import { DEFAULT_LR, LR_SCHEDULES, type LrSchedule, type OptimizerSettings, type TrainSettings } from "../runtime/settings.js";
 
 export type { OptimizerSettings, Overrides, TrainSettings } from "../runtime/settings.js";
 export { withOverrides } from "../runtime/settings.js";
@@ -39,6 +39,17 @@ function optimizerOf(e: Expr): OptimizerSettings {
   return out;
 }
 
+/** `lr_schedule: cosine(steps: 1000, min: 1e-5)`: its options by name (the first may be given by position). */
+function scheduleOf(e: Expr): LrSchedule {
+  const name = (e.op === "ref" ? e.name : e.op === "call" ? e.callee : "constant") as LrSchedule["name"];
+  const keys = Object.keys(LR_SCHEDULES[name].options);
+  const out: LrSchedule = { name, options: {} };
+  if (e.op !== "call") return out;
+  e.args.forEach((a, i) => (out.options[keys[i]!] = num(a)));
+  for (const a of e.named ?? []) out.options[a.name!] = num(a.value);
+  return out;
+}
+
 /** The settings of a model's `train {}` block over the defaults. */
 export function specSettings(model: ModelDecl<Expr>): TrainSettings {
   const s: TrainSettings = { ...DEFAULTS, optimizer: { ...DEFAULTS.optimizer, options: {} } };
@@ -47,7 +58,8 @@ export function specSettings(model: ModelDecl<Expr>): TrainSettings {
     for (const { key, value } of st.entries) {
       if (key === "optimizer") s.optimizer = optimizerOf(value);
       else if (key === "weight_decay") s.weightDecay = num(value);
-      else if (key in s) (s as unknown as Record<string, number>)[key] = num(value);
+      else if (key === "lr_schedule") s.lrSchedule = scheduleOf(value);
+      else if (key in s || key === "warmup") (s as unknown as Record<string, number>)[key] = num(value);
     }
   }
   return s;

@@ -5,15 +5,11 @@
  */
 const NOT_YET = "is not in the language yet";
 const NORM = `normalisation ${NOT_YET}`;
-/** A layer norm without gain and bias, as a fn of builtin ops (checked by test/check/missing-ops.test.ts). */
-const NORM_HELP = "without a learned gain and bias it can be written as a fn: `fn norm(x: [N]) -> [N] { out (x - mean(x)) / sqrt(mean(square(x - mean(x))) + 0.00001) }`";
 
 /** Name -> what the message adds, and the help (what to write instead), if there is one. */
 export const MISSING_OPS: Readonly<Record<string, { what: string; help?: string }>> = {
-  dropout: { what: `dropout ${NOT_YET}`, help: "train without it for now (weight_decay in train { } regularises)" },
   zoneout: { what: `zoneout ${NOT_YET}` },
-  layer_norm: { what: `layer ${NORM}`, help: NORM_HELP },
-  layernorm: { what: `layer ${NORM}`, help: NORM_HELP },
+  layernorm: { what: "layer normalisation is the standard library's fn `layer_norm`", help: "write `layer_norm(x)` (a learned gain and bias per unit)" },
   batch_norm: { what: `batch ${NORM} (running statistics for eval included)` },
   batchnorm: { what: `batch ${NORM} (running statistics for eval included)` },
   gelu: { what: `gelu ${NOT_YET}`, help: "write it from builtin ops, e.g. the tanh form: `0.5 * x * (1 + tanh(0.7978845608 * (x + 0.044715 * x * x * x)))`" },

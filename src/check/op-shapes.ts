@@ -127,6 +127,22 @@ function intAttr(ctx: OpCtx, name: string, fallback?: number): number | undefine
   return n;
 }
 
+/** dropout: rate in [0, 1), per step or sequence; the shape is its argument's. */
+const dropout: ShapeRule = (args, ctx) => {
+  const rate = ctx.attr("rate");
+  const r = rate === undefined ? 0.5 : rate.kind === "num" ? rate.value : rate.kind === "dim" ? ctx.env.value(rate.poly) : undefined;
+  if (r === undefined || !(r >= 0 && r < 1)) {
+    ctx.report("SEQ0112", `dropout: rate must be a number in [0, 1) (the fraction of elements zeroed)`, { loc: ctx.node.loc });
+    return undefined;
+  }
+  const per = ctx.attr("per");
+  if (per !== undefined && !(per.kind === "word" && (per.word === "step" || per.word === "sequence"))) {
+    ctx.report("SEQ0112", `dropout: per must be step (a mask for every element) or sequence (one mask per sequence, reused at every step)`, { loc: ctx.node.loc });
+    return undefined;
+  }
+  return sameShape(args, ctx);
+};
+
 function axisOf(ctx: OpCtx, t: Tensor, fallback: number): number | undefined {
   const a = intAttr(ctx, "axis", fallback);
   if (a === undefined) return undefined;
@@ -493,6 +509,7 @@ export const OP_SHAPES: Record<OpKind, ShapeRule> = {
   max: reduce,
   softmax: softmaxLike,
   log_softmax: softmaxLike,
+  dropout,
   one_hot: oneHot,
   flatten,
   conv,

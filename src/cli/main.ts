@@ -6,7 +6,7 @@ import type { Argv } from "yargs";
 import { FORMATS, type Format } from "../diagnostics/render/index.js";
 import { BACKENDS, type BackendName } from "../backends/tfjs/engine.js";
 import { UsageError, UserIoError } from "./io.js";
-import { COMPILE_TARGETS, DIM_HELP, dimTexts, EXPORT_TARGETS, GRAPH_FORMATS, IMPORT_FORMATS, parseDims, PLOT_AXES, VERSION, type ExportTarget, type GraphFormat, type ImportFormat, type PlotAxis } from "./options.js";
+import { COMPILE_TARGETS, DIM_HELP, dimTexts, EXPORT_TARGETS, GRAPH_FORMATS, IMPORT_FORMATS, parseDims, parseLrSchedule, PLOT_AXES, VERSION, type ExportTarget, type GraphFormat, type ImportFormat, type PlotAxis } from "./options.js";
 import type { OutputOptions } from "./output.js";
 import type { Rankdir } from "../graph/dot.js";
 import { readCheckArgs } from "./check-args.js";
@@ -203,6 +203,8 @@ async function runYargs(argv: string[]): Promise<number> {
           .option("batch", { type: "number" })
           .option("optimizer", { choices: ["sgd", "momentum", "adam", "rmsprop"] })
           .option("lr", { type: "number", describe: "learning rate" })
+          .option("lr-schedule", { type: "string", describe: "the rate over the updates: constant, step(every: N, gamma: X), exponential(rate: X, steps: N), cosine(steps: N, min: X)" })
+          .option("warmup", { type: "number", describe: "updates over which the rate rises linearly to --lr before the schedule" })
           .option("clip", { type: "number", describe: "clip gradients to this global norm" })
           .option("weight-decay", { type: "number" })
           .option("bptt", { type: "number", describe: "truncated BPTT window in steps; the scans' states carry across windows (a text is cut into --batch streams)" })
@@ -217,7 +219,8 @@ async function runYargs(argv: string[]): Promise<number> {
         const overrides = Object.fromEntries(
           Object.entries({
             epochs: a.epochs, batch: a.batch, optimizer: a.optimizer, lr: a.lr, clip: a.clip, weightDecay: a["weight-decay"],
-            bptt: a.bptt, seed: a.seed, validation: a.validation, patience: a.patience,
+            bptt: a.bptt, seed: a.seed, validation: a.validation, patience: a.patience, warmup: a.warmup,
+            lrSchedule: a["lr-schedule"] !== undefined ? parseLrSchedule(a["lr-schedule"]) : undefined,
           }).filter(([, v]) => v !== undefined),
         );
         const { runTrain } = await commands.train();

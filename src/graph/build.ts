@@ -26,6 +26,8 @@ interface Scope {
   finals: Map<string, Map<string, number>>;
   /** Where new nodes go. */
   nodes: Node[];
+  /** Inside a cell's step body: its scan and the scope that holds the scan node (where the body's dropout masks go). */
+  scan?: { scan: Scan; outer: Scope };
 }
 
 class Builder {
@@ -181,14 +183,41 @@ class Builder {
 
   private op(e: OpExpr, scope: Scope): number {
     const args = e.args.map((a) => this.expr(a, scope));
+    if (e.op === "dropout") args.push(this.mask(e, scope, args[0]!));
     const batched = args.some((a) => this.batched(a));
     const t = this.tensorOf(scope, e);
     const node: NewNode = {
-      kind: "op", op: e.op, args, attrs: this.attrs(e, scope, args), lead: batched ? scope.lead.length : 0,
+      // A dropout's mask has the value's whole shape (or 1 on a shared axis): it runs on whole values, no axis mapped.
+      kind: "op", op: e.op, args, attrs: this.attrs(e, scope, args), lead: batched && e.op !== "dropout" ? scope.lead.length : 0,
       shape: this.shapeIn(scope, t, batched), batched, src: this.src(scope, e.loc),
     };
     if (t.vocab) node.vocab = t.vocab;
     return this.add(scope, node);
+  }
+
+  /**
+   * The mask of a dropout of value x: a model-level mask node. In a cell's step body it reaches the step as a
+   * scanned input of the scan (per step: [T, ...] at model level) or as a context (per sequence: one mask for
+   * every step), so each backend draws it with the others, before the scan runs. At model level, per sequence
+   * shares the mask along the value's first axis (time).
+   */
+  private mask(e: OpExpr, scope: Scope, x: number): number {
+    const attrs = this.attrs(e, scope, [x]);
+    const perSequence = attrs["per"] === "sequence";
+    const rate = Number(attrs["rate"]);
+    const src = this.src(scope, e.loc);
+    const { shape } = this.shapes.get(x)!;
+    if (!scope.scan) {
+      const one: Dim = [["", 1]];
+      return this.add(scope, { kind: "mask", rate, shape: perSequence && shape.length >= 2 ? [one, ...shape.slice(1)] : shape, batched: true, src });
+    }
+    const { scan, outer } = scope.scan;
+    const seq = this.shapes.get(scan.seq[0]!.arg)!.shape;
+    const time = seq.slice(0, outer.lead.length + 1);
+    const mask = this.add(outer, { kind: "mask", rate, shape: perSequence ? [...time.slice(0, -1), ...shape] : [...time, ...shape], batched: true, src });
+    const placeholder = this.add(scope, { kind: "placeholder", role: perSequence ? "ctx" : "step", name: "mask", shape, batched: true });
+    (perSequence ? scan.ctx : scan.seq).push({ arg: mask, placeholder });
+    return placeholder;
   }
 
   /** Compile-time arguments of an op, as numbers or words, with the op's defaults. */
@@ -304,6 +333,7 @@ class Builder {
     const firstSeq = def.inputs.findIndex((p) => !p.ctx);
     const leadDims = firstSeq >= 0 && info.lead > 0 ? (scope.frame.types.get(e.args[firstSeq]!) as Tensor).dims.slice(0, info.lead) : [];
     const inner: Scope = { frame: callee, prefix: `${prefix}.`, lead: [...scope.lead, ...leadDims], values: new Map(), next: new Map(), finals: new Map(), nodes: scope.nodes };
+    if (scope.scan) inner.scan = scope.scan;
     def.inputs.forEach((p, i) => inner.values.set(p.name, args[i]!));
     return this.body(inner);
   }
@@ -326,6 +356,7 @@ class Builder {
     const body: Node[] = [];
     const inner: Scope = { frame: callee, prefix: `${prefix}.`, lead: [], values: new Map(), next: new Map(), finals: new Map(), nodes: body };
     const scan: Scan = { name: prefix, cell: def.name, reverse, seq: [], ctx: [], states: [], body, out: -1 };
+    inner.scan = { scan, outer: scope };
     def.inputs.forEach((p, i) => {
       const t = callee.values.get(p.name) as Tensor;
       const placeholder = this.add(inner, { kind: "placeholder", role: p.ctx ? "ctx" : "step", name: p.name, shape: t.dims.map((d) => this.dim(d)), batched: true });

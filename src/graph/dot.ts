@@ -132,6 +132,9 @@ class DotWriter {
       case "const":
         this.lines.push(`${indent}${id} [shape=plaintext, label=${quoted(String(n.value))}];`);
         return;
+      case "mask":
+        this.lines.push(`${indent}${id} [shape=box, style="rounded,dotted", label=${this.label("<i>dropout mask</i>", [`rate ${n.rate}, while training`, this.shapeText(n)])}];`);
+        return;
       case "placeholder": {
         const title = `<b>${escapeXml(n.name)}</b>  <i>${n.role === "step" ? "step input" : n.role === "ctx" ? "context" : "state"}</i>`;
         this.lines.push(`${indent}${id} [shape=box, style="rounded,dashed", label=${this.label(title, [this.shapeText(n)])}];`);

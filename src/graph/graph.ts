@@ -48,6 +48,12 @@ export type Attr = number | string;
 export type Node =
   | (NodeBase & { kind: "input"; name: string; role: "input" | "target" })
   | (NodeBase & { kind: "const"; value: number })
+  /**
+   * A dropout mask (model level only; a `dropout` in a cell gets its mask as a scanned input, per step, or a
+   * context, per sequence): while training, each element is 1/(1 - rate) with probability 1 - rate and else 0,
+   * drawn for every forward pass (src/runtime/init.ts dropoutMasks); otherwise every element is 1.
+   */
+  | (NodeBase & { kind: "mask"; rate: number })
   /** A step body's placeholder: a step of a scanned input, a context, or a state's current value. */
   | (NodeBase & { kind: "placeholder"; role: "step" | "ctx" | "state"; name: string })
   | (NodeBase & { kind: "op"; op: OpKind; args: number[]; attrs: Record<string, Attr>; lead: number })

@@ -60,6 +60,12 @@ export const OPS = {
   max: { syntax: call, arity: [1, 1], named: { axis: 0 }, doc: "max over an axis (default the first: max-over-time pooling)" },
   softmax: { syntax: call, arity: [1, 1], named: { axis: -1 }, doc: "softmax over an axis (default the last)" },
   log_softmax: { syntax: call, arity: [1, 1], named: { axis: -1 }, doc: "log of softmax over an axis (default the last)" },
+  dropout: {
+    syntax: call,
+    arity: [1, 1],
+    named: { rate: 0.5, per: "step" },
+    doc: "inverted dropout while training: each element zeroed with probability rate, the others scaled by 1/(1 - rate); the identity in eval, predict, sample and export. per: step draws a mask for every element; per: sequence one per sequence, reused at every step (variational dropout: on a [T, D] value one [D] mask per example; in a cell, one per scan)",
+  },
   one_hot: unary("one_hot(x) of token input x: [T] of v -> [T, |v|]"),
   flatten: unary("all axes into one: [N, M, C] -> [N*M*C] (e.g. a feature map into a dense layer)"),
 

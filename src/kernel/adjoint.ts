@@ -181,6 +181,8 @@ export const ADJOINT: Record<OpKind, Adjoint> = {
   add: pointwise(dy, dy),
   sub: pointwise(dy, (xs) => fn("neg", dy(xs))),
   mul: pointwise(times(b), times(a)),
+  // dx = dy * mask; the mask gets no gradient.
+  dropout: pointwise(times(b)),
   div: pointwise((xs) => fn("div", dy(xs), b(xs)), (xs) => fn("neg", fn("div", fn("mul", dy(xs), a(xs)), fn("mul", b(xs), b(xs))))),
   maximum: pointwise(where((xs) => fn("ge", a(xs), b(xs))), where((xs) => fn("lt", a(xs), b(xs)))),
   minimum: pointwise(where((xs) => fn("le", a(xs), b(xs))), where((xs) => fn("gt", a(xs), b(xs)))),

@@ -214,6 +214,8 @@ export const FORWARD: Record<OpKind, Forward> = {
   add: elementwise(([a, b]) => fn("add", a!, b!)),
   sub: elementwise(([a, b]) => fn("sub", a!, b!)),
   mul: elementwise(([a, b]) => fn("mul", a!, b!)),
+  // x times its mask (the graph's second argument: ones unless training).
+  dropout: elementwise(([a, m]) => fn("mul", a!, m!)),
   div: elementwise(([a, b]) => fn("div", a!, b!)),
   maximum: elementwise(([a, b]) => fn("max", a!, b!)),
   minimum: elementwise(([a, b]) => fn("min", a!, b!)),

@@ -76,7 +76,7 @@ function touches(st: Stmt): Set<BufId> {
   eachStmt([st], (s) => {
     if (s.s === "map") for (const o of [s.out, ...s.ins]) viewed(o).forEach((b) => out.add(b));
     if (s.s === "gemm") for (const m of [s.a, s.b, s.c]) out.add(m.buf);
-    if (s.s === "fill" || s.s === "initial") out.add(s.buf);
+    if (s.s === "fill" || s.s === "initial" || s.s === "mask") out.add(s.buf);
   });
   return out;
 }
@@ -93,7 +93,7 @@ function references(program: KernelProgram): Map<BufId, number> {
     eachStmt(ss, (s) => {
       if (s.s === "map") [s.out, ...s.ins].forEach((o) => viewed(o).forEach(add));
       if (s.s === "gemm") [s.a, s.b, s.c].forEach((m) => add(m.buf));
-      if (s.s === "fill" || s.s === "initial") add(s.buf);
+      if (s.s === "fill" || s.s === "initial" || s.s === "mask") add(s.buf);
     });
   stmts(program.forward);
   stmts(program.backward);

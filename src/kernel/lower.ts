@@ -336,6 +336,9 @@ class Lowering {
         this.vals.set(n.id, val(buf, ZERO, eProd(shape), shape, n.vocab !== undefined));
       } else if (n.kind === "const") {
         this.vals.set(n.id, constVal(n.value));
+      } else if (n.kind === "mask") {
+        const buf = this.declare("mask", eMul(BATCH, eProd(shape)), "float", "dropout mask");
+        this.vals.set(n.id, val(buf, ZERO, eProd(shape), shape));
       } else if (n.kind === "final") {
         continue; // set when its scan is lowered
       } else {
@@ -350,6 +353,10 @@ class Lowering {
     for (const n of g.nodes) {
       if (n.kind === "op") this.forwardOp(n, n.lead);
       else if (n.kind === "scan") this.forwardScan(n);
+      else if (n.kind === "mask") {
+        this.note(n, `dropout mask (rate ${n.rate})`);
+        forward.push({ s: "mask", buf: this.vals.get(n.id)!.buf, size: eMul(BATCH, eProd(this.shape(n))), rate: n.rate });
+      }
     }
     for (const [id, name] of names) values.push({ name, val: this.valOf(id) });
 

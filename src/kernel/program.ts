@@ -81,6 +81,11 @@ export type Stmt =
   | { s: "gemm"; count: E; m: E; n: E; k: E; a: Mat; b: Mat; c: Mat; acc: boolean }
   /** buf[off .. off+size) = value. */
   | { s: "fill"; buf: BufId; off: E; size: E; value: number }
+  /**
+   * buf[0 .. size) = a dropout mask while training (each element 1/(1 - rate) with probability 1 - rate, else
+   * 0: runtime/init.ts drawMask, from the forward pass's generator, masks in program order), else ones.
+   */
+  | { s: "mask"; buf: BufId; size: E; rate: number }
   /** for step from 0 up to count - 1 (down: from count - 1 down to 0): body (loops do not nest). */
   | { s: "loop"; count: E; down: boolean; body: Stmt[] }
   /** time = value: the time the loop's step processes. */

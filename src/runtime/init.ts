@@ -143,3 +143,20 @@ function orthogonal(shape: readonly number[], rng: Rng): Float64Array {
 export function initParam(params: Float32Array | Float64Array, offset: number, shape: readonly number[], init: InitSpec, seed: number, name: string): void {
   params.set(initialValues(init, shape, new Rng(paramSeed(seed, name))), offset);
 }
+
+/**
+ * Inverted dropout: fills n elements of a mask from `rng`, each 1/(1 - rate) with probability 1 - rate and
+ * else 0, so that the masked value keeps its expectation. Both targets draw a forward pass's masks with this,
+ * from one generator seeded with dropoutSeed, mask after mask in the graph's order, each row-major with the
+ * batch first: the same seed gives the same masks on every target.
+ */
+export function drawMask(rng: Rng, out: Float32Array | Float64Array, n: number, rate: number): void {
+  const keep = 1 - rate;
+  const scale = 1 / keep;
+  for (let i = 0; i < n; i++) out[i] = rng.next() < keep ? scale : 0;
+}
+
+/** The seed of the dropout masks of update `step` (from 0) of a run with seed `seed`: a new set each update, the same for the same run. */
+export function dropoutSeed(seed: number, step: number): number {
+  return Math.imul((seed ^ 0x85ebca6b) >>> 0, 0x9e3779b1) + Math.imul(step + 1, 0xc2b2ae35) >>> 0;
+}

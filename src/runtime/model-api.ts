@@ -78,6 +78,10 @@ export interface TrainDefaults {
   seed: number;
   validation: number;
   patience: number;
+  /** How the learning rate changes with the updates (settings.ts, learningRate); absent: constant. */
+  lrSchedule?: { name: "constant" | "step" | "exponential" | "cosine"; options: Record<string, number> };
+  /** Updates over which the rate rises linearly to the optimizer's lr before the schedule starts; absent: 0. */
+  warmup?: number;
 }
 
 export interface ModelInfo {
@@ -141,6 +145,12 @@ export interface CompiledModel {
   lossTarget(i: number): ValueView;
   /** After forward: the final value of each state of the model's scans, by "scan.state". */
   finalStates(): Record<string, ValueView>;
+  /**
+   * Models with dropout: a seed makes every later forward pass draw its dropout masks from it (the same masks
+   * each time; init.ts drawMask); undefined, the start, runs without dropout (eval, sample). The trainer sets
+   * one per update (init.ts dropoutSeed).
+   */
+  setDropout?(seed: number | undefined): void;
   /** Initial states for the next forward passes (truncated BPTT carries them; the gradient stops there), or undefined for the spec's. */
   setInitialStates(states: Record<string, Buf> | undefined): void;
 }

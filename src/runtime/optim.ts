@@ -16,8 +16,8 @@ export interface Optimizer {
   readonly name: OptimizerName;
   /** Updates applied so far. */
   readonly iterations: number;
-  /** One update of `params` (in place) from `grads`, laid out alike. */
-  step(params: Buf, grads: Buf): void;
+  /** One update of `params` (in place) from `grads`, laid out alike, at learning rate `lr` (default the settings'; a schedule's, settings.ts learningRate). */
+  step(params: Buf, grads: Buf, lr?: number): void;
   /** The optimizer's slots (e.g. adam's m and v), by name, laid out like the parameters. */
   slots(): Record<string, Buf>;
 }
@@ -44,9 +44,9 @@ function zerosLike(like: Buf | "f32" | "f64", n: number): Buf {
  * Slots start at zero and use the parameters' precision.
  */
 export function createOptimizer(settings: OptimizerSettings, size: number, precision: "f32" | "f64" = "f32"): Optimizer {
-  const { name, lr } = settings;
+  const { name, lr: lr0 } = settings;
   if (!OPTIMIZERS.includes(name)) throw new Error(`unknown optimizer ${String(name)}: use ${OPTIMIZERS.join(", ")}`);
-  if (!(Number.isFinite(lr) && lr > 0)) throw new Error(`the learning rate ${lr} is not a number > 0`);
+  if (!(Number.isFinite(lr0) && lr0 > 0)) throw new Error(`the learning rate ${lr0} is not a number > 0`);
   for (const k of Object.keys(settings.options)) {
     if (!OPTION_NAMES[name].includes(k)) throw new Error(`optimizer ${name} has no option ${k}${OPTION_NAMES[name].length > 0 ? ` (it has lr, ${OPTION_NAMES[name].join(", ")})` : " (only lr)"}`);
   }
@@ -59,7 +59,7 @@ export function createOptimizer(settings: OptimizerSettings, size: number, preci
         get iterations() {
           return iterations;
         },
-        step(params, grads) {
+        step(params, grads, lr = lr0) {
           for (let i = 0; i < params.length; i++) params[i] = params[i]! - lr * grads[i]!;
           iterations++;
         },
@@ -73,7 +73,7 @@ export function createOptimizer(settings: OptimizerSettings, size: number, preci
         get iterations() {
           return iterations;
         },
-        step(params, grads) {
+        step(params, grads, lr = lr0) {
           for (let i = 0; i < params.length; i++) {
             const a = beta * acc[i]! + grads[i]!;
             acc[i] = a;
@@ -98,7 +98,7 @@ export function createOptimizer(settings: OptimizerSettings, size: number, preci
         get iterations() {
           return iterations;
         },
-        step(params, grads) {
+        step(params, grads, lr = lr0) {
           const c1 = 1 - accBeta1;
           const c2 = 1 - accBeta2;
           for (let i = 0; i < params.length; i++) {
@@ -125,7 +125,7 @@ export function createOptimizer(settings: OptimizerSettings, size: number, preci
         get iterations() {
           return iterations;
         },
-        step(params, grads) {
+        step(params, grads, lr = lr0) {
           for (let i = 0; i < params.length; i++) {
             const g = grads[i]!;
             const s = rho * ms[i]! + (1 - rho) * g * g;

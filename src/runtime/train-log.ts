@@ -26,7 +26,7 @@ export interface LogRecord {
   loss: number;
   /** At the end of an epoch, with held-out data. */
   validationLoss?: number;
-  /** The optimizer's learning rate. */
+  /** The learning rate of the window's last update (of the schedule, settings.ts learningRate). */
   lr: number;
   /** Tokens (examples times steps of the first free length dim) per second over the window or the epoch. */
   tokensPerSecond: number;
@@ -76,20 +76,17 @@ export class TrainLog {
   private started = performance.now();
   private window = new StepWindow(this.started);
 
-  private constructor(
-    private readonly path: string,
-    private readonly lr: number,
-  ) {}
+  private constructor(private readonly path: string) {}
 
   /** Opens PATH: emptied, or kept when a resumed run appends. */
-  static open(path: string, append: boolean, lr: number): TrainLog {
+  static open(path: string, append: boolean): TrainLog {
     try {
       if (append) appendFileSync(path, "");
       else writeFileSync(path, "");
     } catch (e) {
       throw new IoError(`cannot write the log ${path}: ${(e as { code?: string }).code === "ENOENT" ? "its folder does not exist" : ioReason(e)}`);
     }
-    return new TrainLog(path, lr);
+    return new TrainLog(path);
   }
 
   /** The run starts now. */
@@ -98,16 +95,16 @@ export class TrainLog {
     this.window = new StepWindow(this.started);
   }
 
-  /** One update: its batch's mean loss and tokens, its epoch (from 1) and the updates so far. */
-  update(loss: number, tokens: number, epoch: number, step: number): void {
+  /** One update: its batch's mean loss and tokens, its epoch (from 1), the updates so far and its learning rate. */
+  update(loss: number, tokens: number, epoch: number, step: number, lr: number): void {
     const now = performance.now();
-    const r = this.window.add(loss, tokens, now, { epoch, step, time: this.seconds(now), lr: this.lr });
+    const r = this.window.add(loss, tokens, now, { epoch, step, time: this.seconds(now), lr });
     if (r) this.write(r);
   }
 
-  /** The end of an epoch: its mean loss, validation loss (with held-out data) and speed. */
-  epoch(epoch: number, step: number, loss: number, validationLoss: number | undefined, tokensPerSecond: number): void {
-    this.write({ kind: "epoch", epoch, step, time: this.seconds(performance.now()), loss, ...(validationLoss !== undefined ? { validationLoss } : {}), lr: this.lr, tokensPerSecond });
+  /** The end of an epoch: its mean loss, validation loss (with held-out data), its last update's learning rate and speed. */
+  epoch(epoch: number, step: number, loss: number, validationLoss: number | undefined, lr: number, tokensPerSecond: number): void {
+    this.write({ kind: "epoch", epoch, step, time: this.seconds(performance.now()), loss, ...(validationLoss !== undefined ? { validationLoss } : {}), lr, tokensPerSecond });
   }
 
   private seconds(now: number): number {

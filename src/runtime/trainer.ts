@@ -21,10 +21,10 @@
  *
  * Runtime file: imports only its siblings and Node built-ins.
  */
-import { Rng } from "./init.js";
+import { dropoutSeed, Rng } from "./init.js";
 import type { Buf, CompiledModel, Dims, ModelInfo, TrainDefaults } from "./model-api.js";
 import { applyWeightDecay, clipByGlobalNorm, createOptimizer } from "./optim.js";
-import { LOG_WINDOW, OPTIMIZERS, withOverrides, type OptimizerName } from "./settings.js";
+import { learningRate, LOG_WINDOW, OPTIMIZERS, parseSchedule, rateText, withOverrides, type LrSchedule, type OptimizerName } from "./settings.js";
 import { num, parseArgs, str, type OptKind, type ParsedArgs } from "./args.js";
 import { batchOf, carriedStates, maxDims, permutation, planBatches, validationSplit, windowDim, windowsOf } from "./batches.js";
 import { dataModelOf, formatOf, loadData, resolveVocabularies, shapeText, type DataField, type DataSet, type Examples, type ReadOptions } from "./data.js";
@@ -64,6 +64,9 @@ Training options (defaults from the spec's train block):
   --batch N            examples per update (${s.batch}); a batch holds examples of one length
   --optimizer NAME     sgd, momentum, adam or rmsprop (${s.optimizer.name})
   --lr X               learning rate (${s.optimizer.lr})
+  --lr-schedule S      the rate over the updates: constant, step(every: N, gamma: X), exponential(rate: X, steps: N),
+                       cosine(steps: N, min: X) (${scheduleText(s.lrSchedule)})
+  --warmup N           updates over which the rate rises linearly to --lr before the schedule (${s.warmup ?? 0})
   --seed N             initial weights and shuffling (${s.seed})
   --clip X             clip the gradient to this global norm, 0 for none (${s.clip})
   --weight-decay X     L2 penalty (${s.weightDecay})
@@ -83,6 +86,12 @@ Exit codes: 0 done, 1 bad data or a loss that is not finite, 2 usage or I/O erro
 }
 
 const DEFAULT_OUT = "model-out";
+
+/** A schedule as the spec writes it, for the usage text. */
+function scheduleText(s: LrSchedule | undefined): string {
+  if (!s || Object.keys(s.options).length === 0) return s?.name ?? "constant";
+  return `${s.name}(${Object.entries(s.options).map(([k, v]) => `${k}: ${v}`).join(", ")})`;
+}
 /** Steps per training sequence cut from a text or a series when neither the settings (bptt) nor --seq-length say. */
 const DEFAULT_SEQUENCE = 100;
 const EVAL_SEQUENCE = 100;
@@ -136,6 +145,8 @@ const TRAIN_OPTIONS: Record<string, OptKind> = {
   batch: "int",
   optimizer: "string",
   lr: "number",
+  "lr-schedule": "string",
+  warmup: "int",
   seed: "int",
   clip: "number",
   "weight-decay": "number",
@@ -152,7 +163,16 @@ const TRAIN_OPTIONS: Record<string, OptKind> = {
 function settingsOf(defaults: TrainDefaults, a: ParsedArgs): TrainDefaults {
   const name = str(a, "optimizer");
   if (name !== undefined && !OPTIMIZERS.includes(name as OptimizerName)) throw new UsageError(`--optimizer ${name}: use ${OPTIMIZERS.join(", ")}`);
+  const schedule = str(a, "lr-schedule");
+  let lrSchedule: LrSchedule | undefined;
+  try {
+    if (schedule !== undefined) lrSchedule = parseSchedule(schedule);
+  } catch (e) {
+    throw new UsageError(`--lr-schedule ${schedule}: ${(e as Error).message}`);
+  }
   return withOverrides(defaults, {
+    ...(lrSchedule ? { lrSchedule } : {}),
+    warmup: num(a, "warmup", (n) => n >= 0, "a whole number >= 0"),
     ...(name !== undefined ? { optimizer: name as OptimizerName } : {}),
     lr: num(a, "lr", (n) => n > 0, "a number > 0"),
     epochs: num(a, "epochs", (n) => n >= 0, "a whole number >= 0"),
@@ -275,7 +295,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
 
   // Before training: a log that cannot be written is the user's to fix, not an error after the work.
   const logPath = str(a, "log");
-  const trainLog = logPath !== undefined ? TrainLog.open(logPath, false, settings.optimizer.lr) : undefined;
+  const trainLog = logPath !== undefined ? TrainLog.open(logPath, false) : undefined;
   const unlock = lockModelDir(outDir);
   let interrupted = false;
   // Ctrl-C: finish the update (one window with truncated BPTT), save and stop. A second Ctrl-C (no handler by
@@ -303,6 +323,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   const started = performance.now();
   trainLog?.begin();
   let steps = 0;
+  let lr = learningRate(settings, 0);
   try {
     while (epoch < settings.epochs) {
       const t0 = performance.now();
@@ -314,23 +335,25 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
         for (let k = 0; k < wins.length; k++) {
           model.setInitialStates(carried);
           const batch = batchOf(info, items, vocabDims, atom, wins[k]);
+          model.setDropout?.(dropoutSeed(settings.seed, steps));
           const loss = model.forward(batch);
           if (!Number.isFinite(loss)) throw new NonFiniteLoss(`the loss became ${loss} in epoch ${epoch + 1}`);
           carried = wins.length > 1 ? carriedStates(model, info) : undefined;
           model.backward();
           applyWeightDecay(model.grads, model.params, settings.weightDecay);
           clipByGlobalNorm(model.grads, settings.clip);
-          opt.step(model.params, model.grads);
+          lr = learningRate(settings, steps);
+          opt.step(model.params, model.grads, lr);
           stats.loss += loss * batch.size;
           stats.rows += batch.size;
           stats.updates++;
           steps++;
           const tokens = batch.size * (data.freeDims[0] !== undefined ? (batch.dims[data.freeDims[0]] ?? 1) : 1);
           stats.tokens += tokens;
-          trainLog?.update(loss, tokens, epoch + 1, steps);
+          trainLog?.update(loss, tokens, epoch + 1, steps, lr);
           if (tty && performance.now() - lastDraw > 100) {
             lastDraw = performance.now();
-            out(`\repoch ${epoch + 1}/${settings.epochs}  step ${stats.updates}/${updates}  loss ${loss.toFixed(5)}  ${speed(stats, atom !== undefined, performance.now() - t0)}\u001b[K`);
+            out(`\repoch ${epoch + 1}/${settings.epochs}  step ${stats.updates}/${updates}  loss ${loss.toFixed(5)}  lr ${rateText(lr)}  ${speed(stats, atom !== undefined, performance.now() - t0)}\u001b[K`);
           }
           if (performance.now() - lastBreath > 50) {
             await new Promise<void>((resolve) => setImmediate(resolve));
@@ -347,11 +370,12 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
       epoch++;
       const seconds = (performance.now() - t0) / 1000;
       last = { loss: stats.loss / Math.max(1, stats.rows) };
+      model.setDropout?.(undefined);
       if (validation.length > 0) last.validation = validationLoss(model, info, validation, data, settings, vocabDims, atom);
       if (Number.isFinite(last.loss)) good = { params: model.params.slice(), epoch };
-      trainLog?.epoch(epoch, steps, last.loss, last.validation, stats.tokens / Math.max(seconds, 1e-9));
+      trainLog?.epoch(epoch, steps, last.loss, last.validation, lr, stats.tokens / Math.max(seconds, 1e-9));
       if (!quiet) {
-        out(`${tty ? "\r" : ""}epoch ${epoch}/${settings.epochs}  step ${stats.updates}/${updates}  loss ${last.loss.toFixed(5)}${last.validation !== undefined ? `  validation ${last.validation.toFixed(5)}` : ""}  ${speed(stats, atom !== undefined, seconds * 1000)}${tty ? "\u001b[K" : ""}\n`);
+        out(`${tty ? "\r" : ""}epoch ${epoch}/${settings.epochs}  step ${stats.updates}/${updates}  loss ${last.loss.toFixed(5)}${last.validation !== undefined ? `  validation ${last.validation.toFixed(5)}` : ""}  lr ${rateText(lr)}  ${speed(stats, atom !== undefined, seconds * 1000)}${tty ? "\u001b[K" : ""}\n`);
       }
       if (performance.now() - lastSave > 2000) save(model.params, epoch);
       if (last.validation !== undefined && settings.patience > 0) {

@@ -184,6 +184,19 @@ describe("compile-time options", () => {
   });
 });
 
+describe("dropout", () => {
+  const spec = (opts: string) => `model m {\n  dim T\n  input x: [T, 3]\n  target y: [T, 3]\n  h = dropout(x${opts})\n  loss mse(h, y)\n}\n`;
+
+  it("keeps its argument's shape; rate is a fraction in [0, 1), per is step or sequence", () => {
+    expect(shapes(spec(", rate: 0.3, per: sequence")).h).toBe("[T, 3]");
+    expect(errors(spec(""))).toEqual([]);
+    expect(errors(spec(", rate: 0"))).toEqual([]);
+    expect(errors(spec(", rate: 1"))).toEqual(["SEQ0112 5:7"]);
+    expect(messages(spec(", rate: -0.1"))).toEqual([expect.stringContaining("dropout: rate must be a number in [0, 1)")]);
+    expect(messages(spec(", per: time"))).toEqual([expect.stringContaining("dropout: per must be step (a mask for every element) or sequence")]);
+  });
+});
+
 describe("pooling", () => {
   it("rejects padding that is not smaller than the window", () => {
     const spec = (pad: number) => `model m {\n  input x: [3, 2]\n  target y: [2]\n  h = maxpool(x, size: 2, stride: 1, pad: ${pad})\n  loss mse(sum(h), y)\n}\n`;

@@ -42,7 +42,7 @@ function axisText(a: Axis): string {
   return a.offset === 0 ? base : `${base} ${a.offset > 0 ? "+" : "-"} ${Math.abs(a.offset)}`;
 }
 
-const UNARY = ["tanh", "sigmoid", "softplus", "elu", "neg", "log1p2", "sqrt1p2", "softmax", "log_softmax", "relu", "abs", "leaky_relu", "square", "gauss"] as const;
+const UNARY = ["tanh", "sigmoid", "softplus", "elu", "neg", "log1p2", "sqrt1p2", "softmax", "log_softmax", "relu", "abs", "leaky_relu", "square", "gauss", "dropout"] as const;
 
 class Builder {
   readonly defs: string[] = [];
@@ -121,6 +121,8 @@ function expr(b: Builder, leaves: string[], depth: number): string {
     const a = expr(b, leaves, depth - 1);
     b.feature(`unary:${f}`);
     if (f === "leaky_relu") return `leaky_relu(${a}, alpha: 0.2)`;
+    // Run without a dropout seed (as eval): the masks are ones; the runner checks their plumbing (in cells too).
+    if (f === "dropout") return `dropout(${a}, rate: 0.3${b.int(0, 1) === 1 ? ", per: sequence" : ""})`;
     if (f === "gauss") return `exp(-square(${a}))`;
     if (f === "square") return `0.5 * square(${a})`;
     if (f === "neg") return `-(${a})`;

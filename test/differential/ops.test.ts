@@ -114,6 +114,15 @@ const ATTENTION = `cell dec<H>(y: [E], ctx mem: [S, H]) -> [H] {
 }
 `;
 
+/** A cell with variational dropout on its state (one mask per sequence) and dropout on each step's input. */
+const DROPOUT_CELL = `cell vd<H>(x: [X]) -> [H] {
+  param W: [H, H + X] = glorot
+  state h: [H] = 0
+  h' = tanh(W @ concat(dropout(h, rate: 0.25, per: sequence), dropout(x, rate: 0.2)))
+  out h'
+}
+`;
+
 const OPS: Record<OpKind, [label: string, spec: string][]> = {
   add: [["a + p", binary("x + p")]],
   sub: [["a - p, p - a", binary("x - p - (p - x)")]],
@@ -168,6 +177,11 @@ const OPS: Record<OpKind, [label: string, spec: string][]> = {
     ["softmax over a padded length", sequence("softmax(dense<1>(h), axis: 0)", "[T, 1]")],
   ],
   log_softmax: [["log_softmax", sequence("log_softmax(h)", "[T, 3]")]],
+  // Without a dropout seed (eval) the masks are ones on every target; test/backends/ts/gradients.test.ts runs drawn masks.
+  dropout: [
+    ["dropout per step and per sequence of a padded length", sequence("dense<3>(dropout(h, rate: 0.3) + dropout(h, rate: 0.5, per: sequence))", "[T, 3]")],
+    ["dropout in a cell: on its input per step, on its state per sequence", sequence("vd<3>(h)", "[T, 3]", DROPOUT_CELL)],
+  ],
   one_hot: [["one_hot of tokens", sequence("dense<3>(one_hot(s))", "[T, 3]")]],
   flatten: [["flatten of an image", image("dense<2>(flatten(h))", "[2]")]],
   conv: [

@@ -80,6 +80,11 @@ export const SHRINK: Record<string, [string, string][]> = {
     ["input x: [28, 28, 192]", "input x: [5, 5, 3]"],
     ["inception<K1=64, R3=96, K3=128, R5=16, K5=32, KP=32>", "inception<K1=2, R3=2, K3=3, R5=2, K5=2, KP=2>"],
   ],
+  "char_lstm_dropout.seq": [
+    ["dim E = 32", "dim E = 3"],
+    ["dim H = 128", "dim H = 4"],
+  ],
+  "layer_norm_rnn.seq": [["dim H = 64", "dim H = 4"]],
   "pyramid_rnn.seq": [
     ["dim F = 40", "dim F = 3"],
     ["dim H = 256", "dim H = 4"],

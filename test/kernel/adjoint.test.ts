@@ -34,7 +34,7 @@ function setUp(op: OpKind, m: OpModel, seed: number) {
   const N = c.out.batched ? int(c.N) : null;
   /** The argument adjoints start at `start`, to show that the rule adds to them. */
   const start = 0.25;
-  const dargs = args.map((a, i): Val | null => (a.num !== undefined || a.int ? null : valOf(it, `d${i}`, c.args[i]!.shape, c.args[i]!.batched, c.N, () => start)));
+  const dargs = args.map((a, i): Val | null => (a.num !== undefined || a.int || c.args[i]!.mask ? null : valOf(it, `d${i}`, c.args[i]!.shape, c.args[i]!.batched, c.N, () => start)));
   const forward = (): number => {
     const saved = {};
     FORWARD[op]({ attrs: c.attrs, args, out, b: it.builder(N), saved });

@@ -63,7 +63,7 @@ export class Interpreter {
   private readonly data: Float64Array[] = [];
   private readonly ids = new Map<string, BufId>();
   /** Statements run, by kind (what a rule asked for). */
-  readonly counts: Record<Stmt["s"], number> = { map: 0, gemm: 0, fill: 0, loop: 0, time: 0, initial: 0, unlessInitial: 0, fused: 0, note: 0 };
+  readonly counts: Record<Stmt["s"], number> = { map: 0, gemm: 0, fill: 0, mask: 0, loop: 0, time: 0, initial: 0, unlessInitial: 0, fused: 0, note: 0 };
   private temps = 0;
 
   constructor(readonly env: Record<string, number> = {}) {}
@@ -190,8 +190,8 @@ export interface OpCase {
   op: OpKind;
   attrs: Record<string, Attr>;
   node: Extract<Node, { kind: "op" }>;
-  /** Each argument: its element shape, whether it is batched, integer (tokens), a constant's value. */
-  args: { shape: number[]; batched: boolean; int: boolean; value?: number }[];
+  /** Each argument: its element shape, whether it is batched, integer (tokens), a dropout mask (no adjoint), a constant's value. */
+  args: { shape: number[]; batched: boolean; int: boolean; mask?: true; value?: number }[];
   out: { shape: number[]; batched: boolean };
   /** The batch extent. */
   N: number;
@@ -212,7 +212,7 @@ export function opCase(graph: Graph, op: OpKind, free: DimValues = {}, N = 2): O
     const p = params.get(id);
     if (p) return { shape: shapeOf(p), batched: false, int: false };
     const n = byId.get(id)!;
-    return { shape: shapeOf(n), batched: n.batched, int: n.vocab !== undefined, ...(n.kind === "const" ? { value: n.value } : {}) };
+    return { shape: shapeOf(n), batched: n.batched, int: n.vocab !== undefined, ...(n.kind === "mask" ? { mask: true as const } : {}), ...(n.kind === "const" ? { value: n.value } : {}) };
   });
   return { op, attrs: node.attrs, node, args, out: { shape: shapeOf(node), batched: node.batched }, N };
 }
@@ -226,10 +226,11 @@ export function valOf(it: Interpreter, name: string, shape: number[], batched: b
   return val(id, ZERO, batched ? int(per) : null, ext, isInt);
 }
 
-/** The arguments of a case as Vals over buffers `arg0`, `arg1`, ...: constants as numbers, tokens in [0, vocab), floats from `float`. */
+/** The arguments of a case as Vals over buffers `arg0`, `arg1`, ...: constants as numbers, tokens in [0, vocab), dropout masks of rate 0.5, floats from `float`. */
 export function argVals(it: Interpreter, c: OpCase, rng: Rng, float: () => number, vocab = 3): Val[] {
   return c.args.map((a, i) => {
     if (a.value !== undefined) return constVal(a.value);
+    if (a.mask) return valOf(it, `arg${i}`, a.shape, a.batched, c.N, () => (rng.next() < 0.5 ? 2 : 0));
     return valOf(it, `arg${i}`, a.shape, a.batched, c.N, () => (a.int ? Math.floor(rng.next() * vocab) : float()), a.int);
   });
 }

@@ -68,6 +68,7 @@ export const OP_CASES: Record<OpKind, OpModel[]> = {
   max: [...value("max(x)"), ...value("max(x, axis: 1)")],
   softmax: [...value("softmax(x)"), ...value("softmax(x, axis: 0)")],
   log_softmax: value("log_softmax(x)"),
+  dropout: [...value("dropout(x, rate: 0.3)"), ...value("dropout(s, rate: 0.5, per: sequence)")],
   one_hot: value("one_hot(t)"),
   flatten: value("flatten(x)"),
   conv: [

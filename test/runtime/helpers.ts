@@ -46,7 +46,8 @@ export function compile(source: string): { graph: Graph; info: ModelInfo; settin
 
 /** Calls recorded by a model, for the trainer's tests. */
 export interface Calls {
-  forwards: { size: number; dims: Dims; x: number[] }[];
+  /** Each forward pass: its batch, and the dropout seed it ran with (setDropout; undefined: none). */
+  forwards: { size: number; dims: Dims; x: number[]; dropout: number | undefined }[];
   initialStates: (Record<string, Buf> | undefined)[];
   created: { dims: Dims; maxBatch: number }[];
 }
@@ -71,6 +72,7 @@ export function bigram(info: ModelInfo, calls?: Calls, opts: { scan?: boolean } 
     const logits = new Float32Array(maxBatch * Tmax * V);
     let last: { size: number; T: number; x: Int32Array; y: Int32Array } | undefined;
     let initial: Record<string, Buf> | undefined;
+    let dropout: number | undefined;
     const state = new Float32Array(maxBatch);
     return {
       info,
@@ -89,7 +91,7 @@ export function bigram(info: ModelInfo, calls?: Calls, opts: { scan?: boolean } 
         const x = batch.fields["x"] as Int32Array;
         const y = batch.fields["y"] as Int32Array;
         if (x.length !== batch.size * T || y.length !== batch.size * T) throw new Error("fields do not match the batch's dims");
-        calls?.forwards.push({ size: batch.size, dims: { ...batch.dims }, x: [...x] });
+        calls?.forwards.push({ size: batch.size, dims: { ...batch.dims }, x: [...x], dropout });
         calls?.initialStates.push(initial);
         let loss = 0;
         for (let p = 0; p < batch.size * T; p++) {
@@ -147,6 +149,9 @@ export function bigram(info: ModelInfo, calls?: Calls, opts: { scan?: boolean } 
       },
       setInitialStates(states) {
         initial = states;
+      },
+      setDropout(seed) {
+        dropout = seed;
       },
     };
   };

@@ -57,24 +57,24 @@ describe("TrainLog", () => {
   it("empties the file, or appends when resuming; a missing folder is an IoError naming the file", () => {
     const dir = mkdtempSync(join(tmpdir(), "seqc-log-"));
     const path = join(dir, "log.jsonl");
-    TrainLog.open(path, false, 0.1).epoch(1, 1, 1, undefined, 1);
-    TrainLog.open(path, true, 0.1).epoch(2, 2, 0.5, 0.7, 1);
+    TrainLog.open(path, false).epoch(1, 1, 1, undefined, 0.1, 1);
+    TrainLog.open(path, true).epoch(2, 2, 0.5, 0.7, 0.1, 1);
     expect(parseLog(readFileSync(path, "utf8")).records.map((r) => [r.epoch, r.loss, r.validationLoss])).toEqual([[1, 1, undefined], [2, 0.5, 0.7]]);
-    TrainLog.open(path, false, 0.1);
+    TrainLog.open(path, false);
     expect(readFileSync(path, "utf8")).toBe("");
-    expect(() => TrainLog.open(join(dir, "no", "log.jsonl"), false, 0.1)).toThrow(IoError);
-    expect(() => TrainLog.open(join(dir, "no", "log.jsonl"), false, 0.1)).toThrow(/cannot write the log .*no.log\.jsonl: its folder does not exist/);
+    expect(() => TrainLog.open(join(dir, "no", "log.jsonl"), false)).toThrow(IoError);
+    expect(() => TrainLog.open(join(dir, "no", "log.jsonl"), false)).toThrow(/cannot write the log .*no.log\.jsonl: its folder does not exist/);
   });
 
-  it("writes a steps record after every LOG_WINDOW updates, with the run's lr, steps and epoch", () => {
+  it("writes a steps record after every LOG_WINDOW updates, with the window's last lr, steps and epoch", () => {
     const path = join(mkdtempSync(join(tmpdir(), "seqc-log-")), "log.jsonl");
-    const log = TrainLog.open(path, false, 0.25);
+    const log = TrainLog.open(path, false);
     log.begin();
-    for (let i = 1; i <= 2 * LOG_WINDOW + 3; i++) log.update(i, 10, 1, i);
+    for (let i = 1; i <= 2 * LOG_WINDOW + 3; i++) log.update(i, 10, 1, i, 1 / i);
     const records = parseLog(readFileSync(path, "utf8")).records;
     expect(records.map((r) => [r.kind, r.step, r.loss, r.lr])).toEqual([
-      ["steps", LOG_WINDOW, (LOG_WINDOW + 1) / 2, 0.25],
-      ["steps", 2 * LOG_WINDOW, (3 * LOG_WINDOW + 1) / 2, 0.25],
+      ["steps", LOG_WINDOW, (LOG_WINDOW + 1) / 2, 1 / LOG_WINDOW],
+      ["steps", 2 * LOG_WINDOW, (3 * LOG_WINDOW + 1) / 2, 1 / (2 * LOG_WINDOW)],
     ]);
     expect(records.every((r) => r.time >= 0 && r.tokensPerSecond > 0)).toBe(true);
   });

@@ -23,6 +23,7 @@ import { evaluate } from "../../src/runtime/metrics.js";
 import { dataModelOf, readData } from "../../src/runtime/data.js";
 import { runEval } from "../../src/cli/commands/use.js";
 import { parseLog } from "../../src/runtime/train-log.js";
+import { dropoutSeed } from "../../src/runtime/init.js";
 import { BIGRAM_SPEC, bigram, compile, epochLosses, run, tempDir, type Calls } from "./helpers.js";
 
 let engine: Engine;
@@ -89,13 +90,23 @@ describe("training", () => {
     expect(records.every((r) => r.lr === info.settings.optimizer.lr && r.tokensPerSecond > 0 && r.validationLoss === undefined)).toBe(true);
   });
 
+  it("gives each update's forward pass the dropout seed of that update (dropoutSeed of the run's seed), eval none", async () => {
+    expect(calls.forwards).toHaveLength(60);
+    expect(calls.forwards.map((f) => f.dropout)).toEqual(Array.from({ length: 60 }, (_, k) => dropoutSeed(info.settings.seed, k)));
+    const evalCalls = newCalls();
+    const r = await run(["eval", "--model", out, "--data", test], info, bigram(info, evalCalls));
+    expect(r.code).toBe(0);
+    expect(evalCalls.forwards.length).toBeGreaterThan(0);
+    expect(evalCalls.forwards.every((f) => f.dropout === undefined)).toBe(true);
+  });
+
   it("lowers the loss, one progress line per epoch, and saves", () => {
     expect(trained.stderr).toBe("");
     expect(trained.code).toBe(0);
     const losses = epochLosses(trained.stdout);
     expect(losses).toHaveLength(6);
     expect(losses[5]!).toBeLessThan(losses[0]! / 5);
-    expect(trained.stdout).toMatch(/^epoch 1\/6  step 10\/10  loss \d+\.\d{5}  \d+ examples\/s$/m);
+    expect(trained.stdout).toMatch(new RegExp(`^epoch 1/6  step 10/10  loss \\d+\\.\\d{5}  lr ${info.settings.optimizer.lr}  \\d+ examples/s$`, "m"));
     expect(trained.stdout).toMatch(new RegExp(`trained bigram: 6 epochs on 40 examples, loss ${losses[5]!.toFixed(5)} .*saved ${out}\\n$`));
   });
 
@@ -198,26 +209,30 @@ describe("agreement with the tfjs target", () => {
     return reports.map((r) => r.loss);
   }
 
-  it("repeats the tfjs trainer's losses (adam, clipping, weight decay, shuffling)", async () => {
-    const args = ["--data", text, "--out", join(dir, "traj"), "--epochs", "4", "--batch", "3", "--seq-length", "5", "--clip", "1.5", "--weight-decay", "0.01", "--seed", "3"];
+  it("repeats the tfjs trainer's losses (adam, clipping, weight decay, shuffling, a cosine schedule after a warm-up)", async () => {
+    const args = ["--data", text, "--out", join(dir, "traj"), "--epochs", "4", "--batch", "3", "--seq-length", "5", "--clip", "1.5", "--weight-decay", "0.01", "--seed", "3", "--lr-schedule", "cosine(steps: 12, min: 0.001)", "--warmup", "3"];
     const r = await run(args, info, bigram(info));
     expect(r.code).toBe(0);
-    const settings = { ...info.settings, epochs: 4, batch: 3, clip: 1.5, weightDecay: 0.01, seed: 3 };
+    const settings = { ...info.settings, epochs: 4, batch: 3, clip: 1.5, weightDecay: 0.01, seed: 3, lrSchedule: { name: "cosine" as const, options: { steps: 12, min: 0.001 } }, warmup: 3 };
     const want = await tfjsLosses(settings, 5);
     const got = epochLosses(r.stdout);
     expect(got).toHaveLength(4);
     got.forEach((l, i) => expect(l, `epoch ${i + 1}`).toBeCloseTo(want[i]!, 3));
     expect(got[3]!).toBeLessThan(got[0]!);
+    // The epoch lines show the rate of the epoch's last update: down the cosine to its floor by the last epoch.
+    const rates = [...r.stdout.matchAll(/^epoch \d\/4 .* lr (\S+) /gm)].map((m) => Number(m[1]));
+    expect(rates[0]!).toBeGreaterThan(0.001);
+    expect(rates[3]).toBe(0.001);
   });
 
-  it("repeats them with truncated BPTT over text streams and another optimizer", async () => {
-    const r = await run(["--data", text, "--out", join(dir, "traj2"), "--epochs", "3", "--batch", "4", "--bptt", "6", "--optimizer", "rmsprop", "--lr", "0.05"], info, bigram(info));
+  it("repeats them with truncated BPTT over text streams, another optimizer and a step schedule", async () => {
+    const r = await run(["--data", text, "--out", join(dir, "traj2"), "--epochs", "3", "--batch", "4", "--bptt", "6", "--optimizer", "rmsprop", "--lr", "0.05", "--lr-schedule", "step(every: 10, gamma: 0.3)"], info, bigram(info));
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("truncated BPTT: windows of 6 steps");
     // As seqc train lays text out for BPTT: `batch` streams of the text, one example each.
     const available = [...TEXT].length - 1;
     const streams = Math.min(4, Math.floor(available / 6));
-    const want = await tfjsLosses({ ...info.settings, epochs: 3, batch: 4, bptt: 6, optimizer: { name: "rmsprop", lr: 0.05, options: {} } }, Math.floor(available / streams));
+    const want = await tfjsLosses({ ...info.settings, epochs: 3, batch: 4, bptt: 6, optimizer: { name: "rmsprop", lr: 0.05, options: {} }, lrSchedule: { name: "step", options: { every: 10, gamma: 0.3 } } }, Math.floor(available / streams));
     const got = epochLosses(r.stdout);
     expect(got).toHaveLength(3);
     got.forEach((l, i) => expect(l, `epoch ${i + 1}`).toBeCloseTo(want[i]!, 3));
@@ -430,6 +445,8 @@ describe("bad input", () => {
       [["--data", train, "--batch", "0"], /--batch 0: expected a whole number >= 1/],
       [["--data", train, "--frobnicate"], /unknown option --frobnicate/],
       [["--data", train, "--optimizer", "lbfgs"], /--optimizer lbfgs: use sgd, momentum, adam, rmsprop/],
+      [["--data", train, "--lr-schedule", "cosine(min: 0.1)"], /--lr-schedule cosine\(min: 0\.1\): cosine needs steps/],
+      [["--data", train, "--warmup", "-3"], /--warmup -3: expected a whole number >= 0/],
       [["--data", join(dir, "data.parquet")], /cannot tell the format .* "\.parquet"/],
       [["--data", train, "--init", join(dir, "nowhere")], /cannot read .*nowhere\/model\.json: no such file/],
       [["eval", "--model", join(dir, "trained")], /eval needs --model DIR and --data FILE/],

@@ -7,7 +7,7 @@
 import type * as tfTypes from "@tensorflow/tfjs";
 import { dimValue, type DimValues } from "../../graph/dims.js";
 import { NodeError, type Attr, type Dim, type Graph, type Node, type Param, type Scan } from "../../graph/graph.js";
-import { initialValues, paramSeed, Rng } from "../../runtime/init.js";
+import { drawMask, initialValues, paramSeed, Rng } from "../../runtime/init.js";
 import type { Engine, Tf } from "./engine.js";
 import { batchOfN, maskedStates, reshapeOneHot, TF_OPS, unstackSteps, type Arg, type OpContext } from "./ops.js";
 import { PADDING, PaddingError, type PadCall } from "./padding.js";
@@ -199,7 +199,15 @@ export class TfModel {
     }
   }
 
+  /**
+   * Dropout: undefined (the default) runs without it, as eval, predict and sample do; a seed makes every later
+   * forward pass draw its masks from it (the same masks each time: runtime/init.ts drawMask). The trainer sets
+   * one per update (dropoutSeed).
+   */
+  dropout: number | undefined = undefined;
+
   private run(inputs: Record<string, Tensor>, dims: DimValues, initial: ScanStates, env: Map<number, Tensor>, finals: Map<number, Map<string, Tensor>>): ForwardResult {
+    this.maskRng = this.dropout === undefined ? undefined : new Rng(this.dropout);
     for (const node of this.graph.nodes) {
       if (node.kind === "input") {
         const t = inputs[node.name];
@@ -216,6 +224,19 @@ export class TfModel {
     const states: ScanStates = {};
     for (const node of this.graph.nodes) if (node.kind === "scan") states[node.scan.name] = Object.fromEntries(finals.get(node.id)!);
     return { values: env, loss: this.tf.mean(total) as tfTypes.Scalar, states };
+  }
+
+  /** The generator of this forward pass's dropout masks (none: no dropout). */
+  private maskRng: Rng | undefined;
+
+  /** A dropout mask node's value: drawn while training, else ones; [batch, ...shape]. */
+  private dropoutMask(node: Extract<Node, { kind: "mask" }>, env: Map<number, Tensor>, dims: DimValues): Tensor {
+    const input = this.graph.nodes.find((n) => n.kind === "input")!;
+    const shape = [env.get(input.id)!.shape[0]!, ...node.shape.map((d) => dimValue(this.graph, d, dims))];
+    if (!this.maskRng) return this.tf.ones(shape);
+    const values = new Float32Array(shape.reduce((a, b) => a * b, 1));
+    drawMask(this.maskRng, values, values.length, node.rate);
+    return this.tf.tensor(values, shape);
   }
 
   /** Padding masks of this forward pass, by axis dim. */
@@ -328,6 +349,8 @@ export class TfModel {
         throw new Error(`${node.kind} ${node.name} has no value`);
       case "final":
         return finals.get(node.scanNode)!.get(node.state)!;
+      case "mask":
+        return this.dropoutMask(node, env, dims);
       case "op":
         return this.evalOp(node, env, dims);
       case "scan": {

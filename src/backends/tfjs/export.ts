@@ -19,6 +19,7 @@
  * | std max/avg pooling, pad valid/same           | MaxPooling1D/2D, AveragePooling1D/2D          |
  * | `max(x)`, `mean(x)` over time of [T, C]       | GlobalMaxPooling1D / GlobalAveragePooling1D   |
  * | flatten, concat (last axis), a + b            | Flatten, Concatenate, Add                     |
+ * | `dropout(x, rate)`; `per: sequence` on [T, C] | Dropout; SpatialDropout1D (inactive in eval)  |
  *
  * Anything else (other cells, `reverse` scans outside bidirectional, initial
  * states, final states, fold/shift/flip, elementwise arithmetic with constants
@@ -421,6 +422,8 @@ class Planner {
         return this.fail(n, `the constant ${n.value}`, "a constant is not a layer");
       case "placeholder":
         return this.fail(n, `the placeholder ${n.name}`);
+      case "mask":
+        return this.fail(n, "a dropout mask used as a value");
       case "final":
         return this.fail(n, `the final state ${(this.node(n.scanNode) as ScanNode | undefined)?.scan.name ?? "?"}.${n.state}`, "tfjs-layers' recurrent layers export only their outputs");
       case "scan":
@@ -533,6 +536,15 @@ class Planner {
         const x = this.build(n.args[0]!);
         const fn = ACTIVATIONS[n.op]!;
         return this.layer(`${name}_${n.op}`, [x], (_, name) => tf.layers.activation({ name, activation: fn as "relu" }), undefined, fn);
+      }
+      case "dropout": {
+        // Keras's dropout layers are inverted dropout active only while training, as seqc's; one mask per
+        // sequence shared over time is SpatialDropout1D (it zeroes whole channels of a [T, C] value).
+        const x = this.build(n.args[0]!);
+        const rate = Number(n.attrs["rate"]);
+        if (n.attrs["per"] !== "sequence") return this.layer(`${name}_dropout`, [x], (_, name) => tf.layers.dropout({ name, rate }));
+        if (n.shape.length !== 2) return this.fail(n, "dropout per sequence of a value that is not [T, C]", "tfjs-layers' SpatialDropout1D shares a mask over the time of [T, C] values only");
+        return this.layer(`${name}_dropout`, [x], (_, name) => tf.layers.spatialDropout1d({ name, rate }));
       }
       case "leaky_relu": {
         const x = this.build(n.args[0]!);

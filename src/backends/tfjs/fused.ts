@@ -146,6 +146,8 @@ const BINARY: Record<string, { f: string; da: string; db: string }> = {
   add: { f: "a + b", da: "g", db: "g" },
   sub: { f: "a - b", da: "g", db: "-g" },
   mul: { f: "a * b", da: "g * b", db: "g * a" },
+  // b is the mask: no gradient.
+  dropout: { f: "a * b", da: "g * b", db: "0" },
   div: { f: "a / b", da: "g / b", db: "-g * a / (b * b)" },
   maximum: { f: "a >= b ? a : b", da: "a >= b ? g : 0", db: "a < b ? g : 0" },
   minimum: { f: "a <= b ? a : b", da: "a <= b ? g : 0", db: "a > b ? g : 0" },

@@ -424,6 +424,8 @@ export const TF_OPS: Record<OpKind, Rule> = {
   add: binary((tf, a, b) => tf.add(a, b)),
   sub: binary((tf, a, b) => tf.sub(a, b)),
   mul: binary((tf, a, b) => tf.mul(a, b)),
+  // x times its mask (the graph's second argument: ones unless training).
+  dropout: binary((tf, a, b) => tf.mul(a, b)),
   div: binary((tf, a, b) => tf.div(a, b)),
   maximum: binary((tf, a, b) => tf.maximum(...broadcastBoth(tf, a, b))),
   minimum: binary((tf, a, b) => tf.minimum(...broadcastBoth(tf, a, b))),

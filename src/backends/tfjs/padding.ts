@@ -208,6 +208,7 @@ export const PADDING: Record<OpKind, PadRule> = {
   add: positionwise,
   sub: positionwise,
   mul: positionwise,
+  dropout: positionwise,
   div: positionwise,
   matmul,
   neg: positionwise,

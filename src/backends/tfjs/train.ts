@@ -16,7 +16,8 @@
  */
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { DataField, Dataset } from "./dataset.js";
-import { Rng } from "../../runtime/init.js";
+import { dropoutSeed, Rng } from "../../runtime/init.js";
+import { learningRate } from "../../runtime/settings.js";
 import type { TrainSettings } from "../settings.js";
 import type { Tf } from "./engine.js";
 import type { DimValues } from "../../graph/dims.js";
@@ -52,6 +53,14 @@ function optimizer(tf: Tf, s: TrainSettings): tfTypes.Optimizer {
   }
 }
 
+/** Sets a tf.train optimizer's learning rate for its next update (sgd and momentum keep it as a tensor). */
+function setRate(opt: tfTypes.Optimizer, lr: number): void {
+  const o = opt as unknown as { learningRate: number; setLearningRate?: (lr: number) => void };
+  if (o.learningRate === lr) return;
+  if (o.setLearningRate) o.setLearningRate(lr);
+  else o.learningRate = lr;
+}
+
 /** Where a run is: what a checkpoint needs besides the weights and the optimizer's slots. JSON-safe. */
 export interface TrainerProgress {
   /** Completed epochs. */
@@ -69,6 +78,8 @@ export interface TrainerProgress {
   /** Early stopping: best validation loss so far (null: none yet) and epochs since. */
   best: number | null;
   sinceBest: number;
+  /** Updates since the run began (the learning-rate schedule's clock); absent in checkpoints older than schedules. */
+  updates?: number;
 }
 
 /** The trainer's state for a checkpoint: progress and the optimizer's iteration count as JSON, slots and carried states as named arrays. */
@@ -110,6 +121,8 @@ export interface StepInfo {
   loss: number;
   /** Examples times steps of the first free length dim (tokens for sequence models). */
   tokens: number;
+  /** The learning rate of this update. */
+  lr: number;
 }
 
 export interface EpochReport {
@@ -119,6 +132,8 @@ export interface EpochReport {
   validationLoss?: number;
   seconds: number;
   tokensPerSecond: number;
+  /** The learning rate of the epoch's last update. */
+  lr: number;
 }
 
 export class NonFiniteLossError extends Error {}
@@ -136,7 +151,12 @@ export class Trainer {
   ) {
     this.opt = optimizer(model.engine.tf, settings);
     this.rng = new Rng(settings.seed);
-    this.progress = { epoch: 0, batch: 0, window: 0, rng: this.rng.getState(), lossSum: 0, rows: 0, tokens: 0, best: null, sinceBest: 0 };
+    this.progress = { epoch: 0, batch: 0, window: 0, rng: this.rng.getState(), lossSum: 0, rows: 0, tokens: 0, best: null, sinceBest: 0, updates: 0 };
+  }
+
+  /** The learning rate of the next update (the settings' schedule at the run's update count). */
+  get rate(): number {
+    return learningRate(this.settings, this.progress.updates ?? 0);
   }
 
   /** Completed epochs. */
@@ -163,14 +183,31 @@ export class Trainer {
    * window) the final states of the scans.
    */
   private update(feed: Feed, initial: ScanStates | undefined): { loss: number; states: ScanStates } {
-    const tf = this.tf;
     const vars = [...this.model.params.values()];
     const carry = this.carriedScans();
     let states: ScanStates = {};
-    const loss = tf.tidy(() => {
+    // Dropout while training only: masks of their own for each update, from the run's seed.
+    this.model.dropout = dropoutSeed(this.settings.seed, this.progress.updates ?? 0);
+    let loss: number;
+    try {
+      loss = this.step(feed, initial, vars, carry, (s) => (states = s));
+    } finally {
+      this.model.dropout = undefined;
+    }
+    if (!Number.isFinite(loss)) {
+      disposeStates(states);
+      throw new NonFiniteLossError(`the loss became ${loss} in epoch ${this.progress.epoch + 1}`);
+    }
+    return { loss, states };
+  }
+
+  /** The loss of one batch and, when it is finite, the update of the weights from its gradient. */
+  private step(feed: Feed, initial: ScanStates | undefined, vars: tfTypes.Variable[], carry: Set<string>, keep: (states: ScanStates) => void): number {
+    const tf = this.tf;
+    return tf.tidy(() => {
       const { value, grads } = tf.variableGrads(() => {
         const r = this.model.forward(feed.inputs, feed.free, feed.lengths, initial ?? {});
-        states = keepStates(tf, r.states, carry);
+        keep(keepStates(tf, r.states, carry));
         return r.loss;
       }, vars);
       let named: Record<string, Tensor> = grads;
@@ -184,14 +221,10 @@ export class Trainer {
       }
       const lossValue = value.dataSync()[0]!;
       if (!Number.isFinite(lossValue)) return lossValue;
+      setRate(this.opt, this.rate);
       this.opt.applyGradients(named);
       return lossValue;
     });
-    if (!Number.isFinite(loss)) {
-      disposeStates(states);
-      throw new NonFiniteLossError(`the loss became ${loss} in epoch ${this.progress.epoch + 1}`);
-    }
-    return { loss, states };
   }
 
   /** A whole batch as one feed. */
@@ -305,14 +338,16 @@ export class Trainer {
           while (p.window < windows) {
             const feed = this.windowFeed(batch, full, p.window);
             try {
+              const lr = this.rate;
               const { loss, states } = this.update(feed, this.carried);
+              p.updates = (p.updates ?? 0) + 1;
               this.setCarried(windows > 1 ? states : undefined, states);
               p.lossSum += loss * feed.rows;
               p.rows += feed.rows;
               p.tokens += feed.tokens;
               p.window++;
               step++;
-              opts.onStep?.({ epoch: p.epoch + 1, step, steps, loss, tokens: p.tokens });
+              opts.onStep?.({ epoch: p.epoch + 1, step, steps, loss, tokens: p.tokens, lr });
             } finally {
               if (feed !== whole) for (const t of Object.values(feed.inputs)) t.dispose();
             }
@@ -329,7 +364,7 @@ export class Trainer {
         if (opts.shouldStop?.() && b < train.batchCount(this.settings.batch)) return reports;
       }
       const seconds = (performance.now() - started) / 1000;
-      const report: EpochReport = { epoch: p.epoch + 1, loss: p.lossSum / Math.max(1, p.rows), seconds, tokensPerSecond: (p.tokens - tokensBefore) / Math.max(seconds, 1e-9) };
+      const report: EpochReport = { epoch: p.epoch + 1, loss: p.lossSum / Math.max(1, p.rows), seconds, tokensPerSecond: (p.tokens - tokensBefore) / Math.max(seconds, 1e-9), lr: learningRate(this.settings, Math.max(0, (p.updates ?? 0) - 1)) };
       Object.assign(p, { epoch: p.epoch + 1, batch: 0, window: 0, lossSum: 0, rows: 0, tokens: 0 });
       if (opts.validation && opts.validation.examples > 0) report.validationLoss = this.evaluate(opts.validation);
       let patienceOut = false;

@@ -219,6 +219,10 @@ function emitStmt(p: Printer, st: Stmt): void {
     case "fused":
       emitMaps(p, st.shape, st.body, new Set(st.locals));
       return;
+    case "mask":
+      p.line(`if (this.masks) drawMask(this.masks, ${p.buf(st.buf)}, ${sizeText(st.size)}, ${num(st.rate)});`);
+      p.line(`else ${p.buf(st.buf)}.fill(1, 0, ${sizeText(st.size)});`);
+      return;
     case "fill":
       p.line(`${p.buf(st.buf)}.fill(${num(st.value)}, ${sizeText(st.off)}, ${isSize(st.off, 0) ? sizeText(st.size) : `${paren(st.off)} + ${paren(st.size)}`});`);
       return;
@@ -277,7 +281,8 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.line(`// for scans), written out statement by statement over buffers allocated once from the dims.`);
   p.line(`import type { Batch, Buf, CompiledModel, Dims, ModelInfo, ValueView } from "./model-api.js";`);
   p.line(`import { gemm } from "./gemm.js";`);
-  p.line(`import { initParam } from "./init.js";`);
+  const dropout = program.forward.some((st) => st.s === "mask");
+  p.line(`import { ${dropout ? "drawMask, initParam, Rng" : "initParam"} } from "./init.js";`);
   p.line();
   p.line(`export const INFO: ModelInfo = ${JSON.stringify(info, null, 2).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029")};`);
   p.line();
@@ -307,6 +312,11 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.line(`private B = 0;`);
   for (const d of free) p.line(`private ${sizeText(d.unit)} = 0;`);
   p.line(`private initial: Record<string, Buf> | undefined = undefined;`);
+  if (dropout) {
+    p.line(`/** The seed of the dropout masks (setDropout), and the generator of this forward pass's masks: none, no dropout. */`);
+    p.line(`private dropoutSeed: number | undefined = undefined;`);
+    p.line(`private masks: Rng | undefined = undefined;`);
+  }
   const stored = storedBuffers(program);
   program.buffers.forEach((b, id) => {
     if (!stored.has(id)) return;
@@ -347,6 +357,12 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.line(`this.initial = states;`);
   p.close();
   p.line();
+  if (dropout) {
+    p.open(`setDropout(seed: number | undefined): void {`);
+    p.line(`this.dropoutSeed = seed;`);
+    p.close();
+    p.line();
+  }
   // forward
   p.open(`forward(batch: Batch): number {`);
   p.line(`const $B = batch.size;`);
@@ -368,6 +384,7 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
     p.line(`  ${p.buf(input.buf)}.set($f.subarray(0, $n));`);
     p.line(`}`);
   }
+  if (dropout) p.line(`this.masks = this.dropoutSeed === undefined ? undefined : new Rng(this.dropoutSeed);`);
   emitStmts(p, program.forward);
   p.line(`let $loss = 0;`);
   for (const l of program.losses) {

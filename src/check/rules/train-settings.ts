@@ -1,6 +1,7 @@
 /** SEQ0501 / SEQ0502: `train {}` settings are known keys with values of the right kind and range. */
 import { diagnostic, type Span } from "../../diagnostics/diagnostic.js";
 import type { Expr } from "../../ir/ir.js";
+import { LR_SCHEDULES, scheduleProblem } from "../../runtime/settings.js";
 import { didYouMean } from "../scope.js";
 import { blocks, type Rule } from "./rule.js";
 
@@ -43,6 +44,15 @@ const optimizer: Check = (e) => {
   return undefined;
 };
 
+/** `lr_schedule: cosine(steps: 1000, min: 1e-5)`: a schedule of the runtime's table, checked as the trainers check `--lr-schedule`. */
+const schedule: Check = (e) => {
+  const name = e.op === "ref" ? e.name : e.op === "call" ? e.callee : undefined;
+  if (name === undefined) return `must be one of ${Object.keys(LR_SCHEDULES).join(", ")}`;
+  if (e.op === "call" && (e.generic || e.with || e.modifier)) return `${name} takes named options`;
+  const given = e.op === "call" ? [...e.args.map((v) => ({ value: numberOf(v) })), ...(e.named ?? []).map((a) => ({ key: a.name!, value: numberOf(a.value) }))] : [];
+  return scheduleProblem(name, given);
+};
+
 /** The settings a `train {}` block may hold, with their checks. */
 export const TRAIN_SETTINGS: Record<string, { check: Check; doc: string }> = {
   optimizer: { check: optimizer, doc: "sgd(lr), momentum(lr, beta), adam(lr, beta1, beta2, eps), rmsprop(lr, rho, eps)" },
@@ -54,6 +64,8 @@ export const TRAIN_SETTINGS: Record<string, { check: Check; doc: string }> = {
   seed: { check: wholeAtLeast(0), doc: "random seed" },
   validation: { check: num((n) => n >= 0 && n < 1, "a fraction in [0, 1)"), doc: "fraction of the data held out" },
   patience: { check: wholeAtLeast(1), doc: "early stopping after this many epochs without improvement" },
+  lr_schedule: { check: schedule, doc: "constant, step(every, gamma), exponential(rate, steps), cosine(steps, min): the learning rate over the updates" },
+  warmup: { check: wholeAtLeast(0), doc: "updates over which the learning rate rises linearly to the optimizer's lr, before the schedule" },
 };
 
 export const trainSettings: Rule = (ctx) => {

@@ -15,6 +15,7 @@ import type { BackendName } from "../../backends/tfjs/engine.js";
 import { specFiles, UserIoError } from "../io.js";
 import { ioReason } from "../../runtime/errors.js";
 import { TrainLog } from "../../runtime/train-log.js";
+import { rateText } from "../../runtime/settings.js";
 import { compiledOrExit, type OutputOptions } from "../output.js";
 import { readingData } from "../data.js";
 
@@ -109,7 +110,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
       : `seqc: note: --bptt ${settings.bptt} is not used: the data cannot be cut into windows (every input and target needs the sequence axis first)`);
   }
   // Before the first epoch: a log that cannot be written is the user's to fix, not an error after the work.
-  const trainLog = opts.log !== undefined ? TrainLog.open(opts.log, checkpoint !== undefined, settings.optimizer.lr) : undefined;
+  const trainLog = opts.log !== undefined ? TrainLog.open(opts.log, checkpoint !== undefined) : undefined;
 
   // Checkpoints: prepared after every epoch whose weights are finite (the last good one, kept in memory),
   // written at most every CHECKPOINT_SECONDS (tiny epochs would spend their time writing files), and always
@@ -156,7 +157,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
   const bar = opts.quiet || !process.stderr.isTTY
     ? undefined
     : new progress.SingleBar(
-        { format: "epoch {epoch}/{epochs} [{bar}] {value}/{total} steps | loss {loss} | {tps} tok/s | ETA {eta_formatted}", stream: process.stderr, hideCursor: true },
+        { format: "epoch {epoch}/{epochs} [{bar}] {value}/{total} steps | loss {loss} | lr {lr} | {tps} tok/s | ETA {eta_formatted}", stream: process.stderr, hideCursor: true },
         progress.Presets.shades_classic,
       );
   const steps = trainer.stepsPerEpoch(train);
@@ -167,21 +168,21 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
     await trainer.fit(train, {
       ...(validation ? { validation } : {}),
       onStep: (s) => {
-        if (s.step === 1 || !bar?.isActive) bar?.start(steps, s.step - 1, { epoch: s.epoch, epochs: settings.epochs, loss: "-", tps: "-" });
-        bar?.update(s.step, { epoch: s.epoch, loss: s.loss.toFixed(4), tps: Math.round(s.tokens / Math.max(1e-9, (performance.now() - epochStart) / 1000)) });
-        trainLog?.update(s.loss, s.tokens - tokensBefore, s.epoch, (s.epoch - 1) * steps + s.step);
+        if (s.step === 1 || !bar?.isActive) bar?.start(steps, s.step - 1, { epoch: s.epoch, epochs: settings.epochs, loss: "-", lr: "-", tps: "-" });
+        bar?.update(s.step, { epoch: s.epoch, loss: s.loss.toFixed(4), lr: rateText(s.lr), tps: Math.round(s.tokens / Math.max(1e-9, (performance.now() - epochStart) / 1000)) });
+        trainLog?.update(s.loss, s.tokens - tokensBefore, s.epoch, (s.epoch - 1) * steps + s.step, s.lr);
         tokensBefore = s.tokens;
       },
       onEpoch: async (r) => {
         bar?.stop();
         tokensBefore = 0;
-        trainLog?.epoch(r.epoch, r.epoch * steps, r.loss, r.validationLoss, r.tokensPerSecond);
+        trainLog?.epoch(r.epoch, r.epoch * steps, r.loss, r.validationLoss, r.lr, r.tokensPerSecond);
         good = (await capture()) ?? good;
         if (good && good.epoch === r.epoch && (interrupted || r.epoch === settings.epochs || performance.now() - lastSave > CHECKPOINT_SECONDS * 1000)) write(good);
         epochStart = performance.now();
         const every = Math.max(1, Math.ceil(settings.epochs / 20));
         if (r.epoch % every === 0 || r.epoch === settings.epochs || interrupted) {
-          log(`epoch ${r.epoch}/${settings.epochs}  loss ${r.loss.toFixed(5)}${r.validationLoss !== undefined ? `  validation ${r.validationLoss.toFixed(5)}` : ""}  ${Math.round(r.tokensPerSecond)} tok/s`);
+          log(`epoch ${r.epoch}/${settings.epochs}  loss ${r.loss.toFixed(5)}${r.validationLoss !== undefined ? `  validation ${r.validationLoss.toFixed(5)}` : ""}  lr ${rateText(r.lr)}  ${Math.round(r.tokensPerSecond)} tok/s`);
         }
       },
       shouldStop: () => interrupted,

@@ -91,6 +91,21 @@ const CASES: Record<string, Case> = {
     free: { T: 5 },
     layers: ["Embedding", "LSTM", "Dense"],
   },
+  "dropout (the regularised char LM's): per sequence on the embedding, per step on the lstm's output": {
+    spec: `model char_lstm {
+  vocab chars[V]
+  dim T
+  input x: [T] of chars
+  target y: [T] of chars
+  e = dropout(embedding<4>(one_hot(x)), rate: 0.3, per: sequence)
+  h = lstm<5>(e)
+  logits = dense<V>(dropout(h, rate: 0.5))
+  loss cross_entropy(logits, y)
+}`,
+    dims: { V: 6 },
+    free: { T: 5 },
+    layers: ["Embedding", "SpatialDropout1D", "LSTM", "Dropout", "Dense"],
+  },
   "bidirectional gru tagger": {
     spec: `model tagger {
   vocab words[W]

@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseDataset } from "../../../src/backends/tfjs/dataset.js";
-import { Rng } from "../../../src/runtime/init.js";
+import { dropoutSeed, Rng } from "../../../src/runtime/init.js";
 import { DEFAULTS, type TrainSettings } from "../../../src/backends/settings.js";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import { TfModel, type ScanStates } from "../../../src/backends/tfjs/exec.js";
@@ -193,5 +193,56 @@ describe("Trainer with truncated BPTT", () => {
     const windows = new Trainer(model, settings({ batch: 2, bptt: 4 })).evaluate(data);
     // Two windows per batch, each counted with its rows: the mean window loss is half the whole-sequence loss.
     expect(Math.abs(windows * 2 - whole)).toBeLessThan(1e-5);
+  });
+});
+
+describe("Trainer with dropout", () => {
+  /** SPEC's shape with dropout on the input per step and on the scan's output per sequence. */
+  const DROPOUT_SPEC = `model m {
+  dim T
+  input x: [T, 2]
+  target y: [T, 1]
+  h = elman<3>(dropout(x, rate: 0.5))
+  p = dense<1>(dropout(h, rate: 0.3, per: sequence))
+  loss mse(p, y)
+}
+`;
+  const graph = graphOf(DROPOUT_SPEC);
+  const data = parseDataset(jsonl([6], 4), graph);
+  const losses = async (seed: number): Promise<{ losses: number[]; trainer: Trainer }> => {
+    const model = new TfModel(graph, engine, {}, 1);
+    models.push(model);
+    const trainer = new Trainer(model, settings({ batch: 1, epochs: 4, seed }));
+    const out: number[] = [];
+    await trainer.fit(data, { onStep: (i) => out.push(i.loss) });
+    return { losses: out, trainer };
+  };
+
+  it("update k draws its masks from dropoutSeed(seed, k): reproducible from the seed, other masks with another seed", async () => {
+    const fresh = new TfModel(graph, engine, {}, 1);
+    models.push(fresh);
+    const feed = { x: engine.tf.tensor(data.fields["x"]!.data as Float32Array, [1, 6, 2]), y: engine.tf.tensor(data.fields["y"]!.data as Float32Array, [1, 6, 1]) };
+    const lossWith = (seed: number | undefined) => {
+      fresh.dropout = seed;
+      return engine.tf.tidy(() => fresh.forward(feed, { T: 6 }).loss.dataSync()[0]!);
+    };
+    const first = lossWith(dropoutSeed(7, 0));
+    expect(lossWith(dropoutSeed(7, 0))).toBe(first); // the same masks from the same seed
+    const plain = lossWith(undefined);
+    expect(Math.abs(first - plain)).toBeGreaterThan(1e-4);
+
+    const a = await losses(7);
+    const b = await losses(7);
+    const c = await losses(8);
+    expect(a.losses[0]).toBeCloseTo(first, 6);
+    expect(b.losses).toEqual(a.losses);
+    expect(c.losses[0]).not.toBeCloseTo(first, 6);
+    // Not while evaluating: the trained model without masks.
+    expect(a.trainer.model.dropout).toBeUndefined();
+    const evaluated = a.trainer.evaluate(data);
+    a.trainer.model.dropout = undefined;
+    expect(evaluated).toBeCloseTo(engine.tf.tidy(() => a.trainer.model.forward(feed, { T: 6 }).loss.dataSync()[0]!), 5);
+    for (const t of [a, b, c]) t.trainer.dispose();
+    engine.tf.dispose(Object.values(feed));
   });
 });

@@ -27,6 +27,9 @@
  *    tensor but 1.3e-6 of the model's scale. The losses agree
  *    within 1e-5 relative.
  *
+ * Models with dropout run with drawn masks, one fixed set (the same seed on
+ * both targets: runtime/init.ts drawMask) for every forward pass of a check.
+ *
  * Models are small: batch 2, sequence lengths 3 (4 where a dim must be a
  * multiple of 4), data vocabularies of 5 tokens, parameters moved randomly
  * off their initial values by half their rms (test/helpers/emitted.ts perturb). Specs
@@ -51,6 +54,8 @@ const B = 2;
 const RTOL = F64_CHECK.rtol;
 const TFJS_RTOL = 1e-4;
 const SEED = 3;
+/** The seed of the dropout masks of models with dropout (both targets draw the same masks from it). */
+const DROPOUT_SEED = 5;
 
 interface Case {
   label: string;
@@ -81,6 +86,8 @@ async function setUp(c: Case, precision: "f32" | "f64") {
   const dims: Dims = smallDims(em.INFO);
   const model: CompiledModel = em.createModel(dims, B);
   model.init(SEED);
+  // Dropout as in training, with one fixed set of masks for every forward pass of the check.
+  model.setDropout?.(DROPOUT_SEED);
   const rng = new Rng(11);
   perturb(model, rng);
   const batch: Batch = randomBatch(em.INFO, dims, B, rng, precision);
@@ -103,6 +110,13 @@ describe("ts target, f64: gradients equal 4-point central differences of the los
   it.each(CASES.map((c) => [c.label, c] as const))("%s", async (label, c) => {
     const { model, batch, rng } = await setUp(c, "f64");
     expect(Object.keys(model.layout).length, "a model without parameters").toBeGreaterThan(0);
+    if (model.setDropout) {
+      // Not vacuous: the masks change the loss.
+      model.setDropout(undefined);
+      const plain = model.forward(batch);
+      model.setDropout(DROPOUT_SEED);
+      expect(Math.abs(model.forward(batch) - plain), "dropout changes nothing").toBeGreaterThan(1e-6);
+    }
     const loss = model.forward(batch);
     expect(Number.isFinite(loss)).toBe(true);
     model.backward();
@@ -133,6 +147,7 @@ describe("ts target, f32: gradients equal the tfjs target's (cpu backend)", () =
     const loss = model.forward(batch);
     model.backward();
     const tfModel = new TfModel(em.graph, engine, dims, SEED);
+    tfModel.dropout = DROPOUT_SEED;
     try {
       expect([...tfModel.params.keys()].sort()).toEqual(Object.keys(model.layout).sort());
       tfModel.setWeights(Object.fromEntries(Object.entries(model.layout).map(([name, { offset, size }]) => [name, model.params.subarray(offset, offset + size)])));
