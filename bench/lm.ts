@@ -44,6 +44,7 @@ import type { Batch, Buf } from "../src/runtime/model-api.js";
 import { median, repoRoot } from "./check.js";
 import { B, BASE, byteIds, LR_QUALITY, LR_TIMING, lstmStepFlops, markdownTable, repositoryText, streamWindows, V, type LmBenchOptions, type Size } from "./lm-config.js";
 import { charLmSpec, emitTrainer, kerasCharLmToSeqc } from "./ts.js";
+import { findTorch } from "../src/backends/pytorch/find-torch.js";
 
 /** Random tokens of the timing batch (an LCG: the same in every run). */
 function randomTokens(n: number, seed: number): Int32Array {
@@ -230,17 +231,6 @@ export async function memoryContender(who: "ts" | "tfjs" | "layers", size: Size,
 }
 
 // ------------------------------------------------------------------ PyTorch in a child process
-
-/** The Python that imports torch: `python3`, else `/usr/bin/python3`; or why there is none. */
-export function findTorch(): { python: string; version: string } | { skipped: string } {
-  const tried: string[] = [];
-  for (const python of ["python3", "/usr/bin/python3"]) {
-    const r = spawnSync(python, ["-c", "import torch; print(torch.__version__)"], { encoding: "utf8" });
-    if (r.status === 0) return { python, version: r.stdout.trim() };
-    tried.push(`${python}: ${r.error ? r.error.message : (r.stderr.trim().split("\n").pop() ?? `exit ${r.status}`)}`);
-  }
-  return { skipped: `no python3 imports torch (${tried.join("; ")}); Debian: apt-get install python3-torch` };
-}
 
 class TorchProcess {
   private readonly child: ChildProcessWithoutNullStreams;
