@@ -4,7 +4,9 @@
  * (generate.ts: every construct the tester covers), each on examples of
  * different lengths, run in float64 in one Python process (torch.ts): the
  * same loss and gradients within 1e-9 of their scale. Without a python that
- * imports torch the cases are skipped, saying why (find-torch.ts).
+ * imports torch the cases are skipped, saying why (find-torch.ts). Hostile
+ * names and strings (torch-hostile.ts, and the ts target's) run and agree
+ * too: they cannot inject code into model.py.
  */
 import { readdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -13,6 +15,8 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { findTorch } from "../../src/backends/pytorch/find-torch.js";
 import { shrink, SHRINK } from "../helpers/spec.js";
 import { awaitTorchInstall } from "../helpers/torch.js";
+import { FILE, KEYWORDS } from "../backends/ts/hostile-specs.js";
+import { PYTHON_FILE, PYTHON_HOSTILE } from "./torch-hostile.js";
 import { generateModel, seededChoose } from "./generate.js";
 import { Rng } from "../../src/runtime/init.js";
 import { graphOrMessages, reference, type Reference } from "./run.js";
@@ -20,7 +24,7 @@ import { runTorch, TORCH_RTOL, type TorchVerdict } from "./torch.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const SPEC_DIR = join(resolve(HERE, "../.."), "specs");
-const GENERATED = Number(process.env["SEQC_TORCH_DIFF_RUNS"] ?? "40") || 40;
+const GENERATED = Number(process.env["SEQC_TORCH_DIFF_RUNS"] ?? "10") || 10;
 
 await awaitTorchInstall();
 const torch = findTorch();
@@ -51,7 +55,12 @@ const generated: Case[] = Array.from({ length: GENERATED }, (_, i) => {
   return { label: `generated #${i}`, text: g.text, file: "gen.seq", seed: 1000 + i, minLength: g.minLength, maxLength: g.minLength + 3 };
 });
 
-const cases = [...shipped, ...generated];
+const hostile: Case[] = [
+  { label: "hostile: Python's words", text: PYTHON_HOSTILE, file: PYTHON_FILE, seed: 3, minLength: 2, maxLength: 5 },
+  { label: "hostile: the ts target's words", text: KEYWORDS, file: FILE, seed: 3, minLength: 2, maxLength: 5 },
+];
+
+const cases = [...shipped, ...hostile, ...generated];
 const verdicts = new Map<string, { ref: Reference | string; verdict?: TorchVerdict }>();
 
 describe.skipIf(skip !== "")(`${skip || "the pytorch target equals the ts target in f64"} (<= ${TORCH_RTOL} relative)`, () => {
@@ -76,7 +85,7 @@ describe.skipIf(skip !== "")(`${skip || "the pytorch target equals the ts target
     for (const c of shipped) console.log(`  ${c.label.padEnd(44)} ${verdicts.get(c.label)?.verdict?.worst.toExponential(2) ?? "-"}`);
   }, 600_000);
 
-  it.each(shipped.map((c) => c.label))("%s", (label) => {
+  it.each([...shipped, ...hostile].map((c) => c.label))("%s", (label) => {
     const v = verdicts.get(label)!;
     expect(typeof v.ref === "string" ? v.ref : "").toBe("");
     expect(v.verdict?.refused ?? "").toBe("");
