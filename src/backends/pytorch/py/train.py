@@ -425,8 +425,9 @@ def run_train(argv):
         print(f"trained {INFO['name']}: {epoch} {'epoch' if epoch == 1 else 'epochs'} on {len(train)} examples{text} "
               f"({time.time() - started:.1f} s, {world} {'process' if world == 1 else 'processes'}); saved {a.out}", flush=True)
     if world > 1:
+        # Every rank ends together (rank 0 has saved). No destroy_process_group: gloo's (PyTorch 1.13) can wait
+        # forever for a peer that has exited; the process's exit releases the group.
         dist.barrier()
-        dist.destroy_process_group()
     return 0
 
 
