@@ -7,7 +7,7 @@
  * - the seqc tfjs target (TfModel, tf.variableGrads, tf.train.adam) on the same backend;
  * - the seqc ts target: the emitted trainer (f32), imported as bench/ts.ts does, through its public model API;
  * - PyTorch (bench/torch_lstm.py, nn.LSTM + nn.Linear) in a child process with OPENBLAS_NUM_THREADS=1 and
- *   torch.set_num_threads(1), when a Python imports torch (`$SEQC_PYTHON`, `python3` or `/usr/bin/python3`: src/cli/python.ts) (else its rows are skipped,
+ *   torch.set_num_threads(1), when a Python imports torch (`$SEQC_PYTHON`, `python3` or `/usr/bin/python3`: src/backends/pytorch/find-torch.ts) (else its rows are skipped,
  *   saying why, and ratios are to tfjs-layers).
  *
  * Four tables:
@@ -44,7 +44,7 @@ import type { Batch, Buf } from "../src/runtime/model-api.js";
 import { median, repoRoot } from "./check.js";
 import { B, BASE, byteIds, LR_QUALITY, LR_TIMING, lstmStepFlops, markdownTable, repositoryText, streamWindows, V, type LmBenchOptions, type Size } from "./lm-config.js";
 import { charLmSpec, emitTrainer, kerasCharLmToSeqc } from "./ts.js";
-import { findTorchPython, type NoTorch } from "../src/cli/python.js";
+import { findTorchPython, type NoTorch } from "../src/backends/pytorch/find-torch.js";
 
 /** Random tokens of the timing batch (an LCG: the same in every run). */
 function randomTokens(n: number, seed: number): Int32Array {

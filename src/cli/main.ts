@@ -6,7 +6,7 @@ import type { Argv } from "yargs";
 import { FORMATS, type Format } from "../diagnostics/render/index.js";
 import { BACKENDS, type BackendName } from "../backends/tfjs/engine.js";
 import { UsageError, UserIoError } from "./io.js";
-import { COMPILE_TARGETS, DIM_HELP, dimTexts, EXPORT_TARGETS, GRAPH_FORMATS, IMPORT_FORMATS, parseDims, parseLrSchedule, PLOT_AXES, VERSION, type ExportTarget, type GraphFormat, type ImportFormat, type PlotAxis } from "./options.js";
+import { COMPILE_TARGETS, DIM_HELP, dimTexts, EXPORT_TARGETS, GRAPH_FORMATS, IMPORT_FORMATS, parseDims, parseLrSchedule, PLOT_AXES, VERSION, type CompileTarget, type ExportTarget, type GraphFormat, type ImportFormat, type PlotAxis } from "./options.js";
 import type { OutputOptions } from "./output.js";
 import type { Rankdir } from "../graph/dot.js";
 import { readCheckArgs } from "./check-args.js";
@@ -288,19 +288,19 @@ async function runYargs(argv: string[]): Promise<number> {
     )
     .command(
       "compile <spec>",
-      "compile a spec's model to a standalone trainer (ts: TypeScript with the forward and backward passes written out; no dependencies)",
+      "compile a spec's model to a standalone trainer (ts: TypeScript with the forward and backward passes written out, no dependencies; pytorch: nn.Modules and a torchrun/DDP trainer)",
       (y) =>
         y.positional("spec", { type: "string", demandOption: true })
           .option("target", { choices: [...COMPILE_TARGETS], default: "ts", describe: "what to compile to" })
           .option("out", { alias: "o", type: "string", demandOption: true, describe: "the directory to write (created if needed)" })
           .option("model", { alias: "m", type: "string", describe: "the model, when the spec has several" })
           .option("dim", { type: "string", requiresArg: true, describe: `${DIM_HELP} (fixed in the trainer)` })
-          .option("precision", { choices: ["f32", "f64"], default: "f32", describe: "float type of the buffers (f64: Float64Array)" })
-          .option("js", { type: "boolean", default: true, describe: "also write .js beside each .ts (so `node OUT/train.js` runs it); --no-js for .ts only" })
+          .option("precision", { choices: ["f32", "f64"], default: "f32", describe: "ts: float type of the buffers (f64: Float64Array)" })
+          .option("js", { type: "boolean", default: true, describe: "ts: also write .js beside each .ts (so `node OUT/train.js` runs it); --no-js for .ts only" })
           .option("quiet", { alias: "q", type: "boolean", default: false }),
       async (a) => {
         exit = await (await commands.compile()).runCompile(a.spec, {
-          ...outputOptions(a as GlobalArgs), target: a.target as "ts", out: a.out, precision: a.precision as "f32" | "f64", js: a.js, quiet: a.quiet,
+          ...outputOptions(a as GlobalArgs), target: a.target as CompileTarget, out: a.out, precision: a.precision as "f32" | "f64", js: a.js, quiet: a.quiet,
           dims: parseDims(dimTexts(a.dim)),
           ...(a.model ? { model: a.model } : {}),
         });

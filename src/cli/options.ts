@@ -12,7 +12,7 @@ import { UsageError } from "./io.js";
 export const VERSION = "0.1.0";
 
 /** `seqc compile --target`. */
-export const COMPILE_TARGETS = ["ts"] as const;
+export const COMPILE_TARGETS = ["ts", "pytorch"] as const;
 export type CompileTarget = (typeof COMPILE_TARGETS)[number];
 
 /** `seqc export --to` (one so far). */

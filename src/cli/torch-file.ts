@@ -1,5 +1,5 @@
 /**
- * Reading a PyTorch `.pt` file: Python with torch (src/cli/python.ts) loads it
+ * Reading a PyTorch `.pt` file: Python with torch (src/backends/pytorch/find-torch.ts) loads it
  * with `torch.load(map_location="cpu", weights_only=True)` (no code in the
  * file runs), takes the state_dict (the file's dict itself, or its
  * `state_dict` / `model_state_dict` / `model` entry), and writes its tensors
@@ -14,10 +14,10 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { TorchTensor } from "../backends/torch/weights.js";
+import type { TorchTensor } from "../backends/pytorch/weights.js";
 import { ioReason } from "../runtime/errors.js";
 import { UserIoError } from "./io.js";
-import { findTorchPython } from "./python.js";
+import { findTorchPython } from "../backends/pytorch/find-torch.js";
 
 /** The Python side: argv[1] the .pt file, argv[2] the directory to write header.json and tensors.bin into. */
 const LOAD_STATE_DICT = String.raw`

@@ -94,7 +94,7 @@ function scheduleText(s: LrSchedule | undefined): string {
 }
 /** Steps per training sequence cut from a text or a series when neither the settings (bptt) nor --seq-length say. */
 const DEFAULT_SEQUENCE = 100;
-const EVAL_SEQUENCE = 100;
+export const EVAL_SEQUENCE = 100;
 
 function out(s: string): void {
   process.stdout.write(s);
@@ -160,7 +160,7 @@ const TRAIN_OPTIONS: Record<string, OptKind> = {
 };
 
 /** The run's settings: the spec's defaults overridden by the command line (an --optimizer other than the spec's starts from its defaults). */
-function settingsOf(defaults: TrainDefaults, a: ParsedArgs): TrainDefaults {
+export function settingsOf(defaults: TrainDefaults, a: ParsedArgs): TrainDefaults {
   const name = str(a, "optimizer");
   if (name !== undefined && !OPTIMIZERS.includes(name as OptimizerName)) throw new UsageError(`--optimizer ${name}: use ${OPTIMIZERS.join(", ")}`);
   const schedule = str(a, "lr-schedule");
@@ -191,7 +191,7 @@ function settingsOf(defaults: TrainDefaults, a: ParsedArgs): TrainDefaults {
  * BPTT (and no --seq-length) as streams (ReadOptions.streams), else cut into
  * sequences of --seq-length, the bptt window or DEFAULT_SEQUENCE steps.
  */
-function loadTrainingData(path: string, info: ModelInfo, s: TrainDefaults, seqLength: number | undefined, vocabularies: Record<string, Vocabulary> | undefined): DataSet {
+export function loadTrainingData(path: string, info: ModelInfo, s: TrainDefaults, seqLength: number | undefined, vocabularies: Record<string, Vocabulary> | undefined): DataSet {
   const format = formatOf(path);
   const base: ReadOptions = { format, floats: info.precision, ...(vocabularies ? { vocabularies } : {}) };
   if (format === "text" && s.bptt > 0 && seqLength === undefined) return loadData(path, dataModelOf(info), { ...base, streams: { bptt: s.bptt, batch: s.batch, validation: s.validation } });
@@ -206,7 +206,7 @@ function split(examples: Examples, fraction: number, seed: number): { train: Exa
 }
 
 /** Every dim of the model as the saved model.json gives it: fixed ones, vocabulary sizes and the free ones at their maxima. */
-function savedDims(info: ModelInfo, table: DimTable, vocabs: Record<string, Vocabulary>, free: Dims): Record<string, number> {
+export function savedDims(info: ModelInfo, table: DimTable, vocabs: Record<string, Vocabulary>, free: Dims): Record<string, number> {
   const all: Record<string, number> = {};
   const bound = table.bound();
   const values = { ...Object.fromEntries([...bound].map(([k, u]) => [k, table.value(k, u)])), ...table.vocabSizes(vocabs), ...free };
@@ -437,12 +437,12 @@ function validationLoss(model: CompiledModel, info: ModelInfo, examples: Example
 
 
 /** A model directory read for this model: checked against it (names, shapes, dims, vocabularies), with its vocabularies. */
-interface LoadedDir {
+export interface LoadedDir {
   saved: SavedModel;
   vocabs: Record<string, Vocabulary>;
 }
 
-function readModelDir(dir: string, info: ModelInfo): LoadedDir {
+export function readModelDir(dir: string, info: ModelInfo): LoadedDir {
   const saved = loadModel(dir);
   checkModelFits(saved, info, dir);
   return { saved, vocabs: savedVocabularies(saved, dir) };

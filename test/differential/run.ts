@@ -133,8 +133,32 @@ function padded(tf: Engine["tf"], info: ModelInfo, examples: Batch[], maxDims: D
   return out;
 }
 
-/** Runs one spec on every target; see the file comment. */
-export async function runSpec(text: string, opts: RunOptions): Promise<Verdict> {
+/**
+ * The reference run of a spec: the ts target in f64 on each example alone,
+ * from weights moved off the spec's initialisers; their mean loss and
+ * gradient, and (unless noFd) its gradient against finite differences.
+ */
+export interface Reference {
+  graph: Graph;
+  sources: Map<string, string>;
+  info: ModelInfo;
+  /** The values of the free dims that are not lengths (data vocabularies: 5 tokens). */
+  fixed: Dims;
+  lengths: Record<string, number[]>;
+  maxDims: Dims;
+  /** The examples, each a batch of one. */
+  examples: Batch[];
+  /** The weights by parameter name. */
+  weights: Record<string, Float64Array>;
+  loss: number;
+  grads: Record<string, Float64Array>;
+  failures: string[];
+  fdWorst: number;
+  rng: Rng;
+}
+
+/** The reference run (see Reference), or why the spec does not get one. */
+export async function reference(text: string, opts: RunOptions): Promise<Reference | Exclude<Verdict, { kind: "ran" }>> {
   const file = opts.file ?? "gen.seq";
   const g = graphOrMessages(text, file, opts.model);
   if ("messages" in g) return { kind: "rejected", stage: "check", messages: g.messages };
@@ -172,19 +196,18 @@ export async function runSpec(text: string, opts: RunOptions): Promise<Verdict> 
   const first = ts.createModel(dimsOf(0), 1);
   first.init(opts.seed);
   perturb(first, rng);
-  const weights = Float64Array.from(first.params);
+  const flat = Float64Array.from(first.params);
   // One example per batch: tokens uniform over the vocabulary, float inputs in [-1, 1), float targets in (0.05, 0.95).
   const examples = Array.from({ length: B }, (_, b) => randomBatch(info, dimsOf(b), 1, rng, "f64"));
 
   const failures: string[] = [];
-  const worst: Record<Pair, number> = { "ts-f64 vs fd": 0, "tfjs-cpu vs ts-f64": 0, "tfjs-wasm vs ts-f64": 0 };
-
+  let fdWorst = 0;
   // ts f64, one example at a time.
   let loss = 0;
-  const grads = new Float64Array(weights.length);
+  const grads = new Float64Array(flat.length);
   for (let b = 0; b < B; b++) {
     const m = b === 0 ? first : ts.createModel(dimsOf(b), 1);
-    m.params.set(weights);
+    m.params.set(flat);
     const l = m.forward(examples[b]!);
     if (!Number.isFinite(l)) failures.push(`ts-f64: loss ${l} on example ${b}`);
     m.backward();
@@ -193,10 +216,21 @@ export async function runSpec(text: string, opts: RunOptions): Promise<Verdict> 
     if (b === 0 && !opts.noFd) {
       const g0 = Float64Array.from(m.grads);
       const r = gradientCheck(compiledLoss(m, examples[0]!), g0, l, new Rng(opts.seed + 1));
-      worst["ts-f64 vs fd"] = r.worstRel;
+      fdWorst = r.worstRel;
       failures.push(...r.failures.map((f) => `ts-f64 vs fd: ${f}`));
     }
   }
+  const byName = (buf: Float64Array) => Object.fromEntries(Object.entries(first.layout).map(([name, { offset, size }]) => [name, buf.slice(offset, offset + size)]));
+  return { graph, sources, info, fixed, lengths, maxDims, examples, weights: byName(flat), loss, grads: byName(grads), failures, fdWorst, rng };
+}
+
+/** Runs one spec on every target; see the file comment. */
+export async function runSpec(text: string, opts: RunOptions): Promise<Verdict> {
+  const ref = await reference(text, opts);
+  if (!("graph" in ref)) return ref;
+  const { graph, info, fixed, lengths, maxDims, examples, loss, rng } = ref;
+  const failures = [...ref.failures];
+  const worst: Record<Pair, number> = { "ts-f64 vs fd": ref.fdWorst, "tfjs-cpu vs ts-f64": 0, "tfjs-wasm vs ts-f64": 0 };
 
   for (const backend of opts.backends ?? (["cpu", "wasm"] as const)) {
     const pair: Pair = backend === "cpu" ? "tfjs-cpu vs ts-f64" : "tfjs-wasm vs ts-f64";
@@ -205,14 +239,14 @@ export async function runSpec(text: string, opts: RunOptions): Promise<Verdict> 
     const tfModel = new TfModel(graph, e, fixed, opts.seed);
     const inputs = padded(tf, info, examples, maxDims, rng);
     try {
-      tfModel.setWeights(Object.fromEntries(Object.entries(first.layout).map(([name, { offset, size }]) => [name, weights.subarray(offset, offset + size)])));
+      tfModel.setWeights(ref.weights);
       const lens = Object.fromEntries(Object.entries(lengths).map(([k, v]) => [k, v]));
       const { value, grads: tg } = tf.variableGrads(() => tfModel.forward(inputs, maxDims, lens).loss);
       const tfLoss = value.dataSync()[0]!;
       const lossErr = Math.abs(tfLoss - loss) / Math.max(1, Math.abs(loss));
       if (!(lossErr <= TFJS_RTOL)) failures.push(`${pair}: loss ${tfLoss} vs ${loss}`);
       let ratio = lossErr;
-      const refs = Object.fromEntries(Object.entries(first.layout).map(([name, { offset, size }]) => [name, grads.subarray(offset, offset + size)]));
+      const refs = ref.grads;
       const G = Math.max(...Object.values(refs).map(maxAbs));
       for (const [name, ref] of Object.entries(refs)) {
         const v = tg[tfModel.params.get(name)!.name];
@@ -234,5 +268,5 @@ export async function runSpec(text: string, opts: RunOptions): Promise<Verdict> 
       tfModel.dispose();
     }
   }
-  return { kind: "ran", worst, failures, examples: B, lengths };
+  return { kind: "ran", worst, failures, examples: examples.length, lengths };
 }

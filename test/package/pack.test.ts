@@ -91,8 +91,8 @@ afterAll(() => {
 }, STEP_TIMEOUT);
 
 describe("the npm package, installed from its tarball", { timeout: STEP_TIMEOUT }, () => {
-  it("ships the build, the declarations, the standard library and the ts target's runtime; not the tests or the specs", () => {
-    expect(packed).toEqual(expect.arrayContaining(["package.json", "README.md", "bin/seqc.js", "dist/src/cli/main.js", "dist/src/api.js", "dist/src/api.d.ts", "dist/src/ir/ir-validator.generated.js", "src/std/recurrent.seq", "src/runtime/trainer.ts", "docs/language.md"]));
+  it("ships the build, the declarations, the standard library and the ts and pytorch targets' runtimes; not the tests or the specs", () => {
+    expect(packed).toEqual(expect.arrayContaining(["package.json", "README.md", "bin/seqc.js", "dist/src/cli/main.js", "dist/src/api.js", "dist/src/api.d.ts", "dist/src/ir/ir-validator.generated.js", "src/std/recurrent.seq", "src/runtime/trainer.ts", "src/backends/pytorch/py/train.py", "src/backends/pytorch/py/seqc_torch.py", "docs/language.md"]));
     expect(packed.filter((p) => /^(test|specs|bench|dist\/bench)\//.test(p) || p.endsWith(".map"))).toEqual([]);
   });
 

@@ -5,9 +5,8 @@
  * model directory, the trainer) is copied next to them. `emitFiles` is pure; reading the
  * runtime's text from the package is `runtimeSources`.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import ts from "typescript";
 import { lossTerms, NodeError, type Dim, type Graph, type Source } from "../../graph/graph.js";
 import { dimTable, vocabInfos } from "../../graph/dims.js";
@@ -17,6 +16,7 @@ import type { ModelInfo as CheckedModel } from "../../check/infer.js";
 import type { Program } from "../../ir/program.js";
 import { specSettings, type TrainSettings } from "../settings.js";
 import { emitModel } from "./emit.js";
+import { packageRoot } from "../package-root.js";
 import type { FieldInfo, ModelInfo } from "../../runtime/model-api.js";
 
 
@@ -31,13 +31,7 @@ export class TsTargetError extends NodeError {}
 
 /** The texts of the runtime files, read from this package's sources. */
 export function runtimeSources(): Record<string, string> {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, "package.json"))) {
-    const up = dirname(dir);
-    if (up === dir) throw new Error("ts target: cannot find the seqc package root");
-    dir = up;
-  }
-  const runtime = join(dir, "src", "runtime");
+  const runtime = join(packageRoot(), "src", "runtime");
   const files = readdirSync(runtime).filter((f) => f.endsWith(".ts")).sort();
   return Object.fromEntries(files.map((f) => [f, readFileSync(join(runtime, f), "utf8")]));
 }

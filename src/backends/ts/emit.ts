@@ -9,7 +9,7 @@
  * sanitised (names.ts), strings go through JSON.stringify, and comments lose
  * their line breaks.
  */
-import { lineIndex, position } from "../../diagnostics/render/lines.js";
+import { commentText, specLine } from "../spec-lines.js";
 import type { Source } from "../../graph/graph.js";
 import type { Val } from "../../kernel/api.js";
 import type { KernelProgram } from "../../kernel/lower.js";
@@ -20,11 +20,6 @@ import type { ModelInfo } from "../../runtime/model-api.js";
 
 export interface EmitOptions {
   precision: "f32" | "f64";
-}
-
-/** A comment's text on one line: no line terminators. */
-export function commentText(s: string): string {
-  return s.replace(/[\r\n\u2028\u2029]+/g, " ");
 }
 
 const num = (v: number): string => (Number.isNaN(v) ? "NaN" : v === Infinity ? "Infinity" : v === -Infinity ? "-Infinity" : Object.is(v, -0) ? "0" : String(v));
@@ -50,13 +45,7 @@ class Printer {
 
   /** A comment line: the text, and the spec line it comes from (`file:line: text`; the file alone when its text is unknown). */
   note(text: string, src: Source | undefined): void {
-    const spec = src === undefined ? undefined : this.sources.get(src.file);
-    let where = src?.file;
-    if (src !== undefined && spec !== undefined) {
-      const index = lineIndex(spec);
-      const { line } = position(index, src.loc.start);
-      where = `${src.file}:${line}: ${spec.slice(index.starts[line - 1], index.starts[line] ?? spec.length).trim()}`;
-    }
+    const where = specLine(src, this.sources);
     this.line(`// ${commentText(where === undefined ? text : `${text} (${where})`)}`);
   }
 

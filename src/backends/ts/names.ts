@@ -6,6 +6,7 @@
  * TypeScript text, written in the form the kernel program built them.
  */
 import type { BufferDecl, E, Label, SizeVar } from "../../kernel/program.js";
+import { Names } from "../names.js";
 
 /** JavaScript reserved words and names the emitted code uses itself. */
 const RESERVED = new Set(
@@ -15,21 +16,6 @@ const RESERVED = new Set(
     "constructor __proto__ info params grads layout maxBatch B initial init forward backward value lossValue finalStates setInitialStates").split(" "),
 );
 
-/** Unique JavaScript identifiers from spec names. */
-export class Names {
-  private readonly used = new Set<string>();
-
-  take(base: string): string {
-    let name = base.replace(/'/g, "_next").replace(/[^A-Za-z0-9_]/g, "_");
-    if (!/^[A-Za-z_]/.test(name)) name = `_${name}`;
-    if (RESERVED.has(name)) name = `${name}_`;
-    let out = name;
-    for (let i = 2; this.used.has(out); i++) out = `${name}_${i}`;
-    this.used.add(out);
-    return out;
-  }
-}
-
 /** A label's text, with the buffers it mentions by their identifiers. */
 export function labelText(label: Label, bufs: readonly string[]): string {
   return label.map((part) => (typeof part === "string" ? part : bufs[part.buf]!)).join("");
@@ -37,7 +23,7 @@ export function labelText(label: Label, bufs: readonly string[]): string {
 
 /** The identifiers of a program's buffers, by BufId. */
 export function bufferNames(buffers: readonly BufferDecl[]): string[] {
-  const names = new Names();
+  const names = new Names(RESERVED);
   const out: string[] = [];
   for (const b of buffers) out.push(names.take(labelText(b.name, out)));
   return out;

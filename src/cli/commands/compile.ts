@@ -3,17 +3,22 @@
  * model: model.ts (forward and backward written out), train.ts and the runtime
  * files, each with a .js beside it (so `node DIR/train.js` runs it) unless
  * --no-js, plus package.json (ES modules) and a tsconfig.json for `tsc -p DIR`.
+ * `--target pytorch`: model.py (nn.Modules), train.py (torchrun/DDP), and
+ * seqc's runtime for it (src/backends/pytorch/compile.ts).
  *
  * Exit codes: 0 done; 1 the spec has errors or uses something the ts target
  * cannot compile (the message says what); 2 unwritable output.
  */
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { compileSpec } from "../../driver.js";
 import { specFiles, UserIoError } from "../io.js";
 import { ioReason } from "../../runtime/errors.js";
 import { compiledOrExit, describeSource, type OutputOptions } from "../output.js";
 import type { CompileTarget } from "../options.js";
+import { NodeError, type Graph } from "../../graph/graph.js";
+import type { Program } from "../../ir/program.js";
+import type { ModelInfo as CheckedModel } from "../../check/infer.js";
 
 export interface CompileOptions extends OutputOptions {
   target: CompileTarget;
@@ -26,23 +31,35 @@ export interface CompileOptions extends OutputOptions {
   dims?: ReadonlyMap<string, number>;
 }
 
+type Target = (program: Program, info: CheckedModel, graph: Graph, opts: CompileOptions) => Promise<Record<string, string>>;
+
+/**
+ * Each target's files (its module is imported when it runs). A target's own
+ * error class (a NodeError: TsTargetError, PyTorchTargetError) is a model it
+ * cannot compile: exit 1 with the place in the spec.
+ */
+const TARGETS: Record<CompileTarget, Target> = {
+  ts: async (program, info, graph, opts) => (await import("../../backends/ts/compile.js")).trainerFiles(program, info, graph, { precision: opts.precision, js: opts.js }),
+  pytorch: async (program, info, graph) => (await import("../../backends/pytorch/compile.js")).pytorchTrainerFiles(program, info, graph),
+};
+
 export async function runCompile(spec: string, opts: CompileOptions): Promise<number> {
   const compiled = compiledOrExit(compileSpec(spec, { ...specFiles(spec, opts.model), ...(opts.dims ? { dims: opts.dims } : {}) }), opts);
   if (typeof compiled === "number") return compiled;
   const { program, model: info, graph } = compiled;
-  const [ts, { writeAllAtomic }] = await Promise.all([import("../../backends/ts/compile.js"), import("../../runtime/files.js")]);
+  const { writeAllAtomic } = await import("../../runtime/files.js");
   let out: Record<string, string>;
   try {
-    out = ts.trainerFiles(program, info, graph, { precision: opts.precision, js: opts.js });
+    out = await TARGETS[opts.target](program, info, graph, opts);
   } catch (e) {
-    if (e instanceof ts.TsTargetError) {
+    if (e instanceof NodeError && e.constructor !== NodeError) {
       process.stderr.write(`error: ${e.src ? describeSource(e.src) : spec}: model ${info.name}: ${e.message}\n`);
       return 1;
     }
     throw e;
   }
   try {
-    mkdirSync(opts.out, { recursive: true });
+    for (const dir of new Set(Object.keys(out).map((name) => dirname(join(opts.out, name))))) mkdirSync(dir, { recursive: true });
     // All or none: a full disk leaves the folder as it was, not half a trainer.
     writeAllAtomic(opts.out, out);
   } catch (e) {
@@ -51,8 +68,10 @@ export async function runCompile(spec: string, opts: CompileOptions): Promise<nu
     throw new UserIoError(`cannot write ${opts.out}: ${ioReason(e)}`);
   }
   if (!opts.quiet) {
-    process.stdout.write(`compiled ${info.name} (${graph.params.length} parameters, ${opts.precision}) to ${opts.out}: ${Object.keys(out).sort().join(", ")}\n`);
-    process.stdout.write(`train it: node ${join(opts.out, "train.js")} --data FILE   (--help for the options)\n`);
+    process.stdout.write(`compiled ${info.name} (${graph.params.length} parameters, ${opts.target === "pytorch" ? "pytorch" : opts.precision}) to ${opts.out}: ${Object.keys(out).sort().join(", ")}\n`);
+    process.stdout.write(opts.target === "pytorch"
+      ? `train it: python3 ${join(opts.out, "train.py")} --data FILE   (--help for the options; under torchrun for several processes or GPUs, docs/pytorch-target.md)\n`
+      : `train it: node ${join(opts.out, "train.js")} --data FILE   (--help for the options)\n`);
   }
   return 0;
 }

@@ -4,7 +4,7 @@
  * `tf.loadLayersModel` reads), and `seqc import-weights SPEC WEIGHTS -o DIR`:
  * a seqc model directory whose weights come from a tfjs-layers model of the
  * same architecture (one exported by seqc, or converted from Keras), or from a
- * PyTorch state_dict (src/backends/torch/weights.ts, docs/pytorch.md).
+ * PyTorch state_dict (src/backends/pytorch/weights.ts, docs/pytorch.md).
  *
  * Exit codes: 0 done; 1 the spec has errors, or its model has a construct
  * tfjs-layers does not have (the message names it and its place), or the
@@ -178,7 +178,7 @@ async function fromLayers(spec: string, compiled: { program: { sources: Readonly
 
 /** The weights of a PyTorch state_dict file, or exit 1 when it does not fit the spec (docs/pytorch.md). */
 async function fromTorch(spec: string, graph: Graph, path: string, opts: ImportWeightsOptions): Promise<Imported | number> {
-  const [{ readStateDict }, { importTorchWeights, seqcLayers, TorchImportError }] = await Promise.all([import("../torch-file.js"), import("../../backends/torch/weights.js")]);
+  const [{ readStateDict }, { importTorchWeights, seqcLayers, TorchImportError }] = await Promise.all([import("../torch-file.js"), import("../../backends/pytorch/weights.js")]);
   try {
     // The spec's side first: a layer torch does not have is said without starting Python.
     seqcLayers(graph);

@@ -11,7 +11,7 @@
  * (f32 on both sides). Bad files: exit 2 (not a state_dict) or 1 (a spec
  * layer torch does not have), one line, no stack.
  *
- * Needs a Python with torch (src/cli/python.ts finds one); without it the
+ * Needs a Python with torch (src/backends/pytorch/find-torch.ts finds one); without it the
  * tests are skipped and their names say why.
  */
 import { readFileSync } from "node:fs";
@@ -21,7 +21,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { loadEngine } from "../../../src/backends/tfjs/engine.js";
 import { TfModel } from "../../../src/backends/tfjs/exec.js";
 import { loadModel } from "../../../src/runtime/model-dir.js";
-import { findTorchPython } from "../../../src/cli/python.js";
+import { torchForTests } from "../../helpers/torch.js";
 import { ROOT, runSeqc, scratch } from "../../helpers/cli.js";
 import { graphOf } from "../../helpers/spec.js";
 import { maxAbsDiff } from "../../helpers/numeric.js";
@@ -51,15 +51,14 @@ interface Expected {
   values: Record<string, { shape: number[]; data: number[] }>;
 }
 
-const torch = findTorchPython();
-const missing = "missing" in torch ? torch.missing : undefined;
+const { python, skip } = await torchForTests();
 const tmp = scratch("seqc-import-torch-");
 
-describe.skipIf(missing !== undefined)(`seqc import-weights --from torch${missing ? ` (skipped: ${missing})` : ""}`, () => {
+describe.skipIf(skip !== "")(skip || "seqc import-weights --from torch", () => {
   let expected: Expected;
 
   beforeAll(() => {
-    const r = spawnSync((torch as { python: string }).python, [join(ROOT, "test/cli/commands/import-weights-torch.py"), tmp.dir], { encoding: "utf8" });
+    const r = spawnSync(python, [join(ROOT, "test/cli/commands/import-weights-torch.py"), tmp.dir], { encoding: "utf8" });
     expect(r.status, r.stderr).toBe(0);
     expected = JSON.parse(readFileSync(join(tmp.dir, "expected.json"), "utf8")) as Expected;
   });

@@ -1,6 +1,6 @@
-/** Finding a Python that imports torch (src/cli/python.ts): SEQC_PYTHON alone when set, else python3 then /usr/bin/python3. */
+/** Finding a Python that imports torch (src/backends/pytorch/find-torch.ts): SEQC_PYTHON alone when set, else python3 then /usr/bin/python3. */
 import { describe, expect, it } from "vitest";
-import { findTorchPython, pythonCandidates } from "../../src/cli/python.js";
+import { findTorchPython, pythonCandidates } from "../../../src/backends/pytorch/find-torch.js";
 
 describe("a Python with torch", () => {
   it("SEQC_PYTHON, when set, is the only candidate; else python3 on the PATH, then /usr/bin/python3", () => {

@@ -117,7 +117,7 @@ function describe(m: Make, recurrent: boolean): string {
 
 /**
  * The mapping as a markdown table (docs/pytorch.md holds it between markers;
- * test/backends/torch/weights.test.ts checks that it is this).
+ * test/backends/pytorch/weights.test.ts checks that it is this).
  */
 export function torchMappingTable(): string {
   const rows = ["| seqc (std) | torch | seqc parameters, from the state_dict | note |", "|---|---|---|---|"];

@@ -1,5 +1,5 @@
 /**
- * The torch state_dict mapping (src/backends/torch/weights.ts) on
+ * The torch state_dict mapping (src/backends/pytorch/weights.ts) on
  * state_dicts made here, without torch: where each torch entry lands in the
  * seqc parameters (gate order, h/x columns, bias sums, directions, layers),
  * and the messages for state_dicts that do not fit (each names the torch key,
@@ -10,7 +10,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { importTorchWeights, torchMappingTable, type TorchTensor } from "../../../src/backends/torch/weights.js";
+import { importTorchWeights, torchMappingTable, type TorchTensor } from "../../../src/backends/pytorch/weights.js";
 import { ROOT } from "../../helpers/cli.js";
 import { graphOf } from "../../helpers/spec.js";
 

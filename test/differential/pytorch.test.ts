@@ -1,0 +1,101 @@
+/**
+ * The pytorch target against the ts target (the reference of run.ts): every
+ * model of every shipped spec and a fixed-seed slice of generated models
+ * (generate.ts: every construct the tester covers), each on examples of
+ * different lengths, run in float64 in one Python process (torch.ts): the
+ * same loss and gradients within 1e-9 of their scale. Without a python that
+ * imports torch the cases are skipped, saying why (find-torch.ts). Hostile
+ * names and strings (torch-hostile.ts, and the ts target's) run and agree
+ * too: they cannot inject code into model.py.
+ */
+import { readdirSync, readFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import { shrink, SHRINK } from "../helpers/spec.js";
+import { torchForTests } from "../helpers/torch.js";
+import { FILE, KEYWORDS } from "../backends/ts/hostile-specs.js";
+import { PYTHON_FILE, PYTHON_HOSTILE } from "./torch-hostile.js";
+import { generateModel, seededChoose } from "./generate.js";
+import { Rng } from "../../src/runtime/init.js";
+import { graphOrMessages, reference, type Reference } from "./run.js";
+import { runTorch, TORCH_RTOL, type TorchVerdict } from "./torch.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const SPEC_DIR = join(resolve(HERE, "../.."), "specs");
+const GENERATED = Number(process.env["SEQC_TORCH_DIFF_RUNS"] ?? "10") || 10;
+
+const { python, skip } = await torchForTests();
+
+interface Case {
+  label: string;
+  text: string;
+  file: string;
+  model?: string;
+  seed: number;
+  minLength: number;
+  maxLength: number;
+}
+
+const shipped: Case[] = readdirSync(SPEC_DIR)
+  .filter((f) => f.endsWith(".seq"))
+  .sort()
+  .flatMap((f) => {
+    const text = shrink(f, readFileSync(join(SPEC_DIR, f), "utf8"), SHRINK[f] ?? []);
+    const names = "messages" in graphOrMessages(text, f) ? [undefined] : [...text.matchAll(/^model (\w+)/gm)].map((m) => m[1]!);
+    return names.map((model) => ({ label: `${f}${model ? ` ${model}` : ""}`, text, file: f, ...(model ? { model } : {}), seed: 5, minLength: 2, maxLength: 6 }));
+  });
+
+const rng = new Rng(20261213);
+const generated: Case[] = Array.from({ length: GENERATED }, (_, i) => {
+  const g = generateModel(seededChoose(() => rng.next()));
+  return { label: `generated #${i}`, text: g.text, file: "gen.seq", seed: 1000 + i, minLength: g.minLength, maxLength: g.minLength + 3 };
+});
+
+const hostile: Case[] = [
+  { label: "hostile: Python's words", text: PYTHON_HOSTILE, file: PYTHON_FILE, seed: 3, minLength: 2, maxLength: 5 },
+  { label: "hostile: the ts target's words", text: KEYWORDS, file: FILE, seed: 3, minLength: 2, maxLength: 5 },
+];
+
+const cases = [...shipped, ...hostile, ...generated];
+const verdicts = new Map<string, { ref: Reference | string; verdict?: TorchVerdict }>();
+
+describe.skipIf(skip !== "")(`${skip || "the pytorch target equals the ts target in f64"} (<= ${TORCH_RTOL} relative)`, () => {
+  beforeAll(async () => {
+    const refs: Reference[] = [];
+    for (const c of cases) {
+      const r = await reference(c.text, { seed: c.seed, minLength: c.minLength, maxLength: c.maxLength, noFd: true, file: c.file, ...(c.model ? { model: c.model } : {}) });
+      if (!("graph" in r)) verdicts.set(c.label, { ref: JSON.stringify(r) });
+      else {
+        verdicts.set(c.label, { ref: r });
+        refs.push(r);
+      }
+    }
+    const ran = runTorch(python, refs);
+    let k = 0;
+    for (const c of cases) {
+      const v = verdicts.get(c.label)!;
+      if (typeof v.ref !== "string") v.verdict = ran[k++];
+    }
+    const worst = Math.max(...[...verdicts.values()].map((v) => (v.verdict && v.verdict.failures.length === 0 ? v.verdict.worst : 0)));
+    console.log(`pytorch vs ts-f64: ${refs.length} models, worst relative difference ${worst.toExponential(2)}`);
+    for (const c of shipped) console.log(`  ${c.label.padEnd(44)} ${verdicts.get(c.label)?.verdict?.worst.toExponential(2) ?? "-"}`);
+  }, 600_000);
+
+  it.each([...shipped, ...hostile].map((c) => c.label))("%s", (label) => {
+    const v = verdicts.get(label)!;
+    expect(typeof v.ref === "string" ? v.ref : "").toBe("");
+    expect(v.verdict?.refused ?? "").toBe("");
+    expect(v.verdict?.failures).toEqual([]);
+  });
+
+  it(`${GENERATED} generated models`, () => {
+    const problems = generated.flatMap((c) => {
+      const v = verdicts.get(c.label)!;
+      if (typeof v.ref === "string") return [];
+      const found = [...(v.verdict?.refused ? [`refused: ${v.verdict.refused}`] : []), ...(v.verdict?.failures ?? [])];
+      return found.length > 0 ? [`${c.label}: ${found.slice(0, 4).join("; ")}\n${c.text}`] : [];
+    });
+    expect(problems).toEqual([]);
+  });
+});
