@@ -19,6 +19,10 @@ const LONGEST = [
   "test/cli/hostile.test.ts",
   "test/e2e/ts-seed-tasks.test.ts",
   "test/e2e/kill.test.ts",
+  // Long too, but they wait for CI's install of PyTorch (.ci/run): started after the others above, when it is done.
+  "test/differential/pytorch.test.ts",
+  "test/e2e/pytorch-train.test.ts",
+  "test/cli/commands/import-weights-torch.test.ts",
 ];
 
 class LongestFirst extends BaseSequencer {
