@@ -100,6 +100,12 @@ async function reportError(e: unknown): Promise<number> {
   throw e;
 }
 
+/** `--model`/`-m`: which model of a spec with several. */
+const modelOption = (describe = "the model, when the spec has several") => ({ alias: "m", type: "string", describe }) as const;
+
+/** `--dim NAME=VALUE` (repeatable), and what its values do in this command. */
+const dimOption = (effect = "") => ({ type: "string", requiresArg: true, describe: `${DIM_HELP}${effect}` }) as const;
+
 /** The command line read by yargs: every command, --help, --version. */
 async function runYargs(argv: string[]): Promise<number> {
   const { default: yargs } = await import("yargs");
@@ -120,7 +126,7 @@ async function runYargs(argv: string[]): Promise<number> {
       (y) =>
         y.positional("files", { type: "string", array: true, demandOption: true, describe: "spec files or glob patterns" })
           .option("quiet", { alias: "q", type: "boolean", default: false, describe: "print nothing when there are no problems" })
-          .option("dim", { type: "string", requiresArg: true, describe: DIM_HELP }),
+          .option("dim", dimOption()),
       async (a) => {
         // yargs drops a lone "-" (standard input) from the positionals: take it from the arguments.
         const files = [...(a.files as string[]), ...(argv.includes("-") ? ["-"] : [])];
@@ -132,8 +138,8 @@ async function runYargs(argv: string[]): Promise<number> {
       "print each model's values, their shapes and parameter counts (Keras-style)",
       (y) =>
         y.positional("file", { type: "string", demandOption: true })
-          .option("model", { alias: "m", type: "string", describe: "only this model" })
-          .option("dim", { type: "string", requiresArg: true, describe: `${DIM_HELP}: the counts become numbers` }),
+          .option("model", modelOption("only this model"))
+          .option("dim", dimOption(": the counts become numbers")),
       async (a) => {
         const opts: OutputOptions & { model?: string; dims?: ReadonlyMap<string, number> } = { ...outputOptions(a as GlobalArgs), dims: parseDims(dimTexts(a.dim)) };
         if (a.model !== undefined) opts.model = a.model;
@@ -147,8 +153,8 @@ async function runYargs(argv: string[]): Promise<number> {
         y.positional("spec", { type: "string", demandOption: true })
           .option("out", { alias: "o", type: "string", describe: "the file to write: .svg, or .dot/.gv for Graphviz's text (default: SVG on standard output)" })
           .option("to", { choices: [...GRAPH_FORMATS], describe: "svg or dot, whatever -o is called" })
-          .option("model", { alias: "m", type: "string", describe: "the model, when the spec has several" })
-          .option("dim", { type: "string", requiresArg: true, describe: `${DIM_HELP}: shapes and counts become numbers too` })
+          .option("model", modelOption())
+          .option("dim", dimOption(": shapes and counts become numbers too"))
           .option("expand", { type: "boolean", default: false, describe: "draw each cell (scan) as a cluster: its step's equations, states and the edge from each next state back" })
           .option("rankdir", { choices: ["TB", "LR"] satisfies Rankdir[], default: "TB", describe: "top to bottom or left to right" }),
       async (a) => {
@@ -196,8 +202,8 @@ async function runYargs(argv: string[]): Promise<number> {
           .positional("spec", { type: "string", demandOption: true })
           .option("data", { alias: "d", type: "string", demandOption: true, describe: "training data: .jsonl (a field per input and target), .txt (language models) or .csv (series)" })
           .option("out", { alias: "o", type: "string", describe: "model directory to write (default out/<model>)" })
-          .option("model", { alias: "m", type: "string", describe: "which model of the spec" })
-          .option("dim", { type: "string", requiresArg: true, describe: `${DIM_HELP} (the data must agree)` })
+          .option("model", modelOption("which model of the spec"))
+          .option("dim", dimOption(" (the data must agree)"))
           .option("backend", { choices: BACKENDS as unknown as string[], describe: "TensorFlow.js engine (default: the fastest present)" })
           .option("epochs", { type: "number" })
           .option("batch", { type: "number" })
@@ -293,8 +299,8 @@ async function runYargs(argv: string[]): Promise<number> {
         y.positional("spec", { type: "string", demandOption: true })
           .option("target", { choices: [...COMPILE_TARGETS], default: "ts", describe: "what to compile to" })
           .option("out", { alias: "o", type: "string", demandOption: true, describe: "the directory to write (created if needed)" })
-          .option("model", { alias: "m", type: "string", describe: "the model, when the spec has several" })
-          .option("dim", { type: "string", requiresArg: true, describe: `${DIM_HELP} (fixed in the trainer)` })
+          .option("model", modelOption())
+          .option("dim", dimOption(" (fixed in the trainer)"))
           .option("precision", { choices: ["f32", "f64"], default: "f32", describe: "ts: float type of the buffers (f64: Float64Array)" })
           .option("js", { type: "boolean", default: true, describe: "ts: also write .js beside each .ts (so `node OUT/train.js` runs it); --no-js for .ts only" })
           .option("quiet", { alias: "q", type: "boolean", default: false }),
@@ -331,7 +337,7 @@ async function runYargs(argv: string[]): Promise<number> {
           .positional("weights", { type: "string", demandOption: true, describe: "a tfjs-layers model directory (model.json + weights), or a PyTorch .pt file holding a state_dict" })
           .option("from", { choices: [...IMPORT_FORMATS], describe: "the weights' format (default: torch for a file or a path ending in .pt or .pth, else tfjs-layers)" })
           .option("out", { alias: "o", type: "string", demandOption: true })
-          .option("model", { alias: "m", type: "string" })
+          .option("model", modelOption())
           .option("value", { type: "string", describe: "tfjs-layers: the value the layers model computes (default: the first loss's prediction)" })
           .option("backend", { choices: BACKENDS as unknown as string[] })
           .option("quiet", { alias: "q", type: "boolean", default: false }),
