@@ -1,12 +1,12 @@
 /**
  * The playground page: a spec typed (or picked from the shipped specs) is
  * checked as it is typed, after a pause (the language server's debounce), and
- * the page shows its diagnostics, summary and diagrams (analyse.ts, diagram.ts).
+ * the page shows its diagnostics, summary and diagrams (analyse.ts; src/graph/svg.ts draws).
  */
 import { SPECS, STD } from "seqc-web:sources";
 import { Debouncer } from "../../src/lsp/debounce.js";
 import { analyse, SPEC_FILE, type Analysis } from "./analyse.js";
-import { dotToSvg } from "./diagram.js";
+import { dotToSvg } from "../../src/graph/svg.js";
 
 /** Milliseconds of quiet typing before a check. */
 const DELAY = 250;

@@ -1,7 +1,7 @@
 /**
  * `seqc graph SPEC -o FILE`: the model as a diagram. The DOT text is the
  * graph's (src/graph/dot.ts); an .svg is rendered offline by Graphviz compiled
- * to WebAssembly (@hpcc-js/wasm-graphviz, imported only here). Graphviz in
+ * to WebAssembly (src/graph/svg.ts, loaded only for an .svg). Graphviz in
  * WebAssembly has no PNG renderer, so the formats are svg and dot.
  *
  * Exit codes: 0 done; 1 the spec has errors; 2 usage (an unknown model or
@@ -9,6 +9,7 @@
  */
 import { compileSpec } from "../../driver.js";
 import { graphDot, type Rankdir } from "../../graph/dot.js";
+import { dotToSvg } from "../../graph/svg.js";
 import { specFiles, UsageError, writeAtomic } from "../io.js";
 import { compiledOrExit, type OutputOptions } from "../output.js";
 import { GRAPH_FORMATS, type GraphFormat } from "../options.js";
@@ -38,15 +39,9 @@ export async function runGraph(spec: string, opts: GraphOptions): Promise<number
   if (typeof compiled === "number") return compiled;
   const { program, model: info, graph } = compiled;
   const dot = graphDot(graph, info, { expand: opts.expand, rankdir: opts.rankdir, sources: program.sources });
-  const text = format === "dot" ? dot : await renderSvg(dot);
+  const text = format === "dot" ? dot : await dotToSvg(dot);
   if (opts.out === undefined) process.stdout.write(text);
   else writeAtomic(opts.out, text);
   return 0;
 }
 
-/** DOT text as SVG, by Graphviz in WebAssembly (no network, no system Graphviz). */
-export async function renderSvg(dot: string): Promise<string> {
-  const { Graphviz } = await import("@hpcc-js/wasm-graphviz");
-  const graphviz = await Graphviz.load();
-  return graphviz.dot(dot, "svg");
-}

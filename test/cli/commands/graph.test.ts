@@ -7,7 +7,7 @@ import { XMLValidator } from "fast-xml-parser";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { renderSvg } from "../../../src/cli/commands/graph.js";
+import { dotToSvg } from "../../../src/graph/svg.js";
 import { compileSpec } from "../../../src/driver.js";
 import { graphDot } from "../../../src/graph/dot.js";
 import { BAD_SHAPES, runSeqc, scratch } from "../../helpers/cli.js";
@@ -34,7 +34,7 @@ describe("seqc graph", () => {
     // Deterministic: rendering the same DOT again (in this process: cheaper than another run) gives the same bytes.
     const c = compileSpec("specs/char_lstm.seq", { text: readFileSync("specs/char_lstm.seq", "utf8"), dims: new Map([["V", 65]]) });
     const dot = graphDot(c.graph!, c.model!, { expand: true, rankdir: "TB", sources: c.program.sources });
-    expect(await renderSvg(dot)).toBe(svg);
+    expect(await dotToSvg(dot)).toBe(svg);
   });
 
   it("writes DOT for .dot (or --to dot to standard output), left to right with --rankdir LR; one model of several with --model", () => {
