@@ -33,6 +33,8 @@ export interface ParamInfo {
    * entries where the broadcast mask is not 0.
    */
   trainable?: number;
+  /** A running statistic of batch_normalize: updated while training, never trained (`trainable` is 0). */
+  running?: true;
   init?: Expr;
 }
 
@@ -720,6 +722,7 @@ export class Inference {
     }
     if (!out) return undefined;
     this.countMasked(def, f);
+    this.runningStatistics(def.body, f, def.kind);
     if (def.output) {
       const declared = this.evalShape(def.output, f);
       if (declared && !sameDims(declared.dims, out.dims, this.env)) {
@@ -843,6 +846,7 @@ export class Inference {
           break;
       }
     }
+    this.runningStatistics(model.body, f, "model");
     // Masked weights count as the entries they train (trainable), as LeNet-5's figure counts C3's connections.
     const total = f.params.reduce((acc, p) => acc.add(p.trainable !== undefined ? Poly.const(p.trainable) : p.count), Poly.const(0));
     return { frame: f, model, name: model.name, file: module.file, loc: model.loc, env: this.env, values, params: f.params, total };
@@ -913,6 +917,45 @@ export class Inference {
       const shape = p.dims.map((d) => this.env.exactValue(d));
       if (shape.some((n) => n === undefined)) continue;
       p.trainable = countNonzero(shape.map(Number), mask);
+    }
+  }
+
+  /**
+   * batch_normalize keeps its running statistics in params of the definition that calls it (the std fn
+   * batch_norm's `mean` and `var`): its second and third arguments must name such params, read nowhere else
+   * (they are state the op updates while training, not weights: no gradient reaches them), and not in a cell
+   * (a scan's steps would need statistics of their own). Those params are marked `running`, trained 0.
+   */
+  private runningStatistics(body: Stmt<Expr>[], f: Frame, kind: "cell" | "fn" | "model"): void {
+    const exprs = body.flatMap((s) => (s.kind === "assign" || s.kind === "out" || s.kind === "loss" ? [s.value] : []));
+    const declared = new Set(body.flatMap((s) => (s.kind === "param" ? [s.name] : [])));
+    const running = new Map<string, number>();
+    const reads = new Map<string, number>();
+    for (const e of exprs) {
+      walkExpr(e, (x) => {
+        if (x.op === "ref") reads.set(x.name, (reads.get(x.name) ?? 0) + 1);
+        if (x.op !== "batch_normalize") return;
+        if (kind === "cell") {
+          this.report(f, "SEQ0318", "batch_normalize in a cell: the steps of a scan would need batch statistics of their own", { loc: x.loc }, [], [], "normalise the scan's input or output outside the cell (`batch_norm(lstm<H>(x))`), or use layer_norm inside it");
+          return;
+        }
+        for (const i of [1, 2]) {
+          const a = x.args[i];
+          if (a?.op === "ref" && declared.has(a.name)) running.set(a.name, (running.get(a.name) ?? 0) + 1);
+          else if (a) this.report(f, "SEQ0318", `batch_normalize keeps its running ${i === 1 ? "mean" : "variance"} in a param of the fn that calls it, but this is not one`, { loc: a.loc });
+        }
+      });
+    }
+    for (const [name, n] of running) {
+      if (reads.get(name) !== n) {
+        const site = body.find((s) => s.kind === "param" && s.name === name)!;
+        this.report(f, "SEQ0318", `${name} is a running statistic of batch_normalize, so nothing else may read it (it is updated while training, not trained)`, { loc: site.loc });
+      }
+      const p = f.params.find((q) => q.name === name);
+      if (p) {
+        p.running = true;
+        p.trainable = 0;
+      }
     }
   }
 

@@ -4,14 +4,12 @@
  * names says so, and what to write instead, rather than only "unknown".
  */
 const NOT_YET = "is not in the language yet";
-const NORM = `normalisation ${NOT_YET}`;
 
 /** Name -> what the message adds, and the help (what to write instead), if there is one. */
 export const MISSING_OPS: Readonly<Record<string, { what: string; help?: string }>> = {
   zoneout: { what: `zoneout ${NOT_YET}` },
   layernorm: { what: "layer normalisation is the standard library's fn `layer_norm`", help: "write `layer_norm(x)` (a learned gain and bias per unit)" },
-  batch_norm: { what: `batch ${NORM} (running statistics for eval included)` },
-  batchnorm: { what: `batch ${NORM} (running statistics for eval included)` },
+  batchnorm: { what: "batch normalisation is the standard library's fn `batch_norm`", help: "write `batch_norm(x)` (batch statistics while training, running ones in eval; a learned gain and bias per unit)" },
   gelu: { what: `gelu ${NOT_YET}`, help: "write it from builtin ops, e.g. the tanh form: `0.5 * x * (1 + tanh(0.7978845608 * (x + 0.044715 * x * x * x)))`" },
   silu: { what: `silu ${NOT_YET}`, help: "write it from builtin ops: `x * sigmoid(x)`" },
   swish: { what: `swish ${NOT_YET}`, help: "write it from builtin ops: `x * sigmoid(x)`" },

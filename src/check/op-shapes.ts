@@ -127,10 +127,15 @@ function intAttr(ctx: OpCtx, name: string, fallback?: number): number | undefine
   return n;
 }
 
+/** A number compile-time argument (undefined when it is a word or an unbound dim). */
+function numAttr(ctx: OpCtx, name: string, fallback: number): number | undefined {
+  const v = ctx.attr(name);
+  return v === undefined ? fallback : v.kind === "num" ? v.value : v.kind === "dim" ? ctx.env.value(v.poly) : undefined;
+}
+
 /** dropout: rate in [0, 1), per step or sequence; the shape is its argument's. */
 const dropout: ShapeRule = (args, ctx) => {
-  const rate = ctx.attr("rate");
-  const r = rate === undefined ? 0.5 : rate.kind === "num" ? rate.value : rate.kind === "dim" ? ctx.env.value(rate.poly) : undefined;
+  const r = numAttr(ctx, "rate", 0.5);
   if (r === undefined || !(r >= 0 && r < 1)) {
     ctx.report("SEQ0112", `dropout: rate must be a number in [0, 1) (the fraction of elements zeroed)`, { loc: ctx.node.loc });
     return undefined;
@@ -141,6 +146,35 @@ const dropout: ShapeRule = (args, ctx) => {
     return undefined;
   }
   return sameShape(args, ctx);
+};
+
+/**
+ * batch_normalize(x, mean, var): x's shape; mean and var are [C], C being x's last axis (the units normalised
+ * one by one); momentum in [0, 1), epsilon > 0. That mean and var are params (running statistics) is the
+ * inference's to check (SEQ0318), where the definition's params are known.
+ */
+const batchNormalize: ShapeRule = (args, ctx) => {
+  if (!floats(args, ctx)) return undefined;
+  const [x, mean, variance] = args as [Tensor, Tensor, Tensor];
+  if (!needRank(x, 1, ctx, "at least one axis (the units)")) return undefined;
+  const c = x.dims[x.dims.length - 1]!;
+  for (const [i, s] of [[1, mean], [2, variance]] as const) {
+    if (s.dims.length === 1 && ctx.env.equal(s.dims[0]!, c)) continue;
+    const what = i === 1 ? "running mean" : "running variance";
+    ctx.report("SEQ0303", `the ${what} must be [${ctx.env.format(c)}] (one per unit of the last axis of ${fmt(ctx, x)}), not ${fmt(ctx, s)}`, { loc: ctx.argLocs[i]!, message: fmt(ctx, s) }, [{ loc: ctx.argLocs[0]!, message: fmt(ctx, x) }], whereNote(ctx, x, s));
+    return undefined;
+  }
+  const momentum = numAttr(ctx, "momentum", 0.9);
+  if (momentum === undefined || !(momentum >= 0 && momentum < 1)) {
+    ctx.report("SEQ0112", "batch_normalize: momentum must be a number in [0, 1) (the weight of the running statistics against each batch's)", { loc: ctx.node.loc });
+    return undefined;
+  }
+  const epsilon = numAttr(ctx, "epsilon", 0.001);
+  if (epsilon === undefined || !(epsilon > 0)) {
+    ctx.report("SEQ0112", "batch_normalize: epsilon must be a number > 0 (added to the variance)", { loc: ctx.node.loc });
+    return undefined;
+  }
+  return tensor(x.dims);
 };
 
 function axisOf(ctx: OpCtx, t: Tensor, fallback: number): number | undefined {
@@ -510,6 +544,7 @@ export const OP_SHAPES: Record<OpKind, ShapeRule> = {
   softmax: softmaxLike,
   log_softmax: softmaxLike,
   dropout,
+  batch_normalize: batchNormalize,
   one_hot: oneHot,
   flatten,
   conv,

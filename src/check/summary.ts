@@ -3,7 +3,9 @@
  * its shape and the parameters its expression creates, every parameter, and
  * the total, symbolic where dims are free and numeric where they are bound.
  * A param masked by a const (`W * table`) counts as the entries it trains:
- * its row shows both, the value's and the total's counts the trained ones.
+ * its row shows both, the value's and the total's counts the trained ones. A
+ * running statistic of batch_normalize (batch_norm's mean and var) is saved
+ * with the weights but not trained: it counts 0.
  */
 import { Poly } from "./dims.js";
 import type { ModelInfo, ParamInfo, ValueInfo } from "./infer.js";
@@ -42,7 +44,7 @@ export function renderSummary(info: ModelInfo): string {
   lines.push(`total params: ${formatCount(info, info.total)}`);
   if (info.params.length > 0) {
     lines.push("", "parameters");
-    const count = (p: ParamInfo) => formatCount(info, p.count) + (p.trainable !== undefined ? `, ${p.trainable.toLocaleString("en-US")} trained (masked by a const)` : "");
+    const count = (p: ParamInfo) => formatCount(info, p.count) + (p.running ? ", not trained (a running statistic)" : p.trainable !== undefined ? `, ${p.trainable.toLocaleString("en-US")} trained (masked by a const)` : "");
     lines.push(...table(info.params.map((p) => [`  ${p.name}`, `[${p.dims.map((d) => info.env.format(d)).join(", ")}]`, count(p)])));
   }
   const dims = renderDims(info);
@@ -91,8 +93,8 @@ export interface ModelSummary {
     /** The parameters this value's expression creates. */
     params: Count;
   }[];
-  /** `trainable`: the entries a const mask lets train, when fewer than `count`. */
-  parameters: { name: string; shape: string[]; count: Count; trainable?: number }[];
+  /** `trainable`: the entries a const mask lets train, when fewer than `count`; 0 for a running statistic (`running`). */
+  parameters: { name: string; shape: string[]; count: Count; trainable?: number; running?: true }[];
   total: Count;
 }
 
@@ -115,7 +117,7 @@ export function summaryData(info: ModelInfo): ModelSummary {
       ...(v.ty.kind === "tensor" && v.ty.vocab !== undefined ? { vocab: v.ty.vocab } : {}),
       params: count(v.params.reduce((acc, p) => acc.add(trained(p)), Poly.const(0))),
     })),
-    parameters: info.params.map((p) => ({ name: p.name, shape: p.dims.map((d) => info.env.format(d)), count: count(p.count), ...(p.trainable !== undefined ? { trainable: p.trainable } : {}) })),
+    parameters: info.params.map((p) => ({ name: p.name, shape: p.dims.map((d) => info.env.format(d)), count: count(p.count), ...(p.trainable !== undefined ? { trainable: p.trainable } : {}), ...(p.running ? { running: true as const } : {}) })),
     total: count(info.total),
   };
 }

@@ -56,6 +56,7 @@ export const CODES = {
   SEQ0315: { severity: "error", title: "feedback-mismatch", help: "`feedback x from logits` needs x to be a token input and logits to score that vocabulary at every step, or x a real-valued input and the source of x's shape" },
   SEQ0316: { severity: "error", title: "loss-not-scalar", help: "reduce it to one number per example: sum(x) and mean(x) drop the time axis, sum(x, axis: k) another; mse, cross_entropy, bce and bce_logits sum over time and units themselves" },
   SEQ0317: { severity: "error", title: "const-shape-mismatch", help: "write one nested list per axis: `const m: [2, 3] = [[1, 0, 1], [0, 1, 0]]`; the shape's dims must be bound" },
+  SEQ0318: { severity: "error", title: "running-statistics", help: "write batch normalisation as the standard library's `batch_norm(x)`, or pass batch_normalize two params of your fn that nothing else reads: `param running_mean: [C] = zeros`, `param running_var: [C] = ones`" },
 
   SEQ0401: { severity: "error", title: "unused-parameter", help: "a parameter that never reaches the output gets no gradient; use it or remove it" },
   SEQ0402: { severity: "error", title: "state-not-updated", help: "give the state its next value with `NAME' = ...`" },

@@ -11,6 +11,9 @@ import type { CallExpr, Expr, OpExpr, Stmt } from "../ir/ir.js";
 import { OPS, type OpInfo } from "../ir/ops.js";
 import type { Attr, Constant, Dim, Graph, InitSpec, Node, Param, Scan } from "./graph.js";
 
+/** Ops that run on a whole value, the axes a mapped fn adds included (see op). */
+const WHOLE_VALUE: ReadonlySet<string> = new Set(["dropout", "batch_normalize"]);
+
 /** A node before it has an id (Omit distributed over the union). */
 type NewNode = Node extends infer N ? (N extends Node ? Omit<N, "id"> : never) : never;
 
@@ -186,9 +189,11 @@ class Builder {
     if (e.op === "dropout") args.push(this.mask(e, scope, args[0]!));
     const batched = args.some((a) => this.batched(a));
     const t = this.tensorOf(scope, e);
+    if (e.op === "batch_normalize") for (const id of args.slice(1)) this.params.find((p) => p.id === id)!.trainable = false;
     const node: NewNode = {
-      // A dropout's mask has the value's whole shape (or 1 on a shared axis): it runs on whole values, no axis mapped.
-      kind: "op", op: e.op, args, attrs: this.attrs(e, scope, args), lead: batched && e.op !== "dropout" ? scope.lead.length : 0,
+      // A dropout's mask has the value's whole shape (or 1 on a shared axis), and batch statistics are over every
+      // axis but the units: both run on whole values, no axis mapped.
+      kind: "op", op: e.op, args, attrs: this.attrs(e, scope, args), lead: batched && !WHOLE_VALUE.has(e.op) ? scope.lead.length : 0,
       shape: this.shapeIn(scope, t, batched), batched, src: this.src(scope, e.loc),
     };
     if (t.vocab) node.vocab = t.vocab;

@@ -88,6 +88,11 @@ export interface Param {
   name: string;
   shape: Dim[];
   init: InitSpec;
+  /**
+   * false for a running statistic of batch_normalize: saved and loaded with the weights, updated by the op
+   * while training, but no gradient, optimizer or weight decay touches it.
+   */
+  trainable?: false;
   src?: Source;
 }
 

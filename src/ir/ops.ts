@@ -66,6 +66,12 @@ export const OPS = {
     named: { rate: 0.5, per: "step" },
     doc: "inverted dropout while training: each element zeroed with probability rate, the others scaled by 1/(1 - rate); the identity in eval, predict, sample and export. per: step draws a mask for every element; per: sequence one per sequence, reused at every step (variational dropout: on a [T, D] value one [D] mask per example; in a cell, one per scan)",
   },
+  batch_normalize: {
+    syntax: call,
+    arity: [3, 3],
+    named: { momentum: 0.9, epsilon: 0.001 },
+    doc: "batch_normalize(x, mean, var): (x - m) / sqrt(v + epsilon) per unit of x's last axis; while training m, v are the batch's statistics (over the examples and every other axis of x) and the params mean, var (running statistics, not trained) move towards them: mean = momentum * mean + (1 - momentum) * m after each update; in eval, predict, sample and export m, v are mean and var. The std fn batch_norm adds a learned gain and bias",
+  },
   one_hot: unary("one_hot(x) of token input x: [T] of v -> [T, |v|]"),
   flatten: unary("all axes into one: [N, M, C] -> [N*M*C] (e.g. a feature map into a dense layer)"),
 

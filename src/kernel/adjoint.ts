@@ -8,7 +8,7 @@
  */
 import type { OpKind } from "../ir/ops.js";
 import { flat, insertAxis, pick, slice, type AdjointCall, type Space, type Val } from "./api.js";
-import { EPS, interior, padding, poolCounts, sigmoidOf, windowOf, type Windows } from "./forward.js";
+import { EPS, interior, padding, poolCounts, sigmoidOf, statisticRows, windowOf, type Windows } from "./forward.js";
 import { matmulAdjoint, matmulForm } from "./matmul.js";
 import { eAdd, eMul, eProd, eSub, fn, IDX, int, NUM, ONE, SIZE, ZERO, type E, type Scalar } from "./program.js";
 
@@ -177,6 +177,33 @@ const crossEntropy: Adjoint = (c) => {
 
 const clipped = (p: Scalar) => fn("min", fn("max", p, NUM(EPS)), NUM(1 - EPS));
 
+/**
+ * batch_normalize, y = (x - m) * s: while training m and s depend on the batch, and
+ * dx = s * (dy - mean(dy) - y * mean(dy * y)), the means over the statistics' rows; otherwise dx = s * dy.
+ * The running statistics get no gradient (they are not trained).
+ */
+const batchNormalize: Adjoint = (c) => {
+  const [x] = c.args as [Val];
+  const [dx] = c.dargs;
+  if (!dx) return;
+  const s = c.saved["rstd"]!;
+  const units: Space = { n: null, ext: [x.ext[x.ext.length - 1]!] };
+  const space = { n: c.b.N, ext: x.ext };
+  const rows = SIZE(statisticRows(c, x));
+  c.b.branch(
+    () => {
+      const g = c.b.temp(units, "batch_normalize: the sum of the adjoint per unit", false);
+      const gy = c.b.temp(units, "batch_normalize: the sum of the adjoint times the result per unit", false);
+      c.b.fill(g, 0);
+      c.b.map(space, g, [c.dout], ([d]) => d!, "add");
+      c.b.fill(gy, 0);
+      c.b.map(space, gy, [c.dout, c.out], ([d, y]) => fn("mul", d!, y!), "add");
+      c.b.map(space, dx, [c.dout, c.out, g, gy, s], ([d, y, a, b, r]) => fn("mul", r!, fn("sub", fn("sub", d!, fn("div", a!, rows)), fn("mul", y!, fn("div", b!, rows)))), "add");
+    },
+    () => c.b.map(space, dx, [c.dout, s], ([d, r]) => fn("mul", d!, r!), "add"),
+  );
+};
+
 export const ADJOINT: Record<OpKind, Adjoint> = {
   add: pointwise(dy, dy),
   sub: pointwise(dy, (xs) => fn("neg", dy(xs))),
@@ -247,6 +274,7 @@ export const ADJOINT: Record<OpKind, Adjoint> = {
   max: reduce("max"),
   softmax: softmaxLike(false),
   log_softmax: softmaxLike(true),
+  batch_normalize: batchNormalize,
   one_hot: () => {
     // Token ids have no gradient.
   },

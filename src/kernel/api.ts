@@ -77,6 +77,8 @@ export interface Builder {
    * scan each step gets its own (forward rules); otherwise a scratch buffer.
    */
   temp(space: Space, doc: string, keep: boolean): Val;
+  /** The statements `training` appends run while training (batch statistics), those `otherwise` appends else. */
+  branch(training: () => void, otherwise: () => void): void;
   /** The batch extent of the current op (null when unbatched). */
   N: E | null;
 }

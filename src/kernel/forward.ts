@@ -210,6 +210,46 @@ const crossEntropy: Forward = (c) => {
   }
 };
 
+/** The number of rows batch statistics are over: the examples times every axis of x but the last. */
+export const statisticRows = (c: OpCall, x: Val): E => eMul(c.b.N ?? ONE, eProd(x.ext.slice(0, -1)));
+
+/**
+ * batch_normalize(x, mean, var): y = (x - m) * s per unit, s = 1 / sqrt(v + epsilon). While training m and v are
+ * the batch's (over every row: the examples and every axis of x but the last) and the running statistics, the
+ * params mean and var, move towards them (momentum); otherwise they are the running ones. s is kept for the
+ * adjoint (saved "rstd").
+ */
+const batchNormalize: Forward = (c) => {
+  const [x, mean, variance] = c.args as [Val, Val, Val];
+  const units: Space = { n: null, ext: [x.ext[x.ext.length - 1]!] };
+  const space = { n: c.b.N, ext: x.ext };
+  const m = c.b.temp(units, "batch_normalize: the mean per unit", true);
+  const s = c.b.temp(units, "batch_normalize: 1 / standard deviation per unit", true);
+  const rows = SIZE(statisticRows(c, x));
+  const momentum = NUM(Number(c.attrs["momentum"]));
+  const eps = NUM(Number(c.attrs["epsilon"]));
+  const toward = (running: Scalar, batch: Scalar) => fn("add", fn("mul", momentum, running), fn("mul", fn("sub", NUM(1), momentum), batch));
+  c.b.branch(
+    () => {
+      c.b.fill(m, 0);
+      c.b.map(space, m, [x], ([v]) => v!, "add");
+      c.b.map(units, m, [m], ([v]) => fn("div", v!, rows));
+      // s holds the sum of squared deviations until the running variance has taken the batch's.
+      c.b.fill(s, 0);
+      c.b.map(space, s, [x, m], ([v, mu]) => fn("mul", fn("sub", v!, mu!), fn("sub", v!, mu!)), "add");
+      c.b.map(units, mean, [mean, m], ([r, b]) => toward(r!, b!));
+      c.b.map(units, variance, [variance, s], ([r, b]) => toward(r!, fn("div", b!, rows)));
+      c.b.map(units, s, [s], ([v]) => fn("div", NUM(1), fn("sqrt", fn("add", fn("div", v!, rows), eps))));
+    },
+    () => {
+      c.b.map(units, m, [mean], ([v]) => v!);
+      c.b.map(units, s, [variance], ([v]) => fn("div", NUM(1), fn("sqrt", fn("add", v!, eps))));
+    },
+  );
+  c.b.map(space, c.out, [x, m, s], ([v, mu, r]) => fn("mul", fn("sub", v!, mu!), r!));
+  c.saved["rstd"] = s;
+};
+
 export const FORWARD: Record<OpKind, Forward> = {
   add: elementwise(([a, b]) => fn("add", a!, b!)),
   sub: elementwise(([a, b]) => fn("sub", a!, b!)),
@@ -272,6 +312,7 @@ export const FORWARD: Record<OpKind, Forward> = {
   max: reduce("max"),
   softmax: softmaxLike(false),
   log_softmax: softmaxLike(true),
+  batch_normalize: batchNormalize,
   one_hot: (c) => {
     const [x] = c.args as [Val];
     const last = c.out.ext.length - 1;

@@ -21,7 +21,7 @@
  *    the loop's body and no longer a buffer (a cell's intermediate values).
  */
 import type { KernelOptions, KernelProgram } from "./lower.js";
-import { atStep, eMul, isSize, ONE, sameSize, ZERO, type BufId, type E, type Operand, type Scalar, type Stmt } from "./program.js";
+import { atStep, eMul, isSize, mapNested, nestedStmts, ONE, sameSize, ZERO, type BufId, type E, type Operand, type Scalar, type Stmt } from "./program.js";
 
 type MapStmt = Extract<Stmt, { s: "map" }>;
 type NoteStmt = Extract<Stmt, { s: "note" }>;
@@ -53,18 +53,13 @@ export function fuseProgram(program: KernelProgram, options: KernelOptions): Ker
 function eachStmt(stmts: readonly Stmt[], f: (st: Stmt) => void): void {
   for (const st of stmts) {
     f(st);
-    if (st.s === "loop" || st.s === "unlessInitial" || st.s === "fused") eachStmt(st.body, f);
-    if (st.s === "initial") eachStmt(st.otherwise, f);
+    for (const list of nestedStmts(st)) eachStmt(list, f);
   }
 }
 
 /** The same statements with f applied to each, nested ones first. */
 function mapStmts(stmts: readonly Stmt[], f: (st: Stmt) => Stmt): Stmt[] {
-  return stmts.map((st) => {
-    if (st.s === "loop" || st.s === "unlessInitial") return f({ ...st, body: mapStmts(st.body, f) });
-    if (st.s === "initial") return f({ ...st, otherwise: mapStmts(st.otherwise, f) });
-    return f(st);
-  });
+  return stmts.map((st) => f(mapNested(st, (ss) => mapStmts(ss, f))));
 }
 
 /** The buffers an operand reads: its own, and its index buffer when it gathers. */
@@ -149,11 +144,7 @@ function covers(shape: E[], o: Operand, off: E, size: E): boolean {
 }
 
 function zeroFillsAsSets(stmts: Stmt[]): Stmt[] {
-  const out = stmts.map((st) => {
-    if (st.s === "loop" || st.s === "unlessInitial") return { ...st, body: zeroFillsAsSets(st.body) };
-    if (st.s === "initial") return { ...st, otherwise: zeroFillsAsSets(st.otherwise) };
-    return st;
-  });
+  const out = stmts.map((st) => mapNested(st, zeroFillsAsSets));
   for (let i = 0; i < out.length; i++) {
     const f = out[i]!;
     if (f.s !== "fill" || f.value !== 0) continue;
@@ -187,9 +178,7 @@ function dropUnread(program: KernelProgram, forward: Stmt[], backward: Stmt[]): 
         while (out.at(-1)?.s === "note") out.pop(); // its op's note
         continue;
       }
-      if (s.s === "loop" || s.s === "unlessInitial") out.push({ ...s, body: keep(s.body) });
-      else if (s.s === "initial") out.push({ ...s, otherwise: keep(s.otherwise) });
-      else out.push(s);
+      out.push(mapNested(s, keep));
     }
     return out;
   };
@@ -276,9 +265,7 @@ function fuseMaps(stmts: Stmt[]): Stmt[] {
       seen.push(...accesses(st));
       continue;
     }
-    if (st.s === "loop" || st.s === "unlessInitial") out.push({ ...st, body: fuseMaps(st.body) });
-    else if (st.s === "initial") out.push({ ...st, otherwise: fuseMaps(st.otherwise) });
-    else out.push(st);
+    out.push(mapNested(st, fuseMaps));
   }
   close();
   out.push(...notes);

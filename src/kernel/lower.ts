@@ -180,6 +180,16 @@ class Lowering {
       map: (space, out, ins, f, mode = "set") => this.map(space, out, ins, f, mode),
       fill: (v, value) => this.fill(v, value),
       gemm: (g) => this.frame.stmts.push({ s: "gemm", ...g }),
+      branch: (training, otherwise) => {
+        const outer = this.frame;
+        const lists = [training, otherwise].map((add) => {
+          this.frame = { ...outer, stmts: [] };
+          add();
+          return this.frame.stmts;
+        });
+        this.frame = outer;
+        outer.stmts.push({ s: "training", body: lists[0]!, otherwise: lists[1]! });
+      },
       temp: (space, doc, keep) => {
         const per = eMul(space.n ?? ONE, eProd(space.ext));
         const scan = this.frame.scan;

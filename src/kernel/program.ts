@@ -94,6 +94,8 @@ export type Stmt =
   | { s: "initial"; key: string; buf: BufId; size: E; otherwise: Stmt[] }
   /** Runs body unless an initial state was given for `key` (the gradient stops at given states). */
   | { s: "unlessInitial"; key: string; body: Stmt[] }
+  /** Runs body while training (the trainer has set a training seed: batch statistics), else `otherwise`. */
+  | { s: "training"; body: Stmt[]; otherwise: Stmt[] }
   /**
    * Maps over one space as one loop: each element goes through the maps in
    * order (fuse.ts makes these where that is the same as running the maps one
@@ -103,6 +105,32 @@ export type Stmt =
   | { s: "fused"; shape: E[]; body: (Extract<Stmt, { s: "map" }> | Extract<Stmt, { s: "note" }>)[]; locals: BufId[] }
   /** A line of explanation before the next statement: what it does, and where in the spec it comes from. */
   | { s: "note"; text: string; src?: Source };
+
+/**
+ * The statement with each list of statements nested in it (a loop's, a branch's, an initial state's) replaced by
+ * f of it; a fused loop's maps are not statements of their own here.
+ */
+export function mapNested(st: Stmt, f: (stmts: Stmt[]) => Stmt[]): Stmt {
+  switch (st.s) {
+    case "loop":
+    case "unlessInitial":
+      return { ...st, body: f(st.body) };
+    case "initial":
+      return { ...st, otherwise: f(st.otherwise) };
+    case "training":
+      return { ...st, body: f(st.body), otherwise: f(st.otherwise) };
+    default:
+      return st;
+  }
+}
+
+/** The lists of statements nested in a statement, a fused loop's maps included. */
+export function nestedStmts(st: Stmt): readonly Stmt[][] {
+  if (st.s === "fused") return [st.body];
+  const lists: Stmt[][] = [];
+  mapNested(st, (ss) => (lists.push(ss), ss));
+  return lists;
+}
 
 /** Text for the emitter in which other buffers stand for the names it gives them. */
 export type Label = (string | { buf: BufId })[];

@@ -58,6 +58,11 @@ export interface ParamInfo {
   shape: DimTerms[];
   /** The spec's initialiser: glorot, orthogonal, zeros, ones, uniform(value), normal(value), const (value). */
   init: { kind: "zeros" | "ones" | "glorot" | "orthogonal" | "uniform" | "normal" | "const"; value?: number };
+  /**
+   * false for a running statistic of batch_normalize: saved with the weights and updated by the forward pass
+   * while training, but not trained (its gradient stays 0; no weight decay).
+   */
+  trainable?: false;
 }
 
 export interface LossInfo {
@@ -146,11 +151,12 @@ export interface CompiledModel {
   /** After forward: the final value of each state of the model's scans, by "scan.state". */
   finalStates(): Record<string, ValueView>;
   /**
-   * Models with dropout: a seed makes every later forward pass draw its dropout masks from it (the same masks
-   * each time; init.ts drawMask); undefined, the start, runs without dropout (eval, sample). The trainer sets
-   * one per update (init.ts dropoutSeed).
+   * Models whose training differs from inference (dropout, batch_normalize): a seed makes every later forward
+   * pass run as training does, drawing its dropout masks from it (the same masks each time; init.ts drawMask)
+   * and normalising with batch statistics, which it also folds into the running ones (momentum); undefined, the
+   * start, runs for inference (eval, sample). The trainer sets one per update (init.ts dropoutSeed).
    */
-  setDropout?(seed: number | undefined): void;
+  setTraining?(seed: number | undefined): void;
   /** Initial states for the next forward passes (truncated BPTT carries them; the gradient stops there), or undefined for the spec's. */
   setInitialStates(states: Record<string, Buf> | undefined): void;
 }

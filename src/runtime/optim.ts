@@ -140,10 +140,14 @@ export function createOptimizer(settings: OptimizerSettings, size: number, preci
   }
 }
 
-/** L2 weight decay as the tfjs trainer applies it: g += decay * w (before clipping). */
-export function applyWeightDecay(grads: Buf, params: Buf, decay: number): void {
+/**
+ * L2 weight decay as the tfjs trainer applies it: g += decay * w (before clipping), except in the `frozen`
+ * ranges (running statistics, not trained), whose gradient stays 0 so that no optimizer moves them.
+ */
+export function applyWeightDecay(grads: Buf, params: Buf, decay: number, frozen: readonly { offset: number; size: number }[] = []): void {
   if (decay === 0) return;
   for (let i = 0; i < grads.length; i++) grads[i] = grads[i]! + decay * params[i]!;
+  for (const r of frozen) grads.fill(0, r.offset, r.offset + r.size);
 }
 
 /** The L2 norm of a whole buffer. */

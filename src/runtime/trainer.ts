@@ -278,6 +278,8 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   if (init) setModelWeights(info, model.layout, model.params, init.saved, initPath!);
   else model.init(settings.seed);
   const opt = createOptimizer(settings.optimizer, model.params.length, info.precision);
+  // Running statistics: the forward pass updates them while training; no gradient or weight decay.
+  const frozen = info.params.filter((p) => p.trainable === false).map((p) => model.layout[p.name]!);
   const rng = new Rng(settings.seed);
   const meta = { dims: savedDims(info, dimsOf, data.vocabs, free), vocabularies: data.vocabs, settings };
 
@@ -335,12 +337,12 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
         for (let k = 0; k < wins.length; k++) {
           model.setInitialStates(carried);
           const batch = batchOf(info, items, vocabDims, atom, wins[k]);
-          model.setDropout?.(dropoutSeed(settings.seed, steps));
+          model.setTraining?.(dropoutSeed(settings.seed, steps));
           const loss = model.forward(batch);
           if (!Number.isFinite(loss)) throw new NonFiniteLoss(`the loss became ${loss} in epoch ${epoch + 1}`);
           carried = wins.length > 1 ? carriedStates(model, info) : undefined;
           model.backward();
-          applyWeightDecay(model.grads, model.params, settings.weightDecay);
+          applyWeightDecay(model.grads, model.params, settings.weightDecay, frozen);
           clipByGlobalNorm(model.grads, settings.clip);
           lr = learningRate(settings, steps);
           opt.step(model.params, model.grads, lr);
@@ -370,7 +372,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
       epoch++;
       const seconds = (performance.now() - t0) / 1000;
       last = { loss: stats.loss / Math.max(1, stats.rows) };
-      model.setDropout?.(undefined);
+      model.setTraining?.(undefined);
       if (validation.length > 0) last.validation = validationLoss(model, info, validation, data, settings, vocabDims, atom);
       if (Number.isFinite(last.loss)) good = { params: model.params.slice(), epoch };
       trainLog?.epoch(epoch, steps, last.loss, last.validation, lr, stats.tokens / Math.max(seconds, 1e-9));

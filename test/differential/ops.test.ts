@@ -182,6 +182,12 @@ const OPS: Record<OpKind, [label: string, spec: string][]> = {
     ["dropout per step and per sequence of a padded length", sequence("dense<3>(dropout(h, rate: 0.3) + dropout(h, rate: 0.5, per: sequence))", "[T, 3]")],
     ["dropout in a cell: on its input per step, on its state per sequence", sequence("vd<3>(h)", "[T, 3]", DROPOUT_CELL)],
   ],
+  // Without a training seed (eval) batch_normalize uses its running statistics on every target;
+  // test/backends/ts/gradients.test.ts runs batch statistics, test/backends/tfjs/padding.test.ts them on a padded batch.
+  batch_normalize: [
+    ["batch_norm over a padded length", sequence("dense<3>(batch_norm(h))", "[T, 3]")],
+    ["batch_norm of an image", image("mean(mean(batch_norm(h)))", "[2]")],
+  ],
   one_hot: [["one_hot of tokens", sequence("dense<3>(one_hot(s))", "[T, 3]")]],
   flatten: [["flatten of an image", image("dense<2>(flatten(h))", "[2]")]],
   conv: [

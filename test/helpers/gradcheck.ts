@@ -72,10 +72,16 @@ export function centralDiff(model: Differentiable, j: number, h: number, points:
   return (-at(2 * h) + 8 * at(h) - 8 * at(-h) + at(-2 * h)) / (12 * h);
 }
 
-/** An emitted model (ts target) on one batch: its params moved in place, its forward() the loss. */
+/** The parameters of an emitted model that it trains, by name: not the running statistics of batch_normalize (no gradient). */
+export function trainedLayout(model: CompiledModel): CompiledModel["layout"] {
+  const frozen = new Set(model.info.params.filter((p) => p.trainable === false).map((p) => p.name));
+  return Object.fromEntries(Object.entries(model.layout).filter(([name]) => !frozen.has(name)));
+}
+
+/** An emitted model (ts target) on one batch: its trained params moved in place, its forward() the loss. */
 export function compiledLoss(model: CompiledModel, batch: Batch): Differentiable {
   return {
-    layout: model.layout,
+    layout: trainedLayout(model),
     lossAt(j, d) {
       const x = model.params[j]!;
       model.params[j] = x + d;

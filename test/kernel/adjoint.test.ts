@@ -4,8 +4,8 @@
  * of L = sum(w * op(args)) (w fixed and random) that central differences of
  * the op's forward rule give, with the tests' one checker
  * (test/helpers/gradcheck.ts, F64_CHECK: 4-point differences, relative error
- * 1e-6, finer steps only at a kink). Integer arguments (tokens) get no
- * gradient; the rules add into the argument adjoints, never overwrite them.
+ * 1e-6, finer steps only at a kink). Integer arguments (tokens), dropout
+ * masks and running statistics get no gradient; the rules add into the argument adjoints, never overwrite them.
  */
 import { describe, expect, it } from "vitest";
 import { Rng } from "../../src/runtime/init.js";
@@ -27,14 +27,14 @@ function setUp(op: OpKind, m: OpModel, seed: number) {
   const c: OpCase = opCase(graphOf(m.spec), op);
   const rng = new Rng(seed);
   const [lo, hi] = m.range ?? [-1, 1];
-  const it = new Interpreter();
+  const it = new Interpreter({}, m.training);
   const args = argVals(it, c, rng, () => lo + (hi - lo) * rng.next());
   const out = valOf(it, "out", c.out.shape, c.out.batched, c.N);
   const w = valOf(it, "w", c.out.shape, c.out.batched, c.N, () => rng.uniform(1));
   const N = c.out.batched ? int(c.N) : null;
   /** The argument adjoints start at `start`, to show that the rule adds to them. */
   const start = 0.25;
-  const dargs = args.map((a, i): Val | null => (a.num !== undefined || a.int || c.args[i]!.mask ? null : valOf(it, `d${i}`, c.args[i]!.shape, c.args[i]!.batched, c.N, () => start)));
+  const dargs = args.map((a, i): Val | null => (a.num !== undefined || a.int || c.args[i]!.mask || c.args[i]!.frozen ? null : valOf(it, `d${i}`, c.args[i]!.shape, c.args[i]!.batched, c.N, () => start)));
   const forward = (): number => {
     const saved = {};
     FORWARD[op]({ attrs: c.attrs, args, out, b: it.builder(N), saved });

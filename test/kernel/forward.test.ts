@@ -12,6 +12,7 @@ import { TF_OPS } from "../../src/backends/tfjs/ops.js";
 import type { OpKind } from "../../src/ir/ops.js";
 import { OPS } from "../../src/ir/ops.js";
 import { FORWARD, padding } from "../../src/kernel/forward.js";
+import type { Tensor } from "@tensorflow/tfjs";
 import { graphOf } from "../helpers/spec.js";
 import { maxAbs, maxAbsDiff } from "../helpers/numeric.js";
 import { argVals, Interpreter, opCase, valOf } from "./interpreter.js";
@@ -34,9 +35,11 @@ describe("FORWARD equals the tfjs target's op", () => {
     const c = opCase(graphOf(m.spec), op);
     const rng = new Rng(7);
     const [lo, hi] = m.range ?? [-1, 1];
-    const it = new Interpreter();
+    const it = new Interpreter({}, m.training);
     const args = argVals(it, c, rng, () => lo + (hi - lo) * rng.next());
     const out = valOf(it, "out", c.out.shape, c.out.batched, c.N, () => Number.NaN);
+    const before = args.map((_, i) => Float64Array.from(it.buf(`arg${i}`)));
+    const reported: ArrayLike<number>[] = [];
     FORWARD[op]({ attrs: c.attrs, args, out, b: it.builder(c.out.batched ? int(c.N) : null), saved: {} });
     const ours = it.buf("out");
 
@@ -49,11 +52,23 @@ describe("FORWARD equals the tfjs target's op", () => {
       });
       // The tfjs executor gives one_hot its depth, the vocabulary's size for the batch (exec.ts).
       const attrs = op === "one_hot" ? { ...c.attrs, depth: c.out.shape[c.out.shape.length - 1]! } : c.attrs;
-      return TF_OPS[op](tfArgs, { tf, attrs, batched: c.out.batched, rank: c.out.shape.length }).dataSync();
+      // While training batch_normalize reports its batch statistics (exec.ts keeps them for the running ones).
+      const statistics = (mean: Tensor, variance: Tensor) => reported.push(mean.dataSync(), variance.dataSync());
+      return TF_OPS[op](tfArgs, { tf, attrs, batched: c.out.batched, rank: c.out.shape.length, ...(m.training ? { statistics } : {}) }).dataSync();
     });
     expect(ours.every(Number.isFinite), "every element written").toBe(true);
     expect(theirs.length).toBe(ours.length);
     expect(maxAbsDiff(ours, theirs)).toBeLessThanOrEqual(1e-5 * Math.max(1, maxAbs(theirs)));
+    if (op === "batch_normalize" && m.training) {
+      // The running statistics (arguments 1 and 2) moved towards the batch's as the tfjs executor moves them.
+      const momentum = Number(c.attrs["momentum"]);
+      expect(reported.length).toBe(2);
+      [1, 2].forEach((k, i) => {
+        const want = Array.from(before[k]!, (r, j) => momentum * r + (1 - momentum) * reported[i]![j]!);
+        expect(maxAbsDiff(it.buf(`arg${k}`), want)).toBeLessThanOrEqual(1e-6);
+        expect(maxAbsDiff(it.buf(`arg${k}`), before[k]!)).toBeGreaterThan(1e-3);
+      });
+    }
   });
 });
 

@@ -63,10 +63,14 @@ export class Interpreter {
   private readonly data: Float64Array[] = [];
   private readonly ids = new Map<string, BufId>();
   /** Statements run, by kind (what a rule asked for). */
-  readonly counts: Record<Stmt["s"], number> = { map: 0, gemm: 0, fill: 0, mask: 0, loop: 0, time: 0, initial: 0, unlessInitial: 0, fused: 0, note: 0 };
+  readonly counts: Record<Stmt["s"], number> = { map: 0, gemm: 0, fill: 0, mask: 0, loop: 0, time: 0, initial: 0, unlessInitial: 0, training: 0, fused: 0, note: 0 };
   private temps = 0;
 
-  constructor(readonly env: Record<string, number> = {}) {}
+  /** `training`: the builder's branches run their training statements (batch statistics), else the others. */
+  constructor(
+    readonly env: Record<string, number> = {},
+    readonly training = false,
+  ) {}
 
   e(x: E): number {
     return evalE(x, this.env);
@@ -102,6 +106,10 @@ export class Interpreter {
       map: (space, out, ins, f, mode = "set") => this.map(space, out, ins, f, mode),
       fill: (v, value) => this.map({ n: v.n === null ? null : N, ext: v.ext }, v, [], () => ({ k: "num", v: value }), "set", "fill"),
       gemm: (g) => this.gemm(g),
+      branch: (training, otherwise) => {
+        this.counts.training++;
+        (this.training ? training : otherwise)();
+      },
       temp: (space, _doc, _keep) => {
         const per = eProd(space.ext);
         const id = this.alloc(`tmp${this.temps++}`, this.e(space.n === null ? per : eMul(N ?? ONE, per)));
@@ -190,8 +198,11 @@ export interface OpCase {
   op: OpKind;
   attrs: Record<string, Attr>;
   node: Extract<Node, { kind: "op" }>;
-  /** Each argument: its element shape, whether it is batched, integer (tokens), a dropout mask (no adjoint), a constant's value. */
-  args: { shape: number[]; batched: boolean; int: boolean; mask?: true; value?: number }[];
+  /**
+   * Each argument: its element shape, whether it is batched, integer (tokens), a dropout mask (no adjoint), a
+   * param that is not trained (a running statistic: no adjoint), a constant's value.
+   */
+  args: { shape: number[]; batched: boolean; int: boolean; mask?: true; frozen?: true; value?: number }[];
   out: { shape: number[]; batched: boolean };
   /** The batch extent. */
   N: number;
@@ -210,7 +221,7 @@ export function opCase(graph: Graph, op: OpKind, free: DimValues = {}, N = 2): O
   const shapeOf = (s: { shape: Graph["params"][number]["shape"] }) => s.shape.map((d) => dimValue(graph, d, free));
   const args = node.args.map((id) => {
     const p = params.get(id);
-    if (p) return { shape: shapeOf(p), batched: false, int: false };
+    if (p) return { shape: shapeOf(p), batched: false, int: false, ...(p.trainable === false ? { frozen: true as const } : {}) };
     const n = byId.get(id)!;
     return { shape: shapeOf(n), batched: n.batched, int: n.vocab !== undefined, ...(n.kind === "mask" ? { mask: true as const } : {}), ...(n.kind === "const" ? { value: n.value } : {}) };
   });

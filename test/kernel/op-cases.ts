@@ -11,6 +11,8 @@ export interface OpModel {
   label: string;
   spec: string;
   range?: [number, number];
+  /** Run in training mode (the builder's branch takes its training statements: batch statistics). */
+  training?: true;
 }
 
 /** A model over x, u: [3, 4] (and v: [4, 5], tokens t: [3] of a 3-token vocabulary, s: [6, 2]) whose body is `body`. */
@@ -69,6 +71,11 @@ export const OP_CASES: Record<OpKind, OpModel[]> = {
   softmax: [...value("softmax(x)"), ...value("softmax(x, axis: 0)")],
   log_softmax: value("log_softmax(x)"),
   dropout: [...value("dropout(x, rate: 0.3)"), ...value("dropout(s, rate: 0.5, per: sequence)")],
+  // Running variances must be positive: every float argument is drawn from [0.5, 1.5].
+  batch_normalize: [
+    { label: "batch_norm(x), running statistics (eval)", spec: model("z = batch_norm(x)\nloss mse(z, z * 0)"), range: POSITIVE },
+    { label: "batch_norm(x), batch statistics (training)", spec: model("z = batch_norm(x)\nloss mse(z, z * 0)"), range: POSITIVE, training: true },
+  ],
   one_hot: value("one_hot(t)"),
   flatten: value("flatten(x)"),
   conv: [

@@ -46,7 +46,7 @@ export function compile(source: string): { graph: Graph; info: ModelInfo; settin
 
 /** Calls recorded by a model, for the trainer's tests. */
 export interface Calls {
-  /** Each forward pass: its batch, and the dropout seed it ran with (setDropout; undefined: none). */
+  /** Each forward pass: its batch, and the dropout seed it ran with (setTraining; undefined: none). */
   forwards: { size: number; dims: Dims; x: number[]; dropout: number | undefined }[];
   initialStates: (Record<string, Buf> | undefined)[];
   created: { dims: Dims; maxBatch: number }[];
@@ -150,7 +150,7 @@ export function bigram(info: ModelInfo, calls?: Calls, opts: { scan?: boolean } 
       setInitialStates(states) {
         initial = states;
       },
-      setDropout(seed) {
+      setTraining(seed) {
         dropout = seed;
       },
     };

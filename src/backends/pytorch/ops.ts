@@ -163,6 +163,9 @@ export const TORCH_OPS: Record<OpKind, Rule> = {
   avgpool: batchedOnly("average pooling", pool("avgpool")),
   // x times its mask (the mask node is 1 outside training).
   dropout: infix("*", MUL),
+  batch_normalize: () => {
+    throw new PyTorchTargetError("the pytorch target does not run batch_norm yet");
+  },
   mse: loss("mse"),
   bce: loss("bce"),
   bce_logits: loss("bce_logits"),

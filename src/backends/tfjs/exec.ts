@@ -56,7 +56,7 @@ export class TfModel {
       const values = initialValues(p.init, shape, new Rng(paramSeed(seed, p.name)));
       // tfjs names variables process-wide, so they stay anonymous; `params` maps our names to them.
       const initial = engine.tf.tensor(Float32Array.from(values), shape);
-      this.params.set(p.name, engine.tf.variable(initial, true));
+      this.params.set(p.name, engine.tf.variable(initial, p.trainable !== false));
       initial.dispose();
       this.byId.set(p.id, p);
       this.batched.set(p.id, false);
@@ -86,6 +86,7 @@ export class TfModel {
   dispose(): void {
     for (const v of this.params.values()) v.dispose();
     this.params.clear();
+    this.dropStatistics();
     for (const c of this.constants.values()) c.dispose();
     this.constants.clear();
   }
@@ -200,14 +201,53 @@ export class TfModel {
   }
 
   /**
-   * Dropout: undefined (the default) runs without it, as eval, predict and sample do; a seed makes every later
-   * forward pass draw its masks from it (the same masks each time: runtime/init.ts drawMask). The trainer sets
-   * one per update (dropoutSeed).
+   * Training mode: undefined (the default) runs the network for inference, as eval, predict and sample do (no
+   * dropout, batch_normalize with its running statistics); a seed runs every later forward pass as training
+   * does: dropout masks drawn from it (the same masks each time: runtime/init.ts drawMask) and batch statistics,
+   * kept for updateStatistics. The trainer sets one per update (dropoutSeed).
    */
-  dropout: number | undefined = undefined;
+  training: number | undefined = undefined;
+
+  /** The batch statistics of each batch_normalize node in the last forward pass while training (kept tensors). */
+  private readonly statistics = new Map<number, { node: Extract<Node, { kind: "op" }>; mean: Tensor; variance: Tensor }>();
+
+  /** The statistics callback of an op node while training (OpContext.statistics). */
+  private statisticsOf(node: Extract<Node, { kind: "op" }>): OpContext["statistics"] {
+    if (this.training === undefined || node.op !== "batch_normalize") return undefined;
+    return (mean, variance) => {
+      this.dropStatistics(node.id);
+      this.statistics.set(node.id, { node, mean: this.tf.keep(mean), variance: this.tf.keep(variance) });
+    };
+  }
+
+  private dropStatistics(id?: number): void {
+    for (const [k, s] of this.statistics) {
+      if (id !== undefined && k !== id) continue;
+      this.tf.dispose([s.mean, s.variance]);
+      this.statistics.delete(k);
+    }
+  }
+
+  /**
+   * After a training step: each batch_normalize's running statistics move towards the last forward pass's
+   * batch statistics, running = momentum * running + (1 - momentum) * batch's (the ts target does the same in
+   * its forward pass while training).
+   */
+  updateStatistics(): void {
+    const tf = this.tf;
+    for (const { node, mean, variance } of this.statistics.values()) {
+      const momentum = Number(node.attrs["momentum"]);
+      [mean, variance].forEach((batch, i) => {
+        const running = this.params.get(this.byId.get(node.args[i + 1]!)!.name)!;
+        running.assign(tf.tidy(() => tf.add(tf.mul(running, momentum), tf.mul(batch, 1 - momentum))));
+      });
+    }
+    this.dropStatistics();
+  }
 
   private run(inputs: Record<string, Tensor>, dims: DimValues, initial: ScanStates, env: Map<number, Tensor>, finals: Map<number, Map<string, Tensor>>): ForwardResult {
-    this.maskRng = this.dropout === undefined ? undefined : new Rng(this.dropout);
+    this.maskRng = this.training === undefined ? undefined : new Rng(this.training);
+    this.dropStatistics();
     for (const node of this.graph.nodes) {
       if (node.kind === "input") {
         const t = inputs[node.name];
@@ -365,7 +405,12 @@ export class TfModel {
     const tf = this.tf;
     const args = node.args.map((id) => this.value(id, env));
     const attrs = node.op === "one_hot" ? { ...node.attrs, depth: dimValue(this.graph, node.shape[node.shape.length - 1]!, dims) } : node.attrs;
-    if (node.lead === 0 || !node.batched) return this.applyOp(node, args, { tf, attrs, batched: node.batched, rank: node.shape.length, transposes: this.transposes }, 0);
+    if (node.lead === 0 || !node.batched) {
+      const ctx: OpContext = { tf, attrs, batched: node.batched, rank: node.shape.length, transposes: this.transposes };
+      const statistics = this.statisticsOf(node);
+      if (statistics) ctx.statistics = statistics;
+      return this.applyOp(node, args, ctx, 0);
+    }
     // Fold the mapped axes into the batch axis, apply, unfold.
     const first = args.find((a) => a.batched)!;
     const lead = first.t.shape.slice(0, 1 + node.lead);

@@ -15,11 +15,14 @@
  * | `x @ W` of an embedding's W on a non-one_hot  | Dense without bias (kernel = W)               |
  * | sigmoid, tanh, relu, elu, softplus, softmax   | Activation; leaky_relu: LeakyReLU             |
  * | std conv1d/conv2d, pad valid/same             | Conv1D/Conv2D (kernel as is)                  |
+ * | `conv(x, W * mask) + b`, mask a const         | Conv1D/Conv2D, kernel = W * mask (LeNet's C3) |
+ * | `conv(x, W)` of a param `PREFIX.W`, no bias   | Conv1D/Conv2D without bias                    |
  * | pad causal/full/a number                      | zeros (ZeroPadding2D) then a valid convolution |
  * | std max/avg pooling, pad valid/same           | MaxPooling1D/2D, AveragePooling1D/2D          |
  * | `max(x)`, `mean(x)` over time of [T, C]       | GlobalMaxPooling1D / GlobalAveragePooling1D   |
  * | flatten, concat (last axis), a + b            | Flatten, Concatenate, Add                     |
  * | `dropout(x, rate)`; `per: sequence` on [T, C] | Dropout; SpatialDropout1D (inactive in eval)  |
+ * | std `batch_norm` (also over [T, C], [N, M, C]) | BatchNormalization (gamma = gain, beta = bias, moving statistics = the running ones) |
  *
  * Anything else (other cells, `reverse` scans outside bidirectional, initial
  * states, final states, fold/shift/flip, elementwise arithmetic with constants
@@ -132,10 +135,33 @@ type WeightKind =
   | { type: "dense"; prefix: string; bias: boolean }
   | { type: "embedding"; prefix: string }
   | { type: "identity"; size: Dim }
-  | { type: "conv"; prefix: string }
+  /** `mask`: a const the spec multiplies W by (trailing axes aligned): the kernel is W * mask, imported as it is. */
+  | { type: "conv"; prefix: string; mask?: { shape: number[]; values: number[] }; bias: boolean }
+  | { type: "batchNorm"; prefix: string }
   | { type: "rnn"; cell: Cell; prefixes: string[]; backwards: boolean };
 
-const KERAS_CLASS: Record<WeightKind["type"], string> = { dense: "Dense", embedding: "Embedding", identity: "Embedding", conv: "Conv", rnn: "RNN" };
+const KERAS_CLASS: Record<WeightKind["type"], string> = { dense: "Dense", embedding: "Embedding", identity: "Embedding", conv: "Conv", rnn: "RNN", batchNorm: "BatchNormalization" };
+/** batch_norm's params in the order of BatchNormalization's weights (gamma, beta, moving mean, moving variance). */
+const BATCH_NORM_PARAMS = ["gain", "bias", "running_mean", "running_var"] as const;
+
+/** W times a mask broadcast to W's shape (numpy rules, trailing axes aligned). */
+function masked(W: NamedTensor, mask: { shape: number[]; values: number[] }): Float32Array {
+  const r = W.shape.length;
+  const mShape = [...Array<number>(r - mask.shape.length).fill(1), ...mask.shape];
+  const mStrides = mShape.map((_, i) => mShape.slice(i + 1).reduce((a, b) => a * b, 1));
+  const out = new Float32Array(W.values.length);
+  for (let i = 0; i < out.length; i++) {
+    let rest = i;
+    let at = 0;
+    for (let a = r - 1; a >= 0; a--) {
+      const k = rest % W.shape[a]!;
+      rest = Math.floor(rest / W.shape[a]!);
+      if (mShape[a] !== 1) at += k * mStrides[a]!;
+    }
+    out[i] = W.values[i]! * mask.values[at]!;
+  }
+  return out;
+}
 const RNN_CLASS: Record<Cell, string> = { elman: "SimpleRNN", lstm: "LSTM", gru: "GRU" };
 
 function need(w: SeqcWeights, name: string): NamedTensor {
@@ -214,8 +240,13 @@ function toKeras(kind: WeightKind, w: SeqcWeights, size: (d: Dim) => number): Fl
       for (let i = 0; i < v; i++) eye[i * v + i] = 1;
       return [eye];
     }
-    case "conv":
-      return [need(w, `${kind.prefix}.W`).values.slice(), need(w, `${kind.prefix}.b`).values.slice()];
+    case "conv": {
+      const W = need(w, `${kind.prefix}.W`);
+      const kernel = kind.mask ? masked(W, kind.mask) : W.values.slice();
+      return kind.bias ? [kernel, need(w, `${kind.prefix}.b`).values.slice()] : [kernel];
+    }
+    case "batchNorm":
+      return BATCH_NORM_PARAMS.map((p) => need(w, `${kind.prefix}.${p}`).values.slice());
     case "rnn":
       return kind.prefixes.flatMap((p) => rnnToKeras(kind.cell, w, p));
   }
@@ -242,7 +273,10 @@ function fromKeras(kind: WeightKind, ws: NamedTensor[], out: SeqcWeights): void 
       return;
     case "conv":
       out.set(`${kind.prefix}.W`, { shape: [...ws[0]!.shape], values: ws[0]!.values.slice() });
-      out.set(`${kind.prefix}.b`, { shape: [...ws[1]!.shape], values: ws[1]!.values.slice() });
+      if (kind.bias) out.set(`${kind.prefix}.b`, { shape: [...ws[1]!.shape], values: ws[1]!.values.slice() });
+      return;
+    case "batchNorm":
+      BATCH_NORM_PARAMS.forEach((p, i) => out.set(`${kind.prefix}.${p}`, { shape: [...ws[i]!.shape], values: ws[i]!.values.slice() }));
       return;
     case "rnn":
       kind.prefixes.forEach((p, i) => rnnFromKeras(kind.cell, ws.slice(3 * i, 3 * i + 3), p, out));
@@ -251,7 +285,7 @@ function fromKeras(kind: WeightKind, ws: NamedTensor[], out: SeqcWeights): void 
 
 /** Number of weight tensors of a layer of this kind. */
 function weightCount(kind: WeightKind): number {
-  return kind.type === "dense" ? (kind.bias ? 2 : 1) : kind.type === "conv" ? 2 : kind.type === "rnn" ? 3 * kind.prefixes.length : 1;
+  return kind.type === "dense" ? (kind.bias ? 2 : 1) : kind.type === "conv" ? (kind.bias ? 2 : 1) : kind.type === "batchNorm" ? BATCH_NORM_PARAMS.length : kind.type === "rnn" ? 3 * kind.prefixes.length : 1;
 }
 
 // ------------------------------------------------------------------ the plan
@@ -498,12 +532,26 @@ class Planner {
         }
         if (a?.kind === "op" && a.op === "conv") {
           const prefix = biasOf("conv");
-          if (prefix !== undefined && this.stdParam(a.args[1]!, "conv", "W") === prefix) return this.conv(a, prefix);
+          if (prefix !== undefined && this.stdParam(a.args[1]!, "conv", "W") === prefix) return this.conv(a, prefix, true);
+          const kernel = this.maskedKernel(a.args[1]!);
+          const b = this.param(n.args[1]!);
+          if (kernel && b && b.name === `${kernel.prefix}.b`) return this.conv(a, kernel.prefix, true, kernel.mask);
+        }
+        if (a?.kind === "op" && a.op === "mul") {
+          // std batch_norm: gain * batch_normalize(x, running_mean, running_var) + bias.
+          const prefix = this.stdParam(n.args[1]!, "dense", "bias");
+          const bn = this.node(a.args[1]!);
+          if (prefix !== undefined && this.stdParam(a.args[0]!, "dense", "gain") === prefix && bn?.kind === "op" && bn.op === "batch_normalize" && this.stdParam(bn.args[1]!, "dense", "running_mean") === prefix) {
+            const x = this.build(bn.args[0]!);
+            const momentum = Number(bn.attrs["momentum"]);
+            const epsilon = Number(bn.attrs["epsilon"]);
+            return this.layer(prefix, [x], (_, name) => tf.layers.batchNormalization({ name, axis: -1, momentum, epsilon }), { type: "batchNorm", prefix });
+          }
         }
         if (a && b && a.batched && b.batched && JSON.stringify(a.shape) === JSON.stringify(b.shape)) {
           return this.layer(name, [this.build(a.id), this.build(b.id)], (_, name) => tf.layers.add({ name }));
         }
-        return this.fail(n, "+", "only a + b of two layer outputs of the same shape (Add), dense's and conv's biases export");
+        return this.fail(n, "+", "only a + b of two layer outputs of the same shape (Add), dense's, conv's and batch_norm's biases export");
       }
       case "matmul": {
         const prefix = this.stdParam(n.args[1]!, "dense", "W");
@@ -551,13 +599,21 @@ class Planner {
         const alpha = Number(n.attrs["alpha"]);
         return this.layer(`${name}_leaky_relu`, [x], (_, name) => tf.layers.leakyReLU({ name, alpha }));
       }
+      case "conv": {
+        // Without a bias (one added after it is the case "add"): a kernel PREFIX.W, masked or not.
+        const W = this.param(n.args[1]!);
+        const kernel = W?.name.endsWith(".W") ? { prefix: W.name.slice(0, -2) } : this.maskedKernel(n.args[1]!);
+        if (!kernel) return this.fail(n, "conv", "only a conv of a param kernel (PREFIX.W, or PREFIX.W * a const) exports");
+        return this.conv(n, kernel.prefix, false, "mask" in kernel ? kernel.mask : undefined);
+      }
       case "maxpool":
       case "avgpool":
         return this.pool(n);
       case "flatten": {
         const x = this.build(n.args[0]!);
         if (n.lead !== 0) return this.fail(n, "flatten mapped over extra axes");
-        if (this.rank(arg(0)!) <= 1) return x;
+        // The whole value's rank: a fn mapped over axes (batch_norm over [N, M, C]) gives a value of them all.
+        if (arg(0)!.shape.length <= 1) return x;
         return this.layer(name, [x], (_, name) => tf.layers.flatten({ name }));
       }
       case "max":
@@ -589,9 +645,19 @@ class Planner {
     }
   }
 
-  /** conv(x, W) + b of std conv1d/conv2d. */
-  private conv(c: OpNode, prefix: string): number {
-    const W = this.param(c.args[1]!)!;
+  /** A conv's kernel `W * mask` (either order) of a param `PREFIX.W` and a const mask: the prefix and the mask. */
+  private maskedKernel(id: number): { prefix: string; mask: { shape: number[]; values: number[] } } | undefined {
+    const m = this.node(id);
+    if (m?.kind !== "op" || m.op !== "mul") return undefined;
+    const W = m.args.map((a) => this.param(a)).find((p) => p?.name.endsWith(".W"));
+    const c = m.args.map((a) => this.graph.constants.find((k) => k.id === a)).find((k) => k !== undefined);
+    if (!W || !c) return undefined;
+    return { prefix: W.name.slice(0, -2), mask: { shape: c.shape.map((d) => dimValue(this.graph, d, {})), values: c.values } };
+  }
+
+  /** conv(x, W) + b of std conv1d/conv2d, conv(x, W * mask) + b with a const mask (the kernel exported masked), or either without the bias. */
+  private conv(c: OpNode, prefix: string, bias: boolean, mask?: { shape: number[]; values: number[] }): number {
+    const W = this.paramByName(`${prefix}.W`)!;
     const r = W.shape.length - 2;
     const label = `conv${r}d ${prefix}`;
     if (c.lead !== 0) this.fail(c, `${label} mapped over extra axes`);
@@ -621,9 +687,9 @@ class Planner {
       } else x = this.layer(`${prefix}_pad`, [x], (size, name) => tf.layers.zeroPadding2d({ name, padding: [sides(size), sides(size)] }));
     }
     return this.layer(prefix, [x], (size, name) => {
-      const args = { name, filters: size(W.shape[W.shape.length - 1]!), kernelSize: size(W.shape[0]!), strides: stride, padding, dilationRate: dilation };
+      const args = { name, filters: size(W.shape[W.shape.length - 1]!), kernelSize: size(W.shape[0]!), strides: stride, padding, dilationRate: dilation, useBias: bias };
       return r === 1 ? tf.layers.conv1d(args) : tf.layers.conv2d(args);
-    }, { type: "conv", prefix });
+    }, { type: "conv", prefix, bias, ...(mask ? { mask } : {}) });
   }
 
   private pool(n: OpNode): number {
@@ -812,7 +878,7 @@ export function importLayersWeights(graph: Graph, model: tf.LayersModel, opts: E
         const next = p.steps.find((s) => s.kind === "layer" && s.inputs.includes(w.index));
         if (!(next?.kind === "layer" && next.activation === act)) throw new ExportError(what, undefined, `${what} applies ${String(act)}, which the spec does not apply after ${w.step.name}`);
       }
-      if (c["useBias"] === false && !(w.kind.type === "dense" && !w.kind.bias)) throw new ExportError(what, undefined, `${what} has no bias; ${w.step.name} has one`);
+      if (c["useBias"] === false && w.kind.bias) throw new ExportError(what, undefined, `${what} has no bias; ${w.step.name} has one`);
     }
     const tensors = layer.getWeights();
     if (tensors.length !== weightCount(w.kind)) throw new ExportError(what, undefined, `${what} has ${tensors.length} weights, ${w.step.name} needs ${weightCount(w.kind)}`);

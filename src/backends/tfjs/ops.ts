@@ -28,8 +28,13 @@ export interface OpContext {
   rank: number;
   /** For losses and last over the time of sequences of different lengths: 1 for real steps, 0 for padding, [N, T]. */
   mask?: Tensor;
-  /** For average pooling of a padded batch: 1 at real positions, [N, ...spatial, 1] (1 on axes that are not padded). */
+  /** For average pooling and batch statistics of a padded batch: 1 at real positions, [N, ...spatial, 1] (1 on axes that are not padded). */
   validity?: Tensor;
+  /**
+   * batch_normalize while training: normalise with the batch's statistics (over every axis but the last, the
+   * positions `validity` marks real on a padded batch) and report them here; absent (eval), the running ones.
+   */
+  statistics?: (mean: Tensor, variance: Tensor) => void;
   /**
    * Transposes of unbatched operands (weights) made during one forward pass, so
    * that a weight used at every step of a scan is transposed once. Its tensors
@@ -420,6 +425,26 @@ export function tanh(tf: Tf, a: Tensor): Tensor {
   return tf.tanh(a);
 }
 
+/** batch_normalize(x, mean, var): (x - m) / sqrt(v + epsilon), m and v the batch's (ctx.statistics) or the running ones. */
+const batchNormalize: Rule = (args, ctx) => {
+  const tf = ctx.tf;
+  const [x, mean, variance] = args as [Arg, Arg, Arg];
+  let m = mean.t;
+  let v = variance.t;
+  if (ctx.statistics) {
+    const axes = Array.from({ length: x.t.rank - 1 }, (_, i) => i);
+    if (ctx.validity) {
+      // The mean over real positions only: [N, ..., 1] validity, 0 at padding.
+      const w = ctx.validity;
+      const count = tf.sum(tf.mul(tf.onesLike(x.t), w), axes);
+      m = tf.div(tf.sum(tf.mul(x.t, w), axes), count);
+      v = tf.div(tf.sum(tf.mul(tf.square(tf.sub(x.t, m)), w), axes), count);
+    } else ({ mean: m, variance: v } = tf.moments(x.t, axes));
+    ctx.statistics(m, v);
+  }
+  return tf.div(tf.sub(x.t, m), tf.sqrt(tf.add(v, Number(ctx.attrs["epsilon"]))));
+};
+
 export const TF_OPS: Record<OpKind, Rule> = {
   add: binary((tf, a, b) => tf.add(a, b)),
   sub: binary((tf, a, b) => tf.sub(a, b)),
@@ -454,6 +479,7 @@ export const TF_OPS: Record<OpKind, Rule> = {
   max: reduce("max"),
   softmax: softmaxLike((tf, x) => tf.softmax(x)),
   log_softmax: softmaxLike((tf, x) => tf.logSoftmax(x)),
+  batch_normalize: batchNormalize,
   one_hot: oneHot,
   flatten,
   conv,

@@ -204,6 +204,14 @@ const flip: PadRule = (_args, c) => {
   };
 };
 
+/** Batch statistics over padded axes count real positions only (the rule weighs by their validity); the units must not be padded. */
+const batchNormalize: PadRule = (_args, c) => {
+  const rank = c.masks[0]!.length;
+  if (c.masks[0]![rank - 1]) throw new PaddingError("batch_normalize of a value padded on its last axis (the units)");
+  const v = validity(c.masks[0]!, c.tf);
+  return v ? { ctx: { validity: v } } : {};
+};
+
 export const PADDING: Record<OpKind, PadRule> = {
   add: positionwise,
   sub: positionwise,
@@ -237,6 +245,7 @@ export const PADDING: Record<OpKind, PadRule> = {
   max: reduce("max"),
   softmax: softmaxLike,
   log_softmax: softmaxLike,
+  batch_normalize: batchNormalize,
   one_hot: positionwise,
   flatten: refuseOn((r) => Array.from({ length: Math.max(0, r - 1) }, (_, i) => i + 1), "flatten of a value padded on an axis that is not the first"),
   conv: zeroPadding,

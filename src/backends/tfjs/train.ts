@@ -183,16 +183,18 @@ export class Trainer {
    * window) the final states of the scans.
    */
   private update(feed: Feed, initial: ScanStates | undefined): { loss: number; states: ScanStates } {
-    const vars = [...this.model.params.values()];
+    // Running statistics (batch_normalize's) are not trained: no gradient, optimizer or weight decay.
+    const vars = [...this.model.params.values()].filter((v) => v.trainable);
     const carry = this.carriedScans();
     let states: ScanStates = {};
-    // Dropout while training only: masks of their own for each update, from the run's seed.
-    this.model.dropout = dropoutSeed(this.settings.seed, this.progress.updates ?? 0);
+    // Training mode for this update only: dropout masks of its own from the run's seed, batch statistics.
+    this.model.training = dropoutSeed(this.settings.seed, this.progress.updates ?? 0);
     let loss: number;
     try {
       loss = this.step(feed, initial, vars, carry, (s) => (states = s));
+      if (Number.isFinite(loss)) this.model.updateStatistics();
     } finally {
-      this.model.dropout = undefined;
+      this.model.training = undefined;
     }
     if (!Number.isFinite(loss)) {
       disposeStates(states);

@@ -82,7 +82,7 @@ export function modelInfo(graph: Graph, settings: TrainSettings, spec: { file: s
     lengthDims: graph.dims.filter((a) => a.value === undefined && !vocabDims.has(a.name)).map((a) => a.name),
     vocabs,
     fields,
-    params: graph.params.map((p) => ({ name: p.name, shape: p.shape, init: p.init })),
+    params: graph.params.map((p) => ({ name: p.name, shape: p.shape, init: p.init, ...(p.trainable === false ? { trainable: false as const } : {}) })),
     losses,
     // The scans whose final states truncated BPTT carries into the next window: forward ones.
     scans: graph.nodes.flatMap((n) => (n.kind === "scan" && !n.scan.reverse ? [{ name: n.scan.name, states: n.scan.states.map((s) => s.name) }] : [])),

@@ -14,7 +14,7 @@ import type { Source } from "../../graph/graph.js";
 import type { Val } from "../../kernel/api.js";
 import type { KernelProgram } from "../../kernel/lower.js";
 import { storedBuffers } from "../../kernel/fuse.js";
-import { BATCH, eMul, isSize, ONE, sameSize, STEP, TIME, type BufId, type E, type Operand, type Scalar, type Stmt } from "../../kernel/program.js";
+import { BATCH, eMul, isSize, nestedStmts, ONE, sameSize, STEP, TIME, type BufId, type E, type Operand, type Scalar, type Stmt } from "../../kernel/program.js";
 import { bufferNames, labelText, paren, sizeText } from "./names.js";
 import type { ModelInfo } from "../../runtime/model-api.js";
 
@@ -254,7 +254,20 @@ function emitStmt(p: Printer, st: Stmt): void {
       emitStmts(p, st.body);
       p.close();
       return;
+    case "training":
+      p.open(`if (this.trainingSeed !== undefined) {`);
+      emitStmts(p, st.body);
+      p.close();
+      p.open(`else {`);
+      emitStmts(p, st.otherwise);
+      p.close();
+      return;
   }
+}
+
+/** Whether some statement of the list, nested ones included, is one `f` picks. */
+function someStmt(stmts: readonly Stmt[], f: (st: Stmt) => boolean): boolean {
+  return stmts.some((st) => f(st) || nestedStmts(st).some((list) => someStmt(list, f)));
 }
 
 function viewExpr(p: Printer, v: Val, batched: boolean): string {
@@ -270,7 +283,9 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.line(`// for scans), written out statement by statement over buffers allocated once from the dims.`);
   p.line(`import type { Batch, Buf, CompiledModel, Dims, ModelInfo, ValueView } from "./model-api.js";`);
   p.line(`import { gemm } from "./gemm.js";`);
-  const dropout = program.forward.some((st) => st.s === "mask");
+  const dropout = someStmt(program.forward, (st) => st.s === "mask");
+  // Training differs from inference: dropout masks, batch statistics.
+  const training = dropout || someStmt(program.forward, (st) => st.s === "training");
   p.line(`import { ${dropout ? "drawMask, initParam, Rng" : "initParam"} } from "./init.js";`);
   p.line();
   p.line(`export const INFO: ModelInfo = ${JSON.stringify(info, null, 2).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029")};`);
@@ -301,9 +316,12 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.line(`private B = 0;`);
   for (const d of free) p.line(`private ${sizeText(d.unit)} = 0;`);
   p.line(`private initial: Record<string, Buf> | undefined = undefined;`);
+  if (training) {
+    p.line(`/** Training mode (setTraining): the seed of the dropout masks; undefined, inference (no dropout, running statistics). */`);
+    p.line(`private trainingSeed: number | undefined = undefined;`);
+  }
   if (dropout) {
-    p.line(`/** The seed of the dropout masks (setDropout), and the generator of this forward pass's masks: none, no dropout. */`);
-    p.line(`private dropoutSeed: number | undefined = undefined;`);
+    p.line(`/** The generator of this forward pass's dropout masks: none, no dropout. */`);
     p.line(`private masks: Rng | undefined = undefined;`);
   }
   const stored = storedBuffers(program);
@@ -346,9 +364,9 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.line(`this.initial = states;`);
   p.close();
   p.line();
-  if (dropout) {
-    p.open(`setDropout(seed: number | undefined): void {`);
-    p.line(`this.dropoutSeed = seed;`);
+  if (training) {
+    p.open(`setTraining(seed: number | undefined): void {`);
+    p.line(`this.trainingSeed = seed;`);
     p.close();
     p.line();
   }
@@ -373,7 +391,7 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
     p.line(`  ${p.buf(input.buf)}.set($f.subarray(0, $n));`);
     p.line(`}`);
   }
-  if (dropout) p.line(`this.masks = this.dropoutSeed === undefined ? undefined : new Rng(this.dropoutSeed);`);
+  if (dropout) p.line(`this.masks = this.trainingSeed === undefined ? undefined : new Rng(this.trainingSeed);`);
   emitStmts(p, program.forward);
   p.line(`let $loss = 0;`);
   for (const l of program.losses) {

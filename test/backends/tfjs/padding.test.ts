@@ -160,3 +160,29 @@ describe("an op that cannot respect padding", () => {
     expect(maskAt(m, 1, 0).shape).toEqual([2, 5]);
   });
 });
+
+describe("batch statistics of a padded batch", () => {
+  it("count each example's real steps only: batch_norm's values and reported statistics are those of the real rows", () => {
+    const tf = engine.tf;
+    const rng = new Rng(8);
+    const { model, values } = modelOf(`model m {\n  dim T\n  input x: [T, 2]\n  z = batch_norm(x)\n  loss mse(z, z * 0)\n}\n`);
+    const long = tensor(rng, [1, 5, 2]);
+    const short = tensor(rng, [1, 3, 2]);
+    // Padding of 9s: counted, it would move every statistic.
+    const batch = { x: tf.concat([long, tf.concat([short, tf.fill([1, 2, 2], 9)], 1)]) };
+    model.training = 1;
+    const z = model.forward(batch, { T: 5 }, { T: [5, 3] }).values.get(values["z"]!)!;
+    model.training = undefined;
+    // The 8 real rows by hand: (x - mean) / sqrt(var + 0.001) per unit (gain 1, bias 0 at the start).
+    const rows = [...Array.from(long.dataSync()), ...Array.from(short.dataSync())];
+    const mean = [0, 1].map((u) => rows.filter((_, i) => i % 2 === u).reduce((a, b) => a + b, 0) / 8);
+    const variance = [0, 1].map((u) => rows.filter((_, i) => i % 2 === u).reduce((a, b) => a + (b - mean[u]!) ** 2, 0) / 8);
+    const want = rows.map((v, i) => (v - mean[i % 2]!) / Math.sqrt(variance[i % 2]! + 0.001));
+    const got = [...Array.from(z.slice([0, 0, 0], [1, 5, 2]).dataSync()), ...Array.from(z.slice([1, 0, 0], [1, 3, 2]).dataSync())];
+    got.forEach((v, i) => expect(v).toBeCloseTo(want[i]!, 4));
+    // The running statistics move towards these (momentum 0.9).
+    model.updateStatistics();
+    const running = model.params.get("z.running_mean")!.dataSync();
+    [0, 1].forEach((u) => expect(running[u]).toBeCloseTo(0.1 * mean[u]!, 5));
+  });
+});

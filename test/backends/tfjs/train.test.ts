@@ -223,7 +223,7 @@ describe("Trainer with dropout", () => {
     models.push(fresh);
     const feed = { x: engine.tf.tensor(data.fields["x"]!.data as Float32Array, [1, 6, 2]), y: engine.tf.tensor(data.fields["y"]!.data as Float32Array, [1, 6, 1]) };
     const lossWith = (seed: number | undefined) => {
-      fresh.dropout = seed;
+      fresh.training = seed;
       return engine.tf.tidy(() => fresh.forward(feed, { T: 6 }).loss.dataSync()[0]!);
     };
     const first = lossWith(dropoutSeed(7, 0));
@@ -238,9 +238,9 @@ describe("Trainer with dropout", () => {
     expect(b.losses).toEqual(a.losses);
     expect(c.losses[0]).not.toBeCloseTo(first, 6);
     // Not while evaluating: the trained model without masks.
-    expect(a.trainer.model.dropout).toBeUndefined();
+    expect(a.trainer.model.training).toBeUndefined();
     const evaluated = a.trainer.evaluate(data);
-    a.trainer.model.dropout = undefined;
+    a.trainer.model.training = undefined;
     expect(evaluated).toBeCloseTo(engine.tf.tidy(() => a.trainer.model.forward(feed, { T: 6 }).loss.dataSync()[0]!), 5);
     for (const t of [a, b, c]) t.trainer.dispose();
     engine.tf.dispose(Object.values(feed));

@@ -27,8 +27,10 @@
  *    tensor but 1.3e-6 of the model's scale. The losses agree
  *    within 1e-5 relative.
  *
- * Models with dropout run with drawn masks, one fixed set (the same seed on
- * both targets: runtime/init.ts drawMask) for every forward pass of a check.
+ * Every model runs in training mode: models with dropout with drawn masks, one
+ * fixed set (the same seed on both targets: runtime/init.ts drawMask) for
+ * every forward pass of a check; batch_normalize with batch statistics (its
+ * running statistics are not trained and get no gradient: they are left out).
  *
  * Models are small: batch 2, sequence lengths 3 (4 where a dim must be a
  * multiple of 4), data vocabularies of 5 tokens, parameters moved randomly
@@ -45,7 +47,7 @@ import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
 import { TfModel } from "../../../src/backends/tfjs/exec.js";
 import type { Batch, CompiledModel, Dims } from "../../../src/runtime/model-api.js";
 import { axisSize, emitModelOf, perturb, randomBatch, Rng, smallDims } from "../../helpers/emitted.js";
-import { compiledLoss, F64_CHECK, gradientCheck, type GradientReport } from "../../helpers/gradcheck.js";
+import { compiledLoss, F64_CHECK, gradientCheck, trainedLayout, type GradientReport } from "../../helpers/gradcheck.js";
 import { maxAbs } from "../../helpers/numeric.js";
 import { checkFile, SHRINK, type CheckedFile } from "../../helpers/spec.js";
 
@@ -54,8 +56,8 @@ const B = 2;
 const RTOL = F64_CHECK.rtol;
 const TFJS_RTOL = 1e-4;
 const SEED = 3;
-/** The seed of the dropout masks of models with dropout (both targets draw the same masks from it). */
-const DROPOUT_SEED = 5;
+/** The training seed: the dropout masks of models with dropout (both targets draw the same masks from it). */
+const TRAINING_SEED = 5;
 
 interface Case {
   label: string;
@@ -86,8 +88,8 @@ async function setUp(c: Case, precision: "f32" | "f64") {
   const dims: Dims = smallDims(em.INFO);
   const model: CompiledModel = em.createModel(dims, B);
   model.init(SEED);
-  // Dropout as in training, with one fixed set of masks for every forward pass of the check.
-  model.setDropout?.(DROPOUT_SEED);
+  // As in training: one fixed set of dropout masks for every forward pass of the check, batch statistics.
+  model.setTraining?.(TRAINING_SEED);
   const rng = new Rng(11);
   perturb(model, rng);
   const batch: Batch = randomBatch(em.INFO, dims, B, rng, precision);
@@ -110,12 +112,12 @@ describe("ts target, f64: gradients equal 4-point central differences of the los
   it.each(CASES.map((c) => [c.label, c] as const))("%s", async (label, c) => {
     const { model, batch, rng } = await setUp(c, "f64");
     expect(Object.keys(model.layout).length, "a model without parameters").toBeGreaterThan(0);
-    if (model.setDropout) {
-      // Not vacuous: the masks change the loss.
-      model.setDropout(undefined);
+    if (model.setTraining) {
+      // Not vacuous: training (masks, batch statistics) changes the loss.
+      model.setTraining(undefined);
       const plain = model.forward(batch);
-      model.setDropout(DROPOUT_SEED);
-      expect(Math.abs(model.forward(batch) - plain), "dropout changes nothing").toBeGreaterThan(1e-6);
+      model.setTraining(TRAINING_SEED);
+      expect(Math.abs(model.forward(batch) - plain), "training mode changes nothing").toBeGreaterThan(1e-6);
     }
     const loss = model.forward(batch);
     expect(Number.isFinite(loss)).toBe(true);
@@ -147,9 +149,11 @@ describe("ts target, f32: gradients equal the tfjs target's (cpu backend)", () =
     const loss = model.forward(batch);
     model.backward();
     const tfModel = new TfModel(em.graph, engine, dims, SEED);
-    tfModel.dropout = DROPOUT_SEED;
+    tfModel.training = TRAINING_SEED;
     try {
       expect([...tfModel.params.keys()].sort()).toEqual(Object.keys(model.layout).sort());
+      const trained = trainedLayout(model);
+      expect([...tfModel.params].filter(([, v]) => v.trainable).map(([name]) => name).sort()).toEqual(Object.keys(trained).sort());
       tfModel.setWeights(Object.fromEntries(Object.entries(model.layout).map(([name, { offset, size }]) => [name, model.params.subarray(offset, offset + size)])));
       const inputs = Object.fromEntries(
         em.INFO.fields.map((f) => {
@@ -163,9 +167,9 @@ describe("ts target, f32: gradients equal the tfjs target's (cpu backend)", () =
       expect(Math.abs(loss - tfLoss)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(tfLoss)));
       const bad: string[] = [];
       let ratio = 0;
-      const refs = Object.fromEntries(Object.keys(model.layout).map((name) => [name, grads[tfModel.params.get(name)!.name]!.dataSync()]));
+      const refs = Object.fromEntries(Object.keys(trained).map((name) => [name, grads[tfModel.params.get(name)!.name]!.dataSync()]));
       const G = Math.max(...Object.values(refs).map(maxAbs));
-      for (const [name, { offset, size }] of Object.entries(model.layout)) {
+      for (const [name, { offset, size }] of Object.entries(trained)) {
         const ref = refs[name]!;
         const ours = model.grads.subarray(offset, offset + size);
         const m = Math.max(maxAbs(ref), 0.05 * G);

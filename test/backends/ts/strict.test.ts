@@ -33,7 +33,7 @@ import { BROWSER_SAFE, optionsOf, OUTPUT_TSCONFIG, type Output, rootsOf, typeChe
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 
 /** Specs (all their models) whose outputs are checked: recurrent, dropout, attention, conv, feedback, several losses, T/4 axes. */
-const SPECS = ["ab_recognizer", "char_lstm", "char_lstm_dropout", "lenet5", "seq2seq_attention", "caption_decoder", "conv_arith", "mut3", "pyramid_rnn"];
+const SPECS = ["ab_recognizer", "char_lstm", "char_lstm_dropout", "tdnn_bn", "lenet5", "seq2seq_attention", "caption_decoder", "conv_arith", "mut3", "pyramid_rnn"];
 /** Specs given as text, under their file names: names and strings that would break TypeScript (injection.test.ts runs them). */
 const HOSTILE: [label: string, text: string, file: string][] = [
   ["keywords", KEYWORDS, FILE],
