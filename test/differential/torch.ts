@@ -57,7 +57,7 @@ export function runTorch(python: string, refs: Reference[]): TorchVerdict[] {
       const examples = ref.examples.map((ex) => ({
         fields: Object.fromEntries(ref.info.fields.map((f) => [f.name, { shape: f.shape.map((d) => axisSize(d, ex.dims)), values: Array.from(ex.fields[f.name]!) }])),
       }));
-      jobs.push({ module, dims: ref.fixed, weights: Object.fromEntries(Object.entries(ref.weights).map(([k, v]) => [k, Array.from(v)])), fields, examples });
+      jobs.push({ module, dims: ref.fixed, dropout: ref.dropoutSeeds ?? null, weights: Object.fromEntries(Object.entries(ref.weights).map(([k, v]) => [k, Array.from(v)])), fields, examples });
       ran.push(i);
     });
     writeFileSync(join(dir, "jobs.json"), JSON.stringify(jobs));
