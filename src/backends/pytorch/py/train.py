@@ -222,6 +222,8 @@ def trainer_state(model, opt, s, progress):
     tensors = {}
     for i, p in enumerate(model.parameters()):
         for k, v in sorted(slots.get(i, {}).items()):
+            if v is None:
+                continue  # plain SGD's momentum_buffer
             tensors[f"{keys[id(p)]}/{k}"] = (v if torch.is_tensor(v) else torch.tensor(float(v))).detach().to("cpu", torch.float32).numpy()
     return {"progress": {"trainer": TRAINER, **progress}, "optimizer": {"name": s["optimizer"]["name"], "iterations": progress["steps"]},
             "tensors": tensors}
@@ -283,8 +285,9 @@ def _alive(pid):
 # ------------------------------------------------------------------ batches
 
 def plan_batches(order, lengths, free_dims, size):
-    """Batches of examples of identical lengths (src/runtime/batches.ts planBatches): walking `order`, each example
-    joins the open batch of its lengths, a new one when there is none or it is full."""
+    """Batches of examples of identical lengths (src/runtime/batches.ts planBatches; test/e2e/pytorch-train.test.ts
+    compares the two): walking `order`, each example joins the open batch of its lengths, a new one when there is none
+    or it is full."""
     open_batches, out = {}, []
     for i in order:
         key = tuple(lengths[d][i] for d in free_dims)
@@ -295,6 +298,13 @@ def plan_batches(order, lengths, free_dims, size):
             out.append(b)
         b.append(i)
     return out
+
+
+def epoch_batches(data, rng, size):
+    """An epoch's batches, as the ts trainer plans them: the training examples shuffled by seqc's generator
+    (batches.ts permutation), then planned (plan_batches)."""
+    order = [data["train"][i] for i in S.permutation(len(data["train"]), rng)]
+    return plan_batches(order, data["lengths"], data["freeDims"], size)
 
 
 def window_dim(data):
@@ -564,9 +574,8 @@ def run_train(argv):
         while epoch < s["epochs"]:
             t0 = time.time()
             tokens = 0
-            order = [train[i] for i in S.permutation(len(train), rng)]
             total, rows, updates = 0.0, 0, 0
-            for items in plan_batches(order, data["lengths"], data["freeDims"], s["batch"]):
+            for items in epoch_batches(data, rng, s["batch"]):
                 initial = None
                 for window in windows(data, items, atom, s["bptt"]):
                     opt.zero_grad(set_to_none=False)
