@@ -5,7 +5,7 @@ float64, each example alone as a batch of one, the mean of their losses and its 
 
 JOBS.json: a list of {module: path of model.py, dims, dropout: null or each example's seed of its dropout masks,
 weights: {seqc name: [values]}, fields: [{name, tokens}], examples: [{fields: {name: {shape, values}}}]}. OUT.json: per
-job {loss, grads: {seqc name: [values]}} or {error}. Without dropout seeds the model runs in eval mode (no dropout); with
+job {loss, grads: {seqc name: [values]}, stateDict: [keys], buffers: {key: requires_grad}} or {error}. Without dropout seeds the model runs in eval mode (no dropout); with
 them, in training mode with seqc's masks for those seeds (seqc_torch.MaskDraws), as the ts target draws them.
 One process for every model: torch starts once.
 """
@@ -48,7 +48,8 @@ def run(job, index):
     for name, key in module.PARAMS.items():
         g = params[key].grad
         grads[name] = [0.0] * params[key].numel() if g is None else g.reshape(-1).tolist()
-    return {"loss": total, "grads": grads}
+    return {"loss": total, "grads": grads, "stateDict": sorted(model.state_dict().keys()),
+            "buffers": {k: b.requires_grad for k, b in model.named_buffers()}}
 
 
 def main():
