@@ -69,6 +69,10 @@ describe.skipIf(skip !== "")(skip || "train.py of specs/ab_recognizer.seq", () =
     expect(problems).toEqual([]);
     expect(records.map((r) => [r.kind, r.epoch, r.step])).toEqual([["steps", 1, 10], ["epoch", 1, 10], ["steps", 2, 20], ["epoch", 2, 20]]);
     expect(loadCheckpoint(join(dir.dir, "one")).state.progress).toMatchObject({ trainer: "pytorch", epoch: 2, steps: 20 });
+    // seqc train keeps TensorFlow.js's optimizer slots: it does not resume train.py's checkpoint.
+    const tfjs = runSeqc(["train", "specs/ab_recognizer.seq", "--data", data, "-o", join(dir.dir, "one"), "--resume"]);
+    expect(tfjs.status).toBe(2);
+    expect(tfjs.stderr).toContain("holds a checkpoint of another trainer (pytorch: train.py --resume continues it)");
     const two = py(["-m", "torch.distributed.run", "--redirects", "1", "--tee", "1", "--nproc_per_node=2", join(out, "train.py"), "--data", data, "-o", join(dir.dir, "two"), ...run(2)]);
     expect(two.status, two.stderr).toBe(0);
     expect(two.stdout).toMatch(/2 processes/);
