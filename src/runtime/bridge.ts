@@ -11,24 +11,38 @@
  *   init INFO DIMS SEED OUT
  *        the parameters' initial values for a seed (src/runtime/init.ts: the draws of the other
  *        targets), float64 in INFO's order, at the dims of the JSON object DIMS
- *   save INFO DIR META WEIGHTS
+ *   save INFO DIR META WEIGHTS [STATE STATE_BIN]
  *        a model directory (src/runtime/model-dir.ts: atomic, checksummed) of float32 WEIGHTS in
- *        INFO's order and META {dims, vocabularies, settings, epochs}
+ *        INFO's order and META {dims, vocabularies, settings, epochs}; with STATE {progress,
+ *        optimizer: {name, iterations}, tensors: [{name, shape}]} and STATE_BIN (those tensors,
+ *        float32), a training checkpoint (optimizer.json, optimizer.bin) for --resume
  *   prime INFO DIR TEXT OUT
  *        a prime text as token ids of the feedback input's saved vocabulary, and that vocabulary
- *   load INFO DIR OUT
+ *   schedule INFO TEXT OUT
+ *        a learning-rate schedule as written on the command line (--lr-schedule TEXT), parsed
+ *        by settings.ts parseSchedule: OUT holds its JSON ({name, options})
+ *   log INFO FILE [--append]
+ *        the training log (train-log.ts TrainLog, as the other trainers write it): opens FILE
+ *        (emptied unless --append), prints "ready", then takes one JSON message a line on stdin
+ *        until it closes: {"begin": MS}, {"update": [loss, tokens, epoch, step, lr], "now": MS},
+ *        {"epoch": [epoch, step, loss, validationLoss or null, lr, tokensPerSecond], "now": MS},
+ *        times in milliseconds on the trainer's clock
+ *   load INFO DIR OUT [--checkpoint]
  *        a model directory checked against the model: OUT.json {dims, vocabularies, epochs,
- *        settings, shapes} and OUT.bin (float32 weights in INFO's order)
+ *        settings, shapes} and OUT.bin (float32 weights in INFO's order); with --checkpoint, a
+ *        training checkpoint of this spec's model (loadCheckpoint), its trainer state in
+ *        OUT.json's `state` {progress, optimizer, tensors: [{name, shape}]} and OUT.state.bin
  *
  * Exit codes as the trainers': 1 bad data, 2 usage or I/O error (one line on stderr).
  * Runtime file: imports only its siblings and Node built-ins.
  */
 import { readFileSync, writeFileSync } from "node:fs";
+import { createInterface } from "node:readline";
 import { DimTable } from "./dims.js";
 import { IoError, UsageError } from "./errors.js";
 import { initialValues, paramSeed, Rng } from "./init.js";
 import type { ModelInfo } from "./model-api.js";
-import { saveModel } from "./model-dir.js";
+import { hasModel, loadCheckpoint, ModelFileError, saveModel, type SavedTrainerState } from "./model-dir.js";
 import { DataError } from "./problems.js";
 import { dataModelOf, loadData, resolveVocabularies, type DataSet } from "./data.js";
 import { EVAL_SEQUENCE, loadTrainingData, readModelDir, savedDims } from "./trainer.js";
@@ -36,7 +50,8 @@ import { validationSplit } from "./batches.js";
 import { num, parseArgs, str } from "./args.js";
 import { textIds, Vocabulary } from "./vocab.js";
 import { writeAtomic } from "./files.js";
-import type { TrainSettings } from "./settings.js";
+import { TrainLog } from "./train-log.js";
+import { parseSchedule, type LrSchedule, type TrainSettings } from "./settings.js";
 
 function readJson<T>(path: string, what: string): T {
   try {
@@ -136,28 +151,56 @@ function init(info: ModelInfo, argv: string[]): void {
   writeFileSync(out, new Uint8Array(flat.buffer));
 }
 
+/** Named float32 tensors from a list of {name, shape} and their values one after another. */
+function tensorsOf(entries: { name: string; shape: number[] }[], flat: Float32Array): Map<string, { shape: number[]; values: Float32Array }> {
+  const out = new Map<string, { shape: number[]; values: Float32Array }>();
+  let at = 0;
+  for (const e of entries) {
+    const n = e.shape.reduce((a, b) => a * b, 1);
+    out.set(e.name, { shape: e.shape, values: flat.slice(at, at + n) });
+    at += n;
+  }
+  if (at !== flat.length) throw new UsageError(`${flat.length} values given for tensors of ${at}`);
+  return out;
+}
+
+function readFloats(path: string): Float32Array {
+  const raw = readFileSync(path);
+  return new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
+}
+
 function save(info: ModelInfo, argv: string[]): void {
-  const [dir, metaPath, weightsPath] = argv;
+  const [dir, metaPath, weightsPath, statePath, stateBin] = argv;
   if (dir === undefined || metaPath === undefined || weightsPath === undefined) throw new UsageError("save needs DIR META WEIGHTS");
   const meta = readJson<{ dims: Record<string, number>; vocabularies: Record<string, unknown>; settings: TrainSettings; epochs: number }>(metaPath, "the model's metadata");
-  const raw = readFileSync(weightsPath);
-  const flat = new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4);
   const all = shapes(info, meta.dims);
-  const weights = new Map<string, { shape: number[]; values: Float32Array }>();
-  let at = 0;
-  info.params.forEach((p, i) => {
-    const n = all[i]!.reduce((a, b) => a * b, 1);
-    weights.set(p.name, { shape: all[i]!, values: flat.slice(at, at + n) });
-    at += n;
-  });
-  if (at !== flat.length) throw new UsageError(`save: ${flat.length} weights given, the model has ${at}`);
+  const weights = tensorsOf(info.params.map((p, i) => ({ name: p.name, shape: all[i]! })), readFloats(weightsPath));
+  let state: SavedTrainerState | undefined;
+  if (statePath !== undefined && stateBin !== undefined) {
+    const st = readJson<Omit<SavedTrainerState, "tensors"> & { tensors: { name: string; shape: number[] }[] }>(statePath, "the trainer's state");
+    state = { progress: st.progress, optimizer: st.optimizer, tensors: tensorsOf(st.tensors, readFloats(stateBin)) };
+  }
   const vocabularies = Object.fromEntries(Object.entries(meta.vocabularies).map(([k, v]) => [k, Vocabulary.fromJSON(v as never, k).toJSON()]));
-  saveModel(dir, { spec: info.spec, model: info.name, dims: meta.dims, vocabularies, settings: meta.settings, trained: { epochs: meta.epochs, seed: meta.settings.seed } }, weights);
+  saveModel(dir, { spec: info.spec, model: info.name, dims: meta.dims, vocabularies, settings: meta.settings, trained: { epochs: meta.epochs, seed: meta.settings.seed } }, weights, state);
 }
 
 function load(info: ModelInfo, argv: string[]): void {
-  const [dir, out] = argv;
+  const [dir, out, flag] = argv;
   if (dir === undefined || out === undefined) throw new UsageError("load needs DIR OUT");
+  let checkpoint: ReturnType<typeof loadCheckpoint> | undefined;
+  if (flag === "--checkpoint") {
+    // As seqc train --resume checks it: this spec's model, with a trainer's state.
+    if (!hasModel(dir)) throw new IoError(`--resume: there is no checkpoint in ${dir} (no model.json): train without --resume first`);
+    try {
+      checkpoint = loadCheckpoint(dir);
+    } catch (e) {
+      if (e instanceof ModelFileError) throw new IoError(`--resume: ${e.message}`);
+      throw e;
+    }
+    const meta = checkpoint.meta;
+    if (meta.model !== info.name) throw new IoError(`--resume: ${dir} holds model ${meta.model}, not ${info.name} of ${info.spec.file}: train without --resume, or choose another -o`);
+    if (meta.spec.source !== info.spec.source) throw new IoError(`--resume: ${dir} was trained from another spec (${meta.spec.file}, whose text differs from ${info.spec.file}): train without --resume, or choose another -o`);
+  }
   const { saved, vocabs } = readModelDir(dir, info);
   const parts = info.params.map((p) => saved.weights.get(p.name)!);
   const flat = new Float32Array(parts.reduce((n, w) => n + w.values.length, 0));
@@ -177,8 +220,19 @@ function load(info: ModelInfo, argv: string[]): void {
       epochs: saved.meta.trained?.epochs ?? 0,
       settings: saved.meta.settings,
       shapes: parts.map((w) => w.shape),
+      ...(checkpoint ? { state: { progress: checkpoint.state.progress, optimizer: checkpoint.state.optimizer, tensors: [...checkpoint.state.tensors].map(([name, t]) => ({ name, shape: t.shape })) } } : {}),
     }),
   );
+  if (checkpoint) {
+    const tensors = [...checkpoint.state.tensors.values()];
+    const flat = new Float32Array(tensors.reduce((n, t) => n + t.values.length, 0));
+    let k = 0;
+    for (const t of tensors) {
+      flat.set(t.values, k);
+      k += t.values.length;
+    }
+    writeFileSync(`${out}.state.bin`, new Uint8Array(flat.buffer));
+  }
 }
 
 /** A prime text as token ids of the feedback input's vocabulary saved in DIR (the ts trainer's rule, textIds), and the vocabulary. */
@@ -202,15 +256,49 @@ function prime(info: ModelInfo, argv: string[]): void {
   writeFileSync(out, JSON.stringify({ ids, tokens: vocab.tokens, chars: vocab.isChars, eos: vocab.eos !== undefined ? vocab.eosId : null, bos: vocab.has("<bos>") ? vocab.id("<bos>") : null, until }));
 }
 
-const COMMANDS: Record<string, (info: ModelInfo, argv: string[]) => void> = { data, init, save, load, prime };
+function schedule(_info: ModelInfo, argv: string[]): void {
+  const [text, out] = argv;
+  if (text === undefined || out === undefined) throw new UsageError("schedule needs TEXT OUT");
+  let parsed: LrSchedule;
+  try {
+    parsed = parseSchedule(text);
+  } catch (e) {
+    throw new UsageError(`--lr-schedule ${text}: ${(e as Error).message}`);
+  }
+  writeFileSync(out, JSON.stringify(parsed));
+}
 
-/** Runs one command; returns the exit code (messages on stderr, prefixed with `prog`). */
-export function bridge(argv: string[], prog = "train.py"): number {
+type LogMessage =
+  | { begin: number }
+  | { update: [loss: number, tokens: number, epoch: number, step: number, lr: number]; now: number }
+  | { epoch: [epoch: number, step: number, loss: number, validationLoss: number | null, lr: number, tokensPerSecond: number]; now: number };
+
+async function log(_info: ModelInfo, argv: string[]): Promise<void> {
+  const [path, ...rest] = argv;
+  if (path === undefined) throw new UsageError("log needs FILE");
+  const trainLog = TrainLog.open(path, rest.includes("--append"));
+  process.stdout.write("ready\n");
+  for await (const line of createInterface({ input: process.stdin, crlfDelay: Infinity })) {
+    if (line.trim() === "") continue;
+    const m = JSON.parse(line) as LogMessage;
+    if ("begin" in m) trainLog.begin(m.begin);
+    else if ("update" in m) trainLog.update(...m.update, m.now);
+    else {
+      const [epoch, step, loss, validation, lr, tokensPerSecond] = m.epoch;
+      trainLog.epoch(epoch, step, loss, validation ?? undefined, lr, tokensPerSecond, m.now);
+    }
+  }
+}
+
+const COMMANDS: Record<string, (info: ModelInfo, argv: string[]) => void | Promise<void>> = { data, init, save, load, prime, schedule, log };
+
+/** Runs one command; resolves to the exit code (messages on stderr, prefixed with `prog`). */
+export async function bridge(argv: string[], prog = "train.py"): Promise<number> {
   const [command, infoPath, ...rest] = argv;
   try {
     const run = command !== undefined ? COMMANDS[command] : undefined;
     if (!run || infoPath === undefined) throw new UsageError(`bridge: COMMAND INFO ... (${Object.keys(COMMANDS).join(", ")})`);
-    run(readJson<ModelInfo>(infoPath, "the model's info"), rest);
+    await run(readJson<ModelInfo>(infoPath, "the model's info"), rest);
     return 0;
   } catch (e) {
     if (e instanceof DataError) {
@@ -225,4 +313,4 @@ export function bridge(argv: string[], prog = "train.py"): number {
   }
 }
 
-if (process.argv[1] !== undefined && /bridge\.[jt]s$/.test(process.argv[1])) process.exitCode = bridge(process.argv.slice(2));
+if (process.argv[1] !== undefined && /bridge\.[jt]s$/.test(process.argv[1])) void bridge(process.argv.slice(2)).then((code) => (process.exitCode = code));

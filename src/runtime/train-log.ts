@@ -89,22 +89,21 @@ export class TrainLog {
     return new TrainLog(path);
   }
 
-  /** The run starts now. */
-  begin(): void {
-    this.started = performance.now();
+  /** The run starts now (`now`: a time in ms on the clock of later calls; a trainer in another process gives its own). */
+  begin(now = performance.now()): void {
+    this.started = now;
     this.window = new StepWindow(this.started);
   }
 
   /** One update: its batch's mean loss and tokens, its epoch (from 1), the updates so far and its learning rate. */
-  update(loss: number, tokens: number, epoch: number, step: number, lr: number): void {
-    const now = performance.now();
+  update(loss: number, tokens: number, epoch: number, step: number, lr: number, now = performance.now()): void {
     const r = this.window.add(loss, tokens, now, { epoch, step, time: this.seconds(now), lr });
     if (r) this.write(r);
   }
 
   /** The end of an epoch: its mean loss, validation loss (with held-out data), its last update's learning rate and speed. */
-  epoch(epoch: number, step: number, loss: number, validationLoss: number | undefined, lr: number, tokensPerSecond: number): void {
-    this.write({ kind: "epoch", epoch, step, time: this.seconds(performance.now()), loss, ...(validationLoss !== undefined ? { validationLoss } : {}), lr, tokensPerSecond });
+  epoch(epoch: number, step: number, loss: number, validationLoss: number | undefined, lr: number, tokensPerSecond: number, now = performance.now()): void {
+    this.write({ kind: "epoch", epoch, step, time: this.seconds(now), loss, ...(validationLoss !== undefined ? { validationLoss } : {}), lr, tokensPerSecond });
   }
 
   private seconds(now: number): number {

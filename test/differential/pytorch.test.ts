@@ -3,7 +3,10 @@
  * model of every shipped spec and a fixed-seed slice of generated models
  * (generate.ts: every construct the tester covers), each on examples of
  * different lengths, run in float64 in one Python process (torch.ts): the
- * same loss and gradients within 1e-9 of their scale. Without a python that
+ * same loss and gradients within 1e-9 of their scale, with dropout off (eval
+ * mode); models with dropout run once more in training mode, each example with
+ * the masks the ts target draws for its seed (seqc_torch.MaskDraws against
+ * init.ts drawMask), so the masked computation is compared too. Without a python that
  * imports torch the cases are skipped, saying why (find-torch.ts). Hostile
  * names and strings (torch-hostile.ts, and the ts target's) run and agree
  * too: they cannot inject code into model.py.
@@ -35,6 +38,8 @@ interface Case {
   seed: number;
   minLength: number;
   maxLength: number;
+  /** Training mode: the seed of the first example's dropout masks (RunOptions.dropout). */
+  dropout?: number;
 }
 
 const shipped: Case[] = readdirSync(SPEC_DIR)
@@ -43,7 +48,12 @@ const shipped: Case[] = readdirSync(SPEC_DIR)
   .flatMap((f) => {
     const text = shrink(f, readFileSync(join(SPEC_DIR, f), "utf8"), SHRINK[f] ?? []);
     const names = "messages" in graphOrMessages(text, f) ? [undefined] : [...text.matchAll(/^model (\w+)/gm)].map((m) => m[1]!);
-    return names.map((model) => ({ label: `${f}${model ? ` ${model}` : ""}`, text, file: f, ...(model ? { model } : {}), seed: 5, minLength: 2, maxLength: 6 }));
+    return names.flatMap((model) => {
+      const c: Case = { label: `${f}${model ? ` ${model}` : ""}`, text, file: f, ...(model ? { model } : {}), seed: 5, minLength: 2, maxLength: 6 };
+      const g = graphOrMessages(text, f, model);
+      const dropout = "graph" in g && g.graph.nodes.some((n) => n.kind === "mask");
+      return dropout ? [c, { ...c, label: `${c.label} (training: dropout masks of seeds 77..)`, dropout: 77 }] : [c];
+    });
   });
 
 const rng = new Rng(20261213);
@@ -64,7 +74,7 @@ describe.skipIf(skip !== "")(`${skip || "the pytorch target equals the ts target
   beforeAll(async () => {
     const refs: Reference[] = [];
     for (const c of cases) {
-      const r = await reference(c.text, { seed: c.seed, minLength: c.minLength, maxLength: c.maxLength, noFd: true, file: c.file, ...(c.model ? { model: c.model } : {}) });
+      const r = await reference(c.text, { seed: c.seed, minLength: c.minLength, maxLength: c.maxLength, noFd: true, file: c.file, ...(c.model ? { model: c.model } : {}), ...(c.dropout !== undefined ? { dropout: c.dropout } : {}) });
       if (!("graph" in r)) verdicts.set(c.label, { ref: JSON.stringify(r) });
       else {
         verdicts.set(c.label, { ref: r });
@@ -87,6 +97,16 @@ describe.skipIf(skip !== "")(`${skip || "the pytorch target equals the ts target
     expect(typeof v.ref === "string" ? v.ref : "").toBe("");
     expect(v.verdict?.refused ?? "").toBe("");
     expect(v.verdict?.failures).toEqual([]);
+  });
+
+  it("the training cases' masks drop something: their reference loss is not the eval case's", () => {
+    const training = shipped.filter((c) => c.dropout !== undefined);
+    expect(training.length).toBeGreaterThan(0);
+    for (const c of training) {
+      const on = verdicts.get(c.label)!.ref;
+      const off = verdicts.get(shipped.find((e) => e.text === c.text && e.model === c.model && e.dropout === undefined)!.label)!.ref;
+      expect(typeof on !== "string" && typeof off !== "string" && on.loss !== off.loss, c.label).toBe(true);
+    }
   });
 
   it(`${GENERATED} generated models`, () => {

@@ -95,6 +95,8 @@ export interface RunOptions {
   model?: string;
   /** The spec's file name (in messages and the emitted INFO). */
   file?: string;
+  /** Dropout on, for the reference run only: example b's masks are drawn from the seed dropout + b (setDropout). */
+  dropout?: number;
 }
 
 
@@ -155,6 +157,8 @@ export interface Reference {
   failures: string[];
   fdWorst: number;
   rng: Rng;
+  /** With RunOptions.dropout: the seed of each example's dropout masks. */
+  dropoutSeeds?: number[];
 }
 
 /** The reference run (see Reference), or why the spec does not get one. */
@@ -208,6 +212,7 @@ export async function reference(text: string, opts: RunOptions): Promise<Referen
   for (let b = 0; b < B; b++) {
     const m = b === 0 ? first : ts.createModel(dimsOf(b), 1);
     m.params.set(flat);
+    if (opts.dropout !== undefined) m.setDropout?.(opts.dropout + b);
     const l = m.forward(examples[b]!);
     if (!Number.isFinite(l)) failures.push(`ts-f64: loss ${l} on example ${b}`);
     m.backward();
@@ -221,7 +226,8 @@ export async function reference(text: string, opts: RunOptions): Promise<Referen
     }
   }
   const byName = (buf: Float64Array) => Object.fromEntries(Object.entries(first.layout).map(([name, { offset, size }]) => [name, buf.slice(offset, offset + size)]));
-  return { graph, sources, info, fixed, lengths, maxDims, examples, weights: byName(flat), loss, grads: byName(grads), failures, fdWorst, rng };
+  const dropoutSeeds = opts.dropout !== undefined ? examples.map((_, b) => opts.dropout! + b) : undefined;
+  return { graph, sources, info, fixed, lengths, maxDims, examples, weights: byName(flat), loss, grads: byName(grads), failures, fdWorst, rng, ...(dropoutSeeds ? { dropoutSeeds } : {}) };
 }
 
 /** Runs one spec on every target; see the file comment. */

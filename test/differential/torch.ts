@@ -4,7 +4,8 @@
  * reference runs (run.ts `reference`: the ts target in f64, each example
  * alone), all of them in one Python process (torch_models.py), and compared
  * with the reference: loss and every gradient within TORCH_RTOL of their
- * scale.
+ * scale; the state_dict holds the parameters alone, the spec's consts are
+ * buffers without gradients.
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -57,13 +58,13 @@ export function runTorch(python: string, refs: Reference[]): TorchVerdict[] {
       const examples = ref.examples.map((ex) => ({
         fields: Object.fromEntries(ref.info.fields.map((f) => [f.name, { shape: f.shape.map((d) => axisSize(d, ex.dims)), values: Array.from(ex.fields[f.name]!) }])),
       }));
-      jobs.push({ module, dims: ref.fixed, weights: Object.fromEntries(Object.entries(ref.weights).map(([k, v]) => [k, Array.from(v)])), fields, examples });
+      jobs.push({ module, dims: ref.fixed, dropout: ref.dropoutSeeds ?? null, weights: Object.fromEntries(Object.entries(ref.weights).map(([k, v]) => [k, Array.from(v)])), fields, examples });
       ran.push(i);
     });
     writeFileSync(join(dir, "jobs.json"), JSON.stringify(jobs));
     const r = spawnSync(python, [join(dir, "torch_models.py"), join(dir, "jobs.json"), join(dir, "out.json")], { encoding: "utf8", env: { ...process.env, OMP_NUM_THREADS: "1", OPENBLAS_NUM_THREADS: "1" } });
     if (r.status !== 0) throw new Error(`torch_models.py failed (${r.status}): ${r.stderr}`);
-    const out = JSON.parse(readFileSync(join(dir, "out.json"), "utf8")) as ({ loss: number; grads: Record<string, number[]> } | { error: string })[];
+    const out = JSON.parse(readFileSync(join(dir, "out.json"), "utf8")) as (TorchRun | { error: string })[];
     ran.forEach((i, k) => (verdicts[i] = compare(refs[i]!, out[k]!)));
     return verdicts.map((v) => v!);
   } finally {
@@ -71,9 +72,15 @@ export function runTorch(python: string, refs: Reference[]): TorchVerdict[] {
   }
 }
 
-function compare(ref: Reference, got: { loss: number; grads: Record<string, number[]> } | { error: string }): TorchVerdict {
+type TorchRun = { loss: number; grads: Record<string, number[]>; stateDict: string[]; buffers: Record<string, boolean> };
+
+function compare(ref: Reference, got: TorchRun | { error: string }): TorchVerdict {
   if ("error" in got) return { worst: Infinity, failures: [`pytorch: ${got.error}`] };
   const failures: string[] = [];
+  // The spec's consts are buffers without gradients, outside the state_dict (which holds the parameters alone).
+  if (got.stateDict.length !== ref.graph.params.length) failures.push(`pytorch: the state_dict has ${got.stateDict.length} entries (${got.stateDict.join(", ")}), the model ${ref.graph.params.length} parameters`);
+  const buffers = Object.entries(got.buffers);
+  if (buffers.length !== ref.graph.constants.length || buffers.some(([, grad]) => grad)) failures.push(`pytorch: buffers ${JSON.stringify(got.buffers)} for the consts ${ref.graph.constants.map((c) => c.name).join(", ")}`);
   const lossErr = Math.abs(got.loss - ref.loss) / Math.max(1e-300, Math.abs(ref.loss));
   if (!(lossErr <= TORCH_RTOL)) failures.push(`pytorch vs ts-f64: loss ${got.loss} vs ${ref.loss}`);
   let worst = lossErr;

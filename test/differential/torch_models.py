@@ -3,8 +3,10 @@ float64, each example alone as a batch of one, the mean of their losses and its 
 
     python3 torch_models.py JOBS.json OUT.json
 
-JOBS.json: a list of {module: path of model.py, dims, weights: {seqc name: [values]}, fields: [{name, tokens}],
-examples: [{fields: {name: {shape, values}}}]}. OUT.json: per job {loss, grads: {seqc name: [values]}} or {error}.
+JOBS.json: a list of {module: path of model.py, dims, dropout: null or each example's seed of its dropout masks,
+weights: {seqc name: [values]}, fields: [{name, tokens}], examples: [{fields: {name: {shape, values}}}]}. OUT.json: per
+job {loss, grads: {seqc name: [values]}, stateDict: [keys], buffers: {key: requires_grad}} or {error}. Without dropout seeds the model runs in eval mode (no dropout); with
+them, in training mode with seqc's masks for those seeds (seqc_torch.MaskDraws), as the ts target draws them.
 One process for every model: torch starts once.
 """
 import importlib.util
@@ -28,14 +30,17 @@ def run(job, index):
             p = params[key]
             p.copy_(torch.tensor(job["weights"][name], dtype=torch.float64).reshape(p.shape))
     examples = job["examples"]
+    seeds = job["dropout"]
+    model.train(seeds is not None)
+    masks = module.S.MaskDraws
     total = 0.0
-    for ex in examples:
+    for k, ex in enumerate(examples):
         batch = {}
         for f in job["fields"]:
             v = ex["fields"][f["name"]]
             t = torch.tensor(v["values"], dtype=torch.long if f["tokens"] else torch.float64)
             batch[f["name"]] = t.reshape(1, *v["shape"])
-        loss, _values, _finals = model(batch)
+        loss, _values, _finals = model(batch, masks=None if seeds is None else masks(seeds[k]))
         loss = loss.sum() / len(examples)
         loss.backward()
         total += loss.item()
@@ -43,7 +48,8 @@ def run(job, index):
     for name, key in module.PARAMS.items():
         g = params[key].grad
         grads[name] = [0.0] * params[key].numel() if g is None else g.reshape(-1).tolist()
-    return {"loss": total, "grads": grads}
+    return {"loss": total, "grads": grads, "stateDict": sorted(model.state_dict().keys()),
+            "buffers": {k: b.requires_grad for k, b in model.named_buffers()}}
 
 
 def main():

@@ -5,13 +5,24 @@
  * <= 1e-6), a model directory that `seqc eval` reads and `--init` starts
  * from, and bad data or flags reported in one line (exit 1, 2), never a
  * traceback. Debian's torchrun 1.13 needs `--redirects 1 --tee 1`
- * (docs/pytorch-target.md). Skipped, saying why, without PyTorch.
+ * (docs/pytorch-target.md). The one-process run stops after an epoch and
+ * continues with --resume, writing its --log, so the resumed run is checked
+ * against the straight two-process one. Where train.py mirrors seqc's runtime
+ * in Python, the two are compared: learning rates per update (settings.ts
+ * learningRate), batch plans of shipped data (batches.ts permutation and
+ * planBatches), dropout seeds (init.ts dropoutSeed). Skipped, saying why,
+ * without PyTorch.
  */
 import { spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadModel } from "../../src/runtime/model-dir.js";
+import { loadCheckpoint, loadModel } from "../../src/runtime/model-dir.js";
+import { parseLog } from "../../src/runtime/train-log.js";
+import { learningRate, parseSchedule, type TrainSettings } from "../../src/runtime/settings.js";
+import { dropoutSeed, Rng } from "../../src/runtime/init.js";
+import { permutation, planBatches } from "../../src/runtime/batches.js";
+import { Examples } from "../../src/runtime/examples.js";
 import { ROOT, runNode, runSeqc, scratch, type Run } from "../helpers/cli.js";
 import { torchForTests } from "../helpers/torch.js";
 
@@ -45,10 +56,23 @@ describe.skipIf(skip !== "")(skip || "train.py of specs/ab_recognizer.seq", () =
     writeFileSync(data, readFileSync(join(ROOT, "specs/data/ab_recognizer.jsonl"), "utf8").split("\n").slice(0, 24).join("\n") + "\n");
   });
 
-  it("one process and two gloo processes under torchrun reach the same weights", () => {
-    const one = py([join(out, "train.py"), "--data", data, "-o", join(dir.dir, "one"), ...run(2)]);
+  it("one process (an epoch, then --resume) and two gloo processes under torchrun reach the same weights; --log as seqc's", () => {
+    const log = join(dir.dir, "one.jsonl");
+    const first = py([join(out, "train.py"), "--data", data, "-o", join(dir.dir, "one"), "--log", log, ...run(1)]);
+    expect(first.status, first.stderr).toBe(0);
+    const one = py([join(out, "train.py"), "--data", data, "-o", join(dir.dir, "one"), "--log", log, "--resume", ...run(2)]);
     expect(one.status, one.stderr).toBe(0);
     expect(one.stdout).toMatch(/trained ab_recognizer: 2 epochs on 24 examples.*1 process/);
+    // The log of both parts, the updates counted on across the resume: 10 batches an epoch (of one length each), a
+    // `steps` record per 10 updates and an `epoch` record per epoch.
+    const { records, problems } = parseLog(readFileSync(log, "utf8"));
+    expect(problems).toEqual([]);
+    expect(records.map((r) => [r.kind, r.epoch, r.step])).toEqual([["steps", 1, 10], ["epoch", 1, 10], ["steps", 2, 20], ["epoch", 2, 20]]);
+    expect(loadCheckpoint(join(dir.dir, "one")).state.progress).toMatchObject({ trainer: "pytorch", epoch: 2, steps: 20 });
+    // seqc train keeps TensorFlow.js's optimizer slots: it does not resume train.py's checkpoint.
+    const tfjs = runSeqc(["train", "specs/ab_recognizer.seq", "--data", data, "-o", join(dir.dir, "one"), "--resume"]);
+    expect(tfjs.status).toBe(2);
+    expect(tfjs.stderr).toContain("holds a checkpoint of another trainer (pytorch: train.py --resume continues it)");
     const two = py(["-m", "torch.distributed.run", "--redirects", "1", "--tee", "1", "--nproc_per_node=2", join(out, "train.py"), "--data", data, "-o", join(dir.dir, "two"), ...run(2)]);
     expect(two.status, two.stderr).toBe(0);
     expect(two.stdout).toMatch(/2 processes/);
@@ -85,6 +109,44 @@ describe.skipIf(skip !== "")(skip || "train.py of specs/ab_recognizer.seq", () =
     expect(ev.stdout).toMatch(/accuracy per step: \d+\.\d+%/);
   });
 
+  it("train.py's learning rates, batch plans and dropout seeds are the runtime's", () => {
+    const schedules = ["constant", "step(every: 3, gamma: 0.5)", "exponential(rate: 0.9, steps: 2)", "cosine(steps: 10, min: 0.001)"];
+    const settings = schedules.flatMap((text) => [0, 4].map((warmup) => ({ optimizer: { name: "sgd" as const, lr: 0.1, options: {} }, lrSchedule: parseSchedule(text), warmup })));
+    const UPDATES = 30;
+    const script = [
+      "import json, sys",
+      `sys.path.insert(0, ${JSON.stringify(out)})`,
+      "import train as T, seqc_torch as S",
+      "args = json.loads(sys.argv[1])",
+      "data = T.read_data(args['data'], '--batch', '4', '--validation', '0.2', '--seed', '7')",
+      "rng = S.Rng(7)",
+      "plans = [T.epoch_batches(data, rng, 4) for _ in range(2)]",
+      `rates = [[T.learning_rate(s, k) for k in range(${UPDATES})] for s in args['settings']]`,
+      "seeds = [S.dropout_seed(s, k) for s in (0, 7, -3, 2**31 + 5) for k in (0, 1, 99, 12345)]",
+      "print(json.dumps({'data': {k: data[k] for k in ('train', 'lengths', 'freeDims')}, 'plans': plans, 'rates': rates, 'seeds': seeds}))",
+    ].join("\n");
+    const r = py(["-c", script, JSON.stringify({ data: join(ROOT, "specs/data/ab_recognizer.jsonl"), settings })]);
+    expect(r.status, r.stderr).toBe(0);
+    const got = JSON.parse(r.stdout) as { data: { train: number[]; lengths: Record<string, number[]>; freeDims: string[] }; plans: number[][][]; rates: number[][]; seeds: number[] };
+
+    settings.forEach((s, i) => {
+      const want = Array.from({ length: UPDATES }, (_, k) => learningRate(s as Pick<TrainSettings, "optimizer" | "lrSchedule" | "warmup">, k));
+      got.rates[i]!.forEach((lr, k) => expect(Math.abs(lr - want[k]!), `${schedules[i >> 1]} warmup ${s.warmup}, update ${k}`).toBeLessThanOrEqual(1e-15 * want[k]!));
+    });
+
+    // The same examples (as the bridge read them: lengths, the split), planned by the runtime: the same batches.
+    const { train, lengths, freeDims } = got.data;
+    const count = Object.values(lengths)[0]!.length;
+    const all = Examples.of(Array.from({ length: count }, (_, i) => ({ line: i, dims: Object.fromEntries(freeDims.map((d) => [d, lengths[d]![i]!])), fields: {} })));
+    const kept = all.subset(train);
+    const rng = new Rng(7);
+    const want = [0, 1].map(() => planBatches(kept, permutation(kept.length, rng), 4, freeDims).map((b) => b.map((ex) => ex.line)));
+    expect(new Set(Object.values(lengths)[0]).size, "examples of several lengths").toBeGreaterThan(1);
+    expect(got.plans).toEqual(want);
+
+    expect(got.seeds).toEqual([0, 7, -3, 2 ** 31 + 5].flatMap((s) => [0, 1, 99, 12345].map((k) => dropoutSeed(s, k))));
+  });
+
   it("bad data is one line with its place (exit 1); a bad flag or model directory is exit 2", () => {
     const bad = join(dir.dir, "bad.jsonl");
     writeFileSync(bad, '{"x": "AB", "y": [[0], [1]]}\n{"x": "AQ", "y": [[0]]}\n');
@@ -97,6 +159,14 @@ describe.skipIf(skip !== "")(skip || "train.py of specs/ab_recognizer.seq", () =
     expect(flag.status).toBe(2);
     expect(flag.stderr).toContain("--batch 0: expected a whole number >= 1");
     noTraceback(flag);
+    const schedule = py([join(out, "train.py"), "--data", data, "-o", join(dir.dir, "sched"), "--lr-schedule", "cosine(min: 2)"]);
+    expect(schedule.status).toBe(2);
+    expect(schedule.stderr).toMatch(/^train\.py: --lr-schedule cosine\(min: 2\): cosine needs steps$/m);
+    noTraceback(schedule);
+    const resume = py([join(out, "train.py"), "--data", data, "-o", join(dir.dir, "nothing-yet"), "--resume"]);
+    expect(resume.status).toBe(2);
+    expect(resume.stderr).toMatch(/^train\.py: --resume: there is no checkpoint in .*nothing-yet/m);
+    noTraceback(resume);
     const missing = py([join(out, "train.py"), "eval", "--model", join(dir.dir, "nowhere"), "--data", bad]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/^train\.py: cannot read .*model\.json/m);

@@ -24,7 +24,7 @@
  * control characters.
  */
 import { dimTable } from "../../graph/dims.js";
-import type { Dim, Graph, Node, Param, Scan, Source } from "../../graph/graph.js";
+import type { Constant, Dim, Graph, Node, Param, Scan, Source } from "../../graph/graph.js";
 import { specLine } from "../spec-lines.js";
 import type { Names } from "../names.js";
 import { ATOM, PyTorchTargetError, TORCH_OPS, UNARY, type TorchArg } from "./ops.js";
@@ -106,10 +106,12 @@ interface Scope {
   names: Names;
   /** Python for each node id that has a value here. */
   code: Map<number, { code: string; prec: number }>;
-  /** A parameter as Python. */
-  param: (p: Param) => string;
+  /** A parameter or a const (a buffer) as Python. */
+  param: (p: Param | Constant) => string;
   /** The dict of dim values in this function. */
   dims: string;
+  /** The model's forward only: a batched input, whose batch size and device dropout masks take. */
+  like?: string;
 }
 
 /** Which op nodes of a list are written inside their one user instead of as a statement of their own. */
@@ -134,6 +136,8 @@ class Emitter {
   /** Where statements are printed: the model's forward or a cell's step. */
   private p: Printer;
   private readonly params = new Map<number, Param>();
+  /** The spec's consts: buffers of the module tree, read as parameters are. */
+  private readonly consts = new Map<number, Constant>();
   private readonly nodes = new Map<number, Node>();
   /** Cell classes by the text of their body, and their names. */
   private readonly classes = new Map<string, string>();
@@ -148,6 +152,7 @@ class Emitter {
   ) {
     this.p = new Printer(sources);
     for (const p of graph.params) this.params.set(p.id, p);
+    for (const c of graph.constants) this.consts.set(c.id, c);
     const visit = (ns: Node[]) => {
       for (const n of ns) {
         this.nodes.set(n.id, n);
@@ -160,7 +165,7 @@ class Emitter {
 
   /** An argument of an op node as the rule sees it. */
   private arg(scope: Scope, id: number, lead: number): TorchArg {
-    const param = this.params.get(id);
+    const param = this.params.get(id) ?? this.consts.get(id);
     if (param) return { code: scope.param(param), prec: ATOM, batched: false, rank: param.shape.length, tokens: false };
     const n = this.nodes.get(id);
     const v = scope.code.get(id);
@@ -170,7 +175,7 @@ class Emitter {
 
   /** A value (node or parameter) as an operand. */
   private value(scope: Scope, id: number): string {
-    const param = this.params.get(id);
+    const param = this.params.get(id) ?? this.consts.get(id);
     if (param) return scope.param(param);
     const v = scope.code.get(id);
     if (!v) throw new Error(`pytorch target: node ${id} has no value here`);
@@ -210,8 +215,16 @@ class Emitter {
           break;
         case "final":
           break;
-        case "mask":
-          throw new PyTorchTargetError("the pytorch target does not run dropout yet", n.src);
+        case "mask": {
+          // Model level only (a cell's step gets its masks as scanned inputs or contexts); drawn before the scans that read it.
+          if (scope.like === undefined) throw new PyTorchTargetError("a dropout mask inside a cell's step", n.src);
+          const name = scope.names.take("mask");
+          const shape = n.shape.map((d) => dimText(this.graph, d, scope.dims));
+          this.p.note(n.src);
+          this.p.line(`${name} = S.dropout_mask(masks, self.training, ${pyNum(n.rate)}, [${shape.join(", ")}], ${scope.like})`);
+          scope.code.set(n.id, { code: name, prec: ATOM });
+          break;
+        }
         case "op": {
           const e = this.opExpr(scope, n);
           if (inline.has(n.id)) {
@@ -242,7 +255,7 @@ class Emitter {
       code: new Map(),
       dims: "self.dims",
       param: (param) => {
-        if (!param.name.startsWith(prefix)) throw new PyTorchTargetError(`the step of ${scan.name} reads the parameter ${param.name}, which is not its own`);
+        if (!param.name.startsWith(prefix)) throw new PyTorchTargetError(`the step of ${scan.name} reads ${param.name}, which is not its own`);
         return keyPath(param.name.slice(prefix.length)).reduce(pyAttr, "self");
       },
     };
@@ -368,10 +381,11 @@ class Emitter {
     this.p = forward;
     const names = pythonNames();
     const scope: Scope = { names, code: new Map(), dims: "dims", param: (param) => keyPath(param.name).reduce(pyAttr, "self") };
-    forward.open(`def forward(self, batch, initial=None):`);
+    forward.open(`def forward(self, batch, initial=None, masks=None):`);
     forward.line(`"""Each example's loss (summed over the model's losses, time and units), the named values and the final states of`);
     forward.line(`the model's scans. batch: each input and target by name, batch axis first (token ids as integers); initial:`);
-    forward.line(`states to start scans from, {scan: {state: tensor}} (truncated BPTT)."""`);
+    forward.line(`states to start scans from, {scan: {state: tensor}} (truncated BPTT); masks: the dropout masks' draws`);
+    forward.line(`(S.MaskDraws: seqc's, as the other targets draw them for a seed), else torch's own while training, none in eval."""`);
     forward.line(`initial = initial or {}`);
     forward.line(`dims = dict(self.dims)`);
     const known = new Set(g.dims.filter((a) => a.value !== undefined).map((a) => a.name));
@@ -381,6 +395,7 @@ class Emitter {
       forward.note(n.src);
       forward.line(`${v} = batch[${pyStr(n.name)}]`);
       scope.code.set(n.id, { code: v, prec: ATOM });
+      scope.like ??= v;
       // The data's lengths: a free dim that is an axis of an input, from the tensor's shape.
       n.shape.forEach((d, i) => {
         if (d.length !== 1 || d[0]![0] === "" || d[0]![0].includes("*")) return;
@@ -399,7 +414,7 @@ class Emitter {
     }
     const losses = g.losses.map((id) => this.value(scope, id));
     forward.line(`loss = ${losses.join(" + ")}`);
-    const named = Object.entries(g.values).filter(([, id]) => scope.code.has(id) || this.params.has(id));
+    const named = Object.entries(g.values).filter(([, id]) => scope.code.has(id) || this.params.has(id) || this.consts.has(id));
     forward.line(`values = {${named.map(([k, id]) => `${pyStr(k)}: ${this.value(scope, id)}`).join(", ")}}`);
     forward.line(`return loss, values, {${this.finalStates.join(", ")}}`);
     forward.close();
@@ -423,6 +438,24 @@ class Emitter {
     p.line();
     p.line(`PARAMS = {${g.params.map((param) => `${pyStr(param.name)}: ${pyStr(keyPath(param.name).join("."))}`).join(", ")}}`);
     p.line();
+    if (g.constants.length > 0) {
+      p.line();
+      p.comment(`Each const of the spec: its seqc name -> its buffer's key, shape and values (row-major); no gradient, not in the state_dict.`);
+      p.open(`CONSTS = {`);
+      for (const c of g.constants) {
+        p.note(c.src);
+        p.open(`${pyStr(c.name)}: (${pyStr(keyPath(c.name).join("."))}, (${c.shape.map((d) => dimText(g, d, "dims")).join(", ")}${c.shape.length === 1 ? "," : ""}), [`);
+        // One line per row of the last axis, as the spec writes them.
+        const last = c.shape[c.shape.length - 1];
+        const row = Math.max(1, last?.find(([mono]) => mono === "")?.[1] ?? 1);
+        for (let i = 0; i < c.values.length; i += row) p.line(`${c.values.slice(i, i + row).map(pyNum).join(", ")},`);
+        p.close();
+        p.line(`]),`);
+      }
+      p.close();
+      p.line(`}`);
+      p.line();
+    }
     p.line();
     for (const text of this.classTexts) {
       for (const l of text.trimEnd().split("\n")) p.line(l);
@@ -440,6 +473,11 @@ class Emitter {
     p.open(`for name, key, shape, init in param_table(self.dims):`);
     p.line(`S.put(self, key.split("."), nn.Parameter(S.initial(init, shape)))`);
     p.close();
+    if (g.constants.length > 0) {
+      p.open(`for name, (key, shape, values) in CONSTS.items():`);
+      p.line(`S.put(self, key.split("."), torch.tensor(values).reshape(shape))`);
+      p.close();
+    }
     p.close();
     p.line();
     for (const l of forward.text().trimEnd().split("\n")) p.line(l);
@@ -455,10 +493,10 @@ class Emitter {
 /** model.py of a graph (see the file comment). A PyTorchTargetError says what the target cannot compile, and where. */
 export function emitTorchModel(graph: Graph, sources: Map<string, string>): string {
   const keys = new Map<string, string>();
-  for (const p of graph.params) {
+  for (const p of [...graph.params, ...graph.constants]) {
     const key = keyPath(p.name).join(".");
     const other = keys.get(key);
-    if (other !== undefined) throw new PyTorchTargetError(`the parameters ${other} and ${p.name} would have one PyTorch name, ${key}`, p.src);
+    if (other !== undefined) throw new PyTorchTargetError(`${other} and ${p.name} would have one PyTorch name, ${key}`, p.src);
     keys.set(key, p.name);
   }
   return new Emitter(graph, sources).emit();

@@ -71,6 +71,9 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
       throw e;
     }
     const saved = checkpoint.meta;
+    // train.py (the pytorch target) marks its trainer state; its optimizer slots are PyTorch's, not TensorFlow.js's.
+    const trainer = checkpoint.state.progress["trainer"];
+    if (trainer !== undefined) throw new UserIoError(`--resume: ${opts.out} holds a checkpoint of another trainer (${String(trainer)}: train.py --resume continues it); train without --resume, or choose another -o`);
     if (saved.model !== info.name) throw new UserIoError(`--resume: ${opts.out} holds model ${saved.model}, not ${info.name} of ${spec}: train without --resume, or choose another -o`);
     if (saved.spec.source !== source) throw new UserIoError(`--resume: ${opts.out} was trained from another spec (${saved.spec.file}, whose text differs from ${spec}): train without --resume, or choose another -o`);
     try {

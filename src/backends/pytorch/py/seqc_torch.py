@@ -9,6 +9,7 @@ the same numbers.
 """
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -19,7 +20,8 @@ EPS = 1e-7
 # ------------------------------------------------------------------ parameters
 
 def put(root, path, value):
-    """Puts a module or parameter at a dotted path of torch keys under root, making plain containers on the way."""
+    """Puts a module, parameter or buffer (a plain tensor: a const of the spec, outside the state_dict) at a dotted
+    path of torch keys under root, making plain containers on the way."""
     *parents, last = path
     at = root
     for name in parents:
@@ -28,6 +30,8 @@ def put(root, path, value):
         at = at._modules[name]
     if isinstance(value, torch.nn.Parameter):
         at.register_parameter(last, value)
+    elif torch.is_tensor(value):
+        at.register_buffer(last, value, persistent=False)
     else:
         at.add_module(last, value)
 
@@ -271,3 +275,82 @@ def state(value, batched, lead, n, shape, like):
 def per_step(value, n):
     """A step's output or next state that does not depend on the batch (`c' = p`), repeated over the n rows."""
     return value.expand(n, *value.shape) if torch.is_tensor(value) else torch.full((n,), float(value))
+
+
+# ------------------------------------------------------------------ seqc's seeded draws (src/runtime/init.ts, batches.ts)
+
+U32 = 0xFFFFFFFF
+
+
+class Rng:
+    """seqc's seeded generator, mulberry32 (src/runtime/init.ts Rng): the same numbers for the same seed as every other
+    target. Its state advances by a constant per draw, so `take` computes n draws at once.
+    (test/backends/pytorch/mirror.test.ts compares it with init.ts.)"""
+
+    STEP = 0x6D2B79F5
+
+    def __init__(self, seed):
+        self.state = int(seed) & U32
+
+    def take(self, n):
+        """The next n numbers in [0, 1), float64 (Rng.next n times)."""
+        k = np.arange(1, n + 1, dtype=np.uint64)
+        t = (np.uint64(self.state) + k * np.uint64(self.STEP)) & np.uint64(U32)
+        self.state = (self.state + n * self.STEP) & U32
+        t = _imul(t ^ (t >> np.uint64(15)), t | np.uint64(1))
+        t = t ^ ((t + _imul(t ^ (t >> np.uint64(7)), t | np.uint64(61))) & np.uint64(U32))
+        return ((t ^ (t >> np.uint64(14))) & np.uint64(U32)).astype(np.float64) / 4294967296.0
+
+
+def _imul(a, b):
+    """Math.imul on uint32 bit patterns held in uint64 (the product wraps at 2^64; its low 32 bits are imul's)."""
+    return (a * b) & np.uint64(U32)
+
+
+def dropout_seed(seed, step):
+    """The seed of the dropout masks of update `step` (from 0) of a run with seed `seed` (init.ts dropoutSeed)."""
+    a = ((int(seed) & U32) ^ 0x85EBCA6B) * 0x9E3779B1
+    return (a + ((step + 1) & U32) * 0xC2B2AE35) & U32
+
+
+def permutation(n, rng):
+    """A Fisher-Yates shuffle of 0..n-1 drawing from rng (batches.ts permutation: the ts trainer's epoch order)."""
+    out = list(range(n))
+    if n < 2:
+        return out
+    u = rng.take(n - 1)
+    for k, i in enumerate(range(n - 1, 0, -1)):
+        j = int(u[k] * (i + 1))
+        out[i], out[j] = out[j], out[i]
+    return out
+
+
+class MaskDraws:
+    """The dropout masks of one forward pass as seqc's targets draw them (init.ts drawMask): one Rng seeded with
+    dropout_seed(run's seed, update), mask after mask in the graph's order, each row-major with the batch first, 1/(1 - rate)
+    with probability 1 - rate else 0. rows: the rows of the whole batch of `examples` this process computes (under DDP
+    each rank computes its share of a batch whose masks are drawn whole, so 1 and N processes draw the same)."""
+
+    def __init__(self, seed, rows=None, examples=None):
+        self.rng = Rng(seed)
+        self.rows = rows
+        self.examples = examples
+
+    def __call__(self, rate, shape):
+        whole = (shape[0] if self.rows is None else self.examples, *shape[1:])
+        keep = 1 - rate
+        m = np.where(self.rng.take(math.prod(whole)) < keep, 1 / keep, 0.0).reshape(whole)
+        return torch.from_numpy(m if self.rows is None else m[self.rows])
+
+
+def dropout_mask(masks, training, rate, shape, like):
+    """The mask of a dropout over a batch like `like` (its rows and device), `shape` per example: from `masks` (MaskDraws)
+    when given, else torch's own draw while training (inverted dropout), else ones."""
+    whole = (like.shape[0], *shape)
+    dtype = torch.get_default_dtype()
+    if masks is not None:
+        return masks(rate, whole).to(like.device, dtype)
+    if not training:
+        return torch.ones(whole, dtype=dtype, device=like.device)
+    keep = 1 - rate
+    return (torch.rand(whole, device=like.device) < keep).to(dtype) / keep

@@ -34,6 +34,7 @@ from torch.nn.parallel import DistributedDataParallel
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import model as M  # noqa: E402
+import seqc_torch as S  # noqa: E402
 
 INFO_PATH = os.path.join(HERE, "info.json")
 with open(INFO_PATH, encoding="utf8") as f:
@@ -52,15 +53,59 @@ class Failure(Exception):
 
 # ------------------------------------------------------------------ seqc's runtime (Node)
 
-def bridge(command, *args):
-    """Runs a command of seqc_node/bridge.js (see its comment); its one-line error becomes a Failure."""
+def bridge_argv(command, *args):
+    """The command line of a command of seqc_node/bridge.js (see its comment)."""
     node = os.environ.get("SEQC_NODE", "node")
     if shutil.which(node) is None:
         raise Failure(2, f"{PROG}: needs Node.js 20 or later (`{node}` is not on PATH; set SEQC_NODE): it reads data and model directories with seqc's runtime")
-    r = subprocess.run([node, os.path.join(HERE, "seqc_node", "bridge.js"), command, INFO_PATH, *map(str, args)], capture_output=True, text=True)
+    return [node, os.path.join(HERE, "seqc_node", "bridge.js"), command, INFO_PATH, *map(str, args)]
+
+
+def bridge_failure(command, code, stderr):
+    message = stderr.strip() or f"{PROG}: seqc_node/bridge.js {command} failed ({code})"
+    return Failure(code if code in (1, 2) else 70, message)
+
+
+def bridge(command, *args):
+    """Runs a command of seqc_node/bridge.js; its one-line error becomes a Failure."""
+    r = subprocess.run(bridge_argv(command, *args), capture_output=True, text=True)
     if r.returncode != 0:
-        message = r.stderr.strip() or f"{PROG}: seqc_node/bridge.js {command} failed ({r.returncode})"
-        raise Failure(r.returncode if r.returncode in (1, 2) else 70, message)
+        raise bridge_failure(command, r.returncode, r.stderr)
+
+
+class TrainLog:
+    """--log FILE: the training log as seqc's other trainers write it, written by seqc's runtime (bridge.js log, which
+    runs src/runtime/train-log.ts TrainLog for the whole run), told of each update and epoch with this process's times."""
+
+    def __init__(self, path, append):
+        self.proc = subprocess.Popen(bridge_argv("log", path, *(["--append"] if append else [])), stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        if self.proc.stdout.readline().strip() != "ready":
+            self.proc.stdin.close()
+            raise bridge_failure("log", self.proc.wait(), self.proc.stderr.read())
+
+    def _send(self, message):
+        self.proc.stdin.write(json.dumps(message) + "\n")
+        self.proc.stdin.flush()
+
+    def begin(self):
+        self._send({"begin": _ms()})
+
+    def update(self, loss, tokens, epoch, step, lr):
+        self._send({"update": [loss, tokens, epoch, step, lr], "now": _ms()})
+
+    def epoch(self, epoch, step, loss, validation, lr, tokens_per_second):
+        self._send({"epoch": [epoch, step, loss, validation, lr, tokens_per_second], "now": _ms()})
+
+    def close(self):
+        self.proc.stdin.close()
+        code = self.proc.wait()
+        if code != 0:
+            raise bridge_failure("log", code, self.proc.stderr.read())
+
+
+def _ms():
+    return time.monotonic() * 1000
 
 
 def read_data(path, *options):
@@ -118,26 +163,88 @@ def from_params(model):
     return np.concatenate([named[M.PARAMS[p["name"]]].detach().to("cpu", torch.float32).reshape(-1).numpy() for p in INFO["params"]])
 
 
-def load_dir(path, model=None):
-    """A model directory checked against this model (bridge load): its metadata, and its weights into `model`."""
+def load_dir(path, model=None, checkpoint=False):
+    """A model directory checked against this model (bridge load): its metadata, and its weights into `model`; with
+    checkpoint, a training checkpoint of this spec's model, its trainer state in meta["state"] with its tensors."""
     with tempfile.TemporaryDirectory(prefix="seqc-load-") as tmp:
         out = os.path.join(tmp, "model")
-        bridge("load", path, out)
+        bridge("load", path, out, *(["--checkpoint"] if checkpoint else []))
         with open(out + ".json", encoding="utf8") as f:
             meta = json.load(f)
         meta["weights"] = np.fromfile(out + ".bin", dtype=np.float32)
+        if checkpoint:
+            flat, at = np.fromfile(out + ".state.bin", dtype=np.float32), 0
+            values = {}
+            for t in meta["state"]["tensors"]:
+                n = math.prod(t["shape"])
+                values[t["name"]] = flat[at: at + n].reshape(t["shape"])
+                at += n
+            meta["state"]["tensors"] = values
     if model is not None:
         to_params(model, meta["weights"])
     return meta
 
 
-def save_dir(path, model, meta):
-    """Writes a seqc model directory (bridge save: weights.bin and model.json replaced whole or not at all)."""
+def save_dir(path, model, meta, state=None):
+    """Writes a seqc model directory (bridge save: weights.bin and model.json replaced whole or not at all); with state
+    {progress, optimizer, tensors: {name: array}}, a training checkpoint (optimizer.json, optimizer.bin) for --resume."""
     with tempfile.TemporaryDirectory(prefix="seqc-save-") as tmp:
         with open(os.path.join(tmp, "meta.json"), "w", encoding="utf8") as f:
             json.dump(meta, f)
         from_params(model).tofile(os.path.join(tmp, "weights.bin"))
-        bridge("save", path, os.path.join(tmp, "meta.json"), os.path.join(tmp, "weights.bin"))
+        extra = []
+        if state is not None:
+            tensors = state["tensors"]
+            with open(os.path.join(tmp, "state.json"), "w", encoding="utf8") as f:
+                json.dump({"progress": state["progress"], "optimizer": state["optimizer"],
+                           "tensors": [{"name": k, "shape": list(v.shape)} for k, v in tensors.items()]}, f)
+            flat = [np.asarray(v, dtype=np.float32).reshape(-1) for v in tensors.values()]
+            (np.concatenate(flat) if flat else np.zeros(0, np.float32)).tofile(os.path.join(tmp, "state.bin"))
+            extra = [os.path.join(tmp, "state.json"), os.path.join(tmp, "state.bin")]
+        bridge("save", path, os.path.join(tmp, "meta.json"), os.path.join(tmp, "weights.bin"), *extra)
+
+
+# The trainer state's progress names this trainer: seqc train's checkpoints keep another (TensorFlow.js's optimizer slots).
+TRAINER = "pytorch"
+
+
+def seqc_names(model):
+    """Each parameter's seqc name, by the parameter's id."""
+    named = dict(model.named_parameters())
+    return {id(named[key]): name for name, key in M.PARAMS.items()}
+
+
+def trainer_state(model, opt, s, progress):
+    """The trainer's state for a checkpoint: the run's position (progress), and the optimizer's slots by seqc name
+    (`h.W/exp_avg`), float32 as the other trainers keep theirs."""
+    keys = seqc_names(model)
+    slots = opt.state_dict()["state"]
+    tensors = {}
+    for i, p in enumerate(model.parameters()):
+        for k, v in sorted(slots.get(i, {}).items()):
+            if v is None:
+                continue  # plain SGD's momentum_buffer
+            tensors[f"{keys[id(p)]}/{k}"] = (v if torch.is_tensor(v) else torch.tensor(float(v))).detach().to("cpu", torch.float32).numpy()
+    return {"progress": {"trainer": TRAINER, **progress}, "optimizer": {"name": s["optimizer"]["name"], "iterations": progress["steps"]},
+            "tensors": tensors}
+
+
+def restore_state(model, opt, s, state, path):
+    """Restores a trainer_state (of this trainer and optimizer) into opt; returns its progress."""
+    if state["progress"].get("trainer") != TRAINER:
+        raise Failure(2, f"{PROG}: --resume: {path} holds a checkpoint of another trainer (seqc train); resume it with that trainer, or train without --resume")
+    if state["optimizer"]["name"] != s["optimizer"]["name"]:
+        raise Failure(2, f"{PROG}: --resume: the checkpoint's optimizer is {state['optimizer']['name']}, not {s['optimizer']['name']}")
+    names = seqc_names(model)
+    dtype = next(model.parameters()).dtype
+    slots = {}
+    for i, p in enumerate(model.parameters()):
+        prefix = names[id(p)] + "/"
+        found = {k[len(prefix):]: v for k, v in state["tensors"].items() if k.startswith(prefix)}
+        if found:
+            slots[i] = {k: torch.tensor(np.array(v), dtype=torch.float32 if k == "step" else dtype, device=p.device) for k, v in found.items()}
+    opt.load_state_dict({"state": slots, "param_groups": opt.state_dict()["param_groups"]})
+    return state["progress"]
 
 
 def lock_dir(path):
@@ -178,8 +285,9 @@ def _alive(pid):
 # ------------------------------------------------------------------ batches
 
 def plan_batches(order, lengths, free_dims, size):
-    """Batches of examples of identical lengths (src/runtime/batches.ts planBatches): walking `order`, each example
-    joins the open batch of its lengths, a new one when there is none or it is full."""
+    """Batches of examples of identical lengths (src/runtime/batches.ts planBatches; test/e2e/pytorch-train.test.ts
+    compares the two): walking `order`, each example joins the open batch of its lengths, a new one when there is none
+    or it is full."""
     open_batches, out = {}, []
     for i in order:
         key = tuple(lengths[d][i] for d in free_dims)
@@ -190,6 +298,13 @@ def plan_batches(order, lengths, free_dims, size):
             out.append(b)
         b.append(i)
     return out
+
+
+def epoch_batches(data, rng, size):
+    """An epoch's batches, as the ts trainer plans them: the training examples shuffled by seqc's generator
+    (batches.ts permutation), then planned (plan_batches)."""
+    order = [data["train"][i] for i in S.permutation(len(data["train"]), rng)]
+    return plan_batches(order, data["lengths"], data["freeDims"], size)
 
 
 def window_dim(data):
@@ -240,18 +355,66 @@ def optimizer_of(params, s):
     return torch.optim.RMSprop(params, lr=lr, alpha=o.get("rho", 0.9), eps=o.get("eps", 1e-7))
 
 
-def settings_of(a):
-    """The spec's train {} settings overridden by the command line (an --optimizer other than the spec's starts from
-    its defaults), as src/runtime/settings.ts withOverrides."""
-    s = json.loads(json.dumps(INFO["settings"]))
+# The schedules' options and their defaults (src/runtime/settings.ts LR_SCHEDULES; None: must be given).
+SCHEDULE_DEFAULTS = {"constant": {}, "step": {"every": None, "gamma": 0.5}, "exponential": {"rate": None, "steps": 1}, "cosine": {"steps": None, "min": 0}}
+
+
+def learning_rate(s, step):
+    """The learning rate of update `step` (from 0): a linear warm-up from lr / warmup to lr over the first `warmup`
+    updates, then the schedule from its start (src/runtime/settings.ts learningRate; test/e2e/pytorch-train.test.ts
+    compares the two for every schedule)."""
+    lr = s["optimizer"]["lr"]
+    warmup = s.get("warmup") or 0
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    u = step - warmup
+    schedule = s.get("lrSchedule") or {"name": "constant", "options": {}}
+    name = schedule["name"]
+
+    def opt(k):
+        v = schedule["options"].get(k)
+        return SCHEDULE_DEFAULTS[name][k] if v is None else v
+    if name == "step":
+        return lr * math.pow(opt("gamma"), u // opt("every"))
+    if name == "exponential":
+        return lr * math.pow(opt("rate"), u / opt("steps"))
+    if name == "cosine":
+        low, steps = opt("min"), opt("steps")
+        return low + (lr - low) * (1 + math.cos(math.pi * min(u, steps) / steps)) / 2
+    return lr
+
+
+def schedule_text(s):
+    """A schedule as written (src/runtime/trainer.ts scheduleText)."""
+    sch = s.get("lrSchedule")
+    if not sch or not sch["options"]:
+        return sch["name"] if sch else "constant"
+    return f"{sch['name']}({', '.join(f'{k}: {v:g}' for k, v in sch['options'].items())})"
+
+
+def rate_text(lr):
+    """A rate for a progress line: 3 significant digits (settings.ts rateText)."""
+    return f"{float(f'{lr:.3g}'):g}"
+
+
+def settings_of(a, base):
+    """The settings `base` (the spec's train {}, or a resumed checkpoint's) overridden by the command line (an --optimizer
+    other than the base's starts from its defaults), as src/runtime/settings.ts withOverrides."""
+    s = json.loads(json.dumps(base))
     if a.optimizer is not None and a.optimizer != s["optimizer"]["name"]:
         s["optimizer"] = {"name": a.optimizer, "lr": DEFAULT_LR[a.optimizer], "options": {}}
     if a.lr is not None:
         s["optimizer"]["lr"] = a.lr
     for key, value in (("batch", a.batch), ("epochs", a.epochs), ("clip", a.clip), ("weightDecay", a.weight_decay), ("bptt", a.bptt),
-                       ("seed", a.seed), ("validation", a.validation), ("patience", a.patience)):
+                       ("seed", a.seed), ("validation", a.validation), ("patience", a.patience), ("warmup", a.warmup)):
         if value is not None:
             s[key] = value
+    if a.lr_schedule is not None:
+        # Parsed by seqc's own parser (settings.ts parseSchedule), with its messages.
+        with tempfile.TemporaryDirectory(prefix="seqc-schedule-") as tmp:
+            bridge("schedule", a.lr_schedule, os.path.join(tmp, "s.json"))
+            with open(os.path.join(tmp, "s.json"), encoding="utf8") as f:
+                s["lrSchedule"] = json.load(f)
     return s
 
 
@@ -274,6 +437,10 @@ def train_parser():
     p.add_argument("--data", required=True, help="the training data: .jsonl, .txt or .csv, as seqc train reads it")
     p.add_argument("--out", "-o", default="model-out", help="where rank 0 saves the seqc model directory (default model-out)")
     p.add_argument("--init", help="start from the weights (and vocabularies) of a seqc model directory")
+    p.add_argument("--resume", action="store_true", help="continue the run checkpointed in --out (weights, optimizer state, generator, "
+                   "position) up to --epochs; its settings are the base, flags still override")
+    p.add_argument("--log", help="write one JSON line per 10 updates (kind \"steps\") and per epoch (kind \"epoch\"), as seqc train --log "
+                   "(emptied first unless --resume; seqc plot draws it)")
     p.add_argument("--epochs", type=checked("epochs", int, lambda n: n >= 0, "a whole number >= 0"), help=f"({s['epochs']})")
     p.add_argument("--batch", type=checked("batch", int, lambda n: n >= 1, "a whole number >= 1"), help=f"examples per update, over every process ({s['batch']})")
     p.add_argument("--optimizer", choices=OPTIMIZERS, help=f"({s['optimizer']['name']})")
@@ -284,6 +451,10 @@ def train_parser():
     p.add_argument("--bptt", type=checked("bptt", int, lambda n: n >= 0, "a whole number >= 0"), help=f"truncated BPTT window in steps, 0 for none ({s['bptt']})")
     p.add_argument("--validation", type=checked("validation", float, lambda n: 0 <= n < 1, "a fraction in [0, 1)"), help=f"fraction held out ({s['validation']})")
     p.add_argument("--patience", type=checked("patience", int, lambda n: n >= 0, "a whole number >= 0"), help=f"stop after N epochs without a better validation loss, 0 for never ({s['patience']})")
+    p.add_argument("--lr-schedule", help="the rate over the updates: constant, step(every: N, gamma: X), exponential(rate: X, steps: N), "
+                   f"cosine(steps: N, min: X) ({schedule_text(s)})")
+    p.add_argument("--warmup", type=checked("warmup", int, lambda n: n >= 0, "a whole number >= 0"),
+                   help=f"updates over which the rate rises linearly to --lr before the schedule ({s.get('warmup') or 0})")
     p.add_argument("--seq-length", type=checked("seq-length", int, lambda n: n >= 1, "a whole number >= 1"), help="text and CSV: steps per sequence")
     p.add_argument("--device", choices=("cpu", "cuda"), default=None, help="cpu or cuda (default: cuda when available)")
     p.add_argument("--float64", action="store_true", help="compute in float64 (saved weights are float32 either way)")
@@ -309,7 +480,10 @@ def distributed(device_name):
 
 def run_train(argv):
     a = train_parser().parse_args(argv)
-    s = settings_of(a)
+    if a.resume and a.init is not None:
+        raise Failure(2, f"{PROG}: --resume continues the run in --out; --init starts a new one: give one of them")
+    checkpoint = load_dir(a.out, checkpoint=True) if a.resume else None
+    s = settings_of(a, checkpoint["settings"] if checkpoint else INFO["settings"])
     rank, world, device = distributed(a.device)
     dtype = torch.float64 if a.float64 else torch.float32
     torch.set_default_dtype(dtype)
@@ -317,11 +491,13 @@ def run_train(argv):
     options = ["--bptt", s["bptt"], "--batch", s["batch"], "--validation", s["validation"], "--seed", s["seed"]]
     if a.seq_length is not None:
         options += ["--seq-length", a.seq_length]
-    if a.init is not None:
-        options += ["--model", a.init]
+    if a.init is not None or checkpoint:
+        options += ["--model", a.out if checkpoint else a.init]
     data = read_data(a.data, *options)
     model = M.Model(data["vocabDims"])
-    if a.init is not None:
+    if checkpoint:
+        to_params(model, checkpoint["weights"])
+    elif a.init is not None:
         load_dir(a.init, model)
     else:
         with tempfile.TemporaryDirectory(prefix="seqc-init-") as tmp:
@@ -335,23 +511,39 @@ def run_train(argv):
     train, held = data["train"], data["validation"]
     meta = {"dims": data["dims"], "vocabularies": data["vocabularies"], "settings": s}
     carried_scans = {scan["name"]: scan["states"] for scan in INFO["scans"]}
+    # Before training: a log that cannot be written is the user's to fix, not an error after the work.
+    train_log = TrainLog(a.log, a.resume) if a.log is not None and rank == 0 else None
     unlock = lock_dir(a.out) if rank == 0 else (lambda: None)
     say(f"training {INFO['name']} on {len(train)} examples{f' ({len(held)} held out)' if held else ''} with PyTorch on {world} "
         f"{'process' if world == 1 else 'processes'} ({device.type}){f', starting from {a.init}' if a.init else ''}")
-    generator = torch.Generator().manual_seed(s["seed"])
+    # The ts trainer's generator and draws: the same epoch orders, so the same batches, for a seed.
+    rng = S.Rng(s["seed"])
     started = last_save = time.time()
-    epoch, best, since_best, last = 0, None, 0, None
+    epoch, best, since_best, last, steps = 0, None, 0, None, 0
+    if checkpoint:
+        progress = restore_state(model, opt, s, checkpoint["state"], a.out)
+        epoch, steps, best, since_best = progress["epoch"], progress["steps"], progress["best"], progress["sinceBest"]
+        rng.state = progress["rng"]
+        say(f"resuming at epoch {epoch + 1} (update {steps}) from {a.out}")
+    lr = learning_rate(s, max(0, steps - 1))
+
+    def save():
+        # After an epoch: the generator has shuffled it, so its state shuffles the next one.
+        state = trainer_state(model, opt, s, {"epoch": epoch, "steps": steps, "rng": rng.state, "best": best, "sinceBest": since_best})
+        save_dir(a.out, model, {**meta, "epochs": epoch}, state)
 
     def step_loss(items, window, initial, train_step):
-        """The batch's mean loss over every process; with train_step, its gradient too (each rank its share)."""
-        mine = items[rank::world]
-        weights = [1.0] * len(mine)
-        if not mine:
+        """The batch's mean loss over every process; with train_step, its gradient too (each rank its share), with the
+        update's dropout masks (the ts trainer's for this update, drawn for the whole batch)."""
+        rows = list(range(rank, len(items), world))
+        weights = [1.0] * len(rows)
+        if not rows:
             # A rank without examples still takes part in the gradient's all-reduce, with an example weighted 0.
-            mine, weights = items[:1], [0.0]
-        batch = make_batch(data, mine, device, dtype, window)
+            rows, weights = [0], [0.0]
+        batch = make_batch(data, [items[r] for r in rows], device, dtype, window)
         w = torch.tensor(weights, dtype=dtype, device=device)
-        per_example, _values, finals = (net if train_step else model)(batch, initial)
+        masks = S.MaskDraws(S.dropout_seed(s["seed"], steps), rows, len(items)) if train_step else None
+        per_example, _values, finals = (net if train_step else model)(batch, initial, masks)
         local = (per_example * w).sum()
         if train_step:
             # DDP averages the ranks' gradients: each rank's share of the batch's mean, times the world size.
@@ -364,6 +556,7 @@ def run_train(argv):
 
     def mean_loss(indices):
         total, rows = 0.0, 0
+        model.eval()
         with torch.no_grad():
             for items in plan_batches(indices, data["lengths"], data["freeDims"], s["batch"]):
                 initial = None
@@ -372,14 +565,17 @@ def run_train(argv):
                     total += loss * len(items)
                     rows += len(items)
                     initial = carried if window is not None else None
+        model.train()
         return total / max(1, rows)
 
+    if train_log:
+        train_log.begin()
     try:
         while epoch < s["epochs"]:
             t0 = time.time()
-            order = [train[i] for i in torch.randperm(len(train), generator=generator).tolist()]
+            tokens = 0
             total, rows, updates = 0.0, 0, 0
-            for items in plan_batches(order, data["lengths"], data["freeDims"], s["batch"]):
+            for items in epoch_batches(data, rng, s["batch"]):
                 initial = None
                 for window in windows(data, items, atom, s["bptt"]):
                     opt.zero_grad(set_to_none=False)
@@ -393,33 +589,48 @@ def run_train(argv):
                                 p.grad.add_(p, alpha=s["weightDecay"])
                     if s["clip"] > 0:
                         torch.nn.utils.clip_grad_norm_(params, s["clip"])
+                    lr = learning_rate(s, steps)
+                    for group in opt.param_groups:
+                        group["lr"] = lr
                     opt.step()
+                    steps += 1
                     initial = carried if window is not None else None
                     total += loss * len(items)
                     rows += len(items)
                     updates += 1
+                    # Examples times steps of the first free length dim (the log's tokens, as the ts trainer counts them).
+                    length = window[1] if window is not None else data["lengths"][data["freeDims"][0]][items[0]] if data["freeDims"] else 1
+                    tokens += len(items) * length
+                    if train_log:
+                        train_log.update(loss, len(items) * length, epoch + 1, steps, lr)
             epoch += 1
             last = {"loss": total / max(1, rows)}
             if held:
                 last["validation"] = mean_loss(held)
             seconds = time.time() - t0
             shown = f"  validation {last['validation']:.5f}" if "validation" in last else ""
-            say(f"epoch {epoch}/{s['epochs']}  step {updates}/{updates}  loss {last['loss']:.5f}{shown}  {round(rows / max(seconds, 1e-6))} examples/s")
-            if rank == 0 and time.time() - last_save > 2:
-                save_dir(a.out, model, {**meta, "epochs": epoch})
-                last_save = time.time()
+            say(f"epoch {epoch}/{s['epochs']}  step {updates}/{updates}  loss {last['loss']:.5f}{shown}  lr {rate_text(lr)}  {round(rows / max(seconds, 1e-6))} examples/s")
+            if train_log:
+                train_log.epoch(epoch, steps, last["loss"], last.get("validation"), lr, tokens / max(seconds, 1e-9))
+            stop = False
             if "validation" in last and s["patience"] > 0:
                 if best is None or last["validation"] < best:
                     best, since_best = last["validation"], 0
                 else:
                     since_best += 1
-                    if since_best >= s["patience"]:
-                        say(f"stopping early: no better validation loss for {s['patience']} epochs")
-                        break
+                    stop = since_best >= s["patience"]
+            if rank == 0 and time.time() - last_save > 2:
+                save()
+                last_save = time.time()
+            if stop:
+                say(f"stopping early: no better validation loss for {s['patience']} epochs")
+                break
         if rank == 0:
-            save_dir(a.out, model, {**meta, "epochs": epoch})
+            save()
     finally:
         unlock()
+        if train_log:
+            train_log.close()
     if rank == 0:
         text = f", loss {last['loss']:.5f}" if last else ""
         print(f"trained {INFO['name']}: {epoch} {'epoch' if epoch == 1 else 'epochs'} on {len(train)} examples{text} "
