@@ -212,7 +212,7 @@ export async function reference(text: string, opts: RunOptions): Promise<Referen
   for (let b = 0; b < B; b++) {
     const m = b === 0 ? first : ts.createModel(dimsOf(b), 1);
     m.params.set(flat);
-    if (opts.dropout !== undefined) m.setDropout?.(opts.dropout + b);
+    if (opts.dropout !== undefined) m.setTraining?.(opts.dropout + b);
     const l = m.forward(examples[b]!);
     if (!Number.isFinite(l)) failures.push(`ts-f64: loss ${l} on example ${b}`);
     m.backward();
