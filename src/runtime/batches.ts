@@ -44,6 +44,11 @@ export function validationSplit(n: number, fraction: number, seed: number): { tr
  * the tfjs target's. Each batch is a subset of `examples` (no object per example).
  */
 export function planBatches(examples: Examples, order: readonly number[] | undefined, size: number, freeDims: readonly string[]): Examples[] {
+  return planBatchIndices(examples, order, size, freeDims).map((b) => examples.subset(b));
+}
+
+/** planBatches' batches as the positions of their examples in `examples`. */
+export function planBatchIndices(examples: Examples, order: readonly number[] | undefined, size: number, freeDims: readonly string[]): number[][] {
   const open = new Map<string, number[]>();
   const all: number[][] = [];
   const n = order ? order.length : examples.length;
@@ -58,7 +63,7 @@ export function planBatches(examples: Examples, order: readonly number[] | undef
     }
     b.push(i);
   }
-  return all.map((b) => examples.subset(b));
+  return all;
 }
 
 /** A window along the time dim: steps [t0, t0 + w). */

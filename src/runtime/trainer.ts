@@ -3,7 +3,8 @@
  * ts`): `node train.js --data FILE` trains the emitted model and saves a seqc
  * model directory (model.json + weights.bin, the format of the tfjs target, so
  * `seqc eval DIR` reads it); `node train.js eval` and `node train.js sample`
- * use such a directory.
+ * use such a directory (sample runs real-valued feedback closed loop,
+ * closed-loop.ts, as `seqc sample DIR --input FILE` does).
  *
  * The data is read as `seqc train` reads it (src/backends/data): JSONL with one
  * example per line and a field per input and target, plain text for a language
@@ -22,11 +23,12 @@
  * Runtime file: imports only its siblings and Node built-ins.
  */
 import { dropoutSeed, Rng } from "./init.js";
-import type { Buf, CompiledModel, Dims, ModelInfo, TrainDefaults } from "./model-api.js";
+import type { Batch, Buf, CompiledModel, Dims, ModelInfo, TrainDefaults } from "./model-api.js";
 import { applyWeightDecay, clipByGlobalNorm, createOptimizer } from "./optim.js";
 import { learningRate, LOG_WINDOW, OPTIMIZERS, parseSchedule, rateText, withOverrides, type LrSchedule, type OptimizerName } from "./settings.js";
 import { num, parseArgs, str, type OptKind, type ParsedArgs } from "./args.js";
-import { batchOf, carriedStates, maxDims, permutation, planBatches, validationSplit, windowDim, windowsOf } from "./batches.js";
+import { batchOf, carriedStates, maxDims, permutation, planBatches, planBatchIndices, validationSplit, windowDim, windowsOf } from "./batches.js";
+import { closedLoop, ClosedLoopError, ClosedLoopReport } from "./closed-loop.js";
 import { dataModelOf, formatOf, loadData, resolveVocabularies, shapeText, type DataField, type DataSet, type Examples, type ReadOptions } from "./data.js";
 import { DimTable } from "./dims.js";
 import { IoError, UsageError } from "./errors.js";
@@ -51,6 +53,8 @@ Usage:
   node train.js eval --model DIR --data FILE   loss and accuracy of a trained model
   node train.js sample --model DIR [--prime TEXT] [--length N] [--temperature X] [--seed N]
                                                generate along the model's feedback edge
+  node train.js sample --model DIR --input FILE [--format human|json]
+                                               real-valued feedback: run closed loop over FILE's examples
 
 Data (as seqc train reads it): .jsonl, one example per line with the fields
 ${fields}; .txt, text for a language model (x = text[t], y = text[t+1]);
@@ -79,7 +83,8 @@ Training options (defaults from the spec's train block):
   --quiet, -q          print only the final summary
 
 Eval options: --model DIR, --data FILE, --batch N (64), --format human|json.
-Sample options: --model DIR, --prime TEXT, --length N (100), --temperature X (0: greedy), --seed N (1).
+Sample options: --model DIR, --prime TEXT, --length N (100), --temperature X (0: greedy), --seed N (1);
+  with real-valued feedback --input FILE (data as eval reads it) and --format human|json.
 
 Exit codes: 0 done, 1 bad data or a loss that is not finite, 2 usage or I/O error.
 `;
@@ -491,9 +496,12 @@ function runEval(argv: string[], info: ModelInfo, create: CreateModel): number {
 // ---------------------------------------------------------------------- sample
 
 function runSample(argv: string[], info: ModelInfo, create: CreateModel): number {
-  const a = parseArgs(argv, { model: "string", prime: "string", length: "int", temperature: "number", seed: "int" }, { m: "model" });
+  const a = parseArgs(argv, { model: "string", prime: "string", length: "int", temperature: "number", seed: "int", input: "string", format: "string" }, { m: "model" });
   const dirPath = str(a, "model");
   if (dirPath === undefined) throw new UsageError("sample needs --model DIR");
+  const real = info.feedback && info.fields.find((f) => f.name === info.feedback!.input);
+  if (real && real.vocab === undefined) return runClosedLoop(a, info, create, dirPath, info.feedback!);
+  if (str(a, "input") !== undefined) throw new UsageError("--input: this trainer samples tokens from a prime only (seqc sample --input decodes such models)");
   const length = num(a, "length", (n) => n >= 0, "a whole number >= 0") ?? 100;
   const temperature = num(a, "temperature", (n) => n >= 0, "a number >= 0") ?? 0;
   const seed = num(a, "seed") ?? 1;
@@ -501,7 +509,6 @@ function runSample(argv: string[], info: ModelInfo, create: CreateModel): number
   const fb = info.feedback;
   if (!fb) throw new UsageError(`model ${info.name} has no \`feedback x from logits\`: nothing says how to generate`);
   const input = info.fields.find((f) => f.name === fb.input);
-  if (input && input.vocab === undefined) throw new UsageError(`the feedback input ${fb.input} is real-valued: this trainer samples tokens only; \`seqc sample DIR --input FILE\` runs the model closed loop`);
   if (!input || input.vocab === undefined || input.shape.length !== 1 || typeof input.shape[0] !== "string") throw new UsageError(`the feedback input ${fb.input} must be a sequence of tokens, [T] of a vocabulary`);
   const others = info.fields.filter((f) => f.role === "input" && f.name !== fb.input);
   if (others.length > 0) throw new UsageError(`the model needs ${others.map((f) => f.name).join(", ")} to generate; this trainer samples from a prime only (seqc sample --input decodes such models)`);
@@ -584,5 +591,55 @@ function runSample(argv: string[], info: ModelInfo, create: CreateModel): number
   }
   const text = [...ids, ...generated].map((i) => (vocab.eos !== undefined && i === vocab.eosId ? "\n" : vocab.tokens[i]!));
   out((vocab.isChars ? text.join("") : text.join(" ")) + "\n");
+  return 0;
+}
+
+/**
+ * `sample --model DIR --input FILE` for real-valued feedback: each example of
+ * the data (read as eval reads it, e.g. CSV windows) generated closed loop
+ * (closed-loop.ts: the model's predictions fed back in place of the observed
+ * series), printed as `seqc sample DIR --input FILE` prints it, with the
+ * closed- and open-loop errors against the source's target.
+ */
+function runClosedLoop(a: ParsedArgs, info: ModelInfo, create: CreateModel, dirPath: string, fb: NonNullable<ModelInfo["feedback"]>): number {
+  const dataPath = str(a, "input");
+  if (dataPath === undefined) throw new UsageError(`closed-loop generation of ${fb.input} needs the model's other inputs over the horizon: give a data file with --input FILE`);
+  const format = str(a, "format") ?? "human";
+  if (format !== "human" && format !== "json") throw new UsageError(`--format ${format}: use human or json`);
+  const dir = readModelDir(dirPath, info);
+  const data = loadData(dataPath, dataModelOf(info), { vocabularies: dir.vocabs, seqLength: EVAL_SEQUENCE, window: EVAL_SEQUENCE, floats: info.precision });
+  if (data.examples.length === 0) throw new DataError(dataPath, [{ message: "no examples" }], 0, info.name);
+  const batchSize = 64;
+  const model = openModel(dirPath, info, create, dir, data.vocabs, maxDims(data.examples, data.freeDims), batchSize);
+  const vocabDims = new DimTable(info.dims, info.vocabs).vocabSizes(data.vocabs);
+  const target = info.losses.find((l) => l.prediction === fb.source)?.target;
+  const report = new ClosedLoopReport(fb, target, format === "json");
+  /** The source after a forward pass on `batch`, flat (a view of the model's buffers). */
+  const source = (batch: Batch): Buf | Int32Array => {
+    model.setInitialStates(undefined);
+    model.forward(batch);
+    const v = model.value(fb.source);
+    return v.data.subarray(v.offset, v.offset + v.shape.reduce((x, y) => x * y, 1));
+  };
+  for (const indices of planBatchIndices(data.examples, undefined, batchSize, data.freeDims)) {
+    const batch = batchOf(info, data.examples.subset(indices), vocabDims);
+    const observed = batch.fields[fb.input] as Buf;
+    const open = source(batch).slice();
+    const span = observed.length / batch.size;
+    const axis = info.fields.find((f) => f.name === fb.input)!.shape[0]!;
+    const steps = typeof axis === "number" ? axis : (batch.dims[axis] ?? info.dims.find((d) => d.name === axis)!.value!);
+    let closed: Buf;
+    try {
+      closed = closedLoop((fed) => source({ ...batch, fields: { ...batch.fields, [fb.input]: fed } }), fb, batch.size, steps, span / steps, info.precision);
+    } catch (e) {
+      if (e instanceof ClosedLoopError) throw new IoError(e.message);
+      throw e;
+    }
+    const y = target !== undefined ? batch.fields[target] : undefined;
+    indices.forEach((index, r) => report.add(index, closed.subarray(r * span, (r + 1) * span), open.subarray(r * span, (r + 1) * span), y?.subarray(r * span, (r + 1) * span)));
+  }
+  out(report.output());
+  const summary = report.summary();
+  if (summary) err(summary);
   return 0;
 }

@@ -55,6 +55,7 @@ describe("generated models: every target agrees on ragged batches", () => {
       "maxpool",
       "avgpool",
       "split+concat",
+      "batch_norm",
       "loss:mse",
       "loss:cross_entropy",
       "loss:bce",

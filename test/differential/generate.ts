@@ -5,8 +5,9 @@
  * square and rectangular kernels in every pad mode with strides and dilations
  * that fit, pools, fold, shift, flip, reverse and bidirectional scans, ctx
  * memories with dot and additive attention, given initial states, repeat,
- * every loss and loss expressions, token and real inputs. Lengths stay free
- * (`dim T`) wherever the construct allows, so the runner can give each example its own.
+ * batch_norm (in eval), every loss and loss expressions, token and real
+ * inputs. Lengths stay free (`dim T`) wherever the construct allows, so the
+ * runner can give each example its own.
  *
  * Every draw goes through `Choose.int(lo, hi)`, and `lo` is always the
  * simplest option, so fast-check shrinks a failing model towards a small one.
@@ -240,6 +241,18 @@ function genFn(b: Builder): string {
   return name;
 }
 
+/**
+ * `e`, or (about one in three) std batch_norm of it. Run without a training
+ * seed, as eval: normalised with its running statistics (params, moved off
+ * their initial mean 0 and variance 1 like every weight), which is what the
+ * runner can compare, example by example, with a padded batch.
+ */
+function normalised(b: Builder, e: string, where: string): string {
+  if (!b.oneIn(3)) return e;
+  b.feature(`batch_norm ${where}`);
+  return `batch_norm(${e})`;
+}
+
 // ---------------------------------------------------------------------------
 // Layers over values
 
@@ -365,7 +378,7 @@ function seqLayer(b: Builder, v: Value, memory: Value | undefined): Value {
         return b.bind(`concat(${v.name}, tanh(dense<${H}>(${v.name})))`, [L, { n: (C as { n: number }).n + H }]);
       }
       const f = b.pick(["tanh", "sigmoid", "softplus"]);
-      return b.bind(`${f}(dense<${H}>(${v.name}))`, [L, { n: H }]);
+      return b.bind(`${f}(${normalised(b, `dense<${H}>(${v.name})`, "over a sequence")})`, [L, { n: H }]);
     }
     default: {
       // Matrix-matrix products with a parameter on either side.
@@ -463,7 +476,7 @@ function vectorLayer(b: Builder, v: Value): Value {
   const H = b.int(2, 4);
   switch (b.int(0, 3)) {
     case 0:
-      return b.bind(`tanh(dense<${H}>(${v.name}))`, [{ n: H }]);
+      return b.bind(`tanh(${normalised(b, `dense<${H}>(${v.name})`, "of a vector")})`, [{ n: H }]);
     case 1:
       b.feature("fn:generated on a vector");
       return b.bind(`${genFn(b)}<${H}>(${v.name})`, [{ n: H }]);

@@ -18,6 +18,7 @@ import type * as tfTypes from "@tensorflow/tfjs";
 import type { Dim, Graph, Node } from "../../graph/graph.js";
 import { dimTable, dimValue, type DimValues } from "../../graph/dims.js";
 import type { TfModel } from "./exec.js";
+import { closedLoop as runClosedLoop, ClosedLoopError } from "../../runtime/closed-loop.js";
 
 type Tensor = tfTypes.Tensor;
 type InputNode = Extract<Node, { kind: "input" }>;
@@ -278,15 +279,12 @@ export function beamSearch(model: TfModel, graph: Graph, fixedInputs: Record<str
 }
 
 /**
- * Closed-loop generation along `feedback x from p` with real-valued x (NARX's
- * parallel form): training fed the observed series as x (teacher forcing);
- * here the model's own prediction replaces it, step by step: x[t] = p[t] once
- * p[t] is computed from x[0 .. t-1]. The model must read x only through a delay
- * (shift<1>, a causal window of a shifted x), so p[t] does not depend on x[t]:
- * checked once, on the first step, and a DecodeError if it does. `fixedInputs`
- * hold every other input over the whole horizon (the exogenous series), each
- * [rows, T, ...]; the result is p for every row and step, [rows][T][...]
- * flattened per row. Each step runs the whole forward pass (series are short).
+ * Closed-loop generation along `feedback x from p` with real-valued x on this
+ * target (src/runtime/closed-loop.ts says how, and checks causality; its
+ * refusal becomes a DecodeError). `fixedInputs` hold every other input over
+ * the whole horizon (the exogenous series), each [rows, T, ...]; the result
+ * is p for every row and step, [rows][T][...] flattened per row. Each step
+ * runs the whole forward pass (series are short).
  */
 export function closedLoop(model: TfModel, graph: Graph, fixedInputs: Record<string, Tensor>, steps: number): Float32Array[] {
   const fb = graph.feedback;
@@ -306,28 +304,21 @@ export function closedLoop(model: TfModel, graph: Graph, fixedInputs: Record<str
   const shapeOf = (n: InputNode) => [rows, ...n.shape.map((d) => dimValue(graph, d, { ...model.fixedDims, ...free }))];
   const fbShape = shapeOf(input);
   const per = fbShape.slice(2).reduce((a, b) => a * b, 1);
-  const fed = Array.from({ length: rows }, () => new Float32Array(steps * per));
-  /** p for every row at every step, with x as fed so far. */
-  const run = (): Float32Array[] =>
+  const run = (fed: Float32Array | Float64Array): Float32Array =>
     tf.tidy(() => {
-      const feed: Record<string, Tensor> = { [fb.input]: tf.tensor(Float32Array.from(fed.flatMap((r) => Array.from(r))), fbShape) };
+      const feed: Record<string, Tensor> = { [fb.input]: tf.tensor(fed, fbShape) };
       for (const n of inputs) {
         if (n.name === fb.input) continue;
         feed[n.name] = fixedInputs[n.name] ?? (n.vocab !== undefined ? tf.zeros(shapeOf(n), "int32") : tf.zeros(shapeOf(n)));
       }
-      const p = model.forward(feed, free).values.get(sourceId)!.dataSync() as Float32Array;
-      return fed.map((_, r) => p.slice(r * steps * per, (r + 1) * steps * per));
+      return model.forward(feed, free).values.get(sourceId)!.dataSync() as Float32Array;
     });
-  for (let t = 0; t < steps; t++) {
-    const p = run();
-    if (t === 0) {
-      // Causality: p[0] must not change when x[0] does.
-      fed.forEach((r) => r.fill(1, 0, per));
-      const moved = run().some((q, r) => q.subarray(0, per).some((v, i) => Math.abs(v - p[r]![i]!) > 1e-6 * (1 + Math.abs(v))));
-      fed.forEach((r) => r.fill(0, 0, per));
-      if (moved) throw new DecodeError(`${fb.source} at a step reads ${fb.input} at the same step, so it cannot be fed back: read ${fb.input} through a delay (shift<1>(${fb.input}))`);
-    }
-    fed.forEach((r, i) => r.set(p[i]!.subarray(t * per, (t + 1) * per), t * per));
+  let fed: Float32Array | Float64Array;
+  try {
+    fed = runClosedLoop(run, fb, rows, steps, per);
+  } catch (e) {
+    if (e instanceof ClosedLoopError) throw new DecodeError(e.message);
+    throw e;
   }
-  return fed;
+  return Array.from({ length: rows }, (_, r) => Float32Array.from(fed.subarray(r * steps * per, (r + 1) * steps * per)));
 }

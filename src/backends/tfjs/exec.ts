@@ -30,6 +30,12 @@ export interface ForwardResult {
 /** States of model-level scans by scan instance name, then state name: what truncated BPTT carries between windows. */
 export type ScanStates = Record<string, Record<string, Tensor>>;
 
+/**
+ * A limit of this target (exit 1, at the batch_normalize in the spec): training batch statistics on a ragged
+ * batch that must run by length (another op has no padding rule), where each group would get its own.
+ */
+export class GroupedStatisticsError extends NodeError {}
+
 export class TfModel {
   readonly params = new Map<string, tfTypes.Variable>();
   /** Which executor optimisations are on (all by default; the benchmark switches them off one by one). */
@@ -114,19 +120,19 @@ export class TfModel {
     const padded = Object.entries(lengths).some(([atom, l]) => Array.from(l).some((x) => x !== free[atom]));
     // Lengths that are all the batch's own: nothing is padded, and no op needs to hear of padding.
     if (!padded) return this.forwardPadded(inputs, free, {}, initial);
-    if (this.paddingFails) return this.forwardByLength(inputs, free, lengths, initial);
+    if (this.paddingFails !== undefined) return this.forwardByLength(inputs, free, lengths, initial);
     try {
       return this.forwardPadded(inputs, free, lengths, initial);
     } catch (e) {
       if (!(e instanceof PaddingError)) throw e;
       // An op that cannot respect padding (padding.ts): from now on, run such batches by length.
-      this.paddingFails = true;
+      this.paddingFails = e.message;
       return this.forwardByLength(inputs, free, lengths, initial);
     }
   }
 
-  /** Set once a padded batch met an op that cannot respect its padding. */
-  private paddingFails = false;
+  /** Set once a padded batch met an op that cannot respect its padding: what that op said. */
+  private paddingFails: string | undefined;
 
   /**
    * A padded batch run as groups of examples of equal lengths (each unpadded,
@@ -136,6 +142,14 @@ export class TfModel {
    */
   private forwardByLength(inputs: Record<string, Tensor>, free: DimValues, lengths: Record<string, ArrayLike<number>>, initial: ScanStates): ForwardResult {
     const tf = this.tf;
+    const normalise = this.training === undefined ? undefined : collect(this.graph.nodes).find((nd) => nd.kind === "op" && nd.op === "batch_normalize");
+    if (normalise) {
+      // Each group would normalise with its own statistics, not the batch's (as a padded batch and the other targets do).
+      throw new GroupedStatisticsError(
+        `batch_normalize cannot train on a batch of examples of different lengths here: another op of the model cannot run a padded batch (${this.paddingFails}), so the batch runs as groups of one length, and each group would get its own batch statistics; give examples of one length, train with --batch 1, or train with the ts target (seqc compile --target ts), whose batches hold examples of one length`,
+        normalise.src,
+      );
+    }
     const atoms = Object.keys(lengths);
     const n = lengths[atoms[0]!]!.length;
     const groups = new Map<string, number[]>();

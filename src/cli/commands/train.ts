@@ -16,7 +16,7 @@ import { specFiles, UserIoError } from "../io.js";
 import { ioReason } from "../../runtime/errors.js";
 import { TrainLog } from "../../runtime/train-log.js";
 import { rateText } from "../../runtime/settings.js";
-import { compiledOrExit, type OutputOptions } from "../output.js";
+import { compiledOrExit, describeSource, type OutputOptions } from "../output.js";
 import { readingData } from "../data.js";
 
 export interface TrainOptions extends OutputOptions {
@@ -196,6 +196,12 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
       if (good && good !== written) write(good);
       const kept = written ? `The last good checkpoint (epoch ${written.epoch}${written.epoch === 0 ? ": the initial weights" : ""}) is in ${opts.out}` : `No checkpoint was written`;
       process.stderr.write(`seqc: ${e.message}; training stopped. ${kept}\nTry a smaller learning rate (--lr) or gradient clipping (--clip 5).\n`);
+      unlock();
+      return 1;
+    }
+    const { GroupedStatisticsError } = await import("../../backends/tfjs/exec.js");
+    if (e instanceof GroupedStatisticsError) {
+      process.stderr.write(`seqc: ${describeSource(e.src)}: ${e.message}\n`);
       unlock();
       return 1;
     }

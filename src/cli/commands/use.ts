@@ -9,6 +9,7 @@ import { lossTerms, type Graph, type Node } from "../../graph/graph.js";
 import type { Dataset } from "../../backends/tfjs/dataset.js";
 import type { Metrics } from "../../runtime/metrics.js";
 import { textIds, type Vocabulary } from "../../runtime/vocab.js";
+import { ClosedLoopReport, roundDeep } from "../../runtime/closed-loop.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import type { TfModel } from "../../backends/tfjs/exec.js";
 import type { Hypothesis } from "../../backends/tfjs/decode.js";
@@ -188,12 +189,6 @@ function argmaxLabels(v: unknown, vocab: Vocabulary): unknown {
   return v.map((x) => argmaxLabels(x, vocab));
 }
 
-function roundDeep(v: unknown, digits: number): unknown {
-  if (typeof v === "number") return Number(v.toFixed(digits));
-  if (Array.isArray(v)) return v.map((x) => roundDeep(x, digits));
-  return v;
-}
-
 export interface SampleOptions extends OutputOptions {
   backend?: BackendName;
   /** The start of the sequence (language models); with `input`, extra start tokens after `start`. */
@@ -298,8 +293,7 @@ async function closedLoopFile(loaded: Loaded, path: string, opts: SampleOptions)
   const term = lossTerms(loaded.graph).find((n) => n.args[0] === loaded.graph.values[fb.source]);
   const target = term ? nodeById(loaded.graph, term.args[1]!) : undefined;
   const targetName = target?.kind === "input" ? target.name : undefined;
-  const err = { closed: 0, open: 0, n: 0 };
-  const out: string[] = [];
+  const report = new ClosedLoopReport(fb, targetName, opts.format === "json");
   for (const batch of data.batches(64, 0, false)) {
     const { inputs, free, lengths } = batchTensors(tf, batch);
     const steps = inputs[fb.input]!.shape[1]!;
@@ -313,25 +307,12 @@ async function closedLoopFile(loaded: Loaded, path: string, opts: SampleOptions)
     }
     const open = tf.tidy(() => loaded.model.forward(inputs, free, lengths).values.get(loaded.graph.values[fb.source]!)!.dataSync() as Float32Array);
     const y = targetName ? batch.fields[targetName]!.data : undefined;
-    closed.forEach((p, r) => {
-      if (y) {
-        for (let i = 0; i < p.length; i++) {
-          const want = y[r * p.length + i]!;
-          err.closed += (p[i]! - want) ** 2;
-          err.open += (open[r * p.length + i]! - want) ** 2;
-        }
-        err.n += p.length;
-      }
-      const row = Array.from(p);
-      out.push(opts.format === "json" ? JSON.stringify({ example: batch.indices[r]! + 1, output: row }) : `${batch.indices[r]! + 1}\t${JSON.stringify(roundDeep(row, 4))}`);
-    });
+    closed.forEach((p, r) => report.add(batch.indices[r]!, p, open.subarray(r * p.length, (r + 1) * p.length), y?.subarray(r * p.length, (r + 1) * p.length)));
     for (const t of Object.values(inputs)) t.dispose();
   }
-  process.stdout.write(out.join("\n") + "\n");
-  if (targetName && err.n > 0) {
-    const rmse = (s: number) => Math.sqrt(s / err.n).toFixed(5);
-    process.stderr.write(`closed loop (${fb.source} fed back as ${fb.input}): rmse ${rmse(err.closed)} against ${targetName}; open loop (teacher forcing): ${rmse(err.open)}\n`);
-  }
+  process.stdout.write(report.output());
+  const summary = report.summary();
+  if (summary) process.stderr.write(summary);
   return 0;
 }
 

@@ -5,13 +5,15 @@
  * states, last/sum/mean/max over time (in a loss expression too), softmax and
  * convolutions over time; an
  * op that cannot respect the padding of an axis refuses it (PaddingError), and
- * the model then runs its ragged batches by length, with the same values.
+ * the model then runs its ragged batches by length, with the same values
+ * (but not while training batch_norm, whose groups would get statistics of
+ * their own).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type * as tfTypes from "@tensorflow/tfjs";
 import { Rng } from "../../../src/runtime/init.js";
 import { loadEngine, type Engine } from "../../../src/backends/tfjs/engine.js";
-import { TfModel } from "../../../src/backends/tfjs/exec.js";
+import { GroupedStatisticsError, TfModel } from "../../../src/backends/tfjs/exec.js";
 import { maskAt, PADDING, PaddingError, type PadCall } from "../../../src/backends/tfjs/padding.js";
 import { graphOf, maxTensorDiff } from "./helpers.js";
 
@@ -152,6 +154,32 @@ describe("an op that cannot respect padding", () => {
     const both = model.forward(batch, { T: 4 }, { T: [4, 2] }).values.get(values["z"]!)!;
     const alone = model.forward({ x: x2 }, { T: 2 }, { T: [2] }).values.get(values["z"]!)!;
     expect(maxTensorDiff(both.slice([1, 0], [1, 2]), alone)).toBeLessThan(1e-6);
+  });
+
+  it("while training, batch_norm refuses a ragged batch that runs by length (each group would get its own statistics)", () => {
+    const tf = engine.tf;
+    const rng = new Rng(7);
+    const { model, values } = modelOf(`model m {\n  dim T\n  input x: [T, 2]\n  a, b = split<2>(flatten(batch_norm(x)))\n  z = a * b\n  loss mse(z, z * 0)\n}\n`);
+    const batch = { x: tf.concat([tensor(rng, [1, 4, 2]), tf.concat([tensor(rng, [1, 2, 2]), tf.fill([1, 2, 2], 9)], 1)]) };
+    const run = () => model.forward(batch, { T: 4 }, { T: [4, 2] });
+    model.training = 1;
+    try {
+      expect(run).toThrow(GroupedStatisticsError);
+      expect(run).toThrow(/^batch_normalize cannot train on a batch of examples of different lengths here: another op of the model cannot run a padded batch \(.+\), so the batch runs as groups of one length/);
+      let src: unknown;
+      try {
+        run();
+      } catch (e) {
+        src = (e as GroupedStatisticsError).src;
+      }
+      expect(src).toMatchObject({ file: expect.stringMatching(/dense\.seq$/) });
+      // A batch of one length runs (nothing is padded).
+      expect(() => model.forward({ x: tensor(rng, [2, 3, 2]) }, { T: 3 }, { T: [3, 3] })).not.toThrow();
+    } finally {
+      model.training = undefined;
+    }
+    // Outside training (running statistics) the ragged batch runs by length as before.
+    expect(run().values.get(values["z"]!)!.shape).toEqual([2, 4]);
   });
 
   it("maskAt puts an [N, n] mask on one element axis", () => {

@@ -5,7 +5,8 @@
  * tsconfig.json that `seqc compile` writes (src/backends/ts/compile.ts
  * OUTPUT_TSCONFIG: ES2022, NodeNext, strict, lib ES2022 only, types ["node"]),
  * and the browser-safe files (model.ts and the runtime files it and the
- * optimizers need: model-api.ts, gemm.ts, init.ts, optim.ts) again with
+ * optimizers need: model-api.ts, gemm.ts, init.ts, optim.ts; and closed-loop.ts,
+ * the closed loop a page could run over model.ts) again with
  * `types: []`, i.e. without Node's globals or modules (and lib ES2022 has no
  * DOM either).
  *
@@ -100,7 +101,7 @@ describe("tsc --strict on the ts target's output", () => {
     for (const { model, train } of paths.values()) expect(roots).toEqual(expect.arrayContaining([model, train]));
   });
 
-  it("model.ts, model-api.ts, gemm.ts, init.ts, optim.ts and settings.ts need no Node (types: [], lib ES2022 only)", () => {
+  it("model.ts, model-api.ts, gemm.ts, init.ts, optim.ts, settings.ts and closed-loop.ts need no Node (types: [], lib ES2022 only)", () => {
     const runtime = BROWSER_SAFE.filter((f) => f !== "model.ts").map((f) => join(shared, f));
     const roots = [...runtime, ...[...paths.values()].map((p) => p.model)];
     const options = optionsOf(shared, { types: [] });

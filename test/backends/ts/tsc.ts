@@ -20,7 +20,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const TYPE_ROOTS = join(ROOT, "node_modules", "@types");
 
 /** The files that must not need Node (a browser can load the model and train it with its own loop). */
-export const BROWSER_SAFE = ["model.ts", "model-api.ts", "gemm.ts", "gemm-js.ts", "gemm-simd.ts", "gemm-wasm.ts", "init.ts", "optim.ts", "settings.ts"];
+export const BROWSER_SAFE = ["model.ts", "model-api.ts", "gemm.ts", "gemm-js.ts", "gemm-simd.ts", "gemm-wasm.ts", "init.ts", "optim.ts", "settings.ts", "closed-loop.ts"];
 
 /** Writes files and the package.json and tsconfig.json that `seqc compile` writes beside them (outputFiles, no .js). */
 export function writeOut(dir: string, files: Record<string, string>): void {

@@ -2,7 +2,8 @@
  * `seqc train` checkpoints with the real CLI: --resume repeats the losses of an
  * uninterrupted run, a non-finite loss stops with exit 1 and keeps the last good
  * checkpoint, Ctrl-C exits 130 leaving a checkpoint `seqc eval` reads and no
- * temporary files; an output it cannot write (a log in a missing folder, a
+ * temporary files, batch_norm on a ragged batch tfjs must split by length
+ * stops with exit 1; an output it cannot write (a log in a missing folder, a
  * model directory onto or under a file) is refused before training, exit 2.
  */
 import { spawn } from "node:child_process";
@@ -73,6 +74,16 @@ describe("seqc train: checkpoints", () => {
     expect([...weights].every(Number.isFinite)).toBe(true);
     expect(seqc("eval", dir, "--data", "specs/data/xor.jsonl", "--format", "json").status).toBe(0);
     console.log(`non-finite loss: exit 1, checkpoint of epoch ${meta.trained.epochs} kept with ${weights.length} finite weights`);
+  });
+
+  it("batch_norm on a ragged batch that must run by length: exit 1 at the batch_normalize, saying why (no stack trace)", () => {
+    // split along the padded time axis has no padding rule: the batch would run as groups, each with its own statistics.
+    const spec = join(out, "grouped.seq");
+    writeFileSync(spec, "model m {\n  dim T\n  input x: [T, 2]\n  target y: [1]\n  a, b = split<2>(flatten(batch_norm(x)))\n  loss square(sum(a * b) - sum(y))\n}\n");
+    writeFileSync(join(out, "grouped.jsonl"), '{"x": [[1, 2], [3, 4], [5, 6]], "y": [1]}\n{"x": [[1, 2]], "y": [0]}\n');
+    const r = seqc("train", spec, "--data", join(out, "grouped.jsonl"), "-o", join(out, "grouped"), "--backend", "cpu", "--validation", "0", "-q");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/^seqc: std\/dense\.seq:\d+:\d+ \(.*batch_normalize.*\): batch_normalize cannot train on a batch of examples of different lengths here: another op of the model cannot run a padded batch \(split .*\), .* or train with the ts target \(seqc compile --target ts\), whose batches hold examples of one length\n$/);
   });
 
   it("Ctrl-C exits 130, leaving a checkpoint seqc eval reads and no temporary files", async () => {
