@@ -259,9 +259,8 @@ def batch_normalize(x, running_mean, running_var, momentum, epsilon, training):
         v = ((x - m) * (x - m)).mean(axes)
     else:
         weights, distributed = _GLOBAL_BATCH
-        # A cell's step sees the mapped axes folded into its rows (fold_lead): each example's weight for each.
-        w = weights.to(x.dtype).repeat_interleave(x.shape[0] // weights.shape[0])
-        w = w.reshape(-1, *([1] * (x.dim() - 1)))
+        # The op is never in a cell's step (SEQ0318), so x's first axis is the batch's.
+        w = weights.to(x.dtype).reshape(-1, *([1] * (x.dim() - 1)))
         per_row = math.prod(x.shape[1:-1])
         total = _sum_over_processes if distributed else (lambda t: t)
         sums = total(torch.cat([(x * w).sum(axes), (w.sum() * per_row).reshape(1)]))
