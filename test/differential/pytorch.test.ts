@@ -4,9 +4,11 @@
  * (generate.ts: every construct the tester covers), each on examples of
  * different lengths, run in float64 in one Python process (torch.ts): the
  * same loss and gradients within 1e-9 of their scale, with dropout off (eval
- * mode); models with dropout run once more in training mode, each example with
- * the masks the ts target draws for its seed (seqc_torch.MaskDraws against
- * init.ts drawMask), so the masked computation is compared too. Without a python that
+ * mode); models with dropout or batch_norm run once more in training mode,
+ * each example with the masks the ts target draws for its seed
+ * (seqc_torch.MaskDraws against init.ts drawMask) and its own batch
+ * statistics, so the masked and batch-normalised computations are compared
+ * too, and the running statistics after each forward pass. Without a python that
  * imports torch the cases are skipped, saying why (find-torch.ts). Hostile
  * names and strings (torch-hostile.ts, and the ts target's) run and agree
  * too: they cannot inject code into model.py.
@@ -51,8 +53,12 @@ const shipped: Case[] = readdirSync(SPEC_DIR)
     return names.flatMap((model) => {
       const c: Case = { label: `${f}${model ? ` ${model}` : ""}`, text, file: f, ...(model ? { model } : {}), seed: 5, minLength: 2, maxLength: 6 };
       const g = graphOrMessages(text, f, model);
-      const dropout = "graph" in g && g.graph.nodes.some((n) => n.kind === "mask");
-      return dropout ? [c, { ...c, label: `${c.label} (training: dropout masks of seeds 77..)`, dropout: 77 }] : [c];
+      const nodes = "graph" in g ? g.graph.nodes : [];
+      const training = [
+        ...(nodes.some((n) => n.kind === "mask") ? ["dropout masks of seeds 77.."] : []),
+        ...(nodes.some((n) => n.kind === "op" && n.op === "batch_normalize") ? ["batch statistics"] : []),
+      ];
+      return training.length > 0 ? [c, { ...c, label: `${c.label} (training: ${training.join(", ")})`, dropout: 77 }] : [c];
     });
   });
 
@@ -99,7 +105,7 @@ describe.skipIf(skip !== "")(`${skip || "the pytorch target equals the ts target
     expect(v.verdict?.failures).toEqual([]);
   });
 
-  it("the training cases' masks drop something: their reference loss is not the eval case's", () => {
+  it("the training cases differ from the eval ones: their reference loss is not the eval case's", () => {
     const training = shipped.filter((c) => c.dropout !== undefined);
     expect(training.length).toBeGreaterThan(0);
     for (const c of training) {

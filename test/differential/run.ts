@@ -95,7 +95,10 @@ export interface RunOptions {
   model?: string;
   /** The spec's file name (in messages and the emitted INFO). */
   file?: string;
-  /** Dropout on, for the reference run only: example b's masks are drawn from the seed dropout + b (setDropout). */
+  /**
+   * Training mode, for the reference run only (setTraining): example b's dropout masks are drawn from the seed
+   * dropout + b, batch_normalize uses the batch's statistics and moves the running ones.
+   */
   dropout?: number;
 }
 
@@ -159,6 +162,11 @@ export interface Reference {
   rng: Rng;
   /** With RunOptions.dropout: the seed of each example's dropout masks. */
   dropoutSeeds?: number[];
+  /**
+   * With RunOptions.dropout, for a model with running statistics (params that are not trained): their values after
+   * each example's forward pass, which started from `weights`.
+   */
+  running?: Record<string, Float64Array>[];
 }
 
 /** The reference run (see Reference), or why the spec does not get one. */
@@ -209,11 +217,17 @@ export async function reference(text: string, opts: RunOptions): Promise<Referen
   // ts f64, one example at a time.
   let loss = 0;
   const grads = new Float64Array(flat.length);
+  const frozen = info.params.filter((p) => p.trainable === false).map((p) => p.name);
+  const running: Record<string, Float64Array>[] = [];
   for (let b = 0; b < B; b++) {
     const m = b === 0 ? first : ts.createModel(dimsOf(b), 1);
     m.params.set(flat);
     if (opts.dropout !== undefined) m.setTraining?.(opts.dropout + b);
     const l = m.forward(examples[b]!);
+    if (opts.dropout !== undefined && frozen.length > 0) running.push(Object.fromEntries(frozen.map((name) => {
+      const { offset, size } = m.layout[name]!;
+      return [name, Float64Array.from(m.params.subarray(offset, offset + size))];
+    })));
     if (!Number.isFinite(l)) failures.push(`ts-f64: loss ${l} on example ${b}`);
     m.backward();
     loss += l / B;
@@ -227,7 +241,7 @@ export async function reference(text: string, opts: RunOptions): Promise<Referen
   }
   const byName = (buf: Float64Array) => Object.fromEntries(Object.entries(first.layout).map(([name, { offset, size }]) => [name, buf.slice(offset, offset + size)]));
   const dropoutSeeds = opts.dropout !== undefined ? examples.map((_, b) => opts.dropout! + b) : undefined;
-  return { graph, sources, info, fixed, lengths, maxDims, examples, weights: byName(flat), loss, grads: byName(grads), failures, fdWorst, rng, ...(dropoutSeeds ? { dropoutSeeds } : {}) };
+  return { graph, sources, info, fixed, lengths, maxDims, examples, weights: byName(flat), loss, grads: byName(grads), failures, fdWorst, rng, ...(dropoutSeeds ? { dropoutSeeds } : {}), ...(running.length > 0 ? { running } : {}) };
 }
 
 /** Runs one spec on every target; see the file comment. */

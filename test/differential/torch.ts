@@ -5,7 +5,9 @@
  * alone), all of them in one Python process (torch_models.py), and compared
  * with the reference: loss and every gradient within TORCH_RTOL of their
  * scale; the state_dict holds the parameters alone, the spec's consts are
- * buffers without gradients.
+ * buffers without gradients, and the parameters without gradients are the
+ * graph's running statistics (not trained). In training mode the running
+ * statistics after each example's forward pass are compared too.
  */
 import { spawnSync } from "node:child_process";
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -72,7 +74,7 @@ export function runTorch(python: string, refs: Reference[]): TorchVerdict[] {
   }
 }
 
-type TorchRun = { loss: number; grads: Record<string, number[]>; stateDict: string[]; buffers: Record<string, boolean> };
+type TorchRun = { loss: number; grads: Record<string, number[]>; stateDict: string[]; buffers: Record<string, boolean>; frozen: string[]; running: Record<string, number[]>[] };
 
 function compare(ref: Reference, got: TorchRun | { error: string }): TorchVerdict {
   if ("error" in got) return { worst: Infinity, failures: [`pytorch: ${got.error}`] };
@@ -81,6 +83,9 @@ function compare(ref: Reference, got: TorchRun | { error: string }): TorchVerdic
   if (got.stateDict.length !== ref.graph.params.length) failures.push(`pytorch: the state_dict has ${got.stateDict.length} entries (${got.stateDict.join(", ")}), the model ${ref.graph.params.length} parameters`);
   const buffers = Object.entries(got.buffers);
   if (buffers.length !== ref.graph.constants.length || buffers.some(([, grad]) => grad)) failures.push(`pytorch: buffers ${JSON.stringify(got.buffers)} for the consts ${ref.graph.constants.map((c) => c.name).join(", ")}`);
+  // batch_normalize's running statistics are parameters without gradients, and only they are.
+  const frozen = ref.graph.params.filter((p) => p.trainable === false).map((p) => p.name);
+  if (got.frozen.join() !== frozen.join()) failures.push(`pytorch: parameters without gradients ${got.frozen.join(", ") || "none"}, the graph's running statistics ${frozen.join(", ") || "none"}`);
   const lossErr = Math.abs(got.loss - ref.loss) / Math.max(1e-300, Math.abs(ref.loss));
   if (!(lossErr <= TORCH_RTOL)) failures.push(`pytorch vs ts-f64: loss ${got.loss} vs ${ref.loss}`);
   let worst = lossErr;
@@ -97,5 +102,18 @@ function compare(ref: Reference, got: TorchRun | { error: string }): TorchVerdic
     if (!(d <= TORCH_RTOL * scale)) failures.push(`pytorch vs ts-f64: d${name} max |torch - ts| ${d.toExponential(2)}, scale ${scale.toExponential(2)}`);
     worst = Math.max(worst, d / scale);
   }
+  // Training mode: the running statistics after each example's forward pass (from the reference weights).
+  const running = ref.running ?? [];
+  if (got.running.length !== running.length) failures.push(`pytorch: running statistics after ${got.running.length} forward passes, the reference ${running.length}`);
+  running.forEach((want, k) => {
+    for (const [name, values] of Object.entries(want)) {
+      const ours = got.running[k]?.[name] ?? [];
+      const scale = Math.max(maxAbs(values), 1e-300);
+      let d = ours.length === values.length ? 0 : Infinity;
+      for (let i = 0; i < values.length && d < Infinity; i++) d = Math.max(d, Math.abs(ours[i]! - values[i]!));
+      if (!(d <= TORCH_RTOL * scale)) failures.push(`pytorch vs ts-f64: ${name} after example ${k}'s forward pass, max |torch - ts| ${d.toExponential(2)}, scale ${scale.toExponential(2)}`);
+      worst = Math.max(worst, d / scale);
+    }
+  });
   return { worst, failures };
 }

@@ -7,7 +7,10 @@
  * traceback. Debian's torchrun 1.13 needs `--redirects 1 --tee 1`
  * (docs/pytorch-target.md). The one-process run stops after an epoch and
  * continues with --resume, writing its --log, so the resumed run is checked
- * against the straight two-process one. Where train.py mirrors seqc's runtime
+ * against the straight two-process one. batch_norm (specs/tdnn_bn.seq): one
+ * process and two reach the same weights and running statistics (the batch
+ * statistics are the global batch's, a rank's stand-in row left out), and the
+ * checkpoint has no optimizer slots for the running statistics. Where train.py mirrors seqc's runtime
  * in Python, the two are compared: learning rates per update (settings.ts
  * learningRate), batch plans of shipped data (batches.ts permutation and
  * planBatches), dropout seeds (init.ts dropoutSeed). Skipped, saying why,
@@ -42,6 +45,19 @@ const noTraceback = (r: Run) => expect(r.stderr).not.toContain("Traceback");
 /** The weights of a model directory by name. */
 const weights = (path: string) => loadModel(path).weights;
 
+/** The largest difference between two model directories' weights, relative to each weight (at least 1). */
+function largestDifference(a: ReturnType<typeof weights>, b: ReturnType<typeof weights>): number {
+  let worst = 0;
+  for (const [name, w] of a) {
+    const v = b.get(name)!.values;
+    w.values.forEach((x, i) => (worst = Math.max(worst, Math.abs(x - v[i]!) / Math.max(1, Math.abs(x)))));
+  }
+  return worst;
+}
+
+/** torchrun on two gloo processes (Debian's 1.13 needs its output redirected: docs/pytorch-target.md). */
+const TORCHRUN = ["-m", "torch.distributed.run", "--redirects", "1", "--tee", "1", "--nproc_per_node=2"];
+
 describe.skipIf(skip !== "")(skip || "train.py of specs/ab_recognizer.seq", () => {
   let out: string;
   let data: string;
@@ -73,18 +89,14 @@ describe.skipIf(skip !== "")(skip || "train.py of specs/ab_recognizer.seq", () =
     const tfjs = runSeqc(["train", "specs/ab_recognizer.seq", "--data", data, "-o", join(dir.dir, "one"), "--resume"]);
     expect(tfjs.status).toBe(2);
     expect(tfjs.stderr).toContain("holds a checkpoint of another trainer (pytorch: train.py --resume continues it)");
-    const two = py(["-m", "torch.distributed.run", "--redirects", "1", "--tee", "1", "--nproc_per_node=2", join(out, "train.py"), "--data", data, "-o", join(dir.dir, "two"), ...run(2)]);
+    const two = py([...TORCHRUN, join(out, "train.py"), "--data", data, "-o", join(dir.dir, "two"), ...run(2)]);
     expect(two.status, two.stderr).toBe(0);
     expect(two.stdout).toMatch(/2 processes/);
     const a = weights(join(dir.dir, "one"));
     const b = weights(join(dir.dir, "two"));
     const names = (JSON.parse(readFileSync(join(out, "info.json"), "utf8")) as { params: { name: string }[] }).params.map((p) => p.name);
     expect([...a.keys()]).toEqual(names);
-    let worst = 0;
-    for (const [name, w] of a) {
-      const v = b.get(name)!.values;
-      w.values.forEach((x, i) => (worst = Math.max(worst, Math.abs(x - v[i]!) / Math.max(1, Math.abs(x)))));
-    }
+    const worst = largestDifference(a, b);
     console.log(`1 vs 2 processes: largest difference of a weight ${worst.toExponential(2)}`);
     expect(worst).toBeLessThanOrEqual(1e-6);
     // And training moved them from the seed's initial weights (seqc's initialisers, as bridge.js draws them).
@@ -95,6 +107,33 @@ describe.skipIf(skip !== "")(skip || "train.py of specs/ab_recognizer.seq", () =
     const initial = new Float64Array(readFileSync(start).buffer.slice(0));
     const trained = [...a.values()].flatMap((w) => Array.from(w.values));
     expect(Math.max(...trained.map((x, i) => Math.abs(x - initial[i]!)))).toBeGreaterThan(1e-3);
+  });
+
+  it("batch_norm: one process and two reach the same weights and running statistics; the running ones get no optimizer slots", () => {
+    const bn = join(dir.dir, "bn");
+    const compiled = runSeqc(["compile", "specs/tdnn_bn.seq", "--target", "pytorch", "-o", bn]);
+    expect(compiled.status, compiled.stderr).toBe(0);
+    // 18 training examples of series.csv in batches of 17 and 1: in the batch of 1, rank 1 has a stand-in row only,
+    // which must not count in the statistics.
+    const flags = ["--data", join(ROOT, "specs/data/series.csv"), "--epochs", "1", "--batch", "17", "--device", "cpu", "--float64", "--quiet"];
+    const one = py([join(bn, "train.py"), ...flags, "-o", join(dir.dir, "bn-one")]);
+    expect(one.status, one.stderr).toBe(0);
+    const two = py([...TORCHRUN, join(bn, "train.py"), ...flags, "-o", join(dir.dir, "bn-two")]);
+    expect(two.status, two.stderr).toBe(0);
+    expect(two.stdout).toMatch(/trained tdnn_bn: 1 epoch on 18 examples.*2 processes/);
+    const a = weights(join(dir.dir, "bn-one"));
+    const worst = largestDifference(a, weights(join(dir.dir, "bn-two")));
+    console.log(`batch_norm, 1 vs 2 processes: largest difference of a weight ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThanOrEqual(1e-6);
+    // The running statistics moved from their initial values (mean 0, variance 1) with the batches'.
+    const running = ["h1.batch_norm.running_mean", "h1.batch_norm.running_var", "h2.batch_norm.running_mean", "h2.batch_norm.running_var"];
+    for (const name of running) {
+      const start = name.endsWith("var") ? 1 : 0;
+      expect(Math.max(...Array.from(a.get(name)!.values, (x) => Math.abs(x - start))), name).toBeGreaterThan(1e-3);
+    }
+    const slots = [...loadCheckpoint(join(dir.dir, "bn-one")).state.tensors.keys()];
+    expect(slots.filter((k) => k.startsWith("p.W/"))).toEqual(["p.W/exp_avg", "p.W/exp_avg_sq", "p.W/step"]);
+    expect(slots.filter((k) => running.some((name) => k.startsWith(`${name}/`)))).toEqual([]);
   });
 
   it("seqc eval reads the model directory; --init starts from it", () => {

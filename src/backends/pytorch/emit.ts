@@ -426,11 +426,12 @@ class Emitter {
     p.line();
     p.line(`import seqc_torch as S`);
     p.line();
-    p.comment(`Each parameter's seqc name -> its state_dict key, shape (in the dims) and initialiser.`);
+    p.comment(`Each parameter's seqc name -> its state_dict key, shape (in the dims), initialiser and whether it is trained`);
+    p.comment(`(False: a running statistic of batch_normalize, saved with the weights, with no gradient).`);
     p.open(`def param_table(dims):`);
     p.line(`return [`);
     for (const param of g.params) {
-      p.line(`    (${pyStr(param.name)}, ${pyStr(keyPath(param.name).join("."))}, (${param.shape.map((d) => dimText(g, d, "dims")).join(", ")}${param.shape.length === 1 ? "," : ""}), {"kind": ${pyStr(param.init.kind)}${param.init.value !== undefined ? `, "value": ${pyNum(param.init.value)}` : ""}}),`);
+      p.line(`    (${pyStr(param.name)}, ${pyStr(keyPath(param.name).join("."))}, (${param.shape.map((d) => dimText(g, d, "dims")).join(", ")}${param.shape.length === 1 ? "," : ""}), {"kind": ${pyStr(param.init.kind)}${param.init.value !== undefined ? `, "value": ${pyNum(param.init.value)}` : ""}}, ${param.trainable === false ? "False" : "True"}),`);
     }
     p.line(`]`);
     p.close();
@@ -470,8 +471,8 @@ class Emitter {
     p.line(`super().__init__()`);
     p.line(`self.dims = dict(dims or {})`);
     for (const n of this.scanNodes(g.nodes)) p.line(`S.put(self, ${pyPath(keyPath(n.scan.name))}, ${this.cellOf.get(n.scan.name)!}(self.dims))`);
-    p.open(`for name, key, shape, init in param_table(self.dims):`);
-    p.line(`S.put(self, key.split("."), nn.Parameter(S.initial(init, shape)))`);
+    p.open(`for name, key, shape, init, trained in param_table(self.dims):`);
+    p.line(`S.put(self, key.split("."), nn.Parameter(S.initial(init, shape), requires_grad=trained))`);
     p.close();
     if (g.constants.length > 0) {
       p.open(`for name, (key, shape, values) in CONSTS.items():`);

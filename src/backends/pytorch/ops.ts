@@ -163,9 +163,12 @@ export const TORCH_OPS: Record<OpKind, Rule> = {
   avgpool: batchedOnly("average pooling", pool("avgpool")),
   // x times its mask (the mask node is 1 outside training).
   dropout: infix("*", MUL),
-  batch_normalize: () => {
-    throw new PyTorchTargetError("the pytorch target does not run batch_norm yet");
-  },
+  // Batch statistics while the module trains (updating the running ones in place), else the running ones.
+  batch_normalize: batchedOnly("batch normalisation", (c) => {
+    const [x, mean, variance] = c.args as [TorchArg, TorchArg, TorchArg];
+    if (mean.batched || variance.batched) throw new PyTorchTargetError("the pytorch target keeps batch_normalize's running statistics in parameters, not in values of the data");
+    return { code: `S.batch_normalize(${x.code}, ${mean.code}, ${variance.code}, ${pyNum(Number(c.attrs["momentum"]))}, ${pyNum(Number(c.attrs["epsilon"]))}, self.training)`, prec: ATOM };
+  }),
   mse: loss("mse"),
   bce: loss("bce"),
   bce_logits: loss("bce_logits"),

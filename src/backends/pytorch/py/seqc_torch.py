@@ -7,6 +7,7 @@ broadcast over it. Each function says which spec op it is and follows the ts
 target's formula for it (src/kernel/forward.ts), so that both targets compute
 the same numbers.
 """
+import contextlib
 import math
 
 import numpy as np
@@ -216,6 +217,60 @@ def avgpool(x, size, stride, pad, r):
     ones = torch.ones(1, 1, *xc.shape[2:], dtype=xc.dtype, device=xc.device)
     counts = pool(_pad(ones, r, pads, 0.0), size, stride)
     return _channels_last(sums / counts, front, r)
+
+
+# ------------------------------------------------------------------ batch statistics
+
+# The batch that batch statistics are over while train.py trains (global_batch): each of this process's rows' weight
+# (0 for the stand-in row of a rank without examples), and whether to sum over every process of the group (DDP).
+_GLOBAL_BATCH = None
+
+
+@contextlib.contextmanager
+def global_batch(weights, distributed):
+    """Within it, batch_normalize's batch statistics are those of the whole batch: sums and counts over this process's
+    rows, weighted by `weights` (one per row, [B]), and with `distributed` all-reduced over the default process group,
+    differentiably (the gradient of each rank's sums is the sum of every rank's), so that N processes compute the
+    statistics, running statistics and gradients of one. Outside it, a training forward pass uses its own rows."""
+    global _GLOBAL_BATCH
+    saved, _GLOBAL_BATCH = _GLOBAL_BATCH, (weights, distributed)
+    try:
+        yield
+    finally:
+        _GLOBAL_BATCH = saved
+
+
+def _sum_over_processes(t):
+    import torch.distributed.nn.functional as DF
+    return DF.all_reduce(t)
+
+
+def batch_normalize(x, running_mean, running_var, momentum, epsilon, training):
+    """batch_normalize(x, mean, var): (x - m) / sqrt(v + epsilon) per unit of the last axis (src/kernel/forward.ts
+    batchNormalize). While training, m and v are the batch's mean and biased variance over every other axis (the
+    examples, steps and positions; global_batch: every process's), and the running statistics (parameters without
+    gradients) move towards them in place, running = momentum * running + (1 - momentum) * batch's, the biased
+    variance as the ts and tfjs targets take it; otherwise m and v are the running statistics."""
+    if not training:
+        return (x - running_mean) / torch.sqrt(running_var + epsilon)
+    axes = tuple(range(x.dim() - 1))
+    if _GLOBAL_BATCH is None:
+        m = x.mean(axes)
+        v = ((x - m) * (x - m)).mean(axes)
+    else:
+        weights, distributed = _GLOBAL_BATCH
+        # The op is never in a cell's step (SEQ0318), so x's first axis is the batch's.
+        w = weights.to(x.dtype).reshape(-1, *([1] * (x.dim() - 1)))
+        per_row = math.prod(x.shape[1:-1])
+        total = _sum_over_processes if distributed else (lambda t: t)
+        sums = total(torch.cat([(x * w).sum(axes), (w.sum() * per_row).reshape(1)]))
+        count = sums[-1]
+        m = sums[:-1] / count
+        v = total(((x - m) * (x - m) * w).sum(axes)) / count
+    with torch.no_grad():
+        running_mean.mul_(momentum).add_(m.detach(), alpha=1 - momentum)
+        running_var.mul_(momentum).add_(v.detach(), alpha=1 - momentum)
+    return (x - m) / torch.sqrt(v + epsilon)
 
 
 # ------------------------------------------------------------------ losses (per example: summed over every axis but the batch)

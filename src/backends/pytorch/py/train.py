@@ -214,13 +214,20 @@ def seqc_names(model):
     return {id(named[key]): name for name, key in M.PARAMS.items()}
 
 
+def trained(model):
+    """The parameters that are trained, in the module's order: not batch_normalize's running statistics (parameters
+    without gradients, which the forward pass updates), so no optimizer slot, weight decay or clipping touches them."""
+    return [p for p in model.parameters() if p.requires_grad]
+
+
 def trainer_state(model, opt, s, progress):
     """The trainer's state for a checkpoint: the run's position (progress), and the optimizer's slots by seqc name
     (`h.W/exp_avg`), float32 as the other trainers keep theirs."""
     keys = seqc_names(model)
     slots = opt.state_dict()["state"]
     tensors = {}
-    for i, p in enumerate(model.parameters()):
+    # The optimizer's state is keyed by the position of a parameter among its own (trained(model)).
+    for i, p in enumerate(trained(model)):
         for k, v in sorted(slots.get(i, {}).items()):
             if v is None:
                 continue  # plain SGD's momentum_buffer
@@ -238,7 +245,7 @@ def restore_state(model, opt, s, state, path):
     names = seqc_names(model)
     dtype = next(model.parameters()).dtype
     slots = {}
-    for i, p in enumerate(model.parameters()):
+    for i, p in enumerate(trained(model)):
         prefix = names[id(p)] + "/"
         found = {k[len(prefix):]: v for k, v in state["tensors"].items() if k.startswith(prefix)}
         if found:
@@ -505,7 +512,7 @@ def run_train(argv):
             to_params(model, np.fromfile(os.path.join(tmp, "w"), dtype=np.float64))
     model.to(device)
     net = DistributedDataParallel(model) if world > 1 else model
-    params = list(model.parameters())
+    params = trained(model)
     opt = optimizer_of(params, s)
     atom = window_dim(data) if s["bptt"] > 0 else None
     train, held = data["train"], data["validation"]
@@ -543,7 +550,9 @@ def run_train(argv):
         batch = make_batch(data, [items[r] for r in rows], device, dtype, window)
         w = torch.tensor(weights, dtype=dtype, device=device)
         masks = S.MaskDraws(S.dropout_seed(s["seed"], steps), rows, len(items)) if train_step else None
-        per_example, _values, finals = (net if train_step else model)(batch, initial, masks)
+        # Batch statistics (batch_normalize) over the whole batch: every rank's rows but a stand-in's.
+        with S.global_batch(w, world > 1):
+            per_example, _values, finals = (net if train_step else model)(batch, initial, masks)
         local = (per_example * w).sum()
         if train_step:
             # DDP averages the ranks' gradients: each rank's share of the batch's mean, times the world size.
