@@ -18,7 +18,7 @@ import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { outputFiles } from "../../src/backends/ts/compile.js";
 import type { CompiledModel, Dims, ModelInfo } from "../../src/runtime/model-api.js";
-import { fuseProgram, storedBuffers } from "../../src/kernel/fuse.js";
+import { fuseProgram, storedBuffers, vectorFn } from "../../src/kernel/fuse.js";
 import { KERNEL_DEFAULTS, lowerGraph, type KernelOptions } from "../../src/kernel/lower.js";
 import { isSize, sameSize, type Stmt } from "../../src/kernel/program.js";
 import { bufferNames, sizeText } from "../../src/backends/ts/names.js";
@@ -53,11 +53,25 @@ describe("an LSTM step (fuseProgram after lowerGraph)", () => {
   it("runs one product per step forward and one backward (dx), the cell's chain as one loop each way", () => {
     expect(count(fwd!.body, "gemm")).toBe(1);
     expect(count(bwd!.body, "gemm")).toBe(1);
-    const fused = fwd!.body.filter((s): s is Extract<Stmt, { s: "fused" }> => s.s === "fused");
+    const plain = loops(programOf(LSTM, { vectorMath: false }).forward)[0]!;
+    const fused = plain.body.filter((s): s is Extract<Stmt, { s: "fused" }> => s.s === "fused");
     const cell = fused.find((f) => f.locals.map(name).includes("i"))!;
     expect(cell.locals.map(name)).toEqual(expect.arrayContaining(["i", "f", "o", "g", "mul", "mul_2", "h_next"]));
     const back = bwd!.body.find((s): s is Extract<Stmt, { s: "fused" }> => s.s === "fused" && s.body.filter((b) => b.s === "map").length >= 10);
     expect(back, "the cell's adjoint chain in one loop").toBeDefined();
+  });
+
+  it("with vectorMath, runs the gate activations alone on the gates' sum, after its loop, and tanh(c') between two loops", () => {
+    const kinds = fwd!.body.filter((s) => s.s !== "note").map((s) => (s.s === "map" && vectorFn(s) ? vectorFn(s) : s.s));
+    expect(kinds).toEqual(["time", "gemm", "fused", "sigmoid", "sigmoid", "tanh", "sigmoid", "fused", "tanh", "fused"]);
+    const gates = fwd!.body.filter((s): s is Extract<Stmt, { s: "map" }> => s.s === "map").slice(0, 4);
+    // Each reads its block of add (the split's copies are gone) at H columns apart, rows of 4H.
+    expect(gates.map((g) => name(g.ins[0]!.buf))).toEqual(["add_2", "add_2", "add_2", "add_2"]);
+    expect(gates.map((g) => sizeText(g.ins[0]!.off)).sort()).toEqual(["0", "3", "6", "9"]);
+    expect(names.filter((n) => ["i", "f", "o", "g"].includes(n)).every((n) => !storedBuffers(p).has(names.indexOf(n)))).toBe(true);
+    // c' and its activation are kept for the step: the loop before writes c', the one after reads tanh(c').
+    const cell = fwd!.body.filter((s): s is Extract<Stmt, { s: "fused" }> => s.s === "fused");
+    expect(cell[1]!.locals.map(name)).toEqual(expect.arrayContaining(["mul", "mul_2"]));
   });
 
   it("keeps per step only what the backward pass reads: the activated gates, tanh(c'), the states", () => {
@@ -83,7 +97,7 @@ describe("an LSTM step (fuseProgram after lowerGraph)", () => {
   });
 
   it("with the choices off, is the plain program: a product per block in each loop, every value at every step", () => {
-    const plain = programOf(LSTM, { hoistGrads: false, fuse: false, keepLess: false, gather: false });
+    const plain = programOf(LSTM, { hoistGrads: false, fuse: false, keepLess: false, gather: false, vectorMath: false });
     expect(count(loops(plain.backward)[0]!.body, "gemm")).toBe(2);
     expect(count(loops(plain.forward)[0]!.body, "fused")).toBe(0);
     expect(plain.buffers.every((b) => b.slot === undefined || !sameSize(b.size, b.slot))).toBe(true);

@@ -13,7 +13,7 @@ import { lineIndex, position } from "../../diagnostics/render/lines.js";
 import type { Source } from "../../graph/graph.js";
 import type { Val } from "../../kernel/api.js";
 import type { KernelProgram } from "../../kernel/lower.js";
-import { storedBuffers } from "../../kernel/fuse.js";
+import { storedBuffers, vectorFn } from "../../kernel/fuse.js";
 import { BATCH, eMul, isSize, ONE, sameSize, STEP, TIME, type BufId, type E, type Operand, type Scalar, type Stmt } from "../../kernel/program.js";
 import { bufferNames, labelText, paren, sizeText } from "./names.js";
 import type { ModelInfo } from "../../runtime/model-api.js";
@@ -33,10 +33,11 @@ class Printer {
   private readonly lines: string[] = [];
   private depth = 0;
 
-  /** bufs: the buffers' identifiers, by BufId; sources: the spec texts by file, for the lines comments quote. */
+  /** bufs: the buffers' identifiers, by BufId; sources: the spec texts by file, for the lines comments quote; vectorMath: maps f(x) as vmath calls (f32). */
   constructor(
     readonly bufs: readonly string[],
     private readonly sources: Map<string, string>,
+    readonly vectorMath: boolean,
   ) {}
 
   /** A buffer as the model's member. */
@@ -104,16 +105,7 @@ function emitMaps(p: Printer, shape: E[], body: (MapStmt | Extract<Stmt, { s: "n
   const ops = [...views.values()];
   const used = new Set<number>();
   for (const m of maps) collectIdx(m.expr, used);
-  // Axes: drop size-1 axes, merge neighbours that are contiguous for every view.
-  let axes = shape.map((ext, i) => ({ ext, strides: ops.map((o) => o.strides[i]!), idx: used.has(i) ? i : -1 }));
-  axes = axes.filter((a) => !isSize(a.ext, 1) || a.idx >= 0);
-  for (let j = axes.length - 2; j >= 0; j--) {
-    const a = axes[j]!;
-    const b = axes[j + 1]!;
-    if (a.idx >= 0 || b.idx >= 0) continue;
-    if (!ops.every((_, o) => sameSize(a.strides[o]!, eMul(b.strides[o]!, b.ext)))) continue;
-    axes.splice(j, 2, { ext: eMul(a.ext, b.ext), strides: b.strides, idx: -1 });
-  }
+  const axes = loopAxes(shape, ops, used);
   const idxVar = new Map<number, string>();
   const names = [...new Set(ops.map((o) => o.buf))].map((b) => `${p.bufs[b]!} = ${p.buf(b)}`);
   p.open(`{`);
@@ -155,6 +147,44 @@ function emitMaps(p: Printer, shape: E[], body: (MapStmt | Extract<Stmt, { s: "n
   }
   for (let i = 0; i < axes.length; i++) p.close();
   p.close();
+}
+
+interface Axis {
+  ext: E;
+  /** The stride of each view along it. */
+  strides: E[];
+  /** The axis of the space whose index the expression reads, or -1. */
+  idx: number;
+}
+
+/** The loops over a space for these views: without size-1 axes, neighbours contiguous for every view merged (unless an expression reads the index). */
+function loopAxes(shape: E[], ops: Operand[], used: ReadonlySet<number>): Axis[] {
+  let axes = shape.map((ext, i) => ({ ext, strides: ops.map((o) => o.strides[i]!), idx: used.has(i) ? i : -1 }));
+  axes = axes.filter((a) => !isSize(a.ext, 1) || a.idx >= 0);
+  for (let j = axes.length - 2; j >= 0; j--) {
+    const a = axes[j]!;
+    const b = axes[j + 1]!;
+    if (a.idx >= 0 || b.idx >= 0) continue;
+    if (!ops.every((_, o) => sameSize(a.strides[o]!, eMul(b.strides[o]!, b.ext)))) continue;
+    axes.splice(j, 2, { ext: eMul(a.ext, b.ext), strides: b.strides, idx: -1 });
+  }
+  return axes;
+}
+
+/**
+ * A map f(x) (fuse.ts's vectorFn) over rows whose elements are adjacent in both views, as a call of the
+ * runtime's vmath (gemm.ts: f32x4 on the model's buffers); false, printing nothing, for any other map.
+ */
+function emitVectorMap(p: Printer, m: MapStmt): boolean {
+  const f = vectorFn(m);
+  if (f === undefined) return false;
+  const x = m.ins[0]!;
+  const axes = loopAxes(m.shape, [x, m.out], new Set());
+  if (axes.length > 2 || (axes.length > 0 && !axes.at(-1)!.strides.every((s) => isSize(s, 1)))) return false;
+  const [rows, cols] = axes.length === 2 ? axes : [undefined, axes[0]];
+  const stride = (i: number) => (rows === undefined ? "0" : sizeText(rows.strides[i]!));
+  p.line(`vmath(${JSON.stringify(f)}, ${rows ? sizeText(rows.ext) : "1"}, ${cols ? sizeText(cols.ext) : "1"}, ${p.buf(x.buf)}, ${sizeText(x.off)}, ${stride(0)}, ${p.buf(m.out.buf)}, ${sizeText(m.out.off)}, ${stride(1)});`);
+  return true;
 }
 
 function collectIdx(s: Scalar, out: Set<number>): void {
@@ -214,7 +244,7 @@ function emitStmt(p: Printer, st: Stmt): void {
       p.note(st.text, st.src);
       return;
     case "map":
-      emitMaps(p, st.shape, [st], new Set());
+      if (!(p.vectorMath && emitVectorMap(p, st))) emitMaps(p, st.shape, [st], new Set());
       return;
     case "fused":
       emitMaps(p, st.shape, st.body, new Set(st.locals));
@@ -270,13 +300,13 @@ function viewExpr(p: Printer, v: Val, batched: boolean): string {
 
 /** model.ts of a kernel program; `sources` holds the spec texts by file, for the lines comments quote. */
 export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOptions, sources: Map<string, string>): string {
-  const p = new Printer(bufferNames(program.buffers), sources);
+  const p = new Printer(bufferNames(program.buffers), sources, opts.precision === "f32");
   const F = opts.precision === "f64" ? "Float64Array" : "Float32Array";
   p.line(`// Generated by seqc from ${commentText(info.spec.file)}, model ${commentText(info.name)}. Do not edit: edit the spec and compile again.`);
   p.line(`// The forward pass, then the backward pass (reverse-mode differentiation, backpropagation through time`);
   p.line(`// for scans), written out statement by statement over buffers allocated once from the dims.`);
   p.line(`import type { Batch, Buf, CompiledModel, Dims, ModelInfo, ValueView } from "./model-api.js";`);
-  p.line(`import { gemm } from "./gemm.js";`);
+  p.line(`import { floatBuffers, gemm, vmath } from "./gemm.js";`);
   p.line(`import { initParam } from "./init.js";`);
   p.line();
   p.line(`export const INFO: ModelInfo = ${JSON.stringify(info, null, 2).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029")};`);
@@ -321,14 +351,18 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.line(`const $B = maxBatch;`);
   for (const d of free) p.line(`const ${sizeText(d.unit)} = unit(dims, ${JSON.stringify(d.name)}, ${d.multiple});`);
   const paramTotal = program.params.reduce((acc, q) => (acc === "0" ? sizeText(q.size) : `${acc} + ${paren(q.size)}`), "0");
-  p.line(`this.params = new F(${paramTotal});`);
-  p.line(`this.grads = new F(${paramTotal});`);
+  // The float buffers in one block (gemm.ts's floatBuffers: the products work on them in place): params, grads, then the others.
+  const floats = program.buffers.flatMap((b, id) => (stored.has(id) && b.kind === "float" ? [id] : []));
+  p.line(`const $f = floatBuffers(F, [${[paramTotal, paramTotal, ...floats.map((id) => sizeText(program.buffers[id]!.size))].join(", ")}]);`);
+  p.line(`this.params = $f[0]!;`);
+  p.line(`this.grads = $f[1]!;`);
   program.buffers.forEach((b, id) => {
     if (!stored.has(id)) return;
     if (b.kind === "param" || b.kind === "grad") {
       const src = b.kind === "param" ? "params" : "grads";
       p.line(`${p.buf(id)} = this.${src}.subarray(${sizeText(b.off!)}, ${isSize(b.off!, 0) ? paren(b.size) : `${paren(b.off!)} + ${paren(b.size)}`});`);
-    } else p.line(`${p.buf(id)} = new ${b.kind === "int" ? "Int32Array" : "F"}(${sizeText(b.size)});`);
+    } else if (b.kind === "int") p.line(`${p.buf(id)} = new Int32Array(${sizeText(b.size)});`);
+    else p.line(`${p.buf(id)} = $f[${2 + floats.indexOf(id)}]!;`);
   });
   for (const q of program.params) {
     const off = program.buffers[q.buf]!.off!;

@@ -2,7 +2,7 @@
 // The forward pass, then the backward pass (reverse-mode differentiation, backpropagation through time
 // for scans), written out statement by statement over buffers allocated once from the dims.
 import type { Batch, Buf, CompiledModel, Dims, ModelInfo, ValueView } from "./model-api.js";
-import { gemm } from "./gemm.js";
+import { floatBuffers, gemm, vmath } from "./gemm.js";
 import { initParam } from "./init.js";
 
 export const INFO: ModelInfo = {
@@ -246,6 +246,8 @@ class Model implements CompiledModel {
   private readonly matmul_2: Float32Array;
   /** matmul in h, every step (the current step's; the backward pass does not read it) */
   private readonly matmul_3: Float32Array;
+  /** add in h, every step (the current step's; the backward pass does not read it) */
+  private readonly add_3: Float32Array;
   /** h' (tanh) in h, every step */
   private readonly h_next: Float32Array;
   /** adjoint of h (scan of elman) */
@@ -273,8 +275,9 @@ class Model implements CompiledModel {
     this.dims = { ...dims };
     const $B = maxBatch;
     const $D_T = unit(dims, "T", 1);
-    this.params = new F(12 + 16 + 4 + 4 + 1);
-    this.grads = new F(12 + 16 + 4 + 4 + 1);
+    const $f = floatBuffers(F, [12 + 16 + 4 + 4 + 1, 12 + 16 + 4 + 4 + 1, $B * $D_T, $B * ($D_T * 4), $B * $D_T, $B * $D_T, $B * $D_T, $B, ($D_T + 1) * ($B * 4), $D_T * ($B * 4), $B * 4, $B * 4, $B * 4, $D_T * ($B * 4), $B * ($D_T * 4), $B * $D_T, $B * $D_T, $B, $B * 4, $D_T * ($B * 4), $B * 4, $B * 4, $D_T * ($B * 4)]);
+    this.params = $f[0]!;
+    this.grads = $f[1]!;
     this.h_W = this.params.subarray(0, 12);
     this.dh_W = this.grads.subarray(0, 12);
     this.U = this.params.subarray(12, 12 + 16);
@@ -286,26 +289,27 @@ class Model implements CompiledModel {
     this.p_dense_b = this.params.subarray(36, 36 + 1);
     this.dp_dense_b = this.grads.subarray(36, 36 + 1);
     this.in_x = new Int32Array($B * $D_T);
-    this.in_y = new F($B * $D_T);
-    this.h = new F($B * ($D_T * 4));
-    this.matmul = new F($B * $D_T);
-    this.add = new F($B * $D_T);
-    this.p = new F($B * $D_T);
-    this.mse = new F($B);
-    this.h_h = new F(($D_T + 1) * ($B * 4));
-    this.z_in = new F($D_T * ($B * 4));
-    this.matmul_2 = new F($B * 4);
-    this.matmul_3 = new F($B * 4);
-    this.h_next = new F($D_T * ($B * 4));
-    this.dh = new F($B * ($D_T * 4));
-    this.dmatmul = new F($B * $D_T);
-    this.dadd = new F($B * $D_T);
-    this.dmse = new F($B);
-    this.dh_h_carry = new F($B * 4);
-    this.dz_in = new F($D_T * ($B * 4));
-    this.dh_2 = new F($B * 4);
-    this.dmatmul_2 = new F($B * 4);
-    this.dmatmul_3 = new F($D_T * ($B * 4));
+    this.in_y = $f[2]!;
+    this.h = $f[3]!;
+    this.matmul = $f[4]!;
+    this.add = $f[5]!;
+    this.p = $f[6]!;
+    this.mse = $f[7]!;
+    this.h_h = $f[8]!;
+    this.z_in = $f[9]!;
+    this.matmul_2 = $f[10]!;
+    this.matmul_3 = $f[11]!;
+    this.add_3 = $f[12]!;
+    this.h_next = $f[13]!;
+    this.dh = $f[14]!;
+    this.dmatmul = $f[15]!;
+    this.dadd = $f[16]!;
+    this.dmse = $f[17]!;
+    this.dh_h_carry = $f[18]!;
+    this.dz_in = $f[19]!;
+    this.dh_2 = $f[20]!;
+    this.dmatmul_2 = $f[21]!;
+    this.dmatmul_3 = $f[22]!;
     this.layout["h.W"] = { offset: 0, size: 12, shape: [4, 3] };
     this.layout["h.U"] = { offset: 12, size: 16, shape: [4, 4] };
     this.layout["h.b"] = { offset: 28, size: 4, shape: [4] };
@@ -393,20 +397,30 @@ class Model implements CompiledModel {
       // matmul: matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
       gemm($B, 4, 4, this.h_h, $k * ($B * 4), 4, false, this.U, 0, 4, true, this.matmul_3, 0, 4, false);
       {
-        const matmul_2 = this.matmul_2, matmul_3 = this.matmul_3, h_b = this.h_b, h_next = this.h_next, h = this.h, h_h = this.h_h;
-        const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0, $p3_0 = $k * ($B * 4), $p4_0 = $t * 4, $p5_0 = ($k + 1) * ($B * 4);
+        const matmul_2 = this.matmul_2, matmul_3 = this.matmul_3, add_3 = this.add_3, h_b = this.h_b;
+        const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0, $p3_0 = 0;
         for (let $i0 = 0; $i0 < $B; $i0++) {
-          const $p0_1 = $p0_0 + $i0 * 4, $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0, $p3_1 = $p3_0 + $i0 * 4, $p4_1 = $p4_0 + $i0 * ($D_T * 4), $p5_1 = $p5_0 + $i0 * 4;
+          const $p0_1 = $p0_0 + $i0 * 4, $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4, $p3_1 = $p3_0;
           for (let $i1 = 0; $i1 < 4; $i1++) {
-            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1, $p4_2 = $p4_1 + $i1, $p5_2 = $p5_1 + $i1;
+            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1;
             // add: add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
             let add_2 = (matmul_2[$p0_2] + matmul_3[$p1_2]);
             // add: add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-            let add_3 = (add_2 + h_b[$p2_2]);
-            // h': tanh (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-            h_next[$p3_2] = Math.tanh(add_3);
-            h[$p4_2] = h_next[$p3_2];
-            h_h[$p5_2] = h_next[$p3_2];
+            add_3[$p2_2] = (add_2 + h_b[$p3_2]);
+          }
+        }
+      }
+      // h': tanh (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+      vmath("tanh", 1, $B * 4, this.add_3, 0, 0, this.h_next, $k * ($B * 4), 0);
+      {
+        const h = this.h, h_next = this.h_next, h_h = this.h_h;
+        const $p0_0 = $t * 4, $p1_0 = $k * ($B * 4), $p2_0 = ($k + 1) * ($B * 4);
+        for (let $i0 = 0; $i0 < $B; $i0++) {
+          const $p0_1 = $p0_0 + $i0 * ($D_T * 4), $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4;
+          for (let $i1 = 0; $i1 < 4; $i1++) {
+            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1;
+            h[$p0_2] = h_next[$p1_2];
+            h_h[$p2_2] = h_next[$p1_2];
           }
         }
       }
@@ -423,14 +437,7 @@ class Model implements CompiledModel {
       }
     }
     // p: sigmoid (specs/ab_recognizer.seq:16: p = sigmoid(dense<1>(h))  # maps over T -> [T, 1])
-    {
-      const p = this.p, add = this.add;
-      const $p0_0 = 0, $p1_0 = 0;
-      for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
-        const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0;
-        p[$p0_1] = (1 / (1 + Math.exp(-add[$p1_1])));
-      }
-    }
+    vmath("sigmoid", 1, $B * $D_T, this.add, 0, 0, this.p, 0, 0);
     // mse: mse (specs/ab_recognizer.seq:17: loss mse(p, y)  # 1/2 sum_t sum_i (p - y)^2)
     this.mse.fill(0, 0, $B);
     {
