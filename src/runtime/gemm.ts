@@ -35,8 +35,9 @@ export const GEMM_KIND: "wasm-simd" | "js" = gemmSimd === undefined ? "js" : "wa
 /**
  * Products of at most this many multiply-adds (m*n*k) run in JavaScript: the
  * calls and copies in and out of WebAssembly memory cost more than they save
- * (measured in CPU time on V8 11: 10x4x4, 0.24 us in JS, 0.46 us on SIMD;
- * 8x8x8, 0.7 and 0.8 us; at 1000 multiply-adds SIMD is 1.5-2x faster).
+ * (measured in CPU time on V8 11, with copies: 10x4x4, 0.24 us in JS, 0.46 us
+ * on SIMD; 8x8x8, 0.7 and 0.8 us; at 1000 multiply-adds SIMD is 1.5-2x
+ * faster; not measured again for floatBuffers' products, which copy nothing).
  */
 const SMALL = 512;
 
