@@ -27,7 +27,8 @@
  *    the loop's body and no longer a buffer (a cell's intermediate values).
  */
 import type { KernelOptions, KernelProgram } from "./lower.js";
-import { atStep, eMul, isSize, ONE, sameSize, ZERO, type BufId, type E, type Fn, type Operand, type Scalar, type Stmt } from "./program.js";
+import { Poly } from "../check/dims.js";
+import { atStep, eMul, isSize, ONE, sameSize, ZERO, type BufId, type E, type Fn, type Operand, type Scalar, type Stmt, sizePoly } from "./program.js";
 
 type MapStmt = Extract<Stmt, { s: "map" }>;
 type NoteStmt = Extract<Stmt, { s: "note" }>;
@@ -55,7 +56,7 @@ export function fuseProgram(program: KernelProgram, options: KernelOptions): Ker
   }
   const out = { ...program, buffers, forward, backward };
   if (options.fuse) markLocals(out);
-  return out;
+  return options.share ? shareStorage(out) : out;
 }
 
 // ------------------------------------------------------------------ walking statements
@@ -377,4 +378,35 @@ function markLocals(program: KernelProgram): void {
       }
     });
   }
+}
+
+// ------------------------------------------------------------------ 6. storage shared between the passes
+
+/** A size's value with every variable at 64: the order in which buffers pair up (any pairing is safe: the memory holds the larger). */
+function sizeEstimate(e: E): number {
+  const p = sizePoly(e);
+  return p.substitute(new Map([...p.atoms()].map((a) => [a, Poly.const(64)]))).constValue() ?? 0;
+}
+
+function shareStorage(program: KernelProgram): KernelProgram {
+  const used = (stmts: readonly Stmt[]) => {
+    const out = new Set<BufId>();
+    for (const st of stmts) touches(st).forEach((b) => out.add(b));
+    return out;
+  };
+  const fwd = used(program.forward);
+  const bwd = used(program.backward);
+  const fixed = new Set([...viewedBuffers(program), ...program.inputs.map((i) => i.buf)]);
+  const stored = storedBuffers(program);
+  const only = (mine: Set<BufId>, other: Set<BufId>) =>
+    [...mine]
+      .filter((b) => !other.has(b) && !fixed.has(b) && stored.has(b) && program.buffers[b]!.kind === "float")
+      .sort((a, b) => sizeEstimate(program.buffers[b]!.size) - sizeEstimate(program.buffers[a]!.size) || a - b);
+  const forwardOnly = only(fwd, bwd);
+  const backwardOnly = only(bwd, fwd);
+  const n = Math.min(forwardOnly.length, backwardOnly.length);
+  if (n === 0) return program;
+  const buffers = program.buffers.slice();
+  for (let i = 0; i < n; i++) buffers[backwardOnly[i]!] = { ...buffers[backwardOnly[i]!]!, shares: forwardOnly[i]! };
+  return { ...program, buffers };
 }

@@ -80,9 +80,11 @@ export interface KernelOptions {
    * not fused, which a target computes as vectors (the ts target in f32: vmath.wat); fuse.ts.
    */
   vectorMath: boolean;
+  /** A buffer only the backward pass uses in the memory of one only the forward pass uses (BufferDecl.shares; fuse.ts). */
+  share: boolean;
 }
 
-export const KERNEL_DEFAULTS: KernelOptions = { hoistGrads: true, fuse: true, keepLess: true, gather: true, vectorMath: true };
+export const KERNEL_DEFAULTS: KernelOptions = { hoistGrads: true, fuse: true, keepLess: true, gather: true, vectorMath: true, share: true };
 
 type OpNode = Extract<Node, { kind: "op" }>;
 

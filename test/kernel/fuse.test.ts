@@ -96,8 +96,33 @@ describe("an LSTM step (fuseProgram after lowerGraph)", () => {
     expect(storedBuffers(p).has(oneHot)).toBe(false);
   });
 
+  it("with share, keeps backward-only buffers (the gates' adjoints for all steps among them) in the memory of forward-only ones, and shares nothing the runtime reads", () => {
+    const shared = p.buffers.flatMap((b, id) => (b.shares !== undefined ? [[name(id), name(b.shares)]] : []));
+    expect(shared.map(([a]) => a)).toEqual(expect.arrayContaining(["dmatmul_2", "dh", "dmatmul"]));
+    expect(new Set(shared.map(([, b]) => b)).size, "one buffer each").toBe(shared.length);
+    const fwdUsed = new Set<number>();
+    const bwdUsed = new Set<number>();
+    const walk = (stmts: Stmt[], into: Set<number>) =>
+      stmts.forEach((s) => {
+        if (s.s === "map") [s.out, ...s.ins].forEach((o) => into.add(o.buf));
+        if (s.s === "gemm") [s.a, s.b, s.c].forEach((m) => into.add(m.buf));
+        if (s.s === "fill") into.add(s.buf);
+        if (s.s === "loop" || s.s === "fused") walk(s.body as Stmt[], into);
+      });
+    walk(p.forward, fwdUsed);
+    walk(p.backward, bwdUsed);
+    const viewed = new Set([...p.values.map((v) => v.val.buf), ...p.losses.map((l) => l.buf), ...p.states.flatMap((st) => [st.first.buf, st.last.buf])]);
+    p.buffers.forEach((b, id) => {
+      if (b.shares === undefined) return;
+      expect(bwdUsed.has(id) && !fwdUsed.has(id), `${name(id)} is the backward pass's only`).toBe(true);
+      expect(fwdUsed.has(b.shares) && !bwdUsed.has(b.shares), `${name(b.shares)} is the forward pass's only`).toBe(true);
+      expect(viewed.has(id) || viewed.has(b.shares)).toBe(false);
+    });
+    expect(programOf(LSTM, { share: false }).buffers.some((b) => b.shares !== undefined)).toBe(false);
+  });
+
   it("with the choices off, is the plain program: a product per block in each loop, every value at every step", () => {
-    const plain = programOf(LSTM, { hoistGrads: false, fuse: false, keepLess: false, gather: false, vectorMath: false });
+    const plain = programOf(LSTM, { hoistGrads: false, fuse: false, keepLess: false, gather: false, vectorMath: false, share: false });
     expect(count(loops(plain.backward)[0]!.body, "gemm")).toBe(2);
     expect(count(loops(plain.forward)[0]!.body, "fused")).toBe(0);
     expect(plain.buffers.every((b) => b.slot === undefined || !sameSize(b.size, b.slot))).toBe(true);

@@ -352,8 +352,16 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   for (const d of free) p.line(`const ${sizeText(d.unit)} = unit(dims, ${JSON.stringify(d.name)}, ${d.multiple});`);
   const paramTotal = program.params.reduce((acc, q) => (acc === "0" ? sizeText(q.size) : `${acc} + ${paren(q.size)}`), "0");
   // The float buffers in one block (gemm.ts's floatBuffers: the products work on them in place): params, grads, then the others.
-  const floats = program.buffers.flatMap((b, id) => (stored.has(id) && b.kind === "float" ? [id] : []));
-  p.line(`const $f = floatBuffers(F, [${[paramTotal, paramTotal, ...floats.map((id) => sizeText(program.buffers[id]!.size))].join(", ")}]);`);
+  // A buffer that shares another's memory (fuse.ts) is a view of that one's, which holds the larger of the two.
+  const floats = program.buffers.flatMap((b, id) => (stored.has(id) && b.kind === "float" && b.shares === undefined ? [id] : []));
+  const sharing = new Map(program.buffers.flatMap((b, id) => (stored.has(id) && b.shares !== undefined ? [[b.shares, id] as const] : [])));
+  const floatSize = (id: BufId) => {
+    const size = program.buffers[id]!.size;
+    const other = sharing.get(id);
+    if (other === undefined || sameSize(size, program.buffers[other]!.size)) return sizeText(size);
+    return `Math.max(${sizeText(size)}, ${sizeText(program.buffers[other]!.size)})`;
+  };
+  p.line(`const $f = floatBuffers(F, [${[paramTotal, paramTotal, ...floats.map(floatSize)].join(", ")}]);`);
   p.line(`this.params = $f[0]!;`);
   p.line(`this.grads = $f[1]!;`);
   program.buffers.forEach((b, id) => {
@@ -362,7 +370,8 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
       const src = b.kind === "param" ? "params" : "grads";
       p.line(`${p.buf(id)} = this.${src}.subarray(${sizeText(b.off!)}, ${isSize(b.off!, 0) ? paren(b.size) : `${paren(b.off!)} + ${paren(b.size)}`});`);
     } else if (b.kind === "int") p.line(`${p.buf(id)} = new Int32Array(${sizeText(b.size)});`);
-    else p.line(`${p.buf(id)} = $f[${2 + floats.indexOf(id)}]!;`);
+    else if (b.shares === undefined) p.line(`${p.buf(id)} = $f[${2 + floats.indexOf(id)}]!;`);
+    else p.line(`${p.buf(id)} = $f[${2 + floats.indexOf(b.shares)}]!; // ${commentText(`the memory of ${p.bufs[b.shares]!}: that one is the forward pass's only, this one the backward pass's`)}`);
   });
   for (const q of program.params) {
     const off = program.buffers[q.buf]!.off!;
