@@ -51,6 +51,8 @@ export interface Simd {
    * block; false, doing nothing, otherwise. y may be x.
    */
   vmath(f: VmathFn, rows: number, cols: number, x: Buf, xOff: number, xStride: number, y: Buf, yOff: number, yStride: number): boolean;
+  /** The exports of another module (base64) instantiated on the memory of buf's `floats` block (imported as m.memory); undefined when buf is not in one. */
+  onMemoryOf(base64: string, buf: Buf): Record<string, unknown> | undefined;
 }
 
 /** The functions of vmath.wat, by the number it takes. */
@@ -90,9 +92,13 @@ export function simdRuntime(base64: string): Simd | undefined {
   const g = globalThis as { WebAssembly?: WasmApi; atob?: (text: string) => string };
   const wasm = g.WebAssembly;
   if (wasm === undefined || g.atob === undefined) return undefined;
-  const text = g.atob(base64);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  const decode = (b64: string) => {
+    const text = g.atob!(b64);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    return bytes;
+  };
+  const bytes = decode(base64);
   let module: object;
   try {
     if (!wasm.validate(bytes)) return undefined;
@@ -189,7 +195,13 @@ export function simdRuntime(base64: string): Simd | undefined {
     return true;
   };
 
-  return { gemm, floats, vmath };
+  const onMemoryOf = (other: string, buf: Buf): Record<string, unknown> | undefined => {
+    const own = inPlace.get(buf.buffer as ArrayBuffer);
+    if (own === undefined) return undefined;
+    return new wasm.Instance(new wasm.Module(decode(other)), { m: { memory: own.memory } }).exports;
+  };
+
+  return { gemm, floats, vmath, onMemoryOf };
 }
 /** The leading dim of a copy of rows of len elements ld apart: ld itself (one copy of the span), or len when that would copy mostly gaps. */
 function copiedLd(len: number, ld: number): number {

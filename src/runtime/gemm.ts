@@ -84,3 +84,15 @@ export function vmath(f: VmathFn, rows: number, cols: number, x: Buf, xOff: numb
   const g = VMATH_JS[f];
   for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) y[yOff + i * yStride + j] = g(x[xOff + i * xStride + j]!);
 }
+
+/** A model's elementwise loops as WebAssembly functions (src/backends/ts/loops-wasm.ts). */
+export type Loops = Record<string, (...args: number[]) => void>;
+
+/**
+ * The functions of a model's loop module (base64) on the memory of its floatBuffers block (`block`: one
+ * of them); undefined where that block is not in WebAssembly memory (model.ts then runs its loops in
+ * JavaScript).
+ */
+export function loopKernels(base64: string, block: Buf): Loops | undefined {
+  return simd?.onMemoryOf(base64, block) as Loops | undefined;
+}

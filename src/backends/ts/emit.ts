@@ -14,7 +14,8 @@ import type { Source } from "../../graph/graph.js";
 import type { Val } from "../../kernel/api.js";
 import type { KernelProgram } from "../../kernel/lower.js";
 import { storedBuffers, vectorFn } from "../../kernel/fuse.js";
-import { BATCH, eMul, isSize, ONE, sameSize, STEP, TIME, type BufId, type E, type Operand, type Scalar, type Stmt } from "../../kernel/program.js";
+import { BATCH, eMul, isSize, ONE, sameSize, STEP, TIME, type BufferDecl, type BufId, type E, type Operand, type Scalar, type Stmt } from "../../kernel/program.js";
+import { base64, loopFunction, loopModule, writable, type LoopMap } from "./loops-wasm.js";
 import { bufferNames, labelText, paren, sizeText } from "./names.js";
 import type { ModelInfo } from "../../runtime/model-api.js";
 
@@ -33,11 +34,18 @@ class Printer {
   private readonly lines: string[] = [];
   private depth = 0;
 
-  /** bufs: the buffers' identifiers, by BufId; sources: the spec texts by file, for the lines comments quote; vectorMath: maps f(x) as vmath calls (f32). */
+  /** The loops written as WebAssembly functions (f32: loops-wasm.ts), in the order of their names l0, l1, ... */
+  readonly loops: { params: number; body: number[] }[] = [];
+
+  /**
+   * bufs: the buffers' identifiers, by BufId; sources: the spec texts by file, for the lines comments quote;
+   * f32: maps f(x) as vmath calls, elementwise loops as WebAssembly functions too; kinds: the buffers' kinds.
+   */
   constructor(
     readonly bufs: readonly string[],
     private readonly sources: Map<string, string>,
-    readonly vectorMath: boolean,
+    readonly f32: boolean,
+    readonly kinds: readonly BufferDecl["kind"][],
   ) {}
 
   /** A buffer as the model's member. */
@@ -108,6 +116,11 @@ function emitMaps(p: Printer, shape: E[], body: (MapStmt | Extract<Stmt, { s: "n
   const axes = loopAxes(shape, ops, used);
   const idxVar = new Map<number, string>();
   const names = [...new Set(ops.map((o) => o.buf))].map((b) => `${p.bufs[b]!} = ${p.buf(b)}`);
+  const wasm = p.f32 ? wasmCall(p, axes, ops, maps, locals) : undefined;
+  if (wasm !== undefined) {
+    p.line(`if (this.$loops !== undefined) ${wasm};`);
+    p.open(`else {`);
+  }
   p.open(`{`);
   if (names.length > 0) p.line(`const ${names.join(", ")};`);
   // Offsets at each level: $p{view}_{level}
@@ -147,6 +160,32 @@ function emitMaps(p: Printer, shape: E[], body: (MapStmt | Extract<Stmt, { s: "n
   }
   for (let i = 0; i < axes.length; i++) p.close();
   p.close();
+  if (wasm !== undefined) p.close();
+}
+
+/**
+ * The loop as a call of a WebAssembly function (loops-wasm.ts), its function added to the printer's; undefined
+ * when the loop has what that module does not write (a gather, an int buffer, the index or a size in an
+ * expression, exp and the like).
+ */
+function wasmCall(p: Printer, axes: Axis[], ops: Operand[], maps: MapStmt[], locals: ReadonlySet<BufId>): string | undefined {
+  if (axes.length === 0 || axes.some((a) => a.idx >= 0)) return undefined;
+  if (ops.some((o) => p.kinds[o.buf] === "int")) return undefined;
+  if (maps.some((m) => m.out.gather || m.ins.some((o) => o.gather) || !writable(m.expr))) return undefined;
+  const key = (o: Operand) => `${o.buf}:${sizeText(o.off)}:${o.strides.map(sizeText).join(",")}`;
+  const viewOf = new Map(ops.map((o, i) => [key(o), i]));
+  const localOf = new Map([...new Set(maps.flatMap((m) => [m.out, ...m.ins].filter((o) => locals.has(o.buf)).map((o) => o.buf)))].map((b, i) => [b, i]));
+  const ref = (o: Operand) => (locals.has(o.buf) ? { local: localOf.get(o.buf)! } : { view: viewOf.get(key({ buf: o.buf, off: o.off, strides: o.strides }))! });
+  if (maps.some((m) => m.mode === "max" && locals.has(m.out.buf))) return undefined;
+  const loopMaps: LoopMap[] = maps.map((m) => ({ out: ref(m.out), mode: m.mode, expr: m.expr, ins: m.ins.map(ref) }));
+  const fn = loopFunction({ exts: axes.map((a) => a.ext), views: ops.map((o, i) => ({ buf: o.buf, strides: axes.map((a) => a.strides[i]!) })), maps: loopMaps, locals: localOf.size });
+  p.loops.push(fn);
+  const args = [
+    ...fn.call.exts.map((a) => sizeText(axes[a]!.ext)),
+    ...ops.map((o) => `${p.buf(o.buf)}.byteOffset${isSize(o.off, 0) ? "" : ` + ${paren(o.off)} * 4`}`),
+    ...fn.call.strides.map(([v, a]) => sizeText(axes[a]!.strides[v]!)),
+  ];
+  return `this.$loops.l${p.loops.length - 1}!(${args.join(", ")})`;
 }
 
 interface Axis {
@@ -244,7 +283,7 @@ function emitStmt(p: Printer, st: Stmt): void {
       p.note(st.text, st.src);
       return;
     case "map":
-      if (!(p.vectorMath && emitVectorMap(p, st))) emitMaps(p, st.shape, [st], new Set());
+      if (!(p.f32 && emitVectorMap(p, st))) emitMaps(p, st.shape, [st], new Set());
       return;
     case "fused":
       emitMaps(p, st.shape, st.body, new Set(st.locals));
@@ -300,13 +339,13 @@ function viewExpr(p: Printer, v: Val, batched: boolean): string {
 
 /** model.ts of a kernel program; `sources` holds the spec texts by file, for the lines comments quote. */
 export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOptions, sources: Map<string, string>): string {
-  const p = new Printer(bufferNames(program.buffers), sources, opts.precision === "f32");
+  const p = new Printer(bufferNames(program.buffers), sources, opts.precision === "f32", program.buffers.map((b) => b.kind));
   const F = opts.precision === "f64" ? "Float64Array" : "Float32Array";
   p.line(`// Generated by seqc from ${commentText(info.spec.file)}, model ${commentText(info.name)}. Do not edit: edit the spec and compile again.`);
   p.line(`// The forward pass, then the backward pass (reverse-mode differentiation, backpropagation through time`);
   p.line(`// for scans), written out statement by statement over buffers allocated once from the dims.`);
   p.line(`import type { Batch, Buf, CompiledModel, Dims, ModelInfo, ValueView } from "./model-api.js";`);
-  p.line(`import { floatBuffers, gemm, vmath } from "./gemm.js";`);
+  p.line(opts.precision === "f32" ? `import { floatBuffers, gemm, loopKernels, vmath, type Loops } from "./gemm.js";` : `import { floatBuffers, gemm } from "./gemm.js";`);
   p.line(`import { initParam } from "./init.js";`);
   p.line();
   p.line(`export const INFO: ModelInfo = ${JSON.stringify(info, null, 2).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029")};`);
@@ -337,6 +376,10 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.line(`private B = 0;`);
   for (const d of free) p.line(`private ${sizeText(d.unit)} = 0;`);
   p.line(`private initial: Record<string, Buf> | undefined = undefined;`);
+  if (p.f32) {
+    p.line(`/** The elementwise loops as WebAssembly on the float buffers' memory (LOOPS), or undefined: JavaScript. */`);
+    p.line(`private readonly $loops: Loops | undefined;`);
+  }
   const stored = storedBuffers(program);
   program.buffers.forEach((b, id) => {
     if (!stored.has(id)) return;
@@ -363,6 +406,7 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   };
   p.line(`const $f = floatBuffers(F, [${[paramTotal, paramTotal, ...floats.map(floatSize)].join(", ")}]);`);
   p.line(`this.params = $f[0]!;`);
+  if (p.f32) p.line(`this.$loops = loopKernels(LOOPS, this.params);`);
   p.line(`this.grads = $f[1]!;`);
   program.buffers.forEach((b, id) => {
     if (!stored.has(id)) return;
@@ -467,5 +511,10 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.close(`};`);
   p.close();
   p.close();
+  if (p.f32) {
+    p.line();
+    p.line(`/** The WebAssembly module of the loops above (this.$loops.l0, l1, ...: src/backends/ts/loops-wasm.ts), base64. */`);
+    p.line(`const LOOPS =\n  ${JSON.stringify(base64(loopModule(p.loops)))};`);
+  }
   return p.text();
 }

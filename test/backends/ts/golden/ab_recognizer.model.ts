@@ -2,7 +2,7 @@
 // The forward pass, then the backward pass (reverse-mode differentiation, backpropagation through time
 // for scans), written out statement by statement over buffers allocated once from the dims.
 import type { Batch, Buf, CompiledModel, Dims, ModelInfo, ValueView } from "./model-api.js";
-import { floatBuffers, gemm, vmath } from "./gemm.js";
+import { floatBuffers, gemm, loopKernels, vmath, type Loops } from "./gemm.js";
 import { initParam } from "./init.js";
 
 export const INFO: ModelInfo = {
@@ -204,6 +204,8 @@ class Model implements CompiledModel {
   private B = 0;
   private $D_T = 0;
   private initial: Record<string, Buf> | undefined = undefined;
+  /** The elementwise loops as WebAssembly on the float buffers' memory (LOOPS), or undefined: JavaScript. */
+  private readonly $loops: Loops | undefined;
   /** parameter h.W */
   private readonly h_W: Float32Array;
   /** gradient of h.W */
@@ -277,6 +279,7 @@ class Model implements CompiledModel {
     const $D_T = unit(dims, "T", 1);
     const $f = floatBuffers(F, [12 + 16 + 4 + 4 + 1, 12 + 16 + 4 + 4 + 1, $B * $D_T, $B * ($D_T * 4), Math.max($B * $D_T, $D_T * ($B * 4)), Math.max($B * $D_T, $D_T * ($B * 4)), $B * $D_T, $B, ($D_T + 1) * ($B * 4), $D_T * ($B * 4), Math.max($B * 4, $B * $D_T), Math.max($B * 4, $B * $D_T), $B * 4, $D_T * ($B * 4), $B, $B * 4, $B * 4]);
     this.params = $f[0]!;
+    this.$loops = loopKernels(LOOPS, this.params);
     this.grads = $f[1]!;
     this.h_W = this.params.subarray(0, 12);
     this.dh_W = this.grads.subarray(0, 12);
@@ -358,12 +361,15 @@ class Model implements CompiledModel {
         this.h_h.set($given.subarray(0, $B * 4));
       }
       else {
-        {
-          const h_h = this.h_h;
-          const $p0_0 = 0;
-          for (let $i0 = 0; $i0 < $B * 4; $i0++) {
-            const $p0_1 = $p0_0 + $i0;
-            h_h[$p0_1] = 0;
+        if (this.$loops !== undefined) this.$loops.l0!($B * 4, this.h_h.byteOffset);
+        else {
+          {
+            const h_h = this.h_h;
+            const $p0_0 = 0;
+            for (let $i0 = 0; $i0 < $B * 4; $i0++) {
+              const $p0_1 = $p0_0 + $i0;
+              h_h[$p0_1] = 0;
+            }
           }
         }
       }
@@ -383,44 +389,53 @@ class Model implements CompiledModel {
     for (let $k = 0; $k < $D_T; $k++) {
       const $t = $k;
       // matmul: matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-      {
-        const matmul_2 = this.matmul_2, z_in = this.z_in;
-        const $p0_0 = 0, $p1_0 = $t * 4;
-        for (let $i0 = 0; $i0 < $B; $i0++) {
-          const $p0_1 = $p0_0 + $i0 * 4, $p1_1 = $p1_0 + $i0 * ($D_T * 4);
-          for (let $i1 = 0; $i1 < 4; $i1++) {
-            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1;
-            matmul_2[$p0_2] = z_in[$p1_2];
+      if (this.$loops !== undefined) this.$loops.l1!($B, this.matmul_2.byteOffset, this.z_in.byteOffset + ($t * 4) * 4, $D_T * 4);
+      else {
+        {
+          const matmul_2 = this.matmul_2, z_in = this.z_in;
+          const $p0_0 = 0, $p1_0 = $t * 4;
+          for (let $i0 = 0; $i0 < $B; $i0++) {
+            const $p0_1 = $p0_0 + $i0 * 4, $p1_1 = $p1_0 + $i0 * ($D_T * 4);
+            for (let $i1 = 0; $i1 < 4; $i1++) {
+              const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1;
+              matmul_2[$p0_2] = z_in[$p1_2];
+            }
           }
         }
       }
       // matmul: matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
       gemm($B, 4, 4, this.h_h, $k * ($B * 4), 4, false, this.U, 0, 4, true, this.matmul_3, 0, 4, false);
-      {
-        const matmul_2 = this.matmul_2, matmul_3 = this.matmul_3, add_3 = this.add_3, h_b = this.h_b;
-        const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0, $p3_0 = 0;
-        for (let $i0 = 0; $i0 < $B; $i0++) {
-          const $p0_1 = $p0_0 + $i0 * 4, $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4, $p3_1 = $p3_0;
-          for (let $i1 = 0; $i1 < 4; $i1++) {
-            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1;
-            // add: add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-            let add_2 = (matmul_2[$p0_2] + matmul_3[$p1_2]);
-            // add: add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-            add_3[$p2_2] = (add_2 + h_b[$p3_2]);
+      if (this.$loops !== undefined) this.$loops.l2!($B, this.matmul_2.byteOffset, this.matmul_3.byteOffset, this.add_3.byteOffset, this.h_b.byteOffset);
+      else {
+        {
+          const matmul_2 = this.matmul_2, matmul_3 = this.matmul_3, add_3 = this.add_3, h_b = this.h_b;
+          const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0, $p3_0 = 0;
+          for (let $i0 = 0; $i0 < $B; $i0++) {
+            const $p0_1 = $p0_0 + $i0 * 4, $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4, $p3_1 = $p3_0;
+            for (let $i1 = 0; $i1 < 4; $i1++) {
+              const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1;
+              // add: add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+              let add_2 = (matmul_2[$p0_2] + matmul_3[$p1_2]);
+              // add: add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+              add_3[$p2_2] = (add_2 + h_b[$p3_2]);
+            }
           }
         }
       }
       // h': tanh (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
       vmath("tanh", 1, $B * 4, this.add_3, 0, 0, this.h_next, $k * ($B * 4), 0);
-      {
-        const h = this.h, h_next = this.h_next, h_h = this.h_h;
-        const $p0_0 = $t * 4, $p1_0 = $k * ($B * 4), $p2_0 = ($k + 1) * ($B * 4);
-        for (let $i0 = 0; $i0 < $B; $i0++) {
-          const $p0_1 = $p0_0 + $i0 * ($D_T * 4), $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4;
-          for (let $i1 = 0; $i1 < 4; $i1++) {
-            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1;
-            h[$p0_2] = h_next[$p1_2];
-            h_h[$p2_2] = h_next[$p1_2];
+      if (this.$loops !== undefined) this.$loops.l3!($B, this.h.byteOffset + ($t * 4) * 4, this.h_next.byteOffset + ($k * ($B * 4)) * 4, this.h_h.byteOffset + (($k + 1) * ($B * 4)) * 4, $D_T * 4);
+      else {
+        {
+          const h = this.h, h_next = this.h_next, h_h = this.h_h;
+          const $p0_0 = $t * 4, $p1_0 = $k * ($B * 4), $p2_0 = ($k + 1) * ($B * 4);
+          for (let $i0 = 0; $i0 < $B; $i0++) {
+            const $p0_1 = $p0_0 + $i0 * ($D_T * 4), $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4;
+            for (let $i1 = 0; $i1 < 4; $i1++) {
+              const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1;
+              h[$p0_2] = h_next[$p1_2];
+              h_h[$p2_2] = h_next[$p1_2];
+            }
           }
         }
       }
@@ -428,26 +443,32 @@ class Model implements CompiledModel {
     // matmul: matmul (std/dense.seq:8: out W @ x + b)
     gemm($B * $D_T, 1, 4, this.h, 0, 4, false, this.p_dense_W, 0, 4, true, this.matmul, 0, 1, false);
     // add: add (std/dense.seq:8: out W @ x + b)
-    {
-      const add = this.add, matmul = this.matmul, p_dense_b = this.p_dense_b;
-      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
-      for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
-        const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0, $p2_1 = $p2_0;
-        add[$p0_1] = (matmul[$p1_1] + p_dense_b[$p2_1]);
+    if (this.$loops !== undefined) this.$loops.l4!($B * $D_T, this.add.byteOffset, this.matmul.byteOffset, this.p_dense_b.byteOffset);
+    else {
+      {
+        const add = this.add, matmul = this.matmul, p_dense_b = this.p_dense_b;
+        const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
+        for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
+          const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0, $p2_1 = $p2_0;
+          add[$p0_1] = (matmul[$p1_1] + p_dense_b[$p2_1]);
+        }
       }
     }
     // p: sigmoid (specs/ab_recognizer.seq:16: p = sigmoid(dense<1>(h))  # maps over T -> [T, 1])
     vmath("sigmoid", 1, $B * $D_T, this.add, 0, 0, this.p, 0, 0);
     // mse: mse (specs/ab_recognizer.seq:17: loss mse(p, y)  # 1/2 sum_t sum_i (p - y)^2)
     this.mse.fill(0, 0, $B);
-    {
-      const mse = this.mse, p = this.p, in_y = this.in_y;
-      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
-      for (let $i0 = 0; $i0 < $B; $i0++) {
-        const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0 * $D_T, $p2_1 = $p2_0 + $i0 * $D_T;
-        for (let $i1 = 0; $i1 < $D_T; $i1++) {
-          const $p0_2 = $p0_1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1;
-          mse[$p0_2] += (0.5 * ((p[$p1_2] - in_y[$p2_2]) * (p[$p1_2] - in_y[$p2_2])));
+    if (this.$loops !== undefined) this.$loops.l5!($B, $D_T, this.mse.byteOffset, this.p.byteOffset, this.in_y.byteOffset, $D_T, $D_T);
+    else {
+      {
+        const mse = this.mse, p = this.p, in_y = this.in_y;
+        const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
+        for (let $i0 = 0; $i0 < $B; $i0++) {
+          const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0 * $D_T, $p2_1 = $p2_0 + $i0 * $D_T;
+          for (let $i1 = 0; $i1 < $D_T; $i1++) {
+            const $p0_2 = $p0_1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1;
+            mse[$p0_2] += (0.5 * ((p[$p1_2] - in_y[$p2_2]) * (p[$p1_2] - in_y[$p2_2])));
+          }
         }
       }
     }
@@ -476,28 +497,34 @@ class Model implements CompiledModel {
         dmse[$p0_1] = (1 / ($B));
       }
     }
-    {
-      const dmse = this.dmse, p = this.p, in_y = this.in_y, dadd = this.dadd;
-      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0, $p3_0 = 0;
-      for (let $i0 = 0; $i0 < $B; $i0++) {
-        const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0 * $D_T, $p2_1 = $p2_0 + $i0 * $D_T, $p3_1 = $p3_0 + $i0 * $D_T;
-        for (let $i1 = 0; $i1 < $D_T; $i1++) {
-          const $p0_2 = $p0_1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1;
-          // d mse: adjoint of mse (specs/ab_recognizer.seq:17: loss mse(p, y)  # 1/2 sum_t sum_i (p - y)^2)
-          let dp = (dmse[$p0_2] * (p[$p1_2] - in_y[$p2_2]));
-          // d p: adjoint of sigmoid (specs/ab_recognizer.seq:16: p = sigmoid(dense<1>(h))  # maps over T -> [T, 1])
-          dadd[$p3_2] = (dp * (p[$p1_2] * (1 - p[$p1_2])));
+    if (this.$loops !== undefined) this.$loops.l6!($B, $D_T, this.dmse.byteOffset, this.p.byteOffset, this.in_y.byteOffset, this.dadd.byteOffset, $D_T, $D_T, $D_T);
+    else {
+      {
+        const dmse = this.dmse, p = this.p, in_y = this.in_y, dadd = this.dadd;
+        const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0, $p3_0 = 0;
+        for (let $i0 = 0; $i0 < $B; $i0++) {
+          const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0 * $D_T, $p2_1 = $p2_0 + $i0 * $D_T, $p3_1 = $p3_0 + $i0 * $D_T;
+          for (let $i1 = 0; $i1 < $D_T; $i1++) {
+            const $p0_2 = $p0_1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1;
+            // d mse: adjoint of mse (specs/ab_recognizer.seq:17: loss mse(p, y)  # 1/2 sum_t sum_i (p - y)^2)
+            let dp = (dmse[$p0_2] * (p[$p1_2] - in_y[$p2_2]));
+            // d p: adjoint of sigmoid (specs/ab_recognizer.seq:16: p = sigmoid(dense<1>(h))  # maps over T -> [T, 1])
+            dadd[$p3_2] = (dp * (p[$p1_2] * (1 - p[$p1_2])));
+          }
         }
       }
     }
-    {
-      const dmatmul = this.dmatmul, dadd = this.dadd, dp_dense_b = this.dp_dense_b;
-      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
-      for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
-        const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0, $p2_1 = $p2_0;
-        // d add: adjoint of add (std/dense.seq:8: out W @ x + b)
-        dmatmul[$p0_1] = dadd[$p1_1];
-        dp_dense_b[$p2_1] += dadd[$p1_1];
+    if (this.$loops !== undefined) this.$loops.l7!($B * $D_T, this.dmatmul.byteOffset, this.dadd.byteOffset, this.dp_dense_b.byteOffset);
+    else {
+      {
+        const dmatmul = this.dmatmul, dadd = this.dadd, dp_dense_b = this.dp_dense_b;
+        const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
+        for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
+          const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0, $p2_1 = $p2_0;
+          // d add: adjoint of add (std/dense.seq:8: out W @ x + b)
+          dmatmul[$p0_1] = dadd[$p1_1];
+          dp_dense_b[$p2_1] += dadd[$p1_1];
+        }
       }
     }
     // d matmul: adjoint of matmul (std/dense.seq:8: out W @ x + b)
@@ -508,38 +535,44 @@ class Model implements CompiledModel {
     for (let $k = $D_T - 1; $k >= 0; $k--) {
       const $t = $k;
       this.dh_2.fill(0, 0, $B * 4);
-      {
-        const dh = this.dh, dh_h_carry = this.dh_h_carry, h_next = this.h_next, dh_b = this.dh_b, dmatmul_2 = this.dmatmul_2, dmatmul_3 = this.dmatmul_3;
-        const $p0_0 = $t * 4, $p1_0 = 0, $p2_0 = $k * ($B * 4), $p3_0 = 0, $p4_0 = 0, $p5_0 = $k * ($B * 4);
-        for (let $i0 = 0; $i0 < $B; $i0++) {
-          const $p0_1 = $p0_0 + $i0 * ($D_T * 4), $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4, $p3_1 = $p3_0, $p4_1 = $p4_0 + $i0 * 4, $p5_1 = $p5_0 + $i0 * 4;
-          for (let $i1 = 0; $i1 < 4; $i1++) {
-            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1, $p4_2 = $p4_1 + $i1, $p5_2 = $p5_1 + $i1;
-            let dh_next = dh[$p0_2];
-            dh_next += dh_h_carry[$p1_2];
-            // d h': adjoint of tanh (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-            let dadd_3 = (dh_next * (1 - (h_next[$p2_2] * h_next[$p2_2])));
-            // d add: adjoint of add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-            let dadd_2 = dadd_3;
-            dh_b[$p3_2] += dadd_3;
-            // d add: adjoint of add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-            dmatmul_2[$p4_2] = dadd_2;
-            dmatmul_3[$p5_2] = dadd_2;
+      if (this.$loops !== undefined) this.$loops.l8!($B, this.dh.byteOffset + ($t * 4) * 4, this.dh_h_carry.byteOffset, this.h_next.byteOffset + ($k * ($B * 4)) * 4, this.dh_b.byteOffset, this.dmatmul_2.byteOffset, this.dmatmul_3.byteOffset + ($k * ($B * 4)) * 4, $D_T * 4);
+      else {
+        {
+          const dh = this.dh, dh_h_carry = this.dh_h_carry, h_next = this.h_next, dh_b = this.dh_b, dmatmul_2 = this.dmatmul_2, dmatmul_3 = this.dmatmul_3;
+          const $p0_0 = $t * 4, $p1_0 = 0, $p2_0 = $k * ($B * 4), $p3_0 = 0, $p4_0 = 0, $p5_0 = $k * ($B * 4);
+          for (let $i0 = 0; $i0 < $B; $i0++) {
+            const $p0_1 = $p0_0 + $i0 * ($D_T * 4), $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4, $p3_1 = $p3_0, $p4_1 = $p4_0 + $i0 * 4, $p5_1 = $p5_0 + $i0 * 4;
+            for (let $i1 = 0; $i1 < 4; $i1++) {
+              const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1, $p4_2 = $p4_1 + $i1, $p5_2 = $p5_1 + $i1;
+              let dh_next = dh[$p0_2];
+              dh_next += dh_h_carry[$p1_2];
+              // d h': adjoint of tanh (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+              let dadd_3 = (dh_next * (1 - (h_next[$p2_2] * h_next[$p2_2])));
+              // d add: adjoint of add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+              let dadd_2 = dadd_3;
+              dh_b[$p3_2] += dadd_3;
+              // d add: adjoint of add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+              dmatmul_2[$p4_2] = dadd_2;
+              dmatmul_3[$p5_2] = dadd_2;
+            }
           }
         }
       }
       // d matmul: adjoint of matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
       gemm($B, 4, 4, this.dmatmul_3, $k * ($B * 4), 4, false, this.U, 0, 4, false, this.dh_2, 0, 4, true);
-      {
-        const dz_in = this.dz_in, dmatmul_2 = this.dmatmul_2, dh_h_carry = this.dh_h_carry, dh_2 = this.dh_2;
-        const $p0_0 = $t * 4, $p1_0 = 0, $p2_0 = 0, $p3_0 = 0;
-        for (let $i0 = 0; $i0 < $B; $i0++) {
-          const $p0_1 = $p0_0 + $i0 * ($D_T * 4), $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4, $p3_1 = $p3_0 + $i0 * 4;
-          for (let $i1 = 0; $i1 < 4; $i1++) {
-            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1;
-            // d matmul: adjoint of matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-            dz_in[$p0_2] = dmatmul_2[$p1_2];
-            dh_h_carry[$p2_2] = dh_2[$p3_2];
+      if (this.$loops !== undefined) this.$loops.l9!($B, this.dz_in.byteOffset + ($t * 4) * 4, this.dmatmul_2.byteOffset, this.dh_h_carry.byteOffset, this.dh_2.byteOffset, $D_T * 4);
+      else {
+        {
+          const dz_in = this.dz_in, dmatmul_2 = this.dmatmul_2, dh_h_carry = this.dh_h_carry, dh_2 = this.dh_2;
+          const $p0_0 = $t * 4, $p1_0 = 0, $p2_0 = 0, $p3_0 = 0;
+          for (let $i0 = 0; $i0 < $B; $i0++) {
+            const $p0_1 = $p0_0 + $i0 * ($D_T * 4), $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4, $p3_1 = $p3_0 + $i0 * 4;
+            for (let $i1 = 0; $i1 < 4; $i1++) {
+              const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1;
+              // d matmul: adjoint of matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+              dz_in[$p0_2] = dmatmul_2[$p1_2];
+              dh_h_carry[$p2_2] = dh_2[$p3_2];
+            }
           }
         }
       }
@@ -599,3 +632,7 @@ class Model implements CompiledModel {
     };
   }
 }
+
+/** The WebAssembly module of the loops above (this.$loops.l0, l1, ...: src/backends/ts/loops-wasm.ts), base64. */
+const LOOPS =
+  "AGFzbQEAAAABPwdgAn9/AGAEf39/fwBgBX9/f39/AGAHf39/f39/fwBgCX9/f39/f39/fwBgCH9/f39/f39/AGAGf39/f39/AAINAQFtBm1lbW9yeQIAAAMLCgABAgIBAwQBBQYHMwoCbDAAAAJsMQABAmwyAAICbDMAAwJsNAAEAmw1AAUCbDYABgJsNwAHAmw4AAgCbDkACQreCwo4AgJ/AXwgACEDAkAgA0UNAANAIAEhAiACRAAAAAAAAAAAtjgCACABQQRqIQEgA0EBayIDDQALCwtxAgZ/AXwgACEIAkAgCEUNAANAIAEhBCACIQVBBCEJAkAgCUUNAANAIAQhBiAFIQcgBiAHKgIAu7Y4AgAgBEEEaiEEIAVBBGohBSAJQQFrIgkNAAsLIAFBEGohASACIANBAnRqIQIgCEEBayIIDQALCwusAQIKfwJ8IAAhDQJAIA1FDQADQCABIQUgAiEGIAMhByAEIQhBBCEOAkAgDkUNAANAIAUhCSAGIQogByELIAghDCAJKgIAuyAKKgIAu6AhDyALIA8gDCoCALugtjgCACAFQQRqIQUgBkEEaiEGIAdBBGohByAIQQRqIQggDkEBayIODQALCyABQRBqIQEgAkEQaiECIANBEGohAyAEQQBqIQQgDUEBayINDQALCwuTAQIIfwF8IAAhCwJAIAtFDQADQCABIQUgAiEGIAMhB0EEIQwCQCAMRQ0AA0AgBSEIIAYhCSAHIQogCCAJKgIAu7Y4AgAgCiAJKgIAu7Y4AgAgBUEEaiEFIAZBBGohBiAHQQRqIQcgDEEBayIMDQALCyABIARBAnRqIQEgAkEQaiECIANBEGohAyALQQFrIgsNAAsLC1ICBH8BfCAAIQcCQCAHRQ0AA0AgASEEIAIhBSADIQYgBCAFKgIAuyAGKgIAu6C2OAIAIAFBBGohASACQQRqIQIgA0EAaiEDIAdBAWsiBw0ACwsLsAECCH8BfCAAIQ0CQCANRQ0AA0AgAiEHIAMhCCAEIQkgASEOAkAgDkUNAANAIAchCiAIIQsgCSEMIAogCioCALtEAAAAAAAA4D8gCyoCALsgDCoCALuhIAsqAgC7IAwqAgC7oaKioLY4AgAgB0EAaiEHIAhBBGohCCAJQQRqIQkgDkEBayIODQALCyACQQRqIQIgAyAFQQJ0aiEDIAQgBkECdGohBCANQQFrIg0NAAsLC80BAgp/AnwgACERAkAgEUUNAANAIAIhCSADIQogBCELIAUhDCABIRICQCASRQ0AA0AgCSENIAohDiALIQ8gDCEQIA0qAgC7IA4qAgC7IA8qAgC7oaIhEyAQIBMgDioCALtEAAAAAAAA8D8gDioCALuhoqK2OAIAIAlBAGohCSAKQQRqIQogC0EEaiELIAxBBGohDCASQQFrIhINAAsLIAJBBGohAiADIAZBAnRqIQMgBCAHQQJ0aiEEIAUgCEECdGohBSARQQFrIhENAAsLC14CBH8BfCAAIQcCQCAHRQ0AA0AgASEEIAIhBSADIQYgBCAFKgIAu7Y4AgAgBiAGKgIAuyAFKgIAu6C2OAIAIAFBBGohASACQQRqIQIgA0EAaiEDIAdBAWsiBw0ACwsLjwICDn8EfCAAIRQCQCAURQ0AA0AgASEIIAIhCSADIQogBCELIAUhDCAGIQ1BBCEVAkAgFUUNAANAIAghDiAJIQ8gCiEQIAshESAMIRIgDSETIA4qAgC7IRYgFiAPKgIAu6AhFiAWRAAAAAAAAPA/IBAqAgC7IBAqAgC7oqGiIRcgFyEYIBEgESoCALsgF6C2OAIAIBIgGLY4AgAgEyAYtjgCACAIQQRqIQggCUEEaiEJIApBBGohCiALQQRqIQsgDEEEaiEMIA1BBGohDSAVQQFrIhUNAAsLIAEgB0ECdGohASACQRBqIQIgA0EQaiEDIARBAGohBCAFQRBqIQUgBkEQaiEGIBRBAWsiFA0ACwsLqQECCn8BfCAAIQ4CQCAORQ0AA0AgASEGIAIhByADIQggBCEJQQQhDwJAIA9FDQADQCAGIQogByELIAghDCAJIQ0gCiALKgIAu7Y4AgAgDCANKgIAu7Y4AgAgBkEEaiEGIAdBBGohByAIQQRqIQggCUEEaiEJIA9BAWsiDw0ACwsgASAFQQJ0aiEBIAJBEGohAiADQRBqIQMgBEEQaiEEIA5BAWsiDg0ACwsL";
