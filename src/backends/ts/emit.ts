@@ -15,7 +15,7 @@ import type { Val } from "../../kernel/api.js";
 import type { KernelProgram } from "../../kernel/lower.js";
 import { storedBuffers, vectorFn } from "../../kernel/fuse.js";
 import { BATCH, eMul, isSize, ONE, sameSize, STEP, TIME, type BufferDecl, type BufId, type E, type Operand, type Scalar, type Stmt } from "../../kernel/program.js";
-import { base64, loopFunction, loopModule, writable, type LoopMap } from "./loops-wasm.js";
+import { base64, loopFunction, loopModule, writable, type LoopMap, type LoopRef } from "./loops-wasm.js";
 import { bufferNames, labelText, paren, sizeText } from "./names.js";
 import type { ModelInfo } from "../../runtime/model-api.js";
 
@@ -165,17 +165,22 @@ function emitMaps(p: Printer, shape: E[], body: (MapStmt | Extract<Stmt, { s: "n
 
 /**
  * The loop as a call of a WebAssembly function (loops-wasm.ts), its function added to the printer's; undefined
- * when the loop has what that module does not write (a gather, an int buffer, the index or a size in an
+ * when the loop has what that module does not write (an int buffer but as a gather's index, the index or a size in an
  * expression, exp and the like).
  */
 function wasmCall(p: Printer, axes: Axis[], ops: Operand[], maps: MapStmt[], locals: ReadonlySet<BufId>): string | undefined {
   if (axes.length === 0 || axes.some((a) => a.idx >= 0)) return undefined;
-  if (ops.some((o) => p.kinds[o.buf] === "int")) return undefined;
-  if (maps.some((m) => m.out.gather || m.ins.some((o) => o.gather) || !writable(m.expr))) return undefined;
+  // Int buffers only as the index of a gather.
+  if (maps.some((m) => [m.out, ...m.ins].some((o) => p.kinds[o.buf] === "int"))) return undefined;
+  if (maps.some((m) => !writable(m.expr))) return undefined;
   const key = (o: Operand) => `${o.buf}:${sizeText(o.off)}:${o.strides.map(sizeText).join(",")}`;
   const viewOf = new Map(ops.map((o, i) => [key(o), i]));
   const localOf = new Map([...new Set(maps.flatMap((m) => [m.out, ...m.ins].filter((o) => locals.has(o.buf)).map((o) => o.buf)))].map((b, i) => [b, i]));
-  const ref = (o: Operand) => (locals.has(o.buf) ? { local: localOf.get(o.buf)! } : { view: viewOf.get(key({ buf: o.buf, off: o.off, strides: o.strides }))! });
+  const ref = (o: Operand): LoopRef => {
+    if (locals.has(o.buf)) return { local: localOf.get(o.buf)! };
+    const view = viewOf.get(key({ buf: o.buf, off: o.off, strides: o.strides }))!;
+    return o.gather ? { view, gather: { view: viewOf.get(key(gatherView(o.gather)))!, scale: o.gather.scale } } : { view };
+  };
   if (maps.some((m) => m.mode === "max" && locals.has(m.out.buf))) return undefined;
   const loopMaps: LoopMap[] = maps.map((m) => ({ out: ref(m.out), mode: m.mode, expr: m.expr, ins: m.ins.map(ref) }));
   const fn = loopFunction({ exts: axes.map((a) => a.ext), views: ops.map((o, i) => ({ buf: o.buf, strides: axes.map((a) => a.strides[i]!) })), maps: loopMaps, locals: localOf.size });
@@ -184,6 +189,7 @@ function wasmCall(p: Printer, axes: Axis[], ops: Operand[], maps: MapStmt[], loc
     ...fn.call.exts.map((a) => sizeText(axes[a]!.ext)),
     ...ops.map((o) => `${p.buf(o.buf)}.byteOffset${isSize(o.off, 0) ? "" : ` + ${paren(o.off)} * 4`}`),
     ...fn.call.strides.map(([v, a]) => sizeText(axes[a]!.strides[v]!)),
+    ...fn.call.scales.map(sizeText),
   ];
   return `this.$loops.l${p.loops.length - 1}!(${args.join(", ")})`;
 }
@@ -396,7 +402,8 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   const paramTotal = program.params.reduce((acc, q) => (acc === "0" ? sizeText(q.size) : `${acc} + ${paren(q.size)}`), "0");
   // The float buffers in one block (gemm.ts's floatBuffers: the products work on them in place): params, grads, then the others.
   // A buffer that shares another's memory (fuse.ts) is a view of that one's, which holds the larger of the two.
-  const floats = program.buffers.flatMap((b, id) => (stored.has(id) && b.kind === "float" && b.shares === undefined ? [id] : []));
+  // Int buffers too (token ids: WebAssembly loops gather with them), each an Int32Array over a float slot of its length.
+  const floats = program.buffers.flatMap((b, id) => (stored.has(id) && (b.kind === "float" || b.kind === "int") && b.shares === undefined ? [id] : []));
   const sharing = new Map(program.buffers.flatMap((b, id) => (stored.has(id) && b.shares !== undefined ? [[b.shares, id] as const] : [])));
   const floatSize = (id: BufId) => {
     const size = program.buffers[id]!.size;
@@ -413,7 +420,7 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
     if (b.kind === "param" || b.kind === "grad") {
       const src = b.kind === "param" ? "params" : "grads";
       p.line(`${p.buf(id)} = this.${src}.subarray(${sizeText(b.off!)}, ${isSize(b.off!, 0) ? paren(b.size) : `${paren(b.off!)} + ${paren(b.size)}`});`);
-    } else if (b.kind === "int") p.line(`${p.buf(id)} = new Int32Array(${sizeText(b.size)});`);
+    } else if (b.kind === "int") p.line(`${p.buf(id)} = new Int32Array($f[${2 + floats.indexOf(id)}]!.buffer, $f[${2 + floats.indexOf(id)}]!.byteOffset, ${sizeText(b.size)});`);
     else if (b.shares === undefined) p.line(`${p.buf(id)} = $f[${2 + floats.indexOf(id)}]!;`);
     else p.line(`${p.buf(id)} = $f[${2 + floats.indexOf(b.shares)}]!; // ${commentText(`the memory of ${p.bufs[b.shares]!}: that one is the forward pass's only, this one the backward pass's`)}`);
   });

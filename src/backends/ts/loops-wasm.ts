@@ -10,10 +10,12 @@
  * results are the JavaScript loop's, bit for bit (`Math.max` and f64.max agree,
  * NaN and signed zeros included).
  *
- * Loops it cannot write stay JavaScript (the caller prints both, the
- * JavaScript for where WebAssembly is missing): gathers, int buffers, the
- * index or a size in the expression, and functions WebAssembly has no
- * instruction for (exp, log, tanh, ...: `vmath` takes the common ones).
+ * Views may gather (an int32 view's value, scaled, added to the address:
+ * one_hot(x) @ W as W's columns, its gradient scattered into them). Loops it
+ * cannot write stay JavaScript (the caller prints both, the JavaScript for
+ * where WebAssembly is missing): the index or a size in the expression, and
+ * functions WebAssembly has no instruction for (exp, log, tanh, ...: `vmath`
+ * takes the common ones).
  *
  * Pure: bytes from statements, no I/O; the encoding is the WebAssembly 1.0
  * binary format, only the few sections and instructions used here.
@@ -27,13 +29,19 @@ export interface LoopView {
   strides: E[];
 }
 
+/**
+ * An operand: a variable of the body, or a view's element, plus (gather) `scale` times the int32 that
+ * another view (of an int buffer) holds there.
+ */
+export type LoopRef = { local: number } | { view: number; gather?: { view: number; scale: E } };
+
 /** One statement of a loop's body: out (=, +=, max=) expr; a local's out is a variable. */
 export interface LoopMap {
-  out: { view: number } | { local: number };
+  out: LoopRef;
   mode: "set" | "add" | "max";
   expr: Scalar;
-  /** The operands of expr (Scalar `in` i), each a view or a local. */
-  ins: ({ view: number } | { local: number })[];
+  /** The operands of expr (Scalar `in` i). */
+  ins: LoopRef[];
 }
 
 export interface LoopNest {
@@ -43,10 +51,11 @@ export interface LoopNest {
   locals: number;
 }
 
-/** What a call passes, in order: each extent that is not a constant, each view's address, each stride that is not a constant (view-major). */
+/** What a call passes, in order: each extent that is not a constant, each view's address, each stride that is not a constant (view-major), each gather scale that is not a constant (in the order of the maps' operands). */
 export interface LoopParams {
   exts: number[];
   strides: [view: number, axis: number][];
+  scales: E[];
 }
 
 const BINARY: Record<string, number> = { add: 0xa0, sub: 0xa1, mul: 0xa2, div: 0xa3, min: 0xa4, max: 0xa5 };
@@ -127,17 +136,27 @@ const OP = {
 export function loopFunction(nest: LoopNest): { params: number; body: number[]; call: LoopParams } {
   const L = nest.exts.length;
   const V = nest.views.length;
-  const call: LoopParams = { exts: [], strides: [] };
+  const call: LoopParams = { exts: [], strides: [], scales: [] };
   // Parameters: the non-constant extents, the views' addresses, the non-constant strides.
   let next = 0;
   const extAt = nest.exts.map((e, a) => (sizeValue(e) === undefined ? (call.exts.push(a), next++) : -1));
   const baseAt = nest.views.map(() => next++);
   const strideAt = nest.views.map((v, i) => v.strides.map((s, a) => (sizeValue(s) === undefined ? (call.strides.push([i, a]), next++) : -1)));
+  const scaleAt = new Map<LoopRef, number>();
+  for (const m of nest.maps) {
+    for (const r of [m.out, ...m.ins]) {
+      if ("view" in r && r.gather && sizeValue(r.gather.scale) === undefined) {
+        call.scales.push(r.gather.scale);
+        scaleAt.set(r, next++);
+      }
+    }
+  }
   const params = next;
-  // Locals: a pointer per view and level below the first, a counter per level, the body's f64 variables, a scratch f64.
+  // Locals: a pointer per view and level below the first, a counter per level, a scratch address (i32); the body's f64 variables, a scratch f64.
   const ptr = (v: number, level: number) => (level === 0 ? baseAt[v]! : params + (level - 1) * V + v);
   const counter = (level: number) => params + L * V + level;
-  const variable = (i: number) => params + L * V + L + i;
+  const address = params + L * V + L;
+  const variable = (i: number) => address + 1 + i;
   const scratch = variable(nest.locals);
   const code: number[] = [];
   const get = (i: number) => (code.push(OP.get), uleb(i, code));
@@ -153,10 +172,25 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
       code.push(0x74); // i32.shl: elements to bytes
     }
   };
-  const operand = (o: { view: number } | { local: number }) => {
+  /** The byte address of a view's element (gathered: plus scale times the index), on the stack. */
+  const at = (o: Extract<LoopRef, { view: number }>) => {
+    get(ptr(o.view, L));
+    if (!o.gather) return;
+    get(ptr(o.gather.view, L));
+    code.push(0x28, 2, 0); // i32.load: the index
+    const c = sizeValue(o.gather.scale);
+    if (c !== undefined) i32(c * 4);
+    else {
+      get(scaleAt.get(o)!);
+      i32(2);
+      code.push(0x74);
+    }
+    code.push(0x6c, OP.i32add); // i32.mul, then add to the view's address
+  };
+  const operand = (o: LoopRef) => {
     if ("local" in o) get(variable(o.local));
     else {
-      get(ptr(o.view, L));
+      at(o);
       code.push(OP.f32load, 2, 0, OP.promote);
     }
   };
@@ -210,21 +244,23 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
         set(x);
         continue;
       }
-      const at = ptr(m.out.view, L);
+      at(m.out);
+      set(address);
+      const here = () => (get(address), code.push(OP.f32load, 2, 0, OP.promote));
       if (m.mode === "max") {
         // if (v > out) out = v
         expr(m.expr, m.ins);
         set(scratch);
         get(scratch);
-        operand({ view: m.out.view });
+        here();
         code.push(COMPARE["gt"]!, OP.if, 0x40);
-        get(at);
+        get(address);
         get(scratch);
         code.push(OP.demote, OP.f32store, 2, 0, OP.end);
         continue;
       }
-      get(at);
-      if (m.mode === "add") operand({ view: m.out.view });
+      get(address);
+      if (m.mode === "add") here();
       expr(m.expr, m.ins);
       if (m.mode === "add") code.push(BINARY["add"]!);
       code.push(OP.demote, OP.f32store, 2, 0);
@@ -261,7 +297,7 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
   code.push(OP.end);
   const locals: number[] = [];
   const groups: number[][] = [];
-  const i32s = L * V + L;
+  const i32s = L * V + L + 1;
   if (i32s > 0) {
     const g: number[] = [];
     uleb(i32s, g);

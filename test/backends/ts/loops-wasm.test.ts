@@ -3,7 +3,8 @@
  * what the JavaScript loop gives over Float32Arrays, bit for bit (f64
  * arithmetic, f32 loads and stores): set, add and max modes, variables, a
  * broadcast view (stride 0), strides given at the call, select and
- * comparisons; and what it refuses to write.
+ * comparisons, gathers and scatters by int32 indices; and what it refuses to
+ * write.
  */
 import { describe, expect, it } from "vitest";
 import { base64, loopFunction, loopModule, writable, type LoopNest } from "../../../src/backends/ts/loops-wasm.js";
@@ -35,7 +36,7 @@ describe("a loop nest as WebAssembly", () => {
 
   it("gives the JavaScript loop's results bit for bit", () => {
     const f = loopFunction(nest);
-    expect(f.call).toEqual({ exts: [0], strides: [[0, 0]] });
+    expect(f.call).toEqual({ exts: [0], strides: [[0, 0]], scales: [] });
     const memory = new wasm.Memory({ initial: 1 });
     const { l0 } = new wasm.Instance(new wasm.Module(loopModule([f])), { m: { memory } }).exports;
     const heap = new Float32Array(memory.buffer);
@@ -61,6 +62,35 @@ describe("a loop nest as WebAssembly", () => {
     expect([...heap.subarray(256, 256 + rows)]).toEqual([...m]);
     // A module of several functions, base64 for model.ts.
     expect(atob(base64(loopModule([f, f]))).charCodeAt(0)).toBe(0);
+  });
+
+  it("gathers a row's element by an int32 index and scatters into it, the scale given at the call", () => {
+    // z[r, j] = W[j*4 + ids[r]*s] (s given), then dW[j*4 + ids[r]*s] += z[r, j]: over [3 rows, 2 columns].
+    const f = loopFunction({
+      exts: [int(3), int(2)],
+      views: [
+        { buf: 0, strides: [int(2), int(1)] }, // z
+        { buf: 1, strides: [int(0), int(4)] }, // W
+        { buf: 2, strides: [int(1), int(0)] }, // ids
+        { buf: 3, strides: [int(0), int(4)] }, // dW
+      ],
+      locals: 0,
+      maps: [
+        { out: { view: 0 }, mode: "set", expr: IN(0), ins: [{ view: 1, gather: { view: 2, scale: dimVar("S") } }] },
+        { out: { view: 3, gather: { view: 2, scale: dimVar("S") } }, mode: "add", expr: IN(0), ins: [{ view: 0 }] },
+      ],
+    });
+    expect(f.call.scales).toHaveLength(2);
+    const memory = new wasm.Memory({ initial: 1 });
+    const { l0 } = new wasm.Instance(new wasm.Module(loopModule([f])), { m: { memory } }).exports;
+    const heap = new Float32Array(memory.buffer);
+    const ids = new Int32Array(memory.buffer, 64 * 4, 3);
+    ids.set([2, 0, 2]);
+    for (let i = 0; i < 8; i++) heap[16 + i] = i + 0.5; // W at 16: element j*4 + id
+    // z at 0, W at 16, ids at 64, dW at 96; S = 1.
+    l0!(0, 16 * 4, 64 * 4, 96 * 4, 1, 1);
+    expect([...heap.subarray(0, 6)]).toEqual([2.5, 6.5, 0.5, 4.5, 2.5, 6.5]);
+    expect([...heap.subarray(96, 104)]).toEqual([0.5, 0, 5, 0, 4.5, 0, 13, 0]);
   });
 
   it("writes arithmetic, comparisons and select; not exp, the index or sizes", () => {

@@ -277,7 +277,7 @@ class Model implements CompiledModel {
     this.dims = { ...dims };
     const $B = maxBatch;
     const $D_T = unit(dims, "T", 1);
-    const $f = floatBuffers(F, [12 + 16 + 4 + 4 + 1, 12 + 16 + 4 + 4 + 1, $B * $D_T, $B * ($D_T * 4), Math.max($B * $D_T, $D_T * ($B * 4)), Math.max($B * $D_T, $D_T * ($B * 4)), $B * $D_T, $B, ($D_T + 1) * ($B * 4), $D_T * ($B * 4), Math.max($B * 4, $B * $D_T), Math.max($B * 4, $B * $D_T), $B * 4, $D_T * ($B * 4), $B, $B * 4, $B * 4]);
+    const $f = floatBuffers(F, [12 + 16 + 4 + 4 + 1, 12 + 16 + 4 + 4 + 1, $B * $D_T, $B * $D_T, $B * ($D_T * 4), Math.max($B * $D_T, $D_T * ($B * 4)), Math.max($B * $D_T, $D_T * ($B * 4)), $B * $D_T, $B, ($D_T + 1) * ($B * 4), $D_T * ($B * 4), Math.max($B * 4, $B * $D_T), Math.max($B * 4, $B * $D_T), $B * 4, $D_T * ($B * 4), $B, $B * 4, $B * 4]);
     this.params = $f[0]!;
     this.$loops = loopKernels(LOOPS, this.params);
     this.grads = $f[1]!;
@@ -291,28 +291,28 @@ class Model implements CompiledModel {
     this.dp_dense_W = this.grads.subarray(32, 32 + 4);
     this.p_dense_b = this.params.subarray(36, 36 + 1);
     this.dp_dense_b = this.grads.subarray(36, 36 + 1);
-    this.in_x = new Int32Array($B * $D_T);
-    this.in_y = $f[2]!;
-    this.h = $f[3]!;
-    this.matmul = $f[4]!;
-    this.add = $f[5]!;
-    this.p = $f[6]!;
-    this.mse = $f[7]!;
-    this.h_h = $f[8]!;
-    this.z_in = $f[9]!;
-    this.matmul_2 = $f[10]!;
-    this.matmul_3 = $f[11]!;
-    this.add_3 = $f[12]!;
-    this.h_next = $f[13]!;
-    this.dh = $f[9]!; // the memory of z_in: that one is the forward pass's only, this one the backward pass's
-    this.dmatmul = $f[10]!; // the memory of matmul_2: that one is the forward pass's only, this one the backward pass's
-    this.dadd = $f[11]!; // the memory of matmul_3: that one is the forward pass's only, this one the backward pass's
-    this.dmse = $f[14]!;
-    this.dh_h_carry = $f[12]!; // the memory of add_3: that one is the forward pass's only, this one the backward pass's
-    this.dz_in = $f[4]!; // the memory of matmul: that one is the forward pass's only, this one the backward pass's
-    this.dh_2 = $f[15]!;
-    this.dmatmul_2 = $f[16]!;
-    this.dmatmul_3 = $f[5]!; // the memory of add: that one is the forward pass's only, this one the backward pass's
+    this.in_x = new Int32Array($f[2]!.buffer, $f[2]!.byteOffset, $B * $D_T);
+    this.in_y = $f[3]!;
+    this.h = $f[4]!;
+    this.matmul = $f[5]!;
+    this.add = $f[6]!;
+    this.p = $f[7]!;
+    this.mse = $f[8]!;
+    this.h_h = $f[9]!;
+    this.z_in = $f[10]!;
+    this.matmul_2 = $f[11]!;
+    this.matmul_3 = $f[12]!;
+    this.add_3 = $f[13]!;
+    this.h_next = $f[14]!;
+    this.dh = $f[10]!; // the memory of z_in: that one is the forward pass's only, this one the backward pass's
+    this.dmatmul = $f[11]!; // the memory of matmul_2: that one is the forward pass's only, this one the backward pass's
+    this.dadd = $f[12]!; // the memory of matmul_3: that one is the forward pass's only, this one the backward pass's
+    this.dmse = $f[15]!;
+    this.dh_h_carry = $f[13]!; // the memory of add_3: that one is the forward pass's only, this one the backward pass's
+    this.dz_in = $f[5]!; // the memory of matmul: that one is the forward pass's only, this one the backward pass's
+    this.dh_2 = $f[16]!;
+    this.dmatmul_2 = $f[17]!;
+    this.dmatmul_3 = $f[6]!; // the memory of add: that one is the forward pass's only, this one the backward pass's
     this.layout["h.W"] = { offset: 0, size: 12, shape: [4, 3] };
     this.layout["h.U"] = { offset: 12, size: 16, shape: [4, 4] };
     this.layout["h.b"] = { offset: 28, size: 4, shape: [4] };
@@ -375,21 +375,24 @@ class Model implements CompiledModel {
       }
     }
     // matmul: the input's product for every step at once, before the loop: W's column of each token (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-    {
-      const z_in = this.z_in, h_W = this.h_W, in_x = this.in_x;
-      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
-      for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
-        const $p0_1 = $p0_0 + $i0 * 4, $p1_1 = $p1_0, $p2_1 = $p2_0 + $i0;
-        for (let $i1 = 0; $i1 < 4; $i1++) {
-          const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1 * 3, $p2_2 = $p2_1;
-          z_in[$p0_2] = h_W[$p1_2 + in_x[$p2_2]];
+    if (this.$loops !== undefined) this.$loops.l1!($B * $D_T, this.z_in.byteOffset, this.h_W.byteOffset, this.in_x.byteOffset);
+    else {
+      {
+        const z_in = this.z_in, h_W = this.h_W, in_x = this.in_x;
+        const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
+        for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
+          const $p0_1 = $p0_0 + $i0 * 4, $p1_1 = $p1_0, $p2_1 = $p2_0 + $i0;
+          for (let $i1 = 0; $i1 < 4; $i1++) {
+            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1 * 3, $p2_2 = $p2_1;
+            z_in[$p0_2] = h_W[$p1_2 + in_x[$p2_2]];
+          }
         }
       }
     }
     for (let $k = 0; $k < $D_T; $k++) {
       const $t = $k;
       // matmul: matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-      if (this.$loops !== undefined) this.$loops.l1!($B, this.matmul_2.byteOffset, this.z_in.byteOffset + ($t * 4) * 4, $D_T * 4);
+      if (this.$loops !== undefined) this.$loops.l2!($B, this.matmul_2.byteOffset, this.z_in.byteOffset + ($t * 4) * 4, $D_T * 4);
       else {
         {
           const matmul_2 = this.matmul_2, z_in = this.z_in;
@@ -405,7 +408,7 @@ class Model implements CompiledModel {
       }
       // matmul: matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
       gemm($B, 4, 4, this.h_h, $k * ($B * 4), 4, false, this.U, 0, 4, true, this.matmul_3, 0, 4, false);
-      if (this.$loops !== undefined) this.$loops.l2!($B, this.matmul_2.byteOffset, this.matmul_3.byteOffset, this.add_3.byteOffset, this.h_b.byteOffset);
+      if (this.$loops !== undefined) this.$loops.l3!($B, this.matmul_2.byteOffset, this.matmul_3.byteOffset, this.add_3.byteOffset, this.h_b.byteOffset);
       else {
         {
           const matmul_2 = this.matmul_2, matmul_3 = this.matmul_3, add_3 = this.add_3, h_b = this.h_b;
@@ -424,7 +427,7 @@ class Model implements CompiledModel {
       }
       // h': tanh (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
       vmath("tanh", 1, $B * 4, this.add_3, 0, 0, this.h_next, $k * ($B * 4), 0);
-      if (this.$loops !== undefined) this.$loops.l3!($B, this.h.byteOffset + ($t * 4) * 4, this.h_next.byteOffset + ($k * ($B * 4)) * 4, this.h_h.byteOffset + (($k + 1) * ($B * 4)) * 4, $D_T * 4);
+      if (this.$loops !== undefined) this.$loops.l4!($B, this.h.byteOffset + ($t * 4) * 4, this.h_next.byteOffset + ($k * ($B * 4)) * 4, this.h_h.byteOffset + (($k + 1) * ($B * 4)) * 4, $D_T * 4);
       else {
         {
           const h = this.h, h_next = this.h_next, h_h = this.h_h;
@@ -443,7 +446,7 @@ class Model implements CompiledModel {
     // matmul: matmul (std/dense.seq:8: out W @ x + b)
     gemm($B * $D_T, 1, 4, this.h, 0, 4, false, this.p_dense_W, 0, 4, true, this.matmul, 0, 1, false);
     // add: add (std/dense.seq:8: out W @ x + b)
-    if (this.$loops !== undefined) this.$loops.l4!($B * $D_T, this.add.byteOffset, this.matmul.byteOffset, this.p_dense_b.byteOffset);
+    if (this.$loops !== undefined) this.$loops.l5!($B * $D_T, this.add.byteOffset, this.matmul.byteOffset, this.p_dense_b.byteOffset);
     else {
       {
         const add = this.add, matmul = this.matmul, p_dense_b = this.p_dense_b;
@@ -458,7 +461,7 @@ class Model implements CompiledModel {
     vmath("sigmoid", 1, $B * $D_T, this.add, 0, 0, this.p, 0, 0);
     // mse: mse (specs/ab_recognizer.seq:17: loss mse(p, y)  # 1/2 sum_t sum_i (p - y)^2)
     this.mse.fill(0, 0, $B);
-    if (this.$loops !== undefined) this.$loops.l5!($B, $D_T, this.mse.byteOffset, this.p.byteOffset, this.in_y.byteOffset, $D_T, $D_T);
+    if (this.$loops !== undefined) this.$loops.l6!($B, $D_T, this.mse.byteOffset, this.p.byteOffset, this.in_y.byteOffset, $D_T, $D_T);
     else {
       {
         const mse = this.mse, p = this.p, in_y = this.in_y;
@@ -497,7 +500,7 @@ class Model implements CompiledModel {
         dmse[$p0_1] = (1 / ($B));
       }
     }
-    if (this.$loops !== undefined) this.$loops.l6!($B, $D_T, this.dmse.byteOffset, this.p.byteOffset, this.in_y.byteOffset, this.dadd.byteOffset, $D_T, $D_T, $D_T);
+    if (this.$loops !== undefined) this.$loops.l7!($B, $D_T, this.dmse.byteOffset, this.p.byteOffset, this.in_y.byteOffset, this.dadd.byteOffset, $D_T, $D_T, $D_T);
     else {
       {
         const dmse = this.dmse, p = this.p, in_y = this.in_y, dadd = this.dadd;
@@ -514,7 +517,7 @@ class Model implements CompiledModel {
         }
       }
     }
-    if (this.$loops !== undefined) this.$loops.l7!($B * $D_T, this.dmatmul.byteOffset, this.dadd.byteOffset, this.dp_dense_b.byteOffset);
+    if (this.$loops !== undefined) this.$loops.l8!($B * $D_T, this.dmatmul.byteOffset, this.dadd.byteOffset, this.dp_dense_b.byteOffset);
     else {
       {
         const dmatmul = this.dmatmul, dadd = this.dadd, dp_dense_b = this.dp_dense_b;
@@ -535,7 +538,7 @@ class Model implements CompiledModel {
     for (let $k = $D_T - 1; $k >= 0; $k--) {
       const $t = $k;
       this.dh_2.fill(0, 0, $B * 4);
-      if (this.$loops !== undefined) this.$loops.l8!($B, this.dh.byteOffset + ($t * 4) * 4, this.dh_h_carry.byteOffset, this.h_next.byteOffset + ($k * ($B * 4)) * 4, this.dh_b.byteOffset, this.dmatmul_2.byteOffset, this.dmatmul_3.byteOffset + ($k * ($B * 4)) * 4, $D_T * 4);
+      if (this.$loops !== undefined) this.$loops.l9!($B, this.dh.byteOffset + ($t * 4) * 4, this.dh_h_carry.byteOffset, this.h_next.byteOffset + ($k * ($B * 4)) * 4, this.dh_b.byteOffset, this.dmatmul_2.byteOffset, this.dmatmul_3.byteOffset + ($k * ($B * 4)) * 4, $D_T * 4);
       else {
         {
           const dh = this.dh, dh_h_carry = this.dh_h_carry, h_next = this.h_next, dh_b = this.dh_b, dmatmul_2 = this.dmatmul_2, dmatmul_3 = this.dmatmul_3;
@@ -560,7 +563,7 @@ class Model implements CompiledModel {
       }
       // d matmul: adjoint of matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
       gemm($B, 4, 4, this.dmatmul_3, $k * ($B * 4), 4, false, this.U, 0, 4, false, this.dh_2, 0, 4, true);
-      if (this.$loops !== undefined) this.$loops.l9!($B, this.dz_in.byteOffset + ($t * 4) * 4, this.dmatmul_2.byteOffset, this.dh_h_carry.byteOffset, this.dh_2.byteOffset, $D_T * 4);
+      if (this.$loops !== undefined) this.$loops.l10!($B, this.dz_in.byteOffset + ($t * 4) * 4, this.dmatmul_2.byteOffset, this.dh_h_carry.byteOffset, this.dh_2.byteOffset, $D_T * 4);
       else {
         {
           const dz_in = this.dz_in, dmatmul_2 = this.dmatmul_2, dh_h_carry = this.dh_h_carry, dh_2 = this.dh_2;
@@ -578,14 +581,17 @@ class Model implements CompiledModel {
       }
     }
     // d matmul: the gradient of the hoisted product, each token's column at once
-    {
-      const dh_W = this.dh_W, in_x = this.in_x, dz_in = this.dz_in;
-      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
-      for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
-        const $p0_1 = $p0_0, $p1_1 = $p1_0 + $i0, $p2_1 = $p2_0 + $i0 * 4;
-        for (let $i1 = 0; $i1 < 4; $i1++) {
-          const $p0_2 = $p0_1 + $i1 * 3, $p1_2 = $p1_1, $p2_2 = $p2_1 + $i1;
-          dh_W[$p0_2 + in_x[$p1_2]] += dz_in[$p2_2];
+    if (this.$loops !== undefined) this.$loops.l11!($B * $D_T, this.dh_W.byteOffset, this.in_x.byteOffset, this.dz_in.byteOffset);
+    else {
+      {
+        const dh_W = this.dh_W, in_x = this.in_x, dz_in = this.dz_in;
+        const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
+        for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
+          const $p0_1 = $p0_0, $p1_1 = $p1_0 + $i0, $p2_1 = $p2_0 + $i0 * 4;
+          for (let $i1 = 0; $i1 < 4; $i1++) {
+            const $p0_2 = $p0_1 + $i1 * 3, $p1_2 = $p1_1, $p2_2 = $p2_1 + $i1;
+            dh_W[$p0_2 + in_x[$p1_2]] += dz_in[$p2_2];
+          }
         }
       }
     }
@@ -635,4 +641,4 @@ class Model implements CompiledModel {
 
 /** The WebAssembly module of the loops above (this.$loops.l0, l1, ...: src/backends/ts/loops-wasm.ts), base64. */
 const LOOPS =
-  "AGFzbQEAAAABPwdgAn9/AGAEf39/fwBgBX9/f39/AGAHf39/f39/fwBgCX9/f39/f39/fwBgCH9/f39/f39/AGAGf39/f39/AAINAQFtBm1lbW9yeQIAAAMLCgABAgIBAwQBBQYHMwoCbDAAAAJsMQABAmwyAAICbDMAAwJsNAAEAmw1AAUCbDYABgJsNwAHAmw4AAgCbDkACQreCwo4AgJ/AXwgACEDAkAgA0UNAANAIAEhAiACRAAAAAAAAAAAtjgCACABQQRqIQEgA0EBayIDDQALCwtxAgZ/AXwgACEIAkAgCEUNAANAIAEhBCACIQVBBCEJAkAgCUUNAANAIAQhBiAFIQcgBiAHKgIAu7Y4AgAgBEEEaiEEIAVBBGohBSAJQQFrIgkNAAsLIAFBEGohASACIANBAnRqIQIgCEEBayIIDQALCwusAQIKfwJ8IAAhDQJAIA1FDQADQCABIQUgAiEGIAMhByAEIQhBBCEOAkAgDkUNAANAIAUhCSAGIQogByELIAghDCAJKgIAuyAKKgIAu6AhDyALIA8gDCoCALugtjgCACAFQQRqIQUgBkEEaiEGIAdBBGohByAIQQRqIQggDkEBayIODQALCyABQRBqIQEgAkEQaiECIANBEGohAyAEQQBqIQQgDUEBayINDQALCwuTAQIIfwF8IAAhCwJAIAtFDQADQCABIQUgAiEGIAMhB0EEIQwCQCAMRQ0AA0AgBSEIIAYhCSAHIQogCCAJKgIAu7Y4AgAgCiAJKgIAu7Y4AgAgBUEEaiEFIAZBBGohBiAHQQRqIQcgDEEBayIMDQALCyABIARBAnRqIQEgAkEQaiECIANBEGohAyALQQFrIgsNAAsLC1ICBH8BfCAAIQcCQCAHRQ0AA0AgASEEIAIhBSADIQYgBCAFKgIAuyAGKgIAu6C2OAIAIAFBBGohASACQQRqIQIgA0EAaiEDIAdBAWsiBw0ACwsLsAECCH8BfCAAIQ0CQCANRQ0AA0AgAiEHIAMhCCAEIQkgASEOAkAgDkUNAANAIAchCiAIIQsgCSEMIAogCioCALtEAAAAAAAA4D8gCyoCALsgDCoCALuhIAsqAgC7IAwqAgC7oaKioLY4AgAgB0EAaiEHIAhBBGohCCAJQQRqIQkgDkEBayIODQALCyACQQRqIQIgAyAFQQJ0aiEDIAQgBkECdGohBCANQQFrIg0NAAsLC80BAgp/AnwgACERAkAgEUUNAANAIAIhCSADIQogBCELIAUhDCABIRICQCASRQ0AA0AgCSENIAohDiALIQ8gDCEQIA0qAgC7IA4qAgC7IA8qAgC7oaIhEyAQIBMgDioCALtEAAAAAAAA8D8gDioCALuhoqK2OAIAIAlBAGohCSAKQQRqIQogC0EEaiELIAxBBGohDCASQQFrIhINAAsLIAJBBGohAiADIAZBAnRqIQMgBCAHQQJ0aiEEIAUgCEECdGohBSARQQFrIhENAAsLC14CBH8BfCAAIQcCQCAHRQ0AA0AgASEEIAIhBSADIQYgBCAFKgIAu7Y4AgAgBiAGKgIAuyAFKgIAu6C2OAIAIAFBBGohASACQQRqIQIgA0EAaiEDIAdBAWsiBw0ACwsLjwICDn8EfCAAIRQCQCAURQ0AA0AgASEIIAIhCSADIQogBCELIAUhDCAGIQ1BBCEVAkAgFUUNAANAIAghDiAJIQ8gCiEQIAshESAMIRIgDSETIA4qAgC7IRYgFiAPKgIAu6AhFiAWRAAAAAAAAPA/IBAqAgC7IBAqAgC7oqGiIRcgFyEYIBEgESoCALsgF6C2OAIAIBIgGLY4AgAgEyAYtjgCACAIQQRqIQggCUEEaiEJIApBBGohCiALQQRqIQsgDEEEaiEMIA1BBGohDSAVQQFrIhUNAAsLIAEgB0ECdGohASACQRBqIQIgA0EQaiEDIARBAGohBCAFQRBqIQUgBkEQaiEGIBRBAWsiFA0ACwsLqQECCn8BfCAAIQ4CQCAORQ0AA0AgASEGIAIhByADIQggBCEJQQQhDwJAIA9FDQADQCAGIQogByELIAghDCAJIQ0gCiALKgIAu7Y4AgAgDCANKgIAu7Y4AgAgBkEEaiEGIAdBBGohByAIQQRqIQggCUEEaiEJIA9BAWsiDw0ACwsgASAFQQJ0aiEBIAJBEGohAiADQRBqIQMgBEEQaiEEIA5BAWsiDg0ACwsL";
+  "AGFzbQEAAAABPwdgAn9/AGAEf39/fwBgBX9/f39/AGAHf39/f39/fwBgCX9/f39/f39/fwBgCH9/f39/f39/AGAGf39/f39/AAINAQFtBm1lbW9yeQIAAAMNDAABAQICAQMEAQUGAQc/DAJsMAAAAmwxAAECbDIAAgJsMwADAmw0AAQCbDUABQJsNgAGAmw3AAcCbDgACAJsOQAJA2wxMAAKA2wxMQALCscODDwCA38BfCAAIQMCQCADRQ0AA0AgASECIAIhBCAERAAAAAAAAAAAtjgCACABQQRqIQEgA0EBayIDDQALCwuRAQIJfwF8IAAhCgJAIApFDQADQCABIQQgAiEFIAMhBkEEIQsCQCALRQ0AA0AgBCEHIAUhCCAGIQkgByEMIAwgCCAJKAIAQQRsaioCALu2OAIAIARBBGohBCAFQQxqIQUgBkEAaiEGIAtBAWsiCw0ACwsgAUEQaiEBIAJBAGohAiADQQRqIQMgCkEBayIKDQALCwt1Agd/AXwgACEIAkAgCEUNAANAIAEhBCACIQVBBCEJAkAgCUUNAANAIAQhBiAFIQcgBiEKIAogByoCALu2OAIAIARBBGohBCAFQQRqIQUgCUEBayIJDQALCyABQRBqIQEgAiADQQJ0aiECIAhBAWsiCA0ACwsLsAECC38CfCAAIQ0CQCANRQ0AA0AgASEFIAIhBiADIQcgBCEIQQQhDgJAIA5FDQADQCAFIQkgBiEKIAchCyAIIQwgCSoCALsgCioCALugIRAgCyEPIA8gECAMKgIAu6C2OAIAIAVBBGohBSAGQQRqIQYgB0EEaiEHIAhBBGohCCAOQQFrIg4NAAsLIAFBEGohASACQRBqIQIgA0EQaiEDIARBAGohBCANQQFrIg0NAAsLC5sBAgl/AXwgACELAkAgC0UNAANAIAEhBSACIQYgAyEHQQQhDAJAIAxFDQADQCAFIQggBiEJIAchCiAIIQ0gDSAJKgIAu7Y4AgAgCiENIA0gCSoCALu2OAIAIAVBBGohBSAGQQRqIQYgB0EEaiEHIAxBAWsiDA0ACwsgASAEQQJ0aiEBIAJBEGohAiADQRBqIQMgC0EBayILDQALCwtWAgV/AXwgACEHAkAgB0UNAANAIAEhBCACIQUgAyEGIAQhCCAIIAUqAgC7IAYqAgC7oLY4AgAgAUEEaiEBIAJBBGohAiADQQBqIQMgB0EBayIHDQALCwu0AQIJfwF8IAAhDQJAIA1FDQADQCACIQcgAyEIIAQhCSABIQ4CQCAORQ0AA0AgByEKIAghCyAJIQwgCiEPIA8gDyoCALtEAAAAAAAA4D8gCyoCALsgDCoCALuhIAsqAgC7IAwqAgC7oaKioLY4AgAgB0EAaiEHIAhBBGohCCAJQQRqIQkgDkEBayIODQALCyACQQRqIQIgAyAFQQJ0aiEDIAQgBkECdGohBCANQQFrIg0NAAsLC9EBAgt/AnwgACERAkAgEUUNAANAIAIhCSADIQogBCELIAUhDCABIRICQCASRQ0AA0AgCSENIAohDiALIQ8gDCEQIA0qAgC7IA4qAgC7IA8qAgC7oaIhFCAQIRMgEyAUIA4qAgC7RAAAAAAAAPA/IA4qAgC7oaKitjgCACAJQQBqIQkgCkEEaiEKIAtBBGohCyAMQQRqIQwgEkEBayISDQALCyACQQRqIQIgAyAGQQJ0aiEDIAQgB0ECdGohBCAFIAhBAnRqIQUgEUEBayIRDQALCwtmAgV/AXwgACEHAkAgB0UNAANAIAEhBCACIQUgAyEGIAQhCCAIIAUqAgC7tjgCACAGIQggCCAIKgIAuyAFKgIAu6C2OAIAIAFBBGohASACQQRqIQIgA0EAaiEDIAdBAWsiBw0ACwsLmwICD38EfCAAIRQCQCAURQ0AA0AgASEIIAIhCSADIQogBCELIAUhDCAGIQ1BBCEVAkAgFUUNAANAIAghDiAJIQ8gCiEQIAshESAMIRIgDSETIA4qAgC7IRcgFyAPKgIAu6AhFyAXRAAAAAAAAPA/IBAqAgC7IBAqAgC7oqGiIRggGCEZIBEhFiAWIBYqAgC7IBigtjgCACASIRYgFiAZtjgCACATIRYgFiAZtjgCACAIQQRqIQggCUEEaiEJIApBBGohCiALQQRqIQsgDEEEaiEMIA1BBGohDSAVQQFrIhUNAAsLIAEgB0ECdGohASACQRBqIQIgA0EQaiEDIARBAGohBCAFQRBqIQUgBkEQaiEGIBRBAWsiFA0ACwsLsQECC38BfCAAIQ4CQCAORQ0AA0AgASEGIAIhByADIQggBCEJQQQhDwJAIA9FDQADQCAGIQogByELIAghDCAJIQ0gCiEQIBAgCyoCALu2OAIAIAwhECAQIA0qAgC7tjgCACAGQQRqIQYgB0EEaiEHIAhBBGohCCAJQQRqIQkgD0EBayIPDQALCyABIAVBAnRqIQEgAkEQaiECIANBEGohAyAEQRBqIQQgDkEBayIODQALCwuYAQIJfwF8IAAhCgJAIApFDQADQCABIQQgAiEFIAMhBkEEIQsCQCALRQ0AA0AgBCEHIAUhCCAGIQkgByAIKAIAQQRsaiEMIAwgDCoCALsgCSoCALugtjgCACAEQQxqIQQgBUEAaiEFIAZBBGohBiALQQFrIgsNAAsLIAFBAGohASACQQRqIQIgA0EQaiEDIApBAWsiCg0ACwsL";
