@@ -14,14 +14,21 @@
  *    of a scan's step body that the backward pass does not read keeps one slot
  *    instead of one per step (`keepLess`): per step, only what the adjoint
  *    rules read stays (an LSTM's activated gates and cell state).
- * 4. Consecutive maps over the same space run as one loop (`fuse`) when every
+ * 4. A map that is exp, sigmoid or tanh of one operand (`vectorMath`) moves
+ *    ahead of the maps before it, up to the last statement that writes its
+ *    operand or touches its result (or sets the step's time), reading through a copy (a split's part is
+ *    the view of the whole it copies); it then runs alone, not fused, so that
+ *    a target computes it over whole rows as vectors (an LSTM's four gate
+ *    activations, right after the product and bias of the step).
+ * 5. Consecutive maps over the same space run as one loop (`fuse`) when every
  *    buffer that one of them writes and another touches is accessed at the same
  *    element by both, through a view that writes each element once; a buffer
  *    that only such a loop touches, and sets before it reads, is a variable of
  *    the loop's body and no longer a buffer (a cell's intermediate values).
  */
 import type { KernelOptions, KernelProgram } from "./lower.js";
-import { atStep, eMul, isSize, mapNested, nestedStmts, ONE, sameSize, ZERO, type BufId, type E, type Operand, type Scalar, type Stmt } from "./program.js";
+import { Poly } from "../check/dims.js";
+import { atStep, eMul, isSize, mapNested, nestedStmts, ONE, sameSize, ZERO, type BufId, type E, type Fn, type Operand, type Scalar, type Stmt, sizePoly } from "./program.js";
 
 type MapStmt = Extract<Stmt, { s: "map" }>;
 type NoteStmt = Extract<Stmt, { s: "note" }>;
@@ -34,17 +41,22 @@ export function fuseProgram(program: KernelProgram, options: KernelOptions): Ker
   forward = zeroFillsAsSets(forward);
   backward = zeroFillsAsSets(backward);
   let buffers = program.buffers;
+  if (options.vectorMath) {
+    forward = vectorMapsAhead(forward);
+    backward = vectorMapsAhead(backward);
+  }
   if (options.keepLess) {
     ({ forward, backward } = dropUnread(program, forward, backward));
     ({ forward, buffers } = keepLess(program, forward, backward));
   }
   if (options.fuse) {
-    forward = fuseMaps(forward);
-    backward = fuseMaps(backward);
+    const alone = options.vectorMath ? (m: MapStmt) => vectorFn(m) !== undefined : () => false;
+    forward = fuseMaps(forward, alone);
+    backward = fuseMaps(backward, alone);
   }
   const out = { ...program, buffers, forward, backward };
   if (options.fuse) markLocals(out);
-  return out;
+  return options.share ? shareStorage(out) : out;
 }
 
 // ------------------------------------------------------------------ walking statements
@@ -201,7 +213,67 @@ function keepLess(program: KernelProgram, forward: Stmt[], backward: Stmt[]): { 
   return { forward: rewritten, buffers: program.buffers.map((b, id) => (one.has(id) ? { ...b, size: b.slot!, doc: [...b.doc, " (the current step's; the backward pass does not read it)"] } : b)) };
 }
 
-// ------------------------------------------------------------------ 4. maps over one space as one loop
+// ------------------------------------------------------------------ 4. vector maps ahead
+
+/** The functions a target may compute over rows as vectors. */
+const VECTOR_FNS: ReadonlySet<Fn> = new Set<Fn>(["exp", "sigmoid", "tanh"]);
+
+/** f when the map sets its out to f(its one operand) for a vector function f, no view gathering. */
+export function vectorFn(m: MapStmt): Fn | undefined {
+  const e = m.expr;
+  if (m.mode !== "set" || m.ins.length !== 1 || m.out.gather || m.ins[0]!.gather) return undefined;
+  return e.k === "fn" && VECTOR_FNS.has(e.f) && e.args.length === 1 && e.args[0]!.k === "in" ? e.f : undefined;
+}
+
+/** The buffers a statement (nested ones included) writes. */
+function writes(st: Stmt): Set<BufId> {
+  const out = new Set<BufId>();
+  eachStmt([st], (s) => {
+    if (s.s === "map") out.add(s.out.buf);
+    if (s.s === "gemm") out.add(s.c.buf);
+    if (s.s === "fill" || s.s === "initial" || s.s === "mask") out.add(s.buf);
+  });
+  return out;
+}
+
+/** A map that copies one view into another over the same space (a split's part). */
+const isCopy = (m: Stmt | undefined, shape: E[]): m is MapStmt =>
+  m?.s === "map" && m.mode === "set" && m.expr.k === "in" && m.ins.length === 1 && !m.ins[0]!.gather && m.shape.length === shape.length && m.shape.every((e, i) => sameSize(e, shape[i]!));
+
+function vectorMapsAhead(stmts: Stmt[]): Stmt[] {
+  const out: Stmt[] = [];
+  /** Where each vector map moved went (in out), to keep them in their order. */
+  const moved = new Set<Stmt>();
+  let notes: NoteStmt[] = [];
+  for (const st0 of stmts) {
+    if (st0.s === "note") {
+      notes.push(st0);
+      continue;
+    }
+    const st = mapNested(st0, vectorMapsAhead);
+    if (st.s !== "map" || vectorFn(st) === undefined) {
+      out.push(...notes, st);
+      notes = [];
+      continue;
+    }
+    let m = st;
+    // Through a copy: read the view it copies, when nothing wrote that since.
+    const writer = out.findLastIndex((s) => writes(s).has(m.ins[0]!.buf));
+    const copy = out[writer];
+    if (isCopy(copy, m.shape) && sameOperand(copy.out, m.ins[0]!) && !out.slice(writer + 1).some((s) => writes(s).has(copy.ins[0]!.buf))) m = { ...m, ins: [copy.ins[0]!] };
+    const src = m.ins[0]!.buf;
+    // Not ahead of the step's time either (views of a scan's input are offset by it).
+    let at = out.findLastIndex((s) => s.s === "time" || writes(s).has(src) || touches(s).has(m.out.buf)) + 1;
+    while (at < out.length && (moved.has(out[at]!) || (out[at]!.s === "note" && moved.has(out[at + 1]!)))) at++;
+    out.splice(at, 0, ...notes, m);
+    moved.add(m);
+    notes = [];
+  }
+  out.push(...notes);
+  return out;
+}
+
+// ------------------------------------------------------------------ 5. maps over one space as one loop
 
 /** Whether two views are the same elements (a gathering view is like no other: its elements depend on data). */
 const sameOperand = (a: Operand, b: Operand): boolean => !a.gather && !b.gather && a.buf === b.buf && sameSize(a.off, b.off) && a.strides.every((s, i) => sameSize(s, b.strides[i]!));
@@ -234,7 +306,8 @@ function fits(shape: E[], group: Access[], m: MapStmt): boolean {
   return true;
 }
 
-function fuseMaps(stmts: Stmt[]): Stmt[] {
+/** `alone`: maps that join no loop. */
+function fuseMaps(stmts: Stmt[], alone: (m: MapStmt) => boolean): Stmt[] {
   const out: Stmt[] = [];
   let group: MapStmt[] = [];
   let body: FusedStmt["body"] = [];
@@ -252,7 +325,7 @@ function fuseMaps(stmts: Stmt[]): Stmt[] {
       notes.push(st);
       continue;
     }
-    if (st.s === "map" && group.length > 0 && fits(group[0]!.shape, seen, st)) {
+    if (st.s === "map" && group.length > 0 && !alone(st) && !alone(group[0]!) && fits(group[0]!.shape, seen, st)) {
       body.push(...notes, st);
     } else {
       close();
@@ -265,7 +338,7 @@ function fuseMaps(stmts: Stmt[]): Stmt[] {
       seen.push(...accesses(st));
       continue;
     }
-    out.push(mapNested(st, fuseMaps));
+    out.push(mapNested(st, (ss) => fuseMaps(ss, alone)));
   }
   close();
   out.push(...notes);
@@ -292,4 +365,35 @@ function markLocals(program: KernelProgram): void {
       }
     });
   }
+}
+
+// ------------------------------------------------------------------ 6. storage shared between the passes
+
+/** A size's value with every variable at 64: the order in which buffers pair up (any pairing is safe: the memory holds the larger). */
+function sizeEstimate(e: E): number {
+  const p = sizePoly(e);
+  return p.substitute(new Map([...p.atoms()].map((a) => [a, Poly.const(64)]))).constValue() ?? 0;
+}
+
+function shareStorage(program: KernelProgram): KernelProgram {
+  const used = (stmts: readonly Stmt[]) => {
+    const out = new Set<BufId>();
+    for (const st of stmts) touches(st).forEach((b) => out.add(b));
+    return out;
+  };
+  const fwd = used(program.forward);
+  const bwd = used(program.backward);
+  const fixed = new Set([...viewedBuffers(program), ...program.inputs.map((i) => i.buf)]);
+  const stored = storedBuffers(program);
+  const only = (mine: Set<BufId>, other: Set<BufId>) =>
+    [...mine]
+      .filter((b) => !other.has(b) && !fixed.has(b) && stored.has(b) && program.buffers[b]!.kind === "float")
+      .sort((a, b) => sizeEstimate(program.buffers[b]!.size) - sizeEstimate(program.buffers[a]!.size) || a - b);
+  const forwardOnly = only(fwd, bwd);
+  const backwardOnly = only(bwd, fwd);
+  const n = Math.min(forwardOnly.length, backwardOnly.length);
+  if (n === 0) return program;
+  const buffers = program.buffers.slice();
+  for (let i = 0; i < n; i++) buffers[backwardOnly[i]!] = { ...buffers[backwardOnly[i]!]!, shares: forwardOnly[i]! };
+  return { ...program, buffers };
 }

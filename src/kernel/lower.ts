@@ -75,9 +75,16 @@ export interface KernelOptions {
   keepLess: boolean;
   /** A scan's input one_hot(x) multiplied by gathering W's columns for the tokens, its gradient by scattering into them. */
   gather: boolean;
+  /**
+   * exp, sigmoid and tanh of a value computed before its run of maps as maps of their own, ahead of the run and
+   * not fused, which a target computes as vectors (the ts target in f32: vmath.wat); fuse.ts.
+   */
+  vectorMath: boolean;
+  /** A buffer only the backward pass uses in the memory of one only the forward pass uses (BufferDecl.shares; fuse.ts). */
+  share: boolean;
 }
 
-export const KERNEL_DEFAULTS: KernelOptions = { hoistGrads: true, fuse: true, keepLess: true, gather: true };
+export const KERNEL_DEFAULTS: KernelOptions = { hoistGrads: true, fuse: true, keepLess: true, gather: true, vectorMath: true, share: true };
 
 type OpNode = Extract<Node, { kind: "op" }>;
 

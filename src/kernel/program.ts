@@ -157,6 +157,11 @@ export interface BufferDecl {
    * when the backward pass reads none.
    */
   slot?: E;
+  /**
+   * Stored in the memory of this other buffer (fuse.ts): one of them is used by the forward pass only, the
+   * other by the backward pass only, so their lives do not overlap; the memory holds the larger.
+   */
+  shares?: BufId;
 }
 
 // ------------------------------------------------------------------ size expressions

@@ -1,11 +1,13 @@
 /**
  * The matrix product on WebAssembly SIMD: gemm.wat (f32x4 for Float32Array C,
- * f64x2 for Float64Array C), assembled into gemm-wasm.ts. The operands are
- * copied into the module's memory (a typed-array `set` per operand, or per
- * row when the leading dim is far larger than the row), the module packs and
- * multiplies them there, and C is copied back. Copied verbatim into the
- * output: it uses no Node built-ins (WebAssembly and atob are globals of
- * Node and of browsers) and imports only the runtime.
+ * f64x2 for Float64Array C), assembled into gemm-wasm.ts. A model's float
+ * buffers live in the memory of an instance of their own (`floats`), where the
+ * module multiplies them in place; other operands are copied into a shared
+ * instance's memory (a typed-array `set` per operand, or per row when the
+ * leading dim is far larger than the row), multiplied there, and C is copied
+ * back. Copied verbatim into the output: it uses no Node built-ins
+ * (WebAssembly and atob are globals of Node and of browsers) and imports only
+ * the runtime.
  */
 import { emptyProduct } from "./gemm-js.js";
 import type { Buf, Gemm } from "./model-api.js";
@@ -31,38 +33,109 @@ const MC = 128;
 const TILE = 128;
 const PAGE = 65536;
 
+/** What the module gives the runtime: the product, and float buffers it reads in place. */
+export interface Simd {
+  /** gemm.ts's product: in place when A, B and C are buffers of one `floats` block, else through copies. */
+  gemm: Gemm;
+  /**
+   * Float buffers of these lengths in the WebAssembly memory of an instance of
+   * their own (16-byte aligned, zeroed), which the product reads and writes in
+   * place; undefined when the memory cannot grow that far (the caller then
+   * allocates plain arrays). That memory never grows again, so the views stay
+   * attached.
+   */
+  floats<A extends Buf>(F: FloatArrayType<A>, lengths: number[]): A[] | undefined;
+  /**
+   * y(i, j) = f(x(i, j)) for i < rows, j < cols, x(i, j) at x[xOff + i*xStride + j] (y alike), on
+   * f32x4 (vmath.wat: exp within 1-2 ulp of f32) when x and y are Float32Arrays of one `floats`
+   * block; false, doing nothing, otherwise. y may be x.
+   */
+  vmath(f: VmathFn, rows: number, cols: number, x: Buf, xOff: number, xStride: number, y: Buf, yOff: number, yStride: number): boolean;
+  /** The exports of another module (base64) instantiated on the memory of buf's `floats` block (imported as m.memory); undefined when buf is not in one. */
+  onMemoryOf(base64: string, buf: Buf): Record<string, unknown> | undefined;
+}
+
+/** The functions of vmath.wat, by the number it takes. */
+export const VMATH = { exp: 0, sigmoid: 1, tanh: 2 } as const;
+export type VmathFn = keyof typeof VMATH;
+
+/** Float32Array or Float64Array, as the constructor of its arrays. */
+export interface FloatArrayType<A extends Buf> {
+  new (length: number): A;
+  new (buffer: ArrayBuffer, byteOffset: number, length: number): A;
+  readonly BYTES_PER_ELEMENT: number;
+}
+
+/** An instance's exports that the product calls. */
+interface Kernels {
+  memory: WasmMemory;
+  gemmF32: WasmGemm;
+  gemmF64: WasmGemm;
+  vmathF32: (f: number, rows: number, cols: number, src: number, ss: number, dst: number, ds: number) => void;
+}
+
+/** The memory of an instance of `floats`, by its buffer: its products need no copies. */
+const inPlace = new WeakMap<ArrayBuffer, Kernels>();
+
+/** Bytes of an instance's scratch: the edge tile, a packed block of A (MC x KC, f64 at most), a packed panel of B (KC x 32 bytes). */
+const SCRATCH = TILE + MC * KC * 8 + KC * 32;
+
 /**
- * The SIMD product from the module's bytes in base64, or undefined where
+ * The SIMD runtime from the module's bytes in base64, or undefined where
  * WebAssembly SIMD is missing (the module does not validate) or cannot be
- * compiled here. Its memory grows to the largest product seen: its operands
- * as copied (A, B, C) plus a packed block of at most 128 x 256 of A and a
- * packed panel of 256 rows of B.
+ * compiled here. Products of operands outside every `floats` block are copied
+ * into the memory of one shared instance, which grows to the largest product
+ * seen: its operands as copied (A, B, C) plus a packed block of at most 128 x
+ * 256 of A and a packed panel of 256 rows of B.
  */
-export function simdGemm(base64: string): Gemm | undefined {
+export function simdRuntime(base64: string): Simd | undefined {
   const g = globalThis as { WebAssembly?: WasmApi; atob?: (text: string) => string };
   const wasm = g.WebAssembly;
   if (wasm === undefined || g.atob === undefined) return undefined;
-  const text = g.atob(base64);
-  const bytes = new Uint8Array(text.length);
-  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
-  let exports: Record<string, unknown>;
+  const decode = (b64: string) => {
+    const text = g.atob!(b64);
+    const bytes = new Uint8Array(text.length);
+    for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    return bytes;
+  };
+  const bytes = decode(base64);
+  let module: object;
   try {
     if (!wasm.validate(bytes)) return undefined;
-    exports = new wasm.Instance(new wasm.Module(bytes), {}).exports;
+    module = new wasm.Module(bytes);
   } catch {
     return undefined;
   }
-  const memory = exports.memory as WasmMemory;
-  const gemmF32 = exports.gemm_f32 as WasmGemm;
-  const gemmF64 = exports.gemm_f64 as WasmGemm;
+  const instance = (): Kernels => {
+    const exports = new wasm.Instance(module, {}).exports;
+    return { memory: exports.memory as WasmMemory, gemmF32: exports.gemm_f32 as WasmGemm, gemmF64: exports.gemm_f64 as WasmGemm, vmathF32: exports.vmath_f32 as Kernels["vmathF32"] };
+  };
+  let shared: Kernels;
+  try {
+    shared = instance();
+  } catch {
+    return undefined;
+  }
+  const { memory } = shared;
   let buffer = memory.buffer;
   let f32 = new Float32Array(buffer);
   let f64 = new Float64Array(buffer);
 
-  return function gemm(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, accumulate) {
+  const gemm: Gemm = (m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, accumulate) => {
     if (emptyProduct(m, n, k, c, cOff, ldc, accumulate)) return;
     const wide = c instanceof Float64Array;
     const size = wide ? 8 : 4;
+    const own = inPlace.get(c.buffer as ArrayBuffer);
+    if (own !== undefined && a.buffer === c.buffer && b.buffer === c.buffer) {
+      // All three in one block's memory: byte addresses of the operands as they are.
+      (wide ? own.gemmF64 : own.gemmF32)(
+        m, n, k,
+        a.byteOffset + aOff * size, (transA ? 1 : lda) * size, (transA ? lda : 1) * size,
+        b.byteOffset + bOff * size, (transB ? 1 : ldb) * size, (transB ? ldb : 1) * size,
+        c.byteOffset + cOff * size, ldc * size, accumulate ? 1 : 0, TILE, TILE + MC * KC * 8,
+      );
+      return;
+    }
     // A and B as stored: rows of `len` elements; their leading dims in memory.
     const aRows = transA ? k : m, aLen = transA ? m : k;
     const bRows = transB ? n : k, bLen = transB ? k : n;
@@ -86,7 +159,7 @@ export function simdGemm(base64: string): Gemm | undefined {
     put(view, aAt / size, a, aOff, aRows, aLen, lda, ldaW);
     put(view, bAt / size, b, bOff, bRows, bLen, ldb, ldbW);
     if (accumulate) put(view, cAt / size, c, cOff, m, n, ldc, ldcW);
-    (wide ? gemmF64 : gemmF32)(
+    (wide ? shared.gemmF64 : shared.gemmF32)(
       m, n, k,
       aAt, (transA ? 1 : ldaW) * size, (transA ? ldaW : 1) * size,
       bAt, (transB ? 1 : ldbW) * size, (transB ? ldbW : 1) * size,
@@ -94,8 +167,42 @@ export function simdGemm(base64: string): Gemm | undefined {
     );
     put(c, cOff, view, cAt / size, m, n, ldcW, ldc);
   };
-}
 
+  const floats = <A extends Buf>(F: FloatArrayType<A>, lengths: number[]): A[] | undefined => {
+    const starts: number[] = [];
+    let end = aligned(SCRATCH);
+    for (const n of lengths) {
+      starts.push(end);
+      end = aligned(end + n * F.BYTES_PER_ELEMENT);
+    }
+    let own: Kernels;
+    try {
+      own = instance();
+      const have = own.memory.buffer.byteLength;
+      if (end > have) own.memory.grow(Math.ceil((end - have) / PAGE));
+    } catch {
+      return undefined;
+    }
+    const block = own.memory.buffer;
+    inPlace.set(block, own);
+    return lengths.map((n, i) => new F(block, starts[i]!, n));
+  };
+
+  const vmath = (f: VmathFn, rows: number, cols: number, x: Buf, xOff: number, xStride: number, y: Buf, yOff: number, yStride: number): boolean => {
+    const own = inPlace.get(y.buffer as ArrayBuffer);
+    if (own === undefined || x.buffer !== y.buffer || !(y instanceof Float32Array)) return false;
+    own.vmathF32(VMATH[f], rows, cols, x.byteOffset + xOff * 4, xStride * 4, y.byteOffset + yOff * 4, yStride * 4);
+    return true;
+  };
+
+  const onMemoryOf = (other: string, buf: Buf): Record<string, unknown> | undefined => {
+    const own = inPlace.get(buf.buffer as ArrayBuffer);
+    if (own === undefined) return undefined;
+    return new wasm.Instance(new wasm.Module(decode(other)), { m: { memory: own.memory } }).exports;
+  };
+
+  return { gemm, floats, vmath, onMemoryOf };
+}
 /** The leading dim of a copy of rows of len elements ld apart: ld itself (one copy of the span), or len when that would copy mostly gaps. */
 function copiedLd(len: number, ld: number): number {
   return ld <= 2 * len ? ld : len;

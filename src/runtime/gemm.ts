@@ -9,18 +9,25 @@
  *   gemm-wasm.ts), sums in the precision of C (f32x4, or f64x2 for a
  *   Float64Array C), like BLAS;
  * - gemm-js.ts: plain JavaScript, sums in doubles; where WebAssembly SIMD
- *   is missing, and for products too small to pay for the SIMD path's copies.
+ *   is missing, and for products too small to pay for the SIMD path's calls.
+ *
+ * model.ts allocates its float buffers with `floatBuffers`: in WebAssembly
+ * memory, where the SIMD product reads and writes them without copies, and
+ * where `vmath` computes exp, sigmoid and tanh of f32 rows four at a time.
  */
 import { gemmJs } from "./gemm-js.js";
-import { simdGemm } from "./gemm-simd.js";
+import { simdRuntime, type FloatArrayType, type VmathFn } from "./gemm-simd.js";
 import type { Gemm } from "./model-api.js";
 import { GEMM_WASM } from "./gemm-wasm.js";
 
-export type { Buf } from "./model-api.js";
+import type { Buf } from "./model-api.js";
+export type { Buf };
 export { gemmJs, type Gemm };
 
+const simd = simdRuntime(GEMM_WASM);
+
 /** The SIMD product, or undefined where WebAssembly SIMD is missing. */
-export const gemmSimd: Gemm | undefined = simdGemm(GEMM_WASM);
+export const gemmSimd: Gemm | undefined = simd?.gemm;
 
 /** Which product gemm runs for all but small products. */
 export const GEMM_KIND: "wasm-simd" | "js" = gemmSimd === undefined ? "js" : "wasm-simd";
@@ -28,8 +35,9 @@ export const GEMM_KIND: "wasm-simd" | "js" = gemmSimd === undefined ? "js" : "wa
 /**
  * Products of at most this many multiply-adds (m*n*k) run in JavaScript: the
  * calls and copies in and out of WebAssembly memory cost more than they save
- * (measured in CPU time on V8 11: 10x4x4, 0.24 us in JS, 0.46 us on SIMD;
- * 8x8x8, 0.7 and 0.8 us; at 1000 multiply-adds SIMD is 1.5-2x faster).
+ * (measured in CPU time on V8 11, with copies: 10x4x4, 0.24 us in JS, 0.46 us
+ * on SIMD; 8x8x8, 0.7 and 0.8 us; at 1000 multiply-adds SIMD is 1.5-2x
+ * faster; not measured again for floatBuffers' products, which copy nothing).
  */
 const SMALL = 512;
 
@@ -49,3 +57,42 @@ export const gemm: Gemm =
         if (m * n * k <= SMALL) gemmJs(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, accumulate);
         else gemmSimd(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, accumulate);
       };
+
+/**
+ * Float buffers of these lengths (zeroed) for a model: in one block of
+ * WebAssembly memory that the SIMD product works on in place, or plain arrays
+ * where WebAssembly SIMD is missing or its memory cannot hold them.
+ */
+export function floatBuffers<A extends Buf>(F: FloatArrayType<A>, lengths: number[]): A[] {
+  return simd?.floats(F, lengths) ?? lengths.map((n) => new F(n));
+}
+
+/** The scalar functions of `vmath`, where it runs in JavaScript (f64, or no WebAssembly SIMD). */
+const VMATH_JS: Record<VmathFn, (x: number) => number> = {
+  exp: Math.exp,
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  tanh: Math.tanh,
+};
+
+/**
+ * y[yOff + i*yStride + j] = f(x[xOff + i*xStride + j]) for i < rows, j < cols: on WebAssembly
+ * SIMD for Float32Arrays of floatBuffers (vmath.wat, within 1-2 ulp of f32), else in
+ * JavaScript (Math.exp, Math.tanh: what the emitted loops compute). y may be x.
+ */
+export function vmath(f: VmathFn, rows: number, cols: number, x: Buf, xOff: number, xStride: number, y: Buf, yOff: number, yStride: number): void {
+  if (simd?.vmath(f, rows, cols, x, xOff, xStride, y, yOff, yStride)) return;
+  const g = VMATH_JS[f];
+  for (let i = 0; i < rows; i++) for (let j = 0; j < cols; j++) y[yOff + i * yStride + j] = g(x[xOff + i * xStride + j]!);
+}
+
+/** A model's elementwise loops as WebAssembly functions (src/backends/ts/loops-wasm.ts). */
+export type Loops = Record<string, (...args: number[]) => void>;
+
+/**
+ * The functions of a model's loop module (base64) on the memory of its floatBuffers block (`block`: one
+ * of them); undefined where that block is not in WebAssembly memory (model.ts then runs its loops in
+ * JavaScript).
+ */
+export function loopKernels(base64: string, block: Buf): Loops | undefined {
+  return simd?.onMemoryOf(base64, block) as Loops | undefined;
+}

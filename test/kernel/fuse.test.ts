@@ -18,9 +18,9 @@ import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { outputFiles } from "../../src/backends/ts/compile.js";
 import type { CompiledModel, Dims, ModelInfo } from "../../src/runtime/model-api.js";
-import { fuseProgram, storedBuffers } from "../../src/kernel/fuse.js";
+import { fuseProgram, storedBuffers, vectorFn } from "../../src/kernel/fuse.js";
 import { KERNEL_DEFAULTS, lowerGraph, type KernelOptions } from "../../src/kernel/lower.js";
-import { isSize, sameSize, type Stmt } from "../../src/kernel/program.js";
+import { isSize, nestedStmts, sameSize, type Stmt } from "../../src/kernel/program.js";
 import { bufferNames, sizeText } from "../../src/backends/ts/names.js";
 import { perturb, randomBatch, Rng, smallDims, transpile, tsFiles } from "../helpers/emitted.js";
 import { checkedInline, graphOf } from "../helpers/spec.js";
@@ -53,11 +53,25 @@ describe("an LSTM step (fuseProgram after lowerGraph)", () => {
   it("runs one product per step forward and one backward (dx), the cell's chain as one loop each way", () => {
     expect(count(fwd!.body, "gemm")).toBe(1);
     expect(count(bwd!.body, "gemm")).toBe(1);
-    const fused = fwd!.body.filter((s): s is Extract<Stmt, { s: "fused" }> => s.s === "fused");
+    const plain = loops(programOf(LSTM, { vectorMath: false }).forward)[0]!;
+    const fused = plain.body.filter((s): s is Extract<Stmt, { s: "fused" }> => s.s === "fused");
     const cell = fused.find((f) => f.locals.map(name).includes("i"))!;
     expect(cell.locals.map(name)).toEqual(expect.arrayContaining(["i", "f", "o", "g", "mul", "mul_2", "h_next"]));
     const back = bwd!.body.find((s): s is Extract<Stmt, { s: "fused" }> => s.s === "fused" && s.body.filter((b) => b.s === "map").length >= 10);
     expect(back, "the cell's adjoint chain in one loop").toBeDefined();
+  });
+
+  it("with vectorMath, runs the gate activations alone on the gates' sum, after its loop, and tanh(c') between two loops", () => {
+    const kinds = fwd!.body.filter((s) => s.s !== "note").map((s) => (s.s === "map" && vectorFn(s) ? vectorFn(s) : s.s));
+    expect(kinds).toEqual(["time", "gemm", "fused", "sigmoid", "sigmoid", "tanh", "sigmoid", "fused", "tanh", "fused"]);
+    const gates = fwd!.body.filter((s): s is Extract<Stmt, { s: "map" }> => s.s === "map").slice(0, 4);
+    // Each reads its block of add (the split's copies are gone) at H columns apart, rows of 4H.
+    expect(gates.map((g) => name(g.ins[0]!.buf))).toEqual(["add_2", "add_2", "add_2", "add_2"]);
+    expect(gates.map((g) => sizeText(g.ins[0]!.off)).sort()).toEqual(["0", "3", "6", "9"]);
+    expect(names.filter((n) => ["i", "f", "o", "g"].includes(n)).every((n) => !storedBuffers(p).has(names.indexOf(n)))).toBe(true);
+    // c' and its activation are kept for the step: the loop before writes c', the one after reads tanh(c').
+    const cell = fwd!.body.filter((s): s is Extract<Stmt, { s: "fused" }> => s.s === "fused");
+    expect(cell[1]!.locals.map(name)).toEqual(expect.arrayContaining(["mul", "mul_2"]));
   });
 
   it("keeps per step only what the backward pass reads: the activated gates, tanh(c'), the states", () => {
@@ -82,8 +96,33 @@ describe("an LSTM step (fuseProgram after lowerGraph)", () => {
     expect(storedBuffers(p).has(oneHot)).toBe(false);
   });
 
+  it("with share, keeps backward-only buffers (the gates' adjoints for all steps among them) in the memory of forward-only ones, and shares nothing the runtime reads", () => {
+    const shared = p.buffers.flatMap((b, id) => (b.shares !== undefined ? [[name(id), name(b.shares)]] : []));
+    expect(shared.map(([a]) => a)).toEqual(expect.arrayContaining(["dmatmul_2", "dh", "dmatmul"]));
+    expect(new Set(shared.map(([, b]) => b)).size, "one buffer each").toBe(shared.length);
+    const fwdUsed = new Set<number>();
+    const bwdUsed = new Set<number>();
+    const walk = (stmts: Stmt[], into: Set<number>) =>
+      stmts.forEach((s) => {
+        if (s.s === "map") [s.out, ...s.ins].forEach((o) => into.add(o.buf));
+        if (s.s === "gemm") [s.a, s.b, s.c].forEach((m) => into.add(m.buf));
+        if (s.s === "fill") into.add(s.buf);
+        if (s.s === "loop" || s.s === "fused") walk(s.body as Stmt[], into);
+      });
+    walk(p.forward, fwdUsed);
+    walk(p.backward, bwdUsed);
+    const viewed = new Set([...p.values.map((v) => v.val.buf), ...p.losses.map((l) => l.buf), ...p.states.flatMap((st) => [st.first.buf, st.last.buf])]);
+    p.buffers.forEach((b, id) => {
+      if (b.shares === undefined) return;
+      expect(bwdUsed.has(id) && !fwdUsed.has(id), `${name(id)} is the backward pass's only`).toBe(true);
+      expect(fwdUsed.has(b.shares) && !bwdUsed.has(b.shares), `${name(b.shares)} is the forward pass's only`).toBe(true);
+      expect(viewed.has(id) || viewed.has(b.shares)).toBe(false);
+    });
+    expect(programOf(LSTM, { share: false }).buffers.some((b) => b.shares !== undefined)).toBe(false);
+  });
+
   it("with the choices off, is the plain program: a product per block in each loop, every value at every step", () => {
-    const plain = programOf(LSTM, { hoistGrads: false, fuse: false, keepLess: false, gather: false });
+    const plain = programOf(LSTM, { hoistGrads: false, fuse: false, keepLess: false, gather: false, vectorMath: false, share: false });
     expect(count(loops(plain.backward)[0]!.body, "gemm")).toBe(2);
     expect(count(loops(plain.forward)[0]!.body, "fused")).toBe(0);
     expect(plain.buffers.every((b) => b.slot === undefined || !sameSize(b.size, b.slot))).toBe(true);
@@ -113,6 +152,50 @@ const MODELS: Record<string, string> = {
 }
 `,
 };
+
+describe("share with dropout and batch_norm (masks, training branches, running statistics)", () => {
+  // x's mask: the forward pass's only (x has no adjoint); h's mask: the backward pass reads it too.
+  const p = programOf(`model m {
+  dim T
+  input x: [T, 2]
+  target y: [T, 1]
+  h = relu(batch_norm(dense<4>(dropout(x, rate: 0.5))))
+  loss mse(dense<1>(dropout(h, rate: 0.5)), y)
+}
+`);
+  const uses = (stmts: readonly Stmt[]) => {
+    const out = new Set<number>();
+    const walk = (ss: readonly Stmt[]) =>
+      ss.forEach((s) => {
+        if (s.s === "map") [s.out, ...s.ins].forEach((o) => [o.buf, ...(o.gather ? [o.gather.buf] : [])].forEach((b) => out.add(b)));
+        if (s.s === "gemm") [s.a, s.b, s.c].forEach((m) => out.add(m.buf));
+        if (s.s === "fill" || s.s === "mask" || s.s === "initial") out.add(s.buf);
+        nestedStmts(s).forEach(walk);
+      });
+    walk(stmts);
+    return out;
+  };
+
+  it("pairs a buffer only the backward pass uses (training branches included) with one only the forward pass uses; a mask the backward pass reads and the running statistics keep their own memory", () => {
+    const fwd = uses(p.forward);
+    const bwd = uses(p.backward);
+    const masks = p.forward.flatMap((s) => (s.s === "mask" ? [s.buf] : []));
+    expect(masks).toHaveLength(2);
+    expect(p.forward.some((s) => s.s === "training") && p.backward.some((s) => s.s === "training")).toBe(true);
+    const shared = p.buffers.flatMap((b, id) => (b.shares !== undefined ? [[id, b.shares] as const] : []));
+    expect(shared.length).toBeGreaterThan(0);
+    for (const [b, f] of shared) {
+      expect(bwd.has(b) && !fwd.has(b)).toBe(true);
+      expect(fwd.has(f) && !bwd.has(f)).toBe(true);
+      expect([p.buffers[b]!.kind, p.buffers[f]!.kind], "never a param (the running statistics) or a const").toEqual(["float", "float"]);
+    }
+    const inShared = new Set(shared.flat());
+    const [xMask, hMask] = masks;
+    expect(bwd.has(hMask!) && inShared.has(hMask!)).toBe(false);
+    // x's mask may hold a backward buffer between passes: its mask statement (top level, every forward pass) sets it before any read.
+    expect(bwd.has(xMask!)).toBe(false);
+  });
+});
 
 describe("the speed choices change no result", () => {
   // One directory: the runtime once, then each model's model.ts with the choices on and off (transpiling is the slow part).

@@ -7,13 +7,14 @@
  * sizes from 0 up, the JS product's direct path (small products, m = 1, n = 1)
  * and its packed one, edge tiles of both, and several cache blocks along m, n
  * and k of both. Elements of C outside the sub-matrix must be left exactly as
- * they were. Then which one gemm runs, and the fallback where WebAssembly
- * SIMD is missing.
+ * they were; the SIMD one also in place on floatBuffers. Then which one gemm
+ * runs, and the fallback where WebAssembly SIMD is missing. Then vmath
+ * (vmath.wat's exp, sigmoid, tanh) against Math's, to 2 ulp of f32.
  */
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
-import { gemm, GEMM_KIND, gemmJs, gemmSimd, type Buf, type Gemm } from "../../src/runtime/gemm.js";
-import { simdGemm } from "../../src/runtime/gemm-simd.js";
+import { floatBuffers, gemm, GEMM_KIND, gemmJs, gemmSimd, vmath, type Buf, type Gemm } from "../../src/runtime/gemm.js";
+import { simdRuntime } from "../../src/runtime/gemm-simd.js";
 import { GEMM_WASM } from "../../src/runtime/gemm-wasm.js";
 
 type Ctor = Float32ArrayConstructor | Float64ArrayConstructor;
@@ -61,8 +62,28 @@ function filled(ctor: Ctor, length: number, next: () => number): Buf {
  */
 const IMPLS: { name: string; gemm: Gemm; f32Sums: boolean }[] = [
   { name: "gemmSimd", gemm: gemmSimd!, f32Sums: true },
+  { name: "gemmSimd in place", gemm: inPlace, f32Sums: true },
   { name: "gemmJs", gemm: gemmJs, f32Sums: false },
 ];
+
+/** Room for the largest case's operands in a block of floatBuffers, of each type. */
+const ROOM = 1 << 18;
+const BLOCKS = { f32: floatBuffers(Float32Array, [ROOM, ROOM, ROOM]), f64: floatBuffers(Float64Array, [ROOM, ROOM, ROOM]) };
+
+/** gemmSimd on copies of the operands in a block of floatBuffers (the product in place, no copies of its own), C copied back. */
+function inPlace(...args: Parameters<Gemm>): void {
+  const [m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, accumulate] = args;
+  const [ba, bb, bc] = c instanceof Float64Array ? BLOCKS.f64 : BLOCKS.f32;
+  if (a.length > ROOM || b.length > ROOM || c.length > ROOM) throw new Error("the test's block is too small for this case");
+  const at = (block: Buf, x: Buf) => {
+    const view = block.subarray(0, x.length);
+    view.set(x);
+    return view;
+  };
+  const cc = at(bc!, c);
+  gemmSimd!(m, n, k, at(ba!, a), aOff, lda, transA, at(bb!, b), bOff, ldb, transB, cc, cOff, ldc, accumulate);
+  c.set(cc);
+}
 
 /** Runs each implementation on the case and checks every element of its C against the naive product. */
 function check(c0: Case): void {
@@ -284,22 +305,83 @@ describe("the product gemm runs", () => {
   });
 
   it("is not there when the module does not validate", () => {
-    expect(simdGemm(btoa("\0asm\x01\0\0\0\xff"))).toBeUndefined();
-    expect(simdGemm(GEMM_WASM)).toBeDefined();
+    expect(simdRuntime(btoa("\0asm\x01\0\0\0\xff"))).toBeUndefined();
+    expect(simdRuntime(GEMM_WASM)).toBeDefined();
+  });
+
+  it("floatBuffers: zeroed, 16-byte aligned, apart, in WebAssembly memory; products mixing them with other arrays are copied", () => {
+    const [x, y, z] = floatBuffers(Float32Array, [5, 3, 4]);
+    for (const v of [x!, y!, z!]) expect(v.byteOffset % 16).toBe(0);
+    expect(x!.buffer).toBe(z!.buffer);
+    expect(y!.byteOffset).toBeGreaterThanOrEqual(x!.byteOffset + 20);
+    expect([...x!, ...y!, ...z!].every((v) => v === 0)).toBe(true);
+    // 2x2 @ 2x2: one operand outside the block, C inside it.
+    x!.set([1, 2, 3, 4]);
+    const other = new Float32Array([1, 0, 0, 1]);
+    gemmSimd!(2, 2, 2, x!, 0, 2, false, other, 0, 2, false, z!, 0, 2, false);
+    expect([...z!]).toEqual([1, 2, 3, 4]);
   });
 
   it("falls back to JS at load time where WebAssembly is missing", async () => {
     vi.stubGlobal("WebAssembly", undefined);
     vi.resetModules();
     try {
-      expect(simdGemm(GEMM_WASM)).toBeUndefined();
+      expect(simdRuntime(GEMM_WASM)).toBeUndefined();
       const fresh = await import("../../src/runtime/gemm.js");
       expect(fresh.GEMM_KIND).toBe("js");
       expect(fresh.gemmSimd).toBeUndefined();
       expect(fresh.gemm).toBe(fresh.gemmJs);
+      const [x] = fresh.floatBuffers(Float64Array, [3]);
+      expect(x).toBeInstanceOf(Float64Array);
+      expect(x!.buffer.byteLength).toBe(24);
     } finally {
       vi.unstubAllGlobals();
       vi.resetModules();
+    }
+  });
+});
+
+describe("vmath: exp, sigmoid and tanh of rows", () => {
+  /** The spacing of f32 values at v (subnormal spacing at the bottom). */
+  const ulp = (v: number) => (Math.fround(Math.abs(v)) < 2 ** -126 ? 2 ** -149 : 2 ** (Math.floor(Math.log2(Math.fround(Math.abs(v)))) - 23));
+  const REF = { exp: Math.exp, sigmoid: (v: number) => 1 / (1 + Math.exp(-v)), tanh: Math.tanh };
+  const N = 1 << 14;
+  const [x, y] = floatBuffers(Float32Array, [N, N]);
+
+  it.each([
+    ["exp", -110, 92],
+    ["sigmoid", -110, 110],
+    ["tanh", -12, 12],
+    ["tanh", -1, 1],
+  ] as const)("%s on f32x4 within 2 ulp of Math's rounded to f32 over [%d, %d], and its specials", (f, lo, hi) => {
+    for (let i = 0; i < N; i++) x![i] = lo + ((hi - lo) * i) / (N - 1);
+    const specials = [NaN, Infinity, -Infinity, 0, 1e-30, -1e-30, 88.7, -87.5];
+    x!.set(specials);
+    vmath(f, 1, N, x!, 0, 0, y!, 0, 0);
+    for (let i = 0; i < N; i++) {
+      const want = Math.fround(REF[f](x![i]!));
+      const got = y![i]!;
+      if (Number.isNaN(want) ? !Number.isNaN(got) : !(want === got || Math.abs(got - want) <= 2 * ulp(want))) expect.fail(`${f}(${x![i]}) = ${got}, want ${want}`);
+    }
+  });
+
+  it("maps rows at strides, the tail of a row lane by lane, in place, and f64 or other arrays in JS", () => {
+    // 3 rows of 6 at stride 8 into rows at stride 7; y's gaps stay as they were.
+    const [a, b] = floatBuffers(Float32Array, [24, 21]);
+    a!.forEach((_, i) => (a![i] = i / 10 - 1));
+    b!.fill(5);
+    vmath("tanh", 3, 6, a!, 1, 8, b!, 0, 7);
+    for (let r = 0; r < 3; r++) {
+      for (let j = 0; j < 7; j++) {
+        const want = j < 6 ? Math.fround(Math.tanh(a![1 + r * 8 + j]!)) : 5;
+        expect(Math.abs(b![r * 7 + j]! - want)).toBeLessThanOrEqual(2 * ulp(want));
+      }
+    }
+    vmath("exp", 1, 24, a!, 0, 0, a!, 0, 0);
+    expect(Math.abs(a![0]! - Math.exp(-1))).toBeLessThan(1e-7);
+    for (const z of [new Float64Array([0.5, -2]), new Float32Array([0.5, -2])]) {
+      vmath("sigmoid", 1, 2, z, 0, 0, z, 0, 0);
+      expect([...z]).toEqual([...(z instanceof Float64Array ? [1 / (1 + Math.exp(-0.5)), 1 / (1 + Math.exp(2))] : [Math.fround(1 / (1 + Math.exp(-0.5))), Math.fround(1 / (1 + Math.exp(2)))])]);
     }
   });
 });

@@ -19,11 +19,11 @@ describe("the assembled SIMD matrix product", () => {
     expect(readFileSync(join(ROOT, OUT_PATH), "utf8") === generatedModule(bytes), `${OUT_PATH} is stale: run \`npm run gen:wasm\``).toBe(true);
   });
 
-  it("exports the memory and a product per element type, and validates with SIMD", async () => {
+  it("exports the memory, a product per element type and the f32 vector math, and validates with SIMD", async () => {
     const bytes = await assemble();
     expect(wasm.validate(bytes)).toBe(true);
     const exports = wasm.Module.exports(new wasm.Module(bytes)).map((e) => `${e.kind} ${e.name}`);
-    expect(exports.sort()).toEqual(["function gemm_f32", "function gemm_f64", "memory memory"]);
+    expect(exports.sort()).toEqual(["function gemm_f32", "function gemm_f64", "function vmath_f32", "memory memory"]);
   });
 
   it("refuses a placeholder it does not know", () => {

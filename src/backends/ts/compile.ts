@@ -107,7 +107,8 @@ main(process.argv.slice(2), INFO, createModel).then((code) => {
 export function emitFiles(graph: Graph, sources: Map<string, string>, settings: TrainSettings, spec: { file: string; source: string }, opts: TsOptions, runtime: Record<string, string>): Record<string, string> {
   let program;
   try {
-    const kernel = { ...KERNEL_DEFAULTS, ...opts.kernel };
+    // Vector math is f32's (vmath.wat): f64 keeps Math.exp and Math.tanh in its fused loops.
+    const kernel = { ...KERNEL_DEFAULTS, vectorMath: opts.precision === "f32", ...opts.kernel };
     program = fuseProgram(lowerGraph(graph, kernel), kernel);
   } catch (e) {
     if (e instanceof Error && /ts target/.test(e.message)) throw new TsTargetError(e.message, e instanceof NodeError ? e.src : undefined);

@@ -13,8 +13,9 @@ import { commentText, specLine } from "../spec-lines.js";
 import type { Source } from "../../graph/graph.js";
 import type { Val } from "../../kernel/api.js";
 import type { KernelProgram } from "../../kernel/lower.js";
-import { storedBuffers } from "../../kernel/fuse.js";
-import { BATCH, eMul, isSize, nestedStmts, ONE, sameSize, STEP, TIME, type BufId, type E, type Operand, type Scalar, type Stmt } from "../../kernel/program.js";
+import { storedBuffers, vectorFn } from "../../kernel/fuse.js";
+import { BATCH, eMul, isSize, nestedStmts, ONE, sameSize, STEP, TIME, type BufferDecl, type BufId, type E, type Operand, type Scalar, type Stmt } from "../../kernel/program.js";
+import { base64, loopFunction, loopModule, writable, type LoopMap, type LoopRef } from "./loops-wasm.js";
 import { bufferNames, labelText, paren, sizeText } from "./names.js";
 import type { ModelInfo } from "../../runtime/model-api.js";
 
@@ -28,10 +29,18 @@ class Printer {
   private readonly lines: string[] = [];
   private depth = 0;
 
-  /** bufs: the buffers' identifiers, by BufId; sources: the spec texts by file, for the lines comments quote. */
+  /** The loops written as WebAssembly functions (f32: loops-wasm.ts), in the order of their names l0, l1, ... */
+  readonly loops: { params: number; body: number[] }[] = [];
+
+  /**
+   * bufs: the buffers' identifiers, by BufId; sources: the spec texts by file, for the lines comments quote;
+   * f32: maps f(x) as vmath calls, elementwise loops as WebAssembly functions too; kinds: the buffers' kinds.
+   */
   constructor(
     readonly bufs: readonly string[],
     private readonly sources: Map<string, string>,
+    readonly f32: boolean,
+    readonly kinds: readonly BufferDecl["kind"][],
   ) {}
 
   /** A buffer as the model's member. */
@@ -93,18 +102,14 @@ function emitMaps(p: Printer, shape: E[], body: (MapStmt | Extract<Stmt, { s: "n
   const ops = [...views.values()];
   const used = new Set<number>();
   for (const m of maps) collectIdx(m.expr, used);
-  // Axes: drop size-1 axes, merge neighbours that are contiguous for every view.
-  let axes = shape.map((ext, i) => ({ ext, strides: ops.map((o) => o.strides[i]!), idx: used.has(i) ? i : -1 }));
-  axes = axes.filter((a) => !isSize(a.ext, 1) || a.idx >= 0);
-  for (let j = axes.length - 2; j >= 0; j--) {
-    const a = axes[j]!;
-    const b = axes[j + 1]!;
-    if (a.idx >= 0 || b.idx >= 0) continue;
-    if (!ops.every((_, o) => sameSize(a.strides[o]!, eMul(b.strides[o]!, b.ext)))) continue;
-    axes.splice(j, 2, { ext: eMul(a.ext, b.ext), strides: b.strides, idx: -1 });
-  }
+  const axes = loopAxes(shape, ops, used);
   const idxVar = new Map<number, string>();
   const names = [...new Set(ops.map((o) => o.buf))].map((b) => `${p.bufs[b]!} = ${p.buf(b)}`);
+  const wasm = p.f32 ? wasmCall(p, axes, ops, maps, locals) : undefined;
+  if (wasm !== undefined) {
+    p.line(`if (this.$loops !== undefined) ${wasm};`);
+    p.open(`else {`);
+  }
   p.open(`{`);
   if (names.length > 0) p.line(`const ${names.join(", ")};`);
   // Offsets at each level: $p{view}_{level}
@@ -144,6 +149,76 @@ function emitMaps(p: Printer, shape: E[], body: (MapStmt | Extract<Stmt, { s: "n
   }
   for (let i = 0; i < axes.length; i++) p.close();
   p.close();
+  if (wasm !== undefined) p.close();
+}
+
+/**
+ * The loop as a call of a WebAssembly function (loops-wasm.ts), its function added to the printer's; undefined
+ * when the loop has what that module does not write (an int buffer but as a gather's index, the index or a size in an
+ * expression, exp and the like).
+ */
+function wasmCall(p: Printer, axes: Axis[], ops: Operand[], maps: MapStmt[], locals: ReadonlySet<BufId>): string | undefined {
+  if (axes.length === 0 || axes.some((a) => a.idx >= 0)) return undefined;
+  // Int buffers only as the index of a gather.
+  if (maps.some((m) => [m.out, ...m.ins].some((o) => p.kinds[o.buf] === "int"))) return undefined;
+  if (maps.some((m) => !writable(m.expr))) return undefined;
+  const key = (o: Operand) => `${o.buf}:${sizeText(o.off)}:${o.strides.map(sizeText).join(",")}`;
+  const viewOf = new Map(ops.map((o, i) => [key(o), i]));
+  const localOf = new Map([...new Set(maps.flatMap((m) => [m.out, ...m.ins].filter((o) => locals.has(o.buf)).map((o) => o.buf)))].map((b, i) => [b, i]));
+  const ref = (o: Operand): LoopRef => {
+    if (locals.has(o.buf)) return { local: localOf.get(o.buf)! };
+    const view = viewOf.get(key({ buf: o.buf, off: o.off, strides: o.strides }))!;
+    return o.gather ? { view, gather: { view: viewOf.get(key(gatherView(o.gather)))!, scale: o.gather.scale } } : { view };
+  };
+  if (maps.some((m) => m.mode === "max" && locals.has(m.out.buf))) return undefined;
+  const loopMaps: LoopMap[] = maps.map((m) => ({ out: ref(m.out), mode: m.mode, expr: m.expr, ins: m.ins.map(ref) }));
+  const fn = loopFunction({ exts: axes.map((a) => a.ext), views: ops.map((o, i) => ({ buf: o.buf, strides: axes.map((a) => a.strides[i]!) })), maps: loopMaps, locals: localOf.size });
+  p.loops.push(fn);
+  const args = [
+    ...fn.call.exts.map((a) => sizeText(axes[a]!.ext)),
+    ...ops.map((o) => `${p.buf(o.buf)}.byteOffset${isSize(o.off, 0) ? "" : ` + ${paren(o.off)} * 4`}`),
+    ...fn.call.strides.map(([v, a]) => sizeText(axes[a]!.strides[v]!)),
+    ...fn.call.scales.map(sizeText),
+  ];
+  return `this.$loops.l${p.loops.length - 1}!(${args.join(", ")})`;
+}
+
+interface Axis {
+  ext: E;
+  /** The stride of each view along it. */
+  strides: E[];
+  /** The axis of the space whose index the expression reads, or -1. */
+  idx: number;
+}
+
+/** The loops over a space for these views: without size-1 axes, neighbours contiguous for every view merged (unless an expression reads the index). */
+function loopAxes(shape: E[], ops: Operand[], used: ReadonlySet<number>): Axis[] {
+  let axes = shape.map((ext, i) => ({ ext, strides: ops.map((o) => o.strides[i]!), idx: used.has(i) ? i : -1 }));
+  axes = axes.filter((a) => !isSize(a.ext, 1) || a.idx >= 0);
+  for (let j = axes.length - 2; j >= 0; j--) {
+    const a = axes[j]!;
+    const b = axes[j + 1]!;
+    if (a.idx >= 0 || b.idx >= 0) continue;
+    if (!ops.every((_, o) => sameSize(a.strides[o]!, eMul(b.strides[o]!, b.ext)))) continue;
+    axes.splice(j, 2, { ext: eMul(a.ext, b.ext), strides: b.strides, idx: -1 });
+  }
+  return axes;
+}
+
+/**
+ * A map f(x) (fuse.ts's vectorFn) over rows whose elements are adjacent in both views, as a call of the
+ * runtime's vmath (gemm.ts: f32x4 on the model's buffers); false, printing nothing, for any other map.
+ */
+function emitVectorMap(p: Printer, m: MapStmt): boolean {
+  const f = vectorFn(m);
+  if (f === undefined) return false;
+  const x = m.ins[0]!;
+  const axes = loopAxes(m.shape, [x, m.out], new Set());
+  if (axes.length > 2 || (axes.length > 0 && !axes.at(-1)!.strides.every((s) => isSize(s, 1)))) return false;
+  const [rows, cols] = axes.length === 2 ? axes : [undefined, axes[0]];
+  const stride = (i: number) => (rows === undefined ? "0" : sizeText(rows.strides[i]!));
+  p.line(`vmath(${JSON.stringify(f)}, ${rows ? sizeText(rows.ext) : "1"}, ${cols ? sizeText(cols.ext) : "1"}, ${p.buf(x.buf)}, ${sizeText(x.off)}, ${stride(0)}, ${p.buf(m.out.buf)}, ${sizeText(m.out.off)}, ${stride(1)});`);
+  return true;
 }
 
 function collectIdx(s: Scalar, out: Set<number>): void {
@@ -203,7 +278,7 @@ function emitStmt(p: Printer, st: Stmt): void {
       p.note(st.text, st.src);
       return;
     case "map":
-      emitMaps(p, st.shape, [st], new Set());
+      if (!(p.f32 && emitVectorMap(p, st))) emitMaps(p, st.shape, [st], new Set());
       return;
     case "fused":
       emitMaps(p, st.shape, st.body, new Set(st.locals));
@@ -276,13 +351,13 @@ function viewExpr(p: Printer, v: Val, batched: boolean): string {
 
 /** model.ts of a kernel program; `sources` holds the spec texts by file, for the lines comments quote. */
 export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOptions, sources: Map<string, string>): string {
-  const p = new Printer(bufferNames(program.buffers), sources);
+  const p = new Printer(bufferNames(program.buffers), sources, opts.precision === "f32", program.buffers.map((b) => b.kind));
   const F = opts.precision === "f64" ? "Float64Array" : "Float32Array";
   p.line(`// Generated by seqc from ${commentText(info.spec.file)}, model ${commentText(info.name)}. Do not edit: edit the spec and compile again.`);
   p.line(`// The forward pass, then the backward pass (reverse-mode differentiation, backpropagation through time`);
   p.line(`// for scans), written out statement by statement over buffers allocated once from the dims.`);
   p.line(`import type { Batch, Buf, CompiledModel, Dims, ModelInfo, ValueView } from "./model-api.js";`);
-  p.line(`import { gemm } from "./gemm.js";`);
+  p.line(opts.precision === "f32" ? `import { floatBuffers, gemm, loopKernels, vmath, type Loops } from "./gemm.js";` : `import { floatBuffers, gemm } from "./gemm.js";`);
   const dropout = someStmt(program.forward, (st) => st.s === "mask");
   // Training differs from inference: dropout masks, batch statistics.
   const training = dropout || someStmt(program.forward, (st) => st.s === "training");
@@ -324,6 +399,10 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
     p.line(`/** The generator of this forward pass's dropout masks: none, no dropout. */`);
     p.line(`private masks: Rng | undefined = undefined;`);
   }
+  if (p.f32) {
+    p.line(`/** The elementwise loops as WebAssembly on the float buffers' memory (LOOPS), or undefined: JavaScript. */`);
+    p.line(`private readonly $loops: Loops | undefined;`);
+  }
   const stored = storedBuffers(program);
   program.buffers.forEach((b, id) => {
     if (!stored.has(id)) return;
@@ -338,15 +417,33 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.line(`const $B = maxBatch;`);
   for (const d of free) p.line(`const ${sizeText(d.unit)} = unit(dims, ${JSON.stringify(d.name)}, ${d.multiple});`);
   const paramTotal = program.params.reduce((acc, q) => (acc === "0" ? sizeText(q.size) : `${acc} + ${paren(q.size)}`), "0");
-  p.line(`this.params = new F(${paramTotal});`);
-  p.line(`this.grads = new F(${paramTotal});`);
+  // The float buffers in one block (gemm.ts's floatBuffers: the products work on them in place): params, grads, then the others.
+  // A buffer that shares another's memory (fuse.ts) is a view of that one's, which holds the larger of the two.
+  // Int buffers too (token ids: WebAssembly loops gather with them), each an Int32Array over a float slot of its length;
+  // and consts (products and loops read them in that memory), set to their values once.
+  const floats = program.buffers.flatMap((b, id) => (stored.has(id) && (b.kind === "float" || b.kind === "int" || b.kind === "const") && b.shares === undefined ? [id] : []));
+  const sharing = new Map(program.buffers.flatMap((b, id) => (stored.has(id) && b.shares !== undefined ? [[b.shares, id] as const] : [])));
+  const floatSize = (id: BufId) => {
+    const size = program.buffers[id]!.size;
+    const other = sharing.get(id);
+    if (other === undefined || sameSize(size, program.buffers[other]!.size)) return sizeText(size);
+    return `Math.max(${sizeText(size)}, ${sizeText(program.buffers[other]!.size)})`;
+  };
+  p.line(`const $f = floatBuffers(F, [${[paramTotal, paramTotal, ...floats.map(floatSize)].join(", ")}]);`);
+  p.line(`this.params = $f[0]!;`);
+  if (p.f32) p.line(`this.$loops = loopKernels(LOOPS, this.params);`);
+  p.line(`this.grads = $f[1]!;`);
   program.buffers.forEach((b, id) => {
     if (!stored.has(id)) return;
     if (b.kind === "param" || b.kind === "grad") {
       const src = b.kind === "param" ? "params" : "grads";
       p.line(`${p.buf(id)} = this.${src}.subarray(${sizeText(b.off!)}, ${isSize(b.off!, 0) ? paren(b.size) : `${paren(b.off!)} + ${paren(b.size)}`});`);
-    } else if (b.kind === "const") p.line(`${p.buf(id)} = F.from(${JSON.stringify(b.values)});`);
-    else p.line(`${p.buf(id)} = new ${b.kind === "int" ? "Int32Array" : "F"}(${sizeText(b.size)});`);
+    } else if (b.kind === "int") p.line(`${p.buf(id)} = new Int32Array($f[${2 + floats.indexOf(id)}]!.buffer, $f[${2 + floats.indexOf(id)}]!.byteOffset, ${sizeText(b.size)});`);
+    else if (b.kind === "const") {
+      p.line(`${p.buf(id)} = $f[${2 + floats.indexOf(id)}]!;`);
+      p.line(`${p.buf(id)}.set(${JSON.stringify(b.values)});`);
+    } else if (b.shares === undefined) p.line(`${p.buf(id)} = $f[${2 + floats.indexOf(id)}]!;`);
+    else p.line(`${p.buf(id)} = $f[${2 + floats.indexOf(b.shares)}]!; // ${commentText(`the memory of ${p.bufs[b.shares]!}: that one is the forward pass's only, this one the backward pass's`)}`);
   });
   for (const q of program.params) {
     const off = program.buffers[q.buf]!.off!;
@@ -449,5 +546,10 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.close(`};`);
   p.close();
   p.close();
+  if (p.f32) {
+    p.line();
+    p.line(`/** The WebAssembly module of the loops above (this.$loops.l0, l1, ...: src/backends/ts/loops-wasm.ts), base64. */`);
+    p.line(`const LOOPS =\n  ${JSON.stringify(base64(loopModule(p.loops)))};`);
+  }
   return p.text();
 }

@@ -60,3 +60,13 @@ describe("golden model.ts (ab_recognizer, f32)", () => {
     expect(once).toBe(readFileSync(GOLDEN, "utf8"));
   });
 });
+
+describe("a const (specs/lenet5.seq's connection table, f32)", () => {
+  it("lives in the float buffers' block, set once, so the WebAssembly loops that read it find it in their memory", () => {
+    const { models, sources, file, source } = checkFile("specs/lenet5.seq");
+    const text = tsFiles(models[0]!, sources, { file, source }, "f32")["model.ts"]!;
+    expect(text).toMatch(/this\.table = \$f\[\d+\]!;\n\s*this\.table\.set\(\[1,0,0,0,/);
+    expect(text).not.toMatch(/this\.table = F\.from/);
+    expect(text).toMatch(/this\.\$loops\.l\d+!\([^)]*this\.table\.byteOffset/);
+  });
+});

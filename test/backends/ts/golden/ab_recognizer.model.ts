@@ -2,7 +2,7 @@
 // The forward pass, then the backward pass (reverse-mode differentiation, backpropagation through time
 // for scans), written out statement by statement over buffers allocated once from the dims.
 import type { Batch, Buf, CompiledModel, Dims, ModelInfo, ValueView } from "./model-api.js";
-import { gemm } from "./gemm.js";
+import { floatBuffers, gemm, loopKernels, vmath, type Loops } from "./gemm.js";
 import { initParam } from "./init.js";
 
 export const INFO: ModelInfo = {
@@ -204,6 +204,8 @@ class Model implements CompiledModel {
   private B = 0;
   private $D_T = 0;
   private initial: Record<string, Buf> | undefined = undefined;
+  /** The elementwise loops as WebAssembly on the float buffers' memory (LOOPS), or undefined: JavaScript. */
+  private readonly $loops: Loops | undefined;
   /** parameter h.W */
   private readonly h_W: Float32Array;
   /** gradient of h.W */
@@ -246,6 +248,8 @@ class Model implements CompiledModel {
   private readonly matmul_2: Float32Array;
   /** matmul in h, every step (the current step's; the backward pass does not read it) */
   private readonly matmul_3: Float32Array;
+  /** add in h, every step (the current step's; the backward pass does not read it) */
+  private readonly add_3: Float32Array;
   /** h' (tanh) in h, every step */
   private readonly h_next: Float32Array;
   /** adjoint of h (scan of elman) */
@@ -273,8 +277,10 @@ class Model implements CompiledModel {
     this.dims = { ...dims };
     const $B = maxBatch;
     const $D_T = unit(dims, "T", 1);
-    this.params = new F(12 + 16 + 4 + 4 + 1);
-    this.grads = new F(12 + 16 + 4 + 4 + 1);
+    const $f = floatBuffers(F, [12 + 16 + 4 + 4 + 1, 12 + 16 + 4 + 4 + 1, $B * $D_T, $B * $D_T, $B * ($D_T * 4), Math.max($B * $D_T, $D_T * ($B * 4)), Math.max($B * $D_T, $D_T * ($B * 4)), $B * $D_T, $B, ($D_T + 1) * ($B * 4), $D_T * ($B * 4), Math.max($B * 4, $B * $D_T), Math.max($B * 4, $B * $D_T), $B * 4, $D_T * ($B * 4), $B, $B * 4, $B * 4]);
+    this.params = $f[0]!;
+    this.$loops = loopKernels(LOOPS, this.params);
+    this.grads = $f[1]!;
     this.h_W = this.params.subarray(0, 12);
     this.dh_W = this.grads.subarray(0, 12);
     this.U = this.params.subarray(12, 12 + 16);
@@ -285,27 +291,28 @@ class Model implements CompiledModel {
     this.dp_dense_W = this.grads.subarray(32, 32 + 4);
     this.p_dense_b = this.params.subarray(36, 36 + 1);
     this.dp_dense_b = this.grads.subarray(36, 36 + 1);
-    this.in_x = new Int32Array($B * $D_T);
-    this.in_y = new F($B * $D_T);
-    this.h = new F($B * ($D_T * 4));
-    this.matmul = new F($B * $D_T);
-    this.add = new F($B * $D_T);
-    this.p = new F($B * $D_T);
-    this.mse = new F($B);
-    this.h_h = new F(($D_T + 1) * ($B * 4));
-    this.z_in = new F($D_T * ($B * 4));
-    this.matmul_2 = new F($B * 4);
-    this.matmul_3 = new F($B * 4);
-    this.h_next = new F($D_T * ($B * 4));
-    this.dh = new F($B * ($D_T * 4));
-    this.dmatmul = new F($B * $D_T);
-    this.dadd = new F($B * $D_T);
-    this.dmse = new F($B);
-    this.dh_h_carry = new F($B * 4);
-    this.dz_in = new F($D_T * ($B * 4));
-    this.dh_2 = new F($B * 4);
-    this.dmatmul_2 = new F($B * 4);
-    this.dmatmul_3 = new F($D_T * ($B * 4));
+    this.in_x = new Int32Array($f[2]!.buffer, $f[2]!.byteOffset, $B * $D_T);
+    this.in_y = $f[3]!;
+    this.h = $f[4]!;
+    this.matmul = $f[5]!;
+    this.add = $f[6]!;
+    this.p = $f[7]!;
+    this.mse = $f[8]!;
+    this.h_h = $f[9]!;
+    this.z_in = $f[10]!;
+    this.matmul_2 = $f[11]!;
+    this.matmul_3 = $f[12]!;
+    this.add_3 = $f[13]!;
+    this.h_next = $f[14]!;
+    this.dh = $f[10]!; // the memory of z_in: that one is the forward pass's only, this one the backward pass's
+    this.dmatmul = $f[11]!; // the memory of matmul_2: that one is the forward pass's only, this one the backward pass's
+    this.dadd = $f[12]!; // the memory of matmul_3: that one is the forward pass's only, this one the backward pass's
+    this.dmse = $f[15]!;
+    this.dh_h_carry = $f[13]!; // the memory of add_3: that one is the forward pass's only, this one the backward pass's
+    this.dz_in = $f[5]!; // the memory of matmul: that one is the forward pass's only, this one the backward pass's
+    this.dh_2 = $f[16]!;
+    this.dmatmul_2 = $f[17]!;
+    this.dmatmul_3 = $f[6]!; // the memory of add: that one is the forward pass's only, this one the backward pass's
     this.layout["h.W"] = { offset: 0, size: 12, shape: [4, 3] };
     this.layout["h.U"] = { offset: 12, size: 16, shape: [4, 4] };
     this.layout["h.b"] = { offset: 28, size: 4, shape: [4] };
@@ -354,59 +361,84 @@ class Model implements CompiledModel {
         this.h_h.set($given.subarray(0, $B * 4));
       }
       else {
-        {
-          const h_h = this.h_h;
-          const $p0_0 = 0;
-          for (let $i0 = 0; $i0 < $B * 4; $i0++) {
-            const $p0_1 = $p0_0 + $i0;
-            h_h[$p0_1] = 0;
+        if (this.$loops !== undefined) this.$loops.l0!($B * 4, this.h_h.byteOffset);
+        else {
+          {
+            const h_h = this.h_h;
+            const $p0_0 = 0;
+            for (let $i0 = 0; $i0 < $B * 4; $i0++) {
+              const $p0_1 = $p0_0 + $i0;
+              h_h[$p0_1] = 0;
+            }
           }
         }
       }
     }
     // matmul: the input's product for every step at once, before the loop: W's column of each token (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-    {
-      const z_in = this.z_in, h_W = this.h_W, in_x = this.in_x;
-      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
-      for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
-        const $p0_1 = $p0_0 + $i0 * 4, $p1_1 = $p1_0, $p2_1 = $p2_0 + $i0;
-        for (let $i1 = 0; $i1 < 4; $i1++) {
-          const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1 * 3, $p2_2 = $p2_1;
-          z_in[$p0_2] = h_W[$p1_2 + in_x[$p2_2]];
+    if (this.$loops !== undefined) this.$loops.l1!($B * $D_T, this.z_in.byteOffset, this.h_W.byteOffset, this.in_x.byteOffset);
+    else {
+      {
+        const z_in = this.z_in, h_W = this.h_W, in_x = this.in_x;
+        const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
+        for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
+          const $p0_1 = $p0_0 + $i0 * 4, $p1_1 = $p1_0, $p2_1 = $p2_0 + $i0;
+          for (let $i1 = 0; $i1 < 4; $i1++) {
+            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1 * 3, $p2_2 = $p2_1;
+            z_in[$p0_2] = h_W[$p1_2 + in_x[$p2_2]];
+          }
         }
       }
     }
     for (let $k = 0; $k < $D_T; $k++) {
       const $t = $k;
       // matmul: matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-      {
-        const matmul_2 = this.matmul_2, z_in = this.z_in;
-        const $p0_0 = 0, $p1_0 = $t * 4;
-        for (let $i0 = 0; $i0 < $B; $i0++) {
-          const $p0_1 = $p0_0 + $i0 * 4, $p1_1 = $p1_0 + $i0 * ($D_T * 4);
-          for (let $i1 = 0; $i1 < 4; $i1++) {
-            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1;
-            matmul_2[$p0_2] = z_in[$p1_2];
+      if (this.$loops !== undefined) this.$loops.l2!($B, this.matmul_2.byteOffset, this.z_in.byteOffset + ($t * 4) * 4, $D_T * 4);
+      else {
+        {
+          const matmul_2 = this.matmul_2, z_in = this.z_in;
+          const $p0_0 = 0, $p1_0 = $t * 4;
+          for (let $i0 = 0; $i0 < $B; $i0++) {
+            const $p0_1 = $p0_0 + $i0 * 4, $p1_1 = $p1_0 + $i0 * ($D_T * 4);
+            for (let $i1 = 0; $i1 < 4; $i1++) {
+              const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1;
+              matmul_2[$p0_2] = z_in[$p1_2];
+            }
           }
         }
       }
       // matmul: matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
       gemm($B, 4, 4, this.h_h, $k * ($B * 4), 4, false, this.U, 0, 4, true, this.matmul_3, 0, 4, false);
-      {
-        const matmul_2 = this.matmul_2, matmul_3 = this.matmul_3, h_b = this.h_b, h_next = this.h_next, h = this.h, h_h = this.h_h;
-        const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0, $p3_0 = $k * ($B * 4), $p4_0 = $t * 4, $p5_0 = ($k + 1) * ($B * 4);
-        for (let $i0 = 0; $i0 < $B; $i0++) {
-          const $p0_1 = $p0_0 + $i0 * 4, $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0, $p3_1 = $p3_0 + $i0 * 4, $p4_1 = $p4_0 + $i0 * ($D_T * 4), $p5_1 = $p5_0 + $i0 * 4;
-          for (let $i1 = 0; $i1 < 4; $i1++) {
-            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1, $p4_2 = $p4_1 + $i1, $p5_2 = $p5_1 + $i1;
-            // add: add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-            let add_2 = (matmul_2[$p0_2] + matmul_3[$p1_2]);
-            // add: add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-            let add_3 = (add_2 + h_b[$p2_2]);
-            // h': tanh (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-            h_next[$p3_2] = Math.tanh(add_3);
-            h[$p4_2] = h_next[$p3_2];
-            h_h[$p5_2] = h_next[$p3_2];
+      if (this.$loops !== undefined) this.$loops.l3!($B, this.matmul_2.byteOffset, this.matmul_3.byteOffset, this.add_3.byteOffset, this.h_b.byteOffset);
+      else {
+        {
+          const matmul_2 = this.matmul_2, matmul_3 = this.matmul_3, add_3 = this.add_3, h_b = this.h_b;
+          const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0, $p3_0 = 0;
+          for (let $i0 = 0; $i0 < $B; $i0++) {
+            const $p0_1 = $p0_0 + $i0 * 4, $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4, $p3_1 = $p3_0;
+            for (let $i1 = 0; $i1 < 4; $i1++) {
+              const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1;
+              // add: add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+              let add_2 = (matmul_2[$p0_2] + matmul_3[$p1_2]);
+              // add: add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+              add_3[$p2_2] = (add_2 + h_b[$p3_2]);
+            }
+          }
+        }
+      }
+      // h': tanh (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+      vmath("tanh", 1, $B * 4, this.add_3, 0, 0, this.h_next, $k * ($B * 4), 0);
+      if (this.$loops !== undefined) this.$loops.l4!($B, this.h.byteOffset + ($t * 4) * 4, this.h_next.byteOffset + ($k * ($B * 4)) * 4, this.h_h.byteOffset + (($k + 1) * ($B * 4)) * 4, $D_T * 4);
+      else {
+        {
+          const h = this.h, h_next = this.h_next, h_h = this.h_h;
+          const $p0_0 = $t * 4, $p1_0 = $k * ($B * 4), $p2_0 = ($k + 1) * ($B * 4);
+          for (let $i0 = 0; $i0 < $B; $i0++) {
+            const $p0_1 = $p0_0 + $i0 * ($D_T * 4), $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4;
+            for (let $i1 = 0; $i1 < 4; $i1++) {
+              const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1;
+              h[$p0_2] = h_next[$p1_2];
+              h_h[$p2_2] = h_next[$p1_2];
+            }
           }
         }
       }
@@ -414,33 +446,32 @@ class Model implements CompiledModel {
     // matmul: matmul (std/dense.seq:8: out W @ x + b)
     gemm($B * $D_T, 1, 4, this.h, 0, 4, false, this.p_dense_W, 0, 4, true, this.matmul, 0, 1, false);
     // add: add (std/dense.seq:8: out W @ x + b)
-    {
-      const add = this.add, matmul = this.matmul, p_dense_b = this.p_dense_b;
-      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
-      for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
-        const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0, $p2_1 = $p2_0;
-        add[$p0_1] = (matmul[$p1_1] + p_dense_b[$p2_1]);
+    if (this.$loops !== undefined) this.$loops.l5!($B * $D_T, this.add.byteOffset, this.matmul.byteOffset, this.p_dense_b.byteOffset);
+    else {
+      {
+        const add = this.add, matmul = this.matmul, p_dense_b = this.p_dense_b;
+        const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
+        for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
+          const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0, $p2_1 = $p2_0;
+          add[$p0_1] = (matmul[$p1_1] + p_dense_b[$p2_1]);
+        }
       }
     }
     // p: sigmoid (specs/ab_recognizer.seq:16: p = sigmoid(dense<1>(h))  # maps over T -> [T, 1])
-    {
-      const p = this.p, add = this.add;
-      const $p0_0 = 0, $p1_0 = 0;
-      for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
-        const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0;
-        p[$p0_1] = (1 / (1 + Math.exp(-add[$p1_1])));
-      }
-    }
+    vmath("sigmoid", 1, $B * $D_T, this.add, 0, 0, this.p, 0, 0);
     // mse: mse (specs/ab_recognizer.seq:17: loss mse(p, y)  # 1/2 sum_t sum_i (p - y)^2)
     this.mse.fill(0, 0, $B);
-    {
-      const mse = this.mse, p = this.p, in_y = this.in_y;
-      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
-      for (let $i0 = 0; $i0 < $B; $i0++) {
-        const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0 * $D_T, $p2_1 = $p2_0 + $i0 * $D_T;
-        for (let $i1 = 0; $i1 < $D_T; $i1++) {
-          const $p0_2 = $p0_1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1;
-          mse[$p0_2] += (0.5 * ((p[$p1_2] - in_y[$p2_2]) * (p[$p1_2] - in_y[$p2_2])));
+    if (this.$loops !== undefined) this.$loops.l6!($B, $D_T, this.mse.byteOffset, this.p.byteOffset, this.in_y.byteOffset, $D_T, $D_T);
+    else {
+      {
+        const mse = this.mse, p = this.p, in_y = this.in_y;
+        const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
+        for (let $i0 = 0; $i0 < $B; $i0++) {
+          const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0 * $D_T, $p2_1 = $p2_0 + $i0 * $D_T;
+          for (let $i1 = 0; $i1 < $D_T; $i1++) {
+            const $p0_2 = $p0_1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1;
+            mse[$p0_2] += (0.5 * ((p[$p1_2] - in_y[$p2_2]) * (p[$p1_2] - in_y[$p2_2])));
+          }
         }
       }
     }
@@ -468,28 +499,34 @@ class Model implements CompiledModel {
         dmse[$p0_1] = (1 / ($B));
       }
     }
-    {
-      const dmse = this.dmse, p = this.p, in_y = this.in_y, dadd = this.dadd;
-      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0, $p3_0 = 0;
-      for (let $i0 = 0; $i0 < $B; $i0++) {
-        const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0 * $D_T, $p2_1 = $p2_0 + $i0 * $D_T, $p3_1 = $p3_0 + $i0 * $D_T;
-        for (let $i1 = 0; $i1 < $D_T; $i1++) {
-          const $p0_2 = $p0_1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1;
-          // d mse: adjoint of mse (specs/ab_recognizer.seq:17: loss mse(p, y)  # 1/2 sum_t sum_i (p - y)^2)
-          let dp = (dmse[$p0_2] * (p[$p1_2] - in_y[$p2_2]));
-          // d p: adjoint of sigmoid (specs/ab_recognizer.seq:16: p = sigmoid(dense<1>(h))  # maps over T -> [T, 1])
-          dadd[$p3_2] = (dp * (p[$p1_2] * (1 - p[$p1_2])));
+    if (this.$loops !== undefined) this.$loops.l7!($B, $D_T, this.dmse.byteOffset, this.p.byteOffset, this.in_y.byteOffset, this.dadd.byteOffset, $D_T, $D_T, $D_T);
+    else {
+      {
+        const dmse = this.dmse, p = this.p, in_y = this.in_y, dadd = this.dadd;
+        const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0, $p3_0 = 0;
+        for (let $i0 = 0; $i0 < $B; $i0++) {
+          const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0 * $D_T, $p2_1 = $p2_0 + $i0 * $D_T, $p3_1 = $p3_0 + $i0 * $D_T;
+          for (let $i1 = 0; $i1 < $D_T; $i1++) {
+            const $p0_2 = $p0_1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1;
+            // d mse: adjoint of mse (specs/ab_recognizer.seq:17: loss mse(p, y)  # 1/2 sum_t sum_i (p - y)^2)
+            let dp = (dmse[$p0_2] * (p[$p1_2] - in_y[$p2_2]));
+            // d p: adjoint of sigmoid (specs/ab_recognizer.seq:16: p = sigmoid(dense<1>(h))  # maps over T -> [T, 1])
+            dadd[$p3_2] = (dp * (p[$p1_2] * (1 - p[$p1_2])));
+          }
         }
       }
     }
-    {
-      const dmatmul = this.dmatmul, dadd = this.dadd, dp_dense_b = this.dp_dense_b;
-      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
-      for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
-        const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0, $p2_1 = $p2_0;
-        // d add: adjoint of add (std/dense.seq:8: out W @ x + b)
-        dmatmul[$p0_1] = dadd[$p1_1];
-        dp_dense_b[$p2_1] += dadd[$p1_1];
+    if (this.$loops !== undefined) this.$loops.l8!($B * $D_T, this.dmatmul.byteOffset, this.dadd.byteOffset, this.dp_dense_b.byteOffset);
+    else {
+      {
+        const dmatmul = this.dmatmul, dadd = this.dadd, dp_dense_b = this.dp_dense_b;
+        const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
+        for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
+          const $p0_1 = $p0_0 + $i0, $p1_1 = $p1_0 + $i0, $p2_1 = $p2_0;
+          // d add: adjoint of add (std/dense.seq:8: out W @ x + b)
+          dmatmul[$p0_1] = dadd[$p1_1];
+          dp_dense_b[$p2_1] += dadd[$p1_1];
+        }
       }
     }
     // d matmul: adjoint of matmul (std/dense.seq:8: out W @ x + b)
@@ -500,51 +537,60 @@ class Model implements CompiledModel {
     for (let $k = $D_T - 1; $k >= 0; $k--) {
       const $t = $k;
       this.dh_2.fill(0, 0, $B * 4);
-      {
-        const dh = this.dh, dh_h_carry = this.dh_h_carry, h_next = this.h_next, dh_b = this.dh_b, dmatmul_2 = this.dmatmul_2, dmatmul_3 = this.dmatmul_3;
-        const $p0_0 = $t * 4, $p1_0 = 0, $p2_0 = $k * ($B * 4), $p3_0 = 0, $p4_0 = 0, $p5_0 = $k * ($B * 4);
-        for (let $i0 = 0; $i0 < $B; $i0++) {
-          const $p0_1 = $p0_0 + $i0 * ($D_T * 4), $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4, $p3_1 = $p3_0, $p4_1 = $p4_0 + $i0 * 4, $p5_1 = $p5_0 + $i0 * 4;
-          for (let $i1 = 0; $i1 < 4; $i1++) {
-            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1, $p4_2 = $p4_1 + $i1, $p5_2 = $p5_1 + $i1;
-            let dh_next = dh[$p0_2];
-            dh_next += dh_h_carry[$p1_2];
-            // d h': adjoint of tanh (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-            let dadd_3 = (dh_next * (1 - (h_next[$p2_2] * h_next[$p2_2])));
-            // d add: adjoint of add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-            let dadd_2 = dadd_3;
-            dh_b[$p3_2] += dadd_3;
-            // d add: adjoint of add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-            dmatmul_2[$p4_2] = dadd_2;
-            dmatmul_3[$p5_2] = dadd_2;
+      if (this.$loops !== undefined) this.$loops.l9!($B, this.dh.byteOffset + ($t * 4) * 4, this.dh_h_carry.byteOffset, this.h_next.byteOffset + ($k * ($B * 4)) * 4, this.dh_b.byteOffset, this.dmatmul_2.byteOffset, this.dmatmul_3.byteOffset + ($k * ($B * 4)) * 4, $D_T * 4);
+      else {
+        {
+          const dh = this.dh, dh_h_carry = this.dh_h_carry, h_next = this.h_next, dh_b = this.dh_b, dmatmul_2 = this.dmatmul_2, dmatmul_3 = this.dmatmul_3;
+          const $p0_0 = $t * 4, $p1_0 = 0, $p2_0 = $k * ($B * 4), $p3_0 = 0, $p4_0 = 0, $p5_0 = $k * ($B * 4);
+          for (let $i0 = 0; $i0 < $B; $i0++) {
+            const $p0_1 = $p0_0 + $i0 * ($D_T * 4), $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4, $p3_1 = $p3_0, $p4_1 = $p4_0 + $i0 * 4, $p5_1 = $p5_0 + $i0 * 4;
+            for (let $i1 = 0; $i1 < 4; $i1++) {
+              const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1, $p4_2 = $p4_1 + $i1, $p5_2 = $p5_1 + $i1;
+              let dh_next = dh[$p0_2];
+              dh_next += dh_h_carry[$p1_2];
+              // d h': adjoint of tanh (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+              let dadd_3 = (dh_next * (1 - (h_next[$p2_2] * h_next[$p2_2])));
+              // d add: adjoint of add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+              let dadd_2 = dadd_3;
+              dh_b[$p3_2] += dadd_3;
+              // d add: adjoint of add (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+              dmatmul_2[$p4_2] = dadd_2;
+              dmatmul_3[$p5_2] = dadd_2;
+            }
           }
         }
       }
       // d matmul: adjoint of matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
       gemm($B, 4, 4, this.dmatmul_3, $k * ($B * 4), 4, false, this.U, 0, 4, false, this.dh_2, 0, 4, true);
-      {
-        const dz_in = this.dz_in, dmatmul_2 = this.dmatmul_2, dh_h_carry = this.dh_h_carry, dh_2 = this.dh_2;
-        const $p0_0 = $t * 4, $p1_0 = 0, $p2_0 = 0, $p3_0 = 0;
-        for (let $i0 = 0; $i0 < $B; $i0++) {
-          const $p0_1 = $p0_0 + $i0 * ($D_T * 4), $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4, $p3_1 = $p3_0 + $i0 * 4;
-          for (let $i1 = 0; $i1 < 4; $i1++) {
-            const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1;
-            // d matmul: adjoint of matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-            dz_in[$p0_2] = dmatmul_2[$p1_2];
-            dh_h_carry[$p2_2] = dh_2[$p3_2];
+      if (this.$loops !== undefined) this.$loops.l10!($B, this.dz_in.byteOffset + ($t * 4) * 4, this.dmatmul_2.byteOffset, this.dh_h_carry.byteOffset, this.dh_2.byteOffset, $D_T * 4);
+      else {
+        {
+          const dz_in = this.dz_in, dmatmul_2 = this.dmatmul_2, dh_h_carry = this.dh_h_carry, dh_2 = this.dh_2;
+          const $p0_0 = $t * 4, $p1_0 = 0, $p2_0 = 0, $p3_0 = 0;
+          for (let $i0 = 0; $i0 < $B; $i0++) {
+            const $p0_1 = $p0_0 + $i0 * ($D_T * 4), $p1_1 = $p1_0 + $i0 * 4, $p2_1 = $p2_0 + $i0 * 4, $p3_1 = $p3_0 + $i0 * 4;
+            for (let $i1 = 0; $i1 < 4; $i1++) {
+              const $p0_2 = $p0_1 + $i1, $p1_2 = $p1_1 + $i1, $p2_2 = $p2_1 + $i1, $p3_2 = $p3_1 + $i1;
+              // d matmul: adjoint of matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
+              dz_in[$p0_2] = dmatmul_2[$p1_2];
+              dh_h_carry[$p2_2] = dh_2[$p3_2];
+            }
           }
         }
       }
     }
     // d matmul: the gradient of the hoisted product, each token's column at once
-    {
-      const dh_W = this.dh_W, in_x = this.in_x, dz_in = this.dz_in;
-      const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
-      for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
-        const $p0_1 = $p0_0, $p1_1 = $p1_0 + $i0, $p2_1 = $p2_0 + $i0 * 4;
-        for (let $i1 = 0; $i1 < 4; $i1++) {
-          const $p0_2 = $p0_1 + $i1 * 3, $p1_2 = $p1_1, $p2_2 = $p2_1 + $i1;
-          dh_W[$p0_2 + in_x[$p1_2]] += dz_in[$p2_2];
+    if (this.$loops !== undefined) this.$loops.l11!($B * $D_T, this.dh_W.byteOffset, this.in_x.byteOffset, this.dz_in.byteOffset);
+    else {
+      {
+        const dh_W = this.dh_W, in_x = this.in_x, dz_in = this.dz_in;
+        const $p0_0 = 0, $p1_0 = 0, $p2_0 = 0;
+        for (let $i0 = 0; $i0 < $B * $D_T; $i0++) {
+          const $p0_1 = $p0_0, $p1_1 = $p1_0 + $i0, $p2_1 = $p2_0 + $i0 * 4;
+          for (let $i1 = 0; $i1 < 4; $i1++) {
+            const $p0_2 = $p0_1 + $i1 * 3, $p1_2 = $p1_1, $p2_2 = $p2_1 + $i1;
+            dh_W[$p0_2 + in_x[$p1_2]] += dz_in[$p2_2];
+          }
         }
       }
     }
@@ -591,3 +637,7 @@ class Model implements CompiledModel {
     };
   }
 }
+
+/** The WebAssembly module of the loops above (this.$loops.l0, l1, ...: src/backends/ts/loops-wasm.ts), base64. */
+const LOOPS =
+  "AGFzbQEAAAABPwdgAn9/AGAEf39/fwBgBX9/f39/AGAHf39/f39/fwBgCX9/f39/f39/fwBgCH9/f39/f39/AGAGf39/f39/AAINAQFtBm1lbW9yeQIAAAMNDAABAQICAQMEAQUGAQc/DAJsMAAAAmwxAAECbDIAAgJsMwADAmw0AAQCbDUABQJsNgAGAmw3AAcCbDgACAJsOQAJA2wxMAAKA2wxMQALCscODDwCA38BfCAAIQMCQCADRQ0AA0AgASECIAIhBCAERAAAAAAAAAAAtjgCACABQQRqIQEgA0EBayIDDQALCwuRAQIJfwF8IAAhCgJAIApFDQADQCABIQQgAiEFIAMhBkEEIQsCQCALRQ0AA0AgBCEHIAUhCCAGIQkgByEMIAwgCCAJKAIAQQRsaioCALu2OAIAIARBBGohBCAFQQxqIQUgBkEAaiEGIAtBAWsiCw0ACwsgAUEQaiEBIAJBAGohAiADQQRqIQMgCkEBayIKDQALCwt1Agd/AXwgACEIAkAgCEUNAANAIAEhBCACIQVBBCEJAkAgCUUNAANAIAQhBiAFIQcgBiEKIAogByoCALu2OAIAIARBBGohBCAFQQRqIQUgCUEBayIJDQALCyABQRBqIQEgAiADQQJ0aiECIAhBAWsiCA0ACwsLsAECC38CfCAAIQ0CQCANRQ0AA0AgASEFIAIhBiADIQcgBCEIQQQhDgJAIA5FDQADQCAFIQkgBiEKIAchCyAIIQwgCSoCALsgCioCALugIRAgCyEPIA8gECAMKgIAu6C2OAIAIAVBBGohBSAGQQRqIQYgB0EEaiEHIAhBBGohCCAOQQFrIg4NAAsLIAFBEGohASACQRBqIQIgA0EQaiEDIARBAGohBCANQQFrIg0NAAsLC5sBAgl/AXwgACELAkAgC0UNAANAIAEhBSACIQYgAyEHQQQhDAJAIAxFDQADQCAFIQggBiEJIAchCiAIIQ0gDSAJKgIAu7Y4AgAgCiENIA0gCSoCALu2OAIAIAVBBGohBSAGQQRqIQYgB0EEaiEHIAxBAWsiDA0ACwsgASAEQQJ0aiEBIAJBEGohAiADQRBqIQMgC0EBayILDQALCwtWAgV/AXwgACEHAkAgB0UNAANAIAEhBCACIQUgAyEGIAQhCCAIIAUqAgC7IAYqAgC7oLY4AgAgAUEEaiEBIAJBBGohAiADQQBqIQMgB0EBayIHDQALCwu0AQIJfwF8IAAhDQJAIA1FDQADQCACIQcgAyEIIAQhCSABIQ4CQCAORQ0AA0AgByEKIAghCyAJIQwgCiEPIA8gDyoCALtEAAAAAAAA4D8gCyoCALsgDCoCALuhIAsqAgC7IAwqAgC7oaKioLY4AgAgB0EAaiEHIAhBBGohCCAJQQRqIQkgDkEBayIODQALCyACQQRqIQIgAyAFQQJ0aiEDIAQgBkECdGohBCANQQFrIg0NAAsLC9EBAgt/AnwgACERAkAgEUUNAANAIAIhCSADIQogBCELIAUhDCABIRICQCASRQ0AA0AgCSENIAohDiALIQ8gDCEQIA0qAgC7IA4qAgC7IA8qAgC7oaIhFCAQIRMgEyAUIA4qAgC7RAAAAAAAAPA/IA4qAgC7oaKitjgCACAJQQBqIQkgCkEEaiEKIAtBBGohCyAMQQRqIQwgEkEBayISDQALCyACQQRqIQIgAyAGQQJ0aiEDIAQgB0ECdGohBCAFIAhBAnRqIQUgEUEBayIRDQALCwtmAgV/AXwgACEHAkAgB0UNAANAIAEhBCACIQUgAyEGIAQhCCAIIAUqAgC7tjgCACAGIQggCCAIKgIAuyAFKgIAu6C2OAIAIAFBBGohASACQQRqIQIgA0EAaiEDIAdBAWsiBw0ACwsLmwICD38EfCAAIRQCQCAURQ0AA0AgASEIIAIhCSADIQogBCELIAUhDCAGIQ1BBCEVAkAgFUUNAANAIAghDiAJIQ8gCiEQIAshESAMIRIgDSETIA4qAgC7IRcgFyAPKgIAu6AhFyAXRAAAAAAAAPA/IBAqAgC7IBAqAgC7oqGiIRggGCEZIBEhFiAWIBYqAgC7IBigtjgCACASIRYgFiAZtjgCACATIRYgFiAZtjgCACAIQQRqIQggCUEEaiEJIApBBGohCiALQQRqIQsgDEEEaiEMIA1BBGohDSAVQQFrIhUNAAsLIAEgB0ECdGohASACQRBqIQIgA0EQaiEDIARBAGohBCAFQRBqIQUgBkEQaiEGIBRBAWsiFA0ACwsLsQECC38BfCAAIQ4CQCAORQ0AA0AgASEGIAIhByADIQggBCEJQQQhDwJAIA9FDQADQCAGIQogByELIAghDCAJIQ0gCiEQIBAgCyoCALu2OAIAIAwhECAQIA0qAgC7tjgCACAGQQRqIQYgB0EEaiEHIAhBBGohCCAJQQRqIQkgD0EBayIPDQALCyABIAVBAnRqIQEgAkEQaiECIANBEGohAyAEQRBqIQQgDkEBayIODQALCwuYAQIJfwF8IAAhCgJAIApFDQADQCABIQQgAiEFIAMhBkEEIQsCQCALRQ0AA0AgBCEHIAUhCCAGIQkgByAIKAIAQQRsaiEMIAwgDCoCALsgCSoCALugtjgCACAEQQxqIQQgBUEAaiEFIAZBBGohBiALQQFrIgsNAAsLIAFBAGohASACQQRqIQIgA0EQaiEDIApBAWsiCg0ACwsL";

@@ -1,0 +1,371 @@
+/**
+ * An f32 model's elementwise loops as WebAssembly: each map, or fused run of
+ * maps, whose expression this module can write becomes one function of a
+ * module that model.ts embeds (base64) and instantiates on the memory of its
+ * float buffers (gemm.ts's floatBuffers, loopKernels). The function walks the
+ * same loop nest as the JavaScript it replaces: extents and the strides that
+ * are not constants are its parameters, the views' byte addresses too, and
+ * model.ts passes them from the same size expressions. Arithmetic is in f64
+ * with f32 loads and stores, as JavaScript computes over Float32Arrays, so the
+ * results are the JavaScript loop's, bit for bit (`Math.max` and f64.max agree,
+ * NaN and signed zeros included).
+ *
+ * Views may gather (an int32 view's value, scaled, added to the address:
+ * one_hot(x) @ W as W's columns, its gradient scattered into them). Loops it
+ * cannot write stay JavaScript (the caller prints both, the JavaScript for
+ * where WebAssembly is missing): the index or a size in the expression, and
+ * functions WebAssembly has no instruction for (exp, log, tanh, ...: `vmath`
+ * takes the common ones).
+ *
+ * Pure: bytes from statements, no I/O; the encoding is the WebAssembly 1.0
+ * binary format, only the few sections and instructions used here.
+ */
+import type { BufId, E, Scalar } from "../../kernel/program.js";
+import { sizeValue } from "../../kernel/program.js";
+
+/** A view of a loop as this module takes it: its buffer's element strides per axis (outermost first). */
+export interface LoopView {
+  buf: BufId;
+  strides: E[];
+}
+
+/**
+ * An operand: a variable of the body, or a view's element, plus (gather) `scale` times the int32 that
+ * another view (of an int buffer) holds there.
+ */
+export type LoopRef = { local: number } | { view: number; gather?: { view: number; scale: E } };
+
+/** One statement of a loop's body: out (=, +=, max=) expr; a local's out is a variable. */
+export interface LoopMap {
+  out: LoopRef;
+  mode: "set" | "add" | "max";
+  expr: Scalar;
+  /** The operands of expr (Scalar `in` i). */
+  ins: LoopRef[];
+}
+
+export interface LoopNest {
+  exts: E[];
+  views: LoopView[];
+  maps: LoopMap[];
+  locals: number;
+}
+
+/** What a call passes, in order: each extent that is not a constant, each view's address, each stride that is not a constant (view-major), each gather scale that is not a constant (in the order of the maps' operands). */
+export interface LoopParams {
+  exts: number[];
+  strides: [view: number, axis: number][];
+  scales: E[];
+}
+
+const BINARY: Record<string, number> = { add: 0xa0, sub: 0xa1, mul: 0xa2, div: 0xa3, min: 0xa4, max: 0xa5 };
+const UNARY: Record<string, number> = { neg: 0x9a, abs: 0x99, sqrt: 0x9f };
+const COMPARE: Record<string, number> = { eq: 0x61, lt: 0x63, gt: 0x64, le: 0x65, ge: 0x66 };
+
+/** Whether an expression is made of what this module writes. */
+export function writable(s: Scalar): boolean {
+  if (s.k === "in") return true;
+  if (s.k === "num") return true;
+  if (s.k !== "fn") return false;
+  if (s.f === "select") {
+    const [c] = s.args;
+    const cond = c!.k === "fn" && c!.f in COMPARE ? c!.args : [c!];
+    return [...cond, s.args[1]!, s.args[2]!].every(writable);
+  }
+  return (s.f in BINARY || s.f in UNARY || s.f in COMPARE) && s.args.every(writable);
+}
+
+// ------------------------------------------------------------------ encoding
+
+function uleb(n: number, out: number[]): void {
+  do {
+    let b = n & 0x7f;
+    n >>>= 7;
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+}
+
+function sleb(n: number, out: number[]): void {
+  for (;;) {
+    const b = n & 0x7f;
+    n >>= 7;
+    if ((n === 0 && (b & 0x40) === 0) || (n === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+function f64(v: number, out: number[]): void {
+  const bytes = new Uint8Array(new Float64Array([v]).buffer);
+  out.push(...bytes);
+}
+
+function section(id: number, body: number[], out: number[]): void {
+  out.push(id);
+  uleb(body.length, out);
+  out.push(...body);
+}
+
+function vec(items: number[][], out: number[]): void {
+  uleb(items.length, out);
+  for (const it of items) out.push(...it);
+}
+
+function name(s: string): number[] {
+  const out: number[] = [];
+  uleb(s.length, out);
+  for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i));
+  return out;
+}
+
+// ------------------------------------------------------------------ one loop nest
+
+const I32 = 0x7f;
+const F64 = 0x7c;
+const OP = {
+  block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d, select: 0x1b,
+  get: 0x20, set: 0x21, tee: 0x22, f32load: 0x2a, f32store: 0x38,
+  i32const: 0x41, f64const: 0x44, i32eqz: 0x45, i32add: 0x6a, i32sub: 0x6b,
+  f64ne: 0x62, promote: 0xbb, demote: 0xb6, fromI32: 0xb8,
+};
+
+/** The function of a loop nest: its parameter count, its body (locals and code), and what a call passes. */
+export function loopFunction(nest: LoopNest): { params: number; body: number[]; call: LoopParams } {
+  const L = nest.exts.length;
+  const V = nest.views.length;
+  const call: LoopParams = { exts: [], strides: [], scales: [] };
+  // Parameters: the non-constant extents, the views' addresses, the non-constant strides.
+  let next = 0;
+  const extAt = nest.exts.map((e, a) => (sizeValue(e) === undefined ? (call.exts.push(a), next++) : -1));
+  const baseAt = nest.views.map(() => next++);
+  const strideAt = nest.views.map((v, i) => v.strides.map((s, a) => (sizeValue(s) === undefined ? (call.strides.push([i, a]), next++) : -1)));
+  const scaleAt = new Map<LoopRef, number>();
+  for (const m of nest.maps) {
+    for (const r of [m.out, ...m.ins]) {
+      if ("view" in r && r.gather && sizeValue(r.gather.scale) === undefined) {
+        call.scales.push(r.gather.scale);
+        scaleAt.set(r, next++);
+      }
+    }
+  }
+  const params = next;
+  // Locals: a pointer per view and level below the first, a counter per level, a scratch address (i32); the body's f64 variables, a scratch f64.
+  const ptr = (v: number, level: number) => (level === 0 ? baseAt[v]! : params + (level - 1) * V + v);
+  const counter = (level: number) => params + L * V + level;
+  const address = params + L * V + L;
+  const variable = (i: number) => address + 1 + i;
+  const scratch = variable(nest.locals);
+  const code: number[] = [];
+  const get = (i: number) => (code.push(OP.get), uleb(i, code));
+  const set = (i: number) => (code.push(OP.set), uleb(i, code));
+  const i32 = (v: number) => (code.push(OP.i32const), sleb(v | 0, code));
+  /** A stride in bytes on the stack. */
+  const stride = (v: number, a: number) => {
+    const c = sizeValue(nest.views[v]!.strides[a]!);
+    if (c !== undefined) i32(c * 4);
+    else {
+      get(strideAt[v]![a]!);
+      i32(2);
+      code.push(0x74); // i32.shl: elements to bytes
+    }
+  };
+  /** The byte address of a view's element (gathered: plus scale times the index), on the stack. */
+  const at = (o: Extract<LoopRef, { view: number }>) => {
+    get(ptr(o.view, L));
+    if (!o.gather) return;
+    get(ptr(o.gather.view, L));
+    code.push(0x28, 2, 0); // i32.load: the index
+    const c = sizeValue(o.gather.scale);
+    if (c !== undefined) i32(c * 4);
+    else {
+      get(scaleAt.get(o)!);
+      i32(2);
+      code.push(0x74);
+    }
+    code.push(0x6c, OP.i32add); // i32.mul, then add to the view's address
+  };
+  const operand = (o: LoopRef) => {
+    if ("local" in o) get(variable(o.local));
+    else {
+      at(o);
+      code.push(OP.f32load, 2, 0, OP.promote);
+    }
+  };
+  const expr = (s: Scalar, ins: LoopMap["ins"]): void => {
+    if (s.k === "in") return operand(ins[s.i]!);
+    if (s.k === "num") {
+      code.push(OP.f64const);
+      return f64(s.v, code);
+    }
+    if (s.k !== "fn") throw new Error(`loops-wasm: cannot write ${s.k}`);
+    const [a, b, c] = s.args;
+    if (s.f === "select") {
+      // b where the condition holds, else c (both are pure: computing both is what JavaScript's ?: gives)
+      expr(b!, ins);
+      expr(c!, ins);
+      condition(a!, ins);
+      code.push(OP.select);
+      return;
+    }
+    if (s.f in COMPARE) {
+      condition(s, ins);
+      code.push(OP.fromI32);
+      return;
+    }
+    expr(a!, ins);
+    if (s.f in UNARY) return void code.push(UNARY[s.f]!);
+    expr(b!, ins);
+    code.push(BINARY[s.f]!);
+  };
+  /** An i32 condition: a comparison, or a value that is not 0. */
+  const condition = (s: Scalar, ins: LoopMap["ins"]) => {
+    if (s.k === "fn" && s.f in COMPARE) {
+      expr(s.args[0]!, ins);
+      expr(s.args[1]!, ins);
+      code.push(COMPARE[s.f]!);
+      return;
+    }
+    expr(s, ins);
+    code.push(OP.f64const);
+    f64(0, code);
+    code.push(OP.f64ne);
+  };
+  const body = () => {
+    for (const m of nest.maps) {
+      if ("local" in m.out) {
+        const x = variable(m.out.local);
+        if (m.mode === "add") get(x);
+        expr(m.expr, m.ins);
+        if (m.mode === "add") code.push(BINARY["add"]!);
+        if (m.mode === "max") throw new Error("loops-wasm: a variable is never max-ed into");
+        set(x);
+        continue;
+      }
+      at(m.out);
+      set(address);
+      const here = () => (get(address), code.push(OP.f32load, 2, 0, OP.promote));
+      if (m.mode === "max") {
+        // if (v > out) out = v
+        expr(m.expr, m.ins);
+        set(scratch);
+        get(scratch);
+        here();
+        code.push(COMPARE["gt"]!, OP.if, 0x40);
+        get(address);
+        get(scratch);
+        code.push(OP.demote, OP.f32store, 2, 0, OP.end);
+        continue;
+      }
+      get(address);
+      if (m.mode === "add") here();
+      expr(m.expr, m.ins);
+      if (m.mode === "add") code.push(BINARY["add"]!);
+      code.push(OP.demote, OP.f32store, 2, 0);
+    }
+  };
+  const level = (l: number) => {
+    if (l === L) return body();
+    const ext = sizeValue(nest.exts[l]!);
+    if (ext !== undefined) i32(ext);
+    else get(extAt[l]!);
+    set(counter(l));
+    code.push(OP.block, 0x40);
+    get(counter(l));
+    code.push(OP.i32eqz, OP.brIf, 0);
+    code.push(OP.loop, 0x40);
+    for (let v = 0; v < V; v++) {
+      get(ptr(v, l));
+      set(ptr(v, l + 1));
+    }
+    level(l + 1);
+    for (let v = 0; v < V; v++) {
+      get(ptr(v, l));
+      stride(v, l);
+      code.push(OP.i32add);
+      set(ptr(v, l));
+    }
+    get(counter(l));
+    i32(1);
+    code.push(OP.i32sub, OP.tee);
+    uleb(counter(l), code);
+    code.push(OP.brIf, 0, OP.end, OP.end);
+  };
+  level(0);
+  code.push(OP.end);
+  const locals: number[] = [];
+  const groups: number[][] = [];
+  const i32s = L * V + L + 1;
+  if (i32s > 0) {
+    const g: number[] = [];
+    uleb(i32s, g);
+    g.push(I32);
+    groups.push(g);
+  }
+  const g: number[] = [];
+  uleb(nest.locals + 1, g);
+  g.push(F64);
+  groups.push(g);
+  vec(groups, locals);
+  return { params, body: [...locals, ...code], call };
+}
+
+/** The module of several loop functions, exported as l0, l1, ...; it imports the memory as "m"."memory". */
+export function loopModule(fns: { params: number; body: number[] }[]): Uint8Array {
+  const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const arities = [...new Set(fns.map((f) => f.params))];
+  const types: number[][] = arities.map((n) => {
+    const t = [0x60];
+    uleb(n, t);
+    for (let i = 0; i < n; i++) t.push(I32);
+    t.push(0);
+    return t;
+  });
+  const typeSec: number[] = [];
+  vec(types, typeSec);
+  section(1, typeSec, out);
+  const importSec: number[] = [];
+  vec([[...name("m"), ...name("memory"), 0x02, 0x00, 0x00]], importSec);
+  section(2, importSec, out);
+  const funcSec: number[] = [];
+  vec(
+    fns.map((f) => {
+      const b: number[] = [];
+      uleb(arities.indexOf(f.params), b);
+      return b;
+    }),
+    funcSec,
+  );
+  section(3, funcSec, out);
+  const exportSec: number[] = [];
+  vec(
+    fns.map((_, i) => {
+      const b = [...name(`l${i}`), 0x00];
+      uleb(i, b);
+      return b;
+    }),
+    exportSec,
+  );
+  section(7, exportSec, out);
+  const codeSec: number[] = [];
+  vec(
+    fns.map((f) => {
+      const b: number[] = [];
+      uleb(f.body.length, b);
+      b.push(...f.body);
+      return b;
+    }),
+    codeSec,
+  );
+  section(10, codeSec, out);
+  return Uint8Array.from(out);
+}
+
+/** Bytes as base64 (btoa: Node and browsers alike). */
+export function base64(bytes: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
