@@ -186,7 +186,7 @@ describe.skipIf(skip !== "")(skip || "train.py of specs/ab_recognizer.seq", () =
     expect(got.seeds).toEqual([0, 7, -3, 2 ** 31 + 5].flatMap((s) => [0, 1, 99, 12345].map((k) => dropoutSeed(s, k))));
   });
 
-  it("bad data is one line with its place (exit 1); a bad flag or model directory is exit 2", () => {
+  it("bad data is one line with its place (exit 1); a bad flag, model directory or unwritable output is exit 2", () => {
     const bad = join(dir.dir, "bad.jsonl");
     writeFileSync(bad, '{"x": "AB", "y": [[0], [1]]}\n{"x": "AQ", "y": [[0]]}\n');
     const r = py([join(out, "train.py"), "--data", bad, "-o", join(dir.dir, "bad"), "--device", "cpu"]);
@@ -210,5 +210,9 @@ describe.skipIf(skip !== "")(skip || "train.py of specs/ab_recognizer.seq", () =
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/^train\.py: cannot read .*model\.json/m);
     noTraceback(missing);
+    const underFile = py([join(out, "train.py"), "--data", data, "-o", join(bad, "model")]);
+    expect(underFile.status).toBe(2);
+    expect(underFile.stderr).toMatch(/^train\.py: .*bad\.jsonl.*: not a directory$/m);
+    noTraceback(underFile);
   });
 });

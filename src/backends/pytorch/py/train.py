@@ -758,6 +758,11 @@ def main(argv):
     except Failure as e:
         print(str(e) if str(e).startswith(PROG) else f"{PROG}: {e}", file=sys.stderr)
         return e.code
+    except OSError as e:
+        # A file or directory the run cannot read or write (the output under a file, a read-only place, a full disk).
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"{PROG}: {where}{(e.strerror or str(e)).lower()}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
