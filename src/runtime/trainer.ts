@@ -35,7 +35,7 @@ import { checkTrainingMemory, DEFAULT_MAX_MEMORY_GB, maxMemoryOf } from "./memor
 import { checkModelFits, loadModel, lockModelDir, modelWeights, saveModel, savedVocabularies, setModelWeights, type SavedModel } from "./model-dir.js";
 import { DataError } from "./problems.js";
 import { textIds, Vocabulary } from "./vocab.js";
-import { TrainLog } from "./train-log.js";
+import { LogWriteError, TrainLog } from "./train-log.js";
 
 export type CreateModel = (dims: Dims, maxBatch: number) => CompiledModel;
 
@@ -397,7 +397,15 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
       err(`${PROG}: ${e.message}; training stopped. The last good weights (epoch ${good.epoch}${good.epoch === 0 ? ": the initial ones" : ""}) are saved in ${outDir}\nTry a smaller learning rate (--lr) or gradient clipping (--clip 5).\n`);
       unlock();
       return 1;
-    } else throw e;
+    }
+    if (e instanceof LogWriteError) {
+      // The weights are the user's work: saved where they are, then the log's failure is reported as any I/O error.
+      if (tty) out("\n");
+      save(model.params, epoch);
+      unlock();
+      throw new IoError(`${e.message}; training stopped, the weights so far are saved in ${outDir}`);
+    }
+    throw e;
   } finally {
     process.off("SIGINT", onSigint);
   }

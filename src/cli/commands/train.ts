@@ -14,7 +14,7 @@ import type { TrainerProgress } from "../../backends/tfjs/train.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import { specFiles, UserIoError } from "../io.js";
 import { ioReason } from "../../runtime/errors.js";
-import { TrainLog } from "../../runtime/train-log.js";
+import { LogWriteError, TrainLog } from "../../runtime/train-log.js";
 import { rateText } from "../../runtime/settings.js";
 import { compiledOrExit, type OutputOptions } from "../output.js";
 import { readingData } from "../data.js";
@@ -145,6 +145,13 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
     );
   };
   let good = await capture();
+  /** The end of the run (finished, stopped early, interrupted inside an epoch, or its log unwritable): saved where it is. */
+  const saveWhereItIs = async () => {
+    if (written && written.epoch === trainer.epoch && !trainer.midEpoch) return;
+    const now = await capture();
+    if (now) write(now);
+    else if (good && good !== written) write(good);
+  };
   let interrupted = false;
   // Ctrl-C: finish the batch, save and stop. A second Ctrl-C (no handler by then) stops at once, even inside
   // a long batch; a checkpoint is replaced whole or not at all, so the directory keeps a complete one.
@@ -196,16 +203,17 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
       unlock();
       return 1;
     }
+    if (e instanceof LogWriteError) {
+      // The weights are the user's work: saved where they are (--resume continues), then reported as any I/O error.
+      await saveWhereItIs();
+      unlock();
+      throw new UserIoError(`${e.message}; training stopped, the weights so far are saved in ${opts.out}`);
+    }
     throw e;
   } finally {
     process.off("SIGINT", onSigint);
   }
-  // The end of the run (finished, stopped early, or interrupted inside an epoch): save where it is.
-  if (!written || written.epoch !== trainer.epoch || trainer.midEpoch) {
-    const now = await capture();
-    if (now) write(now);
-    else if (good && good !== written) write(good);
-  }
+  await saveWhereItIs();
   trainer.dispose();
   model.dispose();
   unlock();
