@@ -24,8 +24,8 @@
 import { dropoutSeed, Rng } from "./init.js";
 import type { Buf, CompiledModel, Dims, ModelInfo, TrainDefaults } from "./model-api.js";
 import { applyWeightDecay, clipByGlobalNorm, createOptimizer } from "./optim.js";
-import { learningRate, LOG_WINDOW, OPTIMIZERS, parseSchedule, rateText, withOverrides, type LrSchedule, type OptimizerName } from "./settings.js";
-import { num, parseArgs, str, type OptKind, type ParsedArgs } from "./args.js";
+import { learningRate, LOG_WINDOW, rateText, withOverrides, type LrSchedule } from "./settings.js";
+import { num, parseArgs, str, TRAIN_FLAGS, trainFlags, type OptKind } from "./args.js";
 import { batchOf, carriedStates, maxDims, permutation, planBatches, validationSplit, windowDim, windowsOf } from "./batches.js";
 import { dataModelOf, formatOf, loadData, resolveVocabularies, shapeText, type DataField, type DataSet, type Examples, type ReadOptions } from "./data.js";
 import { DimTable } from "./dims.js";
@@ -141,50 +141,11 @@ const TRAIN_OPTIONS: Record<string, OptKind> = {
   data: "string",
   out: "string",
   init: "string",
-  epochs: "int",
-  batch: "int",
-  optimizer: "string",
-  lr: "number",
-  "lr-schedule": "string",
-  warmup: "int",
-  seed: "int",
-  clip: "number",
-  "weight-decay": "number",
-  bptt: "int",
-  validation: "number",
-  patience: "int",
+  ...TRAIN_FLAGS,
   "seq-length": "int",
-  "max-memory": "number",
   log: "string",
   quiet: "flag",
 };
-
-/** The run's settings: the spec's defaults overridden by the command line (an --optimizer other than the spec's starts from its defaults). */
-export function settingsOf(defaults: TrainDefaults, a: ParsedArgs): TrainDefaults {
-  const name = str(a, "optimizer");
-  if (name !== undefined && !OPTIMIZERS.includes(name as OptimizerName)) throw new UsageError(`--optimizer ${name}: use ${OPTIMIZERS.join(", ")}`);
-  const schedule = str(a, "lr-schedule");
-  let lrSchedule: LrSchedule | undefined;
-  try {
-    if (schedule !== undefined) lrSchedule = parseSchedule(schedule);
-  } catch (e) {
-    throw new UsageError(`--lr-schedule ${schedule}: ${(e as Error).message}`);
-  }
-  return withOverrides(defaults, {
-    ...(lrSchedule ? { lrSchedule } : {}),
-    warmup: num(a, "warmup", (n) => n >= 0, "a whole number >= 0"),
-    ...(name !== undefined ? { optimizer: name as OptimizerName } : {}),
-    lr: num(a, "lr", (n) => n > 0, "a number > 0"),
-    epochs: num(a, "epochs", (n) => n >= 0, "a whole number >= 0"),
-    batch: num(a, "batch", (n) => n >= 1, "a whole number >= 1"),
-    seed: num(a, "seed"),
-    clip: num(a, "clip", (n) => n >= 0, "a number >= 0"),
-    weightDecay: num(a, "weight-decay", (n) => n >= 0, "a number >= 0"),
-    bptt: num(a, "bptt", (n) => n >= 0, "a whole number >= 0"),
-    validation: num(a, "validation", (n) => n >= 0 && n < 1, "a fraction in [0, 1)"),
-    patience: num(a, "patience", (n) => n >= 0, "a whole number >= 0"),
-  });
-}
 
 /**
  * The training data, as `seqc train` loads it: text trained with truncated
@@ -245,7 +206,9 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   const a = parseArgs(argv, TRAIN_OPTIONS, { o: "out", q: "quiet" });
   const dataPath = str(a, "data");
   if (dataPath === undefined) throw new UsageError("--data FILE is required (the training data: .jsonl, .txt or .csv)");
-  const settings = settingsOf(info.settings, a);
+  // The spec's defaults overridden by the command line (an --optimizer other than the spec's starts from its defaults).
+  const flags = trainFlags(a);
+  const settings = withOverrides(info.settings, flags.overrides);
   const seqLength = num(a, "seq-length", (n) => n >= 1, "a whole number >= 1");
   const outDir = str(a, "out") ?? DEFAULT_OUT;
   const quiet = a.values.get("quiet") === true;
@@ -269,7 +232,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   // Refused before anything is allocated when its parameters alone would not fit.
   const units = dimsOf.unitsOf({ ...free, ...vocabDims });
   const paramCount = info.params.reduce((n, p) => n + p.shape.reduce((m, d) => m * (dimsOf.evaluate(d, units) ?? 1), 1), 0);
-  checkTrainingMemory(info.name, paramCount, info.precision === "f64" ? 8 : 4, settings.optimizer.name, maxMemoryOf(num(a, "max-memory")));
+  checkTrainingMemory(info.name, paramCount, info.precision === "f64" ? 8 : 4, settings.optimizer.name, maxMemoryOf(flags.maxMemory));
   const atom = settings.bptt > 0 ? windowDim(info, data) : undefined;
   // With truncated BPTT the model runs one window at a time: its buffers need the window's length, not the
   // examples' (a text laid out as streams has examples millions of steps long).

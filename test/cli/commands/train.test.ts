@@ -3,13 +3,15 @@
  * uninterrupted run, a non-finite loss stops with exit 1 and keeps the last good
  * checkpoint, Ctrl-C exits 130 leaving a checkpoint `seqc eval` reads and no
  * temporary files; an output it cannot write (a log in a missing folder, a
- * model directory onto or under a file) is refused before training, exit 2.
+ * model directory onto or under a file) is refused before training, exit 2;
+ * so is a bad flag value, with the emitted trainer's message.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { main } from "../../../src/cli/main.js";
 import { runSeqc } from "../../helpers/cli.js";
 import { parseLog } from "../../../src/runtime/train-log.js";
 
@@ -146,5 +148,41 @@ describe("seqc train: an output it cannot write is refused before training", () 
     }
     expect(readFileSync(join(d, "weights.bin")).equals(before)).toBe(true);
     expect(readFileSync(join(d, ".seqc-lock"), "utf8")).toBe(`${process.pid}\n`);
+  });
+});
+
+describe("seqc train: flag values", () => {
+  /** seqc's main in this process (bad flags stop it before any spec is read): its exit code and standard error. */
+  async function inProcess(argv: string[]): Promise<{ code: number; stderr: string }> {
+    let stderr = "";
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
+      stderr += String(s);
+      return true;
+    });
+    try {
+      return { code: await main(argv), stderr };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it("a bad value is exit 2 with the emitted trainer's message (runtime/args.ts trainFlags), before training", async () => {
+    const cases: [string[], string][] = [
+      [["--batch", "0"], "seqc: --batch 0: expected a whole number >= 1"],
+      [["--validation", "1"], "seqc: --validation 1: expected a fraction in [0, 1)"],
+      [["--lr", "abc"], 'seqc: --lr needs a number, not "abc"'],
+      [["--epochs", "-1"], "seqc: --epochs -1: expected a whole number >= 0"],
+      [["--warmup", "1.5"], "seqc: --warmup needs a whole number, not 1.5"],
+      [["--max-memory", "0"], "seqc: --max-memory 0: a number of GB > 0"],
+      [["--lr-schedule", "cosine"], "seqc: --lr-schedule cosine: cosine needs steps"],
+      // yargs' own objection: a usage error too, not an internal one.
+      [["--epochs"], "seqc: Not enough arguments following: epochs"],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await inProcess(["train", ...XOR, "-o", join(out, "flags"), ...flags]);
+      expect(r.code, flags.join(" ")).toBe(2);
+      expect(r.stderr.split("\n")[0], flags.join(" ")).toBe(message);
+    }
+    expect(existsSync(join(out, "flags"))).toBe(false);
   });
 });
