@@ -26,7 +26,7 @@ import type { Buf, CompiledModel, Dims, ModelInfo, TrainDefaults } from "./model
 import { applyWeightDecay, clipByGlobalNorm, createOptimizer } from "./optim.js";
 import { learningRate, LOG_WINDOW, rateText, withOverrides, type LrSchedule } from "./settings.js";
 import { num, parseArgs, str, TRAIN_FLAGS, trainFlags, type OptKind } from "./args.js";
-import { batchOf, carriedStates, maxDims, permutation, planBatches, validationSplit, windowDim, windowsOf } from "./batches.js";
+import { batchOf, carriedStates, maxDims, permutation, planBatches, trainingOn, validationSplit, windowDim, windowsOf } from "./batches.js";
 import { dataModelOf, formatOf, loadData, resolveVocabularies, shapeText, type DataField, type DataSet, type Examples, type ReadOptions } from "./data.js";
 import { DimTable } from "./dims.js";
 import { IoError, UsageError } from "./errors.js";
@@ -246,7 +246,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   const rng = new Rng(settings.seed);
   const meta = { dims: savedDims(info, dimsOf, data.vocabs, free), vocabularies: data.vocabs, settings };
 
-  log(`training ${info.name} on ${train.length} examples${validation.length > 0 ? ` (${validation.length} held out)` : ""}${init ? `, starting from ${initPath}` : ""}`);
+  log(trainingOn(info.name, train.length, validation.length, init ? initPath : undefined));
   if (settings.bptt > 0) {
     log(atom !== undefined
       ? `truncated BPTT: windows of ${settings.bptt} steps, states carried across windows`

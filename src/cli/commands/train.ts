@@ -16,6 +16,7 @@ import { specFiles, UserIoError } from "../io.js";
 import { ioReason } from "../../runtime/errors.js";
 import { LogWriteError, TrainLog } from "../../runtime/train-log.js";
 import { rateText } from "../../runtime/settings.js";
+import { trainingOn } from "../../runtime/batches.js";
 import { compiledOrExit, type OutputOptions } from "../output.js";
 import { readingData } from "../data.js";
 
@@ -103,7 +104,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
     checkpoint.weights.clear();
     log(`seqc: resuming ${info.name} from ${opts.out} after epoch ${trainer.epoch}${trainer.midEpoch ? " (and part of the next)" : ""}`);
   }
-  log(`seqc: training ${info.name} on ${dataset.examples} examples with TensorFlow.js (${engine.backend} backend)`);
+  log(`seqc: ${trainingOn(info.name, train.examples, validation?.examples ?? 0)} with TensorFlow.js (${engine.backend} backend)`);
   if (settings.bptt > 0) {
     log(windowAxis(train) !== undefined
       ? `seqc: truncated BPTT: windows of ${settings.bptt} steps, states carried across windows`
