@@ -217,6 +217,7 @@ async function runYargs(argv: string[]): Promise<number> {
           .option("seed", { type: "string", requiresArg: true })
           .option("validation", { type: "string", requiresArg: true, describe: "fraction of the data held out" })
           .option("patience", { type: "string", requiresArg: true, describe: "early stopping after this many epochs without improvement" })
+          .option("init", { type: "string", requiresArg: true, describe: "start from the weights (and vocabularies) of this model directory, of the same model (seqc train's or an emitted trainer's)" })
           .option("resume", { type: "boolean", default: false, describe: "continue the run checkpointed in --out (weights, optimizer state, generator, position) up to --epochs" })
           .option("log", { type: "string", describe: `write one JSON line per ${LOG_WINDOW} updates (kind "steps") and per epoch (kind "epoch"): step, epoch, time, loss, validationLoss, lr, tokensPerSecond (emptied first unless --resume; seqc plot draws it)` })
           .option("max-memory", { type: "string", requiresArg: true, describe: "GB: refuse a model whose parameters, gradients and optimizer slots need more (default 4)" })
@@ -236,6 +237,7 @@ async function runYargs(argv: string[]): Promise<number> {
           dims: parseDims(dimTexts(a.dim)),
         };
         if (a.log !== undefined) opts.log = a.log;
+        if (a.init !== undefined) opts.init = a.init;
         if (maxMemory !== undefined) opts.maxMemory = maxMemory;
         if (a.backend !== undefined) opts.backend = a.backend as BackendName;
         if (a.model !== undefined) opts.model = a.model;

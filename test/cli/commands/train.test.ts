@@ -4,7 +4,8 @@
  * checkpoint, Ctrl-C exits 130 leaving a checkpoint `seqc eval` reads and no
  * temporary files; an output it cannot write (a log in a missing folder, a
  * model directory onto or under a file) is refused before training, exit 2;
- * so is a bad flag value, with the emitted trainer's message.
+ * so is a bad flag value, with the emitted trainer's message. --init starts
+ * from a model directory of the same model.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -103,6 +104,22 @@ describe("seqc train: checkpoints", () => {
     const resumed = seqc("train", ...AB, "-o", dir, "--epochs", String(logOf(`${dir}.jsonl`).length + 2), "--resume", "--log", `${dir}.jsonl`);
     expect(resumed.status, resumed.stderr).toBe(0);
     console.log(`SIGINT: exit 130 after ${seconds.toFixed(2)} s; checkpoint read by seqc eval; resumed`);
+  });
+});
+
+describe("seqc train --init", () => {
+  it("starts from a model directory's weights, saying so; another model's are refused (exit 2, naming both)", () => {
+    const base = join(out, "init-base");
+    expect(seqc("train", ...XOR, "-o", base, "--epochs", "2").status).toBe(0);
+    // No epochs: the saved weights are those it started from. Without -q: what it trains on, as the emitted trainer says it.
+    const from = runSeqc(["train", ...XOR.filter((a) => a !== "-q"), "-o", join(out, "init-from"), "--epochs", "0", "--validation", "0.25", "--init", base]);
+    expect(from.status, from.stderr).toBe(0);
+    expect(from.stderr).toContain(`seqc: training mlp_xor on 3 examples (1 held out), starting from ${base} with TensorFlow.js`);
+    expect(readFileSync(join(out, "init-from", "weights.bin")).equals(readFileSync(join(base, "weights.bin")))).toBe(true);
+    const other = seqc("train", ...AB, "-o", join(out, "init-other"), "--init", base);
+    expect(other.status).toBe(2);
+    expect(other.stderr).toBe(`seqc: --init: ${base}: it holds model mlp_xor, not ab_recognizer\n`);
+    expect(existsSync(join(out, "init-other"))).toBe(false);
   });
 });
 
