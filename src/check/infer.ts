@@ -982,9 +982,11 @@ export class Inference {
       this.report(f, "SEQ0101", `unknown name \`${missing}\``, { loc: st.loc }, [], [], didYouMean(missing, f.values.keys()));
       return;
     }
-    const isInput = f.model?.body.some((s) => s.kind === "input" && s.name === st.input) ?? false;
-    if (x.kind !== "tensor" || !isInput) {
-      this.report(f, "SEQ0315", `feedback needs ${st.input} to be an input of the model, but it is ${this.fmt(x)}`, { loc: st.loc });
+    const decl = f.model?.body.find((s) => "name" in s && s.name === st.input);
+    if (x.kind !== "tensor" || decl?.kind !== "input") {
+      // What it is, by its declaration: a value computed in the model has none of these.
+      const what = decl?.kind === "target" ? "a target" : decl?.kind === "param" ? "a param" : decl?.kind === "const" ? "a const" : decl?.kind === "state" ? "a state" : "a computed value";
+      this.report(f, "SEQ0315", `feedback needs ${st.input} to be an input of the model, but it is ${what}, ${this.fmt(x)}`, { loc: st.loc });
       return;
     }
     if (x.vocab === undefined) {
