@@ -38,6 +38,15 @@ export interface ParamInfo {
   init?: Expr;
 }
 
+/**
+ * The weights a param counts for (in `seqc summary`'s totals, `seqc graph`'s
+ * labels and `seqc compile`'s line): the entries it trains (`trainable`, 0 for
+ * a running statistic), else all of them.
+ */
+export function trainedCount(p: ParamInfo): Poly {
+  return p.trainable !== undefined ? Poly.const(p.trainable) : p.count;
+}
+
 export interface ValueInfo {
   name: string;
   kind: "input" | "target" | "value";
@@ -848,7 +857,7 @@ export class Inference {
     }
     this.runningStatistics(model.body, f, "model");
     // Masked weights count as the entries they train (trainable), as LeNet-5's figure counts C3's connections.
-    const total = f.params.reduce((acc, p) => acc.add(p.trainable !== undefined ? Poly.const(p.trainable) : p.count), Poly.const(0));
+    const total = f.params.reduce((acc, p) => acc.add(trainedCount(p)), Poly.const(0));
     return { frame: f, model, name: model.name, file: module.file, loc: model.loc, env: this.env, values, params: f.params, total };
   }
 
