@@ -11,7 +11,7 @@
  */
 import type { Code } from "../diagnostics/codes.js";
 import { diagnostic, label, type Diagnostic, type Label } from "../diagnostics/diagnostic.js";
-import { walkExpr, type CallExpr, type ConstDecl, type DefDecl, type Expr, type Loc, type ModelDecl, type OpExpr, type ShapeType, type Stmt, type TensorLiteral } from "../ir/ir.js";
+import { walkExpr, type CallExpr, type ConstDecl, type DefDecl, type Expr, type Loc, type ModelDecl, type OpExpr, type ShapeType, type Stmt, type TensorLiteral, type LiteralLoc } from "../ir/ir.js";
 import { OPS, type OpInfo } from "../ir/ops.js";
 import type { LoadedModule } from "../ir/program.js";
 import { DimEnv, Poly } from "./dims.js";
@@ -876,24 +876,26 @@ export class Inference {
     }
     const dims = shape.map(Number);
     const data: number[] = [];
-    const fill = (v: TensorLiteral, axis: number, at: string): string | undefined => {
+    // What is wrong with the entry `v` (at `loc`) of the literal, at that entry; undefined when it fills its place.
+    const fill = (v: TensorLiteral, loc: LiteralLoc, axis: number, at: string): { why: string; loc: Loc } | undefined => {
+      const wrong = (why: string) => ({ why, loc: { start: loc.start, end: loc.end } });
       if (axis === dims.length) {
-        if (Array.isArray(v)) return `${at} is a list where a number belongs`;
+        if (Array.isArray(v)) return wrong(`${at} is a list where a number belongs`);
         data.push(v);
         return undefined;
       }
-      if (!Array.isArray(v)) return `${at} is a number where a list of ${dims[axis]} belongs`;
-      if (v.length !== dims[axis]) return `${at} has ${v.length} entries, but axis ${axis} of ${this.fmt(t)} has ${dims[axis]}`;
+      if (!Array.isArray(v)) return wrong(`${at} is a number where a list of ${dims[axis]} belongs`);
+      if (v.length !== dims[axis]) return wrong(`${at} has ${v.length} entries, but axis ${axis} of ${this.fmt(t)} has ${dims[axis]}`);
       for (let i = 0; i < v.length; i++) {
-        const why = fill(v[i]!, axis + 1, `${at}[${i}]`);
-        if (why) return why;
+        const problem = fill(v[i]!, loc.items?.[i] ?? loc, axis + 1, `${at}[${i}]`);
+        if (problem) return problem;
       }
       return undefined;
     };
-    const why = fill(st.value, 0, "the value");
-    if (why) {
+    const problem = fill(st.value, st.valueLoc, 0, "the value");
+    if (problem) {
       f.failed.add(st.name);
-      this.report(f, "SEQ0317", `const ${st.name}: ${why}`, { loc: st.valueLoc }, [{ loc: st.type.loc, message: this.fmt(t) }]);
+      this.report(f, "SEQ0317", `const ${st.name}: ${problem.why}`, { loc: problem.loc }, [{ loc: st.type.loc, message: this.fmt(t) }]);
       return;
     }
     f.values.set(st.name, t);
