@@ -11,7 +11,7 @@
  */
 import type { Code } from "../diagnostics/codes.js";
 import { diagnostic, label, type Diagnostic, type Label } from "../diagnostics/diagnostic.js";
-import { walkExpr, type CallExpr, type ConstDecl, type DefDecl, type Expr, type Loc, type ModelDecl, type OpExpr, type ShapeType, type Stmt, type TensorLiteral } from "../ir/ir.js";
+import { walkExpr, type CallExpr, type ConstDecl, type DefDecl, type Expr, type Loc, type ModelDecl, type OpExpr, type ShapeType, type Stmt, type TensorLiteral, type LiteralLoc } from "../ir/ir.js";
 import { OPS, type OpInfo } from "../ir/ops.js";
 import type { LoadedModule } from "../ir/program.js";
 import { DimEnv, Poly } from "./dims.js";
@@ -36,6 +36,15 @@ export interface ParamInfo {
   /** A running statistic of batch_normalize: updated while training, never trained (`trainable` is 0). */
   running?: true;
   init?: Expr;
+}
+
+/**
+ * The weights a param counts for (in `seqc summary`'s totals, `seqc graph`'s
+ * labels and `seqc compile`'s line): the entries it trains (`trainable`, 0 for
+ * a running statistic), else all of them.
+ */
+export function trainedCount(p: ParamInfo): Poly {
+  return p.trainable !== undefined ? Poly.const(p.trainable) : p.count;
 }
 
 export interface ValueInfo {
@@ -848,7 +857,7 @@ export class Inference {
     }
     this.runningStatistics(model.body, f, "model");
     // Masked weights count as the entries they train (trainable), as LeNet-5's figure counts C3's connections.
-    const total = f.params.reduce((acc, p) => acc.add(p.trainable !== undefined ? Poly.const(p.trainable) : p.count), Poly.const(0));
+    const total = f.params.reduce((acc, p) => acc.add(trainedCount(p)), Poly.const(0));
     return { frame: f, model, name: model.name, file: module.file, loc: model.loc, env: this.env, values, params: f.params, total };
   }
 
@@ -867,24 +876,26 @@ export class Inference {
     }
     const dims = shape.map(Number);
     const data: number[] = [];
-    const fill = (v: TensorLiteral, axis: number, at: string): string | undefined => {
+    // What is wrong with the entry `v` (at `loc`) of the literal, at that entry; undefined when it fills its place.
+    const fill = (v: TensorLiteral, loc: LiteralLoc, axis: number, at: string): { why: string; loc: Loc } | undefined => {
+      const wrong = (why: string) => ({ why, loc: { start: loc.start, end: loc.end } });
       if (axis === dims.length) {
-        if (Array.isArray(v)) return `${at} is a list where a number belongs`;
+        if (Array.isArray(v)) return wrong(`${at} is a list where a number belongs`);
         data.push(v);
         return undefined;
       }
-      if (!Array.isArray(v)) return `${at} is a number where a list of ${dims[axis]} belongs`;
-      if (v.length !== dims[axis]) return `${at} has ${v.length} entries, but axis ${axis} of ${this.fmt(t)} has ${dims[axis]}`;
+      if (!Array.isArray(v)) return wrong(`${at} is a number where a list of ${dims[axis]} belongs`);
+      if (v.length !== dims[axis]) return wrong(`${at} has ${v.length} entries, but axis ${axis} of ${this.fmt(t)} has ${dims[axis]}`);
       for (let i = 0; i < v.length; i++) {
-        const why = fill(v[i]!, axis + 1, `${at}[${i}]`);
-        if (why) return why;
+        const problem = fill(v[i]!, loc.items?.[i] ?? loc, axis + 1, `${at}[${i}]`);
+        if (problem) return problem;
       }
       return undefined;
     };
-    const why = fill(st.value, 0, "the value");
-    if (why) {
+    const problem = fill(st.value, st.valueLoc, 0, "the value");
+    if (problem) {
       f.failed.add(st.name);
-      this.report(f, "SEQ0317", `const ${st.name}: ${why}`, { loc: st.valueLoc }, [{ loc: st.type.loc, message: this.fmt(t) }]);
+      this.report(f, "SEQ0317", `const ${st.name}: ${problem.why}`, { loc: problem.loc }, [{ loc: st.type.loc, message: this.fmt(t) }]);
       return;
     }
     f.values.set(st.name, t);
@@ -982,9 +993,11 @@ export class Inference {
       this.report(f, "SEQ0101", `unknown name \`${missing}\``, { loc: st.loc }, [], [], didYouMean(missing, f.values.keys()));
       return;
     }
-    const isInput = f.model?.body.some((s) => s.kind === "input" && s.name === st.input) ?? false;
-    if (x.kind !== "tensor" || !isInput) {
-      this.report(f, "SEQ0315", `feedback needs ${st.input} to be an input of the model, but it is ${this.fmt(x)}`, { loc: st.loc });
+    const decl = f.model?.body.find((s) => "name" in s && s.name === st.input);
+    if (x.kind !== "tensor" || decl?.kind !== "input") {
+      // What it is, by its declaration: a value computed in the model has none of these.
+      const what = decl?.kind === "target" ? "a target" : decl?.kind === "param" ? "a param" : decl?.kind === "const" ? "a const" : decl?.kind === "state" ? "a state" : "a computed value";
+      this.report(f, "SEQ0315", `feedback needs ${st.input} to be an input of the model, but it is ${what}, ${this.fmt(x)}`, { loc: st.loc });
       return;
     }
     if (x.vocab === undefined) {

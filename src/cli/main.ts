@@ -6,7 +6,7 @@ import type { Argv } from "yargs";
 import { FORMATS, type Format } from "../diagnostics/render/index.js";
 import { BACKENDS, type BackendName } from "../backends/tfjs/engine.js";
 import { UsageError, UserIoError } from "./io.js";
-import { COMPILE_TARGETS, DIM_HELP, dimTexts, EXPORT_TARGETS, GRAPH_FORMATS, IMPORT_FORMATS, parseDims, parseLrSchedule, PLOT_AXES, VERSION, type CompileTarget, type ExportTarget, type GraphFormat, type ImportFormat, type PlotAxis } from "./options.js";
+import { COMPILE_TARGETS, DIM_HELP, dimTexts, EXPORT_TARGETS, GRAPH_FORMATS, IMPORT_FORMATS, parseDims, PLOT_AXES, VERSION, type CompileTarget, type ExportTarget, type GraphFormat, type ImportFormat, type PlotAxis } from "./options.js";
 import type { OutputOptions } from "./output.js";
 import type { Rankdir } from "../graph/dot.js";
 import { readCheckArgs } from "./check-args.js";
@@ -205,30 +205,27 @@ async function runYargs(argv: string[]): Promise<number> {
           .option("model", modelOption("which model of the spec"))
           .option("dim", dimOption(" (the data must agree)"))
           .option("backend", { choices: BACKENDS as unknown as string[], describe: "TensorFlow.js engine (default: the fastest present)" })
-          .option("epochs", { type: "number" })
-          .option("batch", { type: "number" })
+          .option("epochs", { type: "string", requiresArg: true })
+          .option("batch", { type: "string", requiresArg: true })
           .option("optimizer", { choices: ["sgd", "momentum", "adam", "rmsprop"] })
-          .option("lr", { type: "number", describe: "learning rate" })
+          .option("lr", { type: "string", requiresArg: true, describe: "learning rate" })
           .option("lr-schedule", { type: "string", describe: "the rate over the updates: constant, step(every: N, gamma: X), exponential(rate: X, steps: N), cosine(steps: N, min: X)" })
-          .option("warmup", { type: "number", describe: "updates over which the rate rises linearly to --lr before the schedule" })
-          .option("clip", { type: "number", describe: "clip gradients to this global norm" })
-          .option("weight-decay", { type: "number" })
-          .option("bptt", { type: "number", describe: "truncated BPTT window in steps; the scans' states carry across windows (a text is cut into --batch streams)" })
-          .option("seed", { type: "number" })
-          .option("validation", { type: "number", describe: "fraction of the data held out" })
-          .option("patience", { type: "number", describe: "early stopping after this many epochs without improvement" })
+          .option("warmup", { type: "string", requiresArg: true, describe: "updates over which the rate rises linearly to --lr before the schedule" })
+          .option("clip", { type: "string", requiresArg: true, describe: "clip gradients to this global norm" })
+          .option("weight-decay", { type: "string", requiresArg: true })
+          .option("bptt", { type: "string", requiresArg: true, describe: "truncated BPTT window in steps; the scans' states carry across windows (a text is cut into --batch streams)" })
+          .option("seed", { type: "string", requiresArg: true })
+          .option("validation", { type: "string", requiresArg: true, describe: "fraction of the data held out" })
+          .option("patience", { type: "string", requiresArg: true, describe: "early stopping after this many epochs without improvement" })
+          .option("init", { type: "string", requiresArg: true, describe: "start from the weights (and vocabularies) of this model directory, of the same model (seqc train's or an emitted trainer's)" })
           .option("resume", { type: "boolean", default: false, describe: "continue the run checkpointed in --out (weights, optimizer state, generator, position) up to --epochs" })
           .option("log", { type: "string", describe: `write one JSON line per ${LOG_WINDOW} updates (kind "steps") and per epoch (kind "epoch"): step, epoch, time, loss, validationLoss, lr, tokensPerSecond (emptied first unless --resume; seqc plot draws it)` })
-          .option("max-memory", { type: "number", describe: "GB: refuse a model whose parameters, gradients and optimizer slots need more (default 4)" })
+          .option("max-memory", { type: "string", requiresArg: true, describe: "GB: refuse a model whose parameters, gradients and optimizer slots need more (default 4)" })
           .option("quiet", { alias: "q", type: "boolean", default: false }),
       async (a) => {
-        const overrides = Object.fromEntries(
-          Object.entries({
-            epochs: a.epochs, batch: a.batch, optimizer: a.optimizer, lr: a.lr, clip: a.clip, weightDecay: a["weight-decay"],
-            bptt: a.bptt, seed: a.seed, validation: a.validation, patience: a.patience, warmup: a.warmup,
-            lrSchedule: a["lr-schedule"] !== undefined ? parseLrSchedule(a["lr-schedule"]) : undefined,
-          }).filter(([, v]) => v !== undefined),
-        );
+        // The flags an emitted trainer shares, read and checked by its code (numbers given as text): its rules and messages.
+        const { parsedOf, TRAIN_FLAGS, trainFlags } = await import("../runtime/args.js");
+        const { overrides, maxMemory } = trainFlags(parsedOf(a, TRAIN_FLAGS));
         const { runTrain } = await commands.train();
         const opts: Parameters<typeof runTrain>[1] = {
           ...outputOptions(a as GlobalArgs),
@@ -240,7 +237,8 @@ async function runYargs(argv: string[]): Promise<number> {
           dims: parseDims(dimTexts(a.dim)),
         };
         if (a.log !== undefined) opts.log = a.log;
-        if (a.maxMemory !== undefined) opts.maxMemory = a.maxMemory;
+        if (a.init !== undefined) opts.init = a.init;
+        if (maxMemory !== undefined) opts.maxMemory = maxMemory;
         if (a.backend !== undefined) opts.backend = a.backend as BackendName;
         if (a.model !== undefined) opts.model = a.model;
         exit = await runTrain(a.spec, opts);
@@ -389,8 +387,10 @@ async function runYargs(argv: string[]): Promise<number> {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      // Throwing stops yargs before any command runs.
-      throw err ?? new UsageError(msg);
+      // Throwing stops yargs before any command runs. Its own objections (a flag without its value) come as a
+      // YError: a usage error like the others; a command's error passes through.
+      if (err && err.name !== "YError") throw err;
+      throw new UsageError(msg ?? err?.message ?? "cannot read the command line");
     });
   await cli.parseAsync();
   return exit;

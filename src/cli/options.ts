@@ -5,7 +5,6 @@
  * options without loading any command: each is imported when it runs.
  */
 import { MAX_DIM } from "../ir/schema.js";
-import { parseSchedule, type LrSchedule } from "../runtime/settings.js";
 import { UsageError } from "./io.js";
 
 /** seqc's version (package.json's), for --version and SARIF reports. */
@@ -44,15 +43,6 @@ export function parseDims(texts: readonly string[]): Map<string, number> {
     dims.set(name, value);
   }
   return dims;
-}
-
-/** `--lr-schedule cosine(steps: 1000, min: 1e-5)`: the schedule (runtime/settings.ts parses it, as an emitted trainer does), or a usage error. */
-export function parseLrSchedule(text: string): LrSchedule {
-  try {
-    return parseSchedule(text);
-  } catch (e) {
-    throw new UsageError(`--lr-schedule ${text}: ${(e as Error).message}`);
-  }
 }
 
 /** The texts of a `--dim` option as yargs gives them: none, one, or an array when repeated. */

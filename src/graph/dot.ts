@@ -9,7 +9,7 @@
  * playground renders the same text. Rendering is the CLI's.
  */
 import { Poly } from "../check/dims.js";
-import type { ModelInfo } from "../check/infer.js";
+import { trainedCount, type ModelInfo } from "../check/infer.js";
 import { formatCount } from "../check/summary.js";
 import { dimTable, formatDim } from "./dims.js";
 import type { Graph, Node, Scan } from "./graph.js";
@@ -52,7 +52,8 @@ class DotWriter {
     private readonly info: ModelInfo,
     private readonly opts: DotOptions,
   ) {
-    const counts = new Map(info.params.map((p) => [p.name, p.count]));
+    // As seqc summary counts them: a const-masked param's trained entries, a running statistic's none.
+    const counts = new Map(info.params.map((p) => [p.name, trainedCount(p)]));
     for (const p of graph.params) this.paramCounts.set(p.id, { name: p.name, count: counts.get(p.name) ?? Poly.const(0) });
     for (const c of graph.constants) this.constants.add(c.id);
     const index = (ns: Node[]) => {

@@ -51,7 +51,7 @@ export interface CallExpr {
 export type IrModule = ModuleOf<Expr> & { version: typeof IR_VERSION };
 
 export type {
-  AssignStmt, ConstDecl, TensorLiteral, DefDecl, DimDecl, ImportItem, IoDecl, Item, ModelDecl, ParamDecl, ShapeType, SigParam, StateDecl,
+  AssignStmt, ConstDecl, TensorLiteral, LiteralLoc, DefDecl, DimDecl, ImportItem, IoDecl, Item, ModelDecl, ParamDecl, ShapeType, SigParam, StateDecl,
   Stmt, TrainBlock, VocabDecl, FeedbackStmt, GenericParam, Comments,
 } from "../parse/ast.js";
 

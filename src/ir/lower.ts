@@ -5,9 +5,10 @@
  * not finite). Name resolution and shapes are the checker's job.
  */
 import { diagnostic, type Diagnostic } from "../diagnostics/diagnostic.js";
-import type { Arg, AstExpr, AstModule, DefDecl, Item, ModuleOf, ShapeType, Stmt } from "../parse/ast.js";
+import type { Arg, AstExpr, AstModule, ConstDecl, DefDecl, Item, LiteralLoc, Loc, ModuleOf, ShapeType, Stmt, TensorLiteral } from "../parse/ast.js";
 import { IR_VERSION, type Expr, type IrModule, type Modifier } from "./ir.js";
 import { INFIX_OPS, isCallOp } from "./ops.js";
+import { MAX_ABS_NUMBER } from "./schema.js";
 
 export interface LowerResult {
   module: IrModule;
@@ -19,12 +20,29 @@ export function lowerModule(file: string, ast: AstModule): LowerResult {
   const diagnostics: Diagnostic[] = [];
   const report = (d: Diagnostic) => diagnostics.push(d);
   const expr = (e: AstExpr): Expr => lowerExpr(file, e, report);
-  const mod: ModuleOf<Expr> = mapModule(ast, expr);
+  const literal = (s: ConstDecl<AstExpr>) => lowerLiteral(file, s.value, s.valueLoc, report);
+  const mod: ModuleOf<Expr> = mapModule(ast, expr, literal);
   return { module: { version: IR_VERSION, ...mod }, diagnostics };
 }
 
-/** Maps every expression of a module, keeping everything else. */
-function mapModule<A, B>(m: ModuleOf<A>, f: (e: A) => B): ModuleOf<B> {
+/**
+ * A const's literal as the IR holds it: a number out of range is reported at
+ * that entry as any other number is (SEQ0006) and held as 0; the entries'
+ * spans are kept, their texts dropped.
+ */
+function lowerLiteral(file: string, value: TensorLiteral, at: LiteralLoc, report: (d: Diagnostic) => void): { value: TensorLiteral; valueLoc: LiteralLoc } {
+  const { text, items, ...span } = at;
+  if (!Array.isArray(value)) {
+    if (inRange(value)) return { value, valueLoc: span };
+    report(outOfRange(file, text ?? String(value), span));
+    return { value: 0, valueLoc: span };
+  }
+  const lowered = value.map((v, i) => lowerLiteral(file, v, items?.[i] ?? span, report));
+  return { value: lowered.map((l) => l.value), valueLoc: { ...span, items: lowered.map((l) => l.valueLoc) } };
+}
+
+/** Maps every expression of a module (and each const's literal), keeping everything else. */
+function mapModule<A, B>(m: ModuleOf<A>, f: (e: A) => B, literal: (s: ConstDecl<A>) => Pick<ConstDecl<B>, "value" | "valueLoc">): ModuleOf<B> {
   const shape = (t: ShapeType<A>): ShapeType<B> => ({ ...t, dims: t.dims.map(f) });
   const args = (list: Arg<A>[]): Arg<B>[] => list.map((a) => ({ ...a, value: f(a.value) }));
   const stmt = (s: Stmt<A>): Stmt<B> => {
@@ -36,8 +54,9 @@ function mapModule<A, B>(m: ModuleOf<A>, f: (e: A) => B): ModuleOf<B> {
         return s;
       case "input":
       case "target":
-      case "const":
         return { ...s, type: shape(s.type) };
+      case "const":
+        return { ...s, type: shape(s.type), ...literal(s) };
       case "param":
       case "state":
         return s.init === undefined ? { ...s, type: shape(s.type), init: undefined } : { ...s, type: shape(s.type), init: f(s.init) };
@@ -86,7 +105,13 @@ function stripUndefined<T>(v: T): T {
   return v;
 }
 
-const MAX_ABS = 2 ** 53;
+/** Whether a number of the spec is within the IR schema's bound. */
+const inRange = (v: number): boolean => Number.isFinite(v) && Math.abs(v) <= MAX_ABS_NUMBER;
+
+/** A number out of range, at its place: SEQ0006 with its text as written. */
+function outOfRange(file: string, text: string, loc: Loc): Diagnostic {
+  return diagnostic("SEQ0006", `the number ${text.length > 30 ? text.slice(0, 30) + "…" : text} is out of range`, { file, ...loc });
+}
 
 function lowerExpr(file: string, e: AstExpr, report: (d: Diagnostic) => void): Expr {
   const rec = (x: AstExpr) => lowerExpr(file, x, report);
@@ -94,8 +119,8 @@ function lowerExpr(file: string, e: AstExpr, report: (d: Diagnostic) => void): E
     list?.map((a) => (a.name === undefined ? { value: rec(a.value), loc: a.loc } : { name: a.name, value: rec(a.value), loc: a.loc }));
   switch (e.kind) {
     case "num":
-      if (!Number.isFinite(e.value) || Math.abs(e.value) > MAX_ABS) {
-        report(diagnostic("SEQ0006", `the number ${e.text.length > 30 ? e.text.slice(0, 30) + "…" : e.text} is out of range`, { file, ...e.loc }));
+      if (!inRange(e.value)) {
+        report(outOfRange(file, e.text, e.loc));
         return { op: "num", value: 0, loc: e.loc };
       }
       return { op: "num", value: e.value, loc: e.loc };

@@ -206,9 +206,13 @@ export const IR_SCHEMA: JsonSchema = {
     param: closed({ kind: kind("param"), name: ref("name"), type: ref("shapeType"), init: ref("expr"), ...node }, ["kind", "name", "type", "loc"]),
     state: closed({ kind: kind("state"), name: ref("name"), type: ref("shapeType"), init: ref("expr"), ...node }, ["kind", "name", "type", "loc"]),
     const: closed(
-      { kind: kind("const"), name: ref("name"), type: ref("shapeType"), value: ref("tensorLiteral"), valueLoc: ref("loc"), ...node },
+      { kind: kind("const"), name: ref("name"), type: ref("shapeType"), value: ref("tensorLiteral"), valueLoc: ref("literalLoc"), ...node },
       ["kind", "name", "type", "value", "valueLoc", "loc"],
     ),
+    literalLoc: {
+      description: "A tensor literal's offsets, mirroring it: a list's with its entries' (items), a number's.",
+      ...closed({ start: { type: "integer", minimum: 0 }, end: { type: "integer", minimum: 0 }, items: list(ref("literalLoc")) }, ["start", "end"]),
+    },
     tensorLiteral: { anyOf: [{ type: "number", minimum: -MAX_ABS_NUMBER, maximum: MAX_ABS_NUMBER }, { type: "array", items: ref("tensorLiteral") }] },
     assign: closed(
       { kind: kind("assign"), targets: { type: "array", items: ref("assignTarget"), minItems: 1 }, value: ref("expr"), ...node },

@@ -119,13 +119,23 @@ export interface StateDecl<E> extends Node {
 /** Nested lists of numbers: `[[1, 0], [0, 1]]`, row-major like the shape's axes. */
 export type TensorLiteral = number | TensorLiteral[];
 
+/**
+ * Where a tensor literal is, mirroring it: a list's span with its entries' (`items`), a number's span. The
+ * parser keeps a number's text (`text`), for the message about one out of range; the IR holds spans only.
+ */
+export interface LiteralLoc extends Loc {
+  items?: LiteralLoc[];
+  text?: string;
+}
+
 /** `const table: [6, 16] = [[1, 0, ...], ...]`: a fixed, non-trainable tensor written in the spec. */
 export interface ConstDecl<E> extends Node {
   kind: "const";
   name: string;
   type: ShapeType<E>;
   value: TensorLiteral;
-  valueLoc: Loc;
+  /** The literal's span and its rows' and numbers' (diagnostics point at the entry they are about). */
+  valueLoc: LiteralLoc;
 }
 
 export interface AssignTarget {

@@ -7,7 +7,7 @@ import type { CstNode, ICstVisitor, IToken } from "chevrotain";
 import type * as C from "../../grammar/generated/cst.js";
 import type {
   Arg, AssignTarget, AstApply, AstExpr, AstModule, DefDecl, DimDecl, GenericParam, Item, Loc, ParamDecl, ShapeType,
-  SigParam, StateDecl, Stmt, TensorLiteral, TrainEntry, VocabDecl,
+  SigParam, StateDecl, Stmt, TensorLiteral, LiteralLoc, TrainEntry, VocabDecl,
 } from "./ast.js";
 
 /** Thrown inside the builder when a recovered CST node is too incomplete to use; caught per node. */
@@ -166,15 +166,19 @@ const RULES = {
   },
   constDecl: (n: C.ConstDeclCstNode): Stmt<AstExpr> => {
     const c = n.children;
-    const literal = node(c.tensorLiteral);
-    return { kind: "const", name: tok(c.Identifier).image, type: RULES.shapeType(node(c.shapeType)), value: RULES.tensorLiteral(literal), valueLoc: cstLoc(literal), loc: cstLoc(n) };
+    const { value, loc } = RULES.tensorLiteral(node(c.tensorLiteral));
+    return { kind: "const", name: tok(c.Identifier).image, type: RULES.shapeType(node(c.shapeType)), value, valueLoc: loc, loc: cstLoc(n) };
   },
-  tensorLiteral: (n: C.TensorLiteralCstNode): TensorLiteral => (n.children.tensorItem ?? []).map((i) => RULES.tensorItem(i)),
-  tensorItem: (n: C.TensorItemCstNode): TensorLiteral => {
+  tensorLiteral: (n: C.TensorLiteralCstNode): { value: TensorLiteral; loc: LiteralLoc } => {
+    const items = (n.children.tensorItem ?? []).map((i) => RULES.tensorItem(i));
+    return { value: items.map((i) => i.value), loc: { ...cstLoc(n), items: items.map((i) => i.loc) } };
+  },
+  tensorItem: (n: C.TensorItemCstNode): { value: TensorLiteral; loc: LiteralLoc } => {
     const c = n.children;
     if (c.tensorLiteral) return RULES.tensorLiteral(node(c.tensorLiteral));
+    const text = `${c.Minus ? "-" : ""}${tok(c.NumberLit).image}`;
     const v = Number(tok(c.NumberLit).image);
-    return c.Minus ? -v : v;
+    return { value: c.Minus ? -v : v, loc: { ...cstLoc(n), text } };
   },
   letStmt: (n: C.LetStmtCstNode): Stmt<AstExpr> => assignment(n, n.children.assignTarget, n.children.expression),
   assignStmt: (n: C.AssignStmtCstNode): Stmt<AstExpr> => assignment(n, n.children.assignTarget, n.children.expression),

@@ -72,6 +72,8 @@ const RULE_WORDS: Record<string, string> = {
   additive: "an expression",
   multiplicative: "an expression",
   modifier: "reverse, bidirectional or repeat<N>",
+  // A const's entries: where one belongs, a number (a nested list is the other choice, but a number is what was meant).
+  tensorItem: "a number",
 };
 
 const messages: IParserErrorMessageProvider = {

@@ -36,6 +36,11 @@ export function validationSplit(n: number, fraction: number, seed: number): { tr
   return { train: order.slice(k).sort((a, b) => a - b), validation: order.slice(0, k).sort((a, b) => a - b) };
 }
 
+/** What a run says it trains on, in both trainers: `training NAME on N examples (M held out), starting from DIR`. */
+export function trainingOn(model: string, examples: number, heldOut: number, init?: string): string {
+  return `training ${model} on ${examples} examples${heldOut > 0 ? ` (${heldOut} held out)` : ""}${init !== undefined ? `, starting from ${init}` : ""}`;
+}
+
 /**
  * Batches of examples of identical lengths: walking `order` (default: the
  * examples in order), each example joins the open batch of its lengths (a

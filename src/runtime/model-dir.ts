@@ -404,12 +404,17 @@ export function modelWeights(info: ModelInfo, layout: Layout, params: Buf): Map<
   );
 }
 
+/** A saved weight has the shape the model is built with (at the data's dims), or a ModelFileError names it: for either target's model. */
+export function checkBuiltShape(dir: string, name: string, saved: readonly number[], built: readonly number[]): void {
+  if (saved.join() !== built.join()) throw new ModelFileError(`${dir}: the weight ${name} is [${saved.join(", ")}], but the model is built with it [${built.join(", ")}]`);
+}
+
 /** Sets an emitted model's parameters from a model directory checked by checkModelFits (same names; shapes at the model's dims). */
 export function setModelWeights(info: ModelInfo, layout: Layout, params: Buf, saved: SavedModel, dir: string): void {
   for (const p of info.params) {
     const l = layout[p.name]!;
     const w = saved.weights.get(p.name)!;
-    if (w.shape.join() !== l.shape.join()) throw new ModelFileError(`${dir}: the weight ${p.name} is [${w.shape.join(", ")}], but the model is built with it [${l.shape.join(", ")}]`);
+    checkBuiltShape(dir, p.name, w.shape, l.shape);
     params.set(w.values, l.offset);
   }
 }

@@ -68,9 +68,22 @@ export class StepWindow {
 }
 
 /**
+ * A log that could not be written while training (a full disk): both trainers
+ * stop, save the model where it is, and report this (one line, exit 2, as any
+ * IoError).
+ */
+export class LogWriteError extends IoError {}
+
+/** What `cannot write the log PATH` says, with why in words. */
+function logFailure(path: string, e: unknown): string {
+  return `cannot write the log ${path}: ${(e as { code?: string }).code === "ENOENT" ? "its folder does not exist" : ioReason(e)}`;
+}
+
+/**
  * A run's training log, as both trainers write it: opened before training (a file it cannot write is an
  * IoError then, not after the work), `begin` when the run starts, `update` after each update (a `steps` record
- * every LOG_WINDOW of them) and `epoch` at the end of each epoch. Times are seconds since `begin`.
+ * every LOG_WINDOW of them) and `epoch` at the end of each epoch. Times are seconds since `begin`. A record
+ * that cannot be written is a LogWriteError.
  */
 export class TrainLog {
   private started = performance.now();
@@ -84,7 +97,7 @@ export class TrainLog {
       if (append) appendFileSync(path, "");
       else writeFileSync(path, "");
     } catch (e) {
-      throw new IoError(`cannot write the log ${path}: ${(e as { code?: string }).code === "ENOENT" ? "its folder does not exist" : ioReason(e)}`);
+      throw new IoError(logFailure(path, e));
     }
     return new TrainLog(path);
   }
@@ -110,8 +123,13 @@ export class TrainLog {
     return (now - this.started) / 1000;
   }
 
+  /** Appends a record; a failure is a LogWriteError naming the log. */
   private write(r: LogRecord): void {
-    appendFileSync(this.path, logLine(r));
+    try {
+      appendFileSync(this.path, logLine(r));
+    } catch (e) {
+      throw new LogWriteError(logFailure(this.path, e));
+    }
   }
 }
 

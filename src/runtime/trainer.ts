@@ -25,9 +25,9 @@
 import { dropoutSeed, Rng } from "./init.js";
 import type { Batch, Buf, CompiledModel, Dims, ModelInfo, TrainDefaults } from "./model-api.js";
 import { applyWeightDecay, clipByGlobalNorm, createOptimizer } from "./optim.js";
-import { learningRate, LOG_WINDOW, OPTIMIZERS, parseSchedule, rateText, withOverrides, type LrSchedule, type OptimizerName } from "./settings.js";
-import { num, parseArgs, str, type OptKind, type ParsedArgs } from "./args.js";
-import { batchOf, carriedStates, maxDims, permutation, planBatches, planBatchIndices, validationSplit, windowDim, windowsOf } from "./batches.js";
+import { learningRate, LOG_WINDOW, rateText, withOverrides, type LrSchedule } from "./settings.js";
+import { num, parseArgs, str, TRAIN_FLAGS, trainFlags, type OptKind, type ParsedArgs } from "./args.js";
+import { batchOf, carriedStates, maxDims, permutation, planBatches, planBatchIndices, trainingOn, validationSplit, windowDim, windowsOf } from "./batches.js";
 import { closedLoop, ClosedLoopError, ClosedLoopReport } from "./closed-loop.js";
 import { dataModelOf, formatOf, loadData, resolveVocabularies, shapeText, type DataField, type DataSet, type Examples, type ReadOptions } from "./data.js";
 import { DimTable } from "./dims.js";
@@ -37,7 +37,7 @@ import { checkTrainingMemory, DEFAULT_MAX_MEMORY_GB, maxMemoryOf } from "./memor
 import { checkModelFits, loadModel, lockModelDir, modelWeights, saveModel, savedVocabularies, setModelWeights, type SavedModel } from "./model-dir.js";
 import { DataError } from "./problems.js";
 import { textIds, Vocabulary } from "./vocab.js";
-import { TrainLog } from "./train-log.js";
+import { LogWriteError, TrainLog } from "./train-log.js";
 
 export type CreateModel = (dims: Dims, maxBatch: number) => CompiledModel;
 
@@ -146,50 +146,11 @@ const TRAIN_OPTIONS: Record<string, OptKind> = {
   data: "string",
   out: "string",
   init: "string",
-  epochs: "int",
-  batch: "int",
-  optimizer: "string",
-  lr: "number",
-  "lr-schedule": "string",
-  warmup: "int",
-  seed: "int",
-  clip: "number",
-  "weight-decay": "number",
-  bptt: "int",
-  validation: "number",
-  patience: "int",
+  ...TRAIN_FLAGS,
   "seq-length": "int",
-  "max-memory": "number",
   log: "string",
   quiet: "flag",
 };
-
-/** The run's settings: the spec's defaults overridden by the command line (an --optimizer other than the spec's starts from its defaults). */
-export function settingsOf(defaults: TrainDefaults, a: ParsedArgs): TrainDefaults {
-  const name = str(a, "optimizer");
-  if (name !== undefined && !OPTIMIZERS.includes(name as OptimizerName)) throw new UsageError(`--optimizer ${name}: use ${OPTIMIZERS.join(", ")}`);
-  const schedule = str(a, "lr-schedule");
-  let lrSchedule: LrSchedule | undefined;
-  try {
-    if (schedule !== undefined) lrSchedule = parseSchedule(schedule);
-  } catch (e) {
-    throw new UsageError(`--lr-schedule ${schedule}: ${(e as Error).message}`);
-  }
-  return withOverrides(defaults, {
-    ...(lrSchedule ? { lrSchedule } : {}),
-    warmup: num(a, "warmup", (n) => n >= 0, "a whole number >= 0"),
-    ...(name !== undefined ? { optimizer: name as OptimizerName } : {}),
-    lr: num(a, "lr", (n) => n > 0, "a number > 0"),
-    epochs: num(a, "epochs", (n) => n >= 0, "a whole number >= 0"),
-    batch: num(a, "batch", (n) => n >= 1, "a whole number >= 1"),
-    seed: num(a, "seed"),
-    clip: num(a, "clip", (n) => n >= 0, "a number >= 0"),
-    weightDecay: num(a, "weight-decay", (n) => n >= 0, "a number >= 0"),
-    bptt: num(a, "bptt", (n) => n >= 0, "a whole number >= 0"),
-    validation: num(a, "validation", (n) => n >= 0 && n < 1, "a fraction in [0, 1)"),
-    patience: num(a, "patience", (n) => n >= 0, "a whole number >= 0"),
-  });
-}
 
 /**
  * The training data, as `seqc train` loads it: text trained with truncated
@@ -250,7 +211,9 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   const a = parseArgs(argv, TRAIN_OPTIONS, { o: "out", q: "quiet" });
   const dataPath = str(a, "data");
   if (dataPath === undefined) throw new UsageError("--data FILE is required (the training data: .jsonl, .txt or .csv)");
-  const settings = settingsOf(info.settings, a);
+  // The spec's defaults overridden by the command line (an --optimizer other than the spec's starts from its defaults).
+  const flags = trainFlags(a);
+  const settings = withOverrides(info.settings, flags.overrides);
   const seqLength = num(a, "seq-length", (n) => n >= 1, "a whole number >= 1");
   const outDir = str(a, "out") ?? DEFAULT_OUT;
   const quiet = a.values.get("quiet") === true;
@@ -274,7 +237,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   // Refused before anything is allocated when its parameters alone would not fit.
   const units = dimsOf.unitsOf({ ...free, ...vocabDims });
   const paramCount = info.params.reduce((n, p) => n + p.shape.reduce((m, d) => m * (dimsOf.evaluate(d, units) ?? 1), 1), 0);
-  checkTrainingMemory(info.name, paramCount, info.precision === "f64" ? 8 : 4, settings.optimizer.name, maxMemoryOf(num(a, "max-memory")));
+  checkTrainingMemory(info.name, paramCount, info.precision === "f64" ? 8 : 4, settings.optimizer.name, maxMemoryOf(flags.maxMemory));
   const atom = settings.bptt > 0 ? windowDim(info, data) : undefined;
   // With truncated BPTT the model runs one window at a time: its buffers need the window's length, not the
   // examples' (a text laid out as streams has examples millions of steps long).
@@ -288,7 +251,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   const rng = new Rng(settings.seed);
   const meta = { dims: savedDims(info, dimsOf, data.vocabs, free), vocabularies: data.vocabs, settings };
 
-  log(`training ${info.name} on ${train.length} examples${validation.length > 0 ? ` (${validation.length} held out)` : ""}${init ? `, starting from ${initPath}` : ""}`);
+  log(trainingOn(info.name, train.length, validation.length, init ? initPath : undefined));
   if (settings.bptt > 0) {
     log(atom !== undefined
       ? `truncated BPTT: windows of ${settings.bptt} steps, states carried across windows`
@@ -402,7 +365,15 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
       err(`${PROG}: ${e.message}; training stopped. The last good weights (epoch ${good.epoch}${good.epoch === 0 ? ": the initial ones" : ""}) are saved in ${outDir}\nTry a smaller learning rate (--lr) or gradient clipping (--clip 5).\n`);
       unlock();
       return 1;
-    } else throw e;
+    }
+    if (e instanceof LogWriteError) {
+      // The weights are the user's work: saved where they are, then the log's failure is reported as any I/O error.
+      if (tty) out("\n");
+      save(model.params, epoch);
+      unlock();
+      throw new IoError(`${e.message}; training stopped, the weights so far are saved in ${outDir}`);
+    }
+    throw e;
   } finally {
     process.off("SIGINT", onSigint);
   }

@@ -174,6 +174,12 @@ describe("feedback of real values", () => {
     expect(errors(narx("p", ' until "x"'))).toEqual(["SEQ0315 9:3"]);
     expect(errors(narx("p").replace("feedback y_prev", "feedback y"))).toEqual(["SEQ0315 9:3"]);
   });
+
+  it("says what a fed-back value is when it is no input", () => {
+    const fedBack = (name: string) => messages(narx("p").replace("feedback y_prev", `feedback ${name}`));
+    expect(fedBack("y")).toEqual(["feedback needs y to be an input of the model, but it is a target, [T, 1]"]);
+    expect(fedBack("q")).toEqual(["feedback needs q to be an input of the model, but it is a computed value, [T, 2]"]);
+  });
 });
 
 describe("compile-time options", () => {

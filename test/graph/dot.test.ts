@@ -52,6 +52,16 @@ describe("graphDot", () => {
     expect(dot).not.toContain("plaintext");
   });
 
+  it("counts weights as the summary does: a const-masked param's trained entries, a running statistic's none", () => {
+    for (const file of ["lenet5.seq", "tdnn_bn.seq"]) {
+      const { dot, summary } = dotOf(file);
+      const all = summary.parameters.reduce((n, p) => n + p.count.value!, 0);
+      // Neither model would show the difference otherwise.
+      expect(summary.total.value, file).toBeLessThan(all);
+      expect(dot, file).toContain(`specs/${file}; ${summary.total.symbolic} = ${summary.total.value!.toLocaleString("en-US")} params`);
+    }
+  });
+
   it("with every dim bound, shapes and counts are numbers too (the summary's)", () => {
     const { dot, summary } = dotOf("char_lstm.seq", { dims: { V: 65, T: 50 } });
     const h = summary.values.find((v) => v.name === "h")!;

@@ -167,6 +167,19 @@ describe("validateIr on lowered specs", () => {
     expect(isValidIr(back)).toBe(true);
   });
 
+  it("a const's literal keeps each row's and number's span; a number out of range is SEQ0006 at it, not a schema error", () => {
+    const text = "model m {\n  const t: [2, 2] = [[1, -2], [0.5, 4]]\n}\n";
+    const ir = lower(text);
+    const c = (ir.items[0] as { body: { valueLoc: unknown }[] }).body[0]!;
+    const span = (needle: string) => at(text, needle);
+    expect(c.valueLoc).toEqual({ ...span("[[1, -2], [0.5, 4]]"), items: [{ ...span("[1, -2]"), items: [span("1"), span("-2")] }, { ...span("[0.5, 4]"), items: [span("0.5"), span("4")] }] });
+    expect(validateIr(FILE, ir)).toEqual([]);
+    const big = "model m {\n  const m: [2] = [1, 1e999]\n}\n";
+    const lowered = lowerModule(FILE, parseText(FILE, big).module);
+    expect(lowered.diagnostics.map((d) => [d.code, d.message, primary(d)])).toEqual([["SEQ0006", "the number 1e999 is out of range", at(big, "1e999")]]);
+    expect(validateIr(FILE, lowered.module)).toEqual([]);
+  });
+
   it("leaves dims bound to expressions to the checker", () => {
     expect(validateIr(FILE, lower("dim K = 4\ndim H = 2 * K\ndim N = -5\ndim M = 2147483647\ndim O = 1\n"))).toEqual([]);
   });

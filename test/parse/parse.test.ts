@@ -298,6 +298,7 @@ describe("parseText: syntax errors", () => {
     ["no viable alternative", "model m {\n  a = f(x,, y)\n}\n", "an expression", "','"],
     ["a stray token at top level", "model m {\n}\n)\n", "a top-level item", "')'"],
     ["a token that cannot start a statement", "model m {\n  5\n}\n", "'}'", "'5'"],
+    ["a name among a const's numbers", "model m {\n  const c: [2, 2] = [[1, x], [0, 1]]\n}\n", "expected a number,", "'x'"],
   ])("words the message for people (%s)", (_what, text, expected, found) => {
     const { diagnostics } = parseText(FILE, text);
     expect(diagnostics.length).toBeGreaterThan(0);

@@ -5,7 +5,7 @@
  * model's Batch of some examples or of a window of them.
  */
 import { describe, expect, it } from "vitest";
-import { batchOf, maxDims, permutation, planBatches, validationSplit, windowsOf } from "../../src/runtime/batches.js";
+import { batchOf, maxDims, permutation, planBatches, trainingOn, validationSplit, windowsOf } from "../../src/runtime/batches.js";
 import { Examples, type Example } from "../../src/runtime/data.js";
 import { Rng } from "../../src/runtime/init.js";
 import type { ModelInfo } from "../../src/runtime/model-api.js";
@@ -57,6 +57,13 @@ describe("validationSplit", () => {
     expect(() => validationSplit(10, 1, 1)).toThrow(new RangeError("validation fraction 1 is not in [0, 1)"));
     expect(() => validationSplit(10, -0.1, 1)).toThrow(RangeError);
     expect(() => validationSplit(10, NaN, 1)).toThrow("validation fraction NaN is not in [0, 1)");
+  });
+});
+
+describe("trainingOn", () => {
+  it("counts the examples trained on, not those held out, and names the weights it starts from", () => {
+    expect(trainingOn("reg_lm", 16, 2)).toBe("training reg_lm on 16 examples (2 held out)");
+    expect(trainingOn("xor", 4, 0, "out/xor")).toBe("training xor on 4 examples, starting from out/xor");
   });
 });
 

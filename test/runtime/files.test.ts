@@ -2,13 +2,16 @@
  * Atomic writes (src/runtime/files.ts): writeAtomic creates or replaces a
  * file through a temporary name, leaves no temporary file behind, and a
  * failure is an IoError naming the file that leaves what was there intact.
+ * A symbolic link is followed (its file replaced, the link kept); a FIFO or a
+ * device is written into, never replaced by a file.
  */
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { IoError } from "../../src/runtime/errors.js";
-import { writeAllAtomic, writeAtomic } from "../../src/runtime/files.js";
+import { writeAllAtomic, writeAtomic, writeTarget } from "../../src/runtime/files.js";
 
 const root = mkdtempSync(join(tmpdir(), "seqc-files-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -76,6 +79,50 @@ describe("writeAtomic", () => {
     expect(() => writeAtomic(tooLong, "x")).toThrow(IoError);
     expect(() => writeAtomic(tooLong, "x")).toThrow(`cannot write ${tooLong}: `);
     expect(readdirSync(d)).toEqual([LONG]);
+  });
+});
+
+describe("writeAtomic: what is at the path", () => {
+  it("a symbolic link is followed: the file it points to is replaced, the link stays (a dangling one gets its file)", () => {
+    const d = folder();
+    mkdirSync(join(d, "real"));
+    writeFileSync(join(d, "real", "real.svg"), "old");
+    symlinkSync(join("real", "real.svg"), join(d, "link.svg"));
+    writeAtomic(join(d, "link.svg"), "new");
+    expect(lstatSync(join(d, "link.svg")).isSymbolicLink()).toBe(true);
+    expect(readlinkSync(join(d, "link.svg"))).toBe(join("real", "real.svg"));
+    expect(readFileSync(join(d, "real", "real.svg"), "utf8")).toBe("new");
+    // The temporary file was in the target's folder, and is gone.
+    expect(readdirSync(join(d, "real"))).toEqual(["real.svg"]);
+    symlinkSync("later.svg", join(d, "dangling.svg"));
+    writeAtomic(join(d, "dangling.svg"), "made");
+    expect(lstatSync(join(d, "dangling.svg")).isSymbolicLink()).toBe(true);
+    expect(readFileSync(join(d, "later.svg"), "utf8")).toBe("made");
+  });
+
+  it("a FIFO is written into: its reader gets the data, and it stays a FIFO", async () => {
+    const d = folder();
+    const fifo = join(d, "pipe.svg");
+    execFileSync("mkfifo", [fifo]);
+    // Checked before writing: were the FIFO replaced, its reader would wait for ever.
+    expect(writeTarget(fifo)).toEqual({ path: fifo, through: true });
+    const reader = spawn("cat", [fifo]);
+    let got = "";
+    reader.stdout.on("data", (b: Buffer) => (got += b.toString()));
+    const done = new Promise((resolve) => reader.on("close", resolve));
+    writeAtomic(fifo, "through the pipe");
+    await done;
+    expect(got).toBe("through the pipe");
+    expect(lstatSync(fifo).isFIFO()).toBe(true);
+    expect(readdirSync(d)).toEqual(["pipe.svg"]);
+  });
+
+  it("a device is written into; a full one (/dev/full) is an IoError in words, and it stays a device", () => {
+    expect(statSync("/dev/full").isCharacterDevice()).toBe(true);
+    // Checked before writing: were it replaced, the test (run as root) would turn the device into a file.
+    expect(writeTarget("/dev/full")).toEqual({ path: "/dev/full", through: true });
+    expect(() => writeAtomic("/dev/full", "x")).toThrow(new IoError("cannot write /dev/full: the disk is full"));
+    expect(statSync("/dev/full").isCharacterDevice()).toBe(true);
   });
 });
 

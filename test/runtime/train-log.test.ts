@@ -3,12 +3,12 @@
  * LOG_WINDOW updates makes one `steps` record with their mean loss and speed,
  * lines come back as written, and a bad line is named by its number.
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { LOG_WINDOW } from "../../src/runtime/settings.js";
-import { logLine, parseLog, StepWindow, TrainLog, type LogRecord } from "../../src/runtime/train-log.js";
+import { logLine, LogWriteError, parseLog, StepWindow, TrainLog, type LogRecord } from "../../src/runtime/train-log.js";
 import { IoError } from "../../src/runtime/errors.js";
 
 describe("StepWindow", () => {
@@ -77,5 +77,15 @@ describe("TrainLog", () => {
       ["steps", 2 * LOG_WINDOW, (3 * LOG_WINDOW + 1) / 2, 1 / (2 * LOG_WINDOW)],
     ]);
     expect(records.every((r) => r.time >= 0 && r.tokensPerSecond > 0)).toBe(true);
+  });
+
+  it("a record that cannot be written (a full disk: /dev/full) is a LogWriteError naming the log, in words", () => {
+    expect(statSync("/dev/full").isCharacterDevice()).toBe(true);
+    // Opening only empties the file: a full disk shows at the first record.
+    const log = TrainLog.open("/dev/full", false);
+    log.begin();
+    expect(() => log.epoch(1, 1, 1, undefined, 0.1, 1)).toThrow(new LogWriteError("cannot write the log /dev/full: the disk is full"));
+    expect(() => log.epoch(1, 1, 1, undefined, 0.1, 1)).toThrow(IoError);
+    expect(statSync("/dev/full").isCharacterDevice()).toBe(true);
   });
 });

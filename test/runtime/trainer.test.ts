@@ -401,6 +401,15 @@ describe("bad input", () => {
     expect(existsSync(out) ? readdirSync(out) : []).toEqual([]);
   });
 
+  it("a --log that fills up while training (/dev/full): exit 2 naming it, in one line; the weights so far saved", async () => {
+    const out = join(dir, "full-log-out");
+    const r = await run(["--data", train, "--out", out, "--epochs", "2", "--batch", "4", "-q", "--log", "/dev/full"], info, bigram(info, newCalls()));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(`train.js: cannot write the log /dev/full: the disk is full; training stopped, the weights so far are saved in ${out}\n`);
+    expect(loadModel(out).meta.model).toBe("bigram");
+    expect(readdirSync(out).sort()).toEqual(["model.json", "weights.bin"]);
+  });
+
   it("reports bad data with line numbers and exit 1, before training", async () => {
     const file = join(dir, "bad.jsonl");
     writeFileSync(file, ['{"x": "ab", "y": "bc"}', '{"x": "ab", "y": "b"}', "", '{"x": "ab"}', "{nope", '{"x": [1], "y": "a"}', '{"x": "a", "y": "b", "z": 1}'].join("\n") + "\n");

@@ -19,6 +19,7 @@ import type { CompileTarget } from "../options.js";
 import { NodeError, type Graph } from "../../graph/graph.js";
 import type { Program } from "../../ir/program.js";
 import type { ModelInfo as CheckedModel } from "../../check/infer.js";
+import { formatCount } from "../../check/summary.js";
 
 export interface CompileOptions extends OutputOptions {
   target: CompileTarget;
@@ -68,7 +69,9 @@ export async function runCompile(spec: string, opts: CompileOptions): Promise<nu
     throw new UserIoError(`cannot write ${opts.out}: ${ioReason(e)}`);
   }
   if (!opts.quiet) {
-    process.stdout.write(`compiled ${info.name} (${graph.params.length} parameters, ${opts.target === "pytorch" ? "pytorch" : opts.precision}) to ${opts.out}: ${Object.keys(out).sort().join(", ")}\n`);
+    // Weights as seqc summary counts them (trained entries); tensors as the model directory holds them.
+    const tensors = `${graph.params.length} parameter ${graph.params.length === 1 ? "tensor" : "tensors"}`;
+    process.stdout.write(`compiled ${info.name} (${tensors}, ${formatCount(info, info.total)} weights, ${opts.target === "pytorch" ? "pytorch" : opts.precision}) to ${opts.out}: ${Object.keys(out).sort().join(", ")}\n`);
     process.stdout.write(opts.target === "pytorch"
       ? `train it: python3 ${join(opts.out, "train.py")} --data FILE   (--help for the options; under torchrun for several processes or GPUs, docs/pytorch-target.md)\n`
       : `train it: node ${join(opts.out, "train.js")} --data FILE   (--help for the options)\n`);

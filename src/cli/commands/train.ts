@@ -3,7 +3,8 @@
  * (stopping before training on any bad line), train with the tfjs target,
  * checkpoint every epoch (throttled), on Ctrl-C (exit 130) and when the loss
  * stops being finite (the last good one; exit 1), and save the model
- * directory. `--resume` continues a checkpointed run exactly where it stopped.
+ * directory. `--resume` continues a checkpointed run exactly where it stopped;
+ * `--init DIR` starts a new run from a saved model's weights.
  * TensorFlow.js is imported here only, lazily.
  */
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -12,10 +13,11 @@ import { compileSpec } from "../../driver.js";
 import { specSettings, withOverrides, type Overrides, type TrainSettings } from "../../backends/settings.js";
 import type { TrainerProgress } from "../../backends/tfjs/train.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
-import { specFiles, UserIoError } from "../io.js";
-import { ioReason } from "../../runtime/errors.js";
-import { TrainLog } from "../../runtime/train-log.js";
+import { specFiles, UsageError, UserIoError } from "../io.js";
+import { ioReason, ModelFileError } from "../../runtime/errors.js";
+import { LogWriteError, TrainLog } from "../../runtime/train-log.js";
 import { rateText } from "../../runtime/settings.js";
+import { trainingOn } from "../../runtime/batches.js";
 import { compiledOrExit, describeSource, type OutputOptions } from "../output.js";
 import { readingData } from "../data.js";
 
@@ -29,6 +31,8 @@ export interface TrainOptions extends OutputOptions {
   seqLength?: number;
   /** Continue the run checkpointed in `out` (weights, optimizer state, generator, position) up to the settings' epochs. */
   resume?: boolean;
+  /** Start from the weights (and vocabularies) of this model directory, of the same model, instead of initial ones. */
+  init?: string;
   /** Write the training log (src/runtime/train-log.ts) to this file (emptied first unless resuming). */
   log?: string;
   quiet: boolean;
@@ -42,7 +46,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
   const compiled = compiledOrExit(compileSpec(spec, { ...specFiles(spec, opts.model), ...(opts.dims ? { dims: opts.dims } : {}) }), opts);
   if (typeof compiled === "number") return compiled;
   const { program, model: info, graph } = compiled;
-  const [data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError, windowAxis }, { saveModel, loadCheckpoint, hasModel, checkModelFits, lockModelDir, ModelFileError }, { modelShape, dimValue }, { checkTrainingMemory, maxMemoryOf }, { vocabulariesToJSON, vocabulariesFromJSON }, progress] =
+  const [data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError, windowAxis }, { saveModel, loadCheckpoint, loadModel, hasModel, checkModelFits, checkBuiltShape, lockModelDir }, { modelShape, dimValue }, { checkTrainingMemory, maxMemoryOf }, { vocabulariesToJSON, vocabulariesFromJSON }, progress] =
     await Promise.all([
       import("../../backends/tfjs/dataset.js"),
       import("../../backends/tfjs/engine.js"),
@@ -64,28 +68,26 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
     if (!hasModel(opts.out)) throw new UserIoError(`--resume: there is no checkpoint in ${opts.out} (no model.json): train without --resume first`);
     // Held from before the checkpoint is read: no other run writes it meanwhile.
     unlock = lockModelDir(opts.out);
-    try {
-      checkpoint = loadCheckpoint(opts.out);
-    } catch (e) {
-      if (e instanceof ModelFileError) throw new UserIoError(`--resume: ${e.message}`);
-      throw e;
-    }
+    checkpoint = underFlag("--resume", () => loadCheckpoint(opts.out));
     const saved = checkpoint.meta;
     // train.py (the pytorch target) marks its trainer state; its optimizer slots are PyTorch's, not TensorFlow.js's.
     const trainer = checkpoint.state.progress["trainer"];
     if (trainer !== undefined) throw new UserIoError(`--resume: ${opts.out} holds a checkpoint of another trainer (${String(trainer)}: train.py --resume continues it); train without --resume, or choose another -o`);
     if (saved.model !== info.name) throw new UserIoError(`--resume: ${opts.out} holds model ${saved.model}, not ${info.name} of ${spec}: train without --resume, or choose another -o`);
     if (saved.spec.source !== source) throw new UserIoError(`--resume: ${opts.out} was trained from another spec (${saved.spec.file}, whose text differs from ${spec}): train without --resume, or choose another -o`);
-    try {
-      checkModelFits(checkpoint, modelShape(graph), opts.out);
-    } catch (e) {
-      if (e instanceof ModelFileError) throw new UserIoError(`--resume: ${e.message}`);
-      throw e;
-    }
+    underFlag("--resume", () => checkModelFits(checkpoint!, modelShape(graph), opts.out));
+  }
+  // --init: a model directory of this model (another spec's text is fine, as in an emitted trainer): its weights and vocabularies.
+  let initial: ReturnType<typeof loadModel> | undefined;
+  if (opts.init !== undefined) {
+    if (opts.resume) throw new UsageError("--init and --resume: give one (--resume continues the run in -o; --init starts a new one from a model directory's weights)");
+    initial = underFlag("--init", () => loadModel(opts.init!));
+    underFlag("--init", () => checkModelFits(initial!, modelShape(graph), opts.init!));
   }
   const settings = withOverrides(checkpoint ? checkpoint.meta.settings : specSettings(info.model), opts.overrides);
 
-  const loadOpts = checkpoint ? { vocabularies: vocabulariesFromJSON(checkpoint.meta.vocabularies) } : {};
+  const saved = checkpoint ?? initial;
+  const loadOpts = saved ? { vocabularies: vocabulariesFromJSON(saved.meta.vocabularies) } : {};
   const dataset = await readingData(() => loadTrainingData(data, opts.data, graph, settings, opts.seqLength, loadOpts));
   if (typeof dataset === "number") return dataset;
   // Refused before anything is allocated when its parameters alone would not fit (float32 in TensorFlow.js).
@@ -100,13 +102,18 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
   const { train, validation } = settings.validation > 0 ? dataset.split(settings.validation, settings.seed) : { train: dataset, validation: undefined };
   const model = new TfModel(graph, engine, dataset.dims, settings.seed);
   const trainer = new Trainer(model, settings);
+  if (initial) {
+    for (const [name, w] of initial.weights) underFlag("--init", () => checkBuiltShape(opts.init!, name, w.shape, model.params.get(name)!.shape));
+    model.setWeights(Object.fromEntries([...initial.weights].map(([n, w]) => [n, w.values])));
+    initial.weights.clear();
+  }
   if (checkpoint) {
     model.setWeights(Object.fromEntries([...checkpoint.weights].map(([n, w]) => [n, w.values])));
     await trainer.setState({ ...checkpoint.state, progress: checkpoint.state.progress as unknown as TrainerProgress });
     checkpoint.weights.clear();
     log(`seqc: resuming ${info.name} from ${opts.out} after epoch ${trainer.epoch}${trainer.midEpoch ? " (and part of the next)" : ""}`);
   }
-  log(`seqc: training ${info.name} on ${dataset.examples} examples with TensorFlow.js (${engine.backend} backend)`);
+  log(`seqc: ${trainingOn(info.name, train.examples, validation?.examples ?? 0, opts.init)} with TensorFlow.js (${engine.backend} backend)`);
   if (settings.bptt > 0) {
     log(windowAxis(train) !== undefined
       ? `seqc: truncated BPTT: windows of ${settings.bptt} steps, states carried across windows`
@@ -148,6 +155,13 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
     );
   };
   let good = await capture();
+  /** The end of the run (finished, stopped early, interrupted inside an epoch, or its log unwritable): saved where it is. */
+  const saveWhereItIs = async () => {
+    if (written && written.epoch === trainer.epoch && !trainer.midEpoch) return;
+    const now = await capture();
+    if (now) write(now);
+    else if (good && good !== written) write(good);
+  };
   let interrupted = false;
   // Ctrl-C: finish the batch, save and stop. A second Ctrl-C (no handler by then) stops at once, even inside
   // a long batch; a checkpoint is replaced whole or not at all, so the directory keeps a complete one.
@@ -205,16 +219,17 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
       unlock();
       return 1;
     }
+    if (e instanceof LogWriteError) {
+      // The weights are the user's work: saved where they are (--resume continues), then reported as any I/O error.
+      await saveWhereItIs();
+      unlock();
+      throw new UserIoError(`${e.message}; training stopped, the weights so far are saved in ${opts.out}`);
+    }
     throw e;
   } finally {
     process.off("SIGINT", onSigint);
   }
-  // The end of the run (finished, stopped early, or interrupted inside an epoch): save where it is.
-  if (!written || written.epoch !== trainer.epoch || trainer.midEpoch) {
-    const now = await capture();
-    if (now) write(now);
-    else if (good && good !== written) write(good);
-  }
+  await saveWhereItIs();
   trainer.dispose();
   model.dispose();
   unlock();
@@ -266,6 +281,16 @@ function checkWritableDir(dir: string): void {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === "EEXIST" || code === "ENOTDIR" ? "it or a folder above it is a file" : ioReason(e);
     throw new UserIoError(`cannot write the model directory ${dir}: ${why}`);
+  }
+}
+
+/** `read` of a model directory a flag names: one that does not fit (a ModelFileError) is reported under the flag. */
+function underFlag<T>(flag: string, read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof ModelFileError) throw new UserIoError(`${flag}: ${e.message}`);
+    throw e;
   }
 }
 

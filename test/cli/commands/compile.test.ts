@@ -28,7 +28,8 @@ describe("seqc compile --target ts", () => {
     const out = join(tmp.dir, "ab");
     const r = seqc("compile", "specs/ab_recognizer.seq", "-o", out);
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain(`compiled ab_recognizer (5 parameters, f32) to ${out}`);
+    // Weights as seqc summary counts them (its total: 4*V + 25 = 37).
+    expect(r.stdout).toContain(`compiled ab_recognizer (5 parameter tensors, 4*V + 25 = 37 weights, f32) to ${out}`);
     expect(r.stdout).toContain(`node ${join(out, "train.js")}`);
     expect(readdirSync(out).sort()).toEqual([...TS_FILES, ...JS_FILES, ...OTHER_FILES].sort());
     expect(JSON.parse(readFileSync(join(out, "package.json"), "utf8"))).toMatchObject({ type: "module" });
@@ -46,7 +47,7 @@ describe("seqc compile --target ts", () => {
     const out = join(tmp.dir, "ab-f64");
     const r = seqc("compile", "specs/ab_recognizer.seq", "-o", out, "--no-js", "--precision", "f64");
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain("(5 parameters, f64)");
+    expect(r.stdout).toContain("(5 parameter tensors, 4*V + 25 = 37 weights, f64)");
     expect(readdirSync(out).sort()).toEqual([...TS_FILES, ...OTHER_FILES].sort());
     const model = readFileSync(join(out, "model.ts"), "utf8");
     expect(model).toContain("Float64Array");

@@ -4,13 +4,16 @@
  * checkpoint, Ctrl-C exits 130 leaving a checkpoint `seqc eval` reads and no
  * temporary files, batch_norm on a ragged batch tfjs must split by length
  * stops with exit 1; an output it cannot write (a log in a missing folder, a
- * model directory onto or under a file) is refused before training, exit 2.
+ * model directory onto or under a file) is refused before training, exit 2;
+ * so is a bad flag value, with the emitted trainer's message. --init starts
+ * from a model directory of the same model.
  */
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
+import { main } from "../../../src/cli/main.js";
 import { runSeqc } from "../../helpers/cli.js";
 import { parseLog } from "../../../src/runtime/train-log.js";
 
@@ -115,6 +118,22 @@ describe("seqc train: checkpoints", () => {
   });
 });
 
+describe("seqc train --init", () => {
+  it("starts from a model directory's weights, saying so; another model's are refused (exit 2, naming both)", () => {
+    const base = join(out, "init-base");
+    expect(seqc("train", ...XOR, "-o", base, "--epochs", "2").status).toBe(0);
+    // No epochs: the saved weights are those it started from. Without -q: what it trains on, as the emitted trainer says it.
+    const from = runSeqc(["train", ...XOR.filter((a) => a !== "-q"), "-o", join(out, "init-from"), "--epochs", "0", "--validation", "0.25", "--init", base]);
+    expect(from.status, from.stderr).toBe(0);
+    expect(from.stderr).toContain(`seqc: training mlp_xor on 3 examples (1 held out), starting from ${base} with TensorFlow.js`);
+    expect(readFileSync(join(out, "init-from", "weights.bin")).equals(readFileSync(join(base, "weights.bin")))).toBe(true);
+    const other = seqc("train", ...AB, "-o", join(out, "init-other"), "--init", base);
+    expect(other.status).toBe(2);
+    expect(other.stderr).toBe(`seqc: --init: ${base}: it holds model mlp_xor, not ab_recognizer\n`);
+    expect(existsSync(join(out, "init-other"))).toBe(false);
+  });
+});
+
 describe("seqc train: an output it cannot write is refused before training", () => {
   it("--log in a folder that does not exist: exit 2, named", () => {
     const r = runSeqc(["train", ...XOR, "--epochs", "1", "-o", join(out, "m1"), "--log", join(out, "missing", "log.jsonl")]);
@@ -157,5 +176,41 @@ describe("seqc train: an output it cannot write is refused before training", () 
     }
     expect(readFileSync(join(d, "weights.bin")).equals(before)).toBe(true);
     expect(readFileSync(join(d, ".seqc-lock"), "utf8")).toBe(`${process.pid}\n`);
+  });
+});
+
+describe("seqc train: flag values", () => {
+  /** seqc's main in this process (bad flags stop it before any spec is read): its exit code and standard error. */
+  async function inProcess(argv: string[]): Promise<{ code: number; stderr: string }> {
+    let stderr = "";
+    const spy = vi.spyOn(process.stderr, "write").mockImplementation((s: string | Uint8Array) => {
+      stderr += String(s);
+      return true;
+    });
+    try {
+      return { code: await main(argv), stderr };
+    } finally {
+      spy.mockRestore();
+    }
+  }
+
+  it("a bad value is exit 2 with the emitted trainer's message (runtime/args.ts trainFlags), before training", async () => {
+    const cases: [string[], string][] = [
+      [["--batch", "0"], "seqc: --batch 0: expected a whole number >= 1"],
+      [["--validation", "1"], "seqc: --validation 1: expected a fraction in [0, 1)"],
+      [["--lr", "abc"], 'seqc: --lr needs a number, not "abc"'],
+      [["--epochs", "-1"], "seqc: --epochs -1: expected a whole number >= 0"],
+      [["--warmup", "1.5"], "seqc: --warmup needs a whole number, not 1.5"],
+      [["--max-memory", "0"], "seqc: --max-memory 0: a number of GB > 0"],
+      [["--lr-schedule", "cosine"], "seqc: --lr-schedule cosine: cosine needs steps"],
+      // yargs' own objection: a usage error too, not an internal one.
+      [["--epochs"], "seqc: Not enough arguments following: epochs"],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await inProcess(["train", ...XOR, "-o", join(out, "flags"), ...flags]);
+      expect(r.code, flags.join(" ")).toBe(2);
+      expect(r.stderr.split("\n")[0], flags.join(" ")).toBe(message);
+    }
+    expect(existsSync(join(out, "flags"))).toBe(false);
   });
 });
