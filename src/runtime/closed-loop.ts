@@ -73,10 +73,20 @@ export function roundDeep(v: unknown, digits: number): unknown {
 }
 
 /**
+ * The field the closed and open loop are measured against: the target a
+ * builtin loss compares the source with, else (a loss written as an
+ * expression, e.g. a Huber loss) the fed-back input's observed values, which
+ * the source stands for when fed back.
+ */
+export function errorField(fb: Feedback, lossTarget: string | undefined): string {
+  return lossTarget ?? fb.input;
+}
+
+/**
  * What closed-loop sampling prints: one line per example on stdout (its
  * number and generated series, in the data's order), and on stderr the
- * root-mean-square error of closed and open loop against `target`, the target
- * the source's loss compares with (no line when it has none).
+ * root-mean-square error of closed and open loop against `target`
+ * (errorField).
  */
 export class ClosedLoopReport {
   private readonly lines = new Map<number, string>();
@@ -84,13 +94,13 @@ export class ClosedLoopReport {
 
   constructor(
     private readonly fb: Feedback,
-    private readonly target: string | undefined,
+    private readonly target: string,
     private readonly json: boolean,
   ) {}
 
   /** Example `index` (0-based in the data): its closed-loop series, the open-loop (teacher forcing) one and its target, each flat. */
   add(index: number, closed: ArrayLike<number>, open: ArrayLike<number>, target?: ArrayLike<number>): void {
-    if (this.target !== undefined && target) {
+    if (target) {
       for (let i = 0; i < closed.length; i++) {
         this.sq.closed += (closed[i]! - target[i]!) ** 2;
         this.sq.open += (open[i]! - target[i]!) ** 2;
@@ -108,7 +118,7 @@ export class ClosedLoopReport {
 
   /** The stderr line of the errors, or undefined without a target. */
   summary(): string | undefined {
-    if (this.target === undefined || this.sq.n === 0) return undefined;
+    if (this.sq.n === 0) return undefined;
     const rmse = (s: number) => Math.sqrt(s / this.sq.n).toFixed(5);
     return `closed loop (${this.fb.source} fed back as ${this.fb.input}): rmse ${rmse(this.sq.closed)} against ${this.target}; open loop (teacher forcing): ${rmse(this.sq.open)}\n`;
   }

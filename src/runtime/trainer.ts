@@ -28,7 +28,7 @@ import { applyWeightDecay, clipByGlobalNorm, createOptimizer } from "./optim.js"
 import { learningRate, LOG_WINDOW, rateText, withOverrides, type LrSchedule } from "./settings.js";
 import { num, parseArgs, str, TRAIN_FLAGS, trainFlags, type OptKind, type ParsedArgs } from "./args.js";
 import { batchOf, carriedStates, maxDims, permutation, planBatches, planBatchIndices, trainingOn, validationSplit, windowDim, windowsOf } from "./batches.js";
-import { closedLoop, ClosedLoopError, ClosedLoopReport } from "./closed-loop.js";
+import { closedLoop, ClosedLoopError, ClosedLoopReport, errorField } from "./closed-loop.js";
 import { dataModelOf, formatOf, loadData, resolveVocabularies, shapeText, type DataField, type DataSet, type Examples, type ReadOptions } from "./data.js";
 import { DimTable } from "./dims.js";
 import { IoError, UsageError } from "./errors.js";
@@ -583,7 +583,7 @@ function runClosedLoop(a: ParsedArgs, info: ModelInfo, create: CreateModel, dirP
   const batchSize = 64;
   const model = openModel(dirPath, info, create, dir, data.vocabs, maxDims(data.examples, data.freeDims), batchSize);
   const vocabDims = new DimTable(info.dims, info.vocabs).vocabSizes(data.vocabs);
-  const target = info.losses.find((l) => l.prediction === fb.source)?.target;
+  const target = errorField(fb, info.losses.find((l) => l.prediction === fb.source)?.target);
   const report = new ClosedLoopReport(fb, target, format === "json");
   /** The source after a forward pass on `batch`, flat (a view of the model's buffers). */
   const source = (batch: Batch): Buf | Int32Array => {
@@ -606,8 +606,8 @@ function runClosedLoop(a: ParsedArgs, info: ModelInfo, create: CreateModel, dirP
       if (e instanceof ClosedLoopError) throw new IoError(e.message);
       throw e;
     }
-    const y = target !== undefined ? batch.fields[target] : undefined;
-    indices.forEach((index, r) => report.add(index, closed.subarray(r * span, (r + 1) * span), open.subarray(r * span, (r + 1) * span), y?.subarray(r * span, (r + 1) * span)));
+    const y = batch.fields[target]!;
+    indices.forEach((index, r) => report.add(index, closed.subarray(r * span, (r + 1) * span), open.subarray(r * span, (r + 1) * span), y.subarray(r * span, (r + 1) * span)));
   }
   out(report.output());
   const summary = report.summary();

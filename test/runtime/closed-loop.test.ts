@@ -4,7 +4,7 @@
  * test/e2e/closed-loop.test.ts for both on specs/narx.seq), and what it prints.
  */
 import { describe, expect, it } from "vitest";
-import { closedLoop, ClosedLoopError, ClosedLoopReport, roundDeep } from "../../src/runtime/closed-loop.js";
+import { closedLoop, ClosedLoopError, ClosedLoopReport, errorField, roundDeep } from "../../src/runtime/closed-loop.js";
 
 const FB = { input: "y_prev", source: "p" };
 
@@ -60,10 +60,15 @@ describe("ClosedLoopReport", () => {
     expect(r.output()).toBe("1\t[0.1235,0]\n3\t[1,2]\n");
     // closed: (0.123456² + 0 + 0 + 1) / 4; open: (0.25 + 0.25 + 1 + 1) / 4.
     expect(r.summary()).toBe(`closed loop (p fed back as y_prev): rmse ${Math.sqrt((0.123456 ** 2 + 1) / 4).toFixed(5)} against y; open loop (teacher forcing): 0.79057\n`);
-    const json = new ClosedLoopReport(FB, undefined, true);
+    const json = new ClosedLoopReport(FB, "y", true);
     json.add(0, [0.123456], [0], [5]);
     expect(json.output()).toBe('{"example":1,"output":[0.123456]}\n');
-    expect(json.summary()).toBeUndefined();
+    expect(new ClosedLoopReport(FB, "y", true).summary()).toBeUndefined();
+  });
+
+  it("measures against the target of the source's builtin loss, else the fed-back input's observed values (a loss expression)", () => {
+    expect(errorField(FB, "y")).toBe("y");
+    expect(errorField(FB, undefined)).toBe("y_prev");
   });
 
   it("roundDeep rounds numbers in nested arrays and leaves the rest", () => {

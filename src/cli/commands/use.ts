@@ -9,7 +9,7 @@ import { lossTerms, type Graph, type Node } from "../../graph/graph.js";
 import type { Dataset } from "../../backends/tfjs/dataset.js";
 import type { Metrics } from "../../runtime/metrics.js";
 import { textIds, type Vocabulary } from "../../runtime/vocab.js";
-import { ClosedLoopReport, roundDeep } from "../../runtime/closed-loop.js";
+import { ClosedLoopReport, errorField, roundDeep } from "../../runtime/closed-loop.js";
 import type { BackendName } from "../../backends/tfjs/engine.js";
 import type { TfModel } from "../../backends/tfjs/exec.js";
 import type { Hypothesis } from "../../backends/tfjs/decode.js";
@@ -292,7 +292,7 @@ async function closedLoopFile(loaded: Loaded, path: string, opts: SampleOptions)
   if (typeof data === "number") return data;
   const term = lossTerms(loaded.graph).find((n) => n.args[0] === loaded.graph.values[fb.source]);
   const target = term ? nodeById(loaded.graph, term.args[1]!) : undefined;
-  const targetName = target?.kind === "input" ? target.name : undefined;
+  const targetName = errorField(fb, target?.kind === "input" ? target.name : undefined);
   const report = new ClosedLoopReport(fb, targetName, opts.format === "json");
   for (const batch of data.batches(64, 0, false)) {
     const { inputs, free, lengths } = batchTensors(tf, batch);
@@ -306,8 +306,8 @@ async function closedLoopFile(loaded: Loaded, path: string, opts: SampleOptions)
       throw e;
     }
     const open = tf.tidy(() => loaded.model.forward(inputs, free, lengths).values.get(loaded.graph.values[fb.source]!)!.dataSync() as Float32Array);
-    const y = targetName ? batch.fields[targetName]!.data : undefined;
-    closed.forEach((p, r) => report.add(batch.indices[r]!, p, open.subarray(r * p.length, (r + 1) * p.length), y?.subarray(r * p.length, (r + 1) * p.length)));
+    const y = batch.fields[targetName]!.data;
+    closed.forEach((p, r) => report.add(batch.indices[r]!, p, open.subarray(r * p.length, (r + 1) * p.length), y.subarray(r * p.length, (r + 1) * p.length)));
     for (const t of Object.values(inputs)) t.dispose();
   }
   process.stdout.write(report.output());
