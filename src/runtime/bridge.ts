@@ -46,7 +46,7 @@ import { hasModel, loadCheckpoint, ModelFileError, saveModel, type SavedTrainerS
 import { DataError } from "./problems.js";
 import { dataModelOf, loadData, resolveVocabularies, type DataSet } from "./data.js";
 import { EVAL_SEQUENCE, loadTrainingData, readModelDir, savedDims } from "./trainer.js";
-import { validationSplit } from "./batches.js";
+import { maxDims, validationSplit } from "./batches.js";
 import { num, parseArgs, str } from "./args.js";
 import { textIds, Vocabulary } from "./vocab.js";
 import { writeAtomic } from "./files.js";
@@ -59,6 +59,17 @@ function readJson<T>(path: string, what: string): T {
   } catch (e) {
     throw new IoError(`cannot read ${what} ${path}: ${(e as Error).message}`);
   }
+}
+
+/** Arrays one after another in one array of type `Out` (values converted as `set` converts them). */
+function joined<Out extends Int32Array | Float32Array | Float64Array | Uint8Array>(parts: readonly ArrayLike<number>[], Out: new (n: number) => Out): Out {
+  const out = new Out(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
 }
 
 /** The shape of every parameter at some dims, in INFO's order. */
@@ -95,30 +106,18 @@ function data(info: ModelInfo, argv: string[]): void {
   if (set.examples.length === 0) throw new DataError(dataPath, [{ message: "no examples: the data is shorter than one sequence" }], 0, info.name);
   const ex = set.examples;
   const table = new DimTable(info.dims, info.vocabs);
-  const free: Record<string, number> = {};
-  for (const d of set.freeDims) for (let i = 0; i < ex.length; i++) free[d] = Math.max(free[d] ?? 0, ex.dim(d, i) ?? 0);
+  const free = maxDims(ex, set.freeDims);
   const chunks: Uint8Array[] = [];
   const fields: Record<string, { dtype: string; offset: number; length: number; sizes: number[] }> = {};
   let offset = 0;
   for (const f of info.fields) {
     const parts = Array.from({ length: ex.length }, (_, i) => ex.field(f.name, i));
-    const n = parts.reduce((m, p) => m + p.length, 0);
-    const buf = f.dtype === "int32" ? new Int32Array(n) : new Float32Array(n);
-    let at = 0;
-    for (const p of parts) {
-      buf.set(p, at);
-      at += p.length;
-    }
+    const buf = f.dtype === "int32" ? joined(parts, Int32Array) : joined(parts, Float32Array);
     chunks.push(new Uint8Array(buf.buffer));
-    fields[f.name] = { dtype: f.dtype, offset, length: n, sizes: parts.map((p) => p.length) };
+    fields[f.name] = { dtype: f.dtype, offset, length: buf.length, sizes: parts.map((p) => p.length) };
     offset += buf.byteLength;
   }
-  const bin = new Uint8Array(offset);
-  let k = 0;
-  for (const c of chunks) {
-    bin.set(c, k);
-    k += c.length;
-  }
+  const bin = joined(chunks, Uint8Array);
   const vocabularies = Object.fromEntries(Object.entries(set.vocabs).map(([name, v]) => [name, v.toJSON()]));
   const header = {
     examples: ex.length,
@@ -142,13 +141,7 @@ function init(info: ModelInfo, argv: string[]): void {
   const seed = Number(seedText);
   const all = shapes(info, dims);
   const values = info.params.map((p, i) => initialValues(p.init, all[i]!, new Rng(paramSeed(seed, p.name))));
-  const flat = new Float64Array(values.reduce((n, v) => n + v.length, 0));
-  let at = 0;
-  for (const v of values) {
-    flat.set(v, at);
-    at += v.length;
-  }
-  writeFileSync(out, new Uint8Array(flat.buffer));
+  writeFileSync(out, new Uint8Array(joined(values, Float64Array).buffer));
 }
 
 /** Named float32 tensors from a list of {name, shape} and their values one after another. */
@@ -203,12 +196,7 @@ function load(info: ModelInfo, argv: string[]): void {
   }
   const { saved, vocabs } = readModelDir(dir, info);
   const parts = info.params.map((p) => saved.weights.get(p.name)!);
-  const flat = new Float32Array(parts.reduce((n, w) => n + w.values.length, 0));
-  let at = 0;
-  for (const w of parts) {
-    flat.set(w.values, at);
-    at += w.values.length;
-  }
+  const flat = joined(parts.map((w) => w.values), Float32Array);
   const table = new DimTable(info.dims, info.vocabs);
   writeAtomic(`${out}.bin`, new Uint8Array(flat.buffer));
   writeFileSync(
@@ -223,16 +211,7 @@ function load(info: ModelInfo, argv: string[]): void {
       ...(checkpoint ? { state: { progress: checkpoint.state.progress, optimizer: checkpoint.state.optimizer, tensors: [...checkpoint.state.tensors].map(([name, t]) => ({ name, shape: t.shape })) } } : {}),
     }),
   );
-  if (checkpoint) {
-    const tensors = [...checkpoint.state.tensors.values()];
-    const flat = new Float32Array(tensors.reduce((n, t) => n + t.values.length, 0));
-    let k = 0;
-    for (const t of tensors) {
-      flat.set(t.values, k);
-      k += t.values.length;
-    }
-    writeFileSync(`${out}.state.bin`, new Uint8Array(flat.buffer));
-  }
+  if (checkpoint) writeFileSync(`${out}.state.bin`, new Uint8Array(joined([...checkpoint.state.tensors.values()].map((t) => t.values), Float32Array).buffer));
 }
 
 /** A prime text as token ids of the feedback input's vocabulary saved in DIR (the ts trainer's rule, textIds), and the vocabulary. */

@@ -8,13 +8,19 @@
 import { Names } from "../names.js";
 import { commentText } from "../spec-lines.js";
 
-/** Python's keywords and soft keywords, builtins model.py could shadow, and the names model.py uses itself. */
-const RESERVED = new Set(
+/** Python's keywords (never an attribute name: pyAttr). */
+const KEYWORDS = new Set(
   ("False None True and as assert async await break class continue def del elif else except finally for from global if import in is " +
-    "lambda nonlocal not or pass raise return try while with yield match case type _ " +
+    "lambda nonlocal not or pass raise return try while with yield").split(" "),
+);
+
+/** Python's keywords and soft keywords, builtins model.py could shadow, and the names model.py uses itself. */
+const RESERVED = new Set([
+  ...KEYWORDS,
+  ...("match case type _ " +
     "print len range reversed list dict tuple int float str bool min max sum abs zip map object super self isinstance getattr setattr " +
     "torch nn F S math json Model INFO PARAMS batch dims initial finals n like step steps out").split(" "),
-);
+]);
 
 /** Identifiers of model.py, unique within one scope (a module's forward, the file's classes). */
 export const pythonNames = (): Names => new Names(RESERVED);
@@ -47,7 +53,6 @@ export function pyComment(s: string): string {
 }
 
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const KEYWORDS = new Set("False None True and as assert async await break class continue def del elif else except finally for from global if import in is lambda nonlocal not or pass raise return try while with yield".split(" "));
 
 /** An attribute of `base` by name: `base.name` when the name is an identifier, else `getattr(base, "name")`. */
 export function pyAttr(base: string, name: string): string {
