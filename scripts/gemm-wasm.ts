@@ -8,10 +8,11 @@
  * The generated file is committed: a clean clone type-checks and runs without
  * a build step, and `npm pack` ships it with the other runtime files.
  */
-import { readFileSync, renameSync, writeFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import wabt from "wabt";
+import { regenerate } from "./regenerate.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** The source, and the generated module, relative to the repository. */
@@ -62,23 +63,8 @@ export function generatedModule(bytes: Uint8Array): string {
 }
 
 async function main(): Promise<void> {
-  const text = generatedModule(await assemble());
-  const path = join(ROOT, OUT_PATH);
-  let old: string | undefined;
-  try {
-    old = readFileSync(path, "utf8");
-  } catch {
-    old = undefined;
-  }
-  if (old === text) return;
-  if (process.argv.includes("--check")) {
-    console.error(`stale: ${OUT_PATH} (run npm run gen:wasm)`);
-    process.exitCode = 1;
-    return;
-  }
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
-  console.log(`wrote ${OUT_PATH}`);
+  const fresh = regenerate(join(ROOT, OUT_PATH), generatedModule(await assemble()), process.argv.includes("--check"), "npm run gen:wasm", OUT_PATH);
+  if (!fresh) process.exitCode = 1;
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

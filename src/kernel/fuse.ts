@@ -74,6 +74,9 @@ function mapStmts(stmts: readonly Stmt[], f: (st: Stmt) => Stmt): Stmt[] {
   return stmts.map((st) => f(mapNested(st, (ss) => mapStmts(ss, f))));
 }
 
+/** The buffer a fill, initial or mask statement names (they set it by offset and size, not through a view). */
+const wholeBuf = (s: Stmt): BufId | undefined => (s.s === "fill" || s.s === "initial" || s.s === "mask" ? s.buf : undefined);
+
 /** The buffers an operand reads: its own, and its index buffer when it gathers. */
 const viewed = (o: Operand): BufId[] => (o.gather ? [o.buf, o.gather.buf] : [o.buf]);
 
@@ -83,7 +86,8 @@ function touches(st: Stmt): Set<BufId> {
   eachStmt([st], (s) => {
     if (s.s === "map") for (const o of [s.out, ...s.ins]) viewed(o).forEach((b) => out.add(b));
     if (s.s === "gemm") for (const m of [s.a, s.b, s.c]) out.add(m.buf);
-    if (s.s === "fill" || s.s === "initial" || s.s === "mask") out.add(s.buf);
+    const w = wholeBuf(s);
+    if (w !== undefined) out.add(w);
   });
   return out;
 }
@@ -100,7 +104,8 @@ function references(program: KernelProgram): Map<BufId, number> {
     eachStmt(ss, (s) => {
       if (s.s === "map") [s.out, ...s.ins].forEach((o) => viewed(o).forEach(add));
       if (s.s === "gemm") [s.a, s.b, s.c].forEach((m) => add(m.buf));
-      if (s.s === "fill" || s.s === "initial" || s.s === "mask") add(s.buf);
+      const w = wholeBuf(s);
+      if (w !== undefined) add(w);
     });
   stmts(program.forward);
   stmts(program.backward);
@@ -231,7 +236,8 @@ function writes(st: Stmt): Set<BufId> {
   eachStmt([st], (s) => {
     if (s.s === "map") out.add(s.out.buf);
     if (s.s === "gemm") out.add(s.c.buf);
-    if (s.s === "fill" || s.s === "initial" || s.s === "mask") out.add(s.buf);
+    const w = wholeBuf(s);
+    if (w !== undefined) out.add(w);
   });
   return out;
 }

@@ -216,40 +216,21 @@ function kernel(kc: number, w: number[], ia: number, ib: number, c: Buf, co: num
   }
   const c1 = co + ldc;
   if (mr === MR && nr === NR) {
-    if (acc) {
-      c[co] = c[co]! + c00;
-      c[co + 1] = c[co + 1]! + c01;
-      c[co + 2] = c[co + 2]! + c02;
-      c[c1] = c[c1]! + c10;
-      c[c1 + 1] = c[c1 + 1]! + c11;
-      c[c1 + 2] = c[c1 + 2]! + c12;
-    } else {
-      c[co] = c00;
-      c[co + 1] = c01;
-      c[co + 2] = c02;
-      c[c1] = c10;
-      c[c1 + 1] = c11;
-      c[c1 + 2] = c12;
-    }
+    c[co] = acc ? c[co]! + c00 : c00;
+    c[co + 1] = acc ? c[co + 1]! + c01 : c01;
+    c[co + 2] = acc ? c[co + 2]! + c02 : c02;
+    c[c1] = acc ? c[c1]! + c10 : c10;
+    c[c1 + 1] = acc ? c[c1 + 1]! + c11 : c11;
+    c[c1 + 2] = acc ? c[c1 + 2]! + c12 : c12;
     return;
   }
   // Edge block: mr = 1 or nr < 3 (so c12 is never stored here).
-  if (acc) {
-    c[co] = c[co]! + c00;
-    if (nr > 1) c[co + 1] = c[co + 1]! + c01;
-    if (nr > 2) c[co + 2] = c[co + 2]! + c02;
-    if (mr > 1) {
-      c[c1] = c[c1]! + c10;
-      if (nr > 1) c[c1 + 1] = c[c1 + 1]! + c11;
-    }
-  } else {
-    c[co] = c00;
-    if (nr > 1) c[co + 1] = c01;
-    if (nr > 2) c[co + 2] = c02;
-    if (mr > 1) {
-      c[c1] = c10;
-      if (nr > 1) c[c1 + 1] = c11;
-    }
+  c[co] = acc ? c[co]! + c00 : c00;
+  if (nr > 1) c[co + 1] = acc ? c[co + 1]! + c01 : c01;
+  if (nr > 2) c[co + 2] = acc ? c[co + 2]! + c02 : c02;
+  if (mr > 1) {
+    c[c1] = acc ? c[c1]! + c10 : c10;
+    if (nr > 1) c[c1 + 1] = acc ? c[c1 + 1]! + c11 : c11;
   }
 }
 
@@ -296,17 +277,10 @@ function direct(
         y += bk;
       }
       const o = cr + j;
-      if (acc) {
-        c[o] = c[o]! + s0;
-        c[o + 1] = c[o + 1]! + s1;
-        c[o + 2] = c[o + 2]! + s2;
-        c[o + 3] = c[o + 3]! + s3;
-      } else {
-        c[o] = s0;
-        c[o + 1] = s1;
-        c[o + 2] = s2;
-        c[o + 3] = s3;
-      }
+      c[o] = acc ? c[o]! + s0 : s0;
+      c[o + 1] = acc ? c[o + 1]! + s1 : s1;
+      c[o + 2] = acc ? c[o + 2]! + s2 : s2;
+      c[o + 3] = acc ? c[o + 3]! + s3 : s3;
     }
     if (n - j >= 2) {
       let s0 = 0, s1 = 0;
@@ -320,13 +294,8 @@ function direct(
         y += bk;
       }
       const o = cr + j;
-      if (acc) {
-        c[o] = c[o]! + s0;
-        c[o + 1] = c[o + 1]! + s1;
-      } else {
-        c[o] = s0;
-        c[o + 1] = s1;
-      }
+      c[o] = acc ? c[o]! + s0 : s0;
+      c[o + 1] = acc ? c[o + 1]! + s1 : s1;
       j += 2;
     }
     if (j < n) {

@@ -443,17 +443,29 @@ function openModel(dirPath: string, info: ModelInfo, create: CreateModel, dir: L
   return model;
 }
 
+/** --format: human (the default) or json. */
+function formatFlag(a: ParsedArgs): "human" | "json" {
+  const format = str(a, "format") ?? "human";
+  if (format !== "human" && format !== "json") throw new UsageError(`--format ${format}: use human or json`);
+  return format;
+}
+
+/** The model directory and the data of eval and closed-loop sample: the data read with the directory's vocabularies, in sequences of EVAL_SEQUENCE steps; no examples is a DataError. */
+function readForEval(dirPath: string, dataPath: string, info: ModelInfo): { dir: LoadedDir; data: DataSet } {
+  const dir = readModelDir(dirPath, info);
+  const data = loadData(dataPath, dataModelOf(info), { vocabularies: dir.vocabs, seqLength: EVAL_SEQUENCE, window: EVAL_SEQUENCE, floats: info.precision });
+  if (data.examples.length === 0) throw new DataError(dataPath, [{ message: "no examples" }], 0, info.name);
+  return { dir, data };
+}
+
 function runEval(argv: string[], info: ModelInfo, create: CreateModel): number {
   const a = parseArgs(argv, { model: "string", data: "string", batch: "int", format: "string" }, { m: "model", d: "data" });
   const dirPath = str(a, "model");
   const dataPath = str(a, "data");
   if (dirPath === undefined || dataPath === undefined) throw new UsageError("eval needs --model DIR and --data FILE");
-  const format = str(a, "format") ?? "human";
-  if (format !== "human" && format !== "json") throw new UsageError(`--format ${format}: use human or json`);
+  const format = formatFlag(a);
   const batchSize = num(a, "batch", (n) => n >= 1, "a whole number >= 1") ?? 64;
-  const dir = readModelDir(dirPath, info);
-  const data = loadData(dataPath, dataModelOf(info), { vocabularies: dir.vocabs, seqLength: EVAL_SEQUENCE, window: EVAL_SEQUENCE, floats: info.precision });
-  if (data.examples.length === 0) throw new DataError(dataPath, [{ message: "no examples" }], 0, info.name);
+  const { dir, data } = readForEval(dirPath, dataPath, info);
   const model = openModel(dirPath, info, create, dir, data.vocabs, maxDims(data.examples, data.freeDims), batchSize);
   const m = evaluate(model, info, data, batchSize);
   if (format === "json") {
@@ -575,11 +587,8 @@ function runSample(argv: string[], info: ModelInfo, create: CreateModel): number
 function runClosedLoop(a: ParsedArgs, info: ModelInfo, create: CreateModel, dirPath: string, fb: NonNullable<ModelInfo["feedback"]>): number {
   const dataPath = str(a, "input");
   if (dataPath === undefined) throw new UsageError(`closed-loop generation of ${fb.input} needs the model's other inputs over the horizon: give a data file with --input FILE`);
-  const format = str(a, "format") ?? "human";
-  if (format !== "human" && format !== "json") throw new UsageError(`--format ${format}: use human or json`);
-  const dir = readModelDir(dirPath, info);
-  const data = loadData(dataPath, dataModelOf(info), { vocabularies: dir.vocabs, seqLength: EVAL_SEQUENCE, window: EVAL_SEQUENCE, floats: info.precision });
-  if (data.examples.length === 0) throw new DataError(dataPath, [{ message: "no examples" }], 0, info.name);
+  const format = formatFlag(a);
+  const { dir, data } = readForEval(dirPath, dataPath, info);
   const batchSize = 64;
   const model = openModel(dirPath, info, create, dir, data.vocabs, maxDims(data.examples, data.freeDims), batchSize);
   const vocabDims = new DimTable(info.dims, info.vocabs).vocabSizes(data.vocabs);

@@ -5,11 +5,9 @@
  * does not transpile them at every run. A file whose text differs from the
  * cached one is transpiled as before.
  */
-import { renameSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { writeAtomic } from "../../runtime/files.js";
 import { RUNTIME_JS_MODULE, runtimeSources, TRAIN_TS, transpile, type TranspiledFile } from "./compile.js";
 
 const files: TranspiledFile[] = Object.entries({ ...runtimeSources(), "train.ts": TRAIN_TS }).map(([name, text]) => ({ text, js: transpile(name, text) }));
-const target = new URL(`./${RUNTIME_JS_MODULE}`, import.meta.url);
-const temp = new URL(`./${RUNTIME_JS_MODULE}.tmp`, import.meta.url);
-writeFileSync(temp, JSON.stringify(files));
-renameSync(temp, target);
+writeAtomic(fileURLToPath(new URL(`./${RUNTIME_JS_MODULE}`, import.meta.url)), JSON.stringify(files));
