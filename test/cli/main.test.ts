@@ -149,10 +149,10 @@ describe("startup", () => {
     const { files, packages } = importGraph(MAIN_JS);
     expect(files).toContain("dist/src/cli/check-args.js");
     expect(files.filter((f) => f.startsWith("dist/src/cli/commands/"))).toEqual([]);
-    expect([...packages].filter((p) => p.startsWith("@tensorflow/") || p === "typescript")).toEqual([]);
+    expect([...packages].filter((p) => p.startsWith("@tensorflow/") || ["typescript", "yargs", "@hpcc-js/wasm-graphviz", "asciichart", "cli-progress"].includes(p))).toEqual([]);
   });
 
-  it("seqc check loads the parser and the checker, not yargs, ajv, TypeScript or TensorFlow.js", () => {
+  it("seqc check loads the parser and the checker, not yargs, ajv, TypeScript, TensorFlow.js or Graphviz", () => {
     // Every module the process loads: ES modules through a load hook, CommonJS ones from require.cache at exit.
     // (The hooks run on a thread of their own: a synchronous write, or the lines could be lost at exit.)
     writeFileSync(join(tmp.dir, "trace-hooks.mjs"), `import { writeSync } from "node:fs";\nexport async function load(url, context, next) {\n  writeSync(2, "LOADED " + url + "\\n");\n  return next(url, context);\n}\n`);
@@ -168,7 +168,9 @@ describe("startup", () => {
     const packages = new Set(loaded.filter((f) => !/node_modules\/ajv\/dist\/runtime\//.test(f)).flatMap((f) => [...f.matchAll(/node_modules\/((?:@[^/]+\/)?[^/]+)/g)].slice(-1).map((m) => m[1]!)));
     expect(loaded.some((f) => f.endsWith("/dist/src/check/check.js"))).toBe(true);
     expect(packages.has("chevrotain")).toBe(true);
-    expect([...packages].filter((p) => ["yargs", "ajv", "typescript", "tinyglobby", "@babel/code-frame", "vscode-languageserver"].includes(p) || p.startsWith("@tensorflow/"))).toEqual([]);
+    // Nor the modules of the other commands: diagrams, training curves and logs, the trainers (tfjs/engine.js is its list of backends).
+    expect(loaded.filter((f) => /\/dist\/src\/(?:graph\/(?:dot|svg)|cli\/plot|cli\/commands\/(?!check)|runtime\/train-log|backends\/(?:tfjs\/(?!engine\.js)|ts\/|pytorch\/))/.test(f))).toEqual([]);
+    expect([...packages].filter((p) => ["yargs", "ajv", "typescript", "tinyglobby", "@babel/code-frame", "vscode-languageserver", "@hpcc-js/wasm-graphviz", "asciichart", "cli-progress"].includes(p) || p.startsWith("@tensorflow/"))).toEqual([]);
   });
 
   it("seqc check does not load the language server (seqc lsp imports it when it runs)", () => {

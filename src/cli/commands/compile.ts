@@ -16,7 +16,7 @@ import { specFiles, UserIoError } from "../io.js";
 import { ioReason } from "../../runtime/errors.js";
 import { compiledOrExit, describeSource, type OutputOptions } from "../output.js";
 import type { CompileTarget } from "../options.js";
-import { NodeError, type Graph } from "../../graph/graph.js";
+import type { Graph, NodeError } from "../../graph/graph.js";
 import type { Program } from "../../ir/program.js";
 import type { ModelInfo as CheckedModel } from "../../check/infer.js";
 import { formatCount } from "../../check/summary.js";
@@ -32,28 +32,34 @@ export interface CompileOptions extends OutputOptions {
   dims?: ReadonlyMap<string, number>;
 }
 
-type Target = (program: Program, info: CheckedModel, graph: Graph, opts: CompileOptions) => Promise<Record<string, string>>;
+/** A target: its files, and its error class (a model it cannot compile: exit 1 with the place in the spec). */
+interface Target {
+  files(program: Program, info: CheckedModel, graph: Graph, opts: CompileOptions): Record<string, string>;
+  TargetError: new (...args: never[]) => NodeError;
+}
 
-/**
- * Each target's files (its module is imported when it runs). A target's own
- * error class (a NodeError: TsTargetError, PyTorchTargetError) is a model it
- * cannot compile: exit 1 with the place in the spec.
- */
-const TARGETS: Record<CompileTarget, Target> = {
-  ts: async (program, info, graph, opts) => (await import("../../backends/ts/compile.js")).trainerFiles(program, info, graph, { precision: opts.precision, js: opts.js }),
-  pytorch: async (program, info, graph) => (await import("../../backends/pytorch/compile.js")).pytorchTrainerFiles(program, info, graph),
+/** Each target, its module imported when it runs. */
+const TARGETS: Record<CompileTarget, () => Promise<Target>> = {
+  ts: async () => {
+    const ts = await import("../../backends/ts/compile.js");
+    return { files: (program, info, graph, opts) => ts.trainerFiles(program, info, graph, { precision: opts.precision, js: opts.js }), TargetError: ts.TsTargetError };
+  },
+  pytorch: async () => {
+    const pytorch = await import("../../backends/pytorch/compile.js");
+    return { files: (program, info, graph) => pytorch.pytorchTrainerFiles(program, info, graph), TargetError: pytorch.PyTorchTargetError };
+  },
 };
 
 export async function runCompile(spec: string, opts: CompileOptions): Promise<number> {
   const compiled = compiledOrExit(compileSpec(spec, { ...specFiles(spec, opts.model), ...(opts.dims ? { dims: opts.dims } : {}) }), opts);
   if (typeof compiled === "number") return compiled;
   const { program, model: info, graph } = compiled;
-  const { writeAllAtomic } = await import("../../runtime/files.js");
+  const [target, { writeAllAtomic }] = await Promise.all([TARGETS[opts.target](), import("../../runtime/files.js")]);
   let out: Record<string, string>;
   try {
-    out = await TARGETS[opts.target](program, info, graph, opts);
+    out = target.files(program, info, graph, opts);
   } catch (e) {
-    if (e instanceof NodeError && e.constructor !== NodeError) {
+    if (e instanceof target.TargetError) {
       process.stderr.write(`error: ${e.src ? describeSource(e.src) : spec}: model ${info.name}: ${e.message}\n`);
       return 1;
     }
