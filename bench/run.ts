@@ -3,6 +3,7 @@
  * for some of them. A benchmark that fails (e.g. a generated spec that does not
  * check clean) sets exit code 1 and the others still run.
  */
+import "../src/runtime/relaxed-simd.js";
 import { cpus } from "node:os";
 import { benchCheck } from "./check.js";
 import { benchGemm } from "./gemm.js";

@@ -13,6 +13,7 @@
  * median CPU time (user + system) and wall time per step over the timed steps
  * after two warm-up steps, and the process's peak RSS.
  */
+import "../src/runtime/relaxed-simd.js";
 import { KERNEL_DEFAULTS, type KernelOptions } from "../src/kernel/lower.js";
 import type { Dims } from "../src/runtime/model-api.js";
 import { median } from "./check.js";

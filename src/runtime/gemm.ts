@@ -7,7 +7,9 @@
  * Two implementations, chosen at load time:
  * - gemm-simd.ts: WebAssembly with 128-bit SIMD (gemm.wat, embedded as
  *   gemm-wasm.ts), sums in the precision of C (f32x4, or f64x2 for a
- *   Float64Array C), like BLAS;
+ *   Float64Array C), like BLAS; with fused multiply-adds where the engine has
+ *   relaxed SIMD (Node 22, browsers; Node 20 once relaxed-simd.ts has turned
+ *   it on), else a mul and an add;
  * - gemm-js.ts: plain JavaScript, sums in doubles; where WebAssembly SIMD
  *   is missing, and for products too small to pay for the SIMD path's calls.
  *
@@ -18,19 +20,20 @@
 import { gemmJs } from "./gemm-js.js";
 import { simdRuntime, type FloatArrayType, type VmathFn } from "./gemm-simd.js";
 import type { Gemm } from "./model-api.js";
-import { GEMM_WASM } from "./gemm-wasm.js";
+import { GEMM_WASM, GEMM_WASM_FMA } from "./gemm-wasm.js";
 
 import type { Buf } from "./model-api.js";
 export type { Buf };
 export { gemmJs, type Gemm };
 
-const simd = simdRuntime(GEMM_WASM);
+const fma = simdRuntime(GEMM_WASM_FMA);
+const simd = fma ?? simdRuntime(GEMM_WASM);
 
 /** The SIMD product, or undefined where WebAssembly SIMD is missing. */
 export const gemmSimd: Gemm | undefined = simd?.gemm;
 
 /** Which product gemm runs for all but small products. */
-export const GEMM_KIND: "wasm-simd" | "js" = gemmSimd === undefined ? "js" : "wasm-simd";
+export const GEMM_KIND: "wasm-fma" | "wasm-simd" | "js" = fma !== undefined ? "wasm-fma" : simd !== undefined ? "wasm-simd" : "js";
 
 /**
  * Products of at most this many multiply-adds (m*n*k) run in JavaScript: the

@@ -17,23 +17,25 @@
 
   ;; e^x in each lane.
   (func $exp4 (param $x v128) (result v128)
-    (local $n v128) (local $r v128) (local $p v128) (local $k v128) (local $h v128)
-    (local.set $x (f32x4.max (f32x4.min (local.get $x) (f32x4.splat (f32.const 89))) (f32x4.splat (f32.const -104))))
-    (local.set $n (f32x4.nearest (f32x4.mul (local.get $x) (f32x4.splat (f32.const 1.44269504088896341)))))
+    (local $t v128) (local $n v128) (local $r v128) (local $p v128) (local $k v128) (local $h v128)
+    (local.set $x (f32x4.pmax (f32x4.pmin (local.get $x) (f32x4.splat (f32.const 89))) (f32x4.splat (f32.const -104))))
+    ;; n, the nearest integer to x log2(e), as a float and as an integer at once: t = x log2(e) + 1.5 2^23
+    ;; lies in [2^23, 2^24), where floats are the integers, so t - 1.5 2^23 is n rounded to nearest even
+    ;; and t's bits less those of 1.5 2^23 are n (|n| < 2^22 here).
+    (local.set $t (f32x4.add (f32x4.mul (local.get $x) (f32x4.splat (f32.const 1.44269504088896341))) (f32x4.splat (f32.const 12582912))))
+    (local.set $n (f32x4.sub (local.get $t) (f32x4.splat (f32.const 12582912))))
+    (local.set $k (i32x4.sub (local.get $t) (i32x4.splat (i32.const 0x4b400000))))
     ;; r = x - n ln2_hi - n ln2_lo
-    (local.set $r (f32x4.sub (f32x4.sub (local.get $x) (f32x4.mul (local.get $n) (f32x4.splat (f32.const 0.693359375))))
-                             (f32x4.mul (local.get $n) (f32x4.splat (f32.const -2.12194440e-4)))))
-    (local.set $p (f32x4.splat (f32.const 1.9875691500e-4)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1.3981999507e-3))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 8.3334519073e-3))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 4.1665795894e-2))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1.6666665459e-1))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 5.0000001201e-1))))
+    (local.set $r ({MADD} (local.get $n) (f32x4.splat (f32.const -0.693359375)) (local.get $x)))
+    (local.set $r ({MADD} (local.get $n) (f32x4.splat (f32.const 2.12194440e-4)) (local.get $r)))
+    (local.set $p ({MADD} (f32x4.splat (f32.const 1.9875691500e-4)) (local.get $r) (f32x4.splat (f32.const 1.3981999507e-3))))
+    (local.set $p ({MADD} (local.get $p) (local.get $r) (f32x4.splat (f32.const 8.3334519073e-3))))
+    (local.set $p ({MADD} (local.get $p) (local.get $r) (f32x4.splat (f32.const 4.1665795894e-2))))
+    (local.set $p ({MADD} (local.get $p) (local.get $r) (f32x4.splat (f32.const 1.6666665459e-1))))
+    (local.set $p ({MADD} (local.get $p) (local.get $r) (f32x4.splat (f32.const 5.0000001201e-1))))
     ;; e^r = p r^2 + r + 1
-    (local.set $p (f32x4.add (f32x4.add (f32x4.mul (local.get $p) (f32x4.mul (local.get $r) (local.get $r))) (local.get $r))
-                             (f32x4.splat (f32.const 1))))
+    (local.set $p (f32x4.add ({MADD} (local.get $p) (f32x4.mul (local.get $r) (local.get $r)) (local.get $r)) (f32x4.splat (f32.const 1))))
     ;; 2^n = 2^h 2^(n-h), h = n >> 1: exponent fields h + 127 and n - h + 127.
-    (local.set $k (i32x4.trunc_sat_f32x4_s (local.get $n)))
     (local.set $h (i32x4.shr_s (local.get $k) (i32.const 1)))
     (local.set $p (f32x4.mul (local.get $p) (i32x4.shl (i32x4.add (local.get $h) (i32x4.splat (i32.const 127))) (i32.const 23))))
     (f32x4.mul (local.get $p) (i32x4.shl (i32x4.add (i32x4.sub (local.get $k) (local.get $h)) (i32x4.splat (i32.const 127))) (i32.const 23))))
@@ -56,12 +58,11 @@
     (local.set $big (v128.or (local.get $big) (v128.and (local.get $x) (i32x4.splat (i32.const 0x80000000)))))
     ;; |x| < 0.625: x + x z p(z), z = x^2
     (local.set $z (f32x4.mul (local.get $x) (local.get $x)))
-    (local.set $p (f32x4.splat (f32.const -5.70498872745e-3)))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $z)) (f32x4.splat (f32.const 2.06390887954e-2))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $z)) (f32x4.splat (f32.const -5.37397155531e-2))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $z)) (f32x4.splat (f32.const 1.33314422036e-1))))
-    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $z)) (f32x4.splat (f32.const -3.33332819422e-1))))
-    (local.set $p (f32x4.add (f32x4.mul (f32x4.mul (local.get $p) (local.get $z)) (local.get $x)) (local.get $x)))
+    (local.set $p ({MADD} (f32x4.splat (f32.const -5.70498872745e-3)) (local.get $z) (f32x4.splat (f32.const 2.06390887954e-2))))
+    (local.set $p ({MADD} (local.get $p) (local.get $z) (f32x4.splat (f32.const -5.37397155531e-2))))
+    (local.set $p ({MADD} (local.get $p) (local.get $z) (f32x4.splat (f32.const 1.33314422036e-1))))
+    (local.set $p ({MADD} (local.get $p) (local.get $z) (f32x4.splat (f32.const -3.33332819422e-1))))
+    (local.set $p ({MADD} (f32x4.mul (local.get $p) (local.get $z)) (local.get $x) (local.get $x)))
     (v128.bitselect (local.get $p) (local.get $big) (f32x4.lt (local.get $a) (f32x4.splat (f32.const 0.625)))))
 
   ;; f of the lane, by number: 0 exp, 1 sigmoid, 2 tanh (gemm-simd.ts's VMATH).

@@ -7,7 +7,7 @@ import { readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { assemble, generatedModule, moduleText, OUT_PATH } from "../../scripts/gemm-wasm.js";
+import { assemble, expandMadd, generated, moduleText, OUT_PATH } from "../../scripts/gemm-wasm.js";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 /** Node's WebAssembly (this project's lib and @types/node declare no value for it). */
@@ -15,15 +15,31 @@ const wasm = (globalThis as unknown as { WebAssembly: { validate(bytes: Uint8Arr
 
 describe("the assembled SIMD matrix product", () => {
   it(`${OUT_PATH} is up to date with gemm.wat (else run \`npm run gen:wasm\`)`, async () => {
-    const bytes = await assemble();
-    expect(readFileSync(join(ROOT, OUT_PATH), "utf8") === generatedModule(bytes), `${OUT_PATH} is stale: run \`npm run gen:wasm\``).toBe(true);
+    expect(readFileSync(join(ROOT, OUT_PATH), "utf8") === (await generated()), `${OUT_PATH} is stale: run \`npm run gen:wasm\``).toBe(true);
   });
 
-  it("exports the memory, a product per element type and the f32 vector math, and validates with SIMD", async () => {
-    const bytes = await assemble();
+  it.each(["simd", "fma"] as const)("%s build: exports the memory, a product per element type and the f32 vector math, and validates", async (build) => {
+    const bytes = await assemble(build);
     expect(wasm.validate(bytes)).toBe(true);
     const exports = wasm.Module.exports(new wasm.Module(bytes)).map((e) => `${e.kind} ${e.name}`);
     expect(exports.sort()).toEqual(["function gemm_f32", "function gemm_f64", "function vmath_f32", "memory memory"]);
+  });
+
+  it("writes {MADD} a b c as one relaxed_madd in the fma build and as a mul and an add in the other, nested ones too", () => {
+    const text = "(local.set $c ({MADD} (local.get $x) (f32x4.splat (f32.const 2))\n (local.get $c)))";
+    expect(expandMadd(text, "fma", "f32x4")).toBe("(local.set $c (f32x4.relaxed_madd (local.get $x) (f32x4.splat (f32.const 2)) (local.get $c)))");
+    expect(expandMadd(text, "simd", "f32x4")).toBe("(local.set $c (f32x4.add (local.get $c) (f32x4.mul (local.get $x) (f32x4.splat (f32.const 2)))))");
+    expect(expandMadd("({MADD} ({MADD} (a) (b) (c)) (d) (e))", "simd", "V")).toBe("(V.add (e) (V.mul (V.add (c) (V.mul (a) (b))) (d)))");
+    expect(() => expandMadd("({MADD} (a) (b))", "fma", "V")).toThrow(/three s-expressions/);
+    expect(() => expandMadd("({MADD} (a) (b) (c", "fma", "V")).toThrow(/unbalanced/);
+  });
+
+  it("the baseline build has no relaxed SIMD instruction, and relaxed_madd is the fma build's only difference", async () => {
+    const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
+    const simd = moduleText(read("src/runtime/gemm.wat"), read("src/runtime/vmath.wat"), "simd");
+    const fma = moduleText(read("src/runtime/gemm.wat"), read("src/runtime/vmath.wat"), "fma");
+    expect(simd).not.toMatch(/relaxed/);
+    expect(fma.match(/relaxed_madd/g)!.length).toBe(simd.match(/\.mul \(/g)!.length - fma.match(/\.mul \(/g)!.length);
   });
 
   it("refuses a placeholder it does not know", () => {
