@@ -67,14 +67,16 @@ export function expandMadd(text: string, build: Build, shape: string): string {
 
 /** The whole module's text: the memory, gemm.wat's body for f32 and for f64, then vmath.wat's (f32 only; {MADD} its one placeholder). */
 export function moduleText(body: string, vmath = "", build: Build = "simd"): string {
+  // Without the comments, which name the placeholders too.
+  const code = (text: string) => text.replace(/;;[^\n]*/g, "");
   const parts = TYPES.map((t) =>
-    expandMadd(body, build, "{V}").replace(/\{(\w+)\}/g, (all, name: string) => {
+    expandMadd(code(body), build, "{V}").replace(/\{(\w+)\}/g, (all, name: string) => {
       const value = t[name];
       if (value === undefined) throw new Error(`${WAT_PATH}: unknown placeholder ${all}`);
       return value;
     }),
   );
-  return `(module\n  (memory (export "memory") 1)\n${parts.join("\n")}\n${expandMadd(vmath, build, "f32x4")})\n`;
+  return `(module\n  (memory (export "memory") 1)\n${parts.join("\n")}\n${expandMadd(code(vmath), build, "f32x4")})\n`;
 }
 
 /** The module's bytes for a build (relaxed SIMD only in "fma"). */

@@ -13,6 +13,8 @@
 ;;   {E2} {E3}  bytes of 2 and of 3 elements (offsets in a step of a packed A panel)
 ;;   {A4}    bytes of 4 elements (one step of a packed A panel)   16 | 32
 ;;   {SPLAT} a load of one element into every lane   v128.load32_splat | v128.load64_splat
+;;   ({MADD} a b c)  a * b + c on vectors: one relaxed_madd (a fused multiply-add) in the
+;;           module's relaxed-SIMD build, {V}.add c ({V}.mul a b) in its baseline one
 ;; and it holds the module's one memory, exported as "memory":
 ;;   bytes [0, 128): the edge tile (a micro-tile stored there when only part of it is C's).
 ;;
@@ -21,8 +23,8 @@
 ;; columns at a time, both p-major, so the micro-kernel reads both with unit
 ;; stride whatever the transposes and leading dims. The panel of B (8 KB),
 ;; packed just before, stays in L1 while every A panel of the block (4 or
-;; 8 KB each) passes it; packing B per block of A costs 1/MC of the product. The micro-kernel keeps a 4 x {NR} tile of C in 8 vectors (no FMA
-;; in baseline SIMD: a mul and an add); sums are in {T}, like BLAS.
+;; 8 KB each) passes it; packing B per block of A costs 1/MC of the product. The micro-kernel keeps a 4 x {NR} tile of C in 8 vectors, a
+;; multiply-add per vector and step ({MADD}); sums are in {T}, like BLAS.
 
   ;; dst[panel][p][r] = src(panel * w + r, p) for p < kc and lanes r < w,
   ;; 0 for lanes at or past cnt (so the kernel always computes whole tiles).

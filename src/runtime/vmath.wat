@@ -3,6 +3,8 @@
 ;; buffers, in this module's memory). scripts/gemm-wasm.ts assembles this file
 ;; into the module of gemm.wat (once: there is no f64 version; f64 models keep
 ;; Math.exp and Math.tanh).
+;; Its one placeholder is gemm.wat's ({MADD} a b c) on f32x4 (the polynomials'
+;; steps: fused in the relaxed-SIMD build).
 ;;
 ;; exp is Cephes's expf, four lanes at a time: x = n ln2 + r with n the
 ;; nearest integer to x log2(e) and |r| <= ln2/2 (ln2 in two parts, the first
