@@ -22,8 +22,8 @@ export const OUT_PATH = "src/runtime/gemm-wasm.ts";
 
 /** The placeholders of gemm.wat for each element type (its header says what each is). */
 const TYPES: Record<string, string>[] = [
-  { T: "f32", V: "f32x4", E: "4", E2: "8", E3: "12", LOG: "2", NR: "8", A4: "16", SPLAT: "v128.load32_splat" },
-  { T: "f64", V: "f64x2", E: "8", E2: "16", E3: "24", LOG: "3", NR: "4", A4: "32", SPLAT: "v128.load64_splat" },
+  { T: "f32", V: "f32x4", E: "4", E2: "8", E3: "12", LOG: "2", NR: "8", NR1: "7", A4: "16", SPLAT: "v128.load32_splat" },
+  { T: "f64", V: "f64x2", E: "8", E2: "16", E3: "24", LOG: "3", NR: "4", NR1: "3", A4: "32", SPLAT: "v128.load64_splat" },
 ];
 
 /**

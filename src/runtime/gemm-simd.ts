@@ -24,7 +24,9 @@ interface WasmMemory {
   grow(pages: number): number;
 }
 /** gemm.wat's gemm_f32 and gemm_f64: byte addresses and byte strides in its memory. */
-type WasmGemm = (m: number, n: number, k: number, a: number, ai: number, ap: number, b: number, bp: number, bj: number, c: number, ldc: number, acc: number, pa: number, pb: number) => void;
+type WasmGemm = (m: number, n: number, k: number, a: number, ai: number, ap: number, b: number, bp: number, bj: number, c: number, ldc: number, acc: number, pa: number, pb: number, bpk: number) => void;
+/** gemm.wat's packb_f32 and packb_f64. */
+type WasmPackB = (k: number, n: number, b: number, bp: number, bj: number, dst: number) => void;
 
 /** gemm.wat's depth block (KC) and row block (MC) of its packed operands. */
 const KC = 256;
@@ -45,6 +47,8 @@ export interface Simd {
    * attached.
    */
   floats<A extends Buf>(F: FloatArrayType<A>, lengths: number[]): A[] | undefined;
+  /** gemm.ts's packB: true when B and `into` are in one `floats` block, where gemm then reads B packed. */
+  packB(into: Buf, k: number, n: number, b: Buf, bOff: number, ldb: number, transB: boolean): boolean;
   /**
    * y(i, j) = f(x(i, j)) for i < rows, j < cols, x(i, j) at x[xOff + i*xStride + j] (y alike), on
    * f32x4 (vmath.wat: exp within 1-2 ulp of f32) when x and y are Float32Arrays of one `floats`
@@ -71,6 +75,8 @@ interface Kernels {
   memory: WasmMemory;
   gemmF32: WasmGemm;
   gemmF64: WasmGemm;
+  packbF32: WasmPackB;
+  packbF64: WasmPackB;
   vmathF32: (f: number, rows: number, cols: number, src: number, ss: number, dst: number, ds: number) => void;
 }
 
@@ -108,7 +114,14 @@ export function simdRuntime(base64: string): Simd | undefined {
   }
   const instance = (): Kernels => {
     const exports = new wasm.Instance(module, {}).exports;
-    return { memory: exports.memory as WasmMemory, gemmF32: exports.gemm_f32 as WasmGemm, gemmF64: exports.gemm_f64 as WasmGemm, vmathF32: exports.vmath_f32 as Kernels["vmathF32"] };
+    return {
+      memory: exports.memory as WasmMemory,
+      gemmF32: exports.gemm_f32 as WasmGemm,
+      gemmF64: exports.gemm_f64 as WasmGemm,
+      packbF32: exports.packb_f32 as WasmPackB,
+      packbF64: exports.packb_f64 as WasmPackB,
+      vmathF32: exports.vmath_f32 as Kernels["vmathF32"],
+    };
   };
   let shared: Kernels;
   try {
@@ -121,7 +134,7 @@ export function simdRuntime(base64: string): Simd | undefined {
   let f32 = new Float32Array(buffer);
   let f64 = new Float64Array(buffer);
 
-  const gemm: Gemm = (m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, accumulate) => {
+  const gemm: Gemm = (m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, accumulate, packedB) => {
     if (emptyProduct(m, n, k, c, cOff, ldc, accumulate)) return;
     const wide = c instanceof Float64Array;
     const size = wide ? 8 : 4;
@@ -133,6 +146,7 @@ export function simdRuntime(base64: string): Simd | undefined {
         a.byteOffset + aOff * size, (transA ? 1 : lda) * size, (transA ? lda : 1) * size,
         b.byteOffset + bOff * size, (transB ? 1 : ldb) * size, (transB ? ldb : 1) * size,
         c.byteOffset + cOff * size, ldc * size, accumulate ? 1 : 0, TILE, TILE + MC * KC * 8,
+        packedB !== undefined && packedB.buffer === c.buffer ? packedB.byteOffset : 0,
       );
       return;
     }
@@ -163,7 +177,7 @@ export function simdRuntime(base64: string): Simd | undefined {
       m, n, k,
       aAt, (transA ? 1 : ldaW) * size, (transA ? ldaW : 1) * size,
       bAt, (transB ? 1 : ldbW) * size, (transB ? ldbW : 1) * size,
-      cAt, ldcW * size, accumulate ? 1 : 0, paAt, pbAt,
+      cAt, ldcW * size, accumulate ? 1 : 0, paAt, pbAt, 0,
     );
     put(c, cOff, view, cAt / size, m, n, ldcW, ldc);
   };
@@ -188,6 +202,14 @@ export function simdRuntime(base64: string): Simd | undefined {
     return lengths.map((n, i) => new F(block, starts[i]!, n));
   };
 
+  const packB = (into: Buf, k: number, n: number, b: Buf, bOff: number, ldb: number, transB: boolean): boolean => {
+    const own = inPlace.get(into.buffer as ArrayBuffer);
+    if (own === undefined || b.buffer !== into.buffer || b.constructor !== into.constructor || k < 1 || n < 1) return false;
+    const size = into.BYTES_PER_ELEMENT;
+    (size === 8 ? own.packbF64 : own.packbF32)(k, n, b.byteOffset + bOff * size, (transB ? 1 : ldb) * size, (transB ? ldb : 1) * size, into.byteOffset);
+    return true;
+  };
+
   const vmath = (f: VmathFn, rows: number, cols: number, x: Buf, xOff: number, xStride: number, y: Buf, yOff: number, yStride: number): boolean => {
     const own = inPlace.get(y.buffer as ArrayBuffer);
     if (own === undefined || x.buffer !== y.buffer || !(y instanceof Float32Array)) return false;
@@ -201,7 +223,7 @@ export function simdRuntime(base64: string): Simd | undefined {
     return new wasm.Instance(new wasm.Module(decode(other)), { m: { memory: own.memory } }).exports;
   };
 
-  return { gemm, floats, vmath, onMemoryOf };
+  return { gemm, floats, packB, vmath, onMemoryOf };
 }
 /** The leading dim of a copy of rows of len elements ld apart: ld itself (one copy of the span), or len when that would copy mostly gaps. */
 function copiedLd(len: number, ld: number): number {

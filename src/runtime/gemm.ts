@@ -56,10 +56,24 @@ const SMALL = 512;
 export const gemm: Gemm =
   gemmSimd === undefined
     ? gemmJs
-    : (m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, accumulate) => {
+    : (m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, accumulate, packedB) => {
         if (m * n * k <= SMALL) gemmJs(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, accumulate);
-        else gemmSimd(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, accumulate);
+        else gemmSimd(m, n, k, a, aOff, lda, transA, b, bOff, ldb, transB, c, cOff, ldc, accumulate, packedB);
       };
+
+/** Elements a buffer needs for packB of a k x n B (each panel of columns rounded up to whole tiles). */
+export const packedLength = (k: number, n: number): number => k * (n + 7);
+
+/**
+ * Packs B (k x n, as gemm reads it) into `into` (packedLength(k, n) elements), as the SIMD product packs it, so
+ * that m x k @ k x n products with that B take `into` as their packedB and do not pack it again: a recurrent
+ * weight, packed once per pass instead of once per time step. True when done: B and `into` are in one
+ * floatBuffers block (a model's) on WebAssembly SIMD and the products are not small ones, which run in JS; false,
+ * doing nothing, otherwise (then pass no packedB). Valid until B changes.
+ */
+export function packB(into: Buf, m: number, k: number, n: number, b: Buf, bOff: number, ldb: number, transB: boolean): boolean {
+  return m * n * k > SMALL && (simd?.packB(into, k, n, b, bOff, ldb, transB) ?? false);
+}
 
 /**
  * Float buffers of these lengths (zeroed) for a model: in one block of

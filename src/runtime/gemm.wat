@@ -10,6 +10,7 @@
 ;;   {E}     bytes per element     4 | 8
 ;;   {LOG}   log2 of {E}           2 | 3
 ;;   {NR}    columns of C per tile, two vectors: 32 bytes   8 | 4
+;;   {NR1}   {NR} - 1   7 | 3
 ;;   {E2} {E3}  bytes of 2 and of 3 elements (offsets in a step of a packed A panel)
 ;;   {A4}    bytes of 4 elements (one step of a packed A panel)   16 | 32
 ;;   {SPLAT} a load of one element into every lane   v128.load32_splat | v128.load64_splat
@@ -152,14 +153,32 @@
       (local.set $c (i32.add (local.get $c) (local.get $ldc)))
       (br_if $rows (i32.lt_u (local.tee $r (i32.add (local.get $r) (i32.const 1))) (local.get $mr)))))
 
+  ;; All of B packed, for products that use the same B many times (a
+  ;; recurrent weight at every step): B(p, j) at b + p*bp + j*bj, into dst as
+  ;; gemm packs it, depth block after depth block, each (kc x n rounded up to
+  ;; {NR}) its panels one after the other: panel jr of the block at pc at
+  ;; dst + (pc*np + jr*kc)*{E}, np = n rounded up to {NR}. n, k > 0.
+  (func (export "packb_{T}") (param $k i32) (param $n i32) (param $b i32) (param $bp i32) (param $bj i32) (param $dst i32)
+    (local $pc i32) (local $kc i32) (local $np i32)
+    (local.set $np (i32.and (i32.add (local.get $n) (i32.const {NR1})) (i32.const -{NR})))
+    (loop $depth
+      (local.set $kc (select (i32.const 256) (i32.sub (local.get $k) (local.get $pc))
+                             (i32.gt_u (i32.sub (local.get $k) (local.get $pc)) (i32.const 256))))
+      (call $pack_{T} (i32.add (local.get $b) (i32.mul (local.get $pc) (local.get $bp))) (local.get $bj) (local.get $bp) (local.get $n) (local.get $kc)
+                      (i32.add (local.get $dst) (i32.shl (i32.mul (local.get $pc) (local.get $np)) (i32.const {LOG}))) (i32.const {NR}))
+      (br_if $depth (i32.lt_u (local.tee $pc (i32.add (local.get $pc) (i32.const 256))) (local.get $k)))))
+
   ;; C (acc ? += : =) A B, all of them in this memory: A(i, p) at a + i*ai + p*ap,
   ;; B(p, j) at b + p*bp + j*bj, C(i, j) at c + i*ldc + j*{E} (strides in
   ;; bytes). pa: room for MC rows (rounded up to 4) x KC of packed A;
-  ;; pb: for a panel of B ({NR} columns x KC). m, n, k > 0.
+  ;; pb: for a panel of B ({NR} columns x KC). bpk: 0, or where packb_{T}
+  ;; packed this B (then it is read there, not packed again). m, n, k > 0.
   (func (export "gemm_{T}") (param $m i32) (param $n i32) (param $k i32)
       (param $a i32) (param $ai i32) (param $ap i32) (param $b i32) (param $bp i32) (param $bj i32)
-      (param $c i32) (param $ldc i32) (param $acc i32) (param $pa i32) (param $pb i32)
+      (param $c i32) (param $ldc i32) (param $acc i32) (param $pa i32) (param $pb i32) (param $bpk i32)
     (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32) (local $jr i32) (local $ir i32) (local $nr i32) (local $more i32)
+    (local $np i32) (local $panel i32)
+    (local.set $np (i32.and (i32.add (local.get $n) (i32.const {NR1})) (i32.const -{NR})))
     (loop $depth
       (local.set $kc (select (i32.const 256) (i32.sub (local.get $k) (local.get $pc))
                              (i32.gt_u (i32.sub (local.get $k) (local.get $pc)) (i32.const 256))))
@@ -173,16 +192,22 @@
                         (local.get $ai) (local.get $ap) (local.get $mc) (local.get $kc) (local.get $pa) (i32.const 4))
         (local.set $jr (i32.const 0))
         (loop $cols
-          ;; The panel of B for these columns, packed where the tiles below read it at once (from L1).
-          (call $pack_{T} (i32.add (local.get $b) (i32.add (i32.mul (local.get $pc) (local.get $bp)) (i32.mul (local.get $jr) (local.get $bj))))
-                          (local.get $bj) (local.get $bp) (local.tee $nr (select (i32.const {NR}) (i32.sub (local.get $n) (local.get $jr))
-                                                                                  (i32.gt_u (i32.sub (local.get $n) (local.get $jr)) (i32.const {NR}))))
-                          (local.get $kc) (local.get $pb) (i32.const {NR}))
+          (local.set $nr (select (i32.const {NR}) (i32.sub (local.get $n) (local.get $jr))
+                                 (i32.gt_u (i32.sub (local.get $n) (local.get $jr)) (i32.const {NR}))))
+          (if (local.get $bpk)
+            ;; packed already, by packb_{T}
+            (then (local.set $panel (i32.add (local.get $bpk)
+                                             (i32.shl (i32.add (i32.mul (local.get $pc) (local.get $np)) (i32.mul (local.get $jr) (local.get $kc))) (i32.const {LOG})))))
+            ;; The panel of B for these columns, packed where the tiles below read it at once (from L1).
+            (else
+              (call $pack_{T} (i32.add (local.get $b) (i32.add (i32.mul (local.get $pc) (local.get $bp)) (i32.mul (local.get $jr) (local.get $bj))))
+                              (local.get $bj) (local.get $bp) (local.get $nr) (local.get $kc) (local.get $pb) (i32.const {NR}))
+              (local.set $panel (local.get $pb))))
           (local.set $ir (i32.const 0))
           (loop $tiles
             (call $kernel_{T} (local.get $kc)
               (i32.add (local.get $pa) (i32.mul (local.get $ir) (i32.shl (local.get $kc) (i32.const {LOG}))))
-              (local.get $pb)
+              (local.get $panel)
               (i32.add (local.get $c) (i32.add (i32.mul (i32.add (local.get $ic) (local.get $ir)) (local.get $ldc))
                                                (i32.shl (local.get $jr) (i32.const {LOG}))))
               (local.get $ldc) (local.get $more)

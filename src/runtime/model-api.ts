@@ -25,6 +25,8 @@ export type Gemm = (
   cOff: number,
   ldc: number,
   accumulate: boolean,
+  /** B as gemm.ts's packB packed it here, when it returned true for this B: the SIMD product reads it there instead of packing B again; the others ignore it. */
+  packedB?: Buf,
 ) => void;
 
 /** Values of dim atoms by name (fixed dims of the spec, and free ones: lengths, data vocabularies). */

@@ -16,7 +16,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it, vi } from "vitest";
-import { floatBuffers, gemm, GEMM_KIND, gemmJs, gemmSimd, vmath, type Buf, type Gemm } from "../../src/runtime/gemm.js";
+import { floatBuffers, gemm, GEMM_KIND, gemmJs, gemmSimd, packB, packedLength, vmath, type Buf, type Gemm } from "../../src/runtime/gemm.js";
 import { simdRuntime } from "../../src/runtime/gemm-simd.js";
 import { GEMM_WASM, GEMM_WASM_FMA } from "../../src/runtime/gemm-wasm.js";
 
@@ -328,6 +328,43 @@ describe("the product gemm runs", () => {
     const other = new Float32Array([1, 0, 0, 1]);
     gemmSimd!(2, 2, 2, x!, 0, 2, false, other, 0, 2, false, z!, 0, 2, false);
     expect([...z!]).toEqual([1, 2, 3, 4]);
+  });
+
+  it("packB: products reading B packed once give the same bits as products packing it, over depth blocks, edge panels, transposes and both types", () => {
+    for (const F of [Float32Array, Float64Array]) {
+      for (const [m, n, k, transB] of [[32, 512, 128, true], [32, 128, 512, false], [9, 13, 300, true], [5, 3, 600, false], [33, 17, 257, true]] as const) {
+        const ldb = (transB ? k : n) + 3, bOff = 5;
+        const [a, b, c1, c2, into] = floatBuffers(F as Float32ArrayConstructor, [m * k, bOff + (transB ? n : k) * ldb, m * n, m * n, packedLength(k, n)]);
+        const next = filler(m + n + k);
+        for (const x of [a!, b!, c1!]) x.forEach((_, i) => (x[i] = next()));
+        c2!.set(c1!);
+        expect(packB(into!, m, k, n, b!, bOff, ldb, transB)).toBe(true);
+        for (const acc of [false, true]) {
+          gemm(m, n, k, a!, 0, k, false, b!, bOff, ldb, transB, c1!, 0, n, acc);
+          gemm(m, n, k, a!, 0, k, false, b!, bOff, ldb, transB, c2!, 0, n, acc, into!);
+          expect([...c2!], `${F.name} ${m}x${k} @ ${k}x${n} transB ${transB}`).toEqual([...c1!]);
+        }
+        // Packed from other values, the product reads the packed ones: it does not pack B again.
+        const stale = into!.slice();
+        b!.fill(0);
+        gemm(m, n, k, a!, 0, k, false, b!, bOff, ldb, transB, c2!, 0, n, false, into!);
+        expect(c2!.some((v) => v !== 0)).toBe(true);
+        expect([...into!]).toEqual([...stale]);
+      }
+    }
+  });
+
+  it("packB: false, doing nothing, when B or the packed buffer is not in a floatBuffers block, or they are of two blocks, or the product is small", () => {
+    const [into, b] = floatBuffers(Float32Array, [packedLength(4, 4), 16]);
+    const [other] = floatBuffers(Float32Array, [16]);
+    expect(packB(into!, 40, 4, 4, b!, 0, 4, false)).toBe(true);
+    into!.fill(0);
+    expect(packB(new Float32Array(packedLength(4, 4)), 40, 4, 4, b!, 0, 4, false)).toBe(false);
+    expect(packB(into!, 40, 4, 4, new Float32Array(16), 0, 4, false)).toBe(false);
+    expect(packB(into!, 40, 4, 4, other!, 0, 4, false)).toBe(false);
+    // Products small enough for JS read B as it is.
+    expect(packB(into!, 32, 4, 4, b!, 0, 4, false)).toBe(false);
+    expect(into!.every((v) => v === 0)).toBe(true);
   });
 
   it("falls back to JS at load time where WebAssembly is missing", async () => {

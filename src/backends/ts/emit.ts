@@ -32,6 +32,9 @@ class Printer {
   /** The loops written as WebAssembly functions (f32: loops-wasm.ts), in the order of their names l0, l1, ... */
   readonly loops: { params: number; body: number[] }[] = [];
 
+  /** The products inside a scan's loop whose B is packed once before it (`packedProducts`), by their number: $pack0, ... */
+  readonly packed = new Map<Stmt, number>();
+
   /**
    * bufs: the buffers' identifiers, by BufId; sources: the spec texts by file, for the lines comments quote;
    * f32: maps f(x) as vmath calls, elementwise loops as WebAssembly functions too; kinds: the buffers' kinds.
@@ -293,7 +296,10 @@ function emitStmt(p: Printer, st: Stmt): void {
     case "gemm": {
       const m = (x: typeof st.a, e: string, isC = false) => `${p.buf(x.buf)}, ${isSize(x.bstride, 0) || e === "" ? sizeText(x.off) : `${paren(x.off)} + ${e} * ${paren(x.bstride)}`}, ${sizeText(x.ld)}${isC ? "" : `, ${x.trans}`}`;
       const mnk = [st.m, st.n, st.k].map(sizeText).join(", ");
-      if (isSize(st.count, 1)) {
+      const slot = p.packed.get(st);
+      if (slot !== undefined) {
+        p.line(`gemm(${mnk}, ${m(st.a, "")}, ${m(st.b, "")}, ${m(st.c, "", true)}, ${st.acc}, $pb${slot});`);
+      } else if (isSize(st.count, 1)) {
         p.line(`gemm(${mnk}, ${m(st.a, "")}, ${m(st.b, "")}, ${m(st.c, "", true)}, ${st.acc});`);
       } else {
         p.open(`for (let $e = 0; $e < ${sizeText(st.count)}; $e++) {`);
@@ -303,6 +309,12 @@ function emitStmt(p: Printer, st: Stmt): void {
       return;
     }
     case "loop": {
+      for (const g of st.body) {
+        const slot = p.packed.get(g);
+        if (slot === undefined || g.s !== "gemm") continue;
+        p.line(`// ${commentText(`${p.bufs[g.b.buf]!}'s product at every step reads it packed once, here (gemm.ts packB)`)}`);
+        p.line(`const $pb${slot} = packB(this.$pack${slot}, ${sizeText(g.m)}, ${sizeText(g.k)}, ${sizeText(g.n)}, ${p.buf(g.b.buf)}, ${sizeText(g.b.off)}, ${sizeText(g.b.ld)}, ${g.b.trans}) ? this.$pack${slot} : undefined;`);
+      }
       const k = sizeText(STEP);
       p.open(st.down ? `for (let ${k} = ${paren(st.count)} - 1; ${k} >= 0; ${k}--) {` : `for (let ${k} = 0; ${k} < ${sizeText(st.count)}; ${k}++) {`);
       emitStmts(p, st.body);
@@ -340,6 +352,28 @@ function emitStmt(p: Printer, st: Stmt): void {
   }
 }
 
+/** Whether a size expression changes from step to step of a loop. */
+const stepwise = (e: E): boolean => e.k === "step" || e.k === "time" || ("a" in e && (stepwise(e.a) || stepwise(e.b)));
+
+/** Whether a statement writes the buffer. */
+const writes = (st: Stmt, buf: BufId): boolean =>
+  st.s === "map" ? st.out.buf === buf : st.s === "gemm" ? st.c.buf === buf : st.s === "fill" || st.s === "initial" || st.s === "mask" ? st.buf === buf : false;
+
+/**
+ * The products in the body of a scan's loop whose B is a param that the loop reads at the same place at every
+ * step and does not write (a recurrent weight; not a running statistic): the runtime packs such a B once before
+ * the loop instead of at every step.
+ */
+function packedProducts(stmts: readonly Stmt[], buffers: readonly BufferDecl[]): Extract<Stmt, { s: "gemm" }>[] {
+  return stmts.flatMap((st) =>
+    st.s === "loop"
+      ? st.body.flatMap((g) =>
+          g.s === "gemm" && isSize(g.count, 1) && buffers[g.b.buf]!.kind === "param" && ![g.b.off, g.b.ld, g.k, g.n].some(stepwise) && !someStmt(st.body, (w) => writes(w, g.b.buf)) ? [g] : [],
+        )
+      : [],
+  );
+}
+
 /** Whether some statement of the list, nested ones included, is one `f` picks. */
 function someStmt(stmts: readonly Stmt[], f: (st: Stmt) => boolean): boolean {
   return stmts.some((st) => f(st) || nestedStmts(st).some((list) => someStmt(list, f)));
@@ -357,7 +391,10 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.line(`// The forward pass, then the backward pass (reverse-mode differentiation, backpropagation through time`);
   p.line(`// for scans), written out statement by statement over buffers allocated once from the dims.`);
   p.line(`import type { Batch, Buf, CompiledModel, Dims, ModelInfo, ValueView } from "./model-api.js";`);
-  p.line(opts.precision === "f32" ? `import { floatBuffers, gemm, loopKernels, vmath, type Loops } from "./gemm.js";` : `import { floatBuffers, gemm } from "./gemm.js";`);
+  const packed = [...packedProducts(program.forward, program.buffers), ...packedProducts(program.backward, program.buffers)];
+  packed.forEach((g, i) => p.packed.set(g, i));
+  const packing = packed.length > 0 ? "packB, packedLength, " : "";
+  p.line(opts.precision === "f32" ? `import { floatBuffers, gemm, loopKernels, ${packing}vmath, type Loops } from "./gemm.js";` : `import { floatBuffers, gemm${packing === "" ? "" : ", packB, packedLength"} } from "./gemm.js";`);
   const dropout = someStmt(program.forward, (st) => st.s === "mask");
   // Training differs from inference: dropout masks, batch statistics.
   const training = dropout || someStmt(program.forward, (st) => st.s === "training");
@@ -409,6 +446,10 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
     p.line(`/** ${commentText(labelText(b.doc, p.bufs)).replace(/\*\//g, "* /")} */`);
     p.line(`private readonly ${p.bufs[id]!}: ${b.kind === "int" ? "Int32Array" : F};`);
   });
+  packed.forEach((g, i) => {
+    p.line(`/** ${commentText(`${p.bufs[g.b.buf]!} as the product inside a scan reads it, packed before the loop (gemm.ts packB)`)} */`);
+    p.line(`private readonly $pack${i}: ${F};`);
+  });
   p.line();
   p.open(`constructor(dims: Dims, maxBatch: number) {`);
   p.line(`if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error("the batch size must be a whole number >= 1");`);
@@ -429,7 +470,8 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
     if (other === undefined || sameSize(size, program.buffers[other]!.size)) return sizeText(size);
     return `Math.max(${sizeText(size)}, ${sizeText(program.buffers[other]!.size)})`;
   };
-  p.line(`const $f = floatBuffers(F, [${[paramTotal, paramTotal, ...floats.map(floatSize)].join(", ")}]);`);
+  const packedSizes = packed.map((g) => `packedLength(${sizeText(g.k)}, ${sizeText(g.n)})`);
+  p.line(`const $f = floatBuffers(F, [${[paramTotal, paramTotal, ...floats.map(floatSize), ...packedSizes].join(", ")}]);`);
   p.line(`this.params = $f[0]!;`);
   if (p.f32) p.line(`this.$loops = loopKernels(LOOPS, this.params);`);
   p.line(`this.grads = $f[1]!;`);
@@ -445,6 +487,7 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
     } else if (b.shares === undefined) p.line(`${p.buf(id)} = $f[${2 + floats.indexOf(id)}]!;`);
     else p.line(`${p.buf(id)} = $f[${2 + floats.indexOf(b.shares)}]!; // ${commentText(`the memory of ${p.bufs[b.shares]!}: that one is the forward pass's only, this one the backward pass's`)}`);
   });
+  packed.forEach((_, i) => p.line(`this.$pack${i} = $f[${2 + floats.length + i}]!;`));
   for (const q of program.params) {
     const off = program.buffers[q.buf]!.off!;
     p.line(`this.layout[${JSON.stringify(q.name)}] = { offset: ${sizeText(off)}, size: ${sizeText(q.size)}, shape: [${q.shape.map(sizeText).join(", ")}] };`);

@@ -2,7 +2,7 @@
 // The forward pass, then the backward pass (reverse-mode differentiation, backpropagation through time
 // for scans), written out statement by statement over buffers allocated once from the dims.
 import type { Batch, Buf, CompiledModel, Dims, ModelInfo, ValueView } from "./model-api.js";
-import { floatBuffers, gemm, loopKernels, vmath, type Loops } from "./gemm.js";
+import { floatBuffers, gemm, loopKernels, packB, packedLength, vmath, type Loops } from "./gemm.js";
 import { initParam } from "./init.js";
 
 export const INFO: ModelInfo = {
@@ -270,6 +270,10 @@ class Model implements CompiledModel {
   private readonly dmatmul_2: Float32Array;
   /** adjoint of matmul in h at every step */
   private readonly dmatmul_3: Float32Array;
+  /** U as the product inside a scan reads it, packed before the loop (gemm.ts packB) */
+  private readonly $pack0: Float32Array;
+  /** U as the product inside a scan reads it, packed before the loop (gemm.ts packB) */
+  private readonly $pack1: Float32Array;
 
   constructor(dims: Dims, maxBatch: number) {
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error("the batch size must be a whole number >= 1");
@@ -277,7 +281,7 @@ class Model implements CompiledModel {
     this.dims = { ...dims };
     const $B = maxBatch;
     const $D_T = unit(dims, "T", 1);
-    const $f = floatBuffers(F, [12 + 16 + 4 + 4 + 1, 12 + 16 + 4 + 4 + 1, $B * $D_T, $B * $D_T, $B * ($D_T * 4), Math.max($B * $D_T, $D_T * ($B * 4)), Math.max($B * $D_T, $D_T * ($B * 4)), $B * $D_T, $B, ($D_T + 1) * ($B * 4), $D_T * ($B * 4), Math.max($B * 4, $B * $D_T), Math.max($B * 4, $B * $D_T), $B * 4, $D_T * ($B * 4), $B, $B * 4, $B * 4]);
+    const $f = floatBuffers(F, [12 + 16 + 4 + 4 + 1, 12 + 16 + 4 + 4 + 1, $B * $D_T, $B * $D_T, $B * ($D_T * 4), Math.max($B * $D_T, $D_T * ($B * 4)), Math.max($B * $D_T, $D_T * ($B * 4)), $B * $D_T, $B, ($D_T + 1) * ($B * 4), $D_T * ($B * 4), Math.max($B * 4, $B * $D_T), Math.max($B * 4, $B * $D_T), $B * 4, $D_T * ($B * 4), $B, $B * 4, $B * 4, packedLength(4, 4), packedLength(4, 4)]);
     this.params = $f[0]!;
     this.$loops = loopKernels(LOOPS, this.params);
     this.grads = $f[1]!;
@@ -313,6 +317,8 @@ class Model implements CompiledModel {
     this.dh_2 = $f[16]!;
     this.dmatmul_2 = $f[17]!;
     this.dmatmul_3 = $f[6]!; // the memory of add: that one is the forward pass's only, this one the backward pass's
+    this.$pack0 = $f[18]!;
+    this.$pack1 = $f[19]!;
     this.layout["h.W"] = { offset: 0, size: 12, shape: [4, 3] };
     this.layout["h.U"] = { offset: 12, size: 16, shape: [4, 4] };
     this.layout["h.b"] = { offset: 28, size: 4, shape: [4] };
@@ -389,6 +395,8 @@ class Model implements CompiledModel {
         }
       }
     }
+    // U's product at every step reads it packed once, here (gemm.ts packB)
+    const $pb0 = packB(this.$pack0, $B, 4, 4, this.U, 0, 4, true) ? this.$pack0 : undefined;
     for (let $k = 0; $k < $D_T; $k++) {
       const $t = $k;
       // matmul: matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
@@ -407,7 +415,7 @@ class Model implements CompiledModel {
         }
       }
       // matmul: matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-      gemm($B, 4, 4, this.h_h, $k * ($B * 4), 4, false, this.U, 0, 4, true, this.matmul_3, 0, 4, false);
+      gemm($B, 4, 4, this.h_h, $k * ($B * 4), 4, false, this.U, 0, 4, true, this.matmul_3, 0, 4, false, $pb0);
       if (this.$loops !== undefined) this.$loops.l3!($B, this.matmul_2.byteOffset, this.matmul_3.byteOffset, this.add_3.byteOffset, this.h_b.byteOffset);
       else {
         {
@@ -534,6 +542,8 @@ class Model implements CompiledModel {
     gemm(1, 4, $B * $D_T, this.dmatmul, 0, 1, true, this.h, 0, 4, false, this.dp_dense_W, 0, 4, true);
     // d h: backpropagation through time, last step first (specs/ab_recognizer.seq:15: h = elman<H=4>(one_hot(x))  # scans over T -> [T, 4])
     this.dh_h_carry.fill(0, 0, $B * 4);
+    // U's product at every step reads it packed once, here (gemm.ts packB)
+    const $pb1 = packB(this.$pack1, $B, 4, 4, this.U, 0, 4, false) ? this.$pack1 : undefined;
     for (let $k = $D_T - 1; $k >= 0; $k--) {
       const $t = $k;
       this.dh_2.fill(0, 0, $B * 4);
@@ -561,7 +571,7 @@ class Model implements CompiledModel {
         }
       }
       // d matmul: adjoint of matmul (std/recurrent.seq:10: h' = tanh(W @ x + U @ h + b))
-      gemm($B, 4, 4, this.dmatmul_3, $k * ($B * 4), 4, false, this.U, 0, 4, false, this.dh_2, 0, 4, true);
+      gemm($B, 4, 4, this.dmatmul_3, $k * ($B * 4), 4, false, this.U, 0, 4, false, this.dh_2, 0, 4, true, $pb1);
       if (this.$loops !== undefined) this.$loops.l10!($B, this.dz_in.byteOffset + ($t * 4) * 4, this.dmatmul_2.byteOffset, this.dh_h_carry.byteOffset, this.dh_2.byteOffset, $D_T * 4);
       else {
         {
