@@ -49,6 +49,7 @@ const SMALL = 512;
  * A(i,k) = transA ? a[aOff + k*lda + i] : a[aOff + i*lda + k]
  * B(k,j) = transB ? b[bOff + j*ldb + k] : b[bOff + k*ldb + j]
  * accumulate: add to C instead of overwriting it.
+ * packedB: where packB packed this B (then it is read there, not packed again).
  * C must not overlap A or B; elements of C's buffer outside the m x n
  * sub-matrix are left as they were. Allocates nothing but for growing its
  * scratch (packing space, WebAssembly memory) to the largest product seen.
