@@ -61,7 +61,7 @@ describe("seed tasks (ts target: the emitted trainer alone)", () => {
         expect(text, `${name}/${f}`).not.toContain("@tensorflow");
         expect(text, `${name}/${f}`).not.toContain("seqc/src");
         const specifiers = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\b[^"'`;]*?from\s*["']([^"']+)["']|\bimport\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1] ?? m[2]!);
-        for (const s of specifiers) expect(s, `${name}/${f} imports ${s}`).toMatch(/^(node:[a-z_/]+|\.\/[\w-]+\.js)$/);
+        for (const s of specifiers) expect(s, `${name}/${f} imports ${s}`).toMatch(/^(node:[a-z0-9_/]+|\.\/[\w-]+\.js)$/);
         specifiers.forEach((s) => seen.add(s));
       }
       // (the scan above sees the imports: train.js's and the trainer's file I/O)
