@@ -22,13 +22,14 @@
  *    activations, right after the product and bias of the step).
  * 5. Consecutive maps over the same space run as one loop (`fuse`) when every
  *    buffer that one of them writes and another touches is accessed at the same
- *    element by both, through a view that writes each element once; a buffer
+ *    element by both, through a view that writes each element once, or through
+ *    views that share no element (blocks of one row); a buffer
  *    that only such a loop touches, and sets before it reads, is a variable of
  *    the loop's body and no longer a buffer (a cell's intermediate values).
  */
 import type { KernelOptions, KernelProgram } from "./lower.js";
 import { Poly } from "../check/dims.js";
-import { atStep, eMul, isSize, mapNested, nestedStmts, ONE, sameSize, ZERO, type BufId, type E, type Fn, type Operand, type Scalar, type Stmt, sizePoly } from "./program.js";
+import { atStep, eMul, eSub, isSize, mapNested, nestedStmts, ONE, sameSize, sizeValue, ZERO, type BufId, type E, type Fn, type Operand, type Scalar, type Stmt, sizePoly } from "./program.js";
 
 type MapStmt = Extract<Stmt, { s: "map" }>;
 type NoteStmt = Extract<Stmt, { s: "note" }>;
@@ -287,6 +288,35 @@ const sameOperand = (a: Operand, b: Operand): boolean => !a.gather && !b.gather 
 /** Whether a view visits each element of its buffer at most once over the space (no broadcast axis, no gather). */
 const oneToOne = (shape: E[], o: Operand): boolean => !o.gather && shape.every((ext, i) => isSize(ext, 1) || !isSize(o.strides[i]!, 0));
 
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * Whether two views with the same strides and offsets a constant d apart share no element over the space (an
+ * LSTM's four gate blocks of one row: the adjoints of split write them in one loop). With a stride-1 axis of n
+ * elements and S the gcd of the other constant strides, two elements coincide only if d + t = 0 (mod S) for
+ * some |t| < n: never when d mod S is in [n, S - n] (S infinite: when |d| >= n).
+ */
+export function disjoint(shape: E[], a: Operand, b: Operand): boolean {
+  if (a.gather || b.gather || !a.strides.every((st, i) => sameSize(st, b.strides[i]!))) return false;
+  const d = sizeValue(eSub(a.off, b.off));
+  if (d === undefined || d === 0) return false;
+  let n = 1;
+  let S = 0;
+  for (let i = 0; i < shape.length; i++) {
+    const stride = sizeValue(a.strides[i]!);
+    if (stride === 0 || isSize(shape[i]!, 1)) continue;
+    if (stride === undefined) return false;
+    if (stride === 1 && n === 1) {
+      const ext = sizeValue(shape[i]!);
+      if (ext === undefined) return false;
+      n = ext;
+    } else S = gcd(S, Math.abs(stride));
+  }
+  if (S === 0) return Math.abs(d) >= n;
+  const r = ((d % S) + S) % S;
+  return n <= r && r <= S - n;
+}
+
 interface Access {
   op: Operand;
   write: boolean;
@@ -305,7 +335,10 @@ function fits(shape: E[], group: Access[], m: MapStmt): boolean {
   for (const a of accesses(m)) {
     for (const g of group) {
       if (g.op.buf !== a.op.buf || (!a.write && !g.write)) continue;
-      if (!sameOperand(a.op, g.op)) return false;
+      if (!sameOperand(a.op, g.op)) {
+        if (disjoint(shape, a.op, g.op)) continue;
+        return false;
+      }
       if ((a.write && !oneToOne(shape, a.op)) || (g.write && !oneToOne(shape, g.op))) return false;
     }
   }

@@ -18,9 +18,9 @@ import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, it } from "vitest";
 import { outputFiles } from "../../src/backends/ts/compile.js";
 import type { CompiledModel, Dims, ModelInfo } from "../../src/runtime/model-api.js";
-import { fuseProgram, storedBuffers, vectorFn } from "../../src/kernel/fuse.js";
+import { disjoint, fuseProgram, storedBuffers, vectorFn } from "../../src/kernel/fuse.js";
 import { KERNEL_DEFAULTS, lowerGraph, type KernelOptions } from "../../src/kernel/lower.js";
-import { isSize, nestedStmts, sameSize, type Stmt } from "../../src/kernel/program.js";
+import { int, isSize, nestedStmts, ONE, sameSize, type E, type Stmt } from "../../src/kernel/program.js";
 import { bufferNames, sizeText } from "../../src/backends/ts/names.js";
 import { perturb, randomBatch, Rng, smallDims, transpile, tsFiles } from "../helpers/emitted.js";
 import { checkedInline, graphOf } from "../helpers/spec.js";
@@ -59,6 +59,31 @@ describe("an LSTM step (fuseProgram after lowerGraph)", () => {
     expect(cell.locals.map(name)).toEqual(expect.arrayContaining(["i", "f", "o", "g", "mul", "mul_2", "h_next"]));
     const back = bwd!.body.find((s): s is Extract<Stmt, { s: "fused" }> => s.s === "fused" && s.body.filter((b) => b.s === "map").length >= 10);
     expect(back, "the cell's adjoint chain in one loop").toBeDefined();
+  });
+
+  it("writes the four gates' adjoints into their blocks of one row in that loop (disjoint views of one buffer), their values as variables", () => {
+    const back = bwd!.body.find((s): s is Extract<Stmt, { s: "fused" }> => s.s === "fused" && s.body.filter((b) => b.s === "map").length >= 10)!;
+    const adds = back.body.filter((b): b is Extract<Stmt, { s: "map" }> => b.s === "map" && b.mode === "add" && b.out.buf === back.body.filter((m): m is Extract<Stmt, { s: "map" }> => m.s === "map").at(-1)!.out.buf);
+    expect(adds.map((m) => sizeText(m.out.off)).sort()).toEqual(["0", "3", "6", "9"]);
+    expect(back.locals.map(name)).toEqual(expect.arrayContaining(["di", "df", "do_", "dg"]));
+  });
+
+  it("disjoint: views a constant apart share no element only when the offset keeps every row's block clear of the others", () => {
+    const B: E = { k: "batch" };
+    const row = (off: number, strides: E[] = [int(12), ONE]) => ({ buf: 0, off: int(off), strides });
+    const space = [B, int(3)];
+    for (const d of [3, 6, 9]) expect(disjoint(space, row(d), row(0)), `blocks 0 and ${d}`).toBe(true);
+    for (const d of [1, 2, 10, 11, 12, 24]) expect(disjoint(space, row(d), row(0)), `blocks 0 and ${d}`).toBe(false);
+    // No stride-1 axis, one row, a symbolic offset or stride, a broadcast, a gather.
+    expect(disjoint([int(4)], row(1, [int(2)]), row(0, [int(2)]))).toBe(true);
+    expect(disjoint([int(4)], row(2, [int(2)]), row(0, [int(2)]))).toBe(false);
+    expect(disjoint([int(3)], row(3, [ONE]), row(0, [ONE]))).toBe(true);
+    expect(disjoint([int(3)], row(2, [ONE]), row(0, [ONE]))).toBe(false);
+    expect(disjoint(space, { ...row(0), off: B }, row(0))).toBe(false);
+    expect(disjoint(space, row(3, [B, ONE]), row(0, [B, ONE]))).toBe(false);
+    expect(disjoint(space, row(3, [int(0), ONE]), row(0, [int(0), ONE]))).toBe(true);
+    expect(disjoint(space, { ...row(3), gather: { buf: 1, off: int(0), strides: [ONE, int(0)], scale: ONE } }, row(0))).toBe(false);
+    expect(disjoint(space, row(3, [int(12), ONE]), row(0, [int(6), ONE]))).toBe(false);
   });
 
   it("with vectorMath, runs the gate activations alone on the gates' sum, after its loop, and tanh(c') between two loops", () => {
