@@ -144,7 +144,7 @@ export async function emitTrainer(file: string, text: string, precision: "f32" |
     const model = mod.createModel(dims, maxBatch);
     model.init(1);
     const info = mod.INFO;
-    return { model, info, makeOptimizer: () => optim.createOptimizer(info.settings.optimizer, model.params.length, info.precision) };
+    return { model, info, makeOptimizer: () => optim.createOptimizer(info.settings.optimizer, model.params.length, info.precision, model.optimizerMemory) };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 /**
- * Assembles the SIMD matrix product (src/runtime/gemm.wat) and the f32 vector
- * math (src/runtime/vmath.wat) with wabt into one module in
+ * Assembles the SIMD matrix product (src/runtime/gemm.wat), the f32 vector
+ * math (src/runtime/vmath.wat) and Adam's f32 update (src/runtime/optim.wat)
+ * with wabt into one module, in two builds (baseline and relaxed SIMD), in
  * src/runtime/gemm-wasm.ts, which holds the module's bytes as base64 so that
  * the runtime embeds them (an emitted trainer needs nothing but Node, and
  * model.ts stays browser-safe). `npm run gen:wasm` writes it; with --check it
@@ -18,6 +19,7 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** The source, and the generated module, relative to the repository. */
 export const WAT_PATH = "src/runtime/gemm.wat";
 export const VMATH_PATH = "src/runtime/vmath.wat";
+export const OPTIM_PATH = "src/runtime/optim.wat";
 export const OUT_PATH = "src/runtime/gemm-wasm.ts";
 
 /** The placeholders of gemm.wat for each element type (its header says what each is). */
@@ -65,7 +67,7 @@ export function expandMadd(text: string, build: Build, shape: string): string {
   return out + text.slice(at);
 }
 
-/** The whole module's text: the memory, gemm.wat's body for f32 and for f64, then vmath.wat's (f32 only; {MADD} its one placeholder). */
+/** The whole module's text: the memory, gemm.wat's body for f32 and for f64, then the f32-only code of vmath.wat and optim.wat (`vmath`; {MADD} its one placeholder). */
 export function moduleText(body: string, vmath = "", build: Build = "simd"): string {
   // Without the comments, which name the placeholders too.
   const code = (text: string) => text.replace(/;;[^\n]*/g, "");
@@ -83,7 +85,7 @@ export function moduleText(body: string, vmath = "", build: Build = "simd"): str
 export async function assemble(build: Build = "simd"): Promise<Uint8Array> {
   const tools = await wabt();
   const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
-  const mod = tools.parseWat(WAT_PATH, moduleText(read(WAT_PATH), read(VMATH_PATH), build), { simd: true, relaxed_simd: build === "fma" });
+  const mod = tools.parseWat(WAT_PATH, moduleText(read(WAT_PATH), read(VMATH_PATH) + read(OPTIM_PATH), build), { simd: true, relaxed_simd: build === "fma" });
   try {
     mod.validate();
     return mod.toBinary({}).buffer;

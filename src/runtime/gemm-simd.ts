@@ -27,6 +27,8 @@ interface WasmMemory {
 type WasmGemm = (m: number, n: number, k: number, a: number, ai: number, ap: number, b: number, bp: number, bj: number, c: number, ldc: number, acc: number, pa: number, pb: number, bpk: number) => void;
 /** gemm.wat's packb_f32 and packb_f64. */
 type WasmPackB = (k: number, n: number, b: number, bp: number, bj: number, dst: number) => void;
+/** optim.wat's adam_f32. */
+type WasmAdam = (n: number, p: number, g: number, m: number, v: number, lr: number, beta1: number, beta2: number, c1: number, c2: number, eps: number) => void;
 
 /** gemm.wat's depth block (KC) and row block (MC) of its packed operands. */
 const KC = 256;
@@ -47,6 +49,8 @@ export interface Simd {
    * attached.
    */
   floats<A extends Buf>(F: FloatArrayType<A>, lengths: number[]): A[] | undefined;
+  /** gemm.ts's adamF32: true when done (all four Float32Arrays of one `floats` block, of one length). */
+  adam(p: Buf, g: Buf, m: Buf, v: Buf, lr: number, beta1: number, beta2: number, c1: number, c2: number, eps: number): boolean;
   /** gemm.ts's packB: true when B and `into` are in one `floats` block, where gemm then reads B packed. */
   packB(into: Buf, k: number, n: number, b: Buf, bOff: number, ldb: number, transB: boolean): boolean;
   /**
@@ -77,6 +81,7 @@ interface Kernels {
   gemmF64: WasmGemm;
   packbF32: WasmPackB;
   packbF64: WasmPackB;
+  adamF32: WasmAdam;
   vmathF32: (f: number, rows: number, cols: number, src: number, ss: number, dst: number, ds: number) => void;
 }
 
@@ -120,6 +125,7 @@ export function simdRuntime(base64: string): Simd | undefined {
       gemmF64: exports.gemm_f64 as WasmGemm,
       packbF32: exports.packb_f32 as WasmPackB,
       packbF64: exports.packb_f64 as WasmPackB,
+      adamF32: exports.adam_f32 as WasmAdam,
       vmathF32: exports.vmath_f32 as Kernels["vmathF32"],
     };
   };
@@ -210,6 +216,14 @@ export function simdRuntime(base64: string): Simd | undefined {
     return true;
   };
 
+  const adam = (p: Buf, g: Buf, m: Buf, v: Buf, lr: number, beta1: number, beta2: number, c1: number, c2: number, eps: number): boolean => {
+    const own = inPlace.get(p.buffer as ArrayBuffer);
+    const n = p.length;
+    if (own === undefined || !(p instanceof Float32Array) || ![g, m, v].every((x) => x instanceof Float32Array && x.buffer === p.buffer && x.length === n)) return false;
+    own.adamF32(n, p.byteOffset, g.byteOffset, m.byteOffset, v.byteOffset, lr, beta1, beta2, c1, c2, eps);
+    return true;
+  };
+
   const vmath = (f: VmathFn, rows: number, cols: number, x: Buf, xOff: number, xStride: number, y: Buf, yOff: number, yStride: number): boolean => {
     const own = inPlace.get(y.buffer as ArrayBuffer);
     if (own === undefined || x.buffer !== y.buffer || !(y instanceof Float32Array)) return false;
@@ -223,7 +237,7 @@ export function simdRuntime(base64: string): Simd | undefined {
     return new wasm.Instance(new wasm.Module(decode(other)), { m: { memory: own.memory } }).exports;
   };
 
-  return { gemm, floats, packB, vmath, onMemoryOf };
+  return { gemm, floats, packB, adam, vmath, onMemoryOf };
 }
 /** The leading dim of a copy of rows of len elements ld apart: ld itself (one copy of the span), or len when that would copy mostly gaps. */
 function copiedLd(len: number, ld: number): number {

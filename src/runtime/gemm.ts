@@ -85,6 +85,15 @@ export function floatBuffers<A extends Buf>(F: FloatArrayType<A>, lengths: numbe
   return simd?.floats(F, lengths) ?? lengths.map((n) => new F(n));
 }
 
+/**
+ * Adam's update of Float32Array parameters p from the gradient g with the slots m and v (optim.ts's adam,
+ * bias corrections c1 and c2), on WebAssembly SIMD (optim.wat: the same bits as optim.ts's loop) when all four
+ * are in one floatBuffers block (a model's, with its optimizerMemory); false, doing nothing, otherwise.
+ */
+export function adamF32(p: Buf, g: Buf, m: Buf, v: Buf, lr: number, beta1: number, beta2: number, c1: number, c2: number, eps: number): boolean {
+  return simd?.adam(p, g, m, v, lr, beta1, beta2, c1, c2, eps) ?? false;
+}
+
 /** The scalar functions of `vmath`, where it runs in JavaScript (f64, or no WebAssembly SIMD). */
 const VMATH_JS: Record<VmathFn, (x: number) => number> = {
   exp: Math.exp,

@@ -132,6 +132,11 @@ export interface CompiledModel {
   readonly params: Buf;
   /** The gradient of the loss, laid out like `params` (filled by backward). */
   readonly grads: Buf;
+  /**
+   * Two buffers laid out like `params`, in their memory, for the optimizer's slots (optim.ts createOptimizer's
+   * `memory`: its SIMD update works on them in place). One optimizer of the model at a time uses them.
+   */
+  readonly optimizerMemory?: readonly Buf[];
   /** Offset and size of each parameter in `params`, by name. */
   readonly layout: Record<string, { offset: number; size: number; shape: number[] }>;
   /** Initialises the parameters with the spec's initialisers, from a seed. */

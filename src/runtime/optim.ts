@@ -6,6 +6,7 @@
  * Copied into the output of `seqc compile --target ts`: runs in browsers too,
  * so no Node built-ins.
  */
+import { adamF32 } from "./gemm.js";
 import type { Buf } from "./model-api.js";
 import { OPTIMIZERS, type OptimizerName, type OptimizerSettings } from "./settings.js";
 
@@ -31,6 +32,13 @@ function zerosLike(like: Buf | "f32" | "f64", n: number): Buf {
   return f64 ? new Float64Array(n) : new Float32Array(n);
 }
 
+/** The i-th slot: `memory`'s i-th buffer zeroed when it is there and of this size and precision, else a new one. */
+function slot(memory: readonly Buf[] | undefined, i: number, precision: "f32" | "f64", n: number): Buf {
+  const b = memory?.[i];
+  if (b === undefined || b.length !== n || (b instanceof Float64Array) !== (precision === "f64")) return zerosLike(precision, n);
+  return b.fill(0);
+}
+
 /**
  * An optimizer for `size` parameters with TensorFlow.js's update rules, as the
  * tfjs target builds them:
@@ -41,9 +49,11 @@ function zerosLike(like: Buf | "f32" | "f64", n: number): Buf {
  *             w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)        (0.9, 0.999, 1e-7)
  *   rmsprop   s = rho s + (1-rho) g^2;  w -= lr * g / sqrt(s + eps)            (0.9, 1e-7)
  *
- * Slots start at zero and use the parameters' precision.
+ * Slots start at zero and use the parameters' precision. `memory`: buffers for them (a model's
+ * optimizerMemory, beside its parameters, where adam's update runs on WebAssembly SIMD: gemm.ts adamF32, the
+ * same bits as the loop here); without it they are new arrays.
  */
-export function createOptimizer(settings: OptimizerSettings, size: number, precision: "f32" | "f64" = "f32"): Optimizer {
+export function createOptimizer(settings: OptimizerSettings, size: number, precision: "f32" | "f64" = "f32", memory?: readonly Buf[]): Optimizer {
   const { name, lr: lr0 } = settings;
   if (!OPTIMIZERS.includes(name)) throw new Error(`unknown optimizer ${String(name)}: use ${OPTIMIZERS.join(", ")}`);
   if (!(Number.isFinite(lr0) && lr0 > 0)) throw new Error(`the learning rate ${lr0} is not a number > 0`);
@@ -67,7 +77,7 @@ export function createOptimizer(settings: OptimizerSettings, size: number, preci
       };
     case "momentum": {
       const beta = opt("beta", 0.9);
-      const acc = zerosLike(precision, size);
+      const acc = slot(memory, 0, precision, size);
       return {
         name,
         get iterations() {
@@ -88,8 +98,8 @@ export function createOptimizer(settings: OptimizerSettings, size: number, preci
       const beta1 = opt("beta1", 0.9);
       const beta2 = opt("beta2", 0.999);
       const eps = opt("eps", 1e-7);
-      const m = zerosLike(precision, size);
-      const v = zerosLike(precision, size);
+      const m = slot(memory, 0, precision, size);
+      const v = slot(memory, 1, precision, size);
       // TensorFlow.js keeps the running powers beta^t (starting at beta, t = 1).
       let accBeta1 = beta1;
       let accBeta2 = beta2;
@@ -101,7 +111,7 @@ export function createOptimizer(settings: OptimizerSettings, size: number, preci
         step(params, grads, lr = lr0) {
           const c1 = 1 - accBeta1;
           const c2 = 1 - accBeta2;
-          for (let i = 0; i < params.length; i++) {
+          if (!adamF32(params, grads, m, v, lr, beta1, beta2, c1, c2, eps)) for (let i = 0; i < params.length; i++) {
             const g = grads[i]!;
             const mi = beta1 * m[i]! + (1 - beta1) * g;
             const vi = beta2 * v[i]! + (1 - beta2) * g * g;
@@ -119,7 +129,7 @@ export function createOptimizer(settings: OptimizerSettings, size: number, preci
     case "rmsprop": {
       const rho = opt("rho", 0.9);
       const eps = opt("eps", 1e-7);
-      const ms = zerosLike(precision, size);
+      const ms = slot(memory, 0, precision, size);
       return {
         name,
         get iterations() {

@@ -245,7 +245,7 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   const model = createFor(info, create, { ...runDims, ...vocabDims }, settings.batch);
   if (init) setModelWeights(info, model.layout, model.params, init.saved, initPath!);
   else model.init(settings.seed);
-  const opt = createOptimizer(settings.optimizer, model.params.length, info.precision);
+  const opt = createOptimizer(settings.optimizer, model.params.length, info.precision, model.optimizerMemory);
   // Running statistics: the forward pass updates them while training; no gradient or weight decay.
   const frozen = info.params.filter((p) => p.trainable === false).map((p) => model.layout[p.name]!);
   const rng = new Rng(settings.seed);

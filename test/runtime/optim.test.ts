@@ -6,6 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadEngine, type Engine } from "../../src/backends/tfjs/engine.js";
+import { adamF32, floatBuffers } from "../../src/runtime/gemm.js";
 import { fans, initialValues, initParam, paramSeed, Rng, type InitSpec } from "../../src/runtime/init.js";
 import {
   applyWeightDecay,
@@ -161,6 +162,38 @@ describe("optimizers", () => {
     const w4 = Float64Array.of(1);
     createOptimizer({ name: "rmsprop", lr: 0.01, options: {} }, 1, "f64").step(w4, g);
     expect(w4[0]).toBeCloseTo(1 - (0.01 * 0.5) / Math.sqrt(0.1 * 0.25 + 1e-7), 12);
+  });
+
+  it("adam on a model's memory (optim.wat, f64x2) takes the same steps as its JavaScript loop, bit for bit, and keeps the slots there", () => {
+    // The SIMD update runs on a block's buffers (so the loop below compares it with the JavaScript one).
+    const [p0, g0, m0, v0] = floatBuffers(Float32Array, [3, 3, 3, 3]);
+    expect(adamF32(p0!, g0!, m0!, v0!, 0.1, 0.9, 0.999, 0.1, 0.001, 1e-7)).toBe(true);
+    expect(adamF32(p0!, g0!, m0!, v0!.subarray(1), 0.1, 0.9, 0.999, 0.1, 0.001, 1e-7)).toBe(false);
+    for (const n of [1, 2, 7, 1000]) {
+      for (const s of settings.filter((x) => x.name === "adam")) {
+        const rng = new Rng(n);
+        const start = randoms(rng, n);
+        const [params, grads, m, v] = floatBuffers(Float32Array, [n, n, n, n]);
+        params!.set(start);
+        m!.fill(9);
+        const wasm = createOptimizer(s, n, "f32", [m!, v!]);
+        expect(wasm.slots()["m"]).toBe(m);
+        expect(m!.every((x) => x === 0)).toBe(true);
+        const js = createOptimizer(s, n, "f32");
+        const plain = Float32Array.from(start);
+        for (let step = 0; step < 5; step++) {
+          const g = randoms(rng, n, step === 3 ? 1e-30 : 3);
+          if (step === 4) g[0] = 0;
+          grads!.set(g);
+          expect(adamF32(params!, grads!, new Float32Array(n), new Float32Array(n), 0.1, 0.9, 0.999, 0.1, 0.001, 1e-7)).toBe(false);
+          wasm.step(params!, grads!, 0.01 * (step + 1));
+          js.step(plain, g, 0.01 * (step + 1));
+          expect([...params!], `n ${n}, step ${step}`).toEqual([...plain]);
+          expect([...m!]).toEqual([...js.slots()["m"]!]);
+          expect([...v!]).toEqual([...js.slots()["v"]!]);
+        }
+      }
+    }
   });
 
   it("keep slots in the parameters' precision and reject unknown options and rates", () => {

@@ -18,11 +18,11 @@ describe("the assembled SIMD matrix product", () => {
     expect(readFileSync(join(ROOT, OUT_PATH), "utf8") === (await generated()), `${OUT_PATH} is stale: run \`npm run gen:wasm\``).toBe(true);
   });
 
-  it.each(["simd", "fma"] as const)("%s build: exports the memory, a product and a packing of B per element type and the f32 vector math, and validates", async (build) => {
+  it.each(["simd", "fma"] as const)("%s build: exports the memory, a product and a packing of B per element type, the f32 vector math and Adam, and validates", async (build) => {
     const bytes = await assemble(build);
     expect(wasm.validate(bytes)).toBe(true);
     const exports = wasm.Module.exports(new wasm.Module(bytes)).map((e) => `${e.kind} ${e.name}`);
-    expect(exports.sort()).toEqual(["function gemm_f32", "function gemm_f64", "function packb_f32", "function packb_f64", "function vmath_f32", "memory memory"]);
+    expect(exports.sort()).toEqual(["function adam_f32", "function gemm_f32", "function gemm_f64", "function packb_f32", "function packb_f64", "function vmath_f32", "memory memory"]);
   });
 
   it("writes {MADD} a b c as one relaxed_madd in the fma build and as a mul and an add in the other, nested ones too", () => {
@@ -36,8 +36,8 @@ describe("the assembled SIMD matrix product", () => {
 
   it("the baseline build has no relaxed SIMD instruction, and relaxed_madd is the fma build's only difference", async () => {
     const read = (path: string) => readFileSync(join(ROOT, path), "utf8");
-    const simd = moduleText(read("src/runtime/gemm.wat"), read("src/runtime/vmath.wat"), "simd");
-    const fma = moduleText(read("src/runtime/gemm.wat"), read("src/runtime/vmath.wat"), "fma");
+    const simd = moduleText(read("src/runtime/gemm.wat"), read("src/runtime/vmath.wat") + read("src/runtime/optim.wat"), "simd");
+    const fma = moduleText(read("src/runtime/gemm.wat"), read("src/runtime/vmath.wat") + read("src/runtime/optim.wat"), "fma");
     expect(simd).not.toMatch(/relaxed/);
     expect(fma.match(/relaxed_madd/g)!.length).toBe(simd.match(/\.mul \(/g)!.length - fma.match(/\.mul \(/g)!.length);
   });

@@ -422,6 +422,8 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
   p.line(`readonly info = INFO;`);
   p.line(`readonly params: ${F};`);
   p.line(`readonly grads: ${F};`);
+  p.line(`/** The optimizer's slots, beside the params in their memory (optim.ts createOptimizer's memory). */`);
+  p.line(`readonly optimizerMemory: ${F}[];`);
   p.line(`readonly layout: Record<string, { offset: number; size: number; shape: number[] }> = {};`);
   p.line(`private readonly maxBatch: number;`);
   p.line(`private readonly dims: Dims;`);
@@ -471,7 +473,7 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
     return `Math.max(${sizeText(size)}, ${sizeText(program.buffers[other]!.size)})`;
   };
   const packedSizes = packed.map((g) => `packedLength(${sizeText(g.k)}, ${sizeText(g.n)})`);
-  p.line(`const $f = floatBuffers(F, [${[paramTotal, paramTotal, ...floats.map(floatSize), ...packedSizes].join(", ")}]);`);
+  p.line(`const $f = floatBuffers(F, [${[paramTotal, paramTotal, ...floats.map(floatSize), ...packedSizes, paramTotal, paramTotal].join(", ")}]);`);
   p.line(`this.params = $f[0]!;`);
   if (p.f32) p.line(`this.$loops = loopKernels(LOOPS, this.params);`);
   p.line(`this.grads = $f[1]!;`);
@@ -488,6 +490,7 @@ export function emitModel(program: KernelProgram, info: ModelInfo, opts: EmitOpt
     else p.line(`${p.buf(id)} = $f[${2 + floats.indexOf(b.shares)}]!; // ${commentText(`the memory of ${p.bufs[b.shares]!}: that one is the forward pass's only, this one the backward pass's`)}`);
   });
   packed.forEach((_, i) => p.line(`this.$pack${i} = $f[${2 + floats.length + i}]!;`));
+  p.line(`this.optimizerMemory = [$f[${2 + floats.length + packed.length}]!, $f[${3 + floats.length + packed.length}]!];`);
   for (const q of program.params) {
     const off = program.buffers[q.buf]!.off!;
     p.line(`this.layout[${JSON.stringify(q.name)}] = { offset: ${sizeText(off)}, size: ${sizeText(q.size)}, shape: [${q.shape.map(sizeText).join(", ")}] };`);

@@ -198,6 +198,8 @@ class Model implements CompiledModel {
   readonly info = INFO;
   readonly params: Float32Array;
   readonly grads: Float32Array;
+  /** The optimizer's slots, beside the params in their memory (optim.ts createOptimizer's memory). */
+  readonly optimizerMemory: Float32Array[];
   readonly layout: Record<string, { offset: number; size: number; shape: number[] }> = {};
   private readonly maxBatch: number;
   private readonly dims: Dims;
@@ -281,7 +283,7 @@ class Model implements CompiledModel {
     this.dims = { ...dims };
     const $B = maxBatch;
     const $D_T = unit(dims, "T", 1);
-    const $f = floatBuffers(F, [12 + 16 + 4 + 4 + 1, 12 + 16 + 4 + 4 + 1, $B * $D_T, $B * $D_T, $B * ($D_T * 4), Math.max($B * $D_T, $D_T * ($B * 4)), Math.max($B * $D_T, $D_T * ($B * 4)), $B * $D_T, $B, ($D_T + 1) * ($B * 4), $D_T * ($B * 4), Math.max($B * 4, $B * $D_T), Math.max($B * 4, $B * $D_T), $B * 4, $D_T * ($B * 4), $B, $B * 4, $B * 4, packedLength(4, 4), packedLength(4, 4)]);
+    const $f = floatBuffers(F, [12 + 16 + 4 + 4 + 1, 12 + 16 + 4 + 4 + 1, $B * $D_T, $B * $D_T, $B * ($D_T * 4), Math.max($B * $D_T, $D_T * ($B * 4)), Math.max($B * $D_T, $D_T * ($B * 4)), $B * $D_T, $B, ($D_T + 1) * ($B * 4), $D_T * ($B * 4), Math.max($B * 4, $B * $D_T), Math.max($B * 4, $B * $D_T), $B * 4, $D_T * ($B * 4), $B, $B * 4, $B * 4, packedLength(4, 4), packedLength(4, 4), 12 + 16 + 4 + 4 + 1, 12 + 16 + 4 + 4 + 1]);
     this.params = $f[0]!;
     this.$loops = loopKernels(LOOPS, this.params);
     this.grads = $f[1]!;
@@ -319,6 +321,7 @@ class Model implements CompiledModel {
     this.dmatmul_3 = $f[6]!; // the memory of add: that one is the forward pass's only, this one the backward pass's
     this.$pack0 = $f[18]!;
     this.$pack1 = $f[19]!;
+    this.optimizerMemory = [$f[20]!, $f[21]!];
     this.layout["h.W"] = { offset: 0, size: 12, shape: [4, 3] };
     this.layout["h.U"] = { offset: 12, size: 16, shape: [4, 4] };
     this.layout["h.b"] = { offset: 28, size: 4, shape: [4] };
