@@ -8,7 +8,9 @@
  * model.ts passes them from the same size expressions. Arithmetic is in f64
  * with f32 loads and stores, as JavaScript computes over Float32Arrays, so the
  * results are the JavaScript loop's, bit for bit (`Math.max` and f64.max agree,
- * NaN and signed zeros included).
+ * NaN and signed zeros included; a NaN is a NaN, its sign and payload the
+ * engine's: V8's JavaScript may swap an addition's operands and so which NaN
+ * it propagates).
  *
  * Views may gather (an int32 view's value, scaled, added to the address:
  * one_hot(x) @ W as W's columns, its gradient scattered into them). Loops it
@@ -25,12 +27,14 @@
  * f64 operation in both lanes (add, sub, mul, div, sqrt, neg, abs; min and max
  * are the NaN-propagating, -0 < +0 ones, not pmin/pmax; comparisons give
  * masks that bitselect or turn into 1 or 0), so the bits stay the JavaScript
- * loop's. Reductions along that axis (an output of stride 0: its sum's order
- * is the loop's) and max= stay scalar, as do loops where a written buffer is
- * reached through more than one reference (another element could be read
- * before the pair's write, or after it). The module needs SIMD; the runtime
- * instantiates it only where its own SIMD module validated (gemm.ts
- * loopKernels), the JavaScript loops otherwise.
+ * loop's (a NaN's aside, as above: V8's f64x2.max gives a positive NaN where
+ * its f64.max gives a negative one). Scalar stay: reductions along that axis
+ * (an output of stride 0: its sum's order is the loop's), max= (its store is
+ * conditional), and loops where a written buffer is reached through more than
+ * one reference (a neighbour could be read before the pair's write, or
+ * after). The module needs SIMD: the runtime instantiates it only where its
+ * own SIMD module validated (gemm.ts loopKernels), and model.ts runs the
+ * JavaScript loops otherwise.
  *
  * Pure: bytes from statements, no I/O; the encoding is the WebAssembly 1.0
  * binary format with 128-bit SIMD, only the few sections and instructions used
@@ -107,7 +111,7 @@ function pairwise(s: Scalar): boolean {
  * contiguous along it and reached through one reference only; every view read contiguous or fixed; gathers'
  * indices fixed; no max=; expressions pairwise.
  */
-function pairable(nest: LoopNest): boolean {
+export function pairable(nest: LoopNest): boolean {
   const L = nest.exts.length;
   if (L === 0) return false;
   const inner = (v: number) => sizeValue(nest.views[v]!.strides[L - 1]!);
@@ -283,7 +287,10 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
       condition(s, ins);
       // 1 or 0: a mask's all-ones lanes and'ed with 1.0 are 1.0, its zero lanes +0
       if (lanes === 1) code.push(OP.fromI32);
-      else constant(1), code.push(SIMD, X2.and);
+      else {
+        constant(1);
+        code.push(SIMD, X2.and);
+      }
       return;
     }
     expr(a!, ins);
