@@ -213,12 +213,18 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
     }
   }
   const params = next;
-  // Locals: a pointer per view and level below the first, a counter per level, a scratch address (i32); the body's f64 variables, a scratch f64; paired, the variables as f64x2.
+  // The elements the body reads, each loaded once an iteration into a variable after the body's own (V8 does not
+  // merge loads of one address across the stores between them); a store to a buffer forgets what was loaded from it.
+  const reads = new Map(nest.maps.flatMap((m) => m.ins.flatMap((r) => ("view" in r ? [[JSON.stringify(r), nest.views[r.view]!.buf] as const] : []))));
+  const readSlot = new Map([...reads.keys()].map((key, i) => [key, nest.locals + i]));
+  const loaded = new Set<string>();
+  const variables = nest.locals + reads.size;
+  // Locals: a pointer per view and level below the first, a counter per level, a scratch address (i32); the body's f64 variables and loaded elements, a scratch f64; paired, those variables as f64x2.
   const ptr = (v: number, level: number) => (level === 0 ? baseAt[v]! : params + (level - 1) * V + v);
   const counter = (level: number) => params + L * V + level;
   const address = params + L * V + L;
   const variable = (i: number) => address + 1 + i;
-  const scratch = variable(nest.locals);
+  const scratch = variable(variables);
   const paired = pairable(nest);
   const code: number[] = [];
   const get = (i: number) => (code.push(OP.get), uleb(i, code));
@@ -262,13 +268,20 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
     code.push(0x6c, OP.i32add); // i32.mul, then add to the view's address
   };
   const operand = (o: LoopRef) => {
-    if ("local" in o) get(local(o.local));
-    else {
-      at(o);
-      // A view fixed along the paired loop: one element, in both lanes.
-      if (lanes === 2 && sizeValue(nest.views[o.view]!.strides[L - 1]!) === 0) code.push(OP.f32load, 2, 0, OP.promote, SIMD, X2.splat);
-      else load();
-    }
+    if ("local" in o) return get(local(o.local));
+    const key = JSON.stringify(o);
+    const slot = local(readSlot.get(key)!);
+    if (loaded.has(key)) return get(slot);
+    at(o);
+    // A view fixed along the paired loop: one element, in both lanes.
+    if (lanes === 2 && sizeValue(nest.views[o.view]!.strides[L - 1]!) === 0) code.push(OP.f32load, 2, 0, OP.promote, SIMD, X2.splat);
+    else load();
+    code.push(OP.tee);
+    uleb(slot, code);
+    loaded.add(key);
+  };
+  const forget = (buf: BufId) => {
+    for (const [key, b] of reads) if (b === buf) loaded.delete(key);
   };
   const expr = (s: Scalar, ins: LoopMap["ins"]): void => {
     if (s.k === "in") return operand(ins[s.i]!);
@@ -311,6 +324,7 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
     op(OP.f64ne, X2.ne);
   };
   const body = () => {
+    loaded.clear();
     for (const m of nest.maps) {
       if ("local" in m.out) {
         const x = local(m.out.local);
@@ -334,6 +348,7 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
         get(address);
         get(scratch);
         code.push(OP.demote, OP.f32store, 2, 0, OP.end);
+        forget(nest.views[m.out.view]!.buf);
         continue;
       }
       get(address);
@@ -341,6 +356,7 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
       expr(m.expr, m.ins);
       if (m.mode === "add") op(BINARY["add"]!, BINARY_X2["add"]!);
       store();
+      forget(nest.views[m.out.view]!.buf);
     }
   };
   /** Each iteration of level l starts its views' pointers where level l's are. */
@@ -417,12 +433,12 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
     groups.push(g);
   }
   const g: number[] = [];
-  uleb(nest.locals + 1, g);
+  uleb(variables + 1, g);
   g.push(F64);
   groups.push(g);
-  if (paired && nest.locals > 0) {
+  if (paired && variables > 0) {
     const p: number[] = [];
-    uleb(nest.locals, p);
+    uleb(variables, p);
     p.push(V128);
     groups.push(p);
   }

@@ -5,8 +5,9 @@
  * broadcast view (stride 0), strides given at the call, select and
  * comparisons, gathers and scatters by int32 indices; and what it refuses to
  * write. The innermost loop two elements at a time (f64x2) gives the same bits
- * over odd lengths and NaN, signed zeros and infinities, op by op; which loops
- * take that path; and that without SIMD the runtime gives no loop functions.
+ * over odd lengths and NaN, signed zeros and infinities, op by op; an element
+ * read again after a store to its buffer is loaded anew; which loops take the
+ * paired path; and that without SIMD the runtime gives no loop functions.
  */
 import { describe, expect, it, vi } from "vitest";
 import { base64, loopFunction, loopModule, pairable, writable, type LoopMap, type LoopNest } from "../../../src/backends/ts/loops-wasm.js";
@@ -221,19 +222,21 @@ describe("the innermost loop two elements at a time", () => {
     }
   });
 
-  it("variables, constants, select, a fixed view, a gathered row, and += into a contiguous output: the same bits", () => {
+  it("variables, constants, select, a fixed view, a gathered row, += into a contiguous output, an element read again after its store: the same bits", () => {
     // t = x * 1.5 - b; t += W[ids[r]][j] / y; u = select(x, t, |y|) (a value as the condition); u = select(u <= y, -u, u);
-    // o1 = max(u, min(x, y)) + (x >= 0); o2 += sqrt(|t|) + (y < b).
+    // old = o1; o1 = max(u, min(x, y)) + (x >= 0); o2 += sqrt(|t|) + (y < b); o2 += o1 - old (o1 loaded anew).
     const maps: LoopMap[] = [
+      { out: { local: 2 }, mode: "set", expr: IN(0), ins: [o1] },
       { out: { local: 0 }, mode: "set", expr: fn("sub", fn("mul", IN(0), NUM(1.5)), IN(1)), ins: [x, b] },
       { out: { local: 0 }, mode: "add", expr: fn("div", IN(0), IN(1)), ins: [W, y] },
       { out: { local: 1 }, mode: "set", expr: fn("select", IN(0), IN(1), fn("abs", IN(2))), ins: [x, { local: 0 }, y] },
       { out: { local: 1 }, mode: "set", expr: fn("select", fn("le", IN(0), IN(1)), fn("neg", IN(0)), IN(0)), ins: [{ local: 1 }, y] },
       { out: o1, mode: "set", expr: fn("add", fn("max", IN(0), fn("min", IN(1), IN(2))), fn("ge", IN(1), NUM(0))), ins: [{ local: 1 }, x, y] },
       { out: o2, mode: "add", expr: fn("add", fn("sqrt", fn("abs", IN(0))), fn("lt", IN(1), IN(2))), ins: [{ local: 0 }, y, b] },
+      { out: o2, mode: "add", expr: fn("sub", IN(0), IN(1)), ins: [o1, { local: 2 }] },
     ];
     for (const n of SIZES) {
-      const { paired, got, want } = run(n, maps, 2);
+      const { paired, got, want } = run(n, maps, 3);
       expect(paired).toBe(true);
       expect(got, `over ${n}`).toEqual(want);
     }
