@@ -8,7 +8,9 @@
  * model.ts passes them from the same size expressions. Arithmetic is in f64
  * with f32 loads and stores, as JavaScript computes over Float32Arrays, so the
  * results are the JavaScript loop's, bit for bit (`Math.max` and f64.max agree,
- * NaN and signed zeros included).
+ * NaN and signed zeros included; a NaN is a NaN, its sign and payload the
+ * engine's: V8's JavaScript may swap an addition's operands and so which NaN
+ * it propagates).
  *
  * Views may gather (an int32 view's value, scaled, added to the address:
  * one_hot(x) @ W as W's columns, its gradient scattered into them). Loops it
@@ -17,8 +19,26 @@
  * functions WebAssembly has no instruction for (exp, log, tanh, ...: `vmath`
  * takes the common ones).
  *
+ * Where every view the innermost loop writes is contiguous along it (stride
+ * 1) and every view it reads is contiguous or fixed (stride 0: a broadcast, a
+ * gather's index), that loop takes two elements at a time in 128-bit SIMD
+ * (f64x2: two f32 loaded and promoted, the same operations, demoted and
+ * stored), then the last one alone. Each f64x2 operation used is its scalar
+ * f64 operation in both lanes (add, sub, mul, div, sqrt, neg, abs; min and max
+ * are the NaN-propagating, -0 < +0 ones, not pmin/pmax; comparisons give
+ * masks that bitselect or turn into 1 or 0), so the bits stay the JavaScript
+ * loop's (a NaN's aside, as above: V8's f64x2.max gives a positive NaN where
+ * its f64.max gives a negative one). Scalar stay: reductions along that axis
+ * (an output of stride 0: its sum's order is the loop's), max= (its store is
+ * conditional), and loops where a written buffer is reached through more than
+ * one reference (a neighbour could be read before the pair's write, or
+ * after). The module needs SIMD: the runtime instantiates it only where its
+ * own SIMD module validated (gemm.ts loopKernels), and model.ts runs the
+ * JavaScript loops otherwise.
+ *
  * Pure: bytes from statements, no I/O; the encoding is the WebAssembly 1.0
- * binary format, only the few sections and instructions used here.
+ * binary format with 128-bit SIMD, only the few sections and instructions used
+ * here.
  */
 import type { BufId, E, Scalar } from "../../kernel/program.js";
 import { sizeValue } from "../../kernel/program.js";
@@ -61,6 +81,10 @@ export interface LoopParams {
 const BINARY: Record<string, number> = { add: 0xa0, sub: 0xa1, mul: 0xa2, div: 0xa3, min: 0xa4, max: 0xa5 };
 const UNARY: Record<string, number> = { neg: 0x9a, abs: 0x99, sqrt: 0x9f };
 const COMPARE: Record<string, number> = { eq: 0x61, lt: 0x63, gt: 0x64, le: 0x65, ge: 0x66 };
+/** The f64x2 forms of the above (after the SIMD prefix), for the two-at-a-time loop. */
+const BINARY_X2: Record<string, number> = { add: 0xf0, sub: 0xf1, mul: 0xf2, div: 0xf3, min: 0xf4, max: 0xf5 };
+const UNARY_X2: Record<string, number> = { neg: 0xed, abs: 0xec, sqrt: 0xef };
+const COMPARE_X2: Record<string, number> = { eq: 0x47, lt: 0x49, gt: 0x4a, le: 0x4b, ge: 0x4c };
 
 /** Whether an expression is made of what this module writes. */
 export function writable(s: Scalar): boolean {
@@ -73,6 +97,39 @@ export function writable(s: Scalar): boolean {
     return [...cond, s.args[1]!, s.args[2]!].every(writable);
   }
   return (s.f in BINARY || s.f in UNARY || s.f in COMPARE) && s.args.every(writable);
+}
+
+/** Whether an expression has f64x2 instructions for all it does (else its loop stays scalar). */
+function pairwise(s: Scalar): boolean {
+  if (s.k === "in" || s.k === "num") return true;
+  if (s.k !== "fn") return false;
+  return (s.f === "select" || s.f in BINARY_X2 || s.f in UNARY_X2 || s.f in COMPARE_X2) && s.args.every(pairwise);
+}
+
+/**
+ * Whether the innermost loop can take two elements at a time and give the same bits: every view written is
+ * contiguous along it and reached through one reference only; every view read contiguous or fixed; gathers'
+ * indices fixed; no max=; expressions pairwise.
+ */
+export function pairable(nest: LoopNest): boolean {
+  const L = nest.exts.length;
+  if (L === 0) return false;
+  const inner = (v: number) => sizeValue(nest.views[v]!.strides[L - 1]!);
+  const refs = nest.maps.flatMap((m) => [m.out, ...m.ins]).filter((r) => "view" in r);
+  const written = new Map<BufId, string>();
+  for (const m of nest.maps) {
+    if (m.mode === "max" || !pairwise(m.expr)) return false;
+    if (!("view" in m.out)) continue;
+    const key = JSON.stringify(m.out);
+    if (inner(m.out.view) !== 1 || (written.get(nest.views[m.out.view]!.buf) ?? key) !== key) return false;
+    written.set(nest.views[m.out.view]!.buf, key);
+  }
+  return refs.every((r) => {
+    const key = written.get(nest.views[r.view]!.buf);
+    if (key !== undefined && key !== JSON.stringify(r)) return false;
+    const s = inner(r.view);
+    return (s === 0 || s === 1) && (!r.gather || inner(r.gather.view) === 0);
+  });
 }
 
 // ------------------------------------------------------------------ encoding
@@ -125,11 +182,15 @@ function name(s: string): number[] {
 
 const I32 = 0x7f;
 const F64 = 0x7c;
+const V128 = 0x7b;
+/** The prefix of the SIMD instructions, and those used here besides X2's arithmetic. */
+const SIMD = 0xfd;
+const X2 = { const: 0x0c, splat: 0x14, ne: 0x48, and: 0x4e, bitselect: 0x52, store64lane: 0x5b, load64zero: 0x5d, demote: 0x5e, promote: 0x5f };
 const OP = {
   block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d, select: 0x1b,
   get: 0x20, set: 0x21, tee: 0x22, f32load: 0x2a, f32store: 0x38,
   i32const: 0x41, f64const: 0x44, i32eqz: 0x45, i32add: 0x6a, i32sub: 0x6b,
-  f64ne: 0x62, promote: 0xbb, demote: 0xb6, fromI32: 0xb8,
+  f64ne: 0x62, promote: 0xbb, demote: 0xb6, fromI32: 0xb8, i32ltU: 0x49, i32gtU: 0x4b,
 };
 
 /** The function of a loop nest: its parameter count, its body (locals and code), and what a call passes. */
@@ -152,16 +213,35 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
     }
   }
   const params = next;
-  // Locals: a pointer per view and level below the first, a counter per level, a scratch address (i32); the body's f64 variables, a scratch f64.
+  // The elements the body reads, each loaded once an iteration into a variable after the body's own (V8 does not
+  // merge loads of one address across the stores between them); a store to a buffer forgets what was loaded from it.
+  const reads = new Map(nest.maps.flatMap((m) => m.ins.flatMap((r) => ("view" in r ? [[JSON.stringify(r), nest.views[r.view]!.buf] as const] : []))));
+  const readSlot = new Map([...reads.keys()].map((key, i) => [key, nest.locals + i]));
+  const loaded = new Set<string>();
+  const variables = nest.locals + reads.size;
+  // Locals: a pointer per view and level below the first, a counter per level, a scratch address (i32); the body's f64 variables and loaded elements, a scratch f64; paired, those variables as f64x2.
   const ptr = (v: number, level: number) => (level === 0 ? baseAt[v]! : params + (level - 1) * V + v);
   const counter = (level: number) => params + L * V + level;
   const address = params + L * V + L;
   const variable = (i: number) => address + 1 + i;
-  const scratch = variable(nest.locals);
+  const scratch = variable(variables);
+  const paired = pairable(nest);
   const code: number[] = [];
   const get = (i: number) => (code.push(OP.get), uleb(i, code));
   const set = (i: number) => (code.push(OP.set), uleb(i, code));
   const i32 = (v: number) => (code.push(OP.i32const), sleb(v | 0, code));
+  /** Elements per iteration of the body being written: 2 in the innermost loop's f64x2 part, else 1. */
+  let lanes: 1 | 2 = 1;
+  /** An instruction in its scalar form, or its f64x2 one when two elements are under way. */
+  const op = (one: number, two: number) => (lanes === 1 ? code.push(one) : (code.push(SIMD), uleb(two, code)));
+  const constant = (v: number) => {
+    code.push(...(lanes === 1 ? [OP.f64const] : [SIMD, X2.const]));
+    for (let k = 0; k < lanes; k++) f64(v, code);
+  };
+  const local = (i: number) => (lanes === 1 ? variable(i) : scratch + 1 + i);
+  /** The f32 (two) at the address on the stack, as f64; storing the f64 (two) under the address as f32. */
+  const load = () => code.push(...(lanes === 1 ? [OP.f32load, 2, 0, OP.promote] : [SIMD, X2.load64zero, 2, 0, SIMD, X2.promote]));
+  const store = () => code.push(...(lanes === 1 ? [OP.demote, OP.f32store, 2, 0] : [SIMD, X2.demote, SIMD, X2.store64lane, 2, 0, 0]));
   /** A stride in bytes on the stack. */
   const stride = (v: number, a: number) => {
     const c = sizeValue(nest.views[v]!.strides[a]!);
@@ -188,18 +268,24 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
     code.push(0x6c, OP.i32add); // i32.mul, then add to the view's address
   };
   const operand = (o: LoopRef) => {
-    if ("local" in o) get(variable(o.local));
-    else {
-      at(o);
-      code.push(OP.f32load, 2, 0, OP.promote);
-    }
+    if ("local" in o) return get(local(o.local));
+    const key = JSON.stringify(o);
+    const slot = local(readSlot.get(key)!);
+    if (loaded.has(key)) return get(slot);
+    at(o);
+    // A view fixed along the paired loop: one element, in both lanes.
+    if (lanes === 2 && sizeValue(nest.views[o.view]!.strides[L - 1]!) === 0) code.push(OP.f32load, 2, 0, OP.promote, SIMD, X2.splat);
+    else load();
+    code.push(OP.tee);
+    uleb(slot, code);
+    loaded.add(key);
+  };
+  const forget = (buf: BufId) => {
+    for (const [key, b] of reads) if (b === buf) loaded.delete(key);
   };
   const expr = (s: Scalar, ins: LoopMap["ins"]): void => {
     if (s.k === "in") return operand(ins[s.i]!);
-    if (s.k === "num") {
-      code.push(OP.f64const);
-      return f64(s.v, code);
-    }
+    if (s.k === "num") return constant(s.v);
     if (s.k !== "fn") throw new Error(`loops-wasm: cannot write ${s.k}`);
     const [a, b, c] = s.args;
     if (s.f === "select") {
@@ -207,46 +293,51 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
       expr(b!, ins);
       expr(c!, ins);
       condition(a!, ins);
-      code.push(OP.select);
+      op(OP.select, X2.bitselect);
       return;
     }
     if (s.f in COMPARE) {
       condition(s, ins);
-      code.push(OP.fromI32);
+      // 1 or 0: a mask's all-ones lanes and'ed with 1.0 are 1.0, its zero lanes +0
+      if (lanes === 1) code.push(OP.fromI32);
+      else {
+        constant(1);
+        code.push(SIMD, X2.and);
+      }
       return;
     }
     expr(a!, ins);
-    if (s.f in UNARY) return void code.push(UNARY[s.f]!);
+    if (s.f in UNARY) return void op(UNARY[s.f]!, UNARY_X2[s.f]!);
     expr(b!, ins);
-    code.push(BINARY[s.f]!);
+    op(BINARY[s.f]!, BINARY_X2[s.f]!);
   };
-  /** An i32 condition: a comparison, or a value that is not 0. */
+  /** An i32 condition (paired: a mask): a comparison, or a value that is not 0. */
   const condition = (s: Scalar, ins: LoopMap["ins"]) => {
     if (s.k === "fn" && s.f in COMPARE) {
       expr(s.args[0]!, ins);
       expr(s.args[1]!, ins);
-      code.push(COMPARE[s.f]!);
+      op(COMPARE[s.f]!, COMPARE_X2[s.f]!);
       return;
     }
     expr(s, ins);
-    code.push(OP.f64const);
-    f64(0, code);
-    code.push(OP.f64ne);
+    constant(0);
+    op(OP.f64ne, X2.ne);
   };
   const body = () => {
+    loaded.clear();
     for (const m of nest.maps) {
       if ("local" in m.out) {
-        const x = variable(m.out.local);
+        const x = local(m.out.local);
         if (m.mode === "add") get(x);
         expr(m.expr, m.ins);
-        if (m.mode === "add") code.push(BINARY["add"]!);
+        if (m.mode === "add") op(BINARY["add"]!, BINARY_X2["add"]!);
         if (m.mode === "max") throw new Error("loops-wasm: a variable is never max-ed into");
         set(x);
         continue;
       }
       at(m.out);
       set(address);
-      const here = () => (get(address), code.push(OP.f32load, 2, 0, OP.promote));
+      const here = () => (get(address), load());
       if (m.mode === "max") {
         // if (v > out) out = v
         expr(m.expr, m.ins);
@@ -257,13 +348,22 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
         get(address);
         get(scratch);
         code.push(OP.demote, OP.f32store, 2, 0, OP.end);
+        forget(nest.views[m.out.view]!.buf);
         continue;
       }
       get(address);
       if (m.mode === "add") here();
       expr(m.expr, m.ins);
-      if (m.mode === "add") code.push(BINARY["add"]!);
-      code.push(OP.demote, OP.f32store, 2, 0);
+      if (m.mode === "add") op(BINARY["add"]!, BINARY_X2["add"]!);
+      store();
+      forget(nest.views[m.out.view]!.buf);
+    }
+  };
+  /** Each iteration of level l starts its views' pointers where level l's are. */
+  const descend = (l: number) => {
+    for (let v = 0; v < V; v++) {
+      get(ptr(v, l));
+      set(ptr(v, l + 1));
     }
   };
   const level = (l: number) => {
@@ -272,14 +372,12 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
     if (ext !== undefined) i32(ext);
     else get(extAt[l]!);
     set(counter(l));
+    if (l === L - 1 && paired) return pairs(l);
     code.push(OP.block, 0x40);
     get(counter(l));
     code.push(OP.i32eqz, OP.brIf, 0);
     code.push(OP.loop, 0x40);
-    for (let v = 0; v < V; v++) {
-      get(ptr(v, l));
-      set(ptr(v, l + 1));
-    }
+    descend(l);
     level(l + 1);
     for (let v = 0; v < V; v++) {
       get(ptr(v, l));
@@ -293,6 +391,36 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
     uleb(counter(l), code);
     code.push(OP.brIf, 0, OP.end, OP.end);
   };
+  /** The innermost loop two elements at a time while two are left (contiguous views 8 bytes on, fixed ones staying), then the last one alone. */
+  const pairs = (l: number) => {
+    code.push(OP.block, 0x40);
+    get(counter(l));
+    i32(2);
+    code.push(OP.i32ltU, OP.brIf, 0);
+    code.push(OP.loop, 0x40);
+    descend(l);
+    lanes = 2;
+    body();
+    lanes = 1;
+    for (let v = 0; v < V; v++) {
+      if (sizeValue(nest.views[v]!.strides[l]!) !== 1) continue;
+      get(ptr(v, l));
+      i32(8);
+      code.push(OP.i32add);
+      set(ptr(v, l));
+    }
+    get(counter(l));
+    i32(2);
+    code.push(OP.i32sub, OP.tee);
+    uleb(counter(l), code);
+    i32(1);
+    code.push(OP.i32gtU, OP.brIf, 0, OP.end, OP.end);
+    get(counter(l));
+    code.push(OP.if, 0x40);
+    descend(l);
+    body();
+    code.push(OP.end);
+  };
   level(0);
   code.push(OP.end);
   const locals: number[] = [];
@@ -305,9 +433,15 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
     groups.push(g);
   }
   const g: number[] = [];
-  uleb(nest.locals + 1, g);
+  uleb(variables + 1, g);
   g.push(F64);
   groups.push(g);
+  if (paired && variables > 0) {
+    const p: number[] = [];
+    uleb(variables, p);
+    p.push(V128);
+    groups.push(p);
+  }
   vec(groups, locals);
   return { params, body: [...locals, ...code], call };
 }
