@@ -165,7 +165,9 @@ const softmaxLike = (log: boolean): Forward => (c) => {
     c.b.map(space, c.out, [x, mx], ([v, m]) => fn("sub", v!, m!));
     c.b.fill(sum, 0);
     c.b.map(space, sum, [c.out], ([v]) => fn("exp", v!), "add");
-    c.b.map(space, c.out, [c.out, sum], ([v, s]) => fn("sub", v!, fn("log", s!)));
+    // The log once per row, not once per element (in f32 it is rounded to f32 before the subtraction).
+    c.b.map(reducedSpace, sum, [sum], ([s]) => fn("log", s!));
+    c.b.map(space, c.out, [c.out, sum], ([v, s]) => fn("sub", v!, s!));
   } else {
     c.b.map(space, c.out, [x, mx], ([v, m]) => fn("exp", fn("sub", v!, m!)));
     c.b.fill(sum, 0);
