@@ -166,10 +166,10 @@ const softmaxLike = (log: boolean): Forward => (c) => {
   const sum = c.b.temp(reducedSpace, "row sums", false);
   c.b.fill(mx, -Infinity);
   c.b.map(space, mx, [x], ([v]) => v!, "max");
+  c.b.fill(sum, 0);
   c.b.map(space, c.out, [x, mx], ([v, m]) => fn("sub", v!, m!));
   const exps = log ? c.b.temp(space, "exponentials", false) : c.out;
   c.b.map(space, exps, [c.out], ([v]) => fn("exp", v!));
-  c.b.fill(sum, 0);
   c.b.map(space, sum, [exps], ([v]) => v!, "add");
   if (log) {
     c.b.map(reducedSpace, sum, [sum], ([s]) => fn("log", s!));
