@@ -258,6 +258,27 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
     f64(0, code);
     code.push(OP.f64ne);
   };
+  /** The element at the scratch address, as an f64. */
+  const here = () => (get(address), code.push(OP.f32load, 2, 0, OP.promote));
+  /**
+   * out += (c ? a : 0), as `if (c) out += a; else if (out == 0) out = +0` (adding +0 changes -0 only, into +0): a sum
+   * of mostly zero terms (cross-entropy's over the classes, the target's term) then waits on its previous store only
+   * where c holds, not at every element. The same results as the sum of every term.
+   */
+  const addWhere = (c: Scalar, a: Scalar, ins: LoopMap["ins"]) => {
+    condition(c, ins);
+    code.push(OP.if, 0x40);
+    get(address);
+    here();
+    expr(a, ins);
+    code.push(BINARY["add"]!, OP.demote, OP.f32store, 2, 0, 0x05 /* else */);
+    here();
+    code.push(OP.f64const);
+    f64(0, code);
+    code.push(COMPARE["eq"]!, OP.if, 0x40);
+    get(address);
+    code.push(0x43, 0, 0, 0, 0 /* f32.const +0 */, OP.f32store, 2, 0, OP.end, OP.end);
+  };
   const body = () => {
     for (const m of nest.maps) {
       if ("local" in m.out) {
@@ -271,7 +292,11 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
       }
       at(m.out);
       set(address);
-      const here = () => (get(address), code.push(OP.f32load, 2, 0, OP.promote));
+      const e = m.expr;
+      if (m.mode === "add" && e.k === "fn" && e.f === "select" && e.args[2]!.k === "num" && Object.is(e.args[2]!.v, 0)) {
+        addWhere(e.args[0]!, e.args[1]!, m.ins);
+        continue;
+      }
       if (m.mode === "max") {
         // if (v > out) out = v
         expr(m.expr, m.ins);

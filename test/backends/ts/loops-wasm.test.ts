@@ -102,7 +102,7 @@ describe("a loop nest as WebAssembly", () => {
     expect(writable(fn("div", IN(0), SIZE(int(3))))).toBe(false);
   });
 
-  it("reads an int32 view's value and the loop's index: cross-entropy's select on the target, over odd sizes", () => {
+  it("reads an int32 view's value and the loop's index: cross-entropy's select on the target, over odd sizes (a sum of select(c, a, 0) adds where c holds, -0 and NaN sums included)", () => {
     // Over [R rows, 7 columns] (R given): ce[r] += (j === y[r] ? -l[r, j] : 0); d[r, j] = g[r] * (exp(l[r, j]) - (j === y[r] ? 1 : 0)).
     const f = loopFunction({
       exts: [dimVar("R"), int(7)],
@@ -123,14 +123,16 @@ describe("a loop nest as WebAssembly", () => {
     const { l0 } = new wasm.Instance(new wasm.Module(loopModule([f])), { m: { memory } }).exports;
     const heap = new Float32Array(memory.buffer);
     const R = 5;
-    // ce at 0, l at 16, y at 64 (one target out of range: no term), d at 128, g at 192.
-    heap.fill(0, 0, R);
+    // ce at 0 (a NaN, and a -0 that no term is added to: adding 0 makes it +0), l at 16, y at 64 (one target out of
+    // range: no term), d at 128, g at 192.
+    const ce0 = [0, 0, NaN, 1.5, -0];
+    heap.set(ce0, 0);
     for (let i = 0; i < R * 7; i++) heap[16 + i] = Math.fround(Math.cos(i * 2.3) * 4 - 2);
     new Int32Array(memory.buffer, 64 * 4, R).set([0, 6, 3, 9, -1]);
     for (let r = 0; r < R; r++) heap[192 + r] = Math.fround(0.25 + r / 7);
     l0!(R, 0, 16 * 4, 64 * 4, 128 * 4, 192 * 4);
     const ys = [0, 6, 3, 9, -1];
-    const ce = new Float32Array(R), d = new Float32Array(R * 7);
+    const ce = Float32Array.from(ce0), d = new Float32Array(R * 7);
     for (let r = 0; r < R; r++) {
       for (let j = 0; j < 7; j++) {
         const l = heap[16 + r * 7 + j]!;
@@ -139,6 +141,7 @@ describe("a loop nest as WebAssembly", () => {
       }
     }
     expect([...heap.subarray(0, R)]).toEqual([...ce]);
+    expect(Object.is(heap[4], 0)).toBe(true);
     expect([...heap.subarray(128, 128 + R * 7)]).toEqual([...d]);
   });
 
