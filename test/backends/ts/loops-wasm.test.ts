@@ -3,8 +3,9 @@
  * what the JavaScript loop gives over Float32Arrays, bit for bit (f64
  * arithmetic, f32 loads and stores): set, add and max modes, variables, a
  * broadcast view (stride 0), strides given at the call, select and
- * comparisons, gathers and scatters by int32 indices; and what it refuses to
- * write.
+ * comparisons, gathers and scatters by int32 indices, int32 values and the
+ * loop's index as operands, exp (Math.exp's f64, to the bit); and what it
+ * refuses to write.
  */
 import { describe, expect, it } from "vitest";
 import { base64, loopFunction, loopModule, writable, type LoopNest } from "../../../src/backends/ts/loops-wasm.js";
