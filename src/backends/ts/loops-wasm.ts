@@ -11,9 +11,11 @@
  * NaN and signed zeros included). exp is a function of the module that
  * computes what V8's Math.exp does, step for step (fdlibm's e_exp.c as V8's
  * src/base/ieee754.cc has it): the same f64, so bit for bit there too, in
- * Node and Chrome; an engine whose Math.exp is another libm's may differ from
- * its own JavaScript loop in the last bit of an f64, which rounding to f32
- * almost always hides (the test counts how often over many arguments).
+ * Node and Chrome (the test compares the f64s); an engine whose Math.exp is
+ * another libm's may differ from its own JavaScript loop in the last bit of
+ * an f64, which rounding to f32 almost always hides. A sum of select(c, a, 0)
+ * adds only where c holds (`addWhere`: the same bits, without waiting on a
+ * store at every element).
  *
  * Views may gather (an int32 view's value, scaled, added to the address:
  * one_hot(x) @ W as W's columns, its gradient scattered into them), and an
@@ -141,7 +143,7 @@ const OP = {
   block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d, select: 0x1b,
   get: 0x20, set: 0x21, tee: 0x22, f32load: 0x2a, f32store: 0x38,
   i32const: 0x41, f64const: 0x44, i32eqz: 0x45, i32add: 0x6a, i32sub: 0x6b,
-  f64ne: 0x62, promote: 0xbb, demote: 0xb6, fromI32: 0xb8, fromS32: 0xb7, call: 0x10,
+  f64ne: 0x62, promote: 0xbb, demote: 0xb6, fromI32: 0xb8, fromS32: 0xb7, call: 0x10, else: 0x05, return: 0x0f,
 };
 
 /** The function of a loop nest: its parameter count, its body (locals and code), and what a call passes. */
@@ -271,7 +273,7 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
     get(address);
     here();
     expr(a, ins);
-    code.push(BINARY["add"]!, OP.demote, OP.f32store, 2, 0, 0x05 /* else */);
+    code.push(BINARY["add"]!, OP.demote, OP.f32store, 2, 0, OP.else);
     here();
     code.push(OP.f64const);
     f64(0, code);
@@ -379,9 +381,11 @@ function expBody(): number[] {
   const set = (i: number) => op(OP.set, i);
   const i32 = (v: number) => (op(OP.i32const), sleb(v | 0, c));
   const num = (v: number) => (op(OP.f64const), f64(v, c));
-  const F64_ADD = 0xa0, F64_SUB = 0xa1, F64_MUL = 0xa2, F64_DIV = 0xa3, F64_EQ = 0x61, F64_LT = 0x63, F64_GT = 0x64;
+  const [F64_ADD, F64_SUB, F64_MUL, F64_DIV] = [BINARY["add"]!, BINARY["sub"]!, BINARY["mul"]!, BINARY["div"]!];
+  const [F64_EQ, F64_LT, F64_GT] = [COMPARE["eq"]!, COMPARE["lt"]!, COMPARE["gt"]!];
   const I32_EQ = 0x46, I32_LT_U = 0x49, I32_GT_U = 0x4b, I32_GE_S = 0x4e, I32_GE_U = 0x4f, I32_AND = 0x71, I32_SHL = 0x74, I32_SHR_U = 0x76;
-  const ELSE = 0x05, RETURN = 0x0f, VOID = 0x40;
+  const { else: ELSE, return: RETURN } = OP;
+  const VOID = 0x40;
   /** 2^(k + d) as an f64, k the i32 at local i: the C's from_words(0x3FF00000 + ((k + d) << 20), 0). */
   const twoTo = (i: number, d: number) => {
     i32(0x3ff00000);
