@@ -128,6 +128,16 @@ const reduce = (kind: "sum" | "mean" | "max"): Adjoint => (c) => {
   }
 };
 
+/**
+ * The softmax from a log-softmax (exp of each element), in a map of its own so that a target with vector math computes
+ * it over rows (fuse.ts's vectorMath; without it the map fuses into the adjoint's loop, a variable there).
+ */
+const softmaxOfLog = (c: AdjointCall, ls: Val, space: Space): Val => {
+  const p = c.b.temp(space, "softmax of the log-softmax", false);
+  c.b.map(space, p, [ls], ([l]) => fn("exp", l!));
+  return p;
+};
+
 const softmaxLike = (log: boolean): Adjoint => (c) => {
   const [dx] = c.dargs;
   if (!dx) return;
@@ -138,7 +148,7 @@ const softmaxLike = (log: boolean): Adjoint => (c) => {
   if (log) {
     // dx = dy - softmax * sum(dy)
     c.b.map(space, reduced, [c.dout], ([g]) => g!, "add");
-    c.b.map(space, dx, [c.dout, c.out, reduced], ([g, l, s]) => fn("sub", g!, fn("mul", fn("exp", l!), s!)), "add");
+    c.b.map(space, dx, [c.dout, softmaxOfLog(c, c.out, space), reduced], ([g, p, s]) => fn("sub", g!, fn("mul", p!, s!)), "add");
   } else {
     // dx = y * (dy - sum(dy * y))
     c.b.map(space, reduced, [c.dout, c.out], ([g, p]) => fn("mul", g!, p!), "add");
@@ -162,7 +172,7 @@ const crossEntropy: Adjoint = (c) => {
   const space = { n: c.b.N, ext: z.ext };
   if (t.int) {
     // d/dz of -log softmax(z)[t] = softmax(z) - onehot(t)
-    if (dz) c.b.map(space, dz, [c.dout, ls, insertAxis(t, last)], ([g, l, k]) => fn("mul", g!, fn("sub", fn("exp", l!), fn("select", fn("eq", IDX(last), k!), NUM(1), NUM(0)))), "add");
+    if (dz) c.b.map(space, dz, [c.dout, softmaxOfLog(c, ls, space), insertAxis(t, last)], ([g, p, k]) => fn("mul", g!, fn("sub", p!, fn("select", fn("eq", IDX(last), k!), NUM(1), NUM(0)))), "add");
     return;
   }
   if (dz) {
@@ -170,7 +180,7 @@ const crossEntropy: Adjoint = (c) => {
     const total = c.b.temp({ n: c.b.N, ext: z.ext.map((e, i) => (i === last ? ONE : e)) }, "target sums", false);
     c.b.fill(total, 0);
     c.b.map(space, total, [t], ([v]) => v!, "add");
-    c.b.map(space, dz, [c.dout, ls, t, total], ([g, l, tt, s]) => fn("mul", g!, fn("sub", fn("mul", fn("exp", l!), s!), tt!)), "add");
+    c.b.map(space, dz, [c.dout, softmaxOfLog(c, ls, space), t, total], ([g, p, tt, s]) => fn("mul", g!, fn("sub", fn("mul", p!, s!), tt!)), "add");
   }
   if (dt) c.b.map(space, dt, [c.dout, ls], ([g, l]) => fn("neg", fn("mul", g!, l!)), "add");
 };

@@ -151,7 +151,12 @@ const reduce = (kind: "sum" | "mean" | "max"): Forward => (c) => {
   if (kind === "mean") c.b.map(spaceOut(c), c.out, [c.out], ([v]) => fn("div", v!, SIZE(x.ext[axis]!)));
 };
 
-/** softmax / log_softmax over an axis: shift by the max, exponentiate, normalise. */
+/**
+ * softmax / log_softmax over an axis: shift by the max, exponentiate, normalise. exp is a map of its own (of the
+ * shifted values) so that a target with vector math computes it over rows (fuse.ts's vectorMath; without it the maps
+ * fuse again, the exponentials a variable of the loop). log_softmax takes the log of a row's sum once per row, not
+ * once per element (in f32 it is rounded to f32 before the subtraction: half an ulp of a number below log(n)).
+ */
 const softmaxLike = (log: boolean): Forward => (c) => {
   const [x] = c.args as [Val];
   const axis = Number(c.attrs["axis"]);
@@ -161,15 +166,15 @@ const softmaxLike = (log: boolean): Forward => (c) => {
   const sum = c.b.temp(reducedSpace, "row sums", false);
   c.b.fill(mx, -Infinity);
   c.b.map(space, mx, [x], ([v]) => v!, "max");
+  c.b.fill(sum, 0);
+  c.b.map(space, c.out, [x, mx], ([v, m]) => fn("sub", v!, m!));
+  const exps = log ? c.b.temp(space, "exponentials", false) : c.out;
+  c.b.map(space, exps, [c.out], ([v]) => fn("exp", v!));
+  c.b.map(space, sum, [exps], ([v]) => v!, "add");
   if (log) {
-    c.b.map(space, c.out, [x, mx], ([v, m]) => fn("sub", v!, m!));
-    c.b.fill(sum, 0);
-    c.b.map(space, sum, [c.out], ([v]) => fn("exp", v!), "add");
-    c.b.map(space, c.out, [c.out, sum], ([v, s]) => fn("sub", v!, fn("log", s!)));
+    c.b.map(reducedSpace, sum, [sum], ([s]) => fn("log", s!));
+    c.b.map(space, c.out, [c.out, sum], ([v, s]) => fn("sub", v!, s!));
   } else {
-    c.b.map(space, c.out, [x, mx], ([v, m]) => fn("exp", fn("sub", v!, m!)));
-    c.b.fill(sum, 0);
-    c.b.map(space, sum, [c.out], ([v]) => v!, "add");
     c.b.map(space, c.out, [c.out, sum], ([v, s]) => fn("div", v!, s!));
   }
 };

@@ -157,13 +157,12 @@ function emitMaps(p: Printer, shape: E[], body: (MapStmt | Extract<Stmt, { s: "n
 
 /**
  * The loop as a call of a WebAssembly function (loops-wasm.ts), its function added to the printer's; undefined
- * when the loop has what that module does not write (an int buffer but as a gather's index, the index or a size in an
- * expression, exp and the like).
+ * when the loop has what that module does not write (a size in an expression, log and the like, a map into an int
+ * buffer).
  */
 function wasmCall(p: Printer, axes: Axis[], ops: Operand[], maps: MapStmt[], locals: ReadonlySet<BufId>): string | undefined {
-  if (axes.length === 0 || axes.some((a) => a.idx >= 0)) return undefined;
-  // Int buffers only as the index of a gather.
-  if (maps.some((m) => [m.out, ...m.ins].some((o) => p.kinds[o.buf] === "int"))) return undefined;
+  if (axes.length === 0) return undefined;
+  if (maps.some((m) => p.kinds[m.out.buf] === "int")) return undefined;
   if (maps.some((m) => !writable(m.expr))) return undefined;
   const key = (o: Operand) => `${o.buf}:${sizeText(o.off)}:${o.strides.map(sizeText).join(",")}`;
   const viewOf = new Map(ops.map((o, i) => [key(o), i]));
@@ -174,8 +173,11 @@ function wasmCall(p: Printer, axes: Axis[], ops: Operand[], maps: MapStmt[], loc
     return o.gather ? { view, gather: { view: viewOf.get(key(gatherView(o.gather)))!, scale: o.gather.scale } } : { view };
   };
   if (maps.some((m) => m.mode === "max" && locals.has(m.out.buf))) return undefined;
-  const loopMaps: LoopMap[] = maps.map((m) => ({ out: ref(m.out), mode: m.mode, expr: m.expr, ins: m.ins.map(ref) }));
-  const fn = loopFunction({ exts: axes.map((a) => a.ext), views: ops.map((o, i) => ({ buf: o.buf, strides: axes.map((a) => a.strides[i]!) })), maps: loopMaps, locals: localOf.size });
+  // The index of an axis of the space is the index of its loop (loopAxes keeps such an axis a loop of its own).
+  const level = (s: Scalar): Scalar => (s.k === "idx" ? { k: "idx", axis: axes.findIndex((a) => a.idx === s.axis) } : s.k === "fn" ? { ...s, args: s.args.map(level) } : s);
+  const loopMaps: LoopMap[] = maps.map((m) => ({ out: ref(m.out), mode: m.mode, expr: level(m.expr), ins: m.ins.map(ref) }));
+  const views = ops.map((o, i) => ({ buf: o.buf, strides: axes.map((a) => a.strides[i]!), int: p.kinds[o.buf] === "int" }));
+  const fn = loopFunction({ exts: axes.map((a) => a.ext), views, maps: loopMaps, locals: localOf.size });
   p.loops.push(fn);
   const args = [
     ...fn.call.exts.map((a) => sizeText(axes[a]!.ext)),

@@ -10,14 +10,23 @@
  * results are the JavaScript loop's, bit for bit (`Math.max` and f64.max agree,
  * NaN and signed zeros included; a NaN is a NaN, its sign and payload the
  * engine's: V8's JavaScript may swap an addition's operands and so which NaN
- * it propagates).
+ * it propagates). exp is a function of the module that
+ * computes what V8's Math.exp does, step for step (fdlibm's e_exp.c as V8's
+ * src/base/ieee754.cc has it): the same f64, so bit for bit there too, in
+ * Node and Chrome (the test compares the f64s); an engine whose Math.exp is
+ * another libm's may differ from its own JavaScript loop in the last bit of
+ * an f64, which rounding to f32 almost always hides. A sum of select(c, a, 0)
+ * adds only where c holds (`addWhere`: the same bits, without waiting on a
+ * store at every element).
  *
  * Views may gather (an int32 view's value, scaled, added to the address:
- * one_hot(x) @ W as W's columns, its gradient scattered into them). Loops it
+ * one_hot(x) @ W as W's columns, its gradient scattered into them), and an
+ * int32 view's value is an operand too (cross-entropy's targets, compared
+ * with the loop's index, which the expression may read as well). Loops it
  * cannot write stay JavaScript (the caller prints both, the JavaScript for
- * where WebAssembly is missing): the index or a size in the expression, and
- * functions WebAssembly has no instruction for (exp, log, tanh, ...: `vmath`
- * takes the common ones).
+ * where WebAssembly is missing): a size in the expression, and functions
+ * WebAssembly has no instruction for but exp (log, tanh, ...: `vmath` takes
+ * the common ones over rows, and a row's log is one per row, not per element).
  *
  * Where every view the innermost loop writes is contiguous along it (stride
  * 1) and every view it reads is contiguous or fixed (stride 0: a broadcast, a
@@ -47,6 +56,8 @@ import { sizeValue } from "../../kernel/program.js";
 export interface LoopView {
   buf: BufId;
   strides: E[];
+  /** An int32 buffer's (its elements are read as integers). */
+  int?: boolean;
 }
 
 /**
@@ -59,6 +70,7 @@ export type LoopRef = { local: number } | { view: number; gather?: { view: numbe
 export interface LoopMap {
   out: LoopRef;
   mode: "set" | "add" | "max";
+  /** Its `idx` axes are the nest's levels (exts), not the axes of a space. */
   expr: Scalar;
   /** The operands of expr (Scalar `in` i). */
   ins: LoopRef[];
@@ -86,17 +98,19 @@ const BINARY_X2: Record<string, number> = { add: 0xf0, sub: 0xf1, mul: 0xf2, div
 const UNARY_X2: Record<string, number> = { neg: 0xed, abs: 0xec, sqrt: 0xef };
 const COMPARE_X2: Record<string, number> = { eq: 0x47, lt: 0x49, gt: 0x4a, le: 0x4b, ge: 0x4c };
 
+/** The functions of the module that a loop's expression calls, by name: their function indices (the loops' come after). */
+const HELPERS = { exp: 0 } as const;
+
 /** Whether an expression is made of what this module writes. */
 export function writable(s: Scalar): boolean {
-  if (s.k === "in") return true;
-  if (s.k === "num") return true;
+  if (s.k === "in" || s.k === "num" || s.k === "idx") return true;
   if (s.k !== "fn") return false;
   if (s.f === "select") {
     const [c] = s.args;
     const cond = c!.k === "fn" && c!.f in COMPARE ? c!.args : [c!];
     return [...cond, s.args[1]!, s.args[2]!].every(writable);
   }
-  return (s.f in BINARY || s.f in UNARY || s.f in COMPARE) && s.args.every(writable);
+  return (s.f in BINARY || s.f in UNARY || s.f in COMPARE || s.f in HELPERS) && s.args.every(writable);
 }
 
 /** Whether an expression has f64x2 instructions for all it does (else its loop stays scalar). */
@@ -109,7 +123,7 @@ function pairwise(s: Scalar): boolean {
 /**
  * Whether the innermost loop can take two elements at a time and give the same bits: every view written is
  * contiguous along it and reached through one reference only; every view read contiguous or fixed; gathers'
- * indices fixed; no max=; expressions pairwise.
+ * indices fixed; no max=; expressions pairwise (not the index, not exp); no int32 value read.
  */
 export function pairable(nest: LoopNest): boolean {
   const L = nest.exts.length;
@@ -128,7 +142,7 @@ export function pairable(nest: LoopNest): boolean {
     const key = written.get(nest.views[r.view]!.buf);
     if (key !== undefined && key !== JSON.stringify(r)) return false;
     const s = inner(r.view);
-    return (s === 0 || s === 1) && (!r.gather || inner(r.gather.view) === 0);
+    return (s === 0 || s === 1) && (!r.gather || inner(r.gather.view) === 0) && !nest.views[r.view]!.int;
   });
 }
 
@@ -190,7 +204,7 @@ const OP = {
   block: 0x02, loop: 0x03, if: 0x04, end: 0x0b, brIf: 0x0d, select: 0x1b,
   get: 0x20, set: 0x21, tee: 0x22, f32load: 0x2a, f32store: 0x38,
   i32const: 0x41, f64const: 0x44, i32eqz: 0x45, i32add: 0x6a, i32sub: 0x6b,
-  f64ne: 0x62, promote: 0xbb, demote: 0xb6, fromI32: 0xb8, i32ltU: 0x49, i32gtU: 0x4b,
+  f64ne: 0x62, promote: 0xbb, demote: 0xb6, fromI32: 0xb8, fromS32: 0xb7, i32ltU: 0x49, i32gtU: 0x4b, call: 0x10, else: 0x05, return: 0x0f,
 };
 
 /** The function of a loop nest: its parameter count, its body (locals and code), and what a call passes. */
@@ -273,8 +287,10 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
     const slot = local(readSlot.get(key)!);
     if (loaded.has(key)) return get(slot);
     at(o);
+    // An int32 view's value (scalar loops only: pairable), as an f64.
+    if (nest.views[o.view]!.int) code.push(0x28, 2, 0, OP.fromS32);
     // A view fixed along the paired loop: one element, in both lanes.
-    if (lanes === 2 && sizeValue(nest.views[o.view]!.strides[L - 1]!) === 0) code.push(OP.f32load, 2, 0, OP.promote, SIMD, X2.splat);
+    else if (lanes === 2 && sizeValue(nest.views[o.view]!.strides[L - 1]!) === 0) code.push(OP.f32load, 2, 0, OP.promote, SIMD, X2.splat);
     else load();
     code.push(OP.tee);
     uleb(slot, code);
@@ -283,9 +299,18 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
   const forget = (buf: BufId) => {
     for (const [key, b] of reads) if (b === buf) loaded.delete(key);
   };
+  /** The index at a level, as an f64: its extent less its counter (which counts down to 1). */
+  const index = (l: number) => {
+    const ext = sizeValue(nest.exts[l]!);
+    if (ext !== undefined) i32(ext);
+    else get(extAt[l]!);
+    get(counter(l));
+    code.push(OP.i32sub, OP.fromS32);
+  };
   const expr = (s: Scalar, ins: LoopMap["ins"]): void => {
     if (s.k === "in") return operand(ins[s.i]!);
     if (s.k === "num") return constant(s.v);
+    if (s.k === "idx") return index(s.axis);
     if (s.k !== "fn") throw new Error(`loops-wasm: cannot write ${s.k}`);
     const [a, b, c] = s.args;
     if (s.f === "select") {
@@ -307,6 +332,8 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
       return;
     }
     expr(a!, ins);
+    // exp: scalar loops only (pairable)
+    if (s.f in HELPERS) return void code.push(OP.call, HELPERS[s.f as keyof typeof HELPERS]);
     if (s.f in UNARY) return void op(UNARY[s.f]!, UNARY_X2[s.f]!);
     expr(b!, ins);
     op(BINARY[s.f]!, BINARY_X2[s.f]!);
@@ -323,6 +350,30 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
     constant(0);
     op(OP.f64ne, X2.ne);
   };
+  /** The element (two) at the scratch address, as f64. */
+  const here = () => (get(address), load());
+  /**
+   * out += (c ? a : 0), as `if (c) out += a; else if (out == 0) out = +0` (adding +0 changes -0 only, into +0): a sum
+   * of mostly zero terms (cross-entropy's over the classes, the target's term) then waits on its previous store only
+   * where c holds, not at every element. The same results as the sum of every term.
+   */
+  const addWhere = (c: Scalar, a: Scalar, ins: LoopMap["ins"]) => {
+    condition(c, ins);
+    code.push(OP.if, 0x40);
+    get(address);
+    here();
+    // What a loads only where c holds is not loaded after the if.
+    const before = new Set(loaded);
+    expr(a, ins);
+    for (const key of loaded) if (!before.has(key)) loaded.delete(key);
+    code.push(BINARY["add"]!, OP.demote, OP.f32store, 2, 0, OP.else);
+    here();
+    code.push(OP.f64const);
+    f64(0, code);
+    code.push(COMPARE["eq"]!, OP.if, 0x40);
+    get(address);
+    code.push(0x43, 0, 0, 0, 0 /* f32.const +0 */, OP.f32store, 2, 0, OP.end, OP.end);
+  };
   const body = () => {
     loaded.clear();
     for (const m of nest.maps) {
@@ -337,7 +388,12 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
       }
       at(m.out);
       set(address);
-      const here = () => (get(address), load());
+      const e = m.expr;
+      if (lanes === 1 && m.mode === "add" && e.k === "fn" && e.f === "select" && e.args[2]!.k === "num" && Object.is(e.args[2]!.v, 0)) {
+        addWhere(e.args[0]!, e.args[1]!, m.ins);
+        forget(nest.views[m.out.view]!.buf);
+        continue;
+      }
       if (m.mode === "max") {
         // if (v > out) out = v
         expr(m.expr, m.ins);
@@ -446,17 +502,219 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
   return { params, body: [...locals, ...code], call };
 }
 
+// ------------------------------------------------------------------ helpers
+
+/**
+ * exp(x), f64 -> f64, as V8's Math.exp computes it: src/base/ieee754.cc's exp (fdlibm's e_exp.c, plus exp(1) = E),
+ * operation for operation, so that the f64 is the same (the C's lines as comments). Reduce x = k ln2 + r, |r| <=
+ * ln2 / 2, with ln2 in two parts (hi - lo is r); exp(r) from a polynomial in r^2; scale by 2^k through the exponent.
+ */
+function expBody(): number[] {
+  const X = 0, HX = 1, XSB = 2, K = 3, HI = 4, LO = 5, T = 6, C = 7, Y = 8;
+  const LN2HI = 6.93147180369123816490e-01, LN2LO = 1.90821492927058770002e-10;
+  const P = [1.66666666666666019037e-01, -2.77777777770155933842e-03, 6.61375632143793436117e-05, -1.65339022054652515390e-06, 4.13813679705723846039e-08];
+  const c: number[] = [];
+  const op = (...bytes: number[]) => void c.push(...bytes);
+  const get = (i: number) => op(OP.get, i);
+  const set = (i: number) => op(OP.set, i);
+  const i32 = (v: number) => (op(OP.i32const), sleb(v | 0, c));
+  const num = (v: number) => (op(OP.f64const), f64(v, c));
+  const [F64_ADD, F64_SUB, F64_MUL, F64_DIV] = [BINARY["add"]!, BINARY["sub"]!, BINARY["mul"]!, BINARY["div"]!];
+  const [F64_EQ, F64_LT, F64_GT] = [COMPARE["eq"]!, COMPARE["lt"]!, COMPARE["gt"]!];
+  const I32_EQ = 0x46, I32_LT_U = 0x49, I32_GT_U = 0x4b, I32_GE_S = 0x4e, I32_GE_U = 0x4f, I32_AND = 0x71, I32_SHL = 0x74, I32_SHR_U = 0x76;
+  const { else: ELSE, return: RETURN } = OP;
+  const VOID = 0x40;
+  /** 2^(k + d) as an f64, k the i32 at local i: the C's from_words(0x3FF00000 + ((k + d) << 20), 0). */
+  const twoTo = (i: number, d: number) => {
+    i32(0x3ff00000);
+    get(i);
+    if (d !== 0) (i32(d), op(OP.i32add));
+    i32(20);
+    op(I32_SHL, OP.i32add, 0xad /* i64.extend_i32_u */, 0x42, 32 /* i64.const 32 */, 0x86 /* i64.shl */, 0xbf /* f64.reinterpret_i64 */);
+  };
+  // hx = high_word(x); xsb = (hx >> 31) & 1; hx &= 0x7FFFFFFF;
+  get(X);
+  op(0xbd /* i64.reinterpret_f64 */, 0x42, 32, 0x88 /* i64.shr_u */, 0xa7 /* i32.wrap_i64 */, OP.tee, HX);
+  i32(31);
+  op(I32_SHR_U);
+  set(XSB);
+  get(HX);
+  i32(0x7fffffff);
+  op(I32_AND);
+  set(HX);
+  // if (hx >= 0x40862E42) {
+  get(HX);
+  i32(0x40862e42);
+  op(I32_GE_U, OP.if, VOID);
+  //   if (hx >= 0x7FF00000) { if (NaN) return x + x; return (xsb == 0) ? x : 0.0; }
+  get(HX);
+  i32(0x7ff00000);
+  op(I32_GE_U, OP.if, VOID);
+  get(X);
+  get(X);
+  op(OP.f64ne, OP.if, VOID);
+  get(X);
+  get(X);
+  op(F64_ADD, RETURN, OP.end);
+  num(0);
+  get(X);
+  get(XSB);
+  op(OP.select, RETURN, OP.end);
+  //   if (x > o_threshold) return huge * huge; if (x < u_threshold) return twom1000 * twom1000;
+  get(X);
+  num(7.09782712893383973096e+2);
+  op(F64_GT, OP.if, VOID);
+  num(Infinity);
+  op(RETURN, OP.end);
+  get(X);
+  num(-7.45133219101941108420e+2);
+  op(F64_LT, OP.if, VOID);
+  num(0);
+  op(RETURN, OP.end);
+  op(OP.end);
+  // if (hx > 0x3FD62E42) {
+  get(HX);
+  i32(0x3fd62e42);
+  op(I32_GT_U, OP.if, VOID);
+  //   if (hx < 0x3FF0A2B2) { if (x == 1.0) return E; hi = x - ln2HI[xsb]; lo = ln2LO[xsb]; k = 1 - xsb - xsb; }
+  get(HX);
+  i32(0x3ff0a2b2);
+  op(I32_LT_U, OP.if, VOID);
+  get(X);
+  num(1);
+  op(F64_EQ, OP.if, VOID);
+  num(Math.E);
+  op(RETURN, OP.end);
+  get(X);
+  num(-LN2HI);
+  num(LN2HI);
+  get(XSB);
+  op(OP.select, F64_SUB);
+  set(HI);
+  num(-LN2LO);
+  num(LN2LO);
+  get(XSB);
+  op(OP.select);
+  set(LO);
+  i32(1);
+  get(XSB);
+  op(OP.i32sub);
+  get(XSB);
+  op(OP.i32sub);
+  set(K);
+  //   else { k = (int)(invln2 * x + halF[xsb]); t = k; hi = x - t * ln2HI[0]; lo = t * ln2LO[0]; }
+  op(ELSE);
+  num(1.44269504088896338700e+0);
+  get(X);
+  op(F64_MUL);
+  num(-0.5);
+  num(0.5);
+  get(XSB);
+  op(OP.select, F64_ADD, 0xaa /* i32.trunc_f64_s: |x| < 746 here */, OP.tee, K, OP.fromS32);
+  set(T);
+  get(X);
+  get(T);
+  num(LN2HI);
+  op(F64_MUL, F64_SUB);
+  set(HI);
+  get(T);
+  num(LN2LO);
+  op(F64_MUL);
+  set(LO);
+  op(OP.end);
+  //   x = hi - lo;
+  get(HI);
+  get(LO);
+  op(F64_SUB);
+  set(X);
+  // } else if (hx < 0x3E300000) { if (huge + x > one) return one + x; }  (always: huge + x > 1)
+  op(ELSE);
+  get(HX);
+  i32(0x3e300000);
+  op(I32_LT_U, OP.if, VOID);
+  num(1);
+  get(X);
+  op(F64_ADD, RETURN, OP.end);
+  op(OP.end);
+  // t = x * x; c = x - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+  get(X);
+  get(X);
+  op(F64_MUL);
+  set(T);
+  get(X);
+  for (const p of P) {
+    get(T);
+    num(p);
+  }
+  op(F64_MUL);
+  for (let i = 0; i < P.length - 1; i++) op(F64_ADD, F64_MUL);
+  op(F64_SUB);
+  set(C);
+  // if (k == 0) return one - ((x * c) / (c - 2.0) - x);
+  get(K);
+  op(OP.i32eqz, OP.if, VOID);
+  num(1);
+  get(X);
+  get(C);
+  op(F64_MUL);
+  get(C);
+  num(2);
+  op(F64_SUB, F64_DIV);
+  get(X);
+  op(F64_SUB, F64_SUB, RETURN, OP.end);
+  // y = one - ((lo - (x * c) / (2.0 - c)) - hi);
+  num(1);
+  get(LO);
+  get(X);
+  get(C);
+  op(F64_MUL);
+  num(2);
+  get(C);
+  op(F64_SUB, F64_DIV, F64_SUB);
+  get(HI);
+  op(F64_SUB, F64_SUB);
+  set(Y);
+  // if (k >= -1021) { if (k == 1024) return y * 2.0 * two1023; return y * twopk; } return y * twopk * twom1000;
+  // (twopk: 2^k, or 2^(k + 1000) below -1021)
+  get(K);
+  i32(-1021);
+  op(I32_GE_S, OP.if, F64);
+  get(K);
+  i32(1024);
+  op(I32_EQ, OP.if, F64);
+  get(Y);
+  num(2);
+  op(F64_MUL);
+  num(8.988465674311579539e307);
+  op(F64_MUL, ELSE);
+  get(Y);
+  twoTo(K, 0);
+  op(F64_MUL, OP.end, ELSE);
+  get(Y);
+  twoTo(K, 1000);
+  op(F64_MUL);
+  num(9.33263618503218878990e-302);
+  op(F64_MUL, OP.end, OP.end);
+  // Locals: hx, xsb, k (i32); hi, lo, t, c, y (f64).
+  return [2, 3, I32, 5, F64, ...c];
+}
+
+/** The helpers' bodies, by function index (HELPERS), and their type: f64 -> f64. */
+const HELPER_BODIES = [expBody()];
+const HELPER_TYPE = [0x60, 1, F64, 1, F64];
+
 /** The module of several loop functions, exported as l0, l1, ...; it imports the memory as "m"."memory". */
 export function loopModule(fns: { params: number; body: number[] }[]): Uint8Array {
   const out: number[] = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
   const arities = [...new Set(fns.map((f) => f.params))];
-  const types: number[][] = arities.map((n) => {
+  // Type 0 is the helpers'; the loops' follow, one per arity.
+  const types: number[][] = [HELPER_TYPE, ...arities.map((n) => {
     const t = [0x60];
     uleb(n, t);
     for (let i = 0; i < n; i++) t.push(I32);
     t.push(0);
     return t;
-  });
+  })];
   const typeSec: number[] = [];
   vec(types, typeSec);
   section(1, typeSec, out);
@@ -465,11 +723,14 @@ export function loopModule(fns: { params: number; body: number[] }[]): Uint8Arra
   section(2, importSec, out);
   const funcSec: number[] = [];
   vec(
-    fns.map((f) => {
-      const b: number[] = [];
-      uleb(arities.indexOf(f.params), b);
-      return b;
-    }),
+    [
+      ...HELPER_BODIES.map(() => [0]),
+      ...fns.map((f) => {
+        const b: number[] = [];
+        uleb(1 + arities.indexOf(f.params), b);
+        return b;
+      }),
+    ],
     funcSec,
   );
   section(3, funcSec, out);
@@ -477,7 +738,7 @@ export function loopModule(fns: { params: number; body: number[] }[]): Uint8Arra
   vec(
     fns.map((_, i) => {
       const b = [...name(`l${i}`), 0x00];
-      uleb(i, b);
+      uleb(HELPER_BODIES.length + i, b);
       return b;
     }),
     exportSec,
@@ -485,10 +746,10 @@ export function loopModule(fns: { params: number; body: number[] }[]): Uint8Arra
   section(7, exportSec, out);
   const codeSec: number[] = [];
   vec(
-    fns.map((f) => {
+    [...HELPER_BODIES, ...fns.map((f) => f.body)].map((body) => {
       const b: number[] = [];
-      uleb(f.body.length, b);
-      b.push(...f.body);
+      uleb(body.length, b);
+      b.push(...body);
       return b;
     }),
     codeSec,

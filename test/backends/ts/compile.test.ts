@@ -120,6 +120,35 @@ describe("the files of an output", () => {
     expect(files["model.ts"]).toContain("Float64Array");
   });
 
+  it("f32: softmax and cross-entropy run as WebAssembly loops and vmath rows; no JavaScript loop goes over the classes", () => {
+    const text = `vocab chars[V]
+model lm {
+  dim T
+  input x: [T] of chars
+  target y: [T] of chars
+  target p: [T, V]
+  logits = dense<V>(one_hot(x))
+  loss cross_entropy(logits, y)
+  loss cross_entropy(dense<V>(softmax(logits)), p)
+}
+`;
+    const lm = checkedInline(text);
+    const model = emitFiles(lm.graph, lm.program.sources, specSettings(lm.model.model), { file: "spec.seq", source: text }, { precision: "f32" }, runtime)["model.ts"]!;
+    const lines = model.split("\n");
+    // A loop nest opens with "{" and its buffers (emit.ts emitMaps); one without a WebAssembly call before it, not after "else {".
+    const jsOnly = lines.flatMap((l, i) => {
+      if (l.trim() !== "{" || !/^\s*const \w+ = this\./.test(lines[i + 1]!) || lines[i - 1]!.trim() === "else {") return [];
+      const indent = l.indexOf("{");
+      const end = lines.findIndex((m, j) => j > i && m.indexOf("}") === indent && m.trim() === "}");
+      return [lines.slice(i, end + 1).join("\n")];
+    });
+    // A row's log (of its sum of exponentials) and the loss's seed (1 / B: a size) are loops over rows.
+    expect(jsOnly.some((loop) => /= Math\.log\(/.test(loop))).toBe(true);
+    for (const loop of jsOnly) expect(loop).not.toContain("$i1");
+    expect(model).toContain('vmath("exp"');
+    expect(model).not.toContain("Math.exp");
+  });
+
   it("outputFiles: package.json (ES modules) and tsconfig.json beside the files, and a .js for each .ts when asked", () => {
     const files = { "model.ts": "export const x: number = 1;\n", "notes.txt": "hi" };
     const out = outputFiles(files, { js: true });

@@ -3,11 +3,13 @@
  * what the JavaScript loop gives over Float32Arrays, bit for bit (f64
  * arithmetic, f32 loads and stores): set, add and max modes, variables, a
  * broadcast view (stride 0), strides given at the call, select and
- * comparisons, gathers and scatters by int32 indices; and what it refuses to
- * write. The innermost loop two elements at a time (f64x2) gives the same bits
- * over odd lengths and NaN, signed zeros and infinities, op by op; an element
- * read again after a store to its buffer is loaded anew; which loops take the
- * paired path; and that without SIMD the runtime gives no loop functions.
+ * comparisons, gathers and scatters by int32 indices, int32 values and the
+ * loop's index as operands, exp (Math.exp's f64, to the bit); and what it
+ * refuses to write. The innermost loop two elements at a time (f64x2) gives
+ * the same bits over odd lengths and NaN, signed zeros and infinities, op by
+ * op; an element read again after a store to its buffer is loaded anew; which
+ * loops take the paired path (not those reading the index, exp or int32
+ * values); and that without SIMD the runtime gives no loop functions.
  */
 import { describe, expect, it, vi } from "vitest";
 import { base64, loopFunction, loopModule, pairable, writable, type LoopMap, type LoopNest } from "../../../src/backends/ts/loops-wasm.js";
@@ -96,12 +98,92 @@ describe("a loop nest as WebAssembly", () => {
     expect([...heap.subarray(96, 104)]).toEqual([0.5, 0, 5, 0, 4.5, 0, 13, 0]);
   });
 
-  it("writes arithmetic, comparisons and select; not exp, the index or sizes", () => {
+  it("writes arithmetic, comparisons, select, exp and the index; not log or sizes", () => {
     expect(writable(fn("min", fn("sqrt", fn("abs", IN(0))), fn("div", IN(1), NUM(2))))).toBe(true);
     expect(writable(fn("select", IN(0), IN(1), fn("le", IN(2), NUM(0))))).toBe(true);
-    expect(writable(fn("exp", IN(0)))).toBe(false);
-    expect(writable(fn("add", IDX(0), IN(0)))).toBe(false);
+    expect(writable(fn("exp", IN(0)))).toBe(true);
+    expect(writable(fn("add", IDX(0), IN(0)))).toBe(true);
+    expect(writable(fn("log", IN(0)))).toBe(false);
     expect(writable(fn("div", IN(0), SIZE(int(3))))).toBe(false);
+  });
+
+  it("reads an int32 view's value and the loop's index: cross-entropy's select on the target, over odd sizes (a sum of select(c, a, 0) adds where c holds, -0 and NaN sums included)", () => {
+    // Over [R rows, 7 columns] (R given): ce[r] += (j === y[r] ? -l[r, j] : 0); d[r, j] = g[r] * (exp(l[r, j]) - (j === y[r] ? 1 : 0)).
+    const f = loopFunction({
+      exts: [dimVar("R"), int(7)],
+      views: [
+        { buf: 0, strides: [int(1), int(0)] }, // ce
+        { buf: 1, strides: [int(7), int(1)] }, // l
+        { buf: 2, strides: [int(1), int(0)], int: true }, // y
+        { buf: 3, strides: [int(7), int(1)] }, // d
+        { buf: 4, strides: [int(1), int(0)] }, // g
+      ],
+      locals: 0,
+      maps: [
+        { out: { view: 0 }, mode: "add", expr: fn("select", fn("eq", IDX(1), IN(1)), fn("neg", IN(0)), NUM(0)), ins: [{ view: 1 }, { view: 2 }] },
+        { out: { view: 3 }, mode: "set", expr: fn("mul", IN(0), fn("sub", fn("exp", IN(1)), fn("select", fn("eq", IDX(1), IN(2)), NUM(1), NUM(0)))), ins: [{ view: 4 }, { view: 1 }, { view: 2 }] },
+      ],
+    });
+    const memory = new wasm.Memory({ initial: 1 });
+    const { l0 } = new wasm.Instance(new wasm.Module(loopModule([f])), { m: { memory } }).exports;
+    const heap = new Float32Array(memory.buffer);
+    const R = 5;
+    // ce at 0 (a NaN, and a -0 that no term is added to: adding 0 makes it +0), l at 16, y at 64 (one target out of
+    // range: no term), d at 128, g at 192.
+    const ce0 = [0, 0, NaN, 1.5, -0];
+    heap.set(ce0, 0);
+    for (let i = 0; i < R * 7; i++) heap[16 + i] = Math.fround(Math.cos(i * 2.3) * 4 - 2);
+    new Int32Array(memory.buffer, 64 * 4, R).set([0, 6, 3, 9, -1]);
+    for (let r = 0; r < R; r++) heap[192 + r] = Math.fround(0.25 + r / 7);
+    l0!(R, 0, 16 * 4, 64 * 4, 128 * 4, 192 * 4);
+    const ys = [0, 6, 3, 9, -1];
+    const ce = Float32Array.from(ce0), d = new Float32Array(R * 7);
+    for (let r = 0; r < R; r++) {
+      for (let j = 0; j < 7; j++) {
+        const l = heap[16 + r * 7 + j]!;
+        ce[r] += j === ys[r] ? -l : 0;
+        d[r * 7 + j] = heap[192 + r]! * (Math.exp(l) - (j === ys[r] ? 1 : 0));
+      }
+    }
+    expect([...heap.subarray(0, R)]).toEqual([...ce]);
+    expect(Object.is(heap[4], 0)).toBe(true);
+    expect([...heap.subarray(128, 128 + R * 7)]).toEqual([...d]);
+  });
+
+  it("computes exp as Math.exp does, the same f64 (NaN, infinities, overflow, underflow, subnormal results, exp(1))", () => {
+    // out = the f64 exp(a + b 2^-30) in three f32 parts (each the rest less the part before: together 72 bits, so the
+    // same parts mean the same f64), for f32 a and b: arguments with more bits than an f32's.
+    const N = 1 << 16;
+    const e = fn("exp", fn("add", IN(0), fn("mul", IN(1), NUM(2 ** -30))));
+    const f = loopFunction({
+      exts: [int(N)],
+      views: [0, 1, 2, 3, 4].map((buf) => ({ buf, strides: [int(1)] })),
+      locals: 0,
+      maps: [
+        { out: { view: 2 }, mode: "set", expr: e, ins: [{ view: 0 }, { view: 1 }] },
+        { out: { view: 3 }, mode: "set", expr: fn("sub", e, IN(2)), ins: [{ view: 0 }, { view: 1 }, { view: 2 }] },
+        { out: { view: 4 }, mode: "set", expr: fn("sub", fn("sub", e, IN(2)), IN(3)), ins: [{ view: 0 }, { view: 1 }, { view: 2 }, { view: 3 }] },
+      ],
+    });
+    const memory = new wasm.Memory({ initial: (5 * N * 4) / 65536 });
+    const { l0 } = new wasm.Instance(new wasm.Module(loopModule([f])), { m: { memory } }).exports;
+    const [a, b, p0, p1, p2] = [0, 1, 2, 3, 4].map((k) => new Float32Array(memory.buffer, k * N * 4, N)) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+    const special = [NaN, Infinity, -Infinity, 0, -0, 1, -1, 709.78, 709.79, 710, -745.1, -745.2, -708.4, -708.5, -730, 88.7, 88.8, -103, -87.3, 2 ** -29, -(2 ** -29), 2 ** -27, 0.3465, 0.3466, 1.0397, 1.0398, 3.4028235e38, -3.4028235e38, 1e-45];
+    let seed = 12345;
+    const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let i = 0; i < N; i++) {
+      // Mostly what a softmax meets (|x| < 30), some over the whole range, and the special values.
+      a[i] = i < special.length ? special[i]! : i % 4 === 0 ? (rand() - 0.5) * 1500 : (rand() - 0.5) * 60;
+      b[i] = i < special.length ? 0 : rand() - 0.5;
+    }
+    l0!(0, N * 4, 2 * N * 4, 3 * N * 4, 4 * N * 4);
+    let differ = 0;
+    for (let i = 0; i < N; i++) {
+      const r = Math.exp(a[i]! + b[i]! * 2 ** -30);
+      const q0 = Math.fround(r), q1 = Math.fround(r - q0), q2 = Math.fround(r - q0 - q1);
+      if (!Object.is(p0[i], q0) || !Object.is(p1[i], q1) || !Object.is(p2[i], q2)) differ++;
+    }
+    expect(differ).toBe(0);
   });
 });
 
@@ -242,6 +324,15 @@ describe("the innermost loop two elements at a time", () => {
     }
   });
 
+  it("an elementwise += select(c, a, 0) (the scalar loop's addWhere shape) pairs, with the same bits", () => {
+    const maps: LoopMap[] = [{ out: o1, mode: "add", expr: fn("select", fn("lt", IN(0), IN(1)), fn("neg", IN(0)), NUM(0)), ins: [x, y] }];
+    for (const n of SIZES) {
+      const { paired, got, want } = run(n, maps, 0);
+      expect(paired).toBe(true);
+      expect(got, `over ${n}`).toEqual(want);
+    }
+  });
+
   it("stays scalar for a sum or max along it, a strided or twice-reached written view, or a gather index that moves along it", () => {
     const nest = (views: LoopNest["views"], maps: LoopMap[]): LoopNest => ({ exts: [int(4), int(6)], views, maps, locals: 0 });
     const row = { buf: 0, strides: [int(6), int(1)] };
@@ -260,6 +351,9 @@ describe("the innermost loop two elements at a time", () => {
     expect(pairable(nest([row, { buf: 1, strides: [int(0), int(1)] }, { buf: 2, strides: [int(0), int(1)] }], [set({ view: 0 }, [{ view: 1, gather: { view: 2, scale: int(3) } }])]))).toBe(false);
     // exp and the like have no f64x2 instruction.
     expect(pairable(nest([row, { buf: 1, strides: [int(6), int(1)] }], [{ out: { view: 1 }, mode: "set", expr: fn("exp", IN(0)), ins: [{ view: 0 }] }]))).toBe(false);
+    // The loop's index, and an int32 value, are read one element at a time.
+    expect(pairable(nest([row, { buf: 1, strides: [int(6), int(1)] }], [{ out: { view: 1 }, mode: "set", expr: fn("add", IN(0), IDX(1)), ins: [{ view: 0 }] }]))).toBe(false);
+    expect(pairable(nest([row, { buf: 1, strides: [int(6), int(1)], int: true }], [set({ view: 0 }, [{ view: 1 }])]))).toBe(false);
   });
 
   it("needs SIMD: where the runtime's SIMD module does not validate, there are no loop functions (model.ts runs its JavaScript loops)", async () => {
