@@ -163,7 +163,7 @@ export function readSpecFile(path: string): string {
 }
 
 /** A spec's text as the parser reads it: without a leading UTF-8 byte-order mark. */
-const withoutBom = (text: string) => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+export const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
 
 /** Loads a root file and everything it imports. Missing imports and cycles are diagnostics. */
 export function loadProgram(path: string, opts: LoadOptions = {}): Program {

@@ -135,6 +135,15 @@ describe("fuzz (c): deep nesting never throws", () => {
 // Regressions: inputs found by this fuzzer that threw. Keep them.
 
 describe("fuzz regressions", () => {
+  // Found by (a) as the one-character text U+FEFF: the loader drops a leading byte-order mark, and the check
+  // compared the source it kept with the text as given. Offsets are into the text without the mark.
+  it("a text that starts with a byte-order mark is read without it", () => {
+    expect(checkText("\uFEFF").result.diagnostics.map((d) => d.code)).toEqual(checkText("").result.diagnostics.map((d) => d.code));
+    const run = checkText("\uFEFFmodel m {\n  input x: [2]\n  y = x * q\n}\n");
+    const texts = run.result.diagnostics.flatMap((d) => d.labels).filter((l) => l.primary).map((l) => run.program.sources.get(l.file)!.slice(l.start, l.end));
+    expect(texts).toContain("q");
+  });
+
   // Found by (c) as `a + a + ...` with 2,665 terms (~800 from a cold start; the
   // limit depends on the stack): validateIr ran ajv's recursive validator over
   // the left-nested IR and its RangeError escaped compileText / loadProgram.
