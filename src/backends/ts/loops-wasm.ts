@@ -506,7 +506,7 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
 
 /**
  * exp(x), f64 -> f64, as V8's Math.exp computes it: src/base/ieee754.cc's exp (fdlibm's e_exp.c, plus exp(1) = E),
- * operation for operation, so that the f64 is the same (the C's lines as comments). Reduce x = k ln2 + r, |r| <=
+ * operation for operation, so that the f64 is the same (each step's comment says what it computes). Reduce x = k ln2 + r, |r| <=
  * ln2 / 2, with ln2 in two parts (hi - lo is r); exp(r) from a polynomial in r^2; scale by 2^k through the exponent.
  */
 function expBody(): number[] {
@@ -532,7 +532,7 @@ function expBody(): number[] {
     i32(20);
     op(I32_SHL, OP.i32add, 0xad /* i64.extend_i32_u */, 0x42, 32 /* i64.const 32 */, 0x86 /* i64.shl */, 0xbf /* f64.reinterpret_i64 */);
   };
-  // hx = high_word(x); xsb = (hx >> 31) & 1; hx &= 0x7FFFFFFF;
+  // The high 32 bits of x: its sign apart, and |x|'s bits.
   get(X);
   op(0xbd /* i64.reinterpret_f64 */, 0x42, 32, 0x88 /* i64.shr_u */, 0xa7 /* i32.wrap_i64 */, OP.tee, HX);
   i32(31);
@@ -542,11 +542,11 @@ function expBody(): number[] {
   i32(0x7fffffff);
   op(I32_AND);
   set(HX);
-  // if (hx >= 0x40862E42) {
+  // |x| at least about 709.78 (where e^x overflows or underflows):
   get(HX);
   i32(0x40862e42);
   op(I32_GE_U, OP.if, VOID);
-  //   if (hx >= 0x7FF00000) { if (NaN) return x + x; return (xsb == 0) ? x : 0.0; }
+  //   Infinity or NaN: NaN stays (x + x), e^Infinity = Infinity, e^-Infinity = 0.
   get(HX);
   i32(0x7ff00000);
   op(I32_GE_U, OP.if, VOID);
@@ -560,7 +560,7 @@ function expBody(): number[] {
   get(X);
   get(XSB);
   op(OP.select, RETURN, OP.end);
-  //   if (x > o_threshold) return huge * huge; if (x < u_threshold) return twom1000 * twom1000;
+  //   past the thresholds: Infinity above, 0 below.
   get(X);
   num(7.09782712893383973096e+2);
   op(F64_GT, OP.if, VOID);
@@ -572,11 +572,11 @@ function expBody(): number[] {
   num(0);
   op(RETURN, OP.end);
   op(OP.end);
-  // if (hx > 0x3FD62E42) {
+  // |x| above ln2 / 2: reduce.
   get(HX);
   i32(0x3fd62e42);
   op(I32_GT_U, OP.if, VOID);
-  //   if (hx < 0x3FF0A2B2) { if (x == 1.0) return E; hi = x - ln2HI[xsb]; lo = ln2LO[xsb]; k = 1 - xsb - xsb; }
+  //   |x| below 1.5 ln2: k = +-1 (x = 1 exactly: E), hi = x - k ln2_hi, lo = k ln2_lo.
   get(HX);
   i32(0x3ff0a2b2);
   op(I32_LT_U, OP.if, VOID);
@@ -602,7 +602,7 @@ function expBody(): number[] {
   get(XSB);
   op(OP.i32sub);
   set(K);
-  //   else { k = (int)(invln2 * x + halF[xsb]); t = k; hi = x - t * ln2HI[0]; lo = t * ln2LO[0]; }
+  //   otherwise: k = x / ln2 rounded half away from zero (the sign's half added, then truncated); hi, lo likewise.
   op(ELSE);
   num(1.44269504088896338700e+0);
   get(X);
@@ -622,12 +622,12 @@ function expBody(): number[] {
   op(F64_MUL);
   set(LO);
   op(OP.end);
-  //   x = hi - lo;
+  //   r = hi - lo.
   get(HI);
   get(LO);
   op(F64_SUB);
   set(X);
-  // } else if (hx < 0x3E300000) { if (huge + x > one) return one + x; }  (always: huge + x > 1)
+  // Else (no reduction, k = 0): |x| below 2^-28 gives 1 + x at once.
   op(ELSE);
   get(HX);
   i32(0x3e300000);
@@ -636,7 +636,7 @@ function expBody(): number[] {
   get(X);
   op(F64_ADD, RETURN, OP.end);
   op(OP.end);
-  // t = x * x; c = x - t * (P1 + t * (P2 + t * (P3 + t * (P4 + t * P5))));
+  // c = r - r^2 (P1 + r^2 (P2 + r^2 (P3 + r^2 (P4 + r^2 P5)))): the polynomial in r^2, by Horner.
   get(X);
   get(X);
   op(F64_MUL);
@@ -650,7 +650,7 @@ function expBody(): number[] {
   for (let i = 0; i < P.length - 1; i++) op(F64_ADD, F64_MUL);
   op(F64_SUB);
   set(C);
-  // if (k == 0) return one - ((x * c) / (c - 2.0) - x);
+  // k = 0: 1 - ((r c) / (c - 2) - r).
   get(K);
   op(OP.i32eqz, OP.if, VOID);
   num(1);
@@ -662,7 +662,7 @@ function expBody(): number[] {
   op(F64_SUB, F64_DIV);
   get(X);
   op(F64_SUB, F64_SUB, RETURN, OP.end);
-  // y = one - ((lo - (x * c) / (2.0 - c)) - hi);
+  // else y = 1 - ((lo - (r c) / (2 - c)) - hi),
   num(1);
   get(LO);
   get(X);
@@ -674,8 +674,8 @@ function expBody(): number[] {
   get(HI);
   op(F64_SUB, F64_SUB);
   set(Y);
-  // if (k >= -1021) { if (k == 1024) return y * 2.0 * two1023; return y * twopk; } return y * twopk * twom1000;
-  // (twopk: 2^k, or 2^(k + 1000) below -1021)
+  // times 2^k through the exponent field: 2^k at most 2^1023 (k = 1024 as 2 * 2^1023), and below 2^-1021
+  // as 2^(k + 1000) * 2^-1000 (subnormal results).
   get(K);
   i32(-1021);
   op(I32_GE_S, OP.if, F64);
