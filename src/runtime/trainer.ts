@@ -270,10 +270,11 @@ async function runTrain(argv: string[], info: ModelInfo, create: CreateModel): P
   let interrupted = false;
   // Ctrl-C: finish the update (one window with truncated BPTT), save and stop. A second Ctrl-C (no handler by
   // then) stops at once; a checkpoint is replaced whole or not at all, so outDir keeps a complete one.
+  // The message first: once the handler is off, a second Ctrl-C that is already on its way stops the process.
   const onSigint = () => {
     interrupted = true;
-    process.off("SIGINT", onSigint);
     err(`${tty ? "\n" : ""}${PROG}: interrupted: saving after this step (Ctrl-C again to stop at once; ${outDir} keeps its last complete checkpoint)\n`);
+    process.off("SIGINT", onSigint);
   };
   process.on("SIGINT", onSigint);
   let good = { params: model.params.slice(), epoch: 0 };

@@ -165,10 +165,11 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
   let interrupted = false;
   // Ctrl-C: finish the batch, save and stop. A second Ctrl-C (no handler by then) stops at once, even inside
   // a long batch; a checkpoint is replaced whole or not at all, so the directory keeps a complete one.
+  // The message first: once the handler is off, a second Ctrl-C that is already on its way stops the process.
   const onSigint = () => {
     interrupted = true;
-    process.off("SIGINT", onSigint);
     if (!opts.quiet) process.stderr.write(`seqc: interrupted: saving after this batch (Ctrl-C again to stop at once; ${opts.out} keeps its last complete checkpoint)\n`);
+    process.off("SIGINT", onSigint);
   };
   process.on("SIGINT", onSigint);
   const bar = opts.quiet || !process.stderr.isTTY
