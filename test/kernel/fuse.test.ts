@@ -63,7 +63,10 @@ describe("an LSTM step (fuseProgram after lowerGraph)", () => {
 
   it("writes the four gates' adjoints into their blocks of one row in that loop (disjoint views of one buffer), their values as variables", () => {
     const back = bwd!.body.find((s): s is Extract<Stmt, { s: "fused" }> => s.s === "fused" && s.body.filter((b) => b.s === "map").length >= 10)!;
-    const adds = back.body.filter((b): b is Extract<Stmt, { s: "map" }> => b.s === "map" && b.mode === "add" && b.out.buf === back.body.filter((m): m is Extract<Stmt, { s: "map" }> => m.s === "map").at(-1)!.out.buf);
+    const maps = back.body.filter((b): b is Extract<Stmt, { s: "map" }> => b.s === "map");
+    // The loop ends with the four blocks of the gates' adjoint row (i, f, o, g at 0, 3, 6, 9 for H = 3).
+    const gates = maps.at(-1)!.out.buf;
+    const adds = maps.filter((m) => m.mode === "add" && m.out.buf === gates);
     expect(adds.map((m) => sizeText(m.out.off)).sort()).toEqual(["0", "3", "6", "9"]);
     expect(back.locals.map(name)).toEqual(expect.arrayContaining(["di", "df", "do_", "dg"]));
   });
