@@ -299,11 +299,15 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
   const forget = (buf: BufId) => {
     for (const [key, b] of reads) if (b === buf) loaded.delete(key);
   };
-  /** The index at a level, as an f64: its extent less its counter (which counts down to 1). */
-  const index = (l: number) => {
+  /** Level l's extent on the stack: a constant, or the parameter that holds it. */
+  const extent = (l: number) => {
     const ext = sizeValue(nest.exts[l]!);
     if (ext !== undefined) i32(ext);
     else get(extAt[l]!);
+  };
+  /** The index at a level, as an f64: its extent less its counter (which counts down to 1). */
+  const index = (l: number) => {
+    extent(l);
     get(counter(l));
     code.push(OP.i32sub, OP.fromS32);
   };
@@ -424,9 +428,7 @@ export function loopFunction(nest: LoopNest): { params: number; body: number[]; 
   };
   const level = (l: number) => {
     if (l === L) return body();
-    const ext = sizeValue(nest.exts[l]!);
-    if (ext !== undefined) i32(ext);
-    else get(extAt[l]!);
+    extent(l);
     set(counter(l));
     if (l === L - 1 && paired) return pairs(l);
     code.push(OP.block, 0x40);
