@@ -232,7 +232,7 @@ export function vectorFn(m: MapStmt): Fn | undefined {
 }
 
 /** The buffers a statement (nested ones included) writes. */
-function writes(st: Stmt): Set<BufId> {
+export function writes(st: Stmt): Set<BufId> {
   const out = new Set<BufId>();
   eachStmt([st], (s) => {
     if (s.s === "map") out.add(s.out.buf);

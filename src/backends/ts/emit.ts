@@ -13,7 +13,7 @@ import { commentText, specLine } from "../spec-lines.js";
 import type { Source } from "../../graph/graph.js";
 import type { Val } from "../../kernel/api.js";
 import type { KernelProgram } from "../../kernel/lower.js";
-import { storedBuffers, vectorFn } from "../../kernel/fuse.js";
+import { storedBuffers, vectorFn, writes } from "../../kernel/fuse.js";
 import { BATCH, eMul, isSize, nestedStmts, ONE, sameSize, STEP, TIME, type BufferDecl, type BufId, type E, type Operand, type Scalar, type Stmt } from "../../kernel/program.js";
 import { base64, loopFunction, loopModule, writable, type LoopMap, type LoopRef } from "./loops-wasm.js";
 import { bufferNames, labelText, paren, sizeText } from "./names.js";
@@ -357,20 +357,16 @@ function emitStmt(p: Printer, st: Stmt): void {
 /** Whether a size expression changes from step to step of a loop. */
 const stepwise = (e: E): boolean => e.k === "step" || e.k === "time" || ("a" in e && (stepwise(e.a) || stepwise(e.b)));
 
-/** Whether a statement writes the buffer. */
-const writes = (st: Stmt, buf: BufId): boolean =>
-  st.s === "map" ? st.out.buf === buf : st.s === "gemm" ? st.c.buf === buf : st.s === "fill" || st.s === "initial" || st.s === "mask" ? st.buf === buf : false;
-
 /**
  * The products in the body of a scan's loop whose B is a param that the loop reads at the same place at every
  * step and does not write (a recurrent weight; not a running statistic): the runtime packs such a B once before
  * the loop instead of at every step.
  */
-function packedProducts(stmts: readonly Stmt[], buffers: readonly BufferDecl[]): Extract<Stmt, { s: "gemm" }>[] {
+export function packedProducts(stmts: readonly Stmt[], buffers: readonly BufferDecl[]): Extract<Stmt, { s: "gemm" }>[] {
   return stmts.flatMap((st) =>
     st.s === "loop"
       ? st.body.flatMap((g) =>
-          g.s === "gemm" && isSize(g.count, 1) && buffers[g.b.buf]!.kind === "param" && ![g.b.off, g.b.ld, g.k, g.n].some(stepwise) && !someStmt(st.body, (w) => writes(w, g.b.buf)) ? [g] : [],
+          g.s === "gemm" && isSize(g.count, 1) && buffers[g.b.buf]!.kind === "param" && ![g.b.off, g.b.ld, g.k, g.n].some(stepwise) && !st.body.some((w) => writes(w).has(g.b.buf)) ? [g] : [],
         )
       : [],
   );

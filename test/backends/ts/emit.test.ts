@@ -14,7 +14,9 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { packedProducts } from "../../../src/backends/ts/emit.js";
 import { buildGraph } from "../../../src/graph/build.js";
+import { int, ONE, STEP, type BufferDecl, type E, type Mat, type Stmt } from "../../../src/kernel/program.js";
 import { tsFiles } from "../../helpers/emitted.js";
 import { checkFile } from "../../helpers/spec.js";
 
@@ -68,5 +70,23 @@ describe("a const (specs/lenet5.seq's connection table, f32)", () => {
     expect(text).toMatch(/this\.table = \$f\[\d+\]!;\n\s*this\.table\.set\(\[1,0,0,0,/);
     expect(text).not.toMatch(/this\.table = F\.from/);
     expect(text).toMatch(/this\.\$loops\.l\d+!\([^)]*this\.table\.byteOffset/);
+  });
+});
+
+describe("packedProducts: which products inside a scan's loop read their B packed once before it", () => {
+  const decl = (kind: BufferDecl["kind"]): BufferDecl => ({ name: [kind], size: int(16), kind, doc: [kind] });
+  // 0: a param (the weight), 1: a float (the state), 2: the product's result.
+  const buffers = [decl("param"), decl("float"), decl("float")];
+  const mat = (buf: number, off: E = int(0)): Mat => ({ buf, off, ld: int(4), trans: false, bstride: int(0) });
+  const product = (b: Mat): Stmt => ({ s: "gemm", count: ONE, m: int(2), n: int(4), k: int(4), a: mat(1), b, c: mat(2), acc: false });
+  const loop = (body: Stmt[]): Stmt => ({ s: "loop", count: int(3), down: false, body });
+
+  it("a weight read in one place: packed; read where the step moves, written in the loop, not a param, or outside a loop: not", () => {
+    const g = product(mat(0));
+    expect(packedProducts([loop([g])], buffers)).toEqual([g]);
+    expect(packedProducts([loop([product(mat(0, STEP))])], buffers)).toEqual([]);
+    expect(packedProducts([loop([g, { s: "fill", buf: 0, off: int(0), size: int(16), value: 0 }])], buffers)).toEqual([]);
+    expect(packedProducts([loop([product(mat(1))])], buffers)).toEqual([]);
+    expect(packedProducts([g], buffers)).toEqual([]);
   });
 });
