@@ -2,8 +2,6 @@
  * The seqc command line. Exit codes: 0 clean, 1 errors found in a spec, 2 usage
  * or I/O error. A user's mistake never prints a stack trace.
  */
-// First, before any module compiles the ts runtime's WebAssembly: relaxed SIMD (fused multiply-adds) in Node 20.
-import "../runtime/relaxed-simd.js";
 import type { Argv } from "yargs";
 import { FORMATS, type Format } from "../diagnostics/render/index.js";
 import { BACKENDS, type BackendName } from "../backends/tfjs/engine.js";

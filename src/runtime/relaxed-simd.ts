@@ -6,8 +6,9 @@
  * `--experimental-wasm-relaxed-simd`; V8 11.4 (Node 22) turned it on by
  * default, and there the module validates and nothing is changed.
  *
- * Node only (node:v8): the emitted train.ts, seqc's CLI, the benchmarks and
- * the tests import it first, before gemm.ts compiles its module. model.ts
+ * Node only (node:v8): the emitted train.ts, the benchmarks and the tests
+ * import it first, before gemm.ts compiles its module (seqc's CLI runs no
+ * product of this runtime, so it does not: 7 ms at every start-up). model.ts
  * never imports it, so it stays browser-safe (browsers with relaxed SIMD
  * have it on). SEQC_BASELINE_SIMD=1 leaves the flag alone (gemm.ts then runs
  * baseline SIMD in Node 20), to compare the two or to rule the flag out.
