@@ -47,6 +47,11 @@ export function trainedCount(p: ParamInfo): Poly {
   return p.trainable !== undefined ? Poly.const(p.trainable) : p.count;
 }
 
+/** The weights some params count for together (trainedCount of each, summed). */
+export function trainedTotal(params: readonly ParamInfo[]): Poly {
+  return params.reduce((acc, p) => acc.add(trainedCount(p)), Poly.const(0));
+}
+
 export interface ValueInfo {
   name: string;
   kind: "input" | "target" | "value";
@@ -857,7 +862,7 @@ export class Inference {
     }
     this.runningStatistics(model.body, f, "model");
     // Masked weights count as the entries they train (trainable), as LeNet-5's figure counts C3's connections.
-    const total = f.params.reduce((acc, p) => acc.add(trainedCount(p)), Poly.const(0));
+    const total = trainedTotal(f.params);
     return { frame: f, model, name: model.name, file: module.file, loc: model.loc, env: this.env, values, params: f.params, total };
   }
 
