@@ -47,6 +47,11 @@ export function trainedCount(p: ParamInfo): Poly {
   return p.trainable !== undefined ? Poly.const(p.trainable) : p.count;
 }
 
+/** The weights some params count for together (trainedCount of each, summed). */
+export function trainedTotal(params: readonly ParamInfo[]): Poly {
+  return params.reduce((acc, p) => acc.add(trainedCount(p)), Poly.const(0));
+}
+
 export interface ValueInfo {
   name: string;
   kind: "input" | "target" | "value";
@@ -857,7 +862,7 @@ export class Inference {
     }
     this.runningStatistics(model.body, f, "model");
     // Masked weights count as the entries they train (trainable), as LeNet-5's figure counts C3's connections.
-    const total = f.params.reduce((acc, p) => acc.add(trainedCount(p)), Poly.const(0));
+    const total = trainedTotal(f.params);
     return { frame: f, model, name: model.name, file: module.file, loc: model.loc, env: this.env, values, params: f.params, total };
   }
 
@@ -912,22 +917,25 @@ export class Inference {
     for (const p of f.params) {
       const masks = new Set<string>();
       let bare = 0;
+      let masked = 0;
       for (const e of exprs) {
         walkExpr(e, (x) => {
           if (x.op === "mul") {
             const [a, b] = x.args;
             const mask = a?.op === "ref" && a.name === p.name && b?.op === "ref" ? b.name : b?.op === "ref" && b.name === p.name && a?.op === "ref" ? a.name : undefined;
-            if (mask !== undefined && f.consts.has(mask)) masks.add(mask);
+            if (mask !== undefined && f.consts.has(mask)) {
+              masks.add(mask);
+              masked++;
+            }
           }
           if (x.op === "ref" && x.name === p.name) bare++;
         });
       }
-      // Every read of p is one operand of a masking product.
-      const mask = masks.size === 1 ? f.consts.get([...masks][0]!)! : undefined;
-      if (!mask || bare !== this.maskedReads(exprs, p.name, [...masks][0]!)) continue;
+      // Every read of p is one operand of a product with the same const.
+      if (masks.size !== 1 || bare !== masked) continue;
       const shape = p.dims.map((d) => this.env.exactValue(d));
       if (shape.some((n) => n === undefined)) continue;
-      p.trainable = countNonzero(shape.map(Number), mask);
+      p.trainable = countNonzero(shape.map(Number), f.consts.get([...masks][0]!)!);
     }
   }
 
@@ -968,19 +976,6 @@ export class Inference {
         p.trainable = 0;
       }
     }
-  }
-
-  /** How many times `param * mask` or `mask * param` occurs in the expressions. */
-  private maskedReads(exprs: Expr[], param: string, mask: string): number {
-    let n = 0;
-    for (const e of exprs) {
-      walkExpr(e, (x) => {
-        if (x.op !== "mul") return;
-        const names = x.args.map((a) => (a.op === "ref" ? a.name : ""));
-        if ((names[0] === param && names[1] === mask) || (names[0] === mask && names[1] === param)) n++;
-      });
-    }
-    return n;
   }
 
   private checkFeedback(st: Extract<Stmt<Expr>, { kind: "feedback" }>, f: Frame): void {

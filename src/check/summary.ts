@@ -8,7 +8,7 @@
  * with the weights but not trained: it counts 0.
  */
 import { Poly } from "./dims.js";
-import { trainedCount, type ModelInfo, type ParamInfo, type ValueInfo } from "./infer.js";
+import { trainedTotal, type ModelInfo, type ParamInfo, type ValueInfo } from "./infer.js";
 import { formatTy } from "./types.js";
 
 /** A count as text: `4*H*X + 4*H*H + 4*H`, with `= 2,048` appended when every dim is bound. */
@@ -30,7 +30,7 @@ export function renderSummary(info: ModelInfo): string {
   const lines: string[] = [`model ${info.name}   (${info.file})`, ""];
   const valueRows = [["value", "kind", "shape", "params"]];
   for (const v of info.values) {
-    const count = v.params.reduce((acc, p) => acc.add(trainedCount(p)), Poly.const(0));
+    const count = trainedTotal(v.params);
     valueRows.push([v.name, v.kind, formatTy(v.ty, info.env), v.params.length === 0 ? "0" : formatCount(info, count)]);
   }
   const valueLines = table(valueRows);
@@ -110,7 +110,7 @@ export function summaryData(info: ModelInfo): ModelSummary {
       shape: formatTy(v.ty, info.env),
       dtype: v.ty.kind === "tensor" && v.ty.vocab !== undefined ? "int32" : "float32",
       ...(v.ty.kind === "tensor" && v.ty.vocab !== undefined ? { vocab: v.ty.vocab } : {}),
-      params: count(v.params.reduce((acc, p) => acc.add(trainedCount(p)), Poly.const(0))),
+      params: count(trainedTotal(v.params)),
     })),
     parameters: info.params.map((p) => ({ name: p.name, shape: p.dims.map((d) => info.env.format(d)), count: count(p.count), ...(p.trainable !== undefined ? { trainable: p.trainable } : {}), ...(p.running ? { running: true as const } : {}) })),
     total: count(info.total),

@@ -22,7 +22,7 @@ import { OPS, type OpInfo } from "../ir/ops.js";
 import { declaration, expr as printExpr, signature } from "../ir/print.js";
 import type { LoadedModule, Program } from "../ir/program.js";
 import { DimEnv, Poly } from "./dims.js";
-import { Frame, Inference, trainedCount, type ModelInfo } from "./infer.js";
+import { Frame, Inference, trainedTotal, type ModelInfo } from "./infer.js";
 import { INITIALISERS } from "./rules/initialisers.js";
 import { OPTIMIZERS, TRAIN_SETTINGS } from "./rules/train-settings.js";
 import { indexProgram, type ProgramIndex } from "./scope.js";
@@ -602,7 +602,7 @@ export class ProgramSymbols {
         info.detail = signature(node);
         const own = this.alone(node);
         if (own) {
-          info.params = this.count(own.frame.params.reduce((acc, p) => acc.add(trainedCount(p)), Poly.const(0)), own.env);
+          info.params = this.count(trainedTotal(own.frame.params), own.env);
           const states = [...own.frame.states].map(([k, t]) => `${k}: ${formatTy(t, own.env)}`);
           if (states.length > 0) info.notes = [`states: ${states.join(", ")}`];
         }
@@ -641,7 +641,7 @@ export class ProgramSymbols {
         else if (node && "kind" in node && (node.kind === "input" || node.kind === "target")) info.detail = declaration(node as IoDecl<Expr>);
         if (model && d.kind === "value") {
           const v = model.values.find((x) => x.name === d.name);
-          if (v) info.params = this.count(v.params.reduce((acc, p) => acc.add(trainedCount(p)), Poly.const(0)), model.env);
+          if (v) info.params = this.count(trainedTotal(v.params), model.env);
         }
         return;
       }
