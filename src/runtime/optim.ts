@@ -170,11 +170,12 @@ export function globalNorm(grads: Buf): number {
 /**
  * Clips a gradient to a global norm as the tfjs trainer does: scales it by
  * min(1, maxNorm / (norm + 1e-12)). Returns the norm before clipping. A
- * maxNorm of 0 (or less) leaves the gradient alone.
+ * maxNorm of 0 (or less) leaves the gradient alone and computes nothing
+ * (undefined): the trainer calls this at every update, clipping or not.
  */
-export function clipByGlobalNorm(grads: Buf, maxNorm: number): number {
+export function clipByGlobalNorm(grads: Buf, maxNorm: number): number | undefined {
+  if (!(maxNorm > 0)) return undefined;
   const norm = globalNorm(grads);
-  if (!(maxNorm > 0)) return norm;
   const scale = Math.min(1, maxNorm / (norm + 1e-12));
   if (scale < 1) for (let i = 0; i < grads.length; i++) grads[i] = grads[i]! * scale;
   return norm;
