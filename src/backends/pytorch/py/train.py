@@ -689,16 +689,17 @@ def run_train(a):
 
 # ------------------------------------------------------------------ eval and sample
 
-def opened(path, vocab_dims):
-    model = M.Model(vocab_dims)
-    load_dir(path, model)
+def opened(meta):
+    """The model of a model directory read by load_dir, at its vocabularies' sizes with its weights, for inference."""
+    model = M.Model(meta["vocabDims"])
+    to_params(model, meta["weights"])
     model.eval()
     return model
 
 
 def run_eval(a):
     data = read_data(a.data, "--eval", "--model", a.model)
-    model = opened(a.model, data["vocabDims"])
+    model = opened(load_dir(a.model))
     dtype = torch.get_default_dtype()
     total, rows, right, steps = 0.0, 0, 0, 0
     with torch.no_grad():
@@ -739,7 +740,7 @@ def run_sample(a):
         with open(os.path.join(tmp, "p.json"), encoding="utf8") as f:
             vocab = json.load(f)
     meta = load_dir(a.model)
-    model = opened(a.model, meta["vocabDims"])
+    model = opened(meta)
     ids = list(vocab["ids"])
     if not ids:
         if vocab["bos"] is None:
