@@ -45,7 +45,9 @@ class Failure(Exception):
 # ------------------------------------------------------------------ the command line
 # Parsed before torch is imported (at least a second): --help and a bad flag answer at once.
 
-OPTIMIZERS = ("sgd", "momentum", "adam", "rmsprop")
+# seqc's optimizers and their default rates (src/runtime/settings.ts DEFAULT_LR, written into info.json).
+DEFAULT_LR = INFO["defaults"]["lr"]
+OPTIMIZERS = tuple(DEFAULT_LR)
 
 
 def schedule_text(s):
@@ -435,9 +437,6 @@ def make_batch(data, items, device, dtype, window=None):
 
 # ------------------------------------------------------------------ train
 
-DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "adam": 0.001, "rmsprop": 0.001}
-
-
 def optimizer_of(params, s):
     """The optimizers of seqc's other targets (src/runtime/optim.ts), with their defaults."""
     o, lr = s["optimizer"]["options"], s["optimizer"]["lr"]
@@ -451,8 +450,8 @@ def optimizer_of(params, s):
     return torch.optim.RMSprop(params, lr=lr, alpha=o.get("rho", 0.9), eps=o.get("eps", 1e-7))
 
 
-# The schedules' options and their defaults (src/runtime/settings.ts LR_SCHEDULES; None: must be given).
-SCHEDULE_DEFAULTS = {"constant": {}, "step": {"every": None, "gamma": 0.5}, "exponential": {"rate": None, "steps": 1}, "cosine": {"steps": None, "min": 0}}
+# The schedules' options and their defaults (src/runtime/settings.ts LR_SCHEDULES, written into info.json; None: must be given).
+SCHEDULE_DEFAULTS = INFO["defaults"]["schedules"]
 
 
 def learning_rate(s, step):
