@@ -60,9 +60,9 @@ with open(out + "/tensors.bin", "wb") as f:
         t = t.detach().cpu().contiguous()
         entry = {"name": name, "shape": list(t.shape), "dtype": str(t.dtype).replace("torch.", "")}
         if t.is_floating_point():
-            a = t.to(torch.float64 if t.dtype == torch.float64 else torch.float32).numpy()
-            data = a.astype("<f8" if t.dtype == torch.float64 else "<f4").tobytes()
-            entry.update({"bytes": "f8" if t.dtype == torch.float64 else "f4", "offset": offset, "length": len(data)})
+            wide = t.dtype == torch.float64
+            data = t.to(torch.float64 if wide else torch.float32).numpy().astype("<f8" if wide else "<f4").tobytes()
+            entry.update({"bytes": "f8" if wide else "f4", "offset": offset, "length": len(data)})
             f.write(data)
             offset += len(data)
         header["tensors"].append(entry)
@@ -113,13 +113,9 @@ export function readStateDict(path: string): StateDict {
         skipped.push(`${t.name} (${t.dtype})`);
         continue;
       }
-      // A copy: the slice of the file's buffer need not be aligned for a typed array.
-      const bytes = new Uint8Array(data.subarray(t.offset, t.offset + t.length));
-      const view = new DataView(bytes.buffer);
-      const n = t.length / (t.bytes === "f8" ? 8 : 4);
-      const values = t.bytes === "f8" ? new Float64Array(n) : new Float32Array(n);
-      for (let i = 0; i < n; i++) values[i] = t.bytes === "f8" ? view.getFloat64(8 * i, true) : view.getFloat32(4 * i, true);
-      tensors.set(t.name, { shape: t.shape, values });
+      // A copy: the slice of the file's buffer need not be aligned for a typed array (little-endian, as weights.bin is read).
+      const bytes = data.buffer.slice(data.byteOffset + t.offset, data.byteOffset + t.offset + t.length);
+      tensors.set(t.name, { shape: t.shape, values: t.bytes === "f8" ? new Float64Array(bytes) : new Float32Array(bytes) });
     }
     return { ...(header.entry ? { entry: header.entry } : {}), tensors, skipped };
   } finally {

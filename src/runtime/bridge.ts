@@ -42,7 +42,7 @@ import { DimTable } from "./dims.js";
 import { IoError, UsageError } from "./errors.js";
 import { initialValues, paramSeed, Rng } from "./init.js";
 import type { ModelInfo } from "./model-api.js";
-import { hasModel, loadCheckpoint, ModelFileError, saveModel, type SavedTrainerState } from "./model-dir.js";
+import { checkHasCheckpoint, checkResumable, loadCheckpoint, ModelFileError, saveModel, type SavedTrainerState } from "./model-dir.js";
 import { DataError } from "./problems.js";
 import { dataModelOf, loadData, resolveVocabularies, type DataSet } from "./data.js";
 import { EVAL_SEQUENCE, loadTrainingData, readModelDir, savedDims } from "./trainer.js";
@@ -183,16 +183,14 @@ function load(info: ModelInfo, argv: string[]): void {
   let checkpoint: ReturnType<typeof loadCheckpoint> | undefined;
   if (flag === "--checkpoint") {
     // As seqc train --resume checks it: this spec's model, with a trainer's state.
-    if (!hasModel(dir)) throw new IoError(`--resume: there is no checkpoint in ${dir} (no model.json): train without --resume first`);
+    checkHasCheckpoint(dir);
     try {
       checkpoint = loadCheckpoint(dir);
     } catch (e) {
       if (e instanceof ModelFileError) throw new IoError(`--resume: ${e.message}`);
       throw e;
     }
-    const meta = checkpoint.meta;
-    if (meta.model !== info.name) throw new IoError(`--resume: ${dir} holds model ${meta.model}, not ${info.name} of ${info.spec.file}: train without --resume, or choose another -o`);
-    if (meta.spec.source !== info.spec.source) throw new IoError(`--resume: ${dir} was trained from another spec (${meta.spec.file}, whose text differs from ${info.spec.file}): train without --resume, or choose another -o`);
+    checkResumable(checkpoint.meta, dir, info.name, info.spec);
   }
   const { saved, vocabs } = readModelDir(dir, info);
   const parts = info.params.map((p) => saved.weights.get(p.name)!);

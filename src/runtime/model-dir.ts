@@ -286,6 +286,17 @@ export function loadCheckpoint(dir: string): SavedModel & { state: SavedTrainerS
   return { ...saved, state: { progress: file.progress, optimizer: file.optimizer, tensors } };
 }
 
+/** --resume's refusal of a directory that holds no model (seqc train, and the pytorch target's train.py through bridge.ts). */
+export function checkHasCheckpoint(dir: string): void {
+  if (!hasModel(dir)) throw new IoError(`--resume: there is no checkpoint in ${dir} (no model.json): train without --resume first`);
+}
+
+/** --resume continues a checkpoint of the same model of the same spec text (`spec.file` as the run names it); an IoError says what to do otherwise. */
+export function checkResumable(meta: ModelFile, dir: string, model: string, spec: { file: string; source: string }): void {
+  if (meta.model !== model) throw new IoError(`--resume: ${dir} holds model ${meta.model}, not ${model} of ${spec.file}: train without --resume, or choose another -o`);
+  if (meta.spec.source !== spec.source) throw new IoError(`--resume: ${dir} was trained from another spec (${meta.spec.file}, whose text differs from ${spec.file}): train without --resume, or choose another -o`);
+}
+
 
 /** Reads a model directory: model.json checked for its form, and every weight of its manifest. */
 export function loadModel(dir: string): SavedModel {

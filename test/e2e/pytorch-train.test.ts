@@ -149,7 +149,8 @@ describe.skipIf(skip !== "")(skip || "train.py of specs/ab_recognizer.seq", () =
   });
 
   it("train.py's learning rates, batch plans and dropout seeds are the runtime's", () => {
-    const schedules = ["constant", "step(every: 3, gamma: 0.5)", "exponential(rate: 0.9, steps: 2)", "cosine(steps: 10, min: 0.001)"];
+    // With every option given, and with the ones that have defaults left out (train.py's SCHEDULE_DEFAULTS against LR_SCHEDULES).
+    const schedules = ["constant", "step(every: 3, gamma: 0.25)", "exponential(rate: 0.9, steps: 2)", "cosine(steps: 10, min: 0.001)", "step(every: 3)", "exponential(rate: 0.9)", "cosine(steps: 10)"];
     const settings = schedules.flatMap((text) => [0, 4].map((warmup) => ({ optimizer: { name: "sgd" as const, lr: 0.1, options: {} }, lrSchedule: parseSchedule(text), warmup })));
     const UPDATES = 30;
     const script = [

@@ -32,21 +32,35 @@ export interface CompileOptions extends OutputOptions {
   dims?: ReadonlyMap<string, number>;
 }
 
-/** A target: its files, and its error class (a model it cannot compile: exit 1 with the place in the spec). */
+/** A target: its files, its error class (a model it cannot compile: exit 1 with the place in the spec), and what the summary says. */
 interface Target {
-  files(program: Program, info: CheckedModel, graph: Graph, opts: CompileOptions): Record<string, string>;
+  files(program: Program, info: CheckedModel, graph: Graph): Record<string, string>;
   TargetError: new (...args: never[]) => NodeError;
+  /** What the summary says the trainer computes in (the ts target's precision). */
+  label: string;
+  /** The command that trains it, from the output folder. */
+  run(out: string): string;
 }
 
-/** Each target, its module imported when it runs. */
-const TARGETS: Record<CompileTarget, () => Promise<Target>> = {
-  ts: async () => {
+/** Each target for the options, its module imported when it runs. */
+const TARGETS: Record<CompileTarget, (opts: CompileOptions) => Promise<Target>> = {
+  ts: async (opts) => {
     const ts = await import("../../backends/ts/compile.js");
-    return { files: (program, info, graph, opts) => ts.trainerFiles(program, info, graph, { precision: opts.precision, js: opts.js }), TargetError: ts.TsTargetError };
+    return {
+      files: (program, info, graph) => ts.trainerFiles(program, info, graph, { precision: opts.precision, js: opts.js }),
+      TargetError: ts.TsTargetError,
+      label: opts.precision,
+      run: (out) => `node ${join(out, "train.js")} --data FILE   (--help for the options)`,
+    };
   },
   pytorch: async () => {
     const pytorch = await import("../../backends/pytorch/compile.js");
-    return { files: (program, info, graph) => pytorch.pytorchTrainerFiles(program, info, graph), TargetError: pytorch.PyTorchTargetError };
+    return {
+      files: (program, info, graph) => pytorch.pytorchTrainerFiles(program, info, graph),
+      TargetError: pytorch.PyTorchTargetError,
+      label: "pytorch",
+      run: (out) => `python3 ${join(out, "train.py")} --data FILE   (--help for the options; under torchrun for several processes or GPUs, docs/pytorch-target.md)`,
+    };
   },
 };
 
@@ -54,10 +68,10 @@ export async function runCompile(spec: string, opts: CompileOptions): Promise<nu
   const compiled = compiledOrExit(compileSpec(spec, { ...specFiles(spec, opts.model), ...(opts.dims ? { dims: opts.dims } : {}) }), opts);
   if (typeof compiled === "number") return compiled;
   const { program, model: info, graph } = compiled;
-  const [target, { writeAllAtomic }] = await Promise.all([TARGETS[opts.target](), import("../../runtime/files.js")]);
+  const [target, { writeAllAtomic }] = await Promise.all([TARGETS[opts.target](opts), import("../../runtime/files.js")]);
   let out: Record<string, string>;
   try {
-    out = target.files(program, info, graph, opts);
+    out = target.files(program, info, graph);
   } catch (e) {
     if (e instanceof target.TargetError) {
       process.stderr.write(`error: ${e.src ? describeSource(e.src) : spec}: model ${info.name}: ${e.message}\n`);
@@ -77,10 +91,8 @@ export async function runCompile(spec: string, opts: CompileOptions): Promise<nu
   if (!opts.quiet) {
     // Weights as seqc summary counts them (trained entries); tensors as the model directory holds them.
     const tensors = `${graph.params.length} parameter ${graph.params.length === 1 ? "tensor" : "tensors"}`;
-    process.stdout.write(`compiled ${info.name} (${tensors}, ${formatCount(info, info.total)} weights, ${opts.target === "pytorch" ? "pytorch" : opts.precision}) to ${opts.out}: ${Object.keys(out).sort().join(", ")}\n`);
-    process.stdout.write(opts.target === "pytorch"
-      ? `train it: python3 ${join(opts.out, "train.py")} --data FILE   (--help for the options; under torchrun for several processes or GPUs, docs/pytorch-target.md)\n`
-      : `train it: node ${join(opts.out, "train.js")} --data FILE   (--help for the options)\n`);
+    process.stdout.write(`compiled ${info.name} (${tensors}, ${formatCount(info, info.total)} weights, ${target.label}) to ${opts.out}: ${Object.keys(out).sort().join(", ")}\n`);
+    process.stdout.write(`train it: ${target.run(opts.out)}\n`);
   }
   return 0;
 }

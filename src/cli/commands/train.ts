@@ -46,7 +46,7 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
   const compiled = compiledOrExit(compileSpec(spec, { ...specFiles(spec, opts.model), ...(opts.dims ? { dims: opts.dims } : {}) }), opts);
   if (typeof compiled === "number") return compiled;
   const { program, model: info, graph } = compiled;
-  const [data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError, windowAxis }, { saveModel, loadCheckpoint, loadModel, hasModel, checkModelFits, checkBuiltShape, lockModelDir }, { modelShape, dimValue }, { checkTrainingMemory, maxMemoryOf }, { vocabulariesToJSON, vocabulariesFromJSON }, progress] =
+  const [data, { loadEngine }, { TfModel }, { Trainer, NonFiniteLossError, windowAxis }, { saveModel, loadCheckpoint, loadModel, checkHasCheckpoint, checkResumable, checkModelFits, checkBuiltShape, lockModelDir }, { modelShape, dimValue }, { checkTrainingMemory, maxMemoryOf }, { vocabulariesToJSON, vocabulariesFromJSON }, progress] =
     await Promise.all([
       import("../../backends/tfjs/dataset.js"),
       import("../../backends/tfjs/engine.js"),
@@ -65,16 +65,14 @@ export async function runTrain(spec: string, opts: TrainOptions): Promise<number
   // One training run writes a model directory at a time (released at each return, and at exit).
   let unlock: (() => void) | undefined;
   if (opts.resume) {
-    if (!hasModel(opts.out)) throw new UserIoError(`--resume: there is no checkpoint in ${opts.out} (no model.json): train without --resume first`);
+    checkHasCheckpoint(opts.out);
     // Held from before the checkpoint is read: no other run writes it meanwhile.
     unlock = lockModelDir(opts.out);
     checkpoint = underFlag("--resume", () => loadCheckpoint(opts.out));
-    const saved = checkpoint.meta;
     // train.py (the pytorch target) marks its trainer state; its optimizer slots are PyTorch's, not TensorFlow.js's.
     const trainer = checkpoint.state.progress["trainer"];
     if (trainer !== undefined) throw new UserIoError(`--resume: ${opts.out} holds a checkpoint of another trainer (${String(trainer)}: train.py --resume continues it); train without --resume, or choose another -o`);
-    if (saved.model !== info.name) throw new UserIoError(`--resume: ${opts.out} holds model ${saved.model}, not ${info.name} of ${spec}: train without --resume, or choose another -o`);
-    if (saved.spec.source !== source) throw new UserIoError(`--resume: ${opts.out} was trained from another spec (${saved.spec.file}, whose text differs from ${spec}): train without --resume, or choose another -o`);
+    checkResumable(checkpoint.meta, opts.out, info.name, { file: spec, source });
     underFlag("--resume", () => checkModelFits(checkpoint!, modelShape(graph), opts.out));
   }
   // --init: a model directory of this model (another spec's text is fine, as in an emitted trainer): its weights and vocabularies.
